@@ -1,0 +1,65 @@
+"""Checkpoints: plain dicts of tensors and primitives, written atomically, loaded with weights_only.
+
+Layout: {"format": "seqlab", "version": 1, "kind": <"charlm" | "textcnn" | ...>, ...payload}.
+Loading never unpickles arbitrary objects (torch.load(weights_only=True)); anything that is not a
+seqlab checkpoint of the expected kind raises SeqlabError with one clear line.
+"""
+
+from __future__ import annotations
+
+import os
+import random
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from seqlab.errors import SeqlabError
+from seqlab.files import atomic_path
+
+FORMAT = "seqlab"
+VERSION = 1
+
+
+def save_checkpoint(path: str | os.PathLike, kind: str, payload: dict) -> None:
+    """Write {format, version, kind, **payload} to `path` via a temp file and an atomic rename."""
+    obj = {"format": FORMAT, "version": VERSION, "kind": kind, **payload}
+    with atomic_path(path) as tmp:
+        torch.save(obj, tmp)
+
+
+def load_checkpoint(path: str | os.PathLike, kind: str | None = None) -> dict:
+    """Load a checkpoint safely; raise SeqlabError if missing, corrupt, foreign or of another kind."""
+    p = Path(path)
+    if not p.is_file():
+        raise SeqlabError(f"checkpoint not found: {p}")
+    try:
+        obj = torch.load(p, map_location="cpu", weights_only=True)
+    except Exception as e:  # corrupt zip, foreign pickle with disallowed globals, truncated file...
+        first = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
+        raise SeqlabError(f"cannot load checkpoint {p}: not a valid seqlab checkpoint ({first[:120]})") from None
+    if not isinstance(obj, dict) or obj.get("format") != FORMAT:
+        raise SeqlabError(f"{p} is not a seqlab checkpoint")
+    if obj.get("version") != VERSION:
+        raise SeqlabError(f"{p}: unsupported checkpoint version {obj.get('version')!r} (expected {VERSION})")
+    if kind is not None and obj.get("kind") != kind:
+        raise SeqlabError(f"{p} holds a {obj.get('kind')!r} model, expected {kind!r}")
+    return obj
+
+
+def rng_state() -> dict:
+    """Python, NumPy and torch RNG states in a weights_only-loadable form."""
+    np_state = np.random.get_state()
+    return {
+        "python": random.getstate(),
+        "numpy": [np_state[0], torch.from_numpy(np_state[1].astype(np.int64)), *np_state[2:]],
+        "torch": torch.get_rng_state(),
+    }
+
+
+def set_rng_state(state: dict) -> None:
+    py = state["python"]
+    random.setstate((py[0], tuple(py[1]), py[2]))
+    npst = state["numpy"]
+    np.random.set_state((npst[0], npst[1].numpy().astype(np.uint32), *npst[2:]))
+    torch.set_rng_state(state["torch"])

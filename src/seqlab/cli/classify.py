@@ -1,0 +1,5 @@
+"""`seqlab classify ...` subcommands (being built; see the issue tracker)."""
+
+
+def register(sub) -> None:
+    """Add this feature's subcommands to the top-level parser."""

@@ -1,0 +1,91 @@
+"""Reading user files safely and writing files atomically (temp file + rename).
+
+Every reader turns the usual ways a file is wrong (missing, a directory, empty, binary,
+invalid UTF-8) into a one-line SeqlabError, so the CLI never shows a traceback.
+"""
+
+from __future__ import annotations
+
+import gzip
+import json
+import os
+import tempfile
+from contextlib import contextmanager
+from pathlib import Path
+from typing import IO, Iterator
+
+from seqlab.errors import SeqlabError
+
+
+def check_readable(path: str | os.PathLike) -> Path:
+    """Return `path` as a Path if it is an existing, non-empty regular file, else raise SeqlabError."""
+    p = Path(path)
+    if not p.exists():
+        raise SeqlabError(f"file not found: {p}")
+    if p.is_dir():
+        raise SeqlabError(f"expected a file but got a directory: {p}")
+    if p.stat().st_size == 0:
+        raise SeqlabError(f"file is empty: {p}")
+    return p
+
+
+def read_text(path: str | os.PathLike) -> str:
+    """Read a whole UTF-8 text file (gzip allowed, by magic bytes), rejecting binary and empty files."""
+    p = check_readable(path)
+    raw = p.read_bytes()
+    if raw[:2] == b"\x1f\x8b":
+        try:
+            raw = gzip.decompress(raw)
+        except (OSError, EOFError) as e:
+            raise SeqlabError(f"corrupt gzip file: {p} ({e})") from None
+    if b"\x00" in raw[:65536]:
+        raise SeqlabError(f"file looks binary (contains NUL bytes), expected UTF-8 text: {p}")
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as e:
+        raise SeqlabError(f"file is not valid UTF-8 text: {p} (byte {e.start})") from None
+    if text.startswith("\ufeff"):
+        text = text[1:]
+    if not text.strip():
+        raise SeqlabError(f"file has no text (only whitespace): {p}")
+    return text
+
+
+def open_text_stream(path: str | os.PathLike) -> IO[str]:
+    """Open a (possibly gzip-compressed) UTF-8 text file for streaming line by line."""
+    p = check_readable(path)
+    with open(p, "rb") as f:
+        head = f.read(65536)
+    if head[:2] == b"\x1f\x8b":
+        return gzip.open(p, "rt", encoding="utf-8")
+    if b"\x00" in head:
+        raise SeqlabError(f"file looks binary (contains NUL bytes), expected UTF-8 text: {p}")
+    return open(p, "r", encoding="utf-8")
+
+
+@contextmanager
+def atomic_path(path: str | os.PathLike) -> Iterator[Path]:
+    """Yield a temporary path beside `path`; on success rename it over `path`, on error delete it.
+
+    A reader never sees a half-written file, and an interrupted write leaves the old one intact.
+    """
+    dest = Path(path)
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{dest.name}.", suffix=".tmp", dir=dest.parent)
+    os.close(fd)
+    tmp_path = Path(tmp)
+    try:
+        yield tmp_path
+        os.replace(tmp_path, dest)
+    except BaseException:
+        tmp_path.unlink(missing_ok=True)
+        raise
+
+
+def write_text_atomic(path: str | os.PathLike, text: str) -> None:
+    with atomic_path(path) as tmp:
+        tmp.write_text(text, encoding="utf-8")
+
+
+def write_json_atomic(path: str | os.PathLike, obj) -> None:
+    write_text_atomic(path, json.dumps(obj, indent=2, sort_keys=True) + "\n")

@@ -1,0 +1,36 @@
+"""Seeds, devices and the one progress-bar helper shared by every long-running job."""
+
+from __future__ import annotations
+
+import random
+import sys
+
+import numpy as np
+
+
+def seed_everything(seed: int) -> None:
+    """Seed Python, NumPy and (if imported) torch, so a run with the same seed repeats."""
+    random.seed(seed)
+    np.random.seed(seed % (2**32))
+    if "torch" in sys.modules:
+        import torch
+
+        torch.manual_seed(seed)
+
+
+def resolve_device(name: str = "auto"):
+    """'auto' -> cuda when available, else cpu; any other name is passed to torch.device."""
+    import torch
+
+    if name == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    return torch.device(name)
+
+
+def progress(total=None, desc: str = "", unit: str = "it", enabled: bool | None = None, **kw):
+    """A tqdm bar on stderr (rate and ETA). `enabled=None` hides it when stderr is not a TTY."""
+    from tqdm.auto import tqdm
+
+    disable = None if enabled is None else (not enabled)
+    return tqdm(total=total, desc=desc, unit=unit, file=sys.stderr, disable=disable,
+                dynamic_ncols=True, leave=False, **kw)
