@@ -48,7 +48,8 @@ class KeyedVectors:
 
     def __init__(self, index_to_key: Sequence[str], vectors: np.ndarray,
                  counts: np.ndarray | None = None):
-        vectors = np.asarray(vectors)
+        if not isinstance(vectors, np.ndarray):  # keeps an np.memmap as is
+            vectors = np.asarray(vectors)
         if vectors.dtype != np.float32:
             vectors = vectors.astype(np.float32)
         if vectors.ndim != 2:
