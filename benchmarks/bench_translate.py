@@ -1,0 +1,136 @@
+"""Benchmark: French->English attention translation on eng-fra (issue 5).
+
+Each row trains one model for `--minutes` of wall time (2-core shared CPU), then scores test BLEU
+(sacreBLEU) with greedy and beam-5 decoding. Rows:
+
+    additive, dot, general, none   bi-LSTM encoder, LSTM decoder, that attention (our defaults)
+    cnn                            CNN encoder (3 residual GLU convolutions) + additive attention
+    reference                      the issue's plain reference recipe, re-run here in the same run:
+                                   bi-GRU 256 + Bahdanau attention, Adam at a constant 1e-3, no
+                                   dropout or label smoothing, greedy decoding
+
+Results accumulate in benchmarks/results/translate.json (one entry per set+row, the latest run
+wins) and are rendered to benchmarks/results/translate.md, recording the budget each row ran at
+and the machine load. With --plot, the additive model of the run draws the attention map of a
+held-out test sentence to benchmarks/results/translate_attention.png.
+
+    python benchmarks/bench_translate.py --set prefix --rows additive,none --minutes 10 --plot
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import torch
+
+from seqlab.attnplot import save_attention_png
+from seqlab.datasets import dataset_path
+from seqlab.pairs import load_pair_data
+from seqlab.translate import Translator, TrainConfig, train_translator
+
+RESULTS = Path(__file__).resolve().parent / "results"
+ROWS = {
+    "additive": dict(attention="additive"),
+    "dot": dict(attention="dot"),
+    "general": dict(attention="general"),
+    "none": dict(attention="none"),
+    "cnn": dict(attention="additive", encoder="cnn"),
+    "reference": dict(attention="additive", cell="gru", dropout=0.0, label_smoothing=0.0, lr=1e-3,
+                      min_lr_frac=1.0, beam=1),
+}
+
+
+def machine() -> dict:
+    return {"cpus": os.cpu_count(), "torch_threads": torch.get_num_threads(), "python": platform.python_version(),
+            "torch": torch.__version__, "loadavg_1m": round(os.getloadavg()[0], 2),
+            "note": "2-core CPU shared with 4 other engineers' jobs: timings are noisy"}
+
+
+def render(results: list[dict]) -> str:
+    lines = ["# Translation benchmark (French->English, eng-fra)", "",
+             "Test BLEU (sacreBLEU, normalised lowercase text as in the PyTorch tutorial). Each row trained",
+             "for its own budget on a shared 2-core CPU (load = 1-minute load average when the row started;",
+             "2.0 would mean the two cores were fully used by others). Goals (issue 5, 15 min per model):",
+             "prefix set >= 62, full set >= 55, attention >= 5 above none on the full set.", "",
+             "| set | row | encoder | attention | budget (min) | trained (s) | epochs | val loss | greedy BLEU | beam-5 BLEU | load |",
+             "|---|---|---|---|---|---|---|---|---|---|---|"]
+    for r in sorted(results, key=lambda r: (r["set"], list(ROWS).index(r["row"]))):
+        c = r["train_config"]
+        lines.append(f"| {r['set']} | {r['row']} | {c['encoder']}-{c['cell'] if c['encoder'] == 'rnn' else 'conv'} "
+                     f"| {c['attention']} | {c['max_minutes']:g} | {r['seconds']:.0f} | {r['epochs']} "
+                     f"| {r['val_loss']:.3f} | {r['bleu_greedy']:.1f} | {r['bleu_beam5']:.1f} "
+                     f"| {r['machine']['loadavg_1m']:.1f} |")
+    lines += ["", f"Machine: {results[-1]['machine']['cpus']} CPUs, torch {results[-1]['machine']['torch']}, "
+              f"{results[-1]['machine']['torch_threads']} torch thread(s) per job; shared and noisy.", ""]
+    return "\n".join(lines)
+
+
+def main(argv=None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--set", choices=["prefix", "full"], default="prefix",
+                    help="prefix: the tutorial's 'i am / he is ...' subset (<= 9 words); full: every pair "
+                         "of <= 15 words (default: %(default)s)")
+    ap.add_argument("--rows", default="additive,none",
+                    help=f"comma-separated rows from {','.join(ROWS)} (default: %(default)s)")
+    ap.add_argument("--minutes", type=float, default=15.0, help="training budget per row (default: %(default)s)")
+    ap.add_argument("--seed", type=int, default=0, help="split and training seed (default: %(default)s)")
+    ap.add_argument("--threads", type=int, default=1,
+                    help="torch threads; 1 is fastest on a shared 2-core box (default: %(default)s)")
+    ap.add_argument("--plot", action="store_true", help="draw a held-out attention map from the additive row")
+    args = ap.parse_args(argv)
+    torch.set_num_threads(args.threads)
+    rows = [r.strip() for r in args.rows.split(",") if r.strip()]
+    for r in rows:
+        if r not in ROWS:
+            ap.error(f"unknown row {r!r}; choose from {', '.join(ROWS)}")
+    prefix = args.set == "prefix"
+    data = load_pair_data(dataset_path("eng-fra"), reverse=True, prefix_filter=prefix, seed=args.seed)
+    out_json = RESULTS / "translate.json"
+    results = json.loads(out_json.read_text()) if out_json.exists() else []
+    for row in rows:
+        cfg = TrainConfig(max_minutes=args.minutes, seed=args.seed, **ROWS[row])
+        mach = machine()
+        with tempfile.TemporaryDirectory() as tmp:
+            print(f"[{time.strftime('%H:%M:%S')}] {args.set}/{row}: training {args.minutes:g} min", file=sys.stderr)
+            m = train_translator(data, cfg, tmp, data_info={"set": args.set, "direction": "fra->eng"})
+            tr = Translator.load(tmp)
+            greedy, _ = tr.bleu(data.test, beam=1)
+            beam5, _ = tr.bleu(data.test, beam=5)
+            if args.plot and row == "additive":
+                plot_example(tr, data)
+        entry = {"set": args.set, "row": row, "bleu_greedy": round(greedy, 2), "bleu_beam5": round(beam5, 2),
+                 "val_loss": m["val_loss"], "seconds": m["seconds"], "epochs": m["epochs"],
+                 "stop_reason": m["stop_reason"], "params": m["params"], "train_config": m["train_config"],
+                 "n_train": m["data"]["n_train"], "n_test": m["data"]["n_test"], "machine": mach,
+                 "finished": time.strftime("%Y-%m-%d %H:%M:%S")}
+        print(json.dumps({k: entry[k] for k in ("set", "row", "bleu_greedy", "bleu_beam5", "val_loss",
+                                                 "seconds", "epochs")}))
+        results = [r for r in results if (r["set"], r["row"]) != (args.set, row)] + [entry]
+        RESULTS.mkdir(parents=True, exist_ok=True)
+        out_json.write_text(json.dumps(results, indent=2) + "\n")
+        (RESULTS / "translate.md").write_text(render(results))
+    print((RESULTS / "translate.md").read_text())
+    return 0
+
+
+def plot_example(tr: Translator, data) -> None:
+    """Attention map of the first held-out test sentence with >= 6 source words (beam 5)."""
+    src, ref = next(((s, t) for s, t in data.test if len(s) >= 6), data.test[0])
+    t = tr.translate([" ".join(src)], beam=5)[0]
+    save_attention_png(RESULTS / "translate_attention.png", t.source, t.output + ["<eos>"], t.attention,
+                       title=f"ref: {' '.join(ref)}")
+    (RESULTS / "translate_attention.txt").write_text(
+        f"source: {' '.join(src)}\nreference: {' '.join(ref)}\noutput: {' '.join(t.output)}\n"
+        f"attention (rows = output words + <eos>, columns = source words):\n"
+        + "\n".join(" ".join(f"{x:.2f}" for x in row) for row in t.attention.tolist()) + "\n")
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
