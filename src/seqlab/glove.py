@@ -1,0 +1,149 @@
+"""GloVe: word vectors from a weighted least-squares fit to log co-occurrence counts.
+
+Pennington, Socher & Manning 2014, "GloVe: Global Vectors for Word Representation". Minimise
+
+    J = sum_{i,j: X_ij > 0} f(X_ij) (w_i . w~_j + b_i + b~_j - log X_ij)^2,
+    f(x) = (x / x_max)^alpha if x < x_max else 1,
+
+over word vectors w, context vectors w~ and biases, by AdaGrad on the nonzero entries in random
+order (the paper's x_max 100, alpha 0.75, learning rate 0.05, symmetric window 10 with a neighbour
+at distance d counted 1/d). The returned vectors are w + w~, as in the paper (section 4.2).
+
+Layering as in word2vec: `seqlab.counts` builds the vocabulary and the sparse matrix X with numpy,
+`_glove_kernels.glove_pass` runs the per-entry updates compiled (numba, GIL released), and this
+module shuffles, splits the work over `workers` threads (Hogwild, as glove.c) and reports.
+With `workers=1` and a seed, training is bit-for-bit reproducible; with more threads, updates
+race and results vary slightly from run to run.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+import time
+from dataclasses import dataclass
+
+import numpy as np
+import scipy.sparse as sp
+
+from seqlab.errors import SeqlabError
+from seqlab.keyedvectors import KeyedVectors
+
+
+@dataclass
+class GloveConfig:
+    """GloVe settings (paper defaults).
+
+    vector_size: dimensions D (the paper: 50-300); window: context words each side (10);
+    min_count / max_vocab: vocabulary cut-offs; x_max, alpha: the weighting function f
+    (100, 0.75); learning_rate: AdaGrad's initial step (0.05); epochs: passes over the nonzeros
+    (the paper: 50 below 300 dimensions, 100 otherwise); workers: threads (0 = all cores);
+    seed: initialisation and shuffling.
+    """
+
+    vector_size: int = 100
+    window: int = 10
+    min_count: int = 5
+    max_vocab: int | None = None
+    x_max: float = 100.0
+    alpha: float = 0.75
+    learning_rate: float = 0.05
+    epochs: int = 50
+    workers: int = 1
+    seed: int = 1
+
+    def validate(self) -> None:
+        for name in ("vector_size", "window", "epochs", "min_count"):
+            if getattr(self, name) < 1:
+                raise SeqlabError(f"{name} must be at least 1, got {getattr(self, name)}")
+        if self.x_max <= 0 or self.learning_rate <= 0:
+            raise SeqlabError("x_max and learning_rate must be positive")
+        if self.workers < 0:
+            raise SeqlabError(f"workers must be 0 (all cores) or more, got {self.workers}")
+
+
+def fit_glove(X: sp.spmatrix, words: list[str], config: GloveConfig | None = None,
+              counts: np.ndarray | None = None, progress: bool | None = None
+              ) -> tuple[KeyedVectors, dict]:
+    """Fit GloVe to a given (V, V) co-occurrence matrix X whose rows/columns are `words`.
+
+    Returns (vectors w + w~, stats) with stats["loss"] the mean weighted cost per nonzero entry
+    at each epoch (glove.c's "cost"), plus `seconds` and `nonzeros`.
+    """
+    from seqlab._glove_kernels import glove_pass
+    from seqlab.runtime import progress as bar
+
+    cfg = config or GloveConfig()
+    cfg.validate()
+    coo = sp.coo_matrix(X)
+    keep = coo.data > 0
+    rows = coo.row[keep].astype(np.int64)
+    cols = coo.col[keep].astype(np.int64)
+    vals = coo.data[keep].astype(np.float64)
+    v, dim = len(words), cfg.vector_size
+    if X.shape != (v, v):
+        raise SeqlabError(f"co-occurrence matrix is {X.shape}, expected ({v}, {v})")
+    if len(vals) == 0:
+        raise SeqlabError("no co-occurring word pairs: corpus too small for this window/min_count")
+    rng = np.random.default_rng(cfg.seed)
+    # glove.c initialises vectors and biases uniformly in [-0.5, 0.5] / D, AdaGrad sums to 1
+    W = (rng.random((v, dim)) - 0.5) / dim  # (V, D)
+    C = (rng.random((v, dim)) - 0.5) / dim  # (V, D)
+    bw = (rng.random(v) - 0.5) / dim  # (V,)
+    bc = (rng.random(v) - 0.5) / dim  # (V,)
+    gW, gC, gbw, gbc = np.ones_like(W), np.ones_like(C), np.ones(v), np.ones(v)
+    workers = cfg.workers or os.cpu_count() or 1
+    n = len(vals)
+    bounds = np.linspace(0, n, workers + 1).astype(np.int64)
+    losses = []
+    t0 = time.perf_counter()
+    with bar(total=cfg.epochs, desc="glove", unit="epoch", enabled=progress) as pbar:
+        for _ in range(cfg.epochs):
+            order = rng.permutation(n)
+            args = (W, C, bw, bc, gW, gC, gbw, gbc, rows, cols, vals, order)
+            hp = (cfg.x_max, cfg.alpha, cfg.learning_rate)
+            if workers == 1:
+                cost = glove_pass(*args, 0, n, *hp)
+            else:
+                costs = [0.0] * workers
+
+                def run(k):
+                    costs[k] = glove_pass(*args, bounds[k], bounds[k + 1], *hp)
+
+                threads = [threading.Thread(target=run, args=(k,)) for k in range(workers)]
+                for t in threads:
+                    t.start()
+                for t in threads:
+                    t.join()
+                cost = sum(costs)
+            losses.append(cost / n)
+            if not np.isfinite(losses[-1]):
+                raise SeqlabError("GloVe diverged (loss is not finite); lower learning_rate")
+            pbar.update(1)
+            pbar.set_postfix(loss=f"{losses[-1]:.4f}")
+    seconds = time.perf_counter() - t0
+    kv = KeyedVectors(words, (W + C).astype(np.float32), counts=counts)
+    return kv, {"loss": losses, "seconds": seconds, "nonzeros": n, "vocab_size": v}
+
+
+def train_glove(corpus, config: GloveConfig | None = None, progress: bool | None = None
+                ) -> tuple[KeyedVectors, dict]:
+    """Count co-occurrences in `corpus` (a path, plain or gzip, or token lists) and fit GloVe.
+
+    Returns (vectors, stats) with `words_per_sec`, `seconds`, `vocab_size`, `corpus_words`,
+    `nonzeros` and the per-epoch `loss`; words_per_sec is corpus words x epochs per second of
+    the whole run (counting included), comparable with word2vec's.
+    """
+    from seqlab.counts import build_vocab, cooccurrence
+
+    cfg = config or GloveConfig()
+    cfg.validate()
+    t0 = time.perf_counter()
+    words, counts, n_words = build_vocab(corpus, cfg.min_count, cfg.max_vocab)
+    X = cooccurrence(corpus, words, window=cfg.window, weighting="harmonic", symmetric=True,
+                     progress=progress)
+    kv, stats = fit_glove(X, words, cfg, counts=counts, progress=progress)
+    seconds = time.perf_counter() - t0
+    stats.update(seconds=seconds, corpus_words=n_words,
+                 words_per_sec=n_words * cfg.epochs / max(seconds, 1e-9))
+    return kv, stats
