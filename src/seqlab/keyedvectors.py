@@ -94,7 +94,10 @@ class KeyedVectors:
         try:
             return self.key_to_index[key]
         except (KeyError, TypeError):
-            raise SeqlabError(f"word not in vocabulary: {key!r}") from None
+            hint = ""
+            if isinstance(key, str) and key.lower() != key and key.lower() in self.key_to_index:
+                hint = f" (did you mean {key.lower()!r}?)"
+            raise SeqlabError(f"word not in vocabulary: {key!r}{hint}") from None
 
     def get_vector(self, key: str, norm: bool = False) -> np.ndarray:
         """The vector of `key` (D,); unit length if `norm`."""

@@ -237,14 +237,6 @@ def evaluate_word_pairs(kv, pairs, delimiter: str = "\t", restrict_vocab: int | 
     return pearson, spearman, oov_ratio
 
 
-def default_benchmarks() -> tuple[Path, list[Path]]:
-    """The questions-words file and the WordSim353 / SimLex-999 files from the data folder."""
-    from seqlab.datasets import dataset_path
-
-    return dataset_path("questions-words"), [dataset_path("wordsim353"),
-                                             dataset_path("simlex999")]
-
-
 def evaluate(kv, analogies=None, similarity=(), restrict_vocab: int | None = 30000,
              similarity_restrict_vocab: int | None = 300000,
              case_insensitive: bool = True) -> dict:
