@@ -1,0 +1,1 @@
+"""Neural models: recurrent cells and language models, sentence classifiers, seq2seq."""

@@ -1,0 +1,95 @@
+"""Kim's sentence CNN (Kim 2014, "Convolutional Neural Networks for Sentence Classification").
+
+    ids (B, T) -> embeddings (B, T, D) -> zero-pad (max width - 1) each side
+      -> conv widths 3, 4, 5 x 100 maps -> ReLU -> max over time -> concat (B, 300)
+      -> dropout 0.5 -> linear (B, C) logits (softmax lives in the loss)
+
+Variants (Kim, Section 3.1): `rand` (embeddings random, trained), `static` (pretrained, frozen),
+`non-static` (pretrained, fine-tuned), `multichannel` (a frozen and a tuned copy; each filter is
+applied to both channels and the results are added). Because convolution is linear, applying one
+filter to two channels and adding equals applying it once to their sum, so multichannel costs one
+convolution, not two.
+
+The max-norm constraint (||w_c||_2 <= 3 for each class's output weights) is applied by the training
+loop after every update via `apply_max_norm`. The model does no I/O.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+VARIANTS = ("rand", "static", "non-static", "multichannel")
+
+
+@dataclass
+class TextCNNConfig:
+    vocab_size: int
+    num_classes: int
+    embedding_dim: int = 300          # Kim: 300 (word2vec); glove-6b-50d gives 50
+    filter_widths: tuple[int, ...] = (3, 4, 5)
+    num_filters: int = 100            # feature maps per width
+    dropout: float = 0.5
+    variant: str = "rand"             # one of VARIANTS
+    padding_idx: int = 0              # its embedding is zero and never trained
+
+    def to_dict(self) -> dict:
+        d = asdict(self)
+        d["filter_widths"] = list(self.filter_widths)
+        return d
+
+    @classmethod
+    def from_dict(cls, d: dict) -> "TextCNNConfig":
+        d = dict(d)
+        d["filter_widths"] = tuple(d["filter_widths"])
+        return cls(**d)
+
+
+class TextCNN(nn.Module):
+    def __init__(self, config: TextCNNConfig, pretrained: torch.Tensor | None = None):
+        """`pretrained` (vocab_size, embedding_dim) initialises the embeddings (all variants but
+        rand require it; rand uses U[-0.25, 0.25] as Kim's code does)."""
+        super().__init__()
+        if config.variant not in VARIANTS:
+            raise ValueError(f"unknown CNN variant {config.variant!r}; one of {VARIANTS}")
+        self.config = config
+        V, D = config.vocab_size, config.embedding_dim
+        if pretrained is None:
+            if config.variant != "rand":
+                raise ValueError(f"variant {config.variant!r} needs pretrained vectors")
+            init = torch.empty(V, D).uniform_(-0.25, 0.25)
+        else:
+            if tuple(pretrained.shape) != (V, D):
+                raise ValueError(f"pretrained shape {tuple(pretrained.shape)} != ({V}, {D})")
+            init = pretrained.detach().float().clone()
+        init[config.padding_idx] = 0.0
+        self.embedding = nn.Embedding(V, D, padding_idx=config.padding_idx, _weight=init.clone())
+        if config.variant == "static":
+            self.embedding.weight.requires_grad_(False)
+        if config.variant == "multichannel":
+            self.static_embedding = nn.Embedding(V, D, padding_idx=config.padding_idx, _weight=init.clone())
+            self.static_embedding.weight.requires_grad_(False)
+        self.pad = max(config.filter_widths) - 1
+        self.convs = nn.ModuleList(nn.Conv1d(D, config.num_filters, w) for w in config.filter_widths)
+        self.dropout = nn.Dropout(config.dropout)
+        self.fc = nn.Linear(config.num_filters * len(config.filter_widths), config.num_classes)
+
+    def features(self, ids: torch.Tensor) -> torch.Tensor:
+        """Max-pooled feature vector per sentence, before dropout. ids (B, T) -> (B, maps * widths)."""
+        x = self.embedding(ids)                                   # (B, T, D)
+        if self.config.variant == "multichannel":
+            x = x + self.static_embedding(ids)                    # same filters on both channels
+        x = F.pad(x.transpose(1, 2), (self.pad, self.pad))        # (B, D, T + 2 pad)
+        return torch.cat([F.relu(conv(x)).amax(dim=2) for conv in self.convs], dim=1)  # (B, 300)
+
+    def forward(self, ids: torch.Tensor) -> torch.Tensor:
+        return self.fc(self.dropout(self.features(ids)))          # (B, C)
+
+
+@torch.no_grad()
+def apply_max_norm(linear: nn.Linear, max_norm: float) -> None:
+    """Rescale each output row w_c (one class) to L2 norm `max_norm` where it is larger (Kim's s=3)."""
+    linear.weight.renorm_(2, 0, max_norm)
