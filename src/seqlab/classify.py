@@ -1,0 +1,425 @@
+"""Sentence classifiers with one scikit-learn surface, and the cross-validation that serves them all.
+
+    CNNClassifier(variant="rand" | "static" | "non-static" | "multichannel")   Kim (2014)
+    RNNClassifier(cell="lstm" | "gru", bidirectional=..., pooling=...)
+    CNNRNNClassifier()                         recurrent layer under Kim's convolution
+    MNBClassifier(), NBSVMClassifier()         Wang & Manning (2012), in seqlab.baselines
+
+`__init__` only stores parameters; `fit(X, y)` (X: whitespace-tokenized sentences, y: labels)
+returns self and sets `classes_`, `vocab_`, `model_`, `history_`, `best_epoch_`; then `predict`,
+`predict_proba`, `score`. The neural ones train with Kim's recipe: mini-batches of 50 grouped by
+length (seqlab.sentences.bucket_batches), Adadelta (rho 0.95, eps 1e-6, lr 1.0), max-norm 3 on the
+output rows after every update, up to 25 epochs, keeping the epoch that is best on a dev set —
+`fit(X, y, X_dev, y_dev)` where there is one, else a random `dev_fraction` (10%) of X held out.
+
+Nothing here prints: progress is reported through the `callback` parameter, called as
+callback("epoch", epoch=..., epochs=..., batches=...), callback("batch", loss=...),
+callback("epoch_end", epoch=..., loss=..., dev_accuracy=..., seconds=...).
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from dataclasses import dataclass, field
+from typing import Callable, Sequence
+
+import numpy as np
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+from sklearn.base import BaseEstimator, ClassifierMixin
+
+from seqlab.baselines import MNBClassifier, NBSVMClassifier
+from seqlab.errors import SeqlabError
+from seqlab.models.textcnn import VARIANTS, TextCNN, TextCNNConfig, apply_max_norm
+from seqlab.models.textrnn import CNNRNN, CNNRNNConfig, TextRNN, TextRNNConfig
+from seqlab.sentences import bucket_batches, encode_padded, holdout_split, iter_batches, stratified_folds
+from seqlab.vocab import Vocab
+
+PAD, UNK = "<pad>", "<unk>"
+
+
+# --------------------------------------------------------------------------- pretrained vectors
+
+
+def pretrained_matrix(words: Sequence[str], kv, seed: int = 0) -> tuple[np.ndarray, int]:
+    """Rows for `words` from KeyedVectors `kv` (exact match, then lowercase); the words it lacks get
+    U[-a, a] per dimension with a = sqrt(3 var_d), so they have the known vectors' variance (Kim's
+    recipe). Returns (matrix (len(words), D) float32, number of words found)."""
+    vecs = np.asarray(kv.vectors, dtype=np.float32)                     # (N, D), maybe memory-mapped
+    index = kv.key_to_index
+    rows = np.full(len(words), -1, dtype=np.int64)
+    for i, w in enumerate(words):
+        j = index.get(w)
+        if j is None:
+            j = index.get(w.lower())
+        if j is not None:
+            rows[i] = j
+    found = rows >= 0
+    D = vecs.shape[1]
+    known = vecs[rows[found]] if found.any() else vecs[: min(len(vecs), 10000)]
+    a = np.sqrt(3.0 * known.var(axis=0)) if len(known) > 1 else np.full(D, 0.25, np.float32)
+    rng = np.random.default_rng(seed)
+    out = (rng.uniform(-1.0, 1.0, size=(len(words), D)) * a).astype(np.float32)
+    if found.any():
+        out[found] = known
+    return out, int(found.sum())
+
+
+# --------------------------------------------------------------------------- the torch estimators
+
+
+class _TorchClassifier(ClassifierMixin, BaseEstimator):
+    """The shared training loop; subclasses say which network to build (`_build`)."""
+
+    def _needs_vectors(self) -> bool:
+        return False
+
+    def _build(self, vocab_size: int, num_classes: int, pretrained: torch.Tensor | None, dim: int):
+        raise NotImplementedError
+
+    # -- data ---------------------------------------------------------------------------------
+    def _encode(self, X) -> tuple[np.ndarray, np.ndarray]:
+        stoi, unk = self.vocab_.stoi, self.vocab_.stoi[UNK]
+        return encode_padded([[stoi.get(t, unk) for t in s.split()] for s in X])
+
+    def _optimizer(self, params):
+        name = self.optimizer
+        if name == "adadelta":
+            return torch.optim.Adadelta(params, lr=self.lr, rho=0.95, eps=1e-6)
+        if name == "adam":
+            return torch.optim.Adam(params, lr=self.lr)
+        raise SeqlabError(f"unknown optimizer {name!r}; use adadelta or adam")
+
+    # -- sklearn surface ----------------------------------------------------------------------
+    def fit(self, X, y, X_dev=None, y_dev=None):
+        """Train; keep the epoch with the best dev accuracy. Returns self."""
+        X = list(X)
+        y = np.asarray(y)
+        if len(X) != len(y) or not len(X):
+            raise SeqlabError(f"fit needs as many labels as sentences, got {len(X)} and {len(y)}")
+        self.classes_ = np.unique(y)
+        if len(self.classes_) < 2:
+            raise SeqlabError("a classifier needs at least two classes in its training data")
+        if self.num_threads:
+            torch.set_num_threads(int(self.num_threads))
+        torch.manual_seed(self.seed)
+        rng = np.random.default_rng(self.seed)
+        y_idx = np.searchsorted(self.classes_, y)
+
+        if X_dev is None and self.dev_fraction and len(X) >= 10:
+            tr, dv = holdout_split(len(X), self.dev_fraction, self.seed)
+            X_dev, y_dev = [X[i] for i in dv], y[dv]
+            X, y_idx = [X[i] for i in tr], y_idx[tr]
+        has_dev = X_dev is not None and len(X_dev) > 0
+
+        self.vocab_ = Vocab.from_iterable((t for s in X for t in s.split()), specials=[PAD, UNK], unk=UNK)
+        pretrained, dim = None, self.embedding_dim
+        if self._needs_vectors():
+            kv = self._load_vectors()
+            if dim is not None and dim != kv.vector_size:
+                raise SeqlabError(f"the vectors have dimension {kv.vector_size} but embedding_dim is {dim}")
+            mat, self.vectors_found_ = pretrained_matrix(self.vocab_.itos, kv, self.seed)
+            pretrained, dim = torch.from_numpy(mat), kv.vector_size
+        self.model_ = self._build(len(self.vocab_), len(self.classes_), pretrained, dim or 300)
+
+        ids, lengths = self._encode(X)
+        ids_t, y_t = torch.from_numpy(ids), torch.from_numpy(y_idx)
+        if has_dev:
+            dev_ids, dev_len = self._encode(X_dev)
+            dev_y = np.searchsorted(self.classes_, np.asarray(y_dev))
+            dev_known = np.isin(np.asarray(y_dev), self.classes_)
+        params = [p for p in self.model_.parameters() if p.requires_grad]
+        opt = self._optimizer(params)
+        cb = self.callback or (lambda *a, **k: None)
+        best, self.history_, self.best_epoch_ = -1.0, [], 0
+        best_state = None
+        for epoch in range(1, self.epochs + 1):
+            t0 = time.perf_counter()
+            self.model_.train()
+            batches = bucket_batches(lengths, self.batch_size, rng)
+            cb("epoch", epoch=epoch, epochs=self.epochs, batches=len(batches))
+            total, seen = 0.0, 0
+            for xb, rows in iter_batches(ids_t.numpy(), lengths, batches):
+                logits = self.model_(torch.from_numpy(xb))                    # (B, C)
+                loss = F.cross_entropy(logits, y_t[rows])
+                opt.zero_grad(set_to_none=True)
+                loss.backward()
+                opt.step()
+                if self.max_norm:
+                    apply_max_norm(self.model_.fc, self.max_norm)
+                total += float(loss.detach()) * len(rows)
+                seen += len(rows)
+                cb("batch", loss=float(loss.detach()))
+            dev_acc = None
+            if has_dev:
+                pred = self._predict_idx(dev_ids, dev_len)
+                dev_acc = float(((pred == dev_y) & dev_known).mean())
+            secs = time.perf_counter() - t0
+            self.history_.append({"epoch": epoch, "loss": total / max(seen, 1), "dev_accuracy": dev_acc,
+                                  "seconds": secs})
+            cb("epoch_end", epoch=epoch, loss=total / max(seen, 1), dev_accuracy=dev_acc, seconds=secs)
+            if not has_dev or dev_acc > best:
+                best, self.best_epoch_ = (dev_acc if has_dev else best), epoch
+                best_state = {k: v.detach().clone() for k, v in self.model_.state_dict().items()}
+        self.model_.load_state_dict(best_state)
+        self.model_.eval()
+        self.dev_accuracy_ = best if has_dev else None
+        return self
+
+    @torch.no_grad()
+    def _logits(self, ids: np.ndarray, lengths: np.ndarray) -> np.ndarray:
+        self.model_.eval()
+        out = np.zeros((len(ids), len(self.classes_)), dtype=np.float32)
+        for xb, rows in iter_batches(ids, lengths, bucket_batches(lengths, 500)):
+            out[rows] = self.model_(torch.from_numpy(xb)).numpy()
+        return out
+
+    def _predict_idx(self, ids, lengths) -> np.ndarray:
+        return self._logits(ids, lengths).argmax(axis=1)
+
+    def predict_proba(self, X) -> np.ndarray:
+        """(N, C) softmax probabilities, columns in the order of `classes_`."""
+        ids, lengths = self._encode(list(X))
+        return torch.softmax(torch.from_numpy(self._logits(ids, lengths)), dim=1).numpy()
+
+    def predict(self, X) -> np.ndarray:
+        ids, lengths = self._encode(list(X))
+        return self.classes_[self._predict_idx(ids, lengths)]
+
+    # -- vectors and checkpoints --------------------------------------------------------------
+    def _load_vectors(self):
+        if self.vectors is None:
+            raise SeqlabError(f"{type(self).__name__} with pretrained embeddings needs vectors "
+                              "(a word2vec/GloVe file or 'glove-6b-50d')")
+        if isinstance(self.vectors, (str, bytes)) or hasattr(self.vectors, "__fspath__"):
+            from seqlab.keyedvectors import load_vectors
+
+            return load_vectors(self.vectors)
+        return self.vectors                                                     # a KeyedVectors
+
+    def get_state(self) -> dict:
+        """Plain dict (tensors, lists, strings) for seqlab.checkpoint; `from_state` inverts it."""
+        params = {k: v for k, v in self.get_params().items() if k not in ("callback", "vectors")}
+        params["vectors"] = self.vectors if isinstance(self.vectors, str) else None
+        return {"params": params, "classes": self.classes_.tolist(), "vocab": self.vocab_.to_dict(),
+                "config": self.model_.config.to_dict(), "state_dict": self.model_.state_dict(),
+                "best_epoch": self.best_epoch_}
+
+    @classmethod
+    def from_state(cls, state: dict):
+        est = cls(**state["params"])
+        est.classes_ = np.asarray(state["classes"])
+        est.vocab_ = Vocab.from_dict(state["vocab"])
+        est.model_ = est._from_config(state["config"])
+        est.model_.load_state_dict(state["state_dict"])
+        est.model_.eval()
+        est.best_epoch_ = state.get("best_epoch", 0)
+        return est
+
+
+class CNNClassifier(_TorchClassifier):
+    """Kim's CNN. `variant`: rand | static | non-static | multichannel. `vectors`: path or name of
+    word2vec/GloVe vectors (or a KeyedVectors) for the pretrained variants; `embedding_dim`: 300 for
+    rand (Kim), else the vectors' dimension."""
+
+    def __init__(self, variant: str = "rand", vectors=None, embedding_dim: int | None = None,
+                 filter_widths: tuple = (3, 4, 5), num_filters: int = 100, dropout: float = 0.5,
+                 max_norm: float = 3.0, optimizer: str = "adadelta", lr: float = 1.0, batch_size: int = 50,
+                 epochs: int = 25, dev_fraction: float = 0.1, seed: int = 0, num_threads: int | None = None,
+                 callback: Callable | None = None):
+        self.variant = variant
+        self.vectors = vectors
+        self.embedding_dim = embedding_dim
+        self.filter_widths = filter_widths
+        self.num_filters = num_filters
+        self.dropout = dropout
+        self.max_norm = max_norm
+        self.optimizer = optimizer
+        self.lr = lr
+        self.batch_size = batch_size
+        self.epochs = epochs
+        self.dev_fraction = dev_fraction
+        self.seed = seed
+        self.num_threads = num_threads
+        self.callback = callback
+
+    def _needs_vectors(self) -> bool:
+        if self.variant not in VARIANTS:
+            raise SeqlabError(f"unknown CNN variant {self.variant!r}; one of {', '.join(VARIANTS)}")
+        return self.variant != "rand"
+
+    def _build(self, vocab_size, num_classes, pretrained, dim):
+        cfg = TextCNNConfig(vocab_size, num_classes, dim, tuple(self.filter_widths), self.num_filters,
+                            self.dropout, self.variant)
+        return TextCNN(cfg, pretrained)
+
+    def _from_config(self, d):
+        return TextCNN(TextCNNConfig.from_dict(d), None if d["variant"] == "rand" else
+                       torch.zeros(d["vocab_size"], d["embedding_dim"]))
+
+
+class RNNClassifier(_TorchClassifier):
+    """LSTM/GRU classifier (uni- or bidirectional) pooling its states (max, mean or last).
+    Trained like the CNN (same batches, dev selection, max-norm on the output rows) but with Adam
+    (lr 1e-3) by default. Random embeddings unless `vectors` is given (then fine-tuned)."""
+
+    def __init__(self, cell: str = "lstm", bidirectional: bool = False, pooling: str = "max",
+                 hidden_size: int = 150, vectors=None, embedding_dim: int | None = None,
+                 dropout: float = 0.5, max_norm: float = 3.0, optimizer: str = "adam", lr: float = 1e-3,
+                 batch_size: int = 50, epochs: int = 25, dev_fraction: float = 0.1, seed: int = 0,
+                 num_threads: int | None = None, callback: Callable | None = None):
+        self.cell = cell
+        self.bidirectional = bidirectional
+        self.pooling = pooling
+        self.hidden_size = hidden_size
+        self.vectors = vectors
+        self.embedding_dim = embedding_dim
+        self.dropout = dropout
+        self.max_norm = max_norm
+        self.optimizer = optimizer
+        self.lr = lr
+        self.batch_size = batch_size
+        self.epochs = epochs
+        self.dev_fraction = dev_fraction
+        self.seed = seed
+        self.num_threads = num_threads
+        self.callback = callback
+
+    def _needs_vectors(self) -> bool:
+        return self.vectors is not None
+
+    def _build(self, vocab_size, num_classes, pretrained, dim):
+        cfg = TextRNNConfig(vocab_size, num_classes, dim, self.hidden_size, self.cell, self.bidirectional,
+                            1, self.pooling, self.dropout)
+        return TextRNN(cfg, pretrained)
+
+    def _from_config(self, d):
+        return TextRNN(TextRNNConfig.from_dict(d))
+
+
+class CNNRNNClassifier(_TorchClassifier):
+    """Hybrid: a bidirectional LSTM/GRU under Kim's convolution (seqlab.models.textrnn.CNNRNN)."""
+
+    def __init__(self, cell: str = "lstm", hidden_size: int = 100, vectors=None,
+                 embedding_dim: int | None = None, filter_widths: tuple = (3, 4, 5), num_filters: int = 100,
+                 dropout: float = 0.5, max_norm: float = 3.0, optimizer: str = "adam", lr: float = 1e-3,
+                 batch_size: int = 50, epochs: int = 25, dev_fraction: float = 0.1, seed: int = 0,
+                 num_threads: int | None = None, callback: Callable | None = None):
+        self.cell = cell
+        self.hidden_size = hidden_size
+        self.vectors = vectors
+        self.embedding_dim = embedding_dim
+        self.filter_widths = filter_widths
+        self.num_filters = num_filters
+        self.dropout = dropout
+        self.max_norm = max_norm
+        self.optimizer = optimizer
+        self.lr = lr
+        self.batch_size = batch_size
+        self.epochs = epochs
+        self.dev_fraction = dev_fraction
+        self.seed = seed
+        self.num_threads = num_threads
+        self.callback = callback
+
+    def _needs_vectors(self) -> bool:
+        return self.vectors is not None
+
+    def _build(self, vocab_size, num_classes, pretrained, dim):
+        cfg = CNNRNNConfig(vocab_size, num_classes, dim, self.hidden_size, self.cell,
+                           tuple(self.filter_widths), self.num_filters, self.dropout)
+        return CNNRNN(cfg, pretrained)
+
+    def _from_config(self, d):
+        return CNNRNN(CNNRNNConfig.from_dict(d))
+
+
+# --------------------------------------------------------------------------- names -> estimators
+
+MODELS = ("cnn-rand", "cnn-static", "cnn-non-static", "cnn-multichannel", "lstm", "bilstm", "gru",
+          "cnn-rnn", "nbsvm", "mnb")
+PRETRAINED_MODELS = ("cnn-static", "cnn-non-static", "cnn-multichannel")
+ESTIMATORS = {"CNNClassifier": CNNClassifier, "RNNClassifier": RNNClassifier,
+              "CNNRNNClassifier": CNNRNNClassifier, "MNBClassifier": MNBClassifier,
+              "NBSVMClassifier": NBSVMClassifier}
+
+
+def make_estimator(model: str, vectors=None, epochs: int = 25, seed: int = 0,
+                   num_threads: int | None = None, callback: Callable | None = None):
+    """The estimator a model name stands for, with the paper's settings. `vectors` is used by the
+    pretrained CNN variants (and by the RNNs when given)."""
+    common = dict(epochs=epochs, seed=seed, num_threads=num_threads, callback=callback)
+    if model == "cnn-rand":
+        return CNNClassifier("rand", **common)
+    if model in PRETRAINED_MODELS:
+        if vectors is None:
+            raise SeqlabError(f"{model} needs pretrained vectors (--vectors FILE or glove-6b-50d)")
+        return CNNClassifier(model[4:], vectors=vectors, **common)
+    if model in ("lstm", "bilstm", "gru"):
+        return RNNClassifier("gru" if model == "gru" else "lstm", bidirectional=model == "bilstm", **common)
+    if model == "cnn-rnn":
+        return CNNRNNClassifier(**common)
+    if model == "nbsvm":
+        return NBSVMClassifier()
+    if model == "mnb":
+        return MNBClassifier()
+    raise SeqlabError(f"unknown model {model!r}; one of {', '.join(MODELS)}")
+
+
+def is_neural(est) -> bool:
+    return isinstance(est, _TorchClassifier)
+
+
+def fit_estimator(est, X, y, X_dev=None, y_dev=None):
+    """fit with a dev set where the estimator uses one (the baselines train on X only)."""
+    if is_neural(est):
+        return est.fit(X, y, X_dev, y_dev)
+    return est.fit(X, y)
+
+
+def estimator_state(est) -> dict:
+    return {"estimator": type(est).__name__, **est.get_state()}
+
+
+def estimator_from_state(state: dict):
+    cls = ESTIMATORS.get(state.get("estimator"))
+    if cls is None:
+        raise SeqlabError(f"unknown estimator {state.get('estimator')!r} in checkpoint")
+    return cls.from_state(state)
+
+
+# --------------------------------------------------------------------------- cross-validation
+
+
+@dataclass
+class CVResult:
+    accuracy: float                         # mean over folds
+    std: float                              # population std over folds
+    fold_accuracies: list[float]
+    seconds: float
+    best_fold: int                          # 0-based index of the fold with the highest accuracy
+    best_estimator: object = field(repr=False, default=None)
+
+
+def cross_validate(estimator, X, y, folds: int = 10, seed: int = 0,
+                   on_fold: Callable[[int, int], None] | None = None) -> CVResult:
+    """Stratified k-fold CV (seqlab.sentences.stratified_folds, fixed `seed`). A fresh copy of
+    `estimator` (same parameters) is fitted per fold; the one of the best fold is kept."""
+    X = np.asarray(list(X), dtype=object)
+    y = np.asarray(y)
+    t0 = time.perf_counter()
+    scores, best, best_est = [], -1.0, None
+    splits = stratified_folds(y, folds, seed)
+    for k, (tr, te) in enumerate(splits):
+        if on_fold:
+            on_fold(k, len(splits))
+        est = type(estimator)(**estimator.get_params())
+        fit_estimator(est, list(X[tr]), y[tr])
+        acc = float(est.score(list(X[te]), y[te]))
+        scores.append(acc)
+        if acc > best:
+            best, best_est = acc, est
+    return CVResult(float(np.mean(scores)), float(np.std(scores)), scores, time.perf_counter() - t0,
+                    int(np.argmax(scores)), best_est)

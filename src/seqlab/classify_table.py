@@ -1,0 +1,213 @@
+"""The lecture's results table (Kim 2014, Table 2) reproduced: paper numbers, a resumable runner,
+and a markdown writer that puts the paper's number, ours and the difference in every cell.
+
+Every (dataset, model, fold) result is one small JSON file in a cache folder, written atomically as
+soon as that fold finishes, so a run that is killed resumes at the first missing fold. The cache
+key holds every setting that changes a result (epochs, folds, seed, vectors for the pretrained
+models), so changing one starts fresh cells instead of mixing numbers.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable
+
+import numpy as np
+
+from seqlab.classify import MODELS, PRETRAINED_MODELS, fit_estimator, make_estimator
+from seqlab.errors import SeqlabError
+from seqlab.files import write_json_atomic
+from seqlab.sentences import DATASETS, load_dataset, stratified_folds
+
+DATASET_TITLES = {"mr": "MR", "sst1": "SST-1", "sst2": "SST-2", "subj": "Subj", "trec": "TREC",
+                  "cr": "CR", "mpqa": "MPQA"}
+MODEL_TITLES = {"cnn-rand": "CNN-rand", "cnn-static": "CNN-static", "cnn-non-static": "CNN-non-static",
+                "cnn-multichannel": "CNN-multichannel", "nbsvm": "NBSVM (Wang and Manning, 2012)",
+                "mnb": "MNB (Wang and Manning, 2012)", "lstm": "LSTM (ours only)",
+                "bilstm": "BiLSTM (ours only)", "gru": "GRU (ours only)", "cnn-rnn": "CNN-RNN hybrid (ours only)"}
+
+_ORDER = ("mr", "sst1", "sst2", "subj", "trec", "cr", "mpqa")
+_ROWS = {  # Kim (2014) Table 2, as in the lecture; None = "–" (not reported)
+    "cnn-rand": (76.1, 45.0, 82.7, 89.6, 91.2, 79.8, 83.4),
+    "cnn-static": (81.0, 45.5, 86.8, 93.0, 92.8, 84.7, 89.6),
+    "cnn-non-static": (81.5, 48.0, 87.2, 93.4, 93.6, 84.3, 89.5),
+    "cnn-multichannel": (81.1, 47.4, 88.1, 93.2, 92.2, 85.0, 89.4),
+    "nbsvm": (79.4, None, None, 93.2, None, 81.8, 86.3),
+    "mnb": (79.0, None, None, 93.6, None, 80.0, 86.3),
+}
+PAPER: dict[str, dict[str, float | None]] = {m: dict(zip(_ORDER, row)) for m, row in _ROWS.items()}
+
+
+@dataclass
+class TableConfig:
+    datasets: tuple[str, ...] = _ORDER
+    models: tuple[str, ...] = ("cnn-rand", "cnn-static", "cnn-non-static", "cnn-multichannel", "nbsvm", "mnb")
+    vectors: str = "glove-6b-50d"     # for the pretrained variants; the paper used GoogleNews word2vec 300d
+    epochs: int = 25
+    folds: int = 10                   # for the CV sets (MR, Subj, CR, MPQA)
+    seed: int = 0
+    num_threads: int | None = None
+
+    def validate(self) -> None:
+        for d in self.datasets:
+            if d not in DATASETS:
+                raise SeqlabError(f"unknown dataset {d!r}; one of {', '.join(DATASETS)}")
+        for m in self.models:
+            if m not in MODELS:
+                raise SeqlabError(f"unknown model {m!r}; one of {', '.join(MODELS)}")
+        if self.epochs < 1:
+            raise SeqlabError("epochs must be at least 1")
+
+
+@dataclass
+class Cell:
+    """One (dataset, model) cell: the folds done so far out of `units`."""
+
+    dataset: str
+    model: str
+    units: int
+    accuracies: list[float] = field(default_factory=list)
+    seconds: float = 0.0
+
+    @property
+    def done(self) -> int:
+        return len(self.accuracies)
+
+    @property
+    def mean(self) -> float | None:
+        return 100 * float(np.mean(self.accuracies)) if self.accuracies else None
+
+    @property
+    def std(self) -> float | None:
+        return 100 * float(np.std(self.accuracies)) if self.accuracies else None
+
+
+def _slug(text: str) -> str:
+    return re.sub(r"[^A-Za-z0-9.]+", "-", Path(text).name if "/" in text else text).strip("-")[:60]
+
+
+def cache_file(cache_dir: Path, cfg: TableConfig, dataset: str, model: str, unit: int, cv: bool) -> Path:
+    """Where one fold's (or the test split's) result lives; its name holds every relevant setting."""
+    vec = f"__{_slug(cfg.vectors)}" if model in PRETRAINED_MODELS else ""
+    neural = model not in ("nbsvm", "mnb")
+    ep = f"__e{cfg.epochs}" if neural else ""
+    split = f"fold{unit + 1}of{cfg.folds}" if cv else "test"
+    return cache_dir / f"{dataset}__{model}{vec}{ep}__s{cfg.seed}__{split}.json"
+
+
+def run_table(cfg: TableConfig, cache_dir: str | Path, callback: Callable | None = None,
+              vectors_loader: Callable | None = None, train: bool = True) -> dict[tuple[str, str], Cell]:
+    """Fill every cell, reading finished folds from `cache_dir` and writing each new one there.
+    With `train=False` only the cache is read (missing folds stay missing).
+
+    callback("unit", dataset=, model=, unit=, units=, cached=) before each fold, and the
+    estimators' own epoch/batch events in between (see seqlab.classify).
+    """
+    cfg.validate()
+    cache_dir = Path(cache_dir)
+    cache_dir.mkdir(parents=True, exist_ok=True)
+    cb = callback or (lambda *a, **k: None)
+    kv = None
+    cells: dict[tuple[str, str], Cell] = {}
+    for dname in cfg.datasets:
+        ds = load_dataset(dname)
+        X_all = np.asarray(ds.train[0], dtype=object)
+        y_all = ds.train[1]
+        splits = stratified_folds(y_all, cfg.folds, cfg.seed) if ds.cv else [None]
+        for model in cfg.models:
+            cell = cells[(dname, model)] = Cell(dname, model, len(splits))
+            for unit, split in enumerate(splits):
+                path = cache_file(cache_dir, cfg, dname, model, unit, ds.cv)
+                if path.is_file():
+                    rec = json.loads(path.read_text())
+                    cb("unit", dataset=dname, model=model, unit=unit, units=len(splits), cached=True)
+                    cell.accuracies.append(rec["accuracy"])
+                    cell.seconds += rec["seconds"]
+                    continue
+                if not train:
+                    continue
+                cb("unit", dataset=dname, model=model, unit=unit, units=len(splits), cached=False)
+                if model in PRETRAINED_MODELS and kv is None:
+                    from seqlab.keyedvectors import load_vectors
+
+                    kv = (vectors_loader or load_vectors)(cfg.vectors)
+                est = make_estimator(model, vectors=kv, epochs=cfg.epochs, seed=cfg.seed,
+                                     num_threads=cfg.num_threads, callback=callback)
+                t0 = time.perf_counter()
+                if split is None:
+                    dev = ds.dev if ds.dev is not None else (None, None)
+                    fit_estimator(est, ds.train[0], ds.train[1], *dev)
+                    acc = float(est.score(*ds.test))
+                    n_train, n_test = len(ds.train[0]), len(ds.test[0])
+                else:
+                    tr, te = split
+                    fit_estimator(est, list(X_all[tr]), y_all[tr])
+                    acc = float(est.score(list(X_all[te]), y_all[te]))
+                    n_train, n_test = len(tr), len(te)
+                secs = time.perf_counter() - t0
+                write_json_atomic(path, {"dataset": dname, "model": model, "unit": unit, "units": len(splits),
+                                         "accuracy": acc, "seconds": secs, "n_train": n_train, "n_test": n_test,
+                                         "best_epoch": getattr(est, "best_epoch_", None),
+                                         "epochs": cfg.epochs, "seed": cfg.seed,
+                                         "vectors": cfg.vectors if model in PRETRAINED_MODELS else None})
+                cell.accuracies.append(acc)
+                cell.seconds += secs
+    return cells
+
+
+def _fmt_cell(cell: Cell | None, paper: float | None) -> str:
+    p = "–" if paper is None else f"{paper:.1f}"
+    if cell is None or cell.done == 0:
+        return f"· / {p}"
+    ours = f"{cell.mean:.1f}"
+    if cell.done < cell.units:
+        ours += f" [{cell.done}/{cell.units} folds]"
+    if paper is None:
+        return f"{ours} / {p}"
+    return f"{ours} / {p} ({cell.mean - paper:+.1f})"
+
+
+def markdown_table(cells: dict[tuple[str, str], Cell], cfg: TableConfig, total_seconds: float | None = None,
+                   machine: str | None = None) -> str:
+    """The table as markdown: each cell `ours / paper (ours - paper)`; `·` = not run, `–` = not in
+    the paper; `[k/10 folds]` = cross-validation still incomplete (mean over the folds done)."""
+    datasets = [d for d in _ORDER if d in cfg.datasets]
+    head = "| Model | " + " | ".join(DATASET_TITLES[d] for d in datasets) + " |"
+    lines = ["# Kim (2014) Table 2, reproduced by `seqlab classify table`", "",
+             "Each cell: **ours / paper (difference)** in % accuracy. `·` = not run yet, `–` = not "
+             "reported in the paper, `[k/n folds]` = mean over the folds finished so far (run the same command again to resume).", "",
+             head, "|" + " --- |" * (len(datasets) + 1)]
+    models = [m for m in MODELS if m in cfg.models]
+    for m in models:
+        title = MODEL_TITLES[m] + (" ¹" if m in PRETRAINED_MODELS else "")
+        row = [_fmt_cell(cells.get((d, m)), PAPER.get(m, {}).get(d)) for d in datasets]
+        lines.append(f"| {title} | " + " | ".join(row) + " |")
+    lines += ["", "Per-cell detail (std over folds, time):", ""]
+    for (d, m), c in cells.items():
+        if c.done:
+            lines.append(f"- {DATASET_TITLES[d]} {m}: {c.mean:.2f} ± {c.std:.2f} over {c.done}/{c.units} "
+                         f"{'folds' if c.units > 1 else 'test split'}, {c.seconds / 60:.1f} min")
+    lines += ["", "Notes:", "",
+              f"1. ¹ Pretrained variants here use **{cfg.vectors}**, not the paper's 300-d GoogleNews "
+              "word2vec (not available offline); pass `--vectors FILE` to use it.",
+              "2. SST-1/SST-2 are trained on sentences only (the phrase-level training files are not "
+              "available), so expect a few points below the paper there.",
+              f"3. Settings: up to {cfg.epochs} epochs (best on dev), {cfg.folds}-fold CV for MR/Subj/CR/MPQA, "
+              f"seed {cfg.seed}; TREC and CV folds hold out 10% of training as dev."]
+    if machine:
+        lines.append(f"4. Machine: {machine}.")
+    if total_seconds is not None:
+        lines.append(f"5. Wall time of this invocation: {total_seconds / 60:.1f} min (cached folds cost nothing).")
+    return "\n".join(lines) + "\n"
+
+
+def cells_json(cells: dict[tuple[str, str], Cell]) -> list[dict]:
+    out = []
+    for (d, m), c in cells.items():
+        out.append({"dataset": d, "model": m, "accuracy": c.mean, "std": c.std, "folds_done": c.done,
+                    "units": c.units, "seconds": c.seconds, "paper": PAPER.get(m, {}).get(d)})
+    return out
