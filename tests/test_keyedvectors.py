@@ -228,3 +228,21 @@ def test_embedding_modules_import_without_torch():
             mods.append(m)
     code = f"import sys, {', '.join(mods)}; sys.exit('torch' in sys.modules)"
     assert subprocess.run([sys.executable, "-c", code]).returncode == 0, mods
+
+
+class _Boom(str):
+    """A word whose encoding is interrupted, like Ctrl-C in the middle of a save."""
+
+    def encode(self, *args, **kwargs):
+        raise KeyboardInterrupt
+
+
+@pytest.mark.parametrize("name", ["v.bin", "v.txt"])
+def test_interrupted_save_keeps_the_old_file(tmp_path, name):
+    path = tmp_path / name
+    path.write_text("old contents\n")
+    kv = KeyedVectors(["a", "b", _Boom("c"), "d"], np.ones((4, 2)))
+    with pytest.raises(KeyboardInterrupt):
+        kv.save_word2vec_format(path)
+    assert path.read_text() == "old contents\n"
+    assert list(tmp_path.iterdir()) == [path]  # no temp file left behind

@@ -290,7 +290,7 @@ class KeyedVectors:
             else:
                 fmt = " ".join(["%.9g"] * self.vector_size)
                 for key, row in zip(self.index_to_key, vecs.tolist()):
-                    f.write((key + " " + fmt % tuple(row) + "\n").encode("utf-8"))
+                    f.write(key.encode("utf-8") + b" " + (fmt % tuple(row)).encode() + b"\n")
 
     @classmethod
     def load_word2vec_format(cls, path, binary: bool | None = None,

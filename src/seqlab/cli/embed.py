@@ -133,7 +133,10 @@ def cmd_train(args) -> int:
                          max_vocab=args.max_vocab, seed=args.seed)
         kv, stats = train_ppmi(args.corpus, cfg)
     kv.save_word2vec_format(args.output, binary=binary)  # atomic: temp file, then rename
-    summary = {k: (v[-1] if k == "loss" and v else v) for k, v in stats.items()}
+    summary = dict(stats)
+    if isinstance(summary.get("loss"), list):  # GloVe: per-epoch loss, named as word2vec's
+        summary["loss_per_epoch"] = summary.pop("loss")
+        summary["final_loss"] = summary["loss_per_epoch"][-1]
     summary.update(method=args.method, output=str(args.output), vector_size=kv.vector_size)
     print(f"saved {len(kv)} vectors of {kv.vector_size} dims to {args.output} "
           f"({'binary' if binary else 'text'})")
