@@ -144,7 +144,7 @@ def cmd_names(args) -> int:
 def _encode_prefix(text: str, vocab) -> list[int]:
     missing = sorted({ch for ch in text if ch not in vocab.stoi or ch == "<s>"})
     if missing:
-        raise SeqlabError(f"character(s) {''.join(missing)!r} never occur in the training names")
+        raise SeqlabError(f"character(s) {''.join(missing)!r} are not in the model's vocabulary (never seen in training)")
     return [vocab.stoi[ch] for ch in text]
 
 
