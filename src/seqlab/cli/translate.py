@@ -1,5 +1,199 @@
-"""`seqlab translate ...` subcommands (being built; see the issue tracker)."""
+"""`seqlab translate train|eval|RUN SENTENCE`: attention translation from the command line.
+
+`translate` takes both subcommands and a run directory, so its first word is dispatched by hand:
+"train" and "eval" pick those forms, anything else is the RUN of the translate-a-sentence form.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+FORMS = """\
+forms:
+  seqlab translate train PAIRS -o RUN [options]   train a model, write RUN/model.pt + RUN/metrics.json
+  seqlab translate RUN "SENTENCE" [--beam B] [--plot attn.png]
+                                                  translate one sentence (prints the translation)
+  seqlab translate eval RUN [--beam B]            test-split BLEU and sample translations
+
+Direction: PAIRS holds LEFT<TAB>RIGHT per line (eng-fra.txt is English<TAB>French). The model
+translates LEFT -> RIGHT; --reverse makes it RIGHT -> LEFT, so French -> English is:
+  seqlab translate train eng-fra --reverse --prefix-filter -o runs/fr-en
+  seqlab translate runs/fr-en "je suis très fatigué ." --plot attn.png
+Run `seqlab translate train --help` (or eval / RUN --help) for each form's options.
+"""
 
 
 def register(sub) -> None:
-    """Add this feature's subcommands to the top-level parser."""
+    """Add `seqlab translate` to the top-level parser."""
+    p = sub.add_parser("translate", help="attention encoder-decoder translation (train / eval / RUN sentence)",
+                       description="Neural machine translation with an RNN encoder-decoder and attention "
+                       "(additive/Bahdanau, dot and general/Luong, or none), greedy or beam-search decoding, "
+                       "sacreBLEU scores and attention heatmaps.",
+                       epilog=FORMS, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("words", nargs=argparse.REMAINDER, metavar="train|eval|RUN ...",
+                   help="the form and its arguments (see forms below)")
+    p.set_defaults(func=run, translate_parser=p)
+
+
+def _defaults():
+    from seqlab.translate import TrainConfig
+
+    return TrainConfig()
+
+
+def train_parser() -> argparse.ArgumentParser:
+    d = _defaults()
+    p = argparse.ArgumentParser(
+        prog="seqlab translate train",
+        description="Train an attention translator on tab-separated sentence pairs; the best model by "
+        "validation loss goes to RUN/model.pt and RUN/metrics.json gets val_loss, test BLEU and seconds.",
+        formatter_class=argparse.ArgumentDefaultsHelpFormatter)
+    p.add_argument("pairs", metavar="PAIRS", help="pairs file LEFT<TAB>RIGHT, or the dataset name 'eng-fra'")
+    p.add_argument("-o", "--output", required=True, metavar="RUN", help="run directory to write")
+    g = p.add_argument_group("data")
+    g.add_argument("--reverse", action="store_true",
+                   help="translate RIGHT -> LEFT (French -> English on eng-fra); default LEFT -> RIGHT")
+    g.add_argument("--prefix-filter", action="store_true",
+                   help="keep only English sentences starting 'i am / he is / she is / you are / we are / "
+                   "they are' (the PyTorch tutorial subset: 9,250 pairs of eng-fra)")
+    g.add_argument("--max-len", type=int, default=None,
+                   help="keep pairs whose sides have at most this many words (default 15; 9 with "
+                   "--prefix-filter, the tutorial's '< 10'); also the longest sentence the model accepts")
+    g.add_argument("--min-count", type=int, default=d.min_count, help="rarer training words become <unk>")
+    g.add_argument("--seed", type=int, default=d.seed, help="seed for the 80/10/10 split, init and batching")
+    g = p.add_argument_group("model")
+    g.add_argument("--attention", choices=["additive", "dot", "general", "none"], default=d.attention,
+                   help="additive = Bahdanau, dot/general = Luong, none = plain encoder-decoder")
+    g.add_argument("--encoder", choices=["rnn", "cnn"], default=d.encoder,
+                   help="bidirectional RNN, or stacked 1-D convolutions (Kalchbrenner & Blunsom)")
+    g.add_argument("--cell", choices=["lstm", "gru"], default=d.cell, help="recurrent cell of encoder and decoder")
+    g.add_argument("--emb-size", type=int, default=d.emb_size, help="word vector size")
+    g.add_argument("--hidden-size", type=int, default=d.hidden_size, help="encoder memory / decoder state size")
+    g.add_argument("--dropout", type=float, default=d.dropout, help="dropout on embeddings, memory and outputs")
+    g = p.add_argument_group("training")
+    g.add_argument("--max-minutes", type=float, default=d.max_minutes,
+                   help="training time budget in minutes; the learning rate decays over it")
+    g.add_argument("--max-epochs", type=int, default=None, help="epoch cap (default: as many as fit the budget)")
+    g.add_argument("--patience", type=int, default=d.patience,
+                   help="stop after this many epochs without a better validation loss")
+    g.add_argument("--lr", type=float, default=d.lr, help="Adam peak learning rate (cosine decay to 2%%)")
+    g.add_argument("--batch-size", type=int, default=d.batch_size, help="pairs per step")
+    g.add_argument("--label-smoothing", type=float, default=d.label_smoothing, help="0 = plain cross-entropy")
+    g.add_argument("--teacher-forcing", type=float, default=d.teacher_forcing,
+                   help="probability of feeding the true previous word while training (1 = always)")
+    g.add_argument("--clip", type=float, default=d.clip, help="gradient-norm clipping threshold")
+    g.add_argument("--beam", type=int, default=d.beam,
+                   help="default decoder's beam width (1 = greedy), used for the test BLEU")
+    g.add_argument("--threads", type=int, default=0,
+                   help="torch CPU threads (0 = torch's default); 1 is faster on a busy shared machine")
+    return p
+
+
+def sentence_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(
+        prog="seqlab translate", usage="seqlab translate RUN SENTENCE [--beam B] [--plot PNG]",
+        description="Translate one sentence with a trained run; prints the translation on stdout. The "
+        "sentence is normalised like the training data (lowercase, accents and '.' dropped).",
+        formatter_class=argparse.ArgumentDefaultsHelpFormatter)
+    p.add_argument("run", metavar="RUN", help="run directory from `seqlab translate train` (or its model.pt)")
+    p.add_argument("sentence", metavar="SENTENCE", help="source-language sentence (quote it)")
+    p.add_argument("--beam", type=int, default=None, help="beam width (1 = greedy; default: the run's decoder)")
+    p.add_argument("--plot", metavar="PNG", default=None,
+                   help="write the attention heatmap (source words x output words) to this PNG")
+    return p
+
+
+def eval_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(
+        prog="seqlab translate eval",
+        description="Score a run on its held-out test split (sacreBLEU) and print sample translations.",
+        formatter_class=argparse.ArgumentDefaultsHelpFormatter)
+    p.add_argument("run", metavar="RUN", help="run directory from `seqlab translate train`")
+    p.add_argument("--beam", type=int, default=None, help="beam width (1 = greedy; default: the run's decoder)")
+    p.add_argument("--samples", type=int, default=5, help="sample translations to print")
+    return p
+
+
+def run(args) -> int:
+    words = list(args.words)
+    if not words:
+        args.translate_parser.print_help(sys.stderr)
+        return 2
+    if words[0] == "train":
+        return do_train(train_parser().parse_args(words[1:]))
+    if words[0] == "eval":
+        return do_eval(eval_parser().parse_args(words[1:]))
+    return do_sentence(sentence_parser().parse_args(words))
+
+
+def _pairs_path(spec: str) -> Path:
+    from seqlab.datasets import NAMED_FILES, dataset_path
+
+    p = Path(spec)
+    if not p.exists() and spec in NAMED_FILES:
+        return dataset_path(spec)
+    return p
+
+
+def do_train(a) -> int:
+    from dataclasses import fields
+
+    import torch
+
+    from seqlab.errors import SeqlabError
+    from seqlab.pairs import load_pair_data
+    from seqlab.translate import TrainConfig, train_translator
+
+    for name in ("max_minutes", "lr", "batch_size", "beam", "emb_size", "hidden_size"):
+        if getattr(a, name) <= 0:
+            raise SeqlabError(f"--{name.replace('_', '-')} must be positive, got {getattr(a, name)}")
+    if not 0.0 <= a.dropout < 1.0 or not 0.0 <= a.label_smoothing < 1.0 or not 0.0 <= a.teacher_forcing <= 1.0:
+        raise SeqlabError("--dropout and --label-smoothing must be in [0, 1), --teacher-forcing in [0, 1]")
+    if a.threads > 0:
+        torch.set_num_threads(a.threads)
+    path = _pairs_path(a.pairs)
+    data = load_pair_data(path, reverse=a.reverse, prefix_filter=a.prefix_filter, max_len=a.max_len, seed=a.seed)
+    names = {f.name for f in fields(TrainConfig)}
+    cfg = TrainConfig(**{k: v for k, v in vars(a).items() if k in names})
+    max_len = max(len(s) for s, _ in data.train + data.valid + data.test) if a.max_len is None else a.max_len
+    print(f"{len(data.train)} train / {len(data.valid)} valid / {len(data.test)} test pairs "
+          f"({data.n_kept} kept of {data.n_read}); training up to {a.max_minutes:g} min", file=sys.stderr)
+    info = {"pairs": str(path), "reverse": a.reverse, "prefix_filter": a.prefix_filter}
+    m = train_translator(data, cfg, a.output, data_info=info, max_len=max_len)
+    if m["stop_reason"] == "interrupted":
+        print("interrupted: kept the best model so far", file=sys.stderr)
+    print(f"val_loss {m['val_loss']:.4f}  test BLEU {m['bleu']:.2f} ({m['decoder']})  "
+          f"{m['epochs']} epochs in {m['seconds']:.0f} s  -> {Path(a.output) / 'model.pt'}")
+    return 0
+
+
+def do_sentence(a) -> int:
+    from seqlab.attnplot import save_attention_png
+    from seqlab.translate import Translator
+
+    tr = Translator.load(a.run)
+    t = tr.translate([a.sentence], beam=a.beam)[0]
+    if t.unknown:
+        print(f"note: unknown words (read as <unk>): {' '.join(t.unknown)}", file=sys.stderr)
+    print(" ".join(t.output))
+    if a.plot:
+        save_attention_png(a.plot, t.source, t.output + ["<eos>"], t.attention)
+        print(f"attention map written to {a.plot}", file=sys.stderr)
+    return 0
+
+
+def do_eval(a) -> int:
+    from seqlab.errors import SeqlabError
+    from seqlab.translate import Translator
+
+    tr = Translator.load(a.run)
+    if not tr.test_pairs:
+        raise SeqlabError(f"{a.run}: the checkpoint holds no test split")
+    beam = tr.beam if a.beam is None else a.beam
+    bleu, outputs = tr.bleu(tr.test_pairs, beam=beam)
+    print(f"BLEU {bleu:.2f}  ({'greedy' if beam == 1 else f'beam {beam}'}, {len(tr.test_pairs)} test pairs)")
+    for (src, ref), out in list(zip(tr.test_pairs, outputs))[: max(a.samples, 0)]:
+        print(f"> {' '.join(src)}\n= {' '.join(ref)}\n< {out}")
+    return 0

@@ -1,0 +1,132 @@
+"""The attention encoder-decoder (seqlab.models.seq2seq): shapes, masking, attention, learning."""
+
+import math
+
+import pytest
+import torch
+import torch.nn.functional as F
+
+from seqlab.models.seq2seq import Seq2Seq, Seq2SeqConfig
+from seqlab.pairs import PAD_ID, PairData, split_pairs
+from seqlab.translate import TrainConfig, Translator, corpus_bleu, train_translator
+
+
+@pytest.fixture(autouse=True)
+def one_thread():
+    old = torch.get_num_threads()
+    torch.set_num_threads(1)  # tiny tensors: threads only add overhead on a shared 2-core box
+    yield
+    torch.set_num_threads(old)
+
+
+def make_model(attention="additive", encoder="rnn", cell="lstm", seed=0, **kw):
+    torch.manual_seed(seed)
+    cfg = Seq2SeqConfig(src_vocab_size=20, tgt_vocab_size=15, emb_size=12, hidden_size=16, encoder=encoder,
+                        cell=cell, attention=attention, dropout=0.1, **kw)
+    return Seq2Seq(cfg).eval()
+
+
+def batch(lengths, S=None, T=5, seed=1):
+    g = torch.Generator().manual_seed(seed)
+    S = S or max(lengths)
+    src = torch.randint(4, 20, (len(lengths), S), generator=g)
+    for i, n in enumerate(lengths):
+        src[i, n:] = PAD_ID
+    tgt_in = torch.randint(4, 15, (len(lengths), T), generator=g)
+    tgt_in[:, 0] = 1
+    return src, torch.tensor(lengths), tgt_in
+
+
+ALL = [(a, e, c) for a in ("additive", "dot", "general") for e in ("rnn", "cnn") for c in ("lstm", "gru")]
+
+
+@pytest.mark.parametrize("attention,encoder,cell", ALL)
+def test_attention_sums_to_one_and_is_zero_on_padding(attention, encoder, cell):
+    model = make_model(attention, encoder, cell)
+    src, lens, tgt_in = batch([6, 3, 1])
+    logits, attn = model(src, lens, tgt_in)
+    assert logits.shape == (3, 5, 15) and attn.shape == (3, 5, 6)
+    torch.testing.assert_close(attn.sum(-1), torch.ones(3, 5))
+    for i, n in enumerate([6, 3, 1]):
+        assert torch.all(attn[i, :, n:] == 0)
+        assert torch.all(attn[i, :, :n] > 0)
+
+
+@pytest.mark.parametrize("attention,encoder,cell", ALL + [("none", "rnn", "lstm"), ("none", "cnn", "gru")])
+def test_padding_a_batch_does_not_change_a_sentence(attention, encoder, cell):
+    model = make_model(attention, encoder, cell)
+    src, lens, tgt_in = batch([4])
+    alone_logits, alone_attn = model(src, lens, tgt_in)
+    # Same sentence in a batch with a longer one, plus extra padding columns.
+    other, _, _ = batch([9], seed=5)
+    big = torch.zeros(2, 11, dtype=torch.long)
+    big[0, :4] = src[0]
+    big[1, :9] = other[0]
+    logits, attn = model(big, torch.tensor([4, 9]), torch.cat([tgt_in, tgt_in]))
+    torch.testing.assert_close(logits[0], alone_logits[0], atol=1e-5, rtol=1e-5)
+    torch.testing.assert_close(attn[0, :, :4], alone_attn[0], atol=1e-6, rtol=1e-5)
+
+
+def test_no_attention_returns_zero_weights_and_has_no_attention_module():
+    model = make_model("none")
+    src, lens, tgt_in = batch([5, 2])
+    _, attn = model(src, lens, tgt_in)
+    assert torch.all(attn == 0)
+    assert model.attention is None
+
+
+def test_initial_loss_is_about_log_vocab():
+    model = make_model()
+    src, lens, tgt_in = batch([5, 4, 3, 6], T=7)
+    with torch.no_grad():
+        logits, _ = model(src, lens, tgt_in)
+    loss = F.cross_entropy(logits.reshape(-1, 15), torch.randint(4, 15, (4 * 7,)))
+    assert abs(float(loss) - math.log(15)) < 0.3
+
+
+def test_teacher_forcing_ratio_uses_the_generator():
+    model = make_model()
+    src, lens, tgt_in = batch([5, 4, 3], T=6)
+    full, _ = model(src, lens, tgt_in, teacher_forcing=1.0)
+    a, _ = model(src, lens, tgt_in, 0.5, torch.Generator().manual_seed(0))
+    b, _ = model(src, lens, tgt_in, 0.5, torch.Generator().manual_seed(0))
+    own, _ = model(src, lens, tgt_in, 0.0)
+    torch.testing.assert_close(a, b)
+    torch.testing.assert_close(full[:, 0], own[:, 0])  # the first input is always <sos>
+    assert not torch.allclose(full, own)
+
+
+def test_bad_config_is_rejected():
+    with pytest.raises(ValueError, match="attention"):
+        Seq2SeqConfig(10, 10, attention="multiplicative")
+    with pytest.raises(ValueError, match="encoder"):
+        Seq2SeqConfig(10, 10, encoder="transformer")
+
+
+def reverse_language(n=600, seed=0):
+    """A synthetic language pair: the target is the source word-reversed, in another alphabet."""
+    g = torch.Generator().manual_seed(seed)
+    words = "ka lo mi nu pe ro sa ti".split()
+    pairs = []
+    for _ in range(n):
+        k = int(torch.randint(2, 7, (1,), generator=g))
+        s = [words[int(i)] for i in torch.randint(0, len(words), (k,), generator=g)]
+        pairs.append((s, [w.upper().lower() + "x" for w in reversed(s)]))
+    return pairs
+
+
+def test_learns_to_reverse_a_tiny_language_and_bleu_is_high(tmp_path):
+    pairs = reverse_language()
+    tr, va, te = split_pairs(pairs, seed=0)
+    data = PairData(tr, va, te, n_read=len(pairs), n_kept=len(pairs))
+    cfg = TrainConfig(emb_size=32, hidden_size=64, dropout=0.0, label_smoothing=0.0, batch_size=32,
+                      lr=1e-2, max_epochs=12, max_minutes=2.0, beam=3, seed=0)
+    m = train_translator(data, cfg, tmp_path, show_progress=False)
+    assert m["val_loss"] < 0.2
+    assert m["bleu"] > 90, m  # held-out sentences of the synthetic language, beam 3
+    translator = Translator.load(tmp_path)
+    bleu, outputs = translator.bleu(te, beam=1)
+    assert bleu > 90
+    assert corpus_bleu(outputs, [" ".join(t) for _, t in te]) == bleu
+    # A scrambled "translation" scores low: the metric is not trivially high here.
+    assert corpus_bleu([" ".join(reversed(o.split())) for o in outputs], [" ".join(t) for _, t in te]) < 40
