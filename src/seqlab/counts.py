@@ -55,14 +55,18 @@ def iter_sentences(corpus) -> Iterator[list[str]]:
                 yield list(sent)
 
 
-def build_vocab(corpus, min_count: int = 1, max_vocab: int | None = None
-                ) -> tuple[list[str], np.ndarray, int]:
+def build_vocab(corpus, min_count: int = 1, max_vocab: int | None = None,
+                progress: bool | None = None) -> tuple[list[str], np.ndarray, int]:
     """(words, counts, corpus_words): words with count >= min_count, most frequent first (ties
     alphabetical), at most `max_vocab` of them; corpus_words counts every token.
     SeqlabError for an empty corpus or when no word survives."""
+    from seqlab.runtime import progress as bar
+
     counter: Counter = Counter()
-    for sent in iter_sentences(corpus):
-        counter.update(sent)
+    with bar(desc="vocabulary", unit="tok", enabled=progress, unit_scale=True) as pbar:
+        for sent in iter_sentences(corpus):
+            counter.update(sent)
+            pbar.update(len(sent))
     if not counter:
         raise SeqlabError("corpus is empty (no tokens)")
     items = sorted(((w, c) for w, c in counter.items() if c >= min_count),
@@ -278,7 +282,7 @@ def train_ppmi(corpus, config: PPMIConfig | None = None, progress: bool | None =
     if cfg.dim < 1:
         raise SeqlabError(f"dim must be at least 1, got {cfg.dim}")
     t0 = time.perf_counter()
-    words, counts, n_words = build_vocab(corpus, cfg.min_count, cfg.max_vocab)
+    words, counts, n_words = build_vocab(corpus, cfg.min_count, cfg.max_vocab, progress)
     X = cooccurrence(corpus, words, cfg.window, cfg.weighting, progress=progress)
     M = ppmi(X, cds=cfg.cds, shift=cfg.shift)
     U, S = truncated_svd(M, cfg.dim, cfg.seed)

@@ -139,7 +139,7 @@ def train_glove(corpus, config: GloveConfig | None = None, progress: bool | None
     cfg = config or GloveConfig()
     cfg.validate()
     t0 = time.perf_counter()
-    words, counts, n_words = build_vocab(corpus, cfg.min_count, cfg.max_vocab)
+    words, counts, n_words = build_vocab(corpus, cfg.min_count, cfg.max_vocab, progress)
     X = cooccurrence(corpus, words, window=cfg.window, weighting="harmonic", symmetric=True,
                      progress=progress)
     kv, stats = fit_glove(X, words, cfg, counts=counts, progress=progress)
