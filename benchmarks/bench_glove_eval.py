@@ -14,7 +14,6 @@ gensim's analogy evaluation answers one question at a time and takes about 2 min
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import platform
 import sys

@@ -1,6 +1,5 @@
 """Analogy and word-pair evaluation: parity with gensim, no mutation, batching, the GloVe numbers."""
 
-import copy
 import importlib.util
 
 import numpy as np
