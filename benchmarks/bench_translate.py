@@ -101,8 +101,9 @@ def main(argv=None) -> int:
             print(f"[{time.strftime('%H:%M:%S')}] {args.set}/{row}: training {args.minutes:g} min", file=sys.stderr)
             m = train_translator(data, cfg, tmp, data_info={"set": args.set, "direction": "fra->eng"})
             tr = Translator.load(tmp)
-            greedy, _ = tr.bleu(data.test, beam=1)
-            beam5, _ = tr.bleu(data.test, beam=5)
+            # train_translator already scored the run's default decoder; score the other one.
+            greedy = m["bleu"] if cfg.beam == 1 else tr.bleu(data.test, beam=1)[0]
+            beam5 = m["bleu"] if cfg.beam == 5 else tr.bleu(data.test, beam=5)[0]
             if args.plot and row == "additive":
                 plot_example(tr, data)
         entry = {"set": args.set, "row": row, "bleu_greedy": round(greedy, 2), "bleu_beam5": round(beam5, 2),

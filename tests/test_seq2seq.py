@@ -130,3 +130,16 @@ def test_learns_to_reverse_a_tiny_language_and_bleu_is_high(tmp_path):
     assert corpus_bleu(outputs, [" ".join(t) for _, t in te]) == bleu
     # A scrambled "translation" scores low: the metric is not trivially high here.
     assert corpus_bleu([" ".join(reversed(o.split())) for o in outputs], [" ".join(t) for _, t in te]) < 40
+
+
+@pytest.mark.parametrize("attention,cell", [("additive", "lstm"), ("general", "gru"), ("none", "lstm")])
+def test_forward_equals_step_by_step_decoding(attention, cell):
+    model = make_model(attention, cell=cell)
+    src, lens, tgt_in = batch([6, 2], T=4)
+    logits, attn = model(src, lens, tgt_in)
+    memory = model.encode(src, lens)
+    state = model.start(memory)
+    for t in range(4):
+        step_logits, state, step_attn = model.step(tgt_in[:, t], state, memory)
+        torch.testing.assert_close(step_logits, logits[:, t], atol=1e-5, rtol=1e-5)
+        torch.testing.assert_close(step_attn, attn[:, t])

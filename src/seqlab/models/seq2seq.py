@@ -196,6 +196,11 @@ class Seq2Seq(nn.Module):
 
     def step(self, prev: torch.Tensor, state: tuple, memory: Memory):
         """One decoder step: prev (B,) ids -> logits (B, V), new state, attention (B, S)."""
+        o, new_state, attn = self._advance(prev, state, memory)
+        return self.out(self.drop(o)), new_state, attn  # (B, V)
+
+    def _advance(self, prev, state, memory):
+        """The recurrent part of a step: attentional vector o_t (B, H), new state, attention (B, S)."""
         x = torch.cat([self.drop(self.tgt_emb(prev)), state[-1]], dim=-1)  # (B, E + H)
         if self.cfg.cell == "lstm":
             h, c = self.cell(x, (state[0], state[1]))
@@ -208,9 +213,8 @@ class Seq2Seq(nn.Module):
         else:
             attn = memory.mask.new_zeros(memory.mask.shape, dtype=h.dtype)
             o = torch.tanh(self.combine(h))
-        logits = self.out(self.drop(o))  # (B, V)
         new_state = (h, c, o) if self.cfg.cell == "lstm" else (h, o)
-        return logits, new_state, attn
+        return o, new_state, attn
 
     # -- training ------------------------------------------------------------------------------
     def forward(self, src, src_lens, tgt_in, teacher_forcing: float = 1.0,
@@ -224,14 +228,20 @@ class Seq2Seq(nn.Module):
         """
         memory = self.encode(src, src_lens)
         state = self.start(memory)
+        if teacher_forcing >= 1.0:  # inputs known in advance: one big output projection at the end
+            outs, attns = [], []
+            for t in range(tgt_in.shape[1]):
+                o, state, attn = self._advance(tgt_in[:, t], state, memory)
+                outs.append(o)
+                attns.append(attn)
+            return self.out(self.drop(torch.stack(outs, 1))), torch.stack(attns, 1)  # (B, T, V), (B, T, S)
         logits, attns = [], []
         prev = tgt_in[:, 0]
         for t in range(tgt_in.shape[1]):
             if t > 0:
                 prev = tgt_in[:, t]
-                if teacher_forcing < 1.0:
-                    use_own = torch.rand(prev.shape, generator=generator, device=prev.device) >= teacher_forcing
-                    prev = torch.where(use_own, logits[-1].argmax(-1), prev)
+                use_own = torch.rand(prev.shape, generator=generator, device=prev.device) >= teacher_forcing
+                prev = torch.where(use_own, logits[-1].argmax(-1), prev)
             step_logits, state, attn = self.step(prev, state, memory)
             logits.append(step_logits)
             attns.append(attn)

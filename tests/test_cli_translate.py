@@ -1,0 +1,162 @@
+"""`seqlab translate train | eval | RUN SENTENCE`: smoke runs on a tiny TSV and every error path."""
+
+import json
+import random
+import shutil
+
+import pytest
+import torch
+
+from seqlab.cli import main
+
+WORDS = "ka lo mi nu pe ro sa ti".split()
+
+
+@pytest.fixture(autouse=True)
+def one_thread():
+    old = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(old)
+
+
+def tiny_tsv(path, n=240, seed=0):
+    """LEFT = words, RIGHT = the same words with an 'x' suffix (a copy language, two vocabularies)."""
+    rng = random.Random(seed)
+    lines = []
+    for _ in range(n):
+        s = [rng.choice(WORDS) for _ in range(rng.randint(2, 5))]
+        lines.append(" ".join(s).capitalize() + ".\t" + " ".join(w + "x" for w in s) + " !")
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return path
+
+
+SMALL = ["--emb-size", "16", "--hidden-size", "32", "--batch-size", "32", "--max-epochs", "3",
+         "--max-minutes", "1", "--lr", "0.01", "--beam", "2"]
+
+
+@pytest.fixture(scope="module")
+def run_dir(tmp_path_factory):
+    tmp = tmp_path_factory.mktemp("translate")
+    pairs = tiny_tsv(tmp / "pairs.tsv")
+    run = tmp / "run"
+    old = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        assert main(["translate", "train", str(pairs), "-o", str(run), "--max-len", "6", *SMALL]) == 0
+    finally:
+        torch.set_num_threads(old)
+    return run
+
+
+def test_train_writes_metrics_and_checkpoint(run_dir):
+    m = json.loads((run_dir / "metrics.json").read_text())
+    for key in ("val_loss", "bleu", "seconds"):
+        assert isinstance(m[key], (int, float))
+    assert 0 <= m["bleu"] <= 100 and m["val_loss"] > 0 and m["seconds"] > 0
+    assert m["decoder"] == "beam2" and m["epochs"] == 3
+    assert (run_dir / "model.pt").is_file()
+    assert not [p for p in run_dir.iterdir() if p.name.endswith(".tmp")]  # atomic writes left nothing behind
+
+
+def test_translate_a_sentence_and_plot(run_dir, tmp_path, capsys):
+    png = tmp_path / "attn.png"
+    assert main(["translate", str(run_dir), "Ka lo mi.", "--beam", "3", "--plot", str(png)]) == 0
+    out = capsys.readouterr().out.strip()
+    assert out and all(w.endswith("x") or w in ("!", "<unk>") for w in out.split())  # target-side words
+    assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_unknown_words_are_noted_on_stderr(run_dir, capsys):
+    assert main(["translate", str(run_dir), "ka zzz lo"]) == 0
+    captured = capsys.readouterr()
+    assert "zzz" in captured.err and captured.out.strip()
+
+
+def test_eval_prints_bleu_and_samples(run_dir, capsys):
+    assert main(["translate", "eval", str(run_dir), "--beam", "1", "--samples", "2"]) == 0
+    out = capsys.readouterr().out.splitlines()
+    assert out[0].startswith("BLEU ") and "greedy" in out[0]
+    assert len(out) == 1 + 2 * 3 and out[1].startswith("> ") and out[2].startswith("= ")
+
+
+def test_direction_reverse_swaps_the_languages(tmp_path, capsys):
+    pairs = tiny_tsv(tmp_path / "p.tsv", n=60)
+    run = tmp_path / "rev"
+    assert main(["translate", "train", str(pairs), "-o", str(run), "--reverse", "--max-len", "6", *SMALL[:6],
+                 "--max-epochs", "1"]) == 0
+    capsys.readouterr()
+    assert main(["translate", str(run), "kax lox"]) == 0  # right column is now the source
+    assert main(["translate", str(run), "ka lo"]) == 2
+    assert "no known words" in capsys.readouterr().err
+
+
+def error_line(capsys):
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and err[0].startswith("seqlab: error: "), err
+    return err[0]
+
+
+@pytest.mark.parametrize("sentence,match", [
+    ("", "empty sentence"),
+    (" ... ", "empty sentence"),
+    ("zzz qqq", "no known words"),
+    ("ka lo mi nu pe ro sa", "at most 6"),
+])
+def test_bad_sentences(run_dir, capsys, sentence, match):
+    assert main(["translate", str(run_dir), sentence]) == 2
+    assert match in error_line(capsys)
+
+
+def test_bad_pairs_files(tmp_path, capsys):
+    bad = tmp_path / "bad.tsv"
+    bad.write_text("ka lo\tkax lox\nno tab on this line\n", encoding="utf-8")
+    assert main(["translate", "train", str(bad), "-o", str(tmp_path / "r")]) == 2
+    assert "line 2" in error_line(capsys)
+    assert main(["translate", "train", str(tmp_path / "missing.tsv"), "-o", str(tmp_path / "r")]) == 2
+    assert "not found" in error_line(capsys)
+    empty = tmp_path / "empty.tsv"
+    empty.write_text("")
+    assert main(["translate", "train", str(empty), "-o", str(tmp_path / "r")]) == 2
+    assert "empty" in error_line(capsys)
+    assert main(["translate", "train", str(tiny_tsv(tmp_path / "t.tsv", 20)), "-o", str(tmp_path / "r"),
+                 "--max-len", "1"]) == 2
+    assert "pairs left" in error_line(capsys)
+    assert not (tmp_path / "r").exists()
+
+
+def test_bad_runs_and_checkpoints(run_dir, tmp_path, capsys):
+    assert main(["translate", "eval", str(tmp_path / "nowhere")]) == 2
+    assert "not found" in error_line(capsys)
+    broken = tmp_path / "broken"
+    shutil.copytree(run_dir, broken)
+    data = (broken / "model.pt").read_bytes()
+    (broken / "model.pt").write_bytes(data[: len(data) // 2])
+    assert main(["translate", str(broken), "ka lo"]) == 2
+    assert "checkpoint" in error_line(capsys)
+    (broken / "model.pt").write_bytes(b"not a checkpoint at all")
+    assert main(["translate", "eval", str(broken)]) == 2
+    assert "checkpoint" in error_line(capsys)
+    assert main(["translate", str(run_dir), "ka lo", "--beam", "0"]) == 2
+    assert "--beam" in error_line(capsys)
+
+
+def test_bad_training_flags(tmp_path, capsys):
+    pairs = tiny_tsv(tmp_path / "p.tsv", 20)
+    assert main(["translate", "train", str(pairs), "-o", str(tmp_path / "r"), "--max-minutes", "0"]) == 2
+    assert "--max-minutes" in error_line(capsys)
+    with pytest.raises(SystemExit) as e:  # argparse: an unknown attention kind
+        main(["translate", "train", str(pairs), "-o", str(tmp_path / "r"), "--attention", "cosine"])
+    assert e.value.code == 2
+
+
+@pytest.mark.parametrize("argv", [["translate", "--help"], ["translate", "train", "--help"],
+                                  ["translate", "eval", "--help"], ["translate", "RUN", "--help"]])
+def test_help_teaches_every_form(argv, capsys):
+    with pytest.raises(SystemExit) as e:
+        main(argv)
+    assert e.value.code == 0
+    out = capsys.readouterr().out
+    assert "usage:" in out and "--" in out
+    if argv[1:] == ["--help"]:
+        assert "--reverse" in out and "translate eval RUN" in out
