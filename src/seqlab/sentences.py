@@ -215,7 +215,7 @@ def stratified_folds(y: np.ndarray, k: int = 10, seed: int = 0) -> list[tuple[np
     """
     from sklearn.model_selection import StratifiedKFold
 
-    y = np.asarray(y)
+    y = np.unique(np.asarray(y), return_inverse=True)[1]          # any labels -> 0..C-1
     if k < 2:
         raise SeqlabError(f"cross-validation needs at least 2 folds, got {k}")
     smallest = int(np.bincount(y).min()) if len(y) else 0

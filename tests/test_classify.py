@@ -1,0 +1,122 @@
+"""The scikit-learn surface of the classifiers, pretrained-vector initialisation and cross_validate."""
+
+import numpy as np
+import pytest
+import torch
+
+from seqlab.classify import (CNNClassifier, CNNRNNClassifier, RNNClassifier, cross_validate,
+                             estimator_from_state, estimator_state, make_estimator, pretrained_matrix)
+from seqlab.errors import SeqlabError
+from seqlab.keyedvectors import from_pairs
+
+
+def toy_data(n=160, seed=0):
+    """Sentences of filler words with one cue word per class somewhere inside."""
+    rng = np.random.default_rng(seed)
+    filler = [f"w{i}" for i in range(30)]
+    cues = {"pos": ["great", "superb", "lovely"], "neg": ["awful", "boring", "dull"]}
+    X, y = [], []
+    for i in range(n):
+        label = "pos" if i % 2 else "neg"
+        words = list(rng.choice(filler, size=rng.integers(3, 12)))
+        words.insert(int(rng.integers(0, len(words) + 1)), str(rng.choice(cues[label])))
+        X.append(" ".join(words))
+        y.append(label)
+    return X, np.array(y)
+
+
+def tiny_vectors(dim=8, seed=0):
+    """Like real pretrained vectors, the cue words share a direction (dim 0: +2 good, -2 bad)."""
+    rng = np.random.default_rng(seed)
+    words = ["great", "superb", "lovely", "awful", "boring", "dull"] + [f"w{i}" for i in range(20)]
+    vecs = rng.normal(0, 0.5, size=(len(words), dim)).astype(np.float32)
+    vecs[:3, 0] += 2.0
+    vecs[3:6, 0] -= 2.0
+    return from_pairs(zip(words, vecs))
+
+
+SMALL = dict(epochs=8, batch_size=16, seed=0)
+
+
+@pytest.mark.parametrize("est", [
+    CNNClassifier("rand", embedding_dim=16, num_filters=8, **SMALL),
+    CNNClassifier("multichannel", vectors=tiny_vectors(), num_filters=16, **SMALL),
+    RNNClassifier("gru", bidirectional=True, hidden_size=16, embedding_dim=16, lr=0.01, **SMALL),
+    CNNRNNClassifier(hidden_size=8, embedding_dim=16, num_filters=8, lr=0.01, **SMALL),
+], ids=["cnn-rand", "cnn-multichannel", "bigru", "cnn-rnn"])
+def test_estimators_learn_the_cue_words(est):
+    X, y = toy_data()
+    Xt, yt = toy_data(60, seed=1)
+    assert est.fit(X, y) is est
+    assert est.classes_.tolist() == ["neg", "pos"]
+    assert len(est.history_) == 8 and 1 <= est.best_epoch_ <= 8
+    proba = est.predict_proba(Xt)
+    assert proba.shape == (60, 2)
+    np.testing.assert_allclose(proba.sum(1), 1.0, atol=1e-5)
+    assert est.score(Xt, yt) > 0.8                          # chance: 0.5
+    # state round trip (what the checkpoint stores) predicts the same
+    back = estimator_from_state(estimator_state(est))
+    np.testing.assert_allclose(back.predict_proba(Xt), proba, atol=1e-6)
+
+
+def test_same_seed_same_model_and_max_norm_respected():
+    X, y = toy_data()
+    a = CNNClassifier("rand", embedding_dim=16, num_filters=8, epochs=2, batch_size=16, seed=3).fit(X, y)
+    b = CNNClassifier("rand", embedding_dim=16, num_filters=8, epochs=2, batch_size=16, seed=3).fit(X, y)
+    assert torch.equal(a.model_.fc.weight, b.model_.fc.weight)
+    assert float(a.model_.fc.weight.detach().norm(dim=1).max()) <= 3.0 + 1e-5
+
+
+def test_static_keeps_vectors_non_static_tunes_them():
+    X, y = toy_data()
+    kv = tiny_vectors()
+    st = CNNClassifier("static", vectors=kv, num_filters=8, epochs=2, batch_size=16).fit(X, y)
+    ns = CNNClassifier("non-static", vectors=kv, num_filters=8, epochs=2, batch_size=16).fit(X, y)
+    i = st.vocab_.stoi["great"]
+    np.testing.assert_array_equal(st.model_.embedding.weight[i].detach().numpy(), kv["great"])
+    assert not np.allclose(ns.model_.embedding.weight[ns.vocab_.stoi["great"]].detach().numpy(), kv["great"])
+
+
+def test_pretrained_matrix_copies_known_and_matches_variance_for_unknown():
+    rng = np.random.default_rng(0)
+    kv = from_pairs((f"k{i}", rng.normal(0, 0.7, size=4).astype(np.float32)) for i in range(500))
+    words = [f"k{i}" for i in range(500)] + [f"unknown{i}" for i in range(20000)]
+    mat, found = pretrained_matrix(words, kv, seed=0)
+    assert found == 500
+    np.testing.assert_array_equal(mat[:500], kv.vectors)
+    unk = mat[500:]
+    assert np.all(np.abs(unk) <= np.sqrt(3 * kv.vectors.var(0)) + 1e-6)          # U[-a, a]
+    np.testing.assert_allclose(unk.var(0), kv.vectors.var(0), rtol=0.05)          # same variance
+
+
+def test_vectors_of_another_dimension_are_refused():
+    X, y = toy_data(40)
+    with pytest.raises(SeqlabError, match="dimension 8 but embedding_dim is 300"):
+        CNNClassifier("static", vectors=tiny_vectors(8), embedding_dim=300, epochs=1).fit(X, y)
+
+
+def test_make_estimator_names_and_errors():
+    assert isinstance(make_estimator("bilstm"), RNNClassifier) and make_estimator("bilstm").bidirectional
+    assert make_estimator("gru").cell == "gru"
+    assert make_estimator("cnn-multichannel", vectors="x").variant == "multichannel"
+    with pytest.raises(SeqlabError, match="unknown model"):
+        make_estimator("svm")
+    with pytest.raises(SeqlabError, match="needs pretrained vectors"):
+        make_estimator("cnn-static")
+    with pytest.raises(SeqlabError, match="at least two classes"):
+        CNNClassifier(epochs=1).fit(["a b", "c d"], ["x", "x"])
+
+
+def test_cross_validate_is_stratified_deterministic_and_serves_every_estimator():
+    X, y = toy_data(200)
+    mnb = make_estimator("mnb")
+    r1 = cross_validate(mnb, X, y, folds=5, seed=0)
+    r2 = cross_validate(mnb, X, y, folds=5, seed=0)
+    assert r1.fold_accuracies == r2.fold_accuracies and len(r1.fold_accuracies) == 5
+    assert r1.accuracy > 0.9 and r1.std == pytest.approx(np.std(r1.fold_accuracies))
+    assert r1.best_estimator is not None and r1.best_estimator is not mnb
+    seen = []
+    cnn = CNNClassifier("rand", embedding_dim=8, num_filters=4, epochs=1, batch_size=32)
+    r3 = cross_validate(cnn, X, y, folds=3, seed=0, on_fold=lambda k, n: seen.append((k, n)))
+    assert seen == [(0, 3), (1, 3), (2, 3)] and len(r3.fold_accuracies) == 3
+    assert not hasattr(cnn, "model_")                        # the template itself is never fitted
