@@ -1,0 +1,128 @@
+"""`seqlab classify train|predict|table` on tiny generated data, and its error lines."""
+
+import json
+
+import numpy as np
+import pytest
+
+from seqlab.cli import main
+
+
+def write_dataset(path, n=120, sep="\t", seed=0):
+    rng = np.random.default_rng(seed)
+    filler = [f"w{i}" for i in range(25)]
+    cues = {"good": ["great", "superb"], "bad": ["awful", "dull"]}
+    lines = []
+    for i in range(n):
+        label = "good" if i % 2 else "bad"
+        words = list(rng.choice(filler, size=rng.integers(3, 9))) + [str(rng.choice(cues[label]))]
+        rng.shuffle(words)
+        lines.append(f"{label}{sep}{' '.join(words)}")
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return path
+
+
+def write_glove(path, dim=6, bad_row=False):
+    rng = np.random.default_rng(0)
+    words = ["great", "superb", "awful", "dull"] + [f"w{i}" for i in range(25)]
+    rows = []
+    for j, w in enumerate(words):
+        d = dim - 1 if bad_row and j == 3 else dim
+        rows.append(w + " " + " ".join(f"{x:.4f}" for x in rng.normal(size=d)))
+    path.write_text("\n".join(rows) + "\n", encoding="utf-8")
+    return path
+
+
+def test_help_teaches(capsys):
+    for cmd in (["classify", "train", "--help"], ["classify", "table", "--help"], ["classify", "predict", "--help"]):
+        with pytest.raises(SystemExit) as e:
+            main(cmd)
+        assert e.value.code == 0
+    out = capsys.readouterr().out
+    assert "cnn-multichannel" in out and "glove-6b-50d" in out and "default" in out
+
+
+def test_train_then_predict_cnn(tmp_path, capsys):
+    data = write_dataset(tmp_path / "toy.tsv")
+    run = tmp_path / "run"
+    rc = main(["classify", "train", str(data), "-o", str(run), "--model", "cnn-rand", "--folds", "2",
+               "--epochs", "3", "--seed", "1"])
+    assert rc == 0
+    m = json.loads((run / "metrics.json").read_text())
+    assert {"accuracy", "std", "folds", "seconds"} <= set(m)
+    assert m["folds"] == 2 and len(m["fold_accuracies"]) == 2 and 0.5 <= m["accuracy"] <= 1.0
+    assert "best fold" in m["checkpoint"]
+    capsys.readouterr()
+    rc = main(["classify", "predict", str(run), "what a great superb film", "awful , dull"])
+    assert rc == 0
+    lines = capsys.readouterr().out.strip().split("\n")
+    assert len(lines) == 2
+    label, probs, text = lines[0].split("\t")
+    assert label in ("good", "bad") and text == "what a great superb film"
+    p = dict(kv.split("=") for kv in probs.split())
+    assert set(p) == {"good", "bad"} and abs(sum(map(float, p.values())) - 1) < 0.01
+
+
+def test_train_static_with_user_vectors_and_mnb_on_csv(tmp_path, capsys):
+    data = write_dataset(tmp_path / "toy.tsv")
+    vec = write_glove(tmp_path / "vec.txt")
+    rc = main(["classify", "train", str(data), "-o", str(tmp_path / "st"), "--model", "cnn-static",
+               "--vectors", str(vec), "--folds", "2", "--epochs", "2"])
+    assert rc == 0
+    assert "GoogleNews" in " ".join(json.loads((tmp_path / "st" / "metrics.json").read_text())["notes"])
+    csv = tmp_path / "toy.csv"
+    csv.write_text("label,text\n" + "\n".join(ln.replace("\t", ",", 1) for ln in
+                                             data.read_text().splitlines()) + "\n", encoding="utf-8")
+    rc = main(["classify", "train", str(csv), "-o", str(tmp_path / "mnb"), "--model", "mnb", "--folds", "3"])
+    assert rc == 0
+    assert json.loads((tmp_path / "mnb" / "metrics.json").read_text())["accuracy"] > 0.9
+    capsys.readouterr()
+    assert main(["classify", "predict", str(tmp_path / "mnb"), "great superb"]) == 0
+    assert capsys.readouterr().out.startswith("good\t")
+
+
+def test_table_caches_folds_and_resumes(tmp_path, capsys):
+    table = tmp_path / "T.md"
+    args = ["classify", "table", "-o", str(table), "--datasets", "cr", "--models", "mnb", "nbsvm", "--folds", "2"]
+    assert main(args) == 0
+    out = capsys.readouterr().out
+    assert "total time" in out and "MNB (Wang and Manning, 2012)" in out
+    cache = tmp_path / "T_cache"
+    files = sorted(cache.glob("cr__mnb__*.json"))
+    assert len(files) == 2 and len(list(cache.glob("cr__nbsvm__*.json"))) == 2
+    # a second run reads the cache: doctor one fold and see it in the table
+    rec = json.loads(files[0].read_text())
+    rec["accuracy"], rec2 = 0.5, json.loads(files[1].read_text())
+    files[0].write_text(json.dumps(rec))
+    assert main(args) == 0
+    expected = 100 * (0.5 + rec2["accuracy"]) / 2
+    assert f"{expected:.1f} / 80.0" in table.read_text()
+    assert json.loads(table.with_suffix(".json").read_text())["cells"][0]["folds_done"] == 2
+
+
+@pytest.mark.parametrize("make_args,match", [
+    (lambda d: ["classify", "train", "imdb", "-o", str(d / "r"), "--model", "cnn-rand"], "unknown dataset"),
+    (lambda d: ["classify", "train", "mr", "-o", str(d / "r"), "--model", "svm"], "unknown model"),
+    (lambda d: ["classify", "train", str(d / "empty.tsv"), "-o", str(d / "r"), "--model", "mnb"], "empty"),
+    (lambda d: ["classify", "train", str(d / "nolabel.tsv"), "-o", str(d / "r"), "--model", "mnb"], "without a label"),
+    (lambda d: ["classify", "train", str(d / "one.tsv"), "-o", str(d / "r"), "--model", "mnb"], "only one class"),
+    (lambda d: ["classify", "train", str(d / "toy.tsv"), "-o", str(d / "r"), "--model", "cnn-static",
+                "--vectors", str(d / "badvec.txt")], "dimension|values|expected"),
+    (lambda d: ["classify", "predict", str(d / "nothing"), "hello"], "not found"),
+    (lambda d: ["classify", "table", "-o", str(d / "T.md"), "--models", "cnn-huge"], "unknown model"),
+    (lambda d: ["classify", "table", "-o", str(d / "T.md"), "--datasets", "imdb"], "unknown dataset"),
+])
+def test_bad_input_gives_one_error_line(tmp_path, capsys, make_args, match):
+    import re
+
+    (tmp_path / "empty.tsv").write_text("")
+    (tmp_path / "nolabel.tsv").write_text("good\tnice\njust text without tab\n")
+    (tmp_path / "one.tsv").write_text("good\tnice\ngood\tfine\n")
+    write_dataset(tmp_path / "toy.tsv", n=40)
+    write_glove(tmp_path / "badvec.txt", bad_row=True)
+    rc = main(make_args(tmp_path))
+    err = capsys.readouterr().err.strip()
+    assert rc == 2
+    assert err.startswith("seqlab: error:") and "\n" not in err and "Traceback" not in err
+    assert re.search(match, err), err
+    assert not (tmp_path / "r" / "metrics.json").exists()
