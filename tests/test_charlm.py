@@ -62,7 +62,7 @@ def test_resume_after_interrupt_equals_uninterrupted_run(tmp_path, mode):
         corpus = lmcorpus.stream_corpus("abcdefghij klmnop qrstuvw xyz. " * 40, 0.1)
     else:
         corpus = lmcorpus.lines_corpus(["alpha", "beta", "gamma", "delta", "epsilon", "zeta"] * 5, 0.2, 0)
-    cfg = LMTrainConfig(mode=mode, seq_len=8, max_steps=30, eval_every=10, seed=3,
+    cfg = LMTrainConfig(mode=mode, seq_len=8, max_steps=30, eval_every=10, seed=3, ema=0.9 if mode == "lines" else 0.0,
                         **{**TINY, "dropout": 0.2, "layers": 2})
 
     train_lm(corpus, cfg, tmp_path / "straight", show_progress=False)
@@ -82,6 +82,24 @@ def test_resume_after_interrupt_equals_uninterrupted_run(tmp_path, mode):
     assert a["step"] == b["step"] == 30
     for k in a["model"]:
         torch.testing.assert_close(a["model"][k], b["model"][k], atol=0, rtol=0, msg=k)
+    for x, y in zip(a["ema"], b["ema"]):
+        torch.testing.assert_close(x, y, atol=0, rtol=0)
+
+
+def test_ema_tracks_the_average_of_the_weights():
+    from seqlab.train import WeightEMA
+
+    lin = torch.nn.Linear(2, 1, bias=False)
+    torch.nn.init.zeros_(lin.weight)
+    ema = WeightEMA(lin, 0.5)
+    with torch.no_grad():
+        lin.weight.fill_(4.0)
+    ema.update()                                            # 0.5*0 + 0.5*4
+    torch.testing.assert_close(ema.shadow[0], torch.full((1, 2), 2.0))
+    ema.swap()
+    torch.testing.assert_close(lin.weight.detach(), torch.full((1, 2), 2.0))
+    ema.swap()
+    torch.testing.assert_close(lin.weight.detach(), torch.full((1, 2), 4.0))
 
 
 def test_lines_eval_counts_every_char_and_the_end_marker():

@@ -27,8 +27,8 @@ from seqlab.runtime import progress
 
 # Defaults that depend on the data mode (None in LMTrainConfig means "take these").
 MODE_DEFAULTS = {
-    "stream": dict(layers=2, hidden=512, embed=64, dropout=0.2, batch_size=64, lr=2e-3, epochs=50),
-    "lines": dict(layers=2, hidden=512, embed=64, dropout=0.3, batch_size=64, lr=2e-3, epochs=200),
+    "stream": dict(layers=2, hidden=512, embed=64, dropout=0.2, batch_size=64, lr=2e-3, epochs=50, ema=0.0),
+    "lines": dict(layers=2, hidden=512, embed=64, dropout=0.3, batch_size=64, lr=2e-3, epochs=200, ema=0.0),
 }
 
 
@@ -58,6 +58,7 @@ class LMTrainConfig:
     eval_every: int = 200
     patience: int = 10             # evaluations without improvement before stopping
     val_fraction: float = 0.1
+    ema: float | None = None       # >0: validate and keep an exponential moving average of the weights
     seed: int = 1337
 
     def resolved(self) -> "LMTrainConfig":
@@ -83,6 +84,28 @@ class LMTrainConfig:
     def from_dict(cls, d: dict) -> "LMTrainConfig":
         names = {f.name for f in fields(cls)}
         return cls(**{k: v for k, v in d.items() if k in names})
+
+
+class WeightEMA:
+    """Exponential moving average of parameters, ema <- d*ema + (1-d)*w after every step (Polyak)."""
+
+    def __init__(self, model: torch.nn.Module, decay: float):
+        self.decay = decay
+        self.params = [p for p in model.parameters()]
+        self.shadow = [p.detach().clone() for p in self.params]
+
+    @torch.no_grad()
+    def update(self) -> None:
+        torch._foreach_mul_(self.shadow, self.decay)
+        torch._foreach_add_(self.shadow, [p.detach() for p in self.params], alpha=1 - self.decay)
+
+    @torch.no_grad()
+    def swap(self) -> None:
+        """Exchange live and averaged weights (call twice to restore)."""
+        for p, s in zip(self.params, self.shadow):
+            tmp = p.detach().clone()
+            p.copy_(s)
+            s.copy_(tmp)
 
 
 def model_config(cfg: LMTrainConfig, corpus: LMCorpus) -> CharRNNConfig:
@@ -185,6 +208,7 @@ def train_lm(corpus: LMCorpus, cfg: LMTrainConfig, run_dir: str | Path, resume: 
     step, elapsed, train_time, train_chars = 0, 0.0, 0.0, 0
     best = {"val_loss": float("inf"), "step": 0}
     bad_evals, history, state = 0, [], None
+    ema = WeightEMA(model, cfg.ema) if cfg.ema > 0 else None
     if resume:
         ck = load_checkpoint(run / "last.pt", kind="charlm-train")
         model.load_state_dict(ck["model"])
@@ -194,6 +218,9 @@ def train_lm(corpus: LMCorpus, cfg: LMTrainConfig, run_dir: str | Path, resume: 
         set_rng_state(ck["rng"])
         step, elapsed, train_time, train_chars = ck["step"], ck["elapsed"], ck["train_time"], ck["train_chars"]
         best, bad_evals, history, state = ck["best"], ck["bad_evals"], ck["history"], ck["state"]
+        if ema is not None:
+            for s_, v in zip(ema.shadow, ck["ema"]):
+                s_.copy_(v)
 
     steps_per_epoch = batcher.steps_per_epoch()
     max_seconds = cfg.max_minutes * 60 if cfg.max_minutes else None
@@ -213,9 +240,20 @@ def train_lm(corpus: LMCorpus, cfg: LMTrainConfig, run_dir: str | Path, resume: 
             "batcher": batcher.state_dict(), "rng": rng_state(), "step": step, "elapsed": elapsed,
             "train_time": train_time, "train_chars": train_chars, "best": best, "bad_evals": bad_evals,
             "history": history, "state": detach_state(state), "train_config": asdict(cfg),
+            "ema": list(ema.shadow) if ema is not None else [],
         })
 
     def run_eval(last_loss: float) -> None:
+        nonlocal bad_evals
+        if ema is not None:
+            ema.swap()                                         # validate (and keep) the averaged weights
+        try:
+            _eval_and_keep(last_loss)
+        finally:
+            if ema is not None:
+                ema.swap()
+
+    def _eval_and_keep(last_loss: float) -> None:
         nonlocal bad_evals
         nll, n = evaluate(model, corpus.mode, corpus.val, corpus.val_categories)
         val_loss = nll / max(n, 1)
@@ -271,6 +309,8 @@ def train_lm(corpus: LMCorpus, cfg: LMTrainConfig, run_dir: str | Path, resume: 
             if cfg.clip > 0:
                 torch.nn.utils.clip_grad_norm_(model.parameters(), cfg.clip)
             opt.step()
+            if ema is not None:
+                ema.update()
             step += 1
             t1 = time.perf_counter()
             train_time += t1 - t0
