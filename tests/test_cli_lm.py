@@ -54,6 +54,12 @@ def test_sample_same_seed_same_output(trained_run, capsys):
     assert a.startswith("To") and len(a) == 2 + 80 + 1
 
 
+def test_sample_n_lines_from_a_stream_model(trained_run, capsys):
+    run, _ = trained_run
+    code, out, _ = run_cli(capsys, "lm", "sample", run, "-n", 3, "--seed", 1, "--prime", "To")
+    assert code == 0 and out.startswith("To") and out.count("\n") == 3
+
+
 def test_eval_prints_loss_bpc_perplexity(trained_run, text_file, capsys):
     run, _ = trained_run
     code, out, _ = run_cli(capsys, "lm", "eval", run, text_file)

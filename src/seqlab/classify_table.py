@@ -191,6 +191,21 @@ def markdown_table(cells: dict[tuple[str, str], Cell], cfg: TableConfig, total_s
         if c.done:
             lines.append(f"- {DATASET_TITLES[d]} {m}: {c.mean:.2f} ± {c.std:.2f} over {c.done}/{c.units} "
                          f"{'folds' if c.units > 1 else 'test split'}, {c.seconds / 60:.1f} min")
+    beyond = []
+    for d in datasets:
+        cnn = cells.get((d, "cnn-rand"))
+        if cnn is None or cnn.done < cnn.units:
+            continue
+        for m in ("lstm", "bilstm", "gru", "cnn-rnn"):
+            c = cells.get((d, m))
+            if c is not None and c.done == c.units:
+                verdict = "beats" if c.mean > cnn.mean else "does not beat"
+                beyond.append(f"- {DATASET_TITLES[d]}: {m} {c.mean:.1f} {verdict} CNN-rand {cnn.mean:.1f} "
+                              f"({c.mean - cnn.mean:+.1f})")
+    if beyond:
+        lines += ["", "Beyond the paper — RNN and hybrid rows against CNN-rand (same data, same protocol):", ""]
+        lines += beyond
+    compute = sum(c.seconds for c in cells.values())
     lines += ["", "Notes:", "",
               f"1. ¹ Pretrained variants here use **{cfg.vectors}**, not the paper's 300-d GoogleNews "
               "word2vec (not available offline); pass `--vectors FILE` to use it.",
@@ -201,7 +216,8 @@ def markdown_table(cells: dict[tuple[str, str], Cell], cfg: TableConfig, total_s
     if machine:
         lines.append(f"4. Machine: {machine}.")
     if total_seconds is not None:
-        lines.append(f"5. Wall time of this invocation: {total_seconds / 60:.1f} min (cached folds cost nothing).")
+        lines.append(f"5. Wall time of this invocation: {total_seconds / 60:.1f} min (cached folds cost nothing); "
+                     f"training time of all the cells shown, as cached: {compute / 3600:.2f} h.")
     return "\n".join(lines) + "\n"
 
 

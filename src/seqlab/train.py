@@ -320,8 +320,12 @@ def train_lm(corpus: LMCorpus, cfg: LMTrainConfig, run_dir: str | Path, resume: 
             running = loss.item() if running is None else 0.95 * running + 0.05 * loss.item()
             bar.update(1)
             if step % 10 == 0:
+                left = (total_steps - step) * elapsed / max(step, 1)    # by steps, then capped by the clock
+                if max_seconds:
+                    left = min(left, max_seconds - elapsed)
                 bar.set_postfix(loss=f"{running:.3f}", chars_s=f"{train_chars / max(train_time, 1e-9):,.0f}",
-                                best=f"{best['val_loss']:.3f}" if best["step"] else "-")
+                                best=f"{best['val_loss']:.3f}" if best["step"] else "-",
+                                eta=time.strftime("%H:%M:%S", time.gmtime(max(0.0, left))))
             if step % cfg.eval_every == 0:
                 run_eval(running)
                 save_last()

@@ -283,8 +283,11 @@ def _register_sample(lsub) -> None:
         description="Sample from a trained model. Stream models continue --prime for --length characters; "
                     "lines models print -n lines. The same --seed gives the same output.")
     p.add_argument("run", metavar="RUN", help="run directory written by `seqlab lm train`")
-    p.add_argument("-n", type=int, default=None, help="lines to generate (lines models; default 10)")
-    p.add_argument("--length", type=int, default=None, help="characters to generate (stream models; default 500)")
+    what = p.add_mutually_exclusive_group()
+    what.add_argument("-n", type=int, default=None, help="lines to generate (default 10 for lines models; "
+                                                          "stream models write until N newlines)")
+    what.add_argument("--length", type=int, default=None, help="characters to generate (stream models, default 500; "
+                                                                "lines models: the longest line)")
     p.add_argument("--temperature", type=float, default=1.0, help="0 = greedy, <1 conservative, >1 creative")
     p.add_argument("--top-k", type=int, default=None, help="draw only from the k most likely characters")
     p.add_argument("--prime", default=None, help="text the model reads first (stream) or prefix of each line")
@@ -320,16 +323,29 @@ def cmd_sample(args) -> int:
     category = _category(ck, args.language)
     if args.top_k is not None and args.top_k < 1:
         raise SeqlabError("--top-k must be at least 1")
+    for flag, value in (("-n", args.n), ("--length", args.length)):
+        if value is not None and value < 1:
+            raise SeqlabError(f"{flag} must be at least 1")
     if ck["mode"] == "lines":
         n = args.n if args.n is not None else 10
         prefix = _encode_prefix(args.prime or "", vocab)
-        for ids in generate_lines(model, n, 0, prefix, category, temperature=args.temperature,
-                                  top_k=args.top_k, generator=gen):
+        for ids in generate_lines(model, n, 0, prefix, category, max_len=args.length or 64,
+                                  temperature=args.temperature, top_k=args.top_k, generator=gen):
             print("".join(vocab.decode(ids)))
         return 0
-    length = args.length if args.length is not None else 500
     prime = args.prime if args.prime is not None else ("\n" if "\n" in vocab.stoi else vocab.itos[0])
     prime_ids = _encode_prefix(prime, vocab)
+    if args.n is not None:                      # N lines: generate in chunks until N newlines appeared
+        if "\n" not in vocab.stoi:
+            raise SeqlabError("this model never saw a newline; use --length instead of -n")
+        text = prime
+        while text.count("\n") - prime.count("\n") < args.n and len(text) < 200_000:
+            ids = _encode_prefix(text[-256:], vocab)
+            text += "".join(vocab.decode(generate_stream(model, ids, 200, args.temperature, args.top_k, gen)))
+        lines = text[len(prime):].split("\n")[: args.n]
+        sys.stdout.write(prime + "\n".join(lines) + "\n")
+        return 0
+    length = args.length if args.length is not None else 500
     out = generate_stream(model, prime_ids, length, args.temperature, args.top_k, gen)
     sys.stdout.write(prime + "".join(vocab.decode(out)) + "\n")
     return 0
