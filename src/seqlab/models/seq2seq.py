@@ -10,7 +10,8 @@ s_t queries the encoder memory h_1..h_S:
     additive (Bahdanau):  score(s, h) = v . tanh(W_q s + W_k h)
     dot (Luong):          score(s, h) = s . h
     general (Luong):      score(s, h) = s . W h
-    none:                 no context; the encoder reaches the decoder only via its final state
+    none:                 no attention: c_t = the encoder's sentence summary at every step (the
+                          RNNencdec baseline of Cho et al. 2014 that Bahdanau et al. compare with)
 
     a_t = softmax(score) over real source words (padding masked to exactly 0)
     c_t = sum_j a_tj h_j;   o_t = tanh(W_o [s_t; c_t]);   logits_t = W_v o_t
@@ -78,7 +79,7 @@ class Memory(NamedTuple):
     values: torch.Tensor  # (B, S, H) encoder outputs h_j
     keys: torch.Tensor  # (B, S, A) precomputed key projections (W_k h or W h), or values for dot
     mask: torch.Tensor  # (B, S) True at real source words
-    summary: torch.Tensor  # (B, H) sentence summary for the decoder's initial state
+    summary: torch.Tensor  # (B, H) sentence summary: the decoder's initial state (and context for "none")
 
 
 class RNNEncoder(nn.Module):
@@ -174,7 +175,7 @@ class Seq2Seq(nn.Module):
         self.cell = cell(E + H, H)
         self.init_h = nn.Linear(H, H)
         self.attention = Attention(cfg.attention, H) if cfg.attention != "none" else None
-        self.combine = nn.Linear(2 * H if self.attention is not None else H, H)
+        self.combine = nn.Linear(2 * H, H)
         self.out = nn.Linear(H, cfg.tgt_vocab_size)
         self.drop = nn.Dropout(cfg.dropout)
 
@@ -210,9 +211,9 @@ class Seq2Seq(nn.Module):
             attn = self.attention(h, memory.keys, memory.mask)  # (B, S)
             context = torch.bmm(attn.unsqueeze(1), memory.values).squeeze(1)  # (B, H)
             o = torch.tanh(self.combine(torch.cat([h, context], dim=-1)))  # (B, H)
-        else:
+        else:  # Cho et al. 2014: the same sentence summary c is the context at every step
             attn = memory.mask.new_zeros(memory.mask.shape, dtype=h.dtype)
-            o = torch.tanh(self.combine(h))
+            o = torch.tanh(self.combine(torch.cat([h, memory.summary], dim=-1)))
         new_state = (h, c, o) if self.cfg.cell == "lstm" else (h, o)
         return o, new_state, attn
 
