@@ -169,3 +169,10 @@ def test_module_entry_point_and_help():
     assert r.returncode == 0 and "--max-minutes" in r.stdout and "truncated BPTT" in r.stdout
     r = subprocess.run([sys.executable, "-m", "seqlab", "lm", "sample", "/nonexistent"], capture_output=True, text=True)
     assert r.returncode != 0 and "Traceback" not in r.stderr and "seqlab: error" in r.stderr
+
+
+def test_building_the_cli_does_not_import_torch():
+    """`seqlab --help` and the embedding commands stay fast: torch is imported only when a command needs it."""
+    code = "import sys, seqlab.cli; seqlab.cli.build_parser(); print('torch' in sys.modules)"
+    r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert r.stdout.strip() == "False", r.stderr

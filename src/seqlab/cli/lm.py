@@ -150,7 +150,7 @@ def _encode_prefix(text: str, vocab) -> list[int]:
 
 # ---------------------------------------------------------------------------------------- lm train
 def _register_train(lsub) -> None:
-    from seqlab.train import LMTrainConfig, MODE_DEFAULTS
+    from seqlab.lmconfig import MODE_DEFAULTS, LMTrainConfig
 
     d = LMTrainConfig()
     p = lsub.add_parser(

@@ -31,8 +31,7 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
-CELLS = ("rnn", "lstm", "gru")
-IMPLS = ("scratch", "fused")
+from seqlab.lmconfig import CELLS, IMPLS
 GATES = {"rnn": 1, "lstm": 4, "gru": 3}  # blocks of hidden_size rows in W_ih / W_hh
 
 

@@ -1,0 +1,71 @@
+"""Training configuration of the character-level language models (no torch import, so the CLI
+can build its --help quickly)."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, fields
+
+from seqlab.errors import SeqlabError
+
+CELLS = ("rnn", "lstm", "gru")
+IMPLS = ("scratch", "fused")
+
+# Defaults that depend on the data mode (None in LMTrainConfig means "take these").
+MODE_DEFAULTS = {
+    "stream": dict(layers=2, hidden=512, embed=64, dropout=0.2, batch_size=64, lr=2e-3, epochs=50, ema=0.0),
+    "lines": dict(layers=2, hidden=512, embed=64, dropout=0.3, batch_size=64, lr=2e-3, epochs=200, ema=0.0),
+}
+
+
+@dataclass
+class LMTrainConfig:
+    """How to train a character-level model. Fields left None take MODE_DEFAULTS[mode]."""
+
+    mode: str = "stream"           # stream: one long text | lines: one example per line
+    cell: str = "lstm"             # rnn | lstm | gru
+    impl: str = "fused"            # fused (torch kernels) | scratch (the equations, step by step)
+    layers: int | None = None
+    hidden: int | None = None
+    embed: int | None = None
+    dropout: float | None = None
+    seq_len: int = 128             # stream mode: characters per truncated-BPTT window
+    windows: str = "sequential"    # stream mode: sequential (state carried) | random
+    batch_size: int | None = None
+    lr: float | None = None
+    weight_decay: float = 0.01
+    clip: float = 1.0
+    warmup_steps: int = 100
+    schedule: str = "cosine"       # cosine | constant
+    min_lr_ratio: float = 0.05     # cosine decays to lr * min_lr_ratio at the end of the budget
+    epochs: int | None = None
+    max_steps: int | None = None
+    max_minutes: float | None = None
+    eval_every: int = 200
+    patience: int = 10             # evaluations without improvement before stopping
+    val_fraction: float = 0.1
+    ema: float | None = None       # >0: validate and keep an exponential moving average of the weights
+    seed: int = 1337
+
+    def resolved(self) -> "LMTrainConfig":
+        """A copy with mode defaults filled in and values checked."""
+        if self.mode not in MODE_DEFAULTS:
+            raise SeqlabError(f"unknown mode {self.mode!r}; use stream or lines")
+        if self.cell not in CELLS:
+            raise SeqlabError(f"unknown cell {self.cell!r}; use one of {', '.join(CELLS)}")
+        if self.impl not in IMPLS:
+            raise SeqlabError(f"unknown impl {self.impl!r}; use one of {', '.join(IMPLS)}")
+        d = asdict(self)
+        for k, v in MODE_DEFAULTS[self.mode].items():
+            if d[k] is None:
+                d[k] = v
+        c = LMTrainConfig(**d)
+        if c.seq_len < 1 or c.batch_size < 1 or c.hidden < 1 or c.layers < 1:
+            raise SeqlabError("seq_len, batch_size, hidden and layers must be positive")
+        if not 0 <= c.dropout < 1:
+            raise SeqlabError("dropout must be in [0, 1)")
+        return c
+
+    @classmethod
+    def from_dict(cls, d: dict) -> "LMTrainConfig":
+        names = {f.name for f in fields(cls)}
+        return cls(**{k: v for k, v in d.items() if k in names})
