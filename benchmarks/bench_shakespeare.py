@@ -49,7 +49,7 @@ def main() -> None:
     rows += [f"| {k} | {v:.3f} |" for k, v in ANCHORS.items()]
     curve_rows = [f"| {c['seconds'] / 60:.1f} | {c['step']} | {c['train_loss']:.3f} | {c['val_loss']:.3f} |"
                   for c in curve[:: max(1, len(curve) // 12)] + curve[-1:]]
-    md = (f"# Tiny Shakespeare (validation = last 10%)\n\n| model | val loss (nats/char) |\n| --- | --- |\n"
+    md = ("# Tiny Shakespeare (validation = last 10%)\n\n| model | val loss (nats/char) |\n| --- | --- |\n"
           + "\n".join(rows) +
           f"\n\nGoal < 1.40: **{'met' if result['goal_met'] else 'not met'}**. {metrics['steps']} steps, "
           f"{metrics['train_chars_per_sec']:,.0f} chars/s, {metrics['params']:,} params.\n\n"

@@ -1,6 +1,5 @@
 """Shared test fixtures: small generated corpora and a private cache/run area."""
 
-import os
 
 import pytest
 import torch
