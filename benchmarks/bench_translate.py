@@ -23,6 +23,7 @@ import argparse
 import json
 import os
 import platform
+import shutil
 import sys
 import tempfile
 import time
@@ -83,6 +84,8 @@ def main(argv=None) -> int:
     ap.add_argument("--seed", type=int, default=0, help="split and training seed (default: %(default)s)")
     ap.add_argument("--threads", type=int, default=1,
                     help="torch threads; 1 is fastest on a shared 2-core box (default: %(default)s)")
+    ap.add_argument("--keep", type=Path, default=None, metavar="DIR",
+                    help="keep each row's run directory under DIR (e.g. benchmarks/out) for `seqlab translate`")
     ap.add_argument("--plot", action="store_true", help="draw a held-out attention map from the additive row")
     args = ap.parse_args(argv)
     torch.set_num_threads(args.threads)
@@ -97,7 +100,8 @@ def main(argv=None) -> int:
     for row in rows:
         cfg = TrainConfig(max_minutes=args.minutes, seed=args.seed, **ROWS[row])
         mach = machine()
-        with tempfile.TemporaryDirectory() as tmp:
+        tmp = args.keep / f"{args.set}_{row}" if args.keep else Path(tempfile.mkdtemp(prefix="bench_translate_"))
+        try:
             print(f"[{time.strftime('%H:%M:%S')}] {args.set}/{row}: training {args.minutes:g} min", file=sys.stderr)
             m = train_translator(data, cfg, tmp, data_info={"set": args.set, "direction": "fra->eng"})
             tr = Translator.load(tmp)
@@ -106,6 +110,9 @@ def main(argv=None) -> int:
             beam5 = m["bleu"] if cfg.beam == 5 else tr.bleu(data.test, beam=5)[0]
             if args.plot and row == "additive":
                 plot_example(tr, data)
+        finally:
+            if not args.keep:
+                shutil.rmtree(tmp, ignore_errors=True)
         entry = {"set": args.set, "row": row, "bleu_greedy": round(greedy, 2), "bleu_beam5": round(beam5, 2),
                  "val_loss": m["val_loss"], "seconds": m["seconds"], "epochs": m["epochs"],
                  "stop_reason": m["stop_reason"], "params": m["params"], "train_config": m["train_config"],
