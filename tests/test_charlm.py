@@ -31,6 +31,17 @@ def test_padded_lines_mask_targets():
     assert y.tolist() == [[1, 2, 0], [2, 0, lmdata.IGNORE]]
 
 
+def test_line_batches_group_similar_lengths_and_cover_every_line():
+    seqs = [torch.zeros(n) for n in torch.randint(3, 20, (400,)).tolist()]
+    b = lmdata.LineBatcher(seqs, None, batch_size=8)
+    gen = torch.Generator().manual_seed(0)
+    order = b._epoch_order(gen)
+    assert sorted(order.tolist()) == list(range(400))
+    spread = [max(len(seqs[i]) for i in blk) - min(len(seqs[i]) for i in blk) for blk in order.view(-1, 8).tolist()]
+    assert sum(spread) / len(spread) <= 1.0                # random batches would differ by ~12 characters
+    assert not torch.equal(order, b._epoch_order(gen))      # a new order every epoch
+
+
 def test_overfits_a_tiny_names_list_and_samples_them(tmp_path):
     names = ["anna", "bob", "carol", "dave", "eve", "frank"]
     corpus = lmcorpus.lines_corpus(names * 4, val_fraction=0.2, seed=0)
