@@ -374,7 +374,7 @@ def _parse_text(cls, data: bytes, p: Path, header: bool, limit: int | None):
         raise SeqlabError(f"{p}: line {line_no} is not valid UTF-8 text "
                           "(is this a binary .bin file?)") from None
     lines = text.split("\n")
-    if lines and lines[-1].strip() == "":
+    while lines and lines[-1].strip() == "":  # trailing newline(s)
         lines.pop()
     start, n, d = 0, None, None
     if header:
