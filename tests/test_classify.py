@@ -120,3 +120,27 @@ def test_cross_validate_is_stratified_deterministic_and_serves_every_estimator()
     r3 = cross_validate(cnn, X, y, folds=3, seed=0, on_fold=lambda k, n: seen.append((k, n)))
     assert seen == [(0, 3), (1, 3), (2, 3)] and len(r3.fold_accuracies) == 3
     assert not hasattr(cnn, "model_")                        # the template itself is never fitted
+
+
+def test_row_adadelta_equals_dense_adadelta():
+    """The lazy row-wise update must give the same embedding as torch's dense Adadelta, including
+    rows that skip several steps (their accumulators decay by rho per missed step)."""
+    from seqlab.classify import RowAdadelta
+
+    torch.manual_seed(0)
+    dense = torch.nn.Embedding(30, 5, padding_idx=0)
+    lazy = torch.nn.Embedding(30, 5, padding_idx=0, sparse=True)
+    lazy.weight.data.copy_(dense.weight.data)
+    opt_d = torch.optim.Adadelta(dense.parameters(), lr=1.0, rho=0.95, eps=1e-6)
+    opt_l = RowAdadelta(lazy.weight, lr=1.0, rho=0.95, eps=1e-6)
+    g = torch.Generator().manual_seed(1)
+    target = torch.randn(30, 5, generator=g)
+    for step in range(40):
+        hi = 10 if step % 3 else 30                       # rows 10..29 are used only every 3rd step
+        ids = torch.randint(0, hi, (4, 6), generator=g)
+        for emb, opt in ((dense, opt_d), (lazy, opt_l)):
+            opt.zero_grad()
+            ((emb(ids) - target[ids]) ** 2).sum().backward()
+            opt.step()
+    torch.testing.assert_close(lazy.weight.data, dense.weight.data, atol=1e-6, rtol=1e-5)
+    assert not torch.equal(dense.weight.data[10:], lazy.weight.data[10:] * 0)   # rows really moved
