@@ -176,3 +176,27 @@ def test_building_the_cli_does_not_import_torch():
     code = "import sys, seqlab.cli; seqlab.cli.build_parser(); print('torch' in sys.modules)"
     r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert r.stdout.strip() == "False", r.stderr
+
+
+def test_ctrl_c_saves_a_checkpoint_that_resumes(tmp_path, text_file):
+    """A real SIGINT: exit 130, one line saying where the checkpoint is, and --resume carries on."""
+    import signal
+    import time
+
+    run = tmp_path / "run"
+    cmd = [sys.executable, "-m", "seqlab", "lm", "train", str(text_file), "-o", str(run), "--seq-len", "16",
+           "--layers", "1", "--hidden", "16", "--eval-every", "5", "--threads", "1", "--epochs", "100000"]
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    deadline = time.time() + 120
+    while not (run / "last.pt").exists() and time.time() < deadline:
+        time.sleep(0.2)
+    time.sleep(0.5)
+    proc.send_signal(signal.SIGINT)
+    _, err = proc.communicate(timeout=60)
+    assert proc.returncode == 130, err
+    assert "continue with --resume" in err and "Traceback" not in err
+    steps = json.loads((run / "metrics.json").read_text())["steps"]
+    assert steps >= 5
+    r = subprocess.run(cmd[:-2] + ["--resume", "--max-steps", str(steps + 5)], capture_output=True, text=True)
+    assert r.returncode == 0, r.stderr
+    assert json.loads(r.stdout.strip().splitlines()[-1])["steps"] == steps + 5
