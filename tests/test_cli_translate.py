@@ -160,3 +160,26 @@ def test_help_teaches_every_form(argv, capsys):
     assert "usage:" in out and "--" in out
     if argv[1:] == ["--help"]:
         assert "--reverse" in out and "translate eval RUN" in out
+
+
+def test_ctrl_c_keeps_the_best_model_and_still_evaluates(tmp_path, monkeypatch):
+    import seqlab.translate as T
+    from seqlab.pairs import load_pair_data
+
+    data = load_pair_data(tiny_tsv(tmp_path / "p.tsv", 200), max_len=6)
+    calls = {"n": 0}
+    real_collate = T.collate
+
+    def interrupting_collate(encoded, index):
+        calls["n"] += 1
+        if calls["n"] == 9:  # mid-way through the second epoch (5 train batches + 1 valid per epoch)
+            raise KeyboardInterrupt
+        return real_collate(encoded, index)
+
+    monkeypatch.setattr(T, "collate", interrupting_collate)
+    cfg = T.TrainConfig(emb_size=16, hidden_size=32, batch_size=32, max_epochs=5, beam=1)
+    m = T.train_translator(data, cfg, tmp_path / "run", show_progress=False)
+    assert m["stop_reason"] == "interrupted" and m["epochs"] == 1 and m["best_epoch"] == 1
+    assert json.loads((tmp_path / "run" / "metrics.json").read_text())["bleu"] == m["bleu"]
+    loaded = T.Translator.load(tmp_path / "run")
+    assert loaded.info["epoch"] == 1 and loaded.test_pairs == data.test
