@@ -183,3 +183,10 @@ def test_ctrl_c_keeps_the_best_model_and_still_evaluates(tmp_path, monkeypatch):
     assert json.loads((tmp_path / "run" / "metrics.json").read_text())["bleu"] == m["bleu"]
     loaded = T.Translator.load(tmp_path / "run")
     assert loaded.info["epoch"] == 1 and loaded.test_pairs == data.test
+
+
+def test_unquoted_words_are_one_sentence(run_dir, capsys):
+    assert main(["translate", str(run_dir), "ka", "lo", "mi"]) == 0
+    unquoted = capsys.readouterr().out
+    assert main(["translate", str(run_dir), "ka lo mi"]) == 0
+    assert capsys.readouterr().out == unquoted

@@ -127,9 +127,10 @@ def load_pair_data(path: str | os.PathLike, reverse: bool = False, prefix_filter
         raise SeqlabError(f"--max-len must be at least 1, got {max_len}")
     raw = read_pairs(path, reverse=reverse)
     kept = filter_pairs(raw, max_len, prefix_filter, english_is_source=not reverse)
-    if len(kept) < 3:
+    if len(kept) < 10:
         raise SeqlabError(f"{Path(path)}: only {len(kept)} pairs left after filtering "
-                          f"(max {max_len} words{', prefix filter' if prefix_filter else ''}); need at least 3")
+                          f"(max {max_len} words{', prefix filter' if prefix_filter else ''}); need at least 10 "
+                          "for a train/validation/test split")
     train, valid, test = split_pairs(kept, seed)
     return PairData(train, valid, test, n_read=len(raw), n_kept=len(kept))
 

@@ -98,7 +98,8 @@ def sentence_parser() -> argparse.ArgumentParser:
         "sentence is normalised like the training data (lowercase, accents and '.' dropped).",
         formatter_class=argparse.ArgumentDefaultsHelpFormatter)
     p.add_argument("run", metavar="RUN", help="run directory from `seqlab translate train` (or its model.pt)")
-    p.add_argument("sentence", metavar="SENTENCE", help="source-language sentence (quote it)")
+    p.add_argument("sentence", metavar="SENTENCE", nargs="+",
+                   help="source-language sentence (quoted, or as separate words)")
     p.add_argument("--beam", type=int, default=None, help="beam width (1 = greedy; default: the run's decoder)")
     p.add_argument("--plot", metavar="PNG", default=None,
                    help="write the attention heatmap (source words x output words) to this PNG")
@@ -143,7 +144,7 @@ def do_train(a) -> int:
     import torch
 
     from seqlab.errors import SeqlabError
-    from seqlab.pairs import load_pair_data
+    from seqlab.pairs import DEFAULT_MAX_LEN, PREFIX_MAX_LEN, load_pair_data
     from seqlab.translate import TrainConfig, train_translator
 
     for name in ("max_minutes", "lr", "batch_size", "beam", "emb_size", "hidden_size"):
@@ -157,7 +158,7 @@ def do_train(a) -> int:
     data = load_pair_data(path, reverse=a.reverse, prefix_filter=a.prefix_filter, max_len=a.max_len, seed=a.seed)
     names = {f.name for f in fields(TrainConfig)}
     cfg = TrainConfig(**{k: v for k, v in vars(a).items() if k in names})
-    max_len = max(len(s) for s, _ in data.train + data.valid + data.test) if a.max_len is None else a.max_len
+    max_len = a.max_len or (PREFIX_MAX_LEN if a.prefix_filter else DEFAULT_MAX_LEN)  # the filter's limit
     print(f"{len(data.train)} train / {len(data.valid)} valid / {len(data.test)} test pairs "
           f"({data.n_kept} kept of {data.n_read}); training up to {a.max_minutes:g} min", file=sys.stderr)
     info = {"pairs": str(path), "reverse": a.reverse, "prefix_filter": a.prefix_filter}
@@ -174,7 +175,7 @@ def do_sentence(a) -> int:
     from seqlab.translate import Translator
 
     tr = Translator.load(a.run)
-    t = tr.translate([a.sentence], beam=a.beam)[0]
+    t = tr.translate([" ".join(a.sentence)], beam=a.beam)[0]
     if t.unknown:
         print(f"note: unknown words (read as <unk>): {' '.join(t.unknown)}", file=sys.stderr)
     print(" ".join(t.output))
