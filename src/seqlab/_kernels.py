@@ -1,0 +1,415 @@
+"""Compiled inner loops for word2vec (numba, GIL released): no I/O, no Python objects.
+
+Everything random comes from an explicit 64-bit integer state (SplitMix64, Steele et al. 2014)
+that the caller passes in and gets back, so a run with one worker and a seed repeats bit for bit.
+
+Speed-ups, after word2vec.c (Mikolov et al. 2013) and Ji et al. 2016, "Parallelizing Word2Vec in
+Shared and Distributed Memory":
+- negatives come from an alias table (Walker 1977): one random draw per sample, O(1), exact
+  P(w) ∝ count(w)^ns_exponent (no 1e8-entry unigram table, no binary search);
+- skip-gram shares one set of negatives across the whole context window of a centre word, so the
+  update is three small matrix products (C, D) x (D, T) instead of C·T separate dot/axpy pairs;
+- CBOW shares one set of negatives across a small block of consecutive centre words, for the same
+  reason (the negative rows are loaded once per block);
+- sigmoid and log-sigmoid come from a table (float32 everywhere), and the running loss is read from
+  the same table so it costs one extra load per logit.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from llvmlite import ir
+from numba import njit, types
+from numba.core import cgutils
+from numba.extending import intrinsic
+
+SIGMOID_BOUND = 8.0  # logits beyond ±8 are clamped (word2vec.c uses ±6)
+SIGMOID_TABLE_SIZE = 8192
+
+_GOLDEN = np.uint64(0x9E3779B97F4A7C15)
+_M1 = np.uint64(0xBF58476D1CE4E5B9)
+_M2 = np.uint64(0x94D049BB133111EB)
+_S30 = np.uint64(30)
+_S27 = np.uint64(27)
+_S31 = np.uint64(31)
+_S32 = np.uint64(32)
+_S40 = np.uint64(40)
+_LOW32 = np.uint64(0xFFFFFFFF)
+
+
+def sigmoid_tables(size: int = SIGMOID_TABLE_SIZE, bound: float = SIGMOID_BOUND):
+    """(sigmoid, log_sigmoid) sampled at the centres of `size` equal bins on [-bound, bound]."""
+    x = (np.arange(size, dtype=np.float64) + 0.5) / size * (2 * bound) - bound
+    sig = 1.0 / (1.0 + np.exp(-x))
+    logsig = -np.logaddexp(0.0, -x)
+    return sig.astype(np.float32), logsig.astype(np.float32)  # (size,), (size,)
+
+
+def build_alias_table(weights: np.ndarray):
+    """Walker's alias table for sampling index i with probability weights[i] / sum(weights).
+
+    Returns (threshold, alias): draw u uniform over [0, 2^32 · n); bucket = u >> 32; keep the bucket
+    if (u & 0xffffffff) < threshold[bucket], else take alias[bucket]. Built in float64, O(n).
+    """
+    w = np.asarray(weights, dtype=np.float64)
+    n = len(w)
+    prob = w * (n / w.sum())  # (n,) mean 1
+    alias = np.arange(n, dtype=np.int32)
+    small = [i for i in range(n) if prob[i] < 1.0]
+    large = [i for i in range(n) if prob[i] >= 1.0]
+    while small and large:
+        s = small.pop()
+        g = large.pop()
+        alias[s] = g
+        prob[g] -= 1.0 - prob[s]
+        (small if prob[g] < 1.0 else large).append(g)
+    for i in large + small:  # leftovers are 1 up to rounding
+        prob[i] = 1.0
+    threshold = np.minimum(np.round(prob * 2.0**32), 2.0**32 - 1).astype(np.uint32)
+    threshold[prob >= 1.0] = np.uint32(0xFFFFFFFF)
+    return threshold, alias  # (n,) uint32, (n,) int32
+
+
+def alias_probabilities(threshold: np.ndarray, alias: np.ndarray) -> np.ndarray:
+    """The exact distribution an alias table samples from (to test the table itself)."""
+    n = len(threshold)
+    keep = threshold.astype(np.float64) / 2.0**32
+    keep[threshold == 0xFFFFFFFF] = 1.0
+    p = keep / n
+    np.add.at(p, alias, (1.0 - keep) / n)
+    return p
+
+
+def keep_probabilities(counts: np.ndarray, sample: float) -> np.ndarray:
+    """The lecture's subsampling rule P(keep w) = (sqrt(z/s) + 1) · s / z, capped at 1.
+
+    z is the word's fraction of the (in-vocabulary) corpus and s = `sample`; s <= 0 keeps all.
+    """
+    c = np.asarray(counts, dtype=np.float64)
+    if sample <= 0:
+        return np.ones(len(c))
+    z = c / c.sum()
+    return np.minimum((np.sqrt(z / sample) + 1.0) * sample / z, 1.0)
+
+
+def keep_thresholds(keep_prob: np.ndarray) -> np.ndarray:
+    """keep_prob as uint32 thresholds: a word is kept when a random 32-bit draw is below it."""
+    t = np.minimum(np.round(np.asarray(keep_prob) * 2.0**32), 2.0**32 - 1).astype(np.uint32)
+    t[np.asarray(keep_prob) >= 1.0] = np.uint32(0xFFFFFFFF)
+    return t
+
+
+LOOKAHEAD = 2  # words ahead whose rows are prefetched (negatives are drawn that far ahead)
+
+
+@intrinsic
+def _prefetch(typingctx, arr, row, col):
+    """Ask the CPU to start loading arr[row, col] into cache (llvm.prefetch; no fault, no effect).
+
+    The noise words of a centre a few positions ahead are known in advance, so their rows can be
+    on their way from memory while the current word is being trained: random rows of a 20 MB
+    matrix are the main cost once the arithmetic is vectorised.
+    """
+    sig = types.void(arr, row, col)
+
+    def codegen(context, builder, signature, args):
+        aryty = signature.args[0]
+        ary = context.make_array(aryty)(context, builder, args[0])
+        r = context.cast(builder, args[1], signature.args[1], types.intp)
+        c = context.cast(builder, args[2], signature.args[2], types.intp)
+        ptr = cgutils.get_item_pointer(context, builder, aryty, ary, [r, c])
+        i8p = ir.IntType(8).as_pointer()
+        i32 = ir.IntType(32)
+        fnty = ir.FunctionType(ir.VoidType(), [i8p, i32, i32, i32])
+        fn = cgutils.get_or_insert_function(builder.module, fnty, "llvm.prefetch.p0")
+        builder.call(fn, [builder.bitcast(ptr, i8p), ir.Constant(i32, 0), ir.Constant(i32, 3),
+                          ir.Constant(i32, 1)])
+        return context.get_dummy_value()
+
+    return sig, codegen
+
+
+@njit(inline="always")
+def _prefetch_row(arr, row):
+    for c in range(0, arr.shape[1], 16):  # one 64-byte line per 16 float32
+        _prefetch(arr, row, c)
+
+
+@njit(inline="always")
+def _splitmix(state):
+    """One SplitMix64 step: returns (new_state, 64 random bits)."""
+    state = state + _GOLDEN
+    z = state
+    z = (z ^ (z >> _S30)) * _M1
+    z = (z ^ (z >> _S27)) * _M2
+    return state, z ^ (z >> _S31)
+
+
+@njit(nogil=True, cache=True)
+def splitmix64(seed):
+    """Mix a seed into a well-spread 64-bit state (used to derive per-job RNG states)."""
+    _, z = _splitmix(np.uint64(seed))
+    return z
+
+
+@njit(inline="always")
+def _draw_negative(r, threshold, alias, n):
+    bucket = np.int64(((r >> _S32) * np.uint64(n)) >> _S32)
+    if (r & _LOW32) < np.uint64(threshold[bucket]):
+        return bucket
+    return np.int64(alias[bucket])
+
+
+@njit(inline="always")
+def _sig_index(f, scale):
+    # bins of the sigmoid table; logits outside ±SIGMOID_BOUND clamp to the end bins
+    i = np.int64((f + SIGMOID_BOUND) * scale)
+    if i < 0:
+        i = 0
+    elif i >= SIGMOID_TABLE_SIZE:
+        i = SIGMOID_TABLE_SIZE - 1
+    return i
+
+
+@njit(nogil=True, cache=True, fastmath=True)
+def _subsample(ids, lo, hi, keep, buf, state):
+    """Copy ids[lo:hi] into buf, dropping each word w with probability 1 - keep[w]/2^32."""
+    n = 0
+    for t in range(lo, hi):
+        w = ids[t]
+        k = keep[w]
+        if k != np.uint32(0xFFFFFFFF):
+            state, r = _splitmix(state)
+            if (r >> _S32) >= np.uint64(k):
+                continue
+        buf[n] = w
+        n += 1
+    return n, state
+
+
+@njit(nogil=True, cache=True, fastmath=True)
+def train_sg_job(syn0, syn1, ids, starts, s_lo, s_hi, keep, neg_threshold, neg_alias,
+                 sig_table, logsig_table, window, negative, alpha0, min_alpha, pos0, total,
+                 state, stats):
+    """Skip-gram with negative sampling over sentences s_lo..s_hi-1; updates syn0/syn1 in place.
+
+    syn0, syn1: (V, D) float32 input and output vectors. ids: (N,) int32 corpus, sentence s is
+    ids[starts[s]:starts[s+1]]. keep: (V,) uint32 subsampling thresholds. neg_threshold/neg_alias:
+    the noise alias table. The learning rate decays linearly with the global word position
+    pos0 + (words done here) out of `total`, from alpha0 to min_alpha. state: uint64 RNG state.
+    stats: (3,) float64 accumulators [words, loss sum, loss terms], updated after each sentence so
+    another thread can read progress. Returns the new RNG state.
+
+    For each centre word c with context words x_1..x_C (dynamic window) and targets
+    t_0 = c (label 1), t_1..t_K negatives (label 0, shared by all x_j):
+        G = (labels - sigmoid(X T^T)) * alpha      # (C, K+1)
+        X += G T;  T += G^T X                       # both from the old values
+    """
+    V, D = syn0.shape
+    T = negative + 1
+    maxlen = 0
+    for s in range(s_lo, s_hi):
+        if starts[s + 1] - starts[s] > maxlen:
+            maxlen = starts[s + 1] - starts[s]
+    buf = np.empty(maxlen, dtype=np.int32)
+    ctx = np.empty(2 * window, dtype=np.int64)
+    tgt = np.empty(T, dtype=np.int64)
+    G = np.empty((2 * window, T), dtype=np.float32)
+    neu = np.empty((2 * window, D), dtype=np.float32)
+    scale = SIGMOID_TABLE_SIZE / (2.0 * SIGMOID_BOUND)
+    done = 0
+    nvocab = syn1.shape[0]
+    for s in range(s_lo, s_hi):
+        lo = starts[s]
+        hi = starts[s + 1]
+        frac = (pos0 + done) / total
+        if frac > 1.0:
+            frac = 1.0
+        alpha = np.float32(alpha0 - (alpha0 - min_alpha) * frac)
+        n, state = _subsample(ids, lo, hi, keep, buf, state)
+        loss = 0.0
+        nterms = 0
+        for i in range(n):
+            state, r = _splitmix(state)
+            b = np.int64(((r >> _S32) * np.uint64(window)) >> _S32)  # reduced window: w - b
+            a0 = i - window + b
+            a1 = i + window - b
+            if a0 < 0:
+                a0 = 0
+            if a1 > n - 1:
+                a1 = n - 1
+            C = 0
+            for j in range(a0, a1 + 1):
+                if j != i:
+                    ctx[C] = buf[j]
+                    C += 1
+            if C == 0:
+                continue
+            centre = buf[i]
+            tgt[0] = centre
+            nt = 1
+            for _k in range(negative):
+                state, r = _splitmix(state)
+                w = _draw_negative(r, neg_threshold, neg_alias, nvocab)
+                if w != centre:
+                    tgt[nt] = w
+                    nt += 1
+            # G = (label - sigmoid(x . t)) * alpha
+            for c in range(C):
+                x = ctx[c]
+                for k in range(nt):
+                    t = tgt[k]
+                    f = np.float32(0.0)
+                    for d in range(D):
+                        f += syn0[x, d] * syn1[t, d]
+                    idx = _sig_index(f, scale)
+                    if k == 0:
+                        G[c, k] = (np.float32(1.0) - sig_table[idx]) * alpha
+                        loss -= logsig_table[idx]
+                    else:
+                        G[c, k] = -sig_table[idx] * alpha
+                        loss -= logsig_table[SIGMOID_TABLE_SIZE - 1 - idx]
+                    nterms += 1
+            # neu = G T  (C, D), from the old output vectors
+            for c in range(C):
+                for d in range(D):
+                    neu[c, d] = 0.0
+                for k in range(nt):
+                    g = G[c, k]
+                    t = tgt[k]
+                    for d in range(D):
+                        neu[c, d] += g * syn1[t, d]
+            # T += G^T X, from the old input vectors
+            for k in range(nt):
+                t = tgt[k]
+                for c in range(C):
+                    g = G[c, k]
+                    x = ctx[c]
+                    for d in range(D):
+                        syn1[t, d] += g * syn0[x, d]
+            for c in range(C):
+                x = ctx[c]
+                for d in range(D):
+                    syn0[x, d] += neu[c, d]
+        done += hi - lo
+        stats[0] += hi - lo
+        stats[1] += loss
+        stats[2] += nterms
+    return state
+
+
+@njit(nogil=True, cache=True, fastmath=True)
+def train_cbow_job(syn0, syn1, ids, starts, s_lo, s_hi, keep, neg_threshold, neg_alias,
+                   sig_table, logsig_table, window, negative, alpha0, min_alpha, pos0, total,
+                   state, stats, share):
+    """CBOW (mean of context vectors) with negative sampling; arguments as in train_sg_job.
+
+    For centre c with context mean h and targets t_0 = c (label 1), t_1..t_K noise (label 0):
+        g_k = (label_k - sigmoid(h . t_k)) * alpha;  t_k += g_k h;  x_j += sum_k g_k t_k
+    (the error is not divided by C, as in word2vec.c and gensim's cbow_mean=1).
+    Noise words are drawn LOOKAHEAD positions ahead and their rows prefetched. `share` > 1 reuses
+    one draw for that many consecutive centre words (faster, but measurably worse vectors).
+    """
+    V, D = syn0.shape
+    maxlen = 0
+    for s in range(s_lo, s_hi):
+        if starts[s + 1] - starts[s] > maxlen:
+            maxlen = starts[s + 1] - starts[s]
+    buf = np.empty(maxlen, dtype=np.int32)
+    R = LOOKAHEAD + 1
+    negs = np.empty((R, negative), dtype=np.int64)  # ring of noise draws, slot = position % R
+    h = np.empty(D, dtype=np.float32)
+    neu = np.empty(D, dtype=np.float32)
+    scale = SIGMOID_TABLE_SIZE / (2.0 * SIGMOID_BOUND)
+    done = 0
+    nvocab = syn1.shape[0]
+    for s in range(s_lo, s_hi):
+        lo = starts[s]
+        hi = starts[s + 1]
+        frac = (pos0 + done) / total
+        if frac > 1.0:
+            frac = 1.0
+        alpha = np.float32(alpha0 - (alpha0 - min_alpha) * frac)
+        n, state = _subsample(ids, lo, hi, keep, buf, state)
+        loss = 0.0
+        nterms = 0
+        for q in range(min(LOOKAHEAD, n)):
+            if q % share == 0:
+                for k in range(negative):
+                    state, r = _splitmix(state)
+                    negs[q % R, k] = _draw_negative(r, neg_threshold, neg_alias, nvocab)
+            else:
+                for k in range(negative):
+                    negs[q % R, k] = negs[(q - 1) % R, k]
+        for i in range(n):
+            ahead = i + LOOKAHEAD
+            if ahead < n:
+                slot = ahead % R
+                if ahead % share == 0:
+                    for k in range(negative):
+                        state, r = _splitmix(state)
+                        w = _draw_negative(r, neg_threshold, neg_alias, nvocab)
+                        negs[slot, k] = w
+                        _prefetch_row(syn1, w)
+                else:
+                    for k in range(negative):
+                        negs[slot, k] = negs[(ahead - 1) % R, k]
+                _prefetch_row(syn1, buf[ahead])
+                if ahead + window < n:
+                    _prefetch_row(syn0, buf[ahead + window])
+            cur = i % R
+            state, r = _splitmix(state)
+            b = np.int64(((r >> _S32) * np.uint64(window)) >> _S32)
+            a0 = i - window + b
+            a1 = i + window - b
+            if a0 < 0:
+                a0 = 0
+            if a1 > n - 1:
+                a1 = n - 1
+            C = a1 - a0  # context words (the centre is excluded)
+            if C == 0:
+                continue
+            for d in range(D):
+                h[d] = 0.0
+                neu[d] = 0.0
+            for j in range(a0, a1 + 1):
+                if j != i:
+                    x = buf[j]
+                    for d in range(D):
+                        h[d] += syn0[x, d]
+            inv = np.float32(1.0) / np.float32(C)
+            for d in range(D):
+                h[d] *= inv
+            centre = buf[i]
+            for k in range(negative + 1):
+                if k == 0:
+                    t = np.int64(centre)
+                else:
+                    t = negs[cur, k - 1]
+                    if t == centre:
+                        continue
+                f = np.float32(0.0)
+                for d in range(D):
+                    f += h[d] * syn1[t, d]
+                idx = _sig_index(f, scale)
+                if k == 0:
+                    g = (np.float32(1.0) - sig_table[idx]) * alpha
+                    loss -= logsig_table[idx]
+                else:
+                    g = -sig_table[idx] * alpha
+                    loss -= logsig_table[SIGMOID_TABLE_SIZE - 1 - idx]
+                nterms += 1
+                for d in range(D):
+                    neu[d] += g * syn1[t, d]
+                for d in range(D):
+                    syn1[t, d] += g * h[d]
+            for j in range(a0, a1 + 1):
+                if j != i:
+                    x = buf[j]
+                    for d in range(D):
+                        syn0[x, d] += neu[d]
+        done += hi - lo
+        stats[0] += hi - lo
+        stats[1] += loss
+        stats[2] += nterms
+    return state
