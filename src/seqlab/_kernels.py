@@ -212,6 +212,8 @@ def train_sg_job(syn0, syn1, ids, starts, s_lo, s_hi, keep, neg_threshold, neg_a
         if starts[s + 1] - starts[s] > maxlen:
             maxlen = starts[s + 1] - starts[s]
     buf = np.empty(maxlen, dtype=np.int32)
+    R = LOOKAHEAD + 1
+    negs = np.empty((R, negative), dtype=np.int64)  # ring of noise draws, slot = position % R
     ctx = np.empty(2 * window, dtype=np.int64)
     tgt = np.empty(T, dtype=np.int64)
     G = np.empty((2 * window, T), dtype=np.float32)
@@ -229,7 +231,23 @@ def train_sg_job(syn0, syn1, ids, starts, s_lo, s_hi, keep, neg_threshold, neg_a
         n, state = _subsample(ids, lo, hi, keep, buf, state)
         loss = 0.0
         nterms = 0
+        for q in range(min(LOOKAHEAD, n)):
+            for k in range(negative):
+                state, r = _splitmix(state)
+                negs[q, k] = _draw_negative(r, neg_threshold, neg_alias, nvocab)
         for i in range(n):
+            ahead = i + LOOKAHEAD
+            if ahead < n:
+                slot = ahead % R
+                for k in range(negative):
+                    state, r = _splitmix(state)
+                    w = _draw_negative(r, neg_threshold, neg_alias, nvocab)
+                    negs[slot, k] = w
+                    _prefetch_row(syn1, w)
+                _prefetch_row(syn1, buf[ahead])
+                if ahead + window < n:
+                    _prefetch_row(syn0, buf[ahead + window])
+            cur = i % R
             state, r = _splitmix(state)
             b = np.int64(((r >> _S32) * np.uint64(window)) >> _S32)  # reduced window: w - b
             a0 = i - window + b
@@ -248,9 +266,8 @@ def train_sg_job(syn0, syn1, ids, starts, s_lo, s_hi, keep, neg_threshold, neg_a
             centre = buf[i]
             tgt[0] = centre
             nt = 1
-            for _k in range(negative):
-                state, r = _splitmix(state)
-                w = _draw_negative(r, neg_threshold, neg_alias, nvocab)
+            for k in range(negative):
+                w = negs[cur, k]
                 if w != centre:
                     tgt[nt] = w
                     nt += 1

@@ -238,8 +238,8 @@ def train_word2vec(corpus, config: Word2VecConfig | None = None,
     if config.phrases > 0:
         from seqlab.phrases import Phrases
 
-        phrases = Phrases.learn(reopen, passes=config.phrases, threshold=config.phrase_threshold,
-                                min_count=config.phrase_min_count)
+        phrases = Phrases(passes=config.phrases, threshold=config.phrase_threshold,
+                          min_count=config.phrase_min_count).fit(reopen)
         lines = phrases.transform_stream(reopen())
     enc = encode_corpus(lines, config.min_count, config.max_vocab)
     prepare_seconds = time.perf_counter() - t0
