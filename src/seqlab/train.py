@@ -255,8 +255,6 @@ def train_lm(corpus: LMCorpus, cfg: LMTrainConfig, run_dir: str | Path, resume: 
             t1 = time.perf_counter()
             train_time += t1 - t0
             train_chars += n_chars
-            elapsed += t1 - t_last
-            t_last = t1
             running = loss.item() if running is None else 0.95 * running + 0.05 * loss.item()
             bar.update(1)
             if step % 10 == 0:
@@ -267,11 +265,13 @@ def train_lm(corpus: LMCorpus, cfg: LMTrainConfig, run_dir: str | Path, resume: 
                                 best=f"{best['val_loss']:.3f}" if best["step"] else "-",
                                 eta=time.strftime("%H:%M:%S", time.gmtime(max(0.0, left))))
             if step % cfg.eval_every == 0:
-                run_eval(running)
+                run_eval(running)             # counts against --max-minutes (wall clock), not chars/s
                 save_last()
-                t_last = time.perf_counter()  # evaluation time does not count against chars/s
             if on_step is not None:
                 on_step(step)
+            now = time.perf_counter()
+            elapsed += now - t_last
+            t_last = now
     except KeyboardInterrupt:
         bar.close()
         save_last()
