@@ -430,3 +430,22 @@ def train_cbow_job(syn0, syn1, ids, starts, s_lo, s_hi, keep, neg_threshold, neg
         stats[1] += loss
         stats[2] += nterms
     return state
+
+
+@njit(nogil=True, cache=True)
+def sample_noise(neg_threshold, neg_alias, count, state):
+    """`count` draws from the noise alias table with the kernels' own sampler (for tests)."""
+    out = np.empty(count, dtype=np.int64)
+    n = neg_threshold.shape[0]
+    for i in range(count):
+        state, r = _splitmix(state)
+        out[i] = _draw_negative(r, neg_threshold, neg_alias, n)
+    return out, state
+
+
+@njit(nogil=True, cache=True)
+def subsample(ids, keep, state):
+    """The kernels' subsampling of one sentence (for tests): returns (kept ids, new state)."""
+    buf = np.empty(len(ids), dtype=np.int32)
+    n, state = _subsample(ids, 0, len(ids), keep, buf, state)
+    return buf[:n], state
