@@ -315,20 +315,27 @@ def train_encoded(enc: EncodedCorpus, config: Word2VecConfig,
                        for w in range(workers)]
             for th in threads:
                 th.start()
-            while any(th.is_alive() for th in threads):
-                threads[0].join(timeout=0.25)
+            def show(before=before) -> np.ndarray:
+                # progress in words, the learning rate at the current position, mean loss per
+                # logit since the epoch began (all read from the counters the kernels update)
                 tot = counters.sum(axis=0)
-                done = int(tot[0])
-                frac = min(1.0, done / total)
-                lr = alpha0 - (alpha0 - config.min_alpha) * frac
+                lr = alpha0 - (alpha0 - config.min_alpha) * min(1.0, tot[0] / total)
                 d = tot - before
                 bar.set_postfix(lr=f"{lr:.5f}", loss=f"{d[1] / max(d[2], 1):.4f}", refresh=False)
-                bar.update(done - bar.n)
+                bar.update(int(tot[0]) - bar.n)
+                return d
+
+            while any(th.is_alive() for th in threads):
+                threads[0].join(timeout=0.25)
+                show()
             if errors:
                 raise errors[0]
-            d = counters.sum(axis=0) - before
+            d = show()
+            bar.refresh()
             loss_per_epoch.append(float(d[1] / max(d[2], 1)))
-            bar.update(int(counters[:, 0].sum()) - bar.n)
+    except BaseException:
+        errors.append(RuntimeError("stopped"))  # workers stop after their current job
+        raise
     finally:
         bar.close()
     seconds = time.perf_counter() - t_train

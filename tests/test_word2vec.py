@@ -1,0 +1,165 @@
+"""word2vec training end to end: vocabulary pass, quality on a synthetic corpus, determinism, errors."""
+
+import gzip
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+from seqlab.errors import SeqlabError
+from seqlab.word2vec import Word2VecConfig, encode_corpus, train_word2vec
+
+
+def topic_corpus(n_sent=600, seed=0):
+    """Sentences drawn from one of two topics of 12 words each: words co-occur only within a topic."""
+    rng = np.random.default_rng(seed)
+    topics = [[f"a{i}" for i in range(12)], [f"b{i}" for i in range(12)]]
+    return [list(rng.choice(topics[rng.integers(2)], size=20)) for _ in range(n_sent)], topics
+
+
+def within_minus_across(kv, topics):
+    n = kv.vectors / np.linalg.norm(kv.vectors, axis=1, keepdims=True)
+    idx = [[kv.key_to_index[w] for w in t] for t in topics]
+    sim = n @ n.T
+    within = np.mean([sim[np.ix_(t, t)][~np.eye(len(t), dtype=bool)].mean() for t in idx])
+    across = sim[np.ix_(idx[0], idx[1])].mean()
+    return within - across
+
+
+@pytest.mark.parametrize("model", ["skipgram", "cbow"])
+def test_topics_separate_and_loss_falls(model):
+    sents, topics = topic_corpus()
+    cfg = Word2VecConfig(model=model, vector_size=16, window=3, negative=5, sample=0, min_count=1,
+                         epochs=4, workers=1, seed=3)
+    kv, stats = train_word2vec(sents, cfg, progress=False)
+    assert within_minus_across(kv, topics) > 0.5
+    losses = stats["loss_per_epoch"]
+    assert losses[-1] < losses[0] < np.log(2) * 1.05  # starts near ln 2 per logit, then falls
+    assert stats["vocab_size"] == 24 and stats["corpus_words"] == 600 * 20
+    for key in ("words_per_sec", "seconds", "vocab_size", "corpus_words"):
+        assert stats[key] > 0
+
+
+def test_one_worker_is_bit_for_bit_reproducible():
+    sents, _ = topic_corpus(200)
+    cfg = Word2VecConfig(vector_size=8, window=2, sample=1e-2, min_count=1, epochs=2, workers=1, seed=5)
+    a, _ = train_word2vec(sents, cfg, progress=False)
+    b, _ = train_word2vec(sents, cfg, progress=False)
+    assert np.array_equal(a.vectors, b.vectors)
+    cfg.seed = 6
+    c, _ = train_word2vec(sents, cfg, progress=False)
+    assert not np.array_equal(a.vectors, c.vectors)
+
+
+def test_several_workers_train_every_job(monkeypatch):
+    import seqlab.word2vec as w2v
+
+    monkeypatch.setattr(w2v, "JOB_WORDS", 500)  # many small jobs shared by 2 threads
+    sents, topics = topic_corpus()
+    cfg = Word2VecConfig(vector_size=16, window=3, sample=0, min_count=1, epochs=3, workers=2, seed=1)
+    kv, stats = train_word2vec(sents, cfg, progress=False)
+    assert stats["workers"] == 2
+    assert within_minus_across(kv, topics) > 0.5
+
+
+def test_encode_counts_orders_and_cuts():
+    lines = [["b", "a", "c", "a"], [], ["a", "b", "d"]]
+    enc = encode_corpus(lines, min_count=2)
+    assert enc.words == ["a", "b"] and list(enc.counts) == [3, 2]
+    assert enc.raw_words == 7
+    assert list(enc.ids) == [1, 0, 0, 0, 1]
+    assert list(enc.starts) == [0, 3, 5]  # "c" and "d" removed, sentences kept apart
+    enc = encode_corpus(lines, min_count=1, max_vocab=3)
+    assert enc.words == ["a", "b", "c"]  # ties broken by first appearance
+
+
+def test_long_lines_are_cut_into_sentences(monkeypatch):
+    import seqlab.word2vec as w2v
+
+    monkeypatch.setattr(w2v, "MAX_SENTENCE", 4)
+    enc = encode_corpus([["x"] * 10], min_count=1)
+    assert list(enc.starts) == [0, 4, 8, 10]
+
+
+def test_file_plain_and_gzip_give_the_same_vectors(tmp_path):
+    sents, _ = topic_corpus(100)
+    text = "\n".join(" ".join(s) for s in sents) + "\n"
+    plain = tmp_path / "c.txt"
+    plain.write_text(text)
+    gz = tmp_path / "c.txt.gz"
+    with gzip.open(gz, "wt") as f:
+        f.write(text)
+    cfg = Word2VecConfig(vector_size=8, min_count=1, epochs=1, workers=1)
+    a, sa = train_word2vec(plain, cfg, progress=False)
+    b, sb = train_word2vec(str(gz), cfg, progress=False)
+    c, _ = train_word2vec(sents, cfg, progress=False)
+    assert a.index_to_key == b.index_to_key == c.index_to_key
+    assert np.array_equal(a.vectors, b.vectors) and np.array_equal(a.vectors, c.vectors)
+    assert sa["corpus_words"] == 2000
+
+
+def test_vectors_load_in_gensim(tmp_path):
+    gensim_models = pytest.importorskip("gensim.models")
+    sents, _ = topic_corpus(50)
+    kv, _ = train_word2vec(sents, Word2VecConfig(vector_size=8, min_count=1, epochs=1, workers=1),
+                           progress=False)
+    for name, binary in (("v.bin", True), ("v.txt", False)):
+        kv.save_word2vec_format(tmp_path / name)
+        g = gensim_models.KeyedVectors.load_word2vec_format(str(tmp_path / name), binary=binary)
+        assert g.index_to_key == kv.index_to_key
+        np.testing.assert_allclose(g.vectors, kv.vectors, rtol=1e-6)
+
+
+def test_phrases_option_joins_pairs():
+    rng = np.random.default_rng(0)
+    words = [f"w{i}" for i in range(40)]
+    sents = []
+    for _ in range(400):
+        s = list(rng.choice(words, size=8))
+        s[2:4] = ["new", "york"]
+        sents.append(s)
+    cfg = Word2VecConfig(vector_size=8, min_count=1, epochs=1, workers=1, phrases=1,
+                         phrase_threshold=5, phrase_min_count=5)
+    kv, stats = train_word2vec(iter(sents), cfg, progress=False)  # a one-shot iterator is fine
+    assert "new_york" in kv.key_to_index and "new" not in kv.key_to_index
+    assert stats["corpus_words"] == 400 * 7
+
+
+def test_progress_bar_reports_rate_lr_and_loss(capsys):
+    sents, _ = topic_corpus(100)
+    train_word2vec(sents, Word2VecConfig(vector_size=8, min_count=1, epochs=1, workers=1),
+                   progress=True)
+    err = capsys.readouterr().err
+    assert "word" in err and "lr=" in err and "loss=" in err
+
+
+def test_errors(tmp_path):
+    empty = tmp_path / "empty.txt"
+    empty.write_text("")
+    blank = tmp_path / "blank.txt"
+    blank.write_text("\n \n")
+    binary = tmp_path / "x.bin"
+    binary.write_bytes(b"\x00\x01\x02" * 100)
+    cfg = Word2VecConfig(min_count=1, workers=1)
+    for path in (empty, blank, binary, tmp_path / "missing.txt", tmp_path):
+        with pytest.raises(SeqlabError):
+            train_word2vec(path, cfg)
+    with pytest.raises(SeqlabError, match="empty"):
+        train_word2vec([], cfg)
+    with pytest.raises(SeqlabError, match="min_count"):
+        train_word2vec([["a", "b", "a"]], Word2VecConfig(min_count=5))
+    with pytest.raises(SeqlabError, match="lists of tokens"):
+        train_word2vec(["a sentence as a string"], cfg)
+    with pytest.raises(SeqlabError):
+        train_word2vec(123, cfg)
+    for bad in (dict(model="glove"), dict(vector_size=0), dict(negative=0), dict(epochs=0),
+                dict(sample=-1), dict(window=0)):
+        with pytest.raises(SeqlabError):
+            train_word2vec([["a", "b"]], Word2VecConfig(min_count=1, **bad))
+
+
+def test_embeddings_import_without_torch():
+    code = ("import sys, seqlab.word2vec, seqlab.keyedvectors, seqlab.phrases, seqlab._kernels; "
+            "sys.exit(1 if 'torch' in sys.modules else 0)")
+    assert subprocess.run([sys.executable, "-c", code]).returncode == 0
