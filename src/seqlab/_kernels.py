@@ -416,10 +416,10 @@ def train_cbow_job(syn0, syn1, ids, starts, s_lo, s_hi, keep, neg_threshold, neg
                     g = -sig_table[idx] * alpha
                     loss -= logsig_table[SIGMOID_TABLE_SIZE - 1 - idx]
                 nterms += 1
-                for d in range(D):
-                    neu[d] += g * syn1[t, d]
-                for d in range(D):
-                    syn1[t, d] += g * h[d]
+                for d in range(D):  # one pass over the row: error to the context, then update
+                    o = syn1[t, d]
+                    neu[d] += g * o
+                    syn1[t, d] = o + g * h[d]
             for j in range(a0, a1 + 1):
                 if j != i:
                     x = buf[j]

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import os
 import threading
+from array import array
 import time
 from collections.abc import Iterable
 from dataclasses import asdict, dataclass
@@ -145,8 +146,9 @@ def encode_corpus(lines: Iterable[list[str]], min_count: int = 5,
     """
     index: dict[str, int] = {}
     get = index.get
-    chunks: list[np.ndarray] = []
-    lengths: list[int] = []
+    chunks: list[np.ndarray | None] = []  # int32 provisional ids, about 1M tokens each
+    pending: list[int] = []
+    lengths = array("q")  # tokens per sentence (lines cut at MAX_SENTENCE)
     for toks in lines:
         if isinstance(toks, str):
             raise SeqlabError("corpus iterable must yield lists of tokens, not strings")
@@ -159,35 +161,51 @@ def encode_corpus(lines: Iterable[list[str]], min_count: int = 5,
                     if not isinstance(w, str):
                         raise SeqlabError(f"tokens must be strings, got {type(w).__name__}")
                     ids[k] = index.setdefault(w, len(index))
-        arr = np.array(ids, dtype=np.int32)
-        chunks.append(arr)
-        for a in range(0, len(arr), MAX_SENTENCE):
-            lengths.append(min(MAX_SENTENCE, len(arr) - a))
+        pending.extend(ids)
+        n = len(ids)
+        lengths.extend([MAX_SENTENCE] * (n // MAX_SENTENCE))
+        if n % MAX_SENTENCE:
+            lengths.append(n % MAX_SENTENCE)
+        if len(pending) >= 1 << 20:
+            chunks.append(np.array(pending, dtype=np.int32))
+            pending = []
+    if pending:
+        chunks.append(np.array(pending, dtype=np.int32))
+    del pending
     if not chunks:
         raise SeqlabError("corpus is empty (no tokens)")
-    raw = np.concatenate(chunks)  # (N_raw,)
-    del chunks
-    counts = np.bincount(raw, minlength=len(index))  # (V_raw,)
+    counts = np.zeros(len(index), dtype=np.int64)  # (V_raw,)
+    for arr in chunks:
+        counts += np.bincount(arr, minlength=len(index))
+    n_raw = int(counts.sum())
     order = np.argsort(-counts, kind="stable")
     order = order[counts[order] >= min_count]
     if max_vocab is not None:
         order = order[:max_vocab]
     if len(order) == 0:
         raise SeqlabError(f"no word occurs at least min_count={min_count} times "
-                          f"(corpus has {len(raw)} tokens, {len(index)} distinct)")
+                          f"(corpus has {n_raw} tokens, {len(index)} distinct)")
     remap = np.full(len(index), -1, dtype=np.int32)
     remap[order] = np.arange(len(order), dtype=np.int32)
     words_raw = list(index)
     words = [words_raw[i] for i in order]
-    mapped = remap[raw]  # (N_raw,)
-    keep = mapped >= 0
-    # sentence boundaries after removing out-of-vocabulary tokens
-    bounds = np.concatenate([[0], np.cumsum(lengths)])
-    kept_before = np.concatenate([[0], np.cumsum(keep)])
-    starts = kept_before[bounds].astype(np.int64)
-    starts = np.unique(starts)  # drops sentences left empty
-    ids = mapped[keep]
-    return EncodedCorpus(words, counts[order].astype(np.int64), ids, starts, len(raw))
+    # remap chunk by chunk, freeing each raw chunk, so the peak stays near 9 bytes per token
+    kept_chunks: list[np.ndarray] = []
+    masks: list[np.ndarray] = []
+    for c in range(len(chunks)):
+        mapped = remap[chunks[c]]
+        chunks[c] = None
+        masks.append(mapped >= 0)
+        kept_chunks.append(mapped[masks[-1]])
+    ids = np.concatenate(kept_chunks)  # (N,)
+    del kept_chunks
+    offsets = np.concatenate([[0], np.cumsum(np.frombuffer(lengths, dtype=np.int64))[:-1]])
+    mask = np.concatenate(masks)  # (N_raw,) bool
+    del masks
+    kept_per_sentence = np.add.reduceat(mask, offsets, dtype=np.int64)
+    kept_per_sentence = kept_per_sentence[kept_per_sentence > 0]  # sentences left empty go
+    starts = np.concatenate([[0], np.cumsum(kept_per_sentence, dtype=np.int64)])
+    return EncodedCorpus(words, counts[order], ids, starts, n_raw)
 
 
 def _jobs(starts: np.ndarray, job_words: int) -> list[tuple[int, int, int]]:
