@@ -190,3 +190,17 @@ def test_unquoted_words_are_one_sentence(run_dir, capsys):
     unquoted = capsys.readouterr().out
     assert main(["translate", str(run_dir), "ka lo mi"]) == 0
     assert capsys.readouterr().out == unquoted
+
+
+def test_heatmap_checks_its_axes(tmp_path):
+    from seqlab.attnplot import save_attention_png
+    from seqlab.errors import SeqlabError
+
+    attn = torch.softmax(torch.randn(3, 4), -1)
+    save_attention_png(tmp_path / "ok.png", ["a", "b", "c", "d"], ["x", "y", "<eos>"], attn)
+    assert (tmp_path / "ok.png").read_bytes()[:4] == b"\x89PNG"
+    with pytest.raises(SeqlabError, match="expected"):
+        save_attention_png(tmp_path / "bad.png", ["a", "b"], ["x", "y", "<eos>"], attn)
+    with pytest.raises(SeqlabError, match=".png"):
+        save_attention_png(tmp_path / "bad.jpg", ["a", "b", "c", "d"], ["x", "y", "<eos>"], attn)
+    assert not (tmp_path / "bad.png").exists()
