@@ -54,18 +54,24 @@ def machine() -> dict:
             "note": "2-core CPU shared with 4 other engineers' jobs: timings are noisy"}
 
 
+def cpu_s(r: dict) -> str:
+    """CPU seconds the job got for training + its first test decode (rows from before it was recorded: n/a)."""
+    return f"{r['cpu_seconds_incl_eval']:.0f}" if "cpu_seconds_incl_eval" in r else "n/a"
+
+
 def render(results: list[dict]) -> str:
     lines = ["# Translation benchmark (French->English, eng-fra)", "",
              "Test BLEU (sacreBLEU, normalised lowercase text as in the PyTorch tutorial). Each row trained",
              "for its own budget on a shared 2-core CPU (load = 1-minute load average when the row started;",
-             "2.0 would mean the two cores were fully used by others). Goals (issue 5, 15 min per model):",
+             "2.0 would mean the two cores were fully used by others; CPU s = CPU time the job actually got for",
+             "training plus one test decode). Goals (issue 5, 15 min per model):",
              "prefix set >= 62, full set >= 55, attention >= 5 above none on the full set.", "",
-             "| set | row | encoder | attention | budget (min) | trained (s) | epochs | val loss | greedy BLEU | beam-5 BLEU | load |",
-             "|---|---|---|---|---|---|---|---|---|---|---|"]
+             "| set | row | encoder | attention | budget (min) | trained (s) | CPU s | epochs | val loss | greedy BLEU | beam-5 BLEU | load |",
+             "|---|---|---|---|---|---|---|---|---|---|---|---|"]
     for r in sorted(results, key=lambda r: (r["set"], list(ROWS).index(r["row"]))):
         c = r["train_config"]
         lines.append(f"| {r['set']} | {r['row']} | {c['encoder']}-{c['cell'] if c['encoder'] == 'rnn' else 'conv'} "
-                     f"| {c['attention']} | {c['max_minutes']:g} | {r['seconds']:.0f} | {r['epochs']} "
+                     f"| {c['attention']} | {c['max_minutes']:g} | {r['seconds']:.0f} | {cpu_s(r)} | {r['epochs']} "
                      f"| {r['val_loss']:.3f} | {r['bleu_greedy']:.1f} | {r['bleu_beam5']:.1f} "
                      f"| {r['machine']['loadavg_1m']:.1f} |")
     lines += ["", f"Machine: {results[-1]['machine']['cpus']} CPUs, torch {results[-1]['machine']['torch']}, "
@@ -103,7 +109,9 @@ def main(argv=None) -> int:
         tmp = args.keep / f"{args.set}_{row}" if args.keep else Path(tempfile.mkdtemp(prefix="bench_translate_"))
         try:
             print(f"[{time.strftime('%H:%M:%S')}] {args.set}/{row}: training {args.minutes:g} min", file=sys.stderr)
+            cpu0 = time.process_time()
             m = train_translator(data, cfg, tmp, data_info={"set": args.set, "direction": "fra->eng"})
+            cpu = time.process_time() - cpu0  # training + its test decode
             tr = Translator.load(tmp)
             # train_translator already scored the run's default decoder; score the other one.
             greedy = m["bleu"] if cfg.beam == 1 else tr.bleu(data.test, beam=1)[0]
@@ -115,6 +123,7 @@ def main(argv=None) -> int:
                 shutil.rmtree(tmp, ignore_errors=True)
         entry = {"set": args.set, "row": row, "bleu_greedy": round(greedy, 2), "bleu_beam5": round(beam5, 2),
                  "val_loss": m["val_loss"], "seconds": m["seconds"], "epochs": m["epochs"],
+                 "cpu_seconds_incl_eval": round(cpu, 1), "eval_seconds": m["eval_seconds"],
                  "stop_reason": m["stop_reason"], "params": m["params"], "train_config": m["train_config"],
                  "n_train": m["data"]["n_train"], "n_test": m["data"]["n_test"], "machine": mach,
                  "finished": time.strftime("%Y-%m-%d %H:%M:%S")}
