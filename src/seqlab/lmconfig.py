@@ -12,8 +12,10 @@ IMPLS = ("scratch", "fused")
 
 # Defaults that depend on the data mode (None in LMTrainConfig means "take these").
 MODE_DEFAULTS = {
-    "stream": dict(layers=2, hidden=512, embed=64, dropout=0.2, batch_size=64, lr=2e-3, epochs=50, ema=0.0),
-    "lines": dict(layers=2, hidden=512, embed=64, dropout=0.3, batch_size=64, lr=2e-3, epochs=200, ema=0.0),
+    "stream": dict(layers=2, hidden=512, embed=64, dropout=0.2, batch_size=64, lr=2e-3, epochs=50, ema=0.0,
+                   eval_every=100),
+    "lines": dict(layers=2, hidden=512, embed=64, dropout=0.3, batch_size=64, lr=2e-3, epochs=200, ema=0.0,
+                  eval_every=200),
 }
 
 
@@ -40,7 +42,7 @@ class LMTrainConfig:
     epochs: int | None = None
     max_steps: int | None = None
     max_minutes: float | None = None
-    eval_every: int = 200
+    eval_every: int | None = None
     patience: int = 10             # evaluations without improvement before stopping
     val_fraction: float = 0.1
     ema: float | None = None       # >0: validate and keep an exponential moving average of the weights

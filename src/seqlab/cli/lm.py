@@ -191,7 +191,7 @@ def _register_train(lsub) -> None:
     p.add_argument("--max-steps", type=int, default=None, help="stop after this many optimizer steps")
     p.add_argument("--max-minutes", type=float, default=None, help="stop after this many minutes (the LR "
                                                                     "schedule fits itself to the budget)")
-    p.add_argument("--eval-every", type=int, default=d.eval_every, help=f"steps between validations (default: {d.eval_every})")
+    p.add_argument("--eval-every", type=int, default=None, help="steps between validations (default per mode)")
     p.add_argument("--patience", type=int, default=d.patience, help="validations without improvement before stopping")
     p.add_argument("--ema", type=float, default=None, help="keep and validate an exponential moving average "
                                                             "of the weights with this decay, e.g. 0.999 (default per mode)")
