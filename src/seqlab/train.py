@@ -275,7 +275,8 @@ def train_lm(corpus: LMCorpus, cfg: LMTrainConfig, run_dir: str | Path, resume: 
     except KeyboardInterrupt:
         bar.close()
         save_last()
-        _write_metrics(run, best, step, elapsed, train_chars, train_time, n_params, "interrupted", history)
+        _write_metrics(run, best, step, elapsed, train_chars, train_time, n_params, "interrupted", history,
+                       plot=False)                 # exit promptly; the resumed run draws the curve
         raise
     bar.close()
     if not history or history[-1]["step"] != step:
@@ -285,7 +286,7 @@ def train_lm(corpus: LMCorpus, cfg: LMTrainConfig, run_dir: str | Path, resume: 
 
 
 def _write_metrics(run: Path, best: dict, step: int, elapsed: float, train_chars: int, train_time: float,
-                   n_params: int, stop_reason, history: list) -> dict:
+                   n_params: int, stop_reason, history: list, plot: bool = True) -> dict:
     val = best["val_loss"]
     metrics = {
         "val_loss": val, "val_bpc": val / math.log(2), "best_step": best["step"],
@@ -294,7 +295,7 @@ def _write_metrics(run: Path, best: dict, step: int, elapsed: float, train_chars
         "train_chars": train_chars,
     }
     write_json_atomic(run / "metrics.json", metrics)
-    if history:
+    if history and plot:
         from seqlab.report import plot_loss_curve
 
         plot_loss_curve(history, run / "loss.png")
