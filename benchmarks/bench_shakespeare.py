@@ -27,6 +27,12 @@ ANCHORS = {"nanoGPT CPU config, 75 s": 1.886, "nanoGPT 3.2M params, 15 min": 1.6
            "plain 2x512 LSTM, 15 min": 1.429, "nanoGPT GPU run (reported)": 1.47}
 
 
+def _thin(curve: list, n: int) -> list:
+    """About n evenly spaced points of the curve, always ending with the last one."""
+    picked = curve[:: max(1, len(curve) // n)]
+    return picked if picked and picked[-1] is curve[-1] else picked + curve[-1:]
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--minutes", type=float, default=15.0)
@@ -48,7 +54,7 @@ def main() -> None:
     rows = [f"| seqlab `lm train --max-minutes {args.minutes:g}` {' '.join(args.extra)} | **{metrics['val_loss']:.3f}** |"]
     rows += [f"| {k} | {v:.3f} |" for k, v in ANCHORS.items()]
     curve_rows = [f"| {c['seconds'] / 60:.1f} | {c['step']} | {c['train_loss']:.3f} | {c['val_loss']:.3f} |"
-                  for c in curve[:: max(1, len(curve) // 12)] + curve[-1:]]
+                  for c in _thin(curve, 12)]
     md = ("# Tiny Shakespeare (validation = last 10%)\n\n| model | val loss (nats/char) |\n| --- | --- |\n"
           + "\n".join(rows) +
           f"\n\nGoal < 1.40: **{'met' if result['goal_met'] else 'not met'}**. {metrics['steps']} steps, "

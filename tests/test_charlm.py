@@ -151,3 +151,13 @@ def test_sample_next_temperature_and_top_k():
     g = torch.Generator().manual_seed(0)
     cold = torch.stack([sample_next(logits, 0.1, generator=g) for _ in range(100)])
     assert (cold == 2).all()
+
+
+def test_bf16_training_tracks_fp32_step_for_step(tmp_path):
+    corpus = lmcorpus.stream_corpus("the quick brown fox jumps over the lazy dog. " * 40, 0.1)
+    losses = {}
+    for prec in ("fp32", "bf16"):
+        cfg = LMTrainConfig(mode="stream", seq_len=16, max_steps=40, eval_every=20, seed=0, precision=prec, **TINY)
+        losses[prec] = train_lm(corpus, cfg, tmp_path / prec, show_progress=False)["val_loss"]
+    assert losses["bf16"] == pytest.approx(losses["fp32"], abs=0.05)
+    assert LMTrainConfig(precision="auto").resolved().precision in ("fp32", "bf16")

@@ -45,6 +45,8 @@ class LMTrainConfig:
     eval_every: int | None = None
     patience: int = 10             # evaluations without improvement before stopping
     val_fraction: float = 0.1
+    precision: str = "auto"        # fp32 | bf16 (autocast products to bfloat16 in training; weights stay
+                                   # fp32) | auto = bf16 where the CPU does it natively, else fp32
     ema: float | None = None       # >0: validate and keep an exponential moving average of the weights
     seed: int = 1337
 
@@ -63,6 +65,12 @@ class LMTrainConfig:
         c = LMTrainConfig(**d)
         if c.seq_len < 1 or c.batch_size < 1 or c.hidden < 1 or c.layers < 1:
             raise SeqlabError("seq_len, batch_size, hidden and layers must be positive")
+        if c.precision == "auto":
+            from seqlab.runtime import fast_bf16_cpu
+
+            c.precision = "bf16" if fast_bf16_cpu() else "fp32"
+        if c.precision not in ("fp32", "bf16"):
+            raise SeqlabError(f"unknown precision {c.precision!r}; use fp32 or bf16")
         if not 0 <= c.dropout < 1:
             raise SeqlabError("dropout must be in [0, 1)")
         return c

@@ -27,6 +27,17 @@ def resolve_device(name: str = "auto"):
     return torch.device(name)
 
 
+def fast_bf16_cpu() -> bool:
+    """True when this CPU computes bfloat16 natively (AVX512-BF16 or AMX), where bf16 autocast pays off."""
+    import torch
+
+    cpu = getattr(torch, "cpu", None)
+    try:
+        return bool(cpu._is_avx512_bf16_supported() or cpu._is_amx_tile_supported())
+    except AttributeError:
+        return False
+
+
 def progress(total=None, desc: str = "", unit: str = "it", enabled: bool | None = None, **kw):
     """A tqdm bar on stderr (rate and ETA). `enabled=None` hides it when stderr is not a TTY."""
     from tqdm.auto import tqdm

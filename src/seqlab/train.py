@@ -210,6 +210,9 @@ def train_lm(corpus: LMCorpus, cfg: LMTrainConfig, run_dir: str | Path, resume: 
         else:
             bad_evals += 1
 
+    # bf16 autocast: matrix products in bfloat16 (about 1.5x faster on CPUs with AVX512-BF16), weights,
+    # optimizer and loss in fp32; validation always runs in fp32.
+    autocast = torch.autocast("cpu", dtype=torch.bfloat16, enabled=cfg.precision == "bf16")
     stop_reason = None
     bar = progress(total=total_steps, desc="train", unit="step", enabled=show_progress)
     bar.update(step)
@@ -234,14 +237,16 @@ def train_lm(corpus: LMCorpus, cfg: LMTrainConfig, run_dir: str | Path, resume: 
                 x, y, reset = batcher.next(gen)
                 if reset:
                     state = None
-                logits, state = model(x, state)                        # (B, T, V)
-                state = detach_state(state)
-                loss = F.cross_entropy(logits.reshape(-1, logits.shape[-1]), y.reshape(-1))
+                with autocast:
+                    logits, state = model(x, state)                    # (B, T, V)
+                state = detach_state(state, torch.float32)
+                loss = F.cross_entropy(logits.float().reshape(-1, logits.shape[-1]), y.reshape(-1))
                 n_chars = y.numel()
             else:
                 x, y, cats = batcher.next(gen)
-                logits, _ = model(x, None, cats)
-                loss = F.cross_entropy(logits.reshape(-1, logits.shape[-1]), y.reshape(-1),
+                with autocast:
+                    logits, _ = model(x, None, cats)
+                loss = F.cross_entropy(logits.float().reshape(-1, logits.shape[-1]), y.reshape(-1),
                                        ignore_index=lmdata.IGNORE)
                 n_chars = int((y != lmdata.IGNORE).sum())
             opt.zero_grad(set_to_none=True)

@@ -193,6 +193,10 @@ def _register_train(lsub) -> None:
                                                                     "schedule fits itself to the budget)")
     p.add_argument("--eval-every", type=int, default=None, help="steps between validations (default per mode)")
     p.add_argument("--patience", type=int, default=d.patience, help="validations without improvement before stopping")
+    p.add_argument("--precision", choices=["auto", "fp32", "bf16"], default=d.precision,
+                   help="bf16 runs the training products in bfloat16, about 1.5x faster on CPUs with "
+                        "AVX512-BF16, same loss per step; weights and validation stay fp32. auto (default) "
+                        "picks bf16 where the CPU supports it natively")
     p.add_argument("--ema", type=float, default=None, help="keep and validate an exponential moving average "
                                                             "of the weights with this decay, e.g. 0.999 (default per mode)")
     p.add_argument("--val-fraction", type=float, default=d.val_fraction, help="held-out share for validation")
@@ -249,7 +253,7 @@ def cmd_train(args) -> int:
             embed=args.embed, dropout=args.dropout, seq_len=args.seq_len, windows=args.windows,
             batch_size=args.batch_size, lr=args.lr, weight_decay=args.weight_decay, clip=args.clip,
             schedule=args.schedule, eval_every=args.eval_every, patience=args.patience,
-            val_fraction=args.val_fraction, seed=args.seed, ema=args.ema, **budgets)
+            val_fraction=args.val_fraction, seed=args.seed, ema=args.ema, precision=args.precision, **budgets)
     cfg = cfg.resolved()
     if not 0 < cfg.val_fraction < 1:
         raise SeqlabError("--val-fraction must be between 0 and 1")

@@ -189,10 +189,10 @@ class CharRNN(nn.Module):
         return self.head(self.drop(out)), state                       # (B, T, V)
 
 
-def detach_state(state):
-    """Cut the graph between truncated-BPTT windows, keeping the values."""
+def detach_state(state, dtype=None):
+    """Cut the graph between truncated-BPTT windows, keeping the values (optionally cast)."""
     if state is None:
         return None
     if isinstance(state, tuple):
-        return tuple(s.detach() for s in state)
-    return state.detach()
+        return tuple(s.detach().to(dtype) if dtype else s.detach() for s in state)
+    return state.detach().to(dtype) if dtype else state.detach()
