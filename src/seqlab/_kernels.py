@@ -9,8 +9,8 @@ Shared and Distributed Memory":
   P(w) ∝ count(w)^ns_exponent (no 1e8-entry unigram table, no binary search);
 - skip-gram shares one set of negatives across the whole context window of a centre word, so the
   update is three small matrix products (C, D) x (D, T) instead of C·T separate dot/axpy pairs;
-- CBOW shares one set of negatives across a small block of consecutive centre words, for the same
-  reason (the negative rows are loaded once per block);
+- noise words are drawn LOOKAHEAD positions ahead and their rows prefetched (llvm.prefetch), so
+  the random rows of the output matrix arrive while the current word is trained;
 - sigmoid and log-sigmoid come from a table (float32 everywhere), and the running loss is read from
   the same table so it costs one extra load per logit.
 """

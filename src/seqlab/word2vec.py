@@ -22,7 +22,7 @@ import os
 import threading
 from array import array
 import time
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
@@ -119,22 +119,16 @@ class EncodedCorpus:
     raw_words: int  # tokens read, including the dropped rare ones
 
 
-def _token_lines(corpus) -> Iterable[list[str]]:
-    """Token lists from a path (plain or gzip text, whitespace tokens) or an iterable of lists."""
-    if isinstance(corpus, (str, os.PathLike)):
-        def gen():
-            with open_text_stream(corpus) as f:
-                try:
-                    for line in f:
-                        yield line.split()
-                except UnicodeDecodeError as e:
-                    raise SeqlabError(f"corpus is not valid UTF-8 text: {corpus} ({e.reason})") from None
-                except (OSError, EOFError) as e:
-                    raise SeqlabError(f"cannot read corpus {corpus}: {e}") from None
-        return gen()
-    if isinstance(corpus, (bytes, bytearray)) or not isinstance(corpus, Iterable):
-        raise SeqlabError("corpus must be a file path or an iterable of token lists")
-    return corpus
+def _read_lines(path) -> Iterator[list[str]]:
+    """Token lists, one per line, from a plain or gzip text file (whitespace tokens), streamed."""
+    with open_text_stream(path) as f:
+        try:
+            for line in f:
+                yield line.split()
+        except UnicodeDecodeError as e:
+            raise SeqlabError(f"corpus is not valid UTF-8 text: {path} ({e.reason})") from None
+        except (OSError, EOFError) as e:
+            raise SeqlabError(f"cannot read corpus {path}: {e}") from None
 
 
 def encode_corpus(lines: Iterable[list[str]], min_count: int = 5,
@@ -243,7 +237,7 @@ def train_word2vec(corpus, config: Word2VecConfig | None = None,
     t0 = time.perf_counter()
     if isinstance(corpus, (str, os.PathLike)):
         def reopen():
-            return _token_lines(corpus)
+            return _read_lines(corpus)
     else:
         if not isinstance(corpus, Iterable) or isinstance(corpus, (str, bytes)):
             raise SeqlabError("corpus must be a file path or an iterable of token lists")
@@ -268,9 +262,10 @@ def train_word2vec(corpus, config: Word2VecConfig | None = None,
 
 
 def init_vectors(vocab_size: int, dim: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
-    """word2vec.c's initialisation: input vectors uniform in ±0.5/D, output vectors zero."""
+    """Input vectors uniform in ±INIT_SCALE/D (gensim's ±1/D; word2vec.c's ±0.5/D learns a little
+    slower in the first epoch), output vectors zero (as both)."""
     rng = np.random.Generator(np.random.PCG64(seed))
-    syn0 = ((rng.random((vocab_size, dim), dtype=np.float32) - 0.5) * (2 * INIT_SCALE / dim)).astype(np.float32)
+    syn0 = (rng.random((vocab_size, dim), dtype=np.float32) - 0.5) * np.float32(2 * INIT_SCALE / dim)
     syn1 = np.zeros((vocab_size, dim), dtype=np.float32)
     return syn0, syn1  # (V, D), (V, D)
 
@@ -282,7 +277,8 @@ def train_encoded(enc: EncodedCorpus, config: Word2VecConfig,
     D = config.vector_size
     syn0, syn1 = init_vectors(V, D, config.seed)
     keep = K.keep_thresholds(K.keep_probabilities(enc.counts, config.sample))
-    neg_threshold, neg_alias = K.build_alias_table(enc.counts.astype(np.float64) ** config.ns_exponent)
+    noise = enc.counts.astype(np.float64) ** config.ns_exponent  # P(w) ∝ count^0.75
+    neg_threshold, neg_alias = K.build_alias_table(noise)
     sig, logsig = K.sigmoid_tables()
     n_words = len(enc.ids)
     total = float(n_words) * config.epochs
@@ -294,7 +290,9 @@ def train_encoded(enc: EncodedCorpus, config: Word2VecConfig,
 
     def run_job(wid: int, epoch: int, j: int) -> None:
         s_lo, s_hi, pos = jobs[j]
-        state = np.uint64(K.splitmix64(np.uint64(((config.seed * 1_000_003 + epoch) * 10_000_019 + j) % 2**64)))
+        # each job's RNG state depends on (seed, epoch, job) only, never on thread timing
+        key = ((config.seed * 1_000_003 + epoch) * 10_000_019 + j) % 2**64
+        state = np.uint64(K.splitmix64(np.uint64(key)))
         args = (syn0, syn1, enc.ids, enc.starts, s_lo, s_hi, keep, neg_threshold, neg_alias,
                 sig, logsig, config.window, config.negative, alpha0, config.min_alpha,
                 float(epoch * n_words + pos), total, state, counters[wid])
@@ -333,6 +331,7 @@ def train_encoded(enc: EncodedCorpus, config: Word2VecConfig,
                        for w in range(workers)]
             for th in threads:
                 th.start()
+
             def show(before=before) -> np.ndarray:
                 # progress in words, the learning rate at the current position, mean loss per
                 # logit since the epoch began (all read from the counters the kernels update)
