@@ -17,7 +17,6 @@ absolute numbers are noisy: compare rows of the same run only.
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import platform
 import sys

@@ -3,7 +3,6 @@ embeddings, brute-force convolution parity, and invariance to the padding that b
 
 import math
 
-import numpy as np
 import pytest
 import torch
 import torch.nn.functional as F

@@ -19,14 +19,12 @@ callback("epoch_end", epoch=..., loss=..., dev_accuracy=..., seconds=...).
 
 from __future__ import annotations
 
-import math
 import time
 from dataclasses import dataclass, field
 from typing import Callable, Sequence
 
 import numpy as np
 import torch
-import torch.nn as nn
 import torch.nn.functional as F
 from sklearn.base import BaseEstimator, ClassifierMixin
 

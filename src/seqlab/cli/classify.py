@@ -7,7 +7,6 @@ print results on stdout.
 from __future__ import annotations
 
 import argparse
-import json
 import platform
 import time
 from pathlib import Path
@@ -269,7 +268,7 @@ def cmd_table(args) -> int:
         loader = lambda spec: kv  # noqa: E731
     else:
         loader = None
-    from seqlab.sentences import DATASETS, load_dataset
+    from seqlab.sentences import DATASETS
 
     units = sum((cfg.folds if DATASETS[d].cv else 1) for d in cfg.datasets) * len(cfg.models)
     bars = _Bars(units, "table", "fold")
