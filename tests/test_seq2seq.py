@@ -122,7 +122,7 @@ def test_learns_to_reverse_a_tiny_language_and_bleu_is_high(tmp_path):
     cfg = TrainConfig(emb_size=32, hidden_size=64, dropout=0.0, label_smoothing=0.0, batch_size=32,
                       lr=1e-2, max_epochs=12, max_minutes=2.0, beam=3, seed=0)
     m = train_translator(data, cfg, tmp_path, show_progress=False)
-    assert m["val_loss"] < 0.2
+    assert m["val_loss"] < 0.5, m  # initial loss is ln(V) ~ 2.5
     assert m["bleu"] > 90, m  # held-out sentences of the synthetic language, beam 3
     translator = Translator.load(tmp_path)
     bleu, outputs = translator.bleu(te, beam=1)

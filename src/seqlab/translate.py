@@ -5,7 +5,8 @@
     tr = Translator.load("runs/fr-en");  tr.translate(["je suis tres fatigue"], beam=5)
 
 Training: Adam with a cosine learning-rate decay over the time budget (so a 5-minute and a
-15-minute run both end annealed), label-smoothed cross-entropy, gradient-norm clipping, teacher
+15-minute run both end annealed; with `max_epochs` set, the decay follows the steps of those
+epochs instead, so the run repeats exactly whatever the machine load), label-smoothed cross-entropy, gradient-norm clipping, teacher
 forcing ratio, batches of similar source length. After every epoch the validation loss (plain
 cross-entropy per target word, teacher forced) is measured; the best model so far is written to
 RUN/model.pt (atomically, via seqlab.checkpoint) and training stops early after `patience`
@@ -46,7 +47,8 @@ class TrainConfig:
     """Training settings; the defaults are the ones benchmarked in docs/translate.md.
 
     attention / encoder / cell / emb_size / hidden_size / dropout: see Seq2SeqConfig.
-    lr: Adam's peak learning rate, decayed by a cosine to lr * min_lr_frac over the time budget.
+    lr: Adam's peak learning rate, decayed by a cosine to lr * min_lr_frac over the time budget
+    (over max_epochs' steps when max_epochs is set).
     batch_size: pairs per step. label_smoothing: 0-0.2; 0.1 regularises small data sets.
     teacher_forcing: probability of feeding the true previous word (1.0 = always).
     clip: max gradient norm. max_minutes: training time budget (evaluation not included).
@@ -261,6 +263,8 @@ def train_translator(data: PairData, cfg: TrainConfig, out_dir: str | os.PathLik
                 if frac >= 1.0:
                     out_of_time = True
                     break
+                if cfg.max_epochs is not None:  # a step-based decay: repeatable, whatever the machine load
+                    frac = step / (cfg.max_epochs * len(batches))
                 for g in opt.param_groups:
                     g["lr"] = lr_at(cfg, frac)
                 src, lens, tgt_in, tgt_out = collate(train_enc, idx)
