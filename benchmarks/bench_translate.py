@@ -9,8 +9,8 @@ Each row trains one model for `--minutes` of wall time (2-core shared CPU), then
                                    bi-GRU 256 + Bahdanau attention, Adam at a constant 1e-3, no
                                    dropout or label smoothing, greedy decoding
 
-Results accumulate in benchmarks/results/translate.json (one entry per set+row, the latest run
-wins) and are rendered to benchmarks/results/translate.md, recording the budget each row ran at
+Results accumulate in benchmarks/results/translate.json (one entry per set, row and budget; the
+latest run wins) and are rendered to benchmarks/results/translate.md, recording the budget each row ran at
 and the machine load. With --plot, the additive model of the run draws the attention map of a
 held-out test sentence to benchmarks/results/translate_attention.png.
 
@@ -68,7 +68,7 @@ def render(results: list[dict]) -> str:
              "prefix set >= 62, full set >= 55, attention >= 5 above none on the full set.", "",
              "| set | row | encoder | attention | budget (min) | trained (s) | CPU s | epochs | val loss | greedy BLEU | beam-5 BLEU | load |",
              "|---|---|---|---|---|---|---|---|---|---|---|---|"]
-    for r in sorted(results, key=lambda r: (r["set"], list(ROWS).index(r["row"]))):
+    for r in sorted(results, key=lambda r: (r["set"], list(ROWS).index(r["row"]), r["train_config"]["max_minutes"])):
         c = r["train_config"]
         lines.append(f"| {r['set']} | {r['row']} | {c['encoder']}-{c['cell'] if c['encoder'] == 'rnn' else 'conv'} "
                      f"| {c['attention']} | {c['max_minutes']:g} | {r['seconds']:.0f} | {cpu_s(r)} | {r['epochs']} "
@@ -129,7 +129,8 @@ def main(argv=None) -> int:
                  "finished": time.strftime("%Y-%m-%d %H:%M:%S")}
         print(json.dumps({k: entry[k] for k in ("set", "row", "bleu_greedy", "bleu_beam5", "val_loss",
                                                  "seconds", "epochs")}))
-        results = [r for r in results if (r["set"], r["row"]) != (args.set, row)] + [entry]
+        key = (args.set, row, args.minutes)  # one entry per set, row and budget; the latest run wins
+        results = [r for r in results if (r["set"], r["row"], r["train_config"]["max_minutes"]) != key] + [entry]
         RESULTS.mkdir(parents=True, exist_ok=True)
         out_json.write_text(json.dumps(results, indent=2) + "\n")
         (RESULTS / "translate.md").write_text(render(results))
