@@ -204,3 +204,17 @@ def test_heatmap_checks_its_axes(tmp_path):
     with pytest.raises(SeqlabError, match=".png"):
         save_attention_png(tmp_path / "bad.jpg", ["a", "b", "c", "d"], ["x", "y", "<eos>"], attn)
     assert not (tmp_path / "bad.png").exists()
+
+
+def test_pairs_argument_accepts_the_dataset_name(tmp_path):
+    from seqlab.cli.translate import _pairs_path
+    from seqlab.datasets import dataset_path
+    from seqlab.errors import SeqlabError
+
+    try:
+        expected = dataset_path("eng-fra")
+    except SeqlabError:
+        pytest.skip("eng-fra data not available (set SEQLAB_DATA)")
+    assert _pairs_path("eng-fra") == expected
+    local = tiny_tsv(tmp_path / "eng-fra", 5)  # an existing path wins over the name
+    assert _pairs_path(str(local)) == local
