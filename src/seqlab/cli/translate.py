@@ -65,7 +65,8 @@ def train_parser() -> argparse.ArgumentParser:
     g.add_argument("--seed", type=int, default=d.seed, help="seed for the 80/10/10 split, init and batching")
     g = p.add_argument_group("model")
     g.add_argument("--attention", choices=["additive", "dot", "general", "none"], default=d.attention,
-                   help="additive = Bahdanau, dot/general = Luong, none = plain encoder-decoder")
+                   help="additive = Bahdanau, dot/general = Luong, none = no attention (the encoder's "
+                   "sentence vector is the context at every step, Cho et al. 2014)")
     g.add_argument("--encoder", choices=["rnn", "cnn"], default=d.encoder,
                    help="bidirectional RNN, or stacked 1-D convolutions (Kalchbrenner & Blunsom)")
     g.add_argument("--cell", choices=["lstm", "gru"], default=d.cell, help="recurrent cell of encoder and decoder")
@@ -74,7 +75,8 @@ def train_parser() -> argparse.ArgumentParser:
     g.add_argument("--dropout", type=float, default=d.dropout, help="dropout on embeddings, memory and outputs")
     g = p.add_argument_group("training")
     g.add_argument("--max-minutes", type=float, default=d.max_minutes,
-                   help="training time budget in minutes; the learning rate decays over it")
+                   help="training time budget in minutes; the learning rate decays over it "
+                   "(over the steps of --max-epochs when that is given)")
     g.add_argument("--max-epochs", type=int, default=None, help="epoch cap (default: as many as fit the budget)")
     g.add_argument("--patience", type=int, default=d.patience,
                    help="stop after this many epochs without a better validation loss")
