@@ -28,11 +28,13 @@ def machine_info() -> dict:
                                 cwd=Path(__file__).parent).stdout.strip()
     except OSError:
         commit = ""
-    import torch
-
-    return {"cpu": cpu, "cores": os.cpu_count(), "torch_threads": torch.get_num_threads(),
-            "load_avg_1m": os.getloadavg()[0], "python": sys.version.split()[0], "torch": torch.__version__,
-            "commit": commit, "date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())}
+    info = {"cpu": cpu, "cores": os.cpu_count(), "load_avg_1m": os.getloadavg()[0],
+            "python": sys.version.split()[0], "commit": commit,
+            "date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())}
+    if "torch" in sys.modules:                 # the embedding benchmarks never import torch
+        torch = sys.modules["torch"]
+        info.update(torch=torch.__version__, torch_threads=torch.get_num_threads())
+    return info
 
 
 def write_results(name: str, data: dict, markdown: str) -> None:

@@ -14,13 +14,14 @@ gensim's analogy evaluation answers one question at a time and takes about 2 min
 from __future__ import annotations
 
 import argparse
-import os
-import platform
 import sys
 import time
 from pathlib import Path
 
 import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from _common import machine_info  # noqa: E402
 
 from seqlab import wordeval
 from seqlab.datasets import dataset_path
@@ -33,18 +34,9 @@ RESULTS = Path(__file__).resolve().parent / "results"
 
 
 def machine() -> dict:
-    cpu = platform.processor()
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
     import gensim
 
-    return {"cpu": cpu, "cores": os.cpu_count(), "python": platform.python_version(),
-            "numpy": np.__version__, "gensim": gensim.__version__,
+    return {**machine_info(), "numpy": np.__version__, "gensim": gensim.__version__,
             "note": "shared machine (other jobs running), timings are noisy"}
 
 
