@@ -1,6 +1,5 @@
 """Pair reading, normalisation, filters, splits, vocabularies and batches (seqlab.pairs)."""
 
-import os
 
 import numpy as np
 import pytest
