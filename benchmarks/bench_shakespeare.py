@@ -39,6 +39,8 @@ def main() -> None:
     ap.add_argument("--name", default="shakespeare", help="results file name")
     ap.add_argument("--extra", nargs=argparse.REMAINDER, default=[], help="extra flags for lm train")
     args = ap.parse_args()
+    import torch  # noqa: F401  (recorded in the machine description; training runs in a subprocess)
+
     info = machine_info()
     with tempfile.TemporaryDirectory() as tmp:
         run = Path(tmp) / "run"
@@ -61,7 +63,7 @@ def main() -> None:
           f"{metrics['train_chars_per_sec']:,.0f} chars/s, {metrics['params']:,} params.\n\n"
           "| minutes | step | train loss | val loss |\n| --- | --- | --- | --- |\n" + "\n".join(curve_rows) +
           f"\n\nSample (T=0.8):\n\n```\n{sample.strip()}\n```\n\n"
-          f"Machine: {info['cpu']}, {info['cores']} cores, torch {info['torch']}, "
+          f"Machine: {info['cpu']}, {info['cores']} cores, torch {info.get('torch', 'n/a')}, "
           f"load {info['load_avg_1m']:.1f} -> {info['load_avg_1m_end']:.1f}, commit {info['commit']}, {info['date']}.\n")
     write_results(args.name, result, md)
     print(md)
