@@ -114,7 +114,7 @@ def machine() -> str:
         pass
     load = os.getloadavg()
     return (f"{os.cpu_count()} cores ({cpu}), {platform.system()}, python {platform.python_version()}; "
-            f"shared with other jobs (load average at start {load[0]:.1f}) — timings are noisy")
+            f"load average at start {load[0]:.1f}")
 
 
 def main(argv=None) -> int:
@@ -126,6 +126,9 @@ def main(argv=None) -> int:
     ap.add_argument("--tools", default="gensim,gensim-iter,seqlab", help="comma-separated (default: %(default)s)")
     ap.add_argument("--out", default=str(RESULTS / "word2vec"),
                     help="results path without extension (default: %(default)s)")
+    ap.add_argument("--seeds", default="1",
+                    help="comma-separated seeds; each tool runs once per seed and the summary compares "
+                         "means, since one run's analogy accuracy moves by a few tenths (default: %(default)s)")
     ap.add_argument("--cbow-share", type=int, default=None,
                     help="seqlab CBOW: centre words sharing one draw of negatives (default: seqlab's)")
     ap.add_argument("--child", nargs=5, help=argparse.SUPPRESS)
@@ -163,39 +166,41 @@ def main(argv=None) -> int:
         start = machine()
         for model in args.models.split(","):
             cfg = settings(args.quick, model)
-            for tool in args.tools.split(","):
+            for tool, seed in [(t, int(x)) for t in args.tools.split(",") for x in args.seeds.split(",")]:
                 out = tmp / f"{tool}_{model}.bin"
-                ccfg = dict(cfg)
+                ccfg = dict(cfg, seed=seed)
                 if tool == "seqlab" and args.cbow_share is not None:
                     ccfg["cbow_shared_negatives"] = args.cbow_share
                 cmd = [sys.executable, __file__, "--child", tool, corpus, str(plain), str(out),
                        json.dumps(ccfg)]
                 if args.max_words is not None:
                     cmd += ["--max-words", str(args.max_words)]
-                print(f"[bench] {tool} {model} ...", file=sys.stderr, flush=True)
+                print(f"[bench] {tool} {model} seed {seed} ...", file=sys.stderr, flush=True)
                 res = subprocess.run(cmd, capture_output=True, text=True)
                 if res.returncode != 0:
                     print(res.stderr, file=sys.stderr)
                     raise SystemExit(f"{tool} {model} failed")
                 row = json.loads(res.stdout.strip().splitlines()[-1])
-                row.update(evaluate(str(out), analogies, ws353))
+                row.update(evaluate(str(out), analogies, ws353), seed=seed)
                 rows.append(row)
                 print(f"[bench] {json.dumps(row)}", file=sys.stderr, flush=True)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
 
+    summary = summarize(rows)
     ratios = {}
-    for model in args.models.split(","):
-        by = {r["tool"]: r for r in rows if r["model"] == model}
-        if "gensim" in by and "seqlab" in by:
-            ratios[model] = {
-                "speedup_words_per_sec": by["seqlab"]["words_per_sec"] / by["gensim"]["words_per_sec"],
-                "speedup_cpu": by["gensim"]["cpu_seconds"] / by["seqlab"]["cpu_seconds"],
-                "analogy_delta_points": by["seqlab"]["analogy_accuracy"] - by["gensim"]["analogy_accuracy"],
-            }
+    for model, by in summary.items():
+        for peer in ("gensim", "gensim-iter"):
+            if peer in by and "seqlab" in by:
+                ratios[f"{model} vs {peer}"] = {
+                    "speedup_words_per_sec": by["seqlab"]["words_per_sec"] / by[peer]["words_per_sec"],
+                    "speedup_cpu": by[peer]["cpu_seconds"] / by["seqlab"]["cpu_seconds"],
+                    "analogy_delta_points": by["seqlab"]["analogy_accuracy"] - by[peer]["analogy_accuracy"],
+                    "runs": [by["seqlab"]["runs"], by[peer]["runs"]],
+                }
     result = {"machine": start, "gensim": gensim.__version__, "numba": numba.__version__,
               "settings": settings(args.quick, "skipgram") | {"alpha": "0.025 skip-gram, 0.05 CBOW (both tools)"},
-              "max_words": args.max_words, "quick": args.quick, "rows": rows, "ratios": ratios,
+              "max_words": args.max_words, "quick": args.quick, "rows": rows, "summary": summary, "ratios": ratios,
               "finished": time.strftime("%Y-%m-%d %H:%M:%S UTC", time.gmtime())}
     from seqlab.files import write_json_atomic, write_text_atomic
 
@@ -203,6 +208,18 @@ def main(argv=None) -> int:
     write_text_atomic(args.out + ".md", to_markdown(result))
     print(to_markdown(result))
     return 0
+
+
+def summarize(rows: list[dict]) -> dict:
+    """Per model and tool: the mean of each measure over seeds, with the analogy range."""
+    out: dict = {}
+    for x in rows:
+        out.setdefault(x["model"], {}).setdefault(x["tool"], []).append(x)
+    keys = ("words_per_sec", "cpu_seconds", "analogy_accuracy", "ws353_spearman")
+    return {m: {t: {**{k: sum(r[k] for r in rs) / len(rs) for k in keys}, "runs": len(rs),
+                    "analogy_min": min(r["analogy_accuracy"] for r in rs),
+                    "analogy_max": max(r["analogy_accuracy"] for r in rs)}
+                for t, rs in by.items()} for m, by in out.items()}
 
 
 def to_markdown(r: dict) -> str:
@@ -216,16 +233,24 @@ def to_markdown(r: dict) -> str:
         f"Machine: {r['machine']}. Finished {r['finished']}.",
         "Analogy: questions-words, case-insensitive, restrict_vocab 30000; both scored by gensim's evaluator.",
         "",
-        "| model | tool | words/s | train s | end-to-end s | CPU s | peak RSS MB | analogy % | seen | WS353 ρ |",
-        "| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
+        "| model | tool | seed | words/s | train s | end-to-end s | CPU s | peak RSS MB | analogy % | seen | WS353 ρ |",
+        "| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
     ]
     for x in r["rows"]:
-        lines.append(f"| {x['model']} | {x['tool']} | {x['words_per_sec']:,.0f} | {x['train_seconds']:.1f} | "
+        lines.append(f"| {x['model']} | {x['tool']} | {x.get('seed', 1)} | {x['words_per_sec']:,.0f} | {x['train_seconds']:.1f} | "
                      f"{x['total_seconds']:.1f} | {x['cpu_seconds']:.1f} | {x['peak_rss_mb']:.0f} | "
                      f"{x['analogy_accuracy']:.2f} | {x['analogy_seen']} | {x['ws353_spearman']:.3f} |")
+    if any(t["runs"] > 1 for by in r.get("summary", {}).values() for t in by.values()):
+        lines += ["", "Means over seeds:", "",
+                  "| model | tool | runs | words/s | analogy % (min–max) | WS353 ρ |", "| --- | --- | ---: | ---: | ---: | ---: |"]
+        for model, by in r["summary"].items():
+            for tool, t in by.items():
+                lines.append(f"| {model} | {tool} | {t['runs']} | {t['words_per_sec']:,.0f} | "
+                             f"{t['analogy_accuracy']:.2f} ({t['analogy_min']:.2f}–{t['analogy_max']:.2f}) | "
+                             f"{t['ws353_spearman']:.3f} |")
     lines.append("")
-    for model, q in r["ratios"].items():
-        lines.append(f"- {model}: seqlab {q['speedup_words_per_sec']:.2f}x gensim words/s "
+    for name, q in r["ratios"].items():
+        lines.append(f"- {name}: seqlab {q['speedup_words_per_sec']:.2f}x words/s "
                      f"({q['speedup_cpu']:.2f}x by CPU seconds), analogy {q['analogy_delta_points']:+.2f} points "
                      f"(goal: >= 2x at >= -0.5 points)")
     return "\n".join(lines) + "\n"

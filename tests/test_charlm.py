@@ -131,6 +131,33 @@ def test_lines_eval_counts_every_char_and_the_end_marker():
     assert nll == pytest.approx(manual, rel=1e-5)
 
 
+@pytest.mark.parametrize("n_data", [40, 97])
+def test_stream_eval_with_context_scores_every_char_given_its_history(n_data):
+    """Each column is warmed on the `warm` chars before it (from the context for the first one), then
+    every data char is scored once: the same sums as running each column's window from scratch."""
+    torch.manual_seed(0)
+    from seqlab.models.rnn import CharRNN, CharRNNConfig
+
+    model = CharRNN(CharRNNConfig(vocab_size=7, hidden_size=8, num_layers=2, embed_size=4, dropout=0.3))
+    context, data = torch.randint(0, 7, (30,)), torch.randint(0, 7, (n_data,))
+    warm, seq_len, B = 6, 5, 4
+    nll, n = evaluate(model, "stream", data, batch_size=B, seq_len=seq_len, context=context, warm=warm)
+    text = torch.cat([context, data])
+    cols = max(1, min(B, n_data // max(warm, seq_len)))
+    rows = n_data // cols
+    manual, count = 0.0, 0
+    model.eval()
+    with torch.no_grad():
+        for b in range(cols):
+            s = len(context) + b * rows                            # first scored char of column b
+            window = text[s - warm - 1: s + rows]                  # warm history + inputs + last target
+            logits, _ = model(window[None, :-1])
+            manual += torch.nn.functional.cross_entropy(logits[0, warm:], window[warm + 1:], reduction="sum").item()
+            count += rows
+    assert n == count == cols * rows
+    assert nll == pytest.approx(manual, rel=1e-5)
+
+
 def test_sampling_is_a_pure_function_of_the_generator():
     torch.manual_seed(0)
     from seqlab.models.rnn import CharRNN, CharRNNConfig

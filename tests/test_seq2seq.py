@@ -6,6 +6,7 @@ import pytest
 import torch
 import torch.nn.functional as F
 
+from seqlab.errors import SeqlabError
 from seqlab.models.seq2seq import Seq2Seq, Seq2SeqConfig
 from seqlab.pairs import PAD_ID, PairData, split_pairs
 from seqlab.translate import TrainConfig, Translator, corpus_bleu, train_translator
@@ -130,6 +131,24 @@ def test_learns_to_reverse_a_tiny_language_and_bleu_is_high(tmp_path):
     assert corpus_bleu(outputs, [" ".join(t) for _, t in te]) == bleu
     # A scrambled "translation" scores low: the metric is not trivially high here.
     assert corpus_bleu([" ".join(reversed(o.split())) for o in outputs], [" ".join(t) for _, t in te]) < 40
+
+
+def test_best_epoch_is_picked_by_validation_bleu(tmp_path):
+    """select="bleu": the kept checkpoint is the epoch with the best greedy validation BLEU, and
+    decoding the validation set with it gives that BLEU again."""
+    pairs = reverse_language(300, seed=1)
+    tr, va, te = split_pairs(pairs, seed=0)
+    data = PairData(tr, va, te, n_read=len(pairs), n_kept=len(pairs))
+    cfg = TrainConfig(emb_size=16, hidden_size=32, dropout=0.0, batch_size=32, lr=1e-2, max_epochs=6,
+                      max_minutes=2.0, beam=1, seed=0, select="bleu", precision="fp32")
+    m = train_translator(data, cfg, tmp_path, show_progress=False)
+    scores = [h["val_bleu"] for h in m["history"]]
+    assert m["best_epoch"] == 1 + scores.index(max(scores))
+    assert m["val_bleu"] == pytest.approx(max(scores), abs=0.01)
+    again, _ = Translator.load(tmp_path).bleu(va, beam=1)
+    assert again == pytest.approx(max(scores), abs=1e-6)
+    with pytest.raises(SeqlabError, match="select"):
+        train_translator(data, TrainConfig(select="accuracy", max_epochs=1), tmp_path / "x", show_progress=False)
 
 
 @pytest.mark.parametrize("attention,cell", [("additive", "lstm"), ("general", "gru"), ("none", "lstm")])

@@ -66,17 +66,34 @@ def lr_at(cfg: LMTrainConfig, step: int, progress_frac: float) -> float:
 
 @torch.no_grad()
 def evaluate(model: CharRNN, corpus_mode: str, data, categories=None, batch_size: int = 64,
-             seq_len: int = 256) -> tuple[float, int]:
+             seq_len: int = 256, context: torch.Tensor | None = None, warm: int = 256) -> tuple[float, int]:
     """Summed negative log-likelihood (nats) and the number of predicted characters.
 
-    stream: the text folded into columns, hidden state carried, every character predicted once
-    (except the first of each column). lines: every character and the end marker of each line.
+    stream: the text folded into columns, hidden state carried down each column. With `context`
+    (the text just before `data`, e.g. the training part) of more than `warm` characters, each
+    column's state is first warmed on the `warm` characters that precede it, so every character
+    is scored once, given real history: -log P(x_t | x_<t) as a single stream would have it.
+    Without context, each column starts from a zero state and its first character is not scored.
+    lines: every character and the end marker of each line.
     """
     was_training = model.training
     model.eval()
     total, count = 0.0, 0
     try:
-        if corpus_mode == "stream":
+        if corpus_mode == "stream" and context is not None and len(context) > warm and len(data) >= 2:
+            text = torch.cat([context[-(warm + 1):], data])             # warm+1 chars of history, then data
+            B = max(1, min(batch_size, len(data) // max(warm, seq_len)))
+            rows = len(data) // B
+            starts = (warm + 1) + torch.arange(B) * rows                 # first scored char of each column
+            seqs = text[starts[:, None] - (warm + 1) + torch.arange(warm + rows)[None, :]]   # (B, warm+rows)
+            _, state = model(seqs[:, :warm], None)                       # history only: nothing scored
+            for r in range(warm, warm + rows, seq_len):
+                x = seqs[:, r: r + seq_len]                              # input x_{t-1} ...
+                y = text[(starts[:, None] + (r - warm) + torch.arange(x.shape[1])[None, :])]  # ... target x_t
+                logits, state = model(x, state)
+                total += F.cross_entropy(logits.reshape(-1, logits.shape[-1]), y.reshape(-1), reduction="sum").item()
+                count += y.numel()
+        elif corpus_mode == "stream":
             cols = lmdata.fold_columns(data, max(1, min(batch_size, len(data) // (seq_len + 1) or 1)))  # (R, B)
             state = None
             for r in range(0, cols.shape[0] - 1, seq_len):
@@ -195,7 +212,8 @@ def train_lm(corpus: LMCorpus, cfg: LMTrainConfig, run_dir: str | Path, resume: 
 
     def _eval_and_keep(last_loss: float) -> None:
         nonlocal bad_evals
-        nll, n = evaluate(model, corpus.mode, corpus.val, corpus.val_categories)
+        context = corpus.train if corpus.mode == "stream" else None     # validation text continues the training text
+        nll, n = evaluate(model, corpus.mode, corpus.val, corpus.val_categories, context=context)
         val_loss = nll / max(n, 1)
         rec = {"step": step, "epoch": round(step / steps_per_epoch, 3), "seconds": round(elapsed, 2),
                "train_loss": round(last_loss, 5), "val_loss": round(val_loss, 5),

@@ -183,7 +183,7 @@ def _register_train(lsub) -> None:
                    help="stream mode: sequential windows carry the hidden state (default); random windows do not")
     p.add_argument("--batch-size", type=int, default=None, help="sequences per step (default per mode)")
     p.add_argument("--lr", type=float, default=None, help="peak AdamW learning rate (default per mode)")
-    p.add_argument("--weight-decay", type=float, default=d.weight_decay, help=f"AdamW weight decay (default: {d.weight_decay})")
+    p.add_argument("--weight-decay", type=float, default=None, help="AdamW weight decay (default per mode)")
     p.add_argument("--clip", type=float, default=d.clip, help=f"gradient-norm clipping (default: {d.clip})")
     p.add_argument("--schedule", choices=["cosine", "constant"], default=d.schedule,
                    help="cosine: warm-up then decay over the budget (default)")

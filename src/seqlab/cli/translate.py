@@ -48,7 +48,7 @@ def train_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
         prog="seqlab translate train",
         description="Train an attention translator on tab-separated sentence pairs; the best model by "
-        "validation loss goes to RUN/model.pt and RUN/metrics.json gets val_loss, test BLEU and seconds.",
+        "validation BLEU (or loss, --select) goes to RUN/model.pt and RUN/metrics.json gets val_loss, test BLEU and seconds.",
         formatter_class=argparse.ArgumentDefaultsHelpFormatter)
     p.add_argument("pairs", metavar="PAIRS", help="pairs file LEFT<TAB>RIGHT, or the dataset name 'eng-fra'")
     p.add_argument("-o", "--output", required=True, metavar="RUN", help="run directory to write")
@@ -78,8 +78,14 @@ def train_parser() -> argparse.ArgumentParser:
                    help="training time budget in minutes; the learning rate decays over it "
                    "(over the steps of --max-epochs when that is given)")
     g.add_argument("--max-epochs", type=int, default=None, help="epoch cap (default: as many as fit the budget)")
+    g.add_argument("--select", choices=["bleu", "loss"], default=d.select,
+                   help="what picks the best epoch and drives early stopping: greedy BLEU on (up to 2,000) "
+                   "validation pairs, or validation cross-entropy (default: %(default)s)")
     g.add_argument("--patience", type=int, default=d.patience,
-                   help="stop after this many epochs without a better validation loss")
+                   help="stop after this many epochs without a better --select score")
+    g.add_argument("--precision", choices=["auto", "bf16", "fp32"], default=d.precision,
+                   help="bf16 autocasts training products to bfloat16 (weights stay fp32); auto = bf16 "
+                   "where the CPU computes it natively (default: %(default)s)")
     g.add_argument("--lr", type=float, default=d.lr, help="Adam peak learning rate (cosine decay to 2%%)")
     g.add_argument("--batch-size", type=int, default=d.batch_size, help="pairs per step")
     g.add_argument("--label-smoothing", type=float, default=d.label_smoothing, help="0 = plain cross-entropy")
