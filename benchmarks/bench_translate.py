@@ -1,6 +1,6 @@
 """Benchmark: French->English attention translation on eng-fra (issue 5).
 
-Each row trains one model for `--minutes` of wall time (2-core shared CPU), then scores test BLEU
+Each row trains one model for `--minutes` of wall time (2-core CPU), then scores test BLEU
 (sacreBLEU) with greedy and beam-5 decoding. Rows:
 
     additive, dot, general, none   bi-LSTM encoder, LSTM decoder, that attention (our defaults)
@@ -62,20 +62,20 @@ def cpu_s(r: dict) -> str:
 def render(results: list[dict]) -> str:
     lines = ["# Translation benchmark (French->English, eng-fra)", "",
              "Test BLEU (sacreBLEU, normalised lowercase text as in the PyTorch tutorial). Each row trained",
-             "for its own budget on a shared 2-core CPU (load = 1-minute load average when the row started;",
+             "for its own budget on a 2-core CPU (load = 1-minute load average when the row started;",
              "2.0 would mean the two cores were fully used by others; CPU s = CPU time the job actually got for",
-             "training plus one test decode). Goals (issue 5, 15 min per model):",
+             "training plus one test decode; threads = torch threads of the row). Goals (issue 5, 15 min per model):",
              "prefix set >= 62, full set >= 55, attention >= 5 above none on the full set.", "",
-             "| set | row | encoder | attention | budget (min) | trained (s) | CPU s | epochs | val loss | greedy BLEU | beam-5 BLEU | load |",
-             "|---|---|---|---|---|---|---|---|---|---|---|---|"]
+             "| set | row | encoder | attention | budget (min) | trained (s) | CPU s | threads | epochs | val loss | greedy BLEU | beam-5 BLEU | load |",
+             "|---|---|---|---|---|---|---|---|---|---|---|---|---|"]
     for r in sorted(results, key=lambda r: (r["set"], list(ROWS).index(r["row"]), r["train_config"]["max_minutes"])):
         c = r["train_config"]
         lines.append(f"| {r['set']} | {r['row']} | {c['encoder']}-{c['cell'] if c['encoder'] == 'rnn' else 'conv'} "
-                     f"| {c['attention']} | {c['max_minutes']:g} | {r['seconds']:.0f} | {cpu_s(r)} | {r['epochs']} "
+                     f"| {c['attention']} | {c['max_minutes']:g} | {r['seconds']:.0f} | {cpu_s(r)} "
+                     f"| {r['machine']['torch_threads']} | {r['epochs']} "
                      f"| {r['val_loss']:.3f} | {r['bleu_greedy']:.1f} | {r['bleu_beam5']:.1f} "
                      f"| {r['machine']['loadavg_1m']:.1f} |")
-    lines += ["", f"Machine: {results[-1]['machine']['cpus']} CPUs, torch {results[-1]['machine']['torch']}, "
-              f"{results[-1]['machine']['torch_threads']} torch thread(s) per job.", ""]
+    lines += ["", f"Machine: {results[-1]['machine']['cpus']} CPUs, torch {results[-1]['machine']['torch']}.", ""]
     return "\n".join(lines)
 
 
