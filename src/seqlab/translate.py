@@ -206,20 +206,7 @@ def evaluate_loss(model: Seq2Seq, encoded, batch_size: int = 256) -> float:
     return total / max(count, 1)
 
 
-VALID_BLEU_PAIRS = 2000
-
-
-def valid_bleu(model: Seq2Seq, valid_enc, refs: list[str], tgt_vocab: Vocab, max_out: int,
-               batch_size: int = 256) -> float:
-    """Greedy-decoding BLEU of the model on encoded validation pairs (dropout off)."""
-    model.eval()
-    outputs = []
-    with torch.no_grad():
-        for i in range(0, len(valid_enc), batch_size):
-            src, lens = pad_batch([s for s, _ in valid_enc[i:i + batch_size]])
-            hyps = greedy_decode(model, src, lens, EOS_ID, SOS_ID, max_out)
-            outputs += [" ".join(tgt_vocab.decode(h.ids)) for h in hyps]
-    return corpus_bleu(outputs, refs)
+VALID_BLEU_PAIRS = 2000  # validation pairs decoded (greedy) per epoch for --select bleu
 
 
 def _checkpoint_payload(model, model_cfg, src_vocab, tgt_vocab, cfg, data_info, state, test) -> dict:
@@ -263,8 +250,6 @@ def train_translator(data: PairData, cfg: TrainConfig, out_dir: str | os.PathLik
     if precision not in ("bf16", "fp32"):
         raise SeqlabError(f"precision must be auto, bf16 or fp32, got {cfg.precision!r}")
     autocast = torch.autocast("cpu", dtype=torch.bfloat16, enabled=precision == "bf16")
-    bleu_enc = valid_enc[:VALID_BLEU_PAIRS]
-    bleu_refs = [" ".join(t) for _, t in data.valid[:VALID_BLEU_PAIRS]]
     model_cfg = cfg.model_config(len(src_vocab), len(tgt_vocab), max(max_len, longest))
     model = Seq2Seq(model_cfg)
     opt = torch.optim.Adam(model.parameters(), lr=cfg.lr)
@@ -324,7 +309,9 @@ def train_translator(data: PairData, cfg: TrainConfig, out_dir: str | os.PathLik
                 break
             epoch += 1
             val = evaluate_loss(model, valid_enc)
-            vbleu = valid_bleu(model, bleu_enc, bleu_refs, tgt_vocab, max_len + 2) if cfg.select == "bleu" else None
+            vbleu = None
+            if cfg.select == "bleu":                # the current weights, greedy, as Translator decodes
+                vbleu = Translator(model, src_vocab, tgt_vocab, max_len).bleu(data.valid[:VALID_BLEU_PAIRS], beam=1)[0]
             history.append({"epoch": epoch, "step": step, "train_loss": total / words, "val_loss": val,
                             "val_bleu": vbleu, "seconds": round(time.perf_counter() - t0, 1)})
             score = vbleu if cfg.select == "bleu" else -val
