@@ -58,6 +58,7 @@ def run_one(cfg: dict) -> dict:
     from seqlab.datasets import dataset_path
     from seqlab.lmcorpus import stream_corpus
     from seqlab.models.rnn import CharRNN, CharRNNConfig
+    from seqlab.train import evaluate as seqlab_evaluate
 
     dev = torch.device("cuda" if torch.cuda.is_available() else "cpu")
     torch.manual_seed(1337)
@@ -75,26 +76,12 @@ def run_one(cfg: dict) -> dict:
     eval_every = max(1, total // 12)
     val_cols = lmdata.fold_columns(corpus.val, 64).to(dev)
 
-    full = torch.cat([corpus.train, corpus.val]).to(dev)
-    n_tr, rows = len(corpus.train), len(corpus.val) // 64
-    ctx_starts = torch.arange(64, device=dev) * rows + n_tr          # first val char of each column
+    train_ids, val_ids = corpus.train.to(dev), corpus.val.to(dev)
 
-    @torch.no_grad()
-    def evaluate_ctx(warm: int = 256) -> float:
-        """Every val char scored once, each column's state warmed on the `warm` chars before it."""
-        model.eval()
-        idx = ctx_starts[:, None] + torch.arange(-warm - 1, rows, device=dev)[None, :]   # (64, warm+1+rows)
-        seqs = full[idx]
-        _, state = model(seqs[:, :warm], None)
-        tot, n = 0.0, 0
-        for r in range(warm, seqs.shape[1] - 1, 256):
-            x, y = seqs[:, r: r + 256], seqs[:, r + 1: r + 257]
-            x = x[:, : y.shape[1]]
-            lo, state = model(x, state)
-            tot += F.cross_entropy(lo.reshape(-1, lo.shape[-1]), y.reshape(-1), reduction="sum").item()
-            n += y.numel()
-        model.train()
-        return tot / n
+    def evaluate_ctx() -> float:
+        """The product's validation: every val char scored once, columns warmed on the text before."""
+        nll, n = seqlab_evaluate(model, "stream", val_ids, context=train_ids)
+        return nll / n
 
     @torch.no_grad()
     def evaluate() -> float:
