@@ -98,7 +98,7 @@ def test_resume_after_interrupt_equals_uninterrupted_run(tmp_path, mode):
 
 
 def test_ema_tracks_the_average_of_the_weights():
-    from seqlab.train import WeightEMA
+    from seqlab.ema import WeightEMA
 
     lin = torch.nn.Linear(2, 1, bias=False)
     torch.nn.init.zeros_(lin.weight)
@@ -111,6 +111,11 @@ def test_ema_tracks_the_average_of_the_weights():
     torch.testing.assert_close(lin.weight.detach(), torch.full((1, 2), 2.0))
     ema.swap()
     torch.testing.assert_close(lin.weight.detach(), torch.full((1, 2), 4.0))
+    warm = WeightEMA(lin, 0.999, warmup=True)                 # step 1: d = 2/11, not 0.999
+    with torch.no_grad():
+        lin.weight.fill_(15.0)
+    warm.update()
+    torch.testing.assert_close(warm.shadow[0], torch.full((1, 2), 4.0 * 2 / 11 + 15.0 * 9 / 11))
 
 
 def test_lines_eval_counts_every_char_and_the_end_marker():

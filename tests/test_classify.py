@@ -144,3 +144,26 @@ def test_row_adadelta_equals_dense_adadelta():
             opt.step()
     torch.testing.assert_close(lazy.weight.data, dense.weight.data, atol=1e-6, rtol=1e-5)
     assert not torch.equal(dense.weight.data[10:], lazy.weight.data[10:] * 0)   # rows really moved
+
+
+def test_device_auto_is_the_cpu_here_and_cuda_without_a_gpu_is_a_clear_error():
+    X, y = toy_data(60)
+    kw = dict(embedding_dim=16, num_filters=8, epochs=2, batch_size=16, seed=3)
+    a = CNNClassifier("rand", device="cpu", **kw).fit(X, y)
+    b = CNNClassifier("rand", device="auto", **kw).fit(X, y)
+    if not torch.cuda.is_available():
+        assert torch.equal(a.model_.fc.weight, b.model_.fc.weight)
+        with pytest.raises(SeqlabError, match="no CUDA GPU"):
+            CNNClassifier("rand", device="cuda", **kw).fit(X, y)
+    with pytest.raises(SeqlabError, match="unknown device"):
+        CNNClassifier("rand", device="tpu9", **kw).fit(X, y)
+    assert "device" not in estimator_state(a)["params"]          # a checkpoint loads anywhere
+
+
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA GPU")
+def test_cuda_training_learns_and_predicts_on_the_cpu():
+    X, y = toy_data()
+    Xt, yt = toy_data(60, seed=1)
+    est = CNNClassifier("non-static", vectors=tiny_vectors(), num_filters=16, device="cuda", **SMALL).fit(X, y)
+    assert next(est.model_.parameters()).device.type == "cpu"
+    assert est.score(Xt, yt) > 0.8

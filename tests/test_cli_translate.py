@@ -218,3 +218,43 @@ def test_pairs_argument_accepts_the_dataset_name(tmp_path):
     assert _pairs_path("eng-fra") == expected
     local = tiny_tsv(tmp_path / "eng-fra", 5)  # an existing path wins over the name
     assert _pairs_path(str(local)) == local
+
+
+def test_resume_after_ctrl_c_equals_an_uninterrupted_run(tmp_path, monkeypatch, capsys):
+    """Ctrl-C in epoch 3 keeps RUN/last.pt from epoch 2; --resume then finishes the run with the
+    same weights, history and test BLEU as a run that was never stopped (fp32, max_epochs schedule)."""
+    import seqlab.translate as T
+
+    pairs = tiny_tsv(tmp_path / "p.tsv", 200)
+    flags = ["--max-len", "6", "--emb-size", "16", "--hidden-size", "32", "--batch-size", "32", "--max-epochs", "4",
+             "--max-minutes", "1", "--lr", "0.01", "--beam", "1", "--precision", "fp32", "--ema", "0.9",
+             "--patience", "10"]
+    whole, cut = tmp_path / "whole", tmp_path / "cut"
+    assert main(["translate", "train", str(pairs), "-o", str(whole), *flags]) == 0
+
+    calls = {"n": 0}
+    real_collate = T.collate
+
+    def interrupting_collate(encoded, index):
+        calls["n"] += 1
+        if calls["n"] == 15:  # in the third epoch (5 train batches + 1 valid per epoch)
+            raise KeyboardInterrupt
+        return real_collate(encoded, index)
+
+    monkeypatch.setattr(T, "collate", interrupting_collate)
+    assert main(["translate", "train", str(pairs), "-o", str(cut), *flags]) == 0
+    assert "--resume" in capsys.readouterr().err
+    monkeypatch.setattr(T, "collate", real_collate)
+    assert main(["translate", "train", str(pairs), "-o", str(cut), *flags]) == 2       # no silent overwrite
+    assert "--resume" in error_line(capsys)
+    assert main(["translate", "train", "ignored.tsv", "-o", str(cut), "--resume"]) == 0
+
+    a, b = (json.loads((d / "metrics.json").read_text()) for d in (whole, cut))
+    assert b["epochs"] == 4 and b["stop_reason"] == a["stop_reason"]
+    assert [h["val_loss"] for h in a["history"]] == [h["val_loss"] for h in b["history"]]
+    assert a["bleu"] == b["bleu"] and a["best_epoch"] == b["best_epoch"]
+    wa, wb = (T.load_checkpoint(d / "model.pt")["model"] for d in (whole, cut))
+    assert all(torch.equal(wa[k], wb[k]) for k in wa)
+    capsys.readouterr()
+    assert main(["translate", "train", "x.tsv", "-o", str(tmp_path / "none"), "--resume"]) == 2
+    assert "nothing to resume" in error_line(capsys)

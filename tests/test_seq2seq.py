@@ -133,22 +133,45 @@ def test_learns_to_reverse_a_tiny_language_and_bleu_is_high(tmp_path):
     assert corpus_bleu([" ".join(reversed(o.split())) for o in outputs], [" ".join(t) for _, t in te]) < 40
 
 
-def test_best_epoch_is_picked_by_validation_bleu(tmp_path):
+@pytest.mark.parametrize("ema", [0.0, 0.9])
+def test_best_epoch_is_picked_by_validation_bleu(tmp_path, ema):
     """select="bleu": the kept checkpoint is the epoch with the best greedy validation BLEU, and
-    decoding the validation set with it gives that BLEU again."""
+    decoding the validation set with it gives that BLEU again — with ema, the averaged weights are
+    the ones validated and saved."""
     pairs = reverse_language(300, seed=1)
     tr, va, te = split_pairs(pairs, seed=0)
     data = PairData(tr, va, te, n_read=len(pairs), n_kept=len(pairs))
     cfg = TrainConfig(emb_size=16, hidden_size=32, dropout=0.0, batch_size=32, lr=1e-2, max_epochs=6,
-                      max_minutes=2.0, beam=1, seed=0, select="bleu", precision="fp32")
+                      max_minutes=2.0, beam=1, seed=0, select="bleu", precision="fp32", ema=ema)
     m = train_translator(data, cfg, tmp_path, show_progress=False)
     scores = [h["val_bleu"] for h in m["history"]]
     assert m["best_epoch"] == 1 + scores.index(max(scores))
     assert m["val_bleu"] == pytest.approx(max(scores), abs=0.01)
     again, _ = Translator.load(tmp_path).bleu(va, beam=1)
     assert again == pytest.approx(max(scores), abs=1e-6)
-    with pytest.raises(SeqlabError, match="select"):
-        train_translator(data, TrainConfig(select="accuracy", max_epochs=1), tmp_path / "x", show_progress=False)
+    if ema:   # the average is not the raw weights: validation differs from the plain run's
+        plain = train_translator(data, TrainConfig(**{**cfg.__dict__, "ema": 0.0}), tmp_path / "plain",
+                                 show_progress=False)
+        assert [h["val_loss"] for h in plain["history"]] != [h["val_loss"] for h in m["history"]]
+        assert [h["train_loss"] for h in plain["history"]] == [h["train_loss"] for h in m["history"]]
+        with pytest.raises(SeqlabError, match="ema"):
+            train_translator(data, TrainConfig(ema=1.0, max_epochs=1), tmp_path / "x", show_progress=False)
+        with pytest.raises(SeqlabError, match="select"):
+            train_translator(data, TrainConfig(select="accuracy", max_epochs=1), tmp_path / "x", show_progress=False)
+
+
+def test_tied_embeddings_share_one_matrix():
+    cfg = Seq2SeqConfig(10, 12, emb_size=16, hidden_size=16, tie_embeddings=True)
+    model = Seq2Seq(cfg)
+    assert model.out.weight is model.tgt_emb.weight
+    n_untied = sum(p.numel() for p in Seq2Seq(Seq2SeqConfig(10, 12, emb_size=16, hidden_size=16)).parameters())
+    assert sum(p.numel() for p in model.parameters()) == n_untied - 12 * 16
+    with pytest.raises(ValueError, match="emb_size == hidden_size"):
+        Seq2SeqConfig(10, 12, emb_size=8, hidden_size=16, tie_embeddings=True)
+    state = model.state_dict()                       # a checkpoint round trip keeps them tied
+    back = Seq2Seq(Seq2SeqConfig(**cfg.to_dict()))
+    back.load_state_dict(state)
+    assert back.out.weight is back.tgt_emb.weight and torch.equal(back.out.weight, model.out.weight)
 
 
 @pytest.mark.parametrize("attention,cell", [("additive", "lstm"), ("general", "gru"), ("none", "lstm")])

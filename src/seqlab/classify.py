@@ -32,6 +32,7 @@ from seqlab.baselines import MNBClassifier, NBSVMClassifier
 from seqlab.errors import SeqlabError
 from seqlab.models.textcnn import VARIANTS, TextCNN, TextCNNConfig, apply_max_norm
 from seqlab.models.textrnn import CNNRNN, CNNRNNConfig, TextRNN, TextRNNConfig
+from seqlab.runtime import resolve_device
 from seqlab.sentences import bucket_batches, encode_padded, holdout_split, iter_batches, stratified_folds
 from seqlab.vocab import Vocab
 
@@ -83,7 +84,7 @@ class RowAdadelta:
         self.weight, self.lr, self.rho, self.eps = weight, lr, rho, eps
         self.square_avg = torch.zeros_like(weight)                # E[g^2]
         self.acc_delta = torch.zeros_like(weight)                 # E[dx^2]
-        self.last = torch.zeros(weight.shape[0], dtype=torch.long)
+        self.last = torch.zeros(weight.shape[0], dtype=torch.long, device=weight.device)
         self.t = 0
 
     def zero_grad(self) -> None:
@@ -187,9 +188,11 @@ class _TorchClassifier(ClassifierMixin, BaseEstimator):
             mat, self.vectors_found_ = pretrained_matrix(self.vocab_.itos, kv, self.seed)
             pretrained, dim = torch.from_numpy(mat), kv.vector_size
         self.model_ = self._build(len(self.vocab_), len(self.classes_), pretrained, dim or 300)
+        device = self._device()
+        self.model_.to(device)
 
         ids, lengths = self._encode(X)
-        ids_t, y_t = torch.from_numpy(ids), torch.from_numpy(y_idx)
+        y_t = torch.from_numpy(y_idx).to(device)
         if has_dev:
             dev_ids, dev_len = self._encode(X_dev)
             dev_y = np.searchsorted(self.classes_, np.asarray(y_dev))
@@ -204,9 +207,9 @@ class _TorchClassifier(ClassifierMixin, BaseEstimator):
             batches = bucket_batches(lengths, self.batch_size, rng)
             cb("epoch", epoch=epoch, epochs=self.epochs, batches=len(batches))
             total, seen = 0.0, 0
-            for xb, rows in iter_batches(ids_t.numpy(), lengths, batches):
-                logits = self.model_(torch.from_numpy(xb))                    # (B, C)
-                loss = F.cross_entropy(logits, y_t[rows])
+            for xb, rows in iter_batches(ids, lengths, batches):
+                logits = self.model_(torch.from_numpy(xb).to(device))         # (B, C)
+                loss = F.cross_entropy(logits, y_t[torch.from_numpy(rows).to(device)])
                 opt.zero_grad()
                 loss.backward()
                 opt.step()
@@ -228,6 +231,7 @@ class _TorchClassifier(ClassifierMixin, BaseEstimator):
                 best_state = {k: v.detach().clone() for k, v in self.model_.state_dict().items()}
         self.model_.load_state_dict(best_state)
         self.model_.embedding.sparse = False
+        self.model_.to("cpu")                  # a fitted estimator predicts and saves on the CPU
         self.model_.eval()
         self.dev_accuracy_ = best if has_dev else None
         return self
@@ -236,8 +240,9 @@ class _TorchClassifier(ClassifierMixin, BaseEstimator):
     def _logits(self, ids: np.ndarray, lengths: np.ndarray) -> np.ndarray:
         self.model_.eval()
         out = np.zeros((len(ids), len(self.classes_)), dtype=np.float32)
+        device = next(self.model_.parameters()).device
         for xb, rows in iter_batches(ids, lengths, bucket_batches(lengths, 500)):
-            out[rows] = self.model_(torch.from_numpy(xb)).numpy()
+            out[rows] = self.model_(torch.from_numpy(xb).to(device)).float().cpu().numpy()
         return out
 
     def _predict_idx(self, ids, lengths) -> np.ndarray:
@@ -252,6 +257,10 @@ class _TorchClassifier(ClassifierMixin, BaseEstimator):
         ids, lengths = self._encode(list(X))
         return self.classes_[self._predict_idx(ids, lengths)]
 
+    def _device(self) -> torch.device:
+        """Where to train: "cpu", "cuda" or "auto"; a fitted model lives on the CPU."""
+        return resolve_device(self.device)
+
     # -- vectors and checkpoints --------------------------------------------------------------
     def _load_vectors(self):
         if self.vectors is None:
@@ -265,7 +274,7 @@ class _TorchClassifier(ClassifierMixin, BaseEstimator):
 
     def get_state(self) -> dict:
         """Plain dict (tensors, lists, strings) for seqlab.checkpoint; `from_state` inverts it."""
-        params = {k: v for k, v in self.get_params().items() if k not in ("callback", "vectors")}
+        params = {k: v for k, v in self.get_params().items() if k not in ("callback", "vectors", "device")}
         params["vectors"] = self.vectors if isinstance(self.vectors, str) else None
         return {"params": params, "classes": self.classes_.tolist(), "vocab": self.vocab_.to_dict(),
                 "config": self.model_.config.to_dict(), "state_dict": self.model_.state_dict(),
@@ -292,7 +301,7 @@ class CNNClassifier(_TorchClassifier):
                  filter_widths: tuple = (3, 4, 5), num_filters: int = 100, dropout: float = 0.5,
                  max_norm: float = 3.0, optimizer: str = "adadelta", lr: float = 1.0, batch_size: int = 50,
                  epochs: int = 25, dev_fraction: float = 0.1, seed: int = 0, num_threads: int | None = None,
-                 callback: Callable | None = None):
+                 callback: Callable | None = None, device: str = "cpu"):
         self.variant = variant
         self.vectors = vectors
         self.embedding_dim = embedding_dim
@@ -308,6 +317,7 @@ class CNNClassifier(_TorchClassifier):
         self.seed = seed
         self.num_threads = num_threads
         self.callback = callback
+        self.device = device
 
     def _needs_vectors(self) -> bool:
         if self.variant not in VARIANTS:
@@ -333,7 +343,7 @@ class RNNClassifier(_TorchClassifier):
                  hidden_size: int = 150, vectors=None, embedding_dim: int | None = None,
                  dropout: float = 0.5, max_norm: float = 3.0, optimizer: str = "adam", lr: float = 1e-3,
                  batch_size: int = 50, epochs: int = 25, dev_fraction: float = 0.1, seed: int = 0,
-                 num_threads: int | None = None, callback: Callable | None = None):
+                 num_threads: int | None = None, callback: Callable | None = None, device: str = "cpu"):
         self.cell = cell
         self.bidirectional = bidirectional
         self.pooling = pooling
@@ -350,6 +360,7 @@ class RNNClassifier(_TorchClassifier):
         self.seed = seed
         self.num_threads = num_threads
         self.callback = callback
+        self.device = device
 
     def _needs_vectors(self) -> bool:
         return self.vectors is not None
@@ -370,7 +381,7 @@ class CNNRNNClassifier(_TorchClassifier):
                  embedding_dim: int | None = None, filter_widths: tuple = (3, 4, 5), num_filters: int = 100,
                  dropout: float = 0.5, max_norm: float = 3.0, optimizer: str = "adam", lr: float = 1e-3,
                  batch_size: int = 50, epochs: int = 25, dev_fraction: float = 0.1, seed: int = 0,
-                 num_threads: int | None = None, callback: Callable | None = None):
+                 num_threads: int | None = None, callback: Callable | None = None, device: str = "cpu"):
         self.cell = cell
         self.hidden_size = hidden_size
         self.vectors = vectors
@@ -387,6 +398,7 @@ class CNNRNNClassifier(_TorchClassifier):
         self.seed = seed
         self.num_threads = num_threads
         self.callback = callback
+        self.device = device
 
     def _needs_vectors(self) -> bool:
         return self.vectors is not None
@@ -411,10 +423,10 @@ ESTIMATORS = {"CNNClassifier": CNNClassifier, "RNNClassifier": RNNClassifier,
 
 
 def make_estimator(model: str, vectors=None, epochs: int = 25, seed: int = 0,
-                   num_threads: int | None = None, callback: Callable | None = None):
+                   num_threads: int | None = None, callback: Callable | None = None, device: str = "cpu"):
     """The estimator a model name stands for, with the paper's settings. `vectors` is used by the
     pretrained CNN variants (and by the RNNs when given)."""
-    common = dict(epochs=epochs, seed=seed, num_threads=num_threads, callback=callback)
+    common = dict(epochs=epochs, seed=seed, num_threads=num_threads, callback=callback, device=device)
     if model == "cnn-rand":
         return CNNClassifier("rand", **common)
     if model in PRETRAINED_MODELS:

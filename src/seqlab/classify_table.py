@@ -51,6 +51,7 @@ class TableConfig:
     folds: int = 10                   # for the CV sets (MR, Subj, CR, MPQA)
     seed: int = 0
     num_threads: int | None = None
+    device: str = "cpu"               # where the neural cells train (cpu, cuda, auto); recorded per fold
 
     def validate(self) -> None:
         for d in self.datasets:
@@ -72,6 +73,7 @@ class Cell:
     units: int
     accuracies: list[float] = field(default_factory=list)
     seconds: float = 0.0
+    devices: set[str] = field(default_factory=set)      # where its folds were trained ("cpu", "cuda")
 
     @property
     def done(self) -> int:
@@ -127,6 +129,7 @@ def run_table(cfg: TableConfig, cache_dir: str | Path, callback: Callable | None
                     cb("unit", dataset=dname, model=model, unit=unit, units=len(splits), cached=True)
                     cell.accuracies.append(rec["accuracy"])
                     cell.seconds += rec["seconds"]
+                    cell.devices.add(rec.get("device", "cpu"))
                     continue
                 if not train:
                     continue
@@ -136,7 +139,7 @@ def run_table(cfg: TableConfig, cache_dir: str | Path, callback: Callable | None
 
                     kv = (vectors_loader or load_vectors)(cfg.vectors)
                 est = make_estimator(model, vectors=kv, epochs=cfg.epochs, seed=cfg.seed,
-                                     num_threads=cfg.num_threads, callback=callback)
+                                     num_threads=cfg.num_threads, callback=callback, device=cfg.device)
                 t0 = time.perf_counter()
                 if split is None:
                     dev = ds.dev if ds.dev is not None else (None, None)
@@ -149,13 +152,16 @@ def run_table(cfg: TableConfig, cache_dir: str | Path, callback: Callable | None
                     acc = float(est.score(list(X_all[te]), y_all[te]))
                     n_train, n_test = len(tr), len(te)
                 secs = time.perf_counter() - t0
+                device = str(est._device().type) if hasattr(est, "_device") else "cpu"
                 write_json_atomic(path, {"dataset": dname, "model": model, "unit": unit, "units": len(splits),
                                          "accuracy": acc, "seconds": secs, "n_train": n_train, "n_test": n_test,
                                          "best_epoch": getattr(est, "best_epoch_", None),
                                          "epochs": cfg.epochs, "seed": cfg.seed,
-                                         "vectors": cfg.vectors if model in PRETRAINED_MODELS else None})
+                                         "vectors": cfg.vectors if model in PRETRAINED_MODELS else None,
+                                         "device": device})
                 cell.accuracies.append(acc)
                 cell.seconds += secs
+                cell.devices.add(device)
     return cells
 
 
@@ -218,6 +224,10 @@ def markdown_table(cells: dict[tuple[str, str], Cell], cfg: TableConfig, total_s
     if total_seconds is not None:
         lines.append(f"5. Wall time of this invocation: {total_seconds / 60:.1f} min (cached folds cost nothing); "
                      f"training time of all the cells shown, as cached: {compute / 3600:.2f} h.")
+    gpu = [f"{DATASET_TITLES[d]} {m}" for (d, m), c in cells.items() if c.done and c.devices - {"cpu"}]
+    if gpu:
+        lines.append("6. Trained on a GPU (`--device cuda`; the same code and protocol, so accuracy is comparable "
+                     "but those cells' times are GPU times, not CPU times): " + ", ".join(gpu) + ".")
     return "\n".join(lines) + "\n"
 
 
@@ -225,5 +235,6 @@ def cells_json(cells: dict[tuple[str, str], Cell]) -> list[dict]:
     out = []
     for (d, m), c in cells.items():
         out.append({"dataset": d, "model": m, "accuracy": c.mean, "std": c.std, "folds_done": c.done,
-                    "units": c.units, "seconds": c.seconds, "paper": PAPER.get(m, {}).get(d)})
+                    "units": c.units, "seconds": c.seconds, "paper": PAPER.get(m, {}).get(d),
+                    "devices": sorted(c.devices)})
     return out

@@ -18,13 +18,23 @@ def seed_everything(seed: int) -> None:
         torch.manual_seed(seed)
 
 
-def resolve_device(name: str = "auto"):
-    """'auto' -> cuda when available, else cpu; any other name is passed to torch.device."""
+def resolve_device(name: str | None = "auto"):
+    """'auto' -> cuda when available, else cpu; "cpu", "cuda", "cuda:1" as torch names them.
+    SeqlabError for an unknown name or a GPU that torch cannot see."""
     import torch
 
+    from seqlab.errors import SeqlabError
+
+    name = name or "cpu"
     if name == "auto":
         return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-    return torch.device(name)
+    try:
+        dev = torch.device(name)
+    except RuntimeError:
+        raise SeqlabError(f"unknown device {name!r}; use cpu, cuda or auto") from None
+    if dev.type == "cuda" and not torch.cuda.is_available():
+        raise SeqlabError(f"device {name!r} asked for, but torch sees no CUDA GPU; use cpu")
+    return dev
 
 
 def fast_bf16_cpu() -> bool:

@@ -19,34 +19,13 @@ import torch.nn.functional as F
 
 from seqlab import lmdata
 from seqlab.checkpoint import load_checkpoint, rng_state, save_checkpoint, set_rng_state
+from seqlab.ema import WeightEMA
 from seqlab.errors import SeqlabError
 from seqlab.files import write_json_atomic
 from seqlab.lmconfig import MODE_DEFAULTS, LMTrainConfig  # noqa: F401  (re-exported for callers)
 from seqlab.lmcorpus import LMCorpus
 from seqlab.models.rnn import CharRNN, CharRNNConfig, detach_state
 from seqlab.runtime import progress
-
-class WeightEMA:
-    """Exponential moving average of parameters, ema <- d*ema + (1-d)*w after every step (Polyak)."""
-
-    def __init__(self, model: torch.nn.Module, decay: float):
-        self.decay = decay
-        self.params = [p for p in model.parameters()]
-        self.shadow = [p.detach().clone() for p in self.params]
-
-    @torch.no_grad()
-    def update(self) -> None:
-        torch._foreach_mul_(self.shadow, self.decay)
-        torch._foreach_add_(self.shadow, [p.detach() for p in self.params], alpha=1 - self.decay)
-
-    @torch.no_grad()
-    def swap(self) -> None:
-        """Exchange live and averaged weights (call twice to restore)."""
-        for p, s in zip(self.params, self.shadow):
-            tmp = p.detach().clone()
-            p.copy_(s)
-            s.copy_(tmp)
-
 
 def model_config(cfg: LMTrainConfig, corpus: LMCorpus) -> CharRNNConfig:
     return CharRNNConfig(vocab_size=len(corpus.vocab), cell=cfg.cell, impl=cfg.impl, embed_size=cfg.embed,

@@ -27,8 +27,9 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from seqlab.checkpoint import load_checkpoint, save_checkpoint
+from seqlab.checkpoint import load_checkpoint, rng_state, save_checkpoint, set_rng_state
 from seqlab.decoding import Hypothesis, beam_decode, greedy_decode
+from seqlab.ema import WeightEMA
 from seqlab.errors import SeqlabError
 from seqlab.files import write_json_atomic
 from seqlab.models.seq2seq import Seq2Seq, Seq2SeqConfig
@@ -39,6 +40,8 @@ from seqlab.vocab import Vocab
 
 CHECKPOINT_KIND = "translate"
 CHECKPOINT_NAME = "model.pt"
+TRAIN_STATE_KIND = "translate-train"   # RUN/last.pt: everything --resume needs, written every epoch
+TRAIN_STATE_NAME = "last.pt"
 METRICS_NAME = "metrics.json"
 
 
@@ -59,6 +62,9 @@ class TrainConfig:
     words become <unk>. beam / alpha: the default decoder (beam width; 1 = greedy) and its
     length-normalisation exponent. precision: "bf16" autocasts training products to bfloat16
     (weights, optimizer and evaluation stay fp32), "fp32", or "auto" = bf16 where the CPU has it.
+    ema: keep an exponential moving average of the weights (decay per step, e.g. 0.999; 0 = off)
+    and validate, keep and save that average instead of the raw weights (Polyak averaging).
+    tie_embeddings: see Seq2SeqConfig.
     """
 
     attention: str = "additive"
@@ -82,12 +88,15 @@ class TrainConfig:
     alpha: float = 1.0
     seed: int = 0
     precision: str = "auto"
+    ema: float = 0.0
+    tie_embeddings: bool = False
 
     def model_config(self, src_vocab_size: int, tgt_vocab_size: int, max_len: int) -> Seq2SeqConfig:
         return Seq2SeqConfig(src_vocab_size=src_vocab_size, tgt_vocab_size=tgt_vocab_size,
                              emb_size=self.emb_size, hidden_size=self.hidden_size, encoder=self.encoder,
                              cell=self.cell, attention=self.attention, dropout=self.dropout,
-                             max_positions=max(max_len + 1, 16), pad_id=PAD_ID)
+                             max_positions=max(max_len + 1, 16), pad_id=PAD_ID,
+                             tie_embeddings=self.tie_embeddings)
 
 
 @dataclass
@@ -221,13 +230,24 @@ def _checkpoint_payload(model, model_cfg, src_vocab, tgt_vocab, cfg, data_info, 
     }
 
 
+def _np_rng_state(rng: np.random.RandomState) -> list:
+    name, keys, pos, has_gauss, cached = rng.get_state()
+    return [name, torch.from_numpy(keys.astype(np.int64)), int(pos), int(has_gauss), float(cached)]
+
+
+def _set_np_rng_state(rng: np.random.RandomState, st: list) -> None:
+    rng.set_state((st[0], st[1].numpy().astype(np.uint32), st[2], st[3], st[4]))
+
+
 def train_translator(data: PairData, cfg: TrainConfig, out_dir: str | os.PathLike,
                      data_info: dict | None = None, show_progress: bool | None = None,
-                     max_len: int | None = None) -> dict:
+                     max_len: int | None = None, resume: bool = False) -> dict:
     """Train on data.train, early-stop on data.valid, write RUN/model.pt and RUN/metrics.json.
 
     data_info: extra provenance stored in the checkpoint and metrics (file, direction, filters).
     max_len: the source length limit recorded for later translation (default: longest source seen).
+    Every epoch also writes RUN/last.pt (weights, optimizer, averages, RNG states, elapsed time);
+    resume=True continues from it as if never stopped (the same data and config are needed).
     Returns the metrics dict (also written to RUN/metrics.json).
     """
     seed_everything(cfg.seed)
@@ -240,6 +260,11 @@ def train_translator(data: PairData, cfg: TrainConfig, out_dir: str | os.PathLik
     valid_enc = encode_pairs(data.valid, src_vocab, tgt_vocab)
     longest = max(len(s) for s, _ in data.train + data.valid + data.test)
     max_len = max_len or longest
+    if not 0.0 <= cfg.ema < 1.0:
+        raise SeqlabError(f"ema must be in [0, 1), got {cfg.ema}")
+    if cfg.tie_embeddings and cfg.emb_size != cfg.hidden_size:
+        raise SeqlabError(f"tied embeddings need --emb-size equal to --hidden-size, got {cfg.emb_size} "
+                          f"and {cfg.hidden_size}")
     if cfg.select not in ("bleu", "loss"):
         raise SeqlabError(f"select must be bleu or loss, got {cfg.select!r}")
     precision = cfg.precision
@@ -253,6 +278,7 @@ def train_translator(data: PairData, cfg: TrainConfig, out_dir: str | os.PathLik
     model_cfg = cfg.model_config(len(src_vocab), len(tgt_vocab), max(max_len, longest))
     model = Seq2Seq(model_cfg)
     opt = torch.optim.Adam(model.parameters(), lr=cfg.lr)
+    ema = WeightEMA(model, cfg.ema, warmup=True) if cfg.ema > 0 else None
     gen = torch.Generator().manual_seed(cfg.seed)
     rng = np.random.RandomState(cfg.seed)
     info = {**(data_info or {}), "max_len": max_len, "n_train": len(data.train), "n_valid": len(data.valid),
@@ -265,12 +291,42 @@ def train_translator(data: PairData, cfg: TrainConfig, out_dir: str | os.PathLik
     stop_reason = "max_epochs"
     t0 = time.perf_counter()
     ckpt_path = out / CHECKPOINT_NAME
+    if resume:
+        ck = load_checkpoint(out / TRAIN_STATE_NAME, TRAIN_STATE_KIND)
+        if ck["model_config"] != model_cfg.to_dict():
+            raise SeqlabError(f"{out / TRAIN_STATE_NAME} was trained with other data or model settings; "
+                              "resume with the same pairs file and flags")
+        model.load_state_dict(ck["model"])
+        opt.load_state_dict(ck["optimizer"])
+        if ema is not None:
+            for sh, v in zip(ema.shadow, ck["ema"]):
+                sh.copy_(v)
+            ema.steps = ck["step"]
+        gen.set_state(ck["data_rng"])
+        _set_np_rng_state(rng, ck["batch_rng"])
+        set_rng_state(ck["rng"])
+        (epoch, step, best_val, best_score, best_epoch, bad_epochs, history) = (
+            ck["epoch"], ck["step"], ck["best_val"], ck["best_score"], ck["best_epoch"], ck["bad_epochs"],
+            ck["history"])
+        best_bleu = ck["best_bleu"] if ck["best_bleu"] >= 0 else None
+        t0 -= ck["elapsed"]                      # the time budget and the LR schedule go on where they were
+
+    def save_last():
+        save_checkpoint(out / TRAIN_STATE_NAME, TRAIN_STATE_KIND, {
+            "model": model.state_dict(), "optimizer": opt.state_dict(), "model_config": model_cfg.to_dict(),
+            "ema": list(ema.shadow) if ema is not None else [], "data_rng": gen.get_state(),
+            "batch_rng": _np_rng_state(rng), "rng": rng_state(), "epoch": epoch, "step": step,
+            "best_val": best_val, "best_score": best_score, "best_epoch": best_epoch,
+            "best_bleu": -1.0 if best_bleu is None else best_bleu, "bad_epochs": bad_epochs,
+            "history": history, "elapsed": time.perf_counter() - t0, "train_config": asdict(cfg), "info": info})
 
     def save_best(val: float):
         state = {"epoch": epoch, "step": step, "val_loss": val}
         save_checkpoint(ckpt_path, CHECKPOINT_KIND,
                         _checkpoint_payload(model, model_cfg, src_vocab, tgt_vocab, cfg, info, state, data.test))
 
+    if resume and bad_epochs >= cfg.patience:     # it had already stopped early: just evaluate again
+        stop_reason, max_epochs = "early_stopping", epoch
     try:
         while epoch < max_epochs:
             model.train()
@@ -297,6 +353,8 @@ def train_translator(data: PairData, cfg: TrainConfig, out_dir: str | os.PathLik
                 torch.nn.utils.clip_grad_norm_(model.parameters(), cfg.clip)
                 opt.step()
                 step += 1
+                if ema is not None:
+                    ema.update()
                 n = int((tgt_out != PAD_ID).sum())
                 total += float(loss.detach()) * n
                 words += n
@@ -308,6 +366,8 @@ def train_translator(data: PairData, cfg: TrainConfig, out_dir: str | os.PathLik
                 stop_reason = "time"
                 break
             epoch += 1
+            if ema is not None:
+                ema.swap()                          # validate (and save) the averaged weights
             val = evaluate_loss(model, valid_enc)
             vbleu = None
             if cfg.select == "bleu":                # the current weights, greedy, as Translator decodes
@@ -320,6 +380,9 @@ def train_translator(data: PairData, cfg: TrainConfig, out_dir: str | os.PathLik
                 save_best(val)
             else:
                 bad_epochs += 1
+            if ema is not None:
+                ema.swap()
+            save_last()
             if out_of_time:
                 stop_reason = "time"
                 break

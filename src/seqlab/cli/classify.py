@@ -50,6 +50,9 @@ def register(sub) -> None:
     t.add_argument("--seed", type=int, default=0, help="random seed (folds, dev split, init, batches)")
     t.add_argument("--threads", type=int, default=None, metavar="N",
                    help="torch CPU threads (default: torch's choice)")
+    t.add_argument("--device", default="cpu", choices=("cpu", "cuda", "auto"),
+                   help="where the neural models train (default cpu; auto = cuda when present). "
+                        "The saved model always predicts on the CPU")
     t.set_defaults(func=cmd_train)
 
     pr = s.add_parser("predict", formatter_class=fmt, help="label new sentences with a trained run",
@@ -76,6 +79,9 @@ def register(sub) -> None:
     tb.add_argument("--epochs", type=int, default=25, metavar="E", help="maximum epochs per neural model")
     tb.add_argument("--seed", type=int, default=0, help="random seed")
     tb.add_argument("--threads", type=int, default=None, metavar="N", help="torch CPU threads")
+    tb.add_argument("--device", default="cpu", choices=("cpu", "cuda", "auto"),
+                    help="where the neural cells train (default cpu); each fold records its device and "
+                         "the table says which cells came from a GPU")
     tb.add_argument("--cache", default=None, metavar="DIR",
                     help="result cache (default: TABLE_cache/ next to TABLE.md)")
     tb.add_argument("--cached-only", action="store_true",
@@ -158,7 +164,7 @@ def cmd_train(args) -> int:
             bars.prefix = f"fold {k + 1}/{n} "
 
         est = make_estimator(args.model, vectors=kv, epochs=args.epochs, seed=args.seed,
-                             num_threads=args.threads, callback=bars)
+                             num_threads=args.threads, callback=bars, device=args.device)
         try:
             res = cross_validate(est, ds.train[0], ds.train[1], folds=args.folds, seed=args.seed,
                                  on_fold=on_fold)
@@ -170,7 +176,7 @@ def cmd_train(args) -> int:
     else:
         bars = _Bars(1, f"{ds.name} {args.model}", "run")
         est = make_estimator(args.model, vectors=kv, epochs=args.epochs, seed=args.seed,
-                             num_threads=args.threads, callback=bars)
+                             num_threads=args.threads, callback=bars, device=args.device)
         try:
             dev = ds.dev if ds.dev is not None else (None, None)
             fit_estimator(est, ds.train[0], ds.train[1], *dev)
@@ -253,7 +259,7 @@ def cmd_table(args) -> int:
     from seqlab.files import write_json_atomic, write_text_atomic
 
     cfg = TableConfig(tuple(d.lower().replace("-", "") for d in args.datasets), tuple(args.models),
-                      args.vectors, args.epochs, args.folds, args.seed, args.threads)
+                      args.vectors, args.epochs, args.folds, args.seed, args.threads, args.device)
     cfg.validate()
     _check_positive("--folds", args.folds, 2)
     if args.threads:

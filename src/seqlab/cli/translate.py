@@ -73,10 +73,15 @@ def train_parser() -> argparse.ArgumentParser:
     g.add_argument("--emb-size", type=int, default=d.emb_size, help="word vector size")
     g.add_argument("--hidden-size", type=int, default=d.hidden_size, help="encoder memory / decoder state size")
     g.add_argument("--dropout", type=float, default=d.dropout, help="dropout on embeddings, memory and outputs")
+    g.add_argument("--tie-embeddings", action=argparse.BooleanOptionalAction, default=d.tie_embeddings,
+                   help="output layer reuses the target word vectors (needs --emb-size = --hidden-size)")
     g = p.add_argument_group("training")
-    g.add_argument("--max-minutes", type=float, default=d.max_minutes,
-                   help="training time budget in minutes; the learning rate decays over it "
-                   "(over the steps of --max-epochs when that is given)")
+    g.add_argument("--max-minutes", type=float, default=None,
+                   help=f"training time budget in minutes (default {d.max_minutes:g}); the learning rate decays "
+                   "over it (over the steps of --max-epochs when that is given)")
+    g.add_argument("--resume", action="store_true",
+                   help="continue the run in RUN from RUN/last.pt (written every epoch; Ctrl-C keeps it) with "
+                   "its own data and settings; a new --max-minutes extends the budget")
     g.add_argument("--max-epochs", type=int, default=None, help="epoch cap (default: as many as fit the budget)")
     g.add_argument("--select", choices=["bleu", "loss"], default=d.select,
                    help="what picks the best epoch and drives early stopping: greedy BLEU on (up to 2,000) "
@@ -92,6 +97,9 @@ def train_parser() -> argparse.ArgumentParser:
     g.add_argument("--teacher-forcing", type=float, default=d.teacher_forcing,
                    help="probability of feeding the true previous word while training (1 = always)")
     g.add_argument("--clip", type=float, default=d.clip, help="gradient-norm clipping threshold")
+    g.add_argument("--ema", type=float, default=d.ema,
+                   help="validate and save a moving average of the weights with this decay per step "
+                        "(e.g. 0.999; 0 = the raw weights)")
     g.add_argument("--beam", type=int, default=d.beam,
                    help="default decoder's beam width (1 = greedy), used for the test BLEU")
     g.add_argument("--threads", type=int, default=0,
@@ -155,6 +163,12 @@ def do_train(a) -> int:
     from seqlab.pairs import DEFAULT_MAX_LEN, PREFIX_MAX_LEN, load_pair_data
     from seqlab.translate import TrainConfig, train_translator
 
+    if a.resume:
+        return _resume(a)
+    a.max_minutes = TrainConfig().max_minutes if a.max_minutes is None else a.max_minutes
+    run = Path(a.output)
+    if (run / "model.pt").exists() or (run / "last.pt").exists():
+        raise SeqlabError(f"{run} already holds a run; use --resume to continue it or another -o")
     for name in ("max_minutes", "lr", "batch_size", "beam", "emb_size", "hidden_size"):
         if getattr(a, name) <= 0:
             raise SeqlabError(f"--{name.replace('_', '-')} must be positive, got {getattr(a, name)}")
@@ -169,13 +183,45 @@ def do_train(a) -> int:
     max_len = a.max_len or (PREFIX_MAX_LEN if a.prefix_filter else DEFAULT_MAX_LEN)  # the filter's limit
     print(f"{len(data.train)} train / {len(data.valid)} valid / {len(data.test)} test pairs "
           f"({data.n_kept} kept of {data.n_read}); training up to {a.max_minutes:g} min", file=sys.stderr)
-    info = {"pairs": str(path), "reverse": a.reverse, "prefix_filter": a.prefix_filter}
-    m = train_translator(data, cfg, a.output, data_info=info, max_len=max_len)
+    info = {"pairs": str(path), "reverse": a.reverse, "prefix_filter": a.prefix_filter, "max_len_arg": a.max_len}
+    return _report(train_translator(data, cfg, a.output, data_info=info, max_len=max_len), a.output)
+
+
+def _report(m: dict, run) -> int:
     if m["stop_reason"] == "interrupted":
-        print("interrupted: kept the best model so far", file=sys.stderr)
+        print(f"interrupted: kept the best model so far; continue with --resume -o {run}", file=sys.stderr)
     print(f"val_loss {m['val_loss']:.4f}  test BLEU {m['bleu']:.2f} ({m['decoder']})  "
-          f"{m['epochs']} epochs in {m['seconds']:.0f} s  -> {Path(a.output) / 'model.pt'}")
+          f"{m['epochs']} epochs in {m['seconds']:.0f} s  -> {Path(run) / 'model.pt'}")
     return 0
+
+
+def _resume(a) -> int:
+    """--resume: the data and settings come from RUN/last.pt; only --max-minutes may change."""
+    import torch
+
+    from seqlab.checkpoint import load_checkpoint
+    from seqlab.errors import SeqlabError
+    from seqlab.pairs import load_pair_data
+    from seqlab.translate import TRAIN_STATE_KIND, TRAIN_STATE_NAME, TrainConfig, train_translator
+
+    state = Path(a.output) / TRAIN_STATE_NAME
+    if not state.exists():
+        raise SeqlabError(f"nothing to resume in {a.output} (no {TRAIN_STATE_NAME})")
+    ck = load_checkpoint(state, TRAIN_STATE_KIND)
+    cfg, info = TrainConfig(**ck["train_config"]), dict(ck["info"])
+    if a.max_minutes is not None:
+        if a.max_minutes <= 0:
+            raise SeqlabError(f"--max-minutes must be positive, got {a.max_minutes}")
+        cfg.max_minutes = a.max_minutes
+    if a.threads > 0:
+        torch.set_num_threads(a.threads)
+    data = load_pair_data(info["pairs"], reverse=info["reverse"], prefix_filter=info["prefix_filter"],
+                          max_len=info.get("max_len_arg"), seed=cfg.seed)
+    print(f"resuming {a.output} at epoch {ck['epoch']} ({ck['elapsed'] / 60:.1f} of {cfg.max_minutes:g} min used)",
+          file=sys.stderr)
+    keep = {k: info[k] for k in ("pairs", "reverse", "prefix_filter", "max_len_arg")}
+    return _report(train_translator(data, cfg, a.output, data_info=keep, max_len=info["max_len"], resume=True),
+                   a.output)
 
 
 def do_sentence(a) -> int:

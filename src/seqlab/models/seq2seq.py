@@ -46,6 +46,8 @@ class Seq2SeqConfig:
     `kernel_size` with learned position vectors up to `max_positions`).
     cell: "lstm" or "gru" for the RNN encoder and the decoder. attention: see ATTENTIONS.
     dropout: on embeddings, memory and the attentional vector (0.1-0.3 helps on ~10K pairs).
+    tie_embeddings: the output layer reuses the target word vectors (Press & Wolf 2017): one
+    matrix fewer to learn from little data; needs emb_size == hidden_size.
     """
 
     src_vocab_size: int
@@ -60,6 +62,7 @@ class Seq2SeqConfig:
     max_positions: int = 128
     dropout: float = 0.2
     pad_id: int = 0
+    tie_embeddings: bool = False
 
     def __post_init__(self):
         if self.attention not in ATTENTIONS:
@@ -68,6 +71,9 @@ class Seq2SeqConfig:
             raise ValueError(f"encoder must be one of {ENCODERS}, got {self.encoder!r}")
         if self.cell not in CELLS:
             raise ValueError(f"cell must be one of {CELLS}, got {self.cell!r}")
+        if self.tie_embeddings and self.emb_size != self.hidden_size:
+            raise ValueError(f"tied embeddings need emb_size == hidden_size, got {self.emb_size} and "
+                             f"{self.hidden_size}")
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -177,6 +183,8 @@ class Seq2Seq(nn.Module):
         self.attention = Attention(cfg.attention, H) if cfg.attention != "none" else None
         self.combine = nn.Linear(2 * H, H)
         self.out = nn.Linear(H, cfg.tgt_vocab_size)
+        if cfg.tie_embeddings:  # logits = o_t . e_w + b_w: the word's own input vector scores it
+            self.out.weight = self.tgt_emb.weight
         self.drop = nn.Dropout(cfg.dropout)
 
     # -- the three pieces decoding uses -------------------------------------------------------
