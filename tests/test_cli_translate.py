@@ -258,3 +258,37 @@ def test_resume_after_ctrl_c_equals_an_uninterrupted_run(tmp_path, monkeypatch, 
     capsys.readouterr()
     assert main(["translate", "train", "x.tsv", "-o", str(tmp_path / "none"), "--resume"]) == 2
     assert "nothing to resume" in error_line(capsys)
+
+
+def test_ensemble_trains_members_within_the_budget_and_resumes(tmp_path, monkeypatch, capsys):
+    import seqlab.translate as T
+
+    pairs = tiny_tsv(tmp_path / "p.tsv", 200)
+    run = tmp_path / "ens"
+    flags = ["--max-len", "6", "--emb-size", "16", "--hidden-size", "32", "--batch-size", "32", "--max-epochs", "2",
+             "--max-minutes", "1", "--lr", "0.01", "--beam", "2", "--ensemble", "2", "--precision", "fp32"]
+    calls = {"n": 0}
+    real_collate = T.collate
+
+    def interrupting_collate(encoded, index):
+        calls["n"] += 1
+        if calls["n"] == 15:  # first epoch of the second member (12 calls per member incl. validation)
+            raise KeyboardInterrupt
+        return real_collate(encoded, index)
+
+    monkeypatch.setattr(T, "collate", interrupting_collate)
+    assert main(["translate", "train", str(pairs), "-o", str(run), *flags]) == 0
+    assert "--resume" in capsys.readouterr().err
+    assert not (run / "model.pt").exists() and (run / "member1" / "metrics.json").exists()
+    monkeypatch.setattr(T, "collate", real_collate)
+    first = json.loads((run / "member1" / "metrics.json").read_text())
+    assert main(["translate", "train", "-", "-o", str(run), "--resume"]) == 0
+    m = json.loads((run / "metrics.json").read_text())
+    assert m["stop_reason"] == "ensemble of 2" and len(m["members"]) == 2
+    assert m["members"][0] == {k: first[k] for k in m["members"][0]}          # member 1 was kept, not retrained
+    assert m["seconds"] < 60 + 5 and {"val_loss", "bleu", "seconds"} <= set(m)
+    tr = T.Translator.load(run)
+    assert len(tr.model.members) == 2
+    assert tr.bleu(tr.test_pairs, beam=2)[0] == pytest.approx(m["bleu"], abs=0.006)
+    assert main(["translate", str(run), "ka lo", "--plot", str(tmp_path / "a.png")]) == 0
+    assert (tmp_path / "a.png").stat().st_size > 0

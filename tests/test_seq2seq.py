@@ -185,3 +185,29 @@ def test_forward_equals_step_by_step_decoding(attention, cell):
         step_logits, state, step_attn = model.step(tgt_in[:, t], state, memory)
         torch.testing.assert_close(step_logits, logits[:, t], atol=1e-5, rtol=1e-5)
         torch.testing.assert_close(step_attn, attn[:, t])
+
+
+def test_an_ensemble_of_one_decodes_like_its_member_and_averages_log_probs():
+    from seqlab.decoding import beam_decode, greedy_decode
+    from seqlab.models.ensemble import Ensemble
+
+    torch.manual_seed(0)
+    cfg = Seq2SeqConfig(12, 14, emb_size=16, hidden_size=16, dropout=0.0)
+    a, b = Seq2Seq(cfg).eval(), Seq2Seq(cfg).eval()
+    src = torch.randint(3, 12, (4, 6))
+    lens = torch.tensor([6, 5, 3, 2])
+    one = Ensemble([a]).eval()
+    for dec in (lambda m: greedy_decode(m, src, lens, 2, 1, 8), lambda m: beam_decode(m, src, lens, 2, 1, 8, 3)):
+        ha, h1 = dec(a), dec(one)
+        assert [h.ids for h in ha] == [h.ids for h in h1]
+        assert [h.logprob for h in ha] == pytest.approx([h.logprob for h in h1], abs=1e-5)
+    both = Ensemble([a, b]).eval()
+    tgt = torch.randint(3, 14, (4, 5))
+    with torch.no_grad():
+        lp, attn = both(src, lens, tgt)
+        la, aa = a(src, lens, tgt)
+        lb, ab = b(src, lens, tgt)
+    mean = (torch.log_softmax(la, -1) + torch.log_softmax(lb, -1)) / 2
+    torch.testing.assert_close(lp, torch.log_softmax(mean, -1))
+    torch.testing.assert_close(attn, (aa + ab) / 2)
+    torch.testing.assert_close(lp.exp().sum(-1), torch.ones(4, 5))

@@ -32,6 +32,7 @@ from seqlab.decoding import Hypothesis, beam_decode, greedy_decode
 from seqlab.ema import WeightEMA
 from seqlab.errors import SeqlabError
 from seqlab.files import write_json_atomic
+from seqlab.models.ensemble import Ensemble
 from seqlab.models.seq2seq import Seq2Seq, Seq2SeqConfig
 from seqlab.pairs import (EOS_ID, PAD_ID, SOS_ID, PairData, build_vocab, collate,
                           encode_pairs, make_batches, pad_batch, tokenize)
@@ -64,7 +65,8 @@ class TrainConfig:
     (weights, optimizer and evaluation stay fp32), "fp32", or "auto" = bf16 where the CPU has it.
     ema: keep an exponential moving average of the weights (decay per step, e.g. 0.999; 0 = off)
     and validate, keep and save that average instead of the raw weights (Polyak averaging).
-    tie_embeddings: see Seq2SeqConfig.
+    tie_embeddings: see Seq2SeqConfig. ensemble: train this many models (seeds seed, seed+1, ...)
+    one after another within the one time budget and decode with all of them (seqlab.models.ensemble).
     """
 
     attention: str = "additive"
@@ -90,6 +92,7 @@ class TrainConfig:
     precision: str = "auto"
     ema: float = 0.0
     tie_embeddings: bool = False
+    ensemble: int = 1
 
     def model_config(self, src_vocab_size: int, tgt_vocab_size: int, max_len: int) -> Seq2SeqConfig:
         return Seq2SeqConfig(src_vocab_size=src_vocab_size, tgt_vocab_size=tgt_vocab_size,
@@ -133,7 +136,9 @@ class Translator:
             path = path / CHECKPOINT_NAME
         ck = load_checkpoint(path, kind=CHECKPOINT_KIND)
         try:
-            model = Seq2Seq(Seq2SeqConfig(**ck["model_config"]))
+            members = int(ck.get("ensemble", 1))
+            model_cfg = Seq2SeqConfig(**ck["model_config"])
+            model = Seq2Seq(model_cfg) if members == 1 else Ensemble([Seq2Seq(model_cfg) for _ in range(members)])
             model.load_state_dict(ck["model"])
             src_vocab, tgt_vocab = Vocab.from_dict(ck["src_vocab"]), Vocab.from_dict(ck["tgt_vocab"])
             info = dict(ck["info"])
@@ -418,6 +423,71 @@ def train_translator(data: PairData, cfg: TrainConfig, out_dir: str | os.PathLik
         "train_config": asdict(cfg),
         "data": info,
         "history": history,
+    }
+    write_json_atomic(out / METRICS_NAME, metrics)
+    return metrics
+
+
+ENSEMBLE_STATE_NAME = "ensemble.json"   # RUN/ensemble.json: config and data of an ensemble run, for --resume
+
+
+def train(data: PairData, cfg: TrainConfig, out_dir: str | os.PathLike, data_info: dict | None = None,
+          show_progress: bool | None = None, max_len: int | None = None, resume: bool = False) -> dict:
+    """train_translator, or for cfg.ensemble = K > 1: K members in RUN/member1..K, each given an equal
+    share of the time still left (one that stops early leaves its time to the next), then decoded as
+    one (RUN/model.pt holds all K). Resumes member by member."""
+    if cfg.ensemble < 1:
+        raise SeqlabError(f"ensemble must be at least 1, got {cfg.ensemble}")
+    if cfg.ensemble == 1:
+        return train_translator(data, cfg, out_dir, data_info, show_progress, max_len, resume)
+    import json
+    from dataclasses import replace
+
+    out = Path(out_dir)
+    K, budget = cfg.ensemble, cfg.max_minutes * 60.0
+    write_json_atomic(out / ENSEMBLE_STATE_NAME, {"train_config": asdict(cfg), "info": data_info or {},
+                                                  "max_len": max_len})
+    results, used = [], 0.0
+    for k in range(K):
+        mdir = out / f"member{k + 1}"
+        done = mdir / METRICS_NAME
+        if resume and done.exists() and json.loads(done.read_text())["stop_reason"] != "interrupted":
+            m = json.loads(done.read_text())
+        else:
+            mcfg = replace(cfg, ensemble=1, seed=cfg.seed + k, max_minutes=max(budget - used, 0.0) / (K - k) / 60)
+            m = train_translator(data, mcfg, mdir, data_info, show_progress, max_len,
+                                 resume=resume and (mdir / TRAIN_STATE_NAME).exists())
+        results.append(m)
+        used += m["seconds"] + m["eval_seconds"]          # its test decode comes out of the budget too
+        if m["stop_reason"] == "interrupted":
+            return {**m, "stop_reason": "interrupted", "members_done": k}
+    first = load_checkpoint(out / "member1" / CHECKPOINT_NAME, CHECKPOINT_KIND)
+    members = [Translator.load(out / f"member{k + 1}").model for k in range(K)]
+    model = Ensemble(members).eval()
+    src_vocab, tgt_vocab = Vocab.from_dict(first["src_vocab"]), Vocab.from_dict(first["tgt_vocab"])
+    info = dict(first["info"])
+    translator = Translator(model, src_vocab, tgt_vocab, int(info["max_len"]), cfg.beam, cfg.alpha, info)
+    valid_enc = encode_pairs(data.valid, src_vocab, tgt_vocab)
+    val = evaluate_loss(model, valid_enc)
+    vbleu = translator.bleu(data.valid[:VALID_BLEU_PAIRS], beam=1)[0]
+    state = {"members": K, "val_loss": val}
+    payload = {**first, "model": model.state_dict(), "ensemble": K, "train_config": asdict(cfg),
+               "info": {**info, **state, "beam": cfg.beam, "alpha": cfg.alpha}}
+    for key in ("format", "version", "kind"):
+        payload.pop(key, None)
+    save_checkpoint(out / CHECKPOINT_NAME, CHECKPOINT_KIND, payload)
+    t1 = time.perf_counter()
+    bleu, _ = Translator.load(out).bleu(data.test, cfg.beam)
+    metrics = {
+        "val_loss": round(val, 4), "val_bleu": round(vbleu, 2), "bleu": round(bleu, 2),
+        "precision": results[0]["precision"], "decoder": "greedy" if cfg.beam == 1 else f"beam{cfg.beam}",
+        "seconds": round(used, 1), "eval_seconds": round(time.perf_counter() - t1, 1),
+        "best_epoch": [m["best_epoch"] for m in results], "epochs": sum(m["epochs"] for m in results),
+        "steps": sum(m["steps"] for m in results), "stop_reason": f"ensemble of {K}",
+        "params": sum(p.numel() for p in model.parameters()), "train_config": asdict(cfg), "data": info,
+        "members": [{k: m[k] for k in ("val_loss", "val_bleu", "bleu", "seconds", "epochs", "best_epoch",
+                                       "stop_reason")} for m in results],
+        "history": [],
     }
     write_json_atomic(out / METRICS_NAME, metrics)
     return metrics

@@ -7,6 +7,7 @@
 from __future__ import annotations
 
 import argparse
+import json
 import sys
 from pathlib import Path
 
@@ -97,6 +98,9 @@ def train_parser() -> argparse.ArgumentParser:
     g.add_argument("--teacher-forcing", type=float, default=d.teacher_forcing,
                    help="probability of feeding the true previous word while training (1 = always)")
     g.add_argument("--clip", type=float, default=d.clip, help="gradient-norm clipping threshold")
+    g.add_argument("--ensemble", type=int, default=d.ensemble, metavar="K",
+                   help="train K models (seeds S, S+1, ...) one after another within the time budget and "
+                        "translate with all of them (their log-probabilities averaged at every word)")
     g.add_argument("--ema", type=float, default=d.ema,
                    help="validate and save a moving average of the weights with this decay per step "
                         "(e.g. 0.999; 0 = the raw weights)")
@@ -161,15 +165,15 @@ def do_train(a) -> int:
 
     from seqlab.errors import SeqlabError
     from seqlab.pairs import DEFAULT_MAX_LEN, PREFIX_MAX_LEN, load_pair_data
-    from seqlab.translate import TrainConfig, train_translator
+    from seqlab.translate import TrainConfig, train
 
     if a.resume:
         return _resume(a)
     a.max_minutes = TrainConfig().max_minutes if a.max_minutes is None else a.max_minutes
     run = Path(a.output)
-    if (run / "model.pt").exists() or (run / "last.pt").exists():
+    if any((run / f).exists() for f in ("model.pt", "last.pt", "ensemble.json")):
         raise SeqlabError(f"{run} already holds a run; use --resume to continue it or another -o")
-    for name in ("max_minutes", "lr", "batch_size", "beam", "emb_size", "hidden_size"):
+    for name in ("max_minutes", "lr", "batch_size", "beam", "emb_size", "hidden_size", "ensemble"):
         if getattr(a, name) <= 0:
             raise SeqlabError(f"--{name.replace('_', '-')} must be positive, got {getattr(a, name)}")
     if not 0.0 <= a.dropout < 1.0 or not 0.0 <= a.label_smoothing < 1.0 or not 0.0 <= a.teacher_forcing <= 1.0:
@@ -184,7 +188,7 @@ def do_train(a) -> int:
     print(f"{len(data.train)} train / {len(data.valid)} valid / {len(data.test)} test pairs "
           f"({data.n_kept} kept of {data.n_read}); training up to {a.max_minutes:g} min", file=sys.stderr)
     info = {"pairs": str(path), "reverse": a.reverse, "prefix_filter": a.prefix_filter, "max_len_arg": a.max_len}
-    return _report(train_translator(data, cfg, a.output, data_info=info, max_len=max_len), a.output)
+    return _report(train(data, cfg, a.output, data_info=info, max_len=max_len), a.output)
 
 
 def _report(m: dict, run) -> int:
@@ -202,12 +206,22 @@ def _resume(a) -> int:
     from seqlab.checkpoint import load_checkpoint
     from seqlab.errors import SeqlabError
     from seqlab.pairs import load_pair_data
-    from seqlab.translate import TRAIN_STATE_KIND, TRAIN_STATE_NAME, TrainConfig, train_translator
+    from seqlab.files import read_text
+    from seqlab.translate import ENSEMBLE_STATE_NAME, TRAIN_STATE_KIND, TRAIN_STATE_NAME, TrainConfig, train
 
-    state = Path(a.output) / TRAIN_STATE_NAME
-    if not state.exists():
+    state, ens = Path(a.output) / TRAIN_STATE_NAME, Path(a.output) / ENSEMBLE_STATE_NAME
+    if ens.exists():                   # an ensemble: its finished members are kept, the others resume
+        try:
+            ck = json.loads(read_text(ens))
+            ck["info"] = {**ck["info"], "max_len": ck["max_len"]}
+        except (ValueError, KeyError, TypeError):
+            raise SeqlabError(f"{ens} is damaged; start a new run") from None
+        where = "ensemble: finished members are kept"
+    elif state.exists():
+        ck = load_checkpoint(state, TRAIN_STATE_KIND)
+        where = f"epoch {ck['epoch']} ({ck['elapsed'] / 60:.1f} min used)"
+    else:
         raise SeqlabError(f"nothing to resume in {a.output} (no {TRAIN_STATE_NAME})")
-    ck = load_checkpoint(state, TRAIN_STATE_KIND)
     cfg, info = TrainConfig(**ck["train_config"]), dict(ck["info"])
     if a.max_minutes is not None:
         if a.max_minutes <= 0:
@@ -217,11 +231,9 @@ def _resume(a) -> int:
         torch.set_num_threads(a.threads)
     data = load_pair_data(info["pairs"], reverse=info["reverse"], prefix_filter=info["prefix_filter"],
                           max_len=info.get("max_len_arg"), seed=cfg.seed)
-    print(f"resuming {a.output} at epoch {ck['epoch']} ({ck['elapsed'] / 60:.1f} of {cfg.max_minutes:g} min used)",
-          file=sys.stderr)
+    print(f"resuming {a.output} at {where}; budget {cfg.max_minutes:g} min", file=sys.stderr)
     keep = {k: info[k] for k in ("pairs", "reverse", "prefix_filter", "max_len_arg")}
-    return _report(train_translator(data, cfg, a.output, data_info=keep, max_len=info["max_len"], resume=True),
-                   a.output)
+    return _report(train(data, cfg, a.output, data_info=keep, max_len=info["max_len"], resume=True), a.output)
 
 
 def do_sentence(a) -> int:
