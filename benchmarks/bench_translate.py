@@ -5,6 +5,8 @@ Each row trains one model for `--minutes` of wall time (2-core CPU), then scores
 
     additive, dot, general, none   bi-LSTM encoder, LSTM decoder, that attention (our defaults)
     cnn                            CNN encoder (3 residual GLU convolutions) + additive attention
+    ensemble3, ensemble4           additive, K models trained in turn within the same budget and
+                                   decoded together (--ensemble K; epochs = all members' epochs)
     reference                      the issue's plain reference recipe, re-run here in the same run:
                                    bi-GRU 256 + Bahdanau attention, Adam at a constant 1e-3, no
                                    dropout or label smoothing, greedy decoding
@@ -34,7 +36,7 @@ import torch
 from seqlab.attnplot import save_attention_png
 from seqlab.datasets import dataset_path
 from seqlab.pairs import load_pair_data
-from seqlab.translate import Translator, TrainConfig, train_translator
+from seqlab.translate import Translator, TrainConfig, train
 
 RESULTS = Path(__file__).resolve().parent / "results"
 ROWS = {
@@ -43,6 +45,8 @@ ROWS = {
     "general": dict(attention="general"),
     "none": dict(attention="none"),
     "cnn": dict(attention="additive", encoder="cnn"),
+    "ensemble3": dict(attention="additive", ensemble=3),
+    "ensemble4": dict(attention="additive", ensemble=4),
     "reference": dict(attention="additive", cell="gru", dropout=0.0, label_smoothing=0.0, lr=1e-3,
                       min_lr_frac=1.0, beam=1),
 }
@@ -109,7 +113,7 @@ def main(argv=None) -> int:
         try:
             print(f"[{time.strftime('%H:%M:%S')}] {args.set}/{row}: training {args.minutes:g} min", file=sys.stderr)
             cpu0 = time.process_time()
-            m = train_translator(data, cfg, tmp, data_info={"set": args.set, "direction": "fra->eng"})
+            m = train(data, cfg, tmp, data_info={"set": args.set, "direction": "fra->eng"})
             cpu = time.process_time() - cpu0  # training + its test decode
             tr = Translator.load(tmp)
             # train_translator already scored the run's default decoder; score the other one.
