@@ -73,7 +73,7 @@ class Cell:
     units: int
     accuracies: list[float] = field(default_factory=list)
     seconds: float = 0.0
-    devices: set[str] = field(default_factory=set)      # where its folds were trained ("cpu", "cuda")
+    devices: dict[str, int] = field(default_factory=dict)   # folds trained per device ("cpu", "cuda")
 
     @property
     def done(self) -> int:
@@ -129,7 +129,8 @@ def run_table(cfg: TableConfig, cache_dir: str | Path, callback: Callable | None
                     cb("unit", dataset=dname, model=model, unit=unit, units=len(splits), cached=True)
                     cell.accuracies.append(rec["accuracy"])
                     cell.seconds += rec["seconds"]
-                    cell.devices.add(rec.get("device", "cpu"))
+                    dev = rec.get("device", "cpu")
+                    cell.devices[dev] = cell.devices.get(dev, 0) + 1
                     continue
                 if not train:
                     continue
@@ -161,7 +162,7 @@ def run_table(cfg: TableConfig, cache_dir: str | Path, callback: Callable | None
                                          "device": device})
                 cell.accuracies.append(acc)
                 cell.seconds += secs
-                cell.devices.add(device)
+                cell.devices[device] = cell.devices.get(device, 0) + 1
     return cells
 
 
@@ -224,10 +225,11 @@ def markdown_table(cells: dict[tuple[str, str], Cell], cfg: TableConfig, total_s
     if total_seconds is not None:
         lines.append(f"5. Wall time of this invocation: {total_seconds / 60:.1f} min (cached folds cost nothing); "
                      f"training time of all the cells shown, as cached: {compute / 3600:.2f} h.")
-    gpu = [f"{DATASET_TITLES[d]} {m}" for (d, m), c in cells.items() if c.done and c.devices - {"cpu"}]
+    gpu = [f"{DATASET_TITLES[d]} {m} ({c.done - c.devices.get('cpu', 0)}/{c.units})"
+           for (d, m), c in cells.items() if c.done and c.done - c.devices.get("cpu", 0) > 0]
     if gpu:
-        lines.append("6. Trained on a GPU (`--device cuda`; the same code and protocol, so accuracy is comparable "
-                     "but those cells' times are GPU times, not CPU times): " + ", ".join(gpu) + ".")
+        lines.append("6. Folds trained on a GPU (`--device cuda`: the same code and protocol, so the accuracy is "
+                     "comparable, but their times are GPU times): " + ", ".join(gpu) + ".")
     return "\n".join(lines) + "\n"
 
 
@@ -236,5 +238,5 @@ def cells_json(cells: dict[tuple[str, str], Cell]) -> list[dict]:
     for (d, m), c in cells.items():
         out.append({"dataset": d, "model": m, "accuracy": c.mean, "std": c.std, "folds_done": c.done,
                     "units": c.units, "seconds": c.seconds, "paper": PAPER.get(m, {}).get(d),
-                    "devices": sorted(c.devices)})
+                    "devices": dict(c.devices)})
     return out

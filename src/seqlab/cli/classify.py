@@ -248,8 +248,8 @@ def machine_description() -> str:
 
     import torch
 
-    return (f"{platform.processor() or platform.machine()}, {os.cpu_count()} CPU cores (shared with other jobs, "
-            f"timings noisy), torch {torch.__version__}, {torch.get_num_threads()} threads")
+    return (f"{platform.processor() or platform.machine()}, {os.cpu_count()} CPU cores (cells' times come from "
+            f"several sessions, some on a machine shared with other jobs), torch {torch.__version__}, {torch.get_num_threads()} threads")
 
 
 def cmd_table(args) -> int:
