@@ -5,7 +5,7 @@ Each row trains one model for `--minutes` of wall time (2-core CPU), then scores
 
     additive, dot, general, none   bi-LSTM encoder, LSTM decoder, that attention (our defaults)
     cnn                            CNN encoder (3 residual GLU convolutions) + additive attention
-    ensemble3, ensemble4           additive, K models trained in turn within the same budget and
+    ensemble3/4/5                  additive, K models trained in turn within the same budget and
                                    decoded together (--ensemble K; epochs = all members' epochs)
     reference                      the issue's plain reference recipe, re-run here in the same run:
                                    bi-GRU 256 + Bahdanau attention, Adam at a constant 1e-3, no
@@ -47,6 +47,7 @@ ROWS = {
     "cnn": dict(attention="additive", encoder="cnn"),
     "ensemble3": dict(attention="additive", ensemble=3),
     "ensemble4": dict(attention="additive", ensemble=4),
+    "ensemble5": dict(attention="additive", ensemble=5),
     "reference": dict(attention="additive", cell="gru", dropout=0.0, label_smoothing=0.0, lr=1e-3,
                       min_lr_frac=1.0, beam=1),
 }
