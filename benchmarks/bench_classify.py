@@ -10,8 +10,8 @@ Each row times `--batches` training batches after a warm-up and scales to a full
 too busy to time 10 full epochs); `--batches 0` times whole epochs.
 
 Run:  python benchmarks/bench_classify.py [--batches 30] [--quick]
-Writes benchmarks/results/classify_bench.json and .md. The machine is shared with other jobs, so
-absolute numbers are noisy: compare rows of the same run only.
+Writes benchmarks/results/classify_bench.json and .md, with the load average at the start (on a
+shared machine absolute numbers are noisy: compare rows of the same run only).
 """
 
 from __future__ import annotations
@@ -102,7 +102,7 @@ def main() -> int:
     y = ds.train[1][tr]
     vocab = Vocab.from_iterable((t for s in X for t in s.split()), specials=[PAD, UNK], unk=UNK)
     ids, lengths = encode_padded([[vocab.stoi[t] for t in s.split()] for s in X])
-    machine = (f"{platform.machine()}, {os.cpu_count()} CPU cores shared with other engineers' jobs "
+    machine = (f"{platform.machine()}, {os.cpu_count()} CPU cores "
                f"(load average {os.getloadavg()[0]:.1f} at start), torch {torch.__version__}, Python "
                f"{sys.version.split()[0]}")
     rows = []
@@ -141,7 +141,7 @@ def main() -> int:
     md = ["# Kim's CNN on MR: seconds per epoch", "", f"Machine: {machine}.",
           f"MR fold 1 training part: {len(X)} sentences, vocabulary {len(vocab)}, batch 50. "
           "All rows come from one run of `python benchmarks/bench_classify.py`; compare rows, "
-          "not runs (shared, noisy CPU).", "",
+          "not runs (a busy CPU makes absolute numbers noisy).", "",
           "| what | threads | s/epoch | note |", "| --- | --- | --- | --- |"]
     md += [f"| {r['what']} | {r['threads']} | {r['seconds_per_epoch']} | {r['note']} |" for r in rows]
     write_text_atomic(OUT / "classify_bench.md", "\n".join(md) + "\n")
