@@ -81,7 +81,7 @@ def render(results: list[dict]) -> str:
         lines.append(f"| {r['set']} | {r['row']} | {c['encoder']}-{c['cell'] if c['encoder'] == 'rnn' else 'conv'} "
                      f"| {c['attention']} | {c['max_minutes']:g} | {r['seconds']:.0f} | {cpu_s(r)} "
                      f"| {r['machine']['torch_threads']} | {r['epochs']} "
-                     f"| {r['val_loss']:.3f} | {r['bleu_greedy']:.1f} | {r['bleu_beam5']:.1f} "
+                     f"| {r['val_loss']:.3f} | {r['bleu_greedy']:.2f} | {r['bleu_beam5']:.2f} "
                      f"| {r['machine']['loadavg_1m']:.1f} |")
     lines += ["", f"Machine: {results[-1]['machine']['cpus']} CPUs, torch {results[-1]['machine']['torch']}.", ""]
     return "\n".join(lines)
@@ -101,7 +101,12 @@ def main(argv=None) -> int:
     ap.add_argument("--keep", type=Path, default=None, metavar="DIR",
                     help="keep each row's run directory under DIR (e.g. benchmarks/out) for `seqlab translate`")
     ap.add_argument("--plot", action="store_true", help="draw a held-out attention map from the additive row")
+    ap.add_argument("--render", action="store_true", help="only rewrite translate.md from translate.json")
     args = ap.parse_args(argv)
+    if args.render:
+        (RESULTS / "translate.md").write_text(render(json.loads((RESULTS / "translate.json").read_text())))
+        print((RESULTS / "translate.md").read_text())
+        return 0
     torch.set_num_threads(args.threads)
     rows = [r.strip() for r in args.rows.split(",") if r.strip()]
     for r in rows:
