@@ -9,6 +9,8 @@ Each row trains one model for `--minutes` of wall time (2-core CPU), then scores
                                    decoded together (--ensemble K; epochs = all members' epochs)
     ensemble4-ema                  ensemble4 whose members keep a moving average of their weights
                                    (--ema 0.999)
+    ensemble4-alpha                ensemble4 with the beam's length exponent picked on validation
+                                   (--tune-alpha; greedy BLEU does not depend on it)
     reference                      the issue's plain reference recipe, re-run here in the same run:
                                    bi-GRU 256 + Bahdanau attention, Adam at a constant 1e-3, no
                                    dropout or label smoothing, greedy decoding
@@ -51,6 +53,7 @@ ROWS = {
     "ensemble4": dict(attention="additive", ensemble=4),
     "ensemble5": dict(attention="additive", ensemble=5),
     "ensemble4-ema": dict(attention="additive", ensemble=4, ema=0.999),
+    "ensemble4-alpha": dict(attention="additive", ensemble=4, tune_alpha=True),
     "reference": dict(attention="additive", cell="gru", dropout=0.0, label_smoothing=0.0, lr=1e-3,
                       min_lr_frac=1.0, beam=1),
 }

@@ -211,3 +211,23 @@ def test_an_ensemble_of_one_decodes_like_its_member_and_averages_log_probs():
     torch.testing.assert_close(lp, torch.log_softmax(mean, -1))
     torch.testing.assert_close(attn, (aa + ab) / 2)
     torch.testing.assert_close(lp.exp().sum(-1), torch.ones(4, 5))
+
+
+def test_tune_alpha_picks_the_best_exponent_on_validation_and_saves_it(tmp_path):
+    from seqlab.translate import ALPHA_GRID
+
+    pairs = reverse_language(300, seed=2)
+    tr, va, te = split_pairs(pairs, seed=0)
+    data = PairData(tr, va, te, n_read=len(pairs), n_kept=len(pairs))
+    cfg = TrainConfig(emb_size=16, hidden_size=32, dropout=0.0, batch_size=32, lr=1e-2, max_epochs=3,
+                      max_minutes=2.0, beam=3, seed=0, precision="fp32", tune_alpha=True)
+    m = train_translator(data, cfg, tmp_path, show_progress=False)
+    loaded = Translator.load(tmp_path)
+    scores = {}
+    for a in ALPHA_GRID:
+        loaded.alpha = a
+        scores[a] = loaded.bleu(va, beam=3)[0]
+    best = max(scores, key=lambda a: (scores[a], -a))
+    assert Translator.load(tmp_path).alpha == best
+    loaded.alpha = best
+    assert loaded.bleu(te, beam=3)[0] == pytest.approx(m["bleu"], abs=0.006)

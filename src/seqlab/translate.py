@@ -67,6 +67,8 @@ class TrainConfig:
     and validate, keep and save that average instead of the raw weights (Polyak averaging).
     tie_embeddings: see Seq2SeqConfig. ensemble: train this many models (seeds seed, seed+1, ...)
     one after another within the one time budget and decode with all of them (seqlab.models.ensemble).
+    tune_alpha: after training, pick the length-normalisation exponent from ALPHA_GRID by beam BLEU
+    on the validation pairs (never the test pairs) and save it as the model's default.
     """
 
     attention: str = "additive"
@@ -93,6 +95,7 @@ class TrainConfig:
     ema: float = 0.0
     tie_embeddings: bool = False
     ensemble: int = 1
+    tune_alpha: bool = False
 
     def model_config(self, src_vocab_size: int, tgt_vocab_size: int, max_len: int) -> Seq2SeqConfig:
         return Seq2SeqConfig(src_vocab_size=src_vocab_size, tgt_vocab_size=tgt_vocab_size,
@@ -185,6 +188,18 @@ class Translator:
         return [Translation(words, self.tgt_vocab.decode(h.ids), h.attention, unk, h.score)
                 for (words, _, unk), h in zip(encoded, hyps)]
 
+    def tune_alpha(self, pairs: list[tuple[list[str], list[str]]], beam: int | None = None,
+                   grid: tuple[float, ...] = None) -> float:
+        """Set (and return) the length-normalisation exponent with the best BLEU on `pairs` — give it
+        validation pairs; ties keep the smaller exponent."""
+        scores = {}
+        for a in grid or ALPHA_GRID:
+            self.alpha = a
+            scores[a] = self.bleu(pairs, beam)[0]
+        self.alpha = max(scores, key=lambda a: (scores[a], -a))
+        self.info["alpha_scores"] = {str(a): round(v, 2) for a, v in scores.items()}
+        return self.alpha
+
     def bleu(self, pairs: list[tuple[list[str], list[str]]], beam: int | None = None) -> tuple[float, list[str]]:
         """Corpus BLEU (sacreBLEU) of the decoded sources against their references; and the outputs."""
         hyps = self.decode_ids([self.src_vocab.encode(s) for s, _ in pairs], beam)
@@ -220,6 +235,7 @@ def evaluate_loss(model: Seq2Seq, encoded, batch_size: int = 256) -> float:
     return total / max(count, 1)
 
 
+ALPHA_GRID = (0.6, 0.8, 1.0, 1.2)  # length-normalisation exponents tried by TrainConfig.tune_alpha
 VALID_BLEU_PAIRS = 2000  # validation pairs decoded (greedy) per epoch for --select bleu
 
 
@@ -406,6 +422,10 @@ def train_translator(data: PairData, cfg: TrainConfig, out_dir: str | os.PathLik
 
     translator = Translator.load(ckpt_path)
     t1 = time.perf_counter()
+    if cfg.tune_alpha and stop_reason != "interrupted":
+        ck = load_checkpoint(ckpt_path, CHECKPOINT_KIND)
+        ck["info"]["alpha"] = translator.tune_alpha(data.valid, cfg.beam)
+        save_checkpoint(ckpt_path, CHECKPOINT_KIND, {k: v for k, v in ck.items() if k not in ("format", "version", "kind")})
     bleu, outputs = translator.bleu(data.test, cfg.beam)
     metrics = {
         "val_loss": round(best_val, 4),
@@ -467,12 +487,13 @@ def train(data: PairData, cfg: TrainConfig, out_dir: str | os.PathLike, data_inf
     src_vocab, tgt_vocab = Vocab.from_dict(first["src_vocab"]), Vocab.from_dict(first["tgt_vocab"])
     info = dict(first["info"])
     translator = Translator(model, src_vocab, tgt_vocab, int(info["max_len"]), cfg.beam, cfg.alpha, info)
+    alpha = translator.tune_alpha(data.valid, cfg.beam) if cfg.tune_alpha else cfg.alpha
     valid_enc = encode_pairs(data.valid, src_vocab, tgt_vocab)
     val = evaluate_loss(model, valid_enc)
     vbleu = translator.bleu(data.valid[:VALID_BLEU_PAIRS], beam=1)[0]
     state = {"members": K, "val_loss": val}
     payload = {**first, "model": model.state_dict(), "ensemble": K, "train_config": asdict(cfg),
-               "info": {**info, **state, "beam": cfg.beam, "alpha": cfg.alpha}}
+               "info": {**info, **state, "beam": cfg.beam, "alpha": alpha}}
     for key in ("format", "version", "kind"):
         payload.pop(key, None)
     save_checkpoint(out / CHECKPOINT_NAME, CHECKPOINT_KIND, payload)

@@ -101,6 +101,8 @@ def train_parser() -> argparse.ArgumentParser:
     g.add_argument("--ensemble", type=int, default=d.ensemble, metavar="K",
                    help="train K models (seeds S, S+1, ...) one after another within the time budget and "
                         "translate with all of them (their log-probabilities averaged at every word)")
+    g.add_argument("--tune-alpha", action="store_true",
+                   help="after training, pick the beam's length-normalisation exponent (0.6-1.2) by validation BLEU")
     g.add_argument("--ema", type=float, default=d.ema,
                    help="validate and save a moving average of the weights with this decay per step "
                         "(e.g. 0.999; 0 = the raw weights)")
