@@ -47,12 +47,21 @@ def load_checkpoint(path: str | os.PathLike, kind: str | None = None) -> dict:
     return obj
 
 
+def pack_numpy_state(state: tuple) -> list:
+    """A NumPy MT19937 state tuple (np.random.get_state(), RandomState.get_state()) as a
+    weights_only-loadable list; `unpack_numpy_state` inverts it."""
+    return [state[0], torch.from_numpy(state[1].astype(np.int64)), *state[2:]]
+
+
+def unpack_numpy_state(packed: list) -> tuple:
+    return (packed[0], packed[1].numpy().astype(np.uint32), *packed[2:])
+
+
 def rng_state() -> dict:
     """Python, NumPy and torch RNG states in a weights_only-loadable form."""
-    np_state = np.random.get_state()
     return {
         "python": random.getstate(),
-        "numpy": [np_state[0], torch.from_numpy(np_state[1].astype(np.int64)), *np_state[2:]],
+        "numpy": pack_numpy_state(np.random.get_state()),
         "torch": torch.get_rng_state(),
     }
 
@@ -60,6 +69,5 @@ def rng_state() -> dict:
 def set_rng_state(state: dict) -> None:
     py = state["python"]
     random.setstate((py[0], tuple(py[1]), py[2]))
-    npst = state["numpy"]
-    np.random.set_state((npst[0], npst[1].numpy().astype(np.uint32), *npst[2:]))
+    np.random.set_state(unpack_numpy_state(state["numpy"]))
     torch.set_rng_state(state["torch"])

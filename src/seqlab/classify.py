@@ -188,7 +188,7 @@ class _TorchClassifier(ClassifierMixin, BaseEstimator):
             mat, self.vectors_found_ = pretrained_matrix(self.vocab_.itos, kv, self.seed)
             pretrained, dim = torch.from_numpy(mat), kv.vector_size
         self.model_ = self._build(len(self.vocab_), len(self.classes_), pretrained, dim or 300)
-        device = self._device()
+        device = resolve_device(self.device)             # cpu, cuda or auto; the fitted model ends on the CPU
         self.model_.to(device)
 
         ids, lengths = self._encode(X)
@@ -256,10 +256,6 @@ class _TorchClassifier(ClassifierMixin, BaseEstimator):
     def predict(self, X) -> np.ndarray:
         ids, lengths = self._encode(list(X))
         return self.classes_[self._predict_idx(ids, lengths)]
-
-    def _device(self) -> torch.device:
-        """Where to train: "cpu", "cuda" or "auto"; a fitted model lives on the CPU."""
-        return resolve_device(self.device)
 
     # -- vectors and checkpoints --------------------------------------------------------------
     def _load_vectors(self):

@@ -18,9 +18,10 @@ from typing import Callable
 
 import numpy as np
 
-from seqlab.classify import MODELS, PRETRAINED_MODELS, fit_estimator, make_estimator
+from seqlab.classify import MODELS, PRETRAINED_MODELS, fit_estimator, is_neural, make_estimator
 from seqlab.errors import SeqlabError
 from seqlab.files import write_json_atomic
+from seqlab.runtime import resolve_device
 from seqlab.sentences import DATASETS, load_dataset, stratified_folds
 
 DATASET_TITLES = {"mr": "MR", "sst1": "SST-1", "sst2": "SST-2", "subj": "Subj", "trec": "TREC",
@@ -153,7 +154,7 @@ def run_table(cfg: TableConfig, cache_dir: str | Path, callback: Callable | None
                     acc = float(est.score(list(X_all[te]), y_all[te]))
                     n_train, n_test = len(tr), len(te)
                 secs = time.perf_counter() - t0
-                device = str(est._device().type) if hasattr(est, "_device") else "cpu"
+                device = resolve_device(cfg.device).type if is_neural(est) else "cpu"
                 write_json_atomic(path, {"dataset": dname, "model": model, "unit": unit, "units": len(splits),
                                          "accuracy": acc, "seconds": secs, "n_train": n_train, "n_test": n_test,
                                          "best_epoch": getattr(est, "best_epoch_", None),

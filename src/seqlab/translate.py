@@ -17,17 +17,19 @@ on the normalised lowercase text) is then measured with the best model and the d
 
 from __future__ import annotations
 
+import json
 import math
 import os
 import time
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
 import torch
 import torch.nn.functional as F
 
-from seqlab.checkpoint import load_checkpoint, rng_state, save_checkpoint, set_rng_state
+from seqlab.checkpoint import (load_checkpoint, pack_numpy_state, rng_state, save_checkpoint, set_rng_state,
+                               unpack_numpy_state)
 from seqlab.decoding import Hypothesis, beam_decode, greedy_decode
 from seqlab.ema import WeightEMA
 from seqlab.errors import SeqlabError
@@ -251,15 +253,6 @@ def _checkpoint_payload(model, model_cfg, src_vocab, tgt_vocab, cfg, data_info, 
     }
 
 
-def _np_rng_state(rng: np.random.RandomState) -> list:
-    name, keys, pos, has_gauss, cached = rng.get_state()
-    return [name, torch.from_numpy(keys.astype(np.int64)), int(pos), int(has_gauss), float(cached)]
-
-
-def _set_np_rng_state(rng: np.random.RandomState, st: list) -> None:
-    rng.set_state((st[0], st[1].numpy().astype(np.uint32), st[2], st[3], st[4]))
-
-
 def train_translator(data: PairData, cfg: TrainConfig, out_dir: str | os.PathLike,
                      data_info: dict | None = None, show_progress: bool | None = None,
                      max_len: int | None = None, resume: bool = False) -> dict:
@@ -324,7 +317,7 @@ def train_translator(data: PairData, cfg: TrainConfig, out_dir: str | os.PathLik
                 sh.copy_(v)
             ema.steps = ck["step"]
         gen.set_state(ck["data_rng"])
-        _set_np_rng_state(rng, ck["batch_rng"])
+        rng.set_state(unpack_numpy_state(ck["batch_rng"]))
         set_rng_state(ck["rng"])
         (epoch, step, best_val, best_score, best_epoch, bad_epochs, history) = (
             ck["epoch"], ck["step"], ck["best_val"], ck["best_score"], ck["best_epoch"], ck["bad_epochs"],
@@ -336,7 +329,7 @@ def train_translator(data: PairData, cfg: TrainConfig, out_dir: str | os.PathLik
         save_checkpoint(out / TRAIN_STATE_NAME, TRAIN_STATE_KIND, {
             "model": model.state_dict(), "optimizer": opt.state_dict(), "model_config": model_cfg.to_dict(),
             "ema": list(ema.shadow) if ema is not None else [], "data_rng": gen.get_state(),
-            "batch_rng": _np_rng_state(rng), "rng": rng_state(), "epoch": epoch, "step": step,
+            "batch_rng": pack_numpy_state(rng.get_state()), "rng": rng_state(), "epoch": epoch, "step": step,
             "best_val": best_val, "best_score": best_score, "best_epoch": best_epoch,
             "best_bleu": -1.0 if best_bleu is None else best_bleu, "bad_epochs": bad_epochs,
             "history": history, "elapsed": time.perf_counter() - t0, "train_config": asdict(cfg), "info": info})
@@ -460,9 +453,6 @@ def train(data: PairData, cfg: TrainConfig, out_dir: str | os.PathLike, data_inf
         raise SeqlabError(f"ensemble must be at least 1, got {cfg.ensemble}")
     if cfg.ensemble == 1:
         return train_translator(data, cfg, out_dir, data_info, show_progress, max_len, resume)
-    import json
-    from dataclasses import replace
-
     out = Path(out_dir)
     K, budget = cfg.ensemble, cfg.max_minutes * 60.0
     write_json_atomic(out / ENSEMBLE_STATE_NAME, {"train_config": asdict(cfg), "info": data_info or {},
@@ -474,7 +464,8 @@ def train(data: PairData, cfg: TrainConfig, out_dir: str | os.PathLike, data_inf
         if resume and done.exists() and json.loads(done.read_text())["stop_reason"] != "interrupted":
             m = json.loads(done.read_text())
         else:
-            mcfg = replace(cfg, ensemble=1, seed=cfg.seed + k, max_minutes=max(budget - used, 0.0) / (K - k) / 60)
+            mcfg = replace(cfg, ensemble=1, seed=cfg.seed + k, tune_alpha=False,   # the ensemble tunes, once
+                           max_minutes=max(budget - used, 0.0) / (K - k) / 60)
             m = train_translator(data, mcfg, mdir, data_info, show_progress, max_len,
                                  resume=resume and (mdir / TRAIN_STATE_NAME).exists())
         results.append(m)

@@ -207,8 +207,8 @@ def _resume(a) -> int:
 
     from seqlab.checkpoint import load_checkpoint
     from seqlab.errors import SeqlabError
-    from seqlab.pairs import load_pair_data
     from seqlab.files import read_text
+    from seqlab.pairs import load_pair_data
     from seqlab.translate import ENSEMBLE_STATE_NAME, TRAIN_STATE_KIND, TRAIN_STATE_NAME, TrainConfig, train
 
     state, ens = Path(a.output) / TRAIN_STATE_NAME, Path(a.output) / ENSEMBLE_STATE_NAME
@@ -224,7 +224,11 @@ def _resume(a) -> int:
         where = f"epoch {ck['epoch']} ({ck['elapsed'] / 60:.1f} min used)"
     else:
         raise SeqlabError(f"nothing to resume in {a.output} (no {TRAIN_STATE_NAME})")
-    cfg, info = TrainConfig(**ck["train_config"]), dict(ck["info"])
+    try:
+        cfg, info = TrainConfig(**ck["train_config"]), dict(ck["info"])
+        keep = {k: info[k] for k in ("pairs", "reverse", "prefix_filter", "max_len_arg")}
+    except (KeyError, TypeError):
+        raise SeqlabError(f"{a.output}: its training state lacks the data settings; start a new run") from None
     if a.max_minutes is not None:
         if a.max_minutes <= 0:
             raise SeqlabError(f"--max-minutes must be positive, got {a.max_minutes}")
@@ -234,7 +238,6 @@ def _resume(a) -> int:
     data = load_pair_data(info["pairs"], reverse=info["reverse"], prefix_filter=info["prefix_filter"],
                           max_len=info.get("max_len_arg"), seed=cfg.seed)
     print(f"resuming {a.output} at {where}; budget {cfg.max_minutes:g} min", file=sys.stderr)
-    keep = {k: info[k] for k in ("pairs", "reverse", "prefix_filter", "max_len_arg")}
     return _report(train(data, cfg, a.output, data_info=keep, max_len=info["max_len"], resume=True), a.output)
 
 
