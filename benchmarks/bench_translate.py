@@ -55,7 +55,7 @@ ROWS = {
     "ensemble4-ema": dict(attention="additive", ensemble=4, ema=0.999),
     "ensemble4-alpha": dict(attention="additive", ensemble=4, tune_alpha=True),
     "reference": dict(attention="additive", cell="gru", dropout=0.0, label_smoothing=0.0, lr=1e-3,
-                      min_lr_frac=1.0, beam=1),
+                      min_lr_frac=1.0, beam=1, backoff=False),
 }
 
 
@@ -77,14 +77,20 @@ def render(results: list[dict]) -> str:
              "2.0 would mean the two cores were fully used by others; CPU s = CPU time the job actually got for",
              "training plus one test decode; threads = torch threads of the row). Goals (issue 5, 15 min per model):",
              "prefix set >= 62, full set >= 55, attention >= 5 above none on the full set.", "",
-             "| set | row | encoder | attention | budget (min) | trained (s) | CPU s | threads | epochs | val loss | greedy BLEU | beam-5 BLEU | load |",
-             "|---|---|---|---|---|---|---|---|---|---|---|---|---|"]
+             "Unknown-word backoff (seqlab.backoff: an unseen source word read as the known word it most likely",
+             "inflects) is on in rows run since it existed; those rows also give beam-5 BLEU without it, from the",
+             "same model.", "",
+             "| set | row | encoder | attention | budget (min) | trained (s) | CPU s | threads | epochs | val loss | greedy BLEU | beam-5 BLEU | backoff | beam-5 without backoff | load |",
+             "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|"]
     for r in sorted(results, key=lambda r: (r["set"], list(ROWS).index(r["row"]), r["train_config"]["max_minutes"])):
         c = r["train_config"]
+        # rows from before the backoff existed decoded unknown words as <unk>: "off", nothing to compare
+        backoff = ("on" if c["backoff"] else "off") if "backoff" in c else "off"
+        without = f"{r['bleu_beam5_no_backoff']:.2f}" if "bleu_beam5_no_backoff" in r else "="
         lines.append(f"| {r['set']} | {r['row']} | {c['encoder']}-{c['cell'] if c['encoder'] == 'rnn' else 'conv'} "
                      f"| {c['attention']} | {c['max_minutes']:g} | {r['seconds']:.0f} | {cpu_s(r)} "
                      f"| {r['machine']['torch_threads']} | {r['epochs']} "
-                     f"| {r['val_loss']:.3f} | {r['bleu_greedy']:.2f} | {r['bleu_beam5']:.2f} "
+                     f"| {r['val_loss']:.3f} | {r['bleu_greedy']:.2f} | {r['bleu_beam5']:.2f} | {backoff} | {without} "
                      f"| {r['machine']['loadavg_1m']:.1f} |")
     lines += ["", f"Machine: {results[-1]['machine']['cpus']} CPUs, torch {results[-1]['machine']['torch']}.", ""]
     return "\n".join(lines)
@@ -131,12 +137,16 @@ def main(argv=None) -> int:
             # train_translator already scored the run's default decoder; score the other one.
             greedy = m["bleu"] if cfg.beam == 1 else tr.bleu(data.test, beam=1)[0]
             beam5 = m["bleu"] if cfg.beam == 5 else tr.bleu(data.test, beam=5)[0]
+            tr.backoff = False          # the same model with unseen words read as <unk>
+            beam5_plain = tr.bleu(data.test, beam=5)[0]
+            tr.backoff = cfg.backoff
             if args.plot and row == "additive":
                 plot_example(tr, data)
         finally:
             if not args.keep:
                 shutil.rmtree(tmp, ignore_errors=True)
         entry = {"set": args.set, "row": row, "bleu_greedy": round(greedy, 2), "bleu_beam5": round(beam5, 2),
+                 "bleu_beam5_no_backoff": round(beam5_plain, 2),
                  "val_loss": m["val_loss"], "seconds": m["seconds"], "epochs": m["epochs"],
                  "cpu_seconds_incl_eval": round(cpu, 1), "eval_seconds": m["eval_seconds"],
                  "stop_reason": m["stop_reason"], "params": m["params"], "train_config": m["train_config"],

@@ -292,3 +292,24 @@ def test_ensemble_trains_members_within_the_budget_and_resumes(tmp_path, monkeyp
     assert tr.bleu(tr.test_pairs, beam=2)[0] == pytest.approx(m["bleu"], abs=0.006)
     assert main(["translate", str(run), "ka lo", "--plot", str(tmp_path / "a.png")]) == 0
     assert (tmp_path / "a.png").stat().st_size > 0
+
+
+def test_unseen_inflections_back_off_to_known_words_unless_disabled(tmp_path, capsys):
+    rng = random.Random(0)
+    words = ["kalamo", "peroni", "sativa", "minuto"]
+    lines = []
+    for _ in range(120):
+        s = [rng.choice(words) for _ in range(rng.randint(2, 4))]
+        lines.append(" ".join(s) + "\t" + " ".join(w[:3] + "x" for w in s))
+    (tmp_path / "p.tsv").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    run = tmp_path / "run"
+    assert main(["translate", "train", str(tmp_path / "p.tsv"), "-o", str(run), *SMALL]) == 0
+    capsys.readouterr()
+    assert main(["translate", str(run), "kalamos peroni"]) == 0
+    backed = capsys.readouterr()
+    assert "kalamos -> kalamo" in backed.err and "<unk>" not in backed.err
+    assert main(["translate", str(run), "kalamo peroni"]) == 0
+    assert capsys.readouterr().out == backed.out                 # read exactly as the known form
+    assert main(["translate", str(run), "kalamos peroni", "--no-backoff"]) == 0
+    assert "read as <unk>): kalamos" in capsys.readouterr().err
+    assert main(["translate", "eval", str(run), "--no-backoff", "--samples", "0"]) == 0

@@ -231,3 +231,43 @@ def test_tune_alpha_picks_the_best_exponent_on_validation_and_saves_it(tmp_path)
     assert Translator.load(tmp_path).alpha == best
     loaded.alpha = best
     assert loaded.bleu(te, beam=3)[0] == pytest.approx(m["bleu"], abs=0.006)
+
+
+def test_word_dropout_replaces_only_real_words_at_about_its_rate(tmp_path):
+    from seqlab.pairs import SPECIALS, UNK_ID
+    from seqlab.translate import drop_words
+
+    ids = torch.randint(len(SPECIALS), 50, (200, 30))
+    ids[:, -5:] = PAD_ID
+    ids[:, 0] = 1                                  # a special token: never dropped
+    out = drop_words(ids, 0.2, torch.Generator().manual_seed(0))
+    changed = out != ids
+    assert (out[changed] == UNK_ID).all()
+    assert not changed[:, -5:].any() and not changed[:, 0].any()
+    assert 0.17 < changed[:, 1:-5].float().mean() < 0.23
+    assert torch.equal(drop_words(ids, 0.2, torch.Generator().manual_seed(0)), out)   # seeded
+    with pytest.raises(SeqlabError, match="word dropout"):
+        train_translator(PairData([(["a"], ["b"])], [(["a"], ["b"])], [(["a"], ["b"])], 1, 1),
+                         TrainConfig(word_dropout=1.0, max_epochs=1), tmp_path, show_progress=False)
+
+
+def test_backoff_reads_an_unseen_inflection_as_its_known_form():
+    """With backoff an unseen 'kalamos' is decoded exactly as the known 'kalamo'; without, as <unk>."""
+    from seqlab.pairs import SPECIALS, build_vocab
+    from seqlab.vocab import Vocab
+
+    src_vocab = build_vocab([["kalamo", "peroni", "sa"]], 1)
+    tgt_vocab = Vocab(["x", "y", "z", "w"], specials=SPECIALS, unk=SPECIALS[3])
+    torch.manual_seed(0)
+    model = Seq2Seq(Seq2SeqConfig(len(src_vocab), len(tgt_vocab), emb_size=8, hidden_size=8, dropout=0.0))
+    tr = Translator(model, src_vocab, tgt_vocab, max_len=6, beam=2)
+    seen, = tr.translate(["kalamo peroni sa"])
+    inflected, = tr.translate(["kalamos peroni sa"])
+    assert inflected.respelled == {"kalamos": "kalamo"} and inflected.unknown == ["kalamos"]
+    assert inflected.output == seen.output
+    torch.testing.assert_close(inflected.attention, seen.attention)
+    assert tr.bleu([(["kalamos", "peroni", "sa"], seen.output)])[0] == pytest.approx(100.0)
+    tr.backoff = False
+    plain, = tr.translate(["kalamos peroni sa"])
+    assert plain.respelled == {} and tr.encode_source(["kalamos"])[0] == [src_vocab.index(SPECIALS[3])]
+    assert not torch.equal(plain.attention, seen.attention)

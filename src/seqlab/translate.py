@@ -28,6 +28,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
+from seqlab.backoff import SpellingBackoff
 from seqlab.checkpoint import (load_checkpoint, pack_numpy_state, rng_state, save_checkpoint, set_rng_state,
                                unpack_numpy_state)
 from seqlab.decoding import Hypothesis, beam_decode, greedy_decode
@@ -36,7 +37,7 @@ from seqlab.errors import SeqlabError
 from seqlab.files import write_json_atomic
 from seqlab.models.ensemble import Ensemble
 from seqlab.models.seq2seq import Seq2Seq, Seq2SeqConfig
-from seqlab.pairs import (EOS_ID, PAD_ID, SOS_ID, PairData, build_vocab, collate,
+from seqlab.pairs import (EOS_ID, PAD_ID, SOS_ID, SPECIALS, UNK_ID, PairData, build_vocab, collate,
                           encode_pairs, make_batches, pad_batch, tokenize)
 from seqlab.runtime import progress, seed_everything
 from seqlab.vocab import Vocab
@@ -67,8 +68,12 @@ class TrainConfig:
     (weights, optimizer and evaluation stay fp32), "fp32", or "auto" = bf16 where the CPU has it.
     ema: keep an exponential moving average of the weights (decay per step, e.g. 0.999; 0 = off)
     and validate, keep and save that average instead of the raw weights (Polyak averaging).
-    tie_embeddings: see Seq2SeqConfig. ensemble: train this many models (seeds seed, seed+1, ...)
+    word_dropout: probability of replacing each source word of a training batch by <unk>, so the
+    model learns what to do with words it has never seen (a fifth of the prefix set's test sentences
+    hold one) and leans less on any single word (Sennrich & Zhang 2019). tie_embeddings: see Seq2SeqConfig. ensemble: train this many models (seeds seed, seed+1, ...)
     one after another within the one time budget and decode with all of them (seqlab.models.ensemble).
+    backoff: at validation and test, read source words unseen in training as the known word they
+    most likely inflect (seqlab.backoff; +1.5 test BLEU on the prefix set) instead of <unk>.
     tune_alpha: after training, pick the length-normalisation exponent from ALPHA_GRID by beam BLEU
     on the validation pairs (never the test pairs) and save it as the model's default.
     """
@@ -98,6 +103,8 @@ class TrainConfig:
     tie_embeddings: bool = False
     ensemble: int = 1
     tune_alpha: bool = False
+    word_dropout: float = 0.0
+    backoff: bool = True
 
     def model_config(self, src_vocab_size: int, tgt_vocab_size: int, max_len: int) -> Seq2SeqConfig:
         return Seq2SeqConfig(src_vocab_size=src_vocab_size, tgt_vocab_size=tgt_vocab_size,
@@ -115,6 +122,7 @@ class Translation:
     output: list[str]
     attention: torch.Tensor
     unknown: list[str] = field(default_factory=list)  # source words the model has never seen
+    respelled: dict[str, str] = field(default_factory=dict)  # unknown words read as a known one (backoff)
     score: float = 0.0
 
 
@@ -122,14 +130,17 @@ class Translator:
     """A trained model with its vocabularies: translate sentences and score BLEU.
 
     max_len: the longest source sentence (in words) the model was trained on; longer input is
-    rejected. beam / alpha: the default decoder.
+    rejected. beam / alpha: the default decoder. backoff: read unknown source words as the known
+    word they most likely inflect (seqlab.backoff) instead of <unk>.
     """
 
     def __init__(self, model: Seq2Seq, src_vocab: Vocab, tgt_vocab: Vocab, max_len: int,
-                 beam: int = 5, alpha: float = 1.0, info: dict | None = None):
+                 beam: int = 5, alpha: float = 1.0, info: dict | None = None, backoff: bool = True):
         self.model = model.eval()
         self.src_vocab, self.tgt_vocab = src_vocab, tgt_vocab
         self.max_len, self.beam, self.alpha = max_len, beam, alpha
+        self.backoff = backoff
+        self._speller = SpellingBackoff(src_vocab.itos[len(src_vocab.specials):])
         self.info = info or {}
         self.test_pairs: list[tuple[list[str], list[str]]] = []  # the held-out split, when loaded from a run
 
@@ -148,14 +159,23 @@ class Translator:
             src_vocab, tgt_vocab = Vocab.from_dict(ck["src_vocab"]), Vocab.from_dict(ck["tgt_vocab"])
             info = dict(ck["info"])
             tr = cls(model, src_vocab, tgt_vocab, int(info["max_len"]), int(info["beam"]),
-                     float(info["alpha"]), info)
+                     float(info["alpha"]), info, bool(info.get("backoff", True)))
             tr.test_pairs = [(str(s).split(), str(t).split()) for s, t in ck["test_pairs"]]
             return tr
         except (KeyError, TypeError, ValueError, RuntimeError) as e:
             raise SeqlabError(f"{path}: damaged translate checkpoint ({type(e).__name__}: {str(e)[:100]})") from None
 
-    def source_ids(self, sentence: str) -> tuple[list[str], list[int], list[str]]:
-        """Normalise and encode one source sentence; SeqlabError if empty, too long or all unknown."""
+    def encode_source(self, words: list[str]) -> tuple[list[int], dict[str, str]]:
+        """Source ids of normalised words (unknown ones backed off when self.backoff, else <unk>), and
+        {unknown word: known word read instead}."""
+        respelled = {}
+        if self.backoff:
+            words, respelled = self._speller.respell(words)
+        return self.src_vocab.encode(words), respelled
+
+    def source_ids(self, sentence: str) -> tuple[list[str], list[int], list[str], dict[str, str]]:
+        """Normalise and encode one source sentence: (words, ids, unknown words, backed-off words);
+        SeqlabError if empty, too long or without a single known word."""
         words = tokenize(sentence)
         if not words:
             raise SeqlabError("empty sentence: nothing to translate (only punctuation or spaces?)")
@@ -166,7 +186,8 @@ class Translator:
         if len(unknown) == len(words):
             raise SeqlabError(f"no known words in the sentence ({' '.join(words)!r}); is it in the "
                               f"model's source language?")
-        return words, self.src_vocab.encode(words), unknown
+        ids, respelled = self.encode_source(words)
+        return words, ids, unknown, respelled
 
     def decode_ids(self, sources: list[list[int]], beam: int | None = None,
                    batch_size: int = 256) -> list[Hypothesis]:
@@ -186,9 +207,9 @@ class Translator:
 
     def translate(self, sentences: list[str], beam: int | None = None) -> list[Translation]:
         encoded = [self.source_ids(s) for s in sentences]
-        hyps = self.decode_ids([ids for _, ids, _ in encoded], beam)
-        return [Translation(words, self.tgt_vocab.decode(h.ids), h.attention, unk, h.score)
-                for (words, _, unk), h in zip(encoded, hyps)]
+        hyps = self.decode_ids([ids for _, ids, _, _ in encoded], beam)
+        return [Translation(words, self.tgt_vocab.decode(h.ids), h.attention, unk, resp, h.score)
+                for (words, _, unk, resp), h in zip(encoded, hyps)]
 
     def tune_alpha(self, pairs: list[tuple[list[str], list[str]]], beam: int | None = None,
                    grid: tuple[float, ...] = None) -> float:
@@ -204,7 +225,7 @@ class Translator:
 
     def bleu(self, pairs: list[tuple[list[str], list[str]]], beam: int | None = None) -> tuple[float, list[str]]:
         """Corpus BLEU (sacreBLEU) of the decoded sources against their references; and the outputs."""
-        hyps = self.decode_ids([self.src_vocab.encode(s) for s, _ in pairs], beam)
+        hyps = self.decode_ids([self.encode_source(s)[0] for s, _ in pairs], beam)
         outputs = [" ".join(self.tgt_vocab.decode(h.ids)) for h in hyps]
         return corpus_bleu(outputs, [" ".join(t) for _, t in pairs]), outputs
 
@@ -221,6 +242,12 @@ def lr_at(cfg: TrainConfig, frac: float) -> float:
     frac = min(max(frac, 0.0), 1.0)
     lo = cfg.lr * cfg.min_lr_frac
     return lo + (cfg.lr - lo) * 0.5 * (1.0 + math.cos(math.pi * frac))
+
+
+def drop_words(ids: torch.Tensor, p: float, gen: torch.Generator) -> torch.Tensor:
+    """Word dropout: each real word (not padding or a special token) becomes <unk> with probability p."""
+    drop = (torch.rand(ids.shape, generator=gen) < p) & (ids >= len(SPECIALS))
+    return ids.masked_fill(drop, UNK_ID)
 
 
 def evaluate_loss(model: Seq2Seq, encoded, batch_size: int = 256) -> float:
@@ -249,7 +276,7 @@ def _checkpoint_payload(model, model_cfg, src_vocab, tgt_vocab, cfg, data_info, 
         "train_config": asdict(cfg),
         "src_vocab": src_vocab.to_dict(),
         "tgt_vocab": tgt_vocab.to_dict(),
-        "info": {**data_info, "beam": cfg.beam, "alpha": cfg.alpha, **state},
+        "info": {**data_info, "beam": cfg.beam, "alpha": cfg.alpha, "backoff": cfg.backoff, **state},
     }
 
 
@@ -274,6 +301,8 @@ def train_translator(data: PairData, cfg: TrainConfig, out_dir: str | os.PathLik
     valid_enc = encode_pairs(data.valid, src_vocab, tgt_vocab)
     longest = max(len(s) for s, _ in data.train + data.valid + data.test)
     max_len = max_len or longest
+    if not 0.0 <= cfg.word_dropout < 1.0:
+        raise SeqlabError(f"word dropout must be in [0, 1), got {cfg.word_dropout}")
     if not 0.0 <= cfg.ema < 1.0:
         raise SeqlabError(f"ema must be in [0, 1), got {cfg.ema}")
     if cfg.tie_embeddings and cfg.emb_size != cfg.hidden_size:
@@ -358,6 +387,8 @@ def train_translator(data: PairData, cfg: TrainConfig, out_dir: str | os.PathLik
                 for g in opt.param_groups:
                     g["lr"] = lr_at(cfg, frac)
                 src, lens, tgt_in, tgt_out = collate(train_enc, idx)
+                if cfg.word_dropout > 0:
+                    src = drop_words(src, cfg.word_dropout, gen)
                 with autocast:
                     logits, _ = model(src, lens, tgt_in, cfg.teacher_forcing, gen)
                 loss = F.cross_entropy(logits.float().reshape(-1, logits.shape[-1]), tgt_out.reshape(-1),
@@ -385,7 +416,7 @@ def train_translator(data: PairData, cfg: TrainConfig, out_dir: str | os.PathLik
             val = evaluate_loss(model, valid_enc)
             vbleu = None
             if cfg.select == "bleu":                # the current weights, greedy, as Translator decodes
-                vbleu = Translator(model, src_vocab, tgt_vocab, max_len).bleu(data.valid[:VALID_BLEU_PAIRS], beam=1)[0]
+                vbleu = Translator(model, src_vocab, tgt_vocab, max_len, backoff=cfg.backoff).bleu(data.valid[:VALID_BLEU_PAIRS], beam=1)[0]
             history.append({"epoch": epoch, "step": step, "train_loss": total / words, "val_loss": val,
                             "val_bleu": vbleu, "seconds": round(time.perf_counter() - t0, 1)})
             score = vbleu if cfg.select == "bleu" else -val
@@ -477,14 +508,15 @@ def train(data: PairData, cfg: TrainConfig, out_dir: str | os.PathLike, data_inf
     model = Ensemble(members).eval()
     src_vocab, tgt_vocab = Vocab.from_dict(first["src_vocab"]), Vocab.from_dict(first["tgt_vocab"])
     info = dict(first["info"])
-    translator = Translator(model, src_vocab, tgt_vocab, int(info["max_len"]), cfg.beam, cfg.alpha, info)
+    translator = Translator(model, src_vocab, tgt_vocab, int(info["max_len"]), cfg.beam, cfg.alpha, info,
+                            cfg.backoff)
     alpha = translator.tune_alpha(data.valid, cfg.beam) if cfg.tune_alpha else cfg.alpha
     valid_enc = encode_pairs(data.valid, src_vocab, tgt_vocab)
     val = evaluate_loss(model, valid_enc)
     vbleu = translator.bleu(data.valid[:VALID_BLEU_PAIRS], beam=1)[0]
     state = {"members": K, "val_loss": val}
     payload = {**first, "model": model.state_dict(), "ensemble": K, "train_config": asdict(cfg),
-               "info": {**info, **state, "beam": cfg.beam, "alpha": alpha}}
+               "info": {**info, **state, "beam": cfg.beam, "alpha": alpha, "backoff": cfg.backoff}}
     for key in ("format", "version", "kind"):
         payload.pop(key, None)
     save_checkpoint(out / CHECKPOINT_NAME, CHECKPOINT_KIND, payload)

@@ -74,6 +74,12 @@ def train_parser() -> argparse.ArgumentParser:
     g.add_argument("--emb-size", type=int, default=d.emb_size, help="word vector size")
     g.add_argument("--hidden-size", type=int, default=d.hidden_size, help="encoder memory / decoder state size")
     g.add_argument("--dropout", type=float, default=d.dropout, help="dropout on embeddings, memory and outputs")
+    g.add_argument("--word-dropout", type=float, default=d.word_dropout,
+                   help="while training, replace each source word by <unk> with this probability, so "
+                   "unseen words at test time do not derail a translation (e.g. 0.1)")
+    g.add_argument("--backoff", action=argparse.BooleanOptionalAction, default=d.backoff,
+                   help="validate and test reading unknown source words as the known word they most "
+                   "likely inflect (same first 4+ letters, at most 3 different last ones) instead of <unk>")
     g.add_argument("--tie-embeddings", action=argparse.BooleanOptionalAction, default=d.tie_embeddings,
                    help="output layer reuses the target word vectors (needs --emb-size = --hidden-size)")
     g = p.add_argument_group("training")
@@ -123,6 +129,10 @@ def sentence_parser() -> argparse.ArgumentParser:
     p.add_argument("sentence", metavar="SENTENCE", nargs="+",
                    help="source-language sentence (quoted, or as separate words)")
     p.add_argument("--beam", type=int, default=None, help="beam width (1 = greedy; default: the run's decoder)")
+    p.add_argument("--backoff", action=argparse.BooleanOptionalAction, default=None,
+                   help="read unknown source words as the known word they most likely inflect "
+                   "('occupees' as 'occupee') instead of <unk> (default: the run's setting, on unless "
+                   "trained with --no-backoff)")
     p.add_argument("--plot", metavar="PNG", default=None,
                    help="write the attention heatmap (source words x output words) to this PNG")
     return p
@@ -136,6 +146,10 @@ def eval_parser() -> argparse.ArgumentParser:
     p.add_argument("run", metavar="RUN", help="run directory from `seqlab translate train`")
     p.add_argument("--beam", type=int, default=None, help="beam width (1 = greedy; default: the run's decoder)")
     p.add_argument("--samples", type=int, default=5, help="sample translations to print")
+    p.add_argument("--backoff", action=argparse.BooleanOptionalAction, default=None,
+                   help="read unknown source words as the known word they most likely inflect "
+                   "('occupees' as 'occupee') instead of <unk> (default: the run's setting, on unless "
+                   "trained with --no-backoff)")
     return p
 
 
@@ -246,9 +260,15 @@ def do_sentence(a) -> int:
     from seqlab.translate import Translator
 
     tr = Translator.load(a.run)
+    if a.backoff is not None:
+        tr.backoff = a.backoff
     t = tr.translate([" ".join(a.sentence)], beam=a.beam)[0]
-    if t.unknown:
-        print(f"note: unknown words (read as <unk>): {' '.join(t.unknown)}", file=sys.stderr)
+    if t.respelled:
+        print("note: unknown words read as known ones: "
+              + ", ".join(f"{w} -> {k}" for w, k in t.respelled.items()), file=sys.stderr)
+    rest = [w for w in t.unknown if w not in t.respelled]
+    if rest:
+        print(f"note: unknown words (read as <unk>): {' '.join(rest)}", file=sys.stderr)
     print(" ".join(t.output))
     if a.plot:
         save_attention_png(a.plot, t.source, t.output + ["<eos>"], t.attention)
@@ -261,6 +281,8 @@ def do_eval(a) -> int:
     from seqlab.translate import Translator
 
     tr = Translator.load(a.run)
+    if a.backoff is not None:
+        tr.backoff = a.backoff
     if not tr.test_pairs:
         raise SeqlabError(f"{a.run}: the checkpoint holds no test split")
     beam = tr.beam if a.beam is None else a.beam
