@@ -80,14 +80,15 @@ def render(results: list[dict]) -> str:
              "Unknown-word backoff (seqlab.backoff: an unseen source word read as the known word it most likely",
              "inflects) is on in rows run since it existed; those rows also give beam-5 BLEU without it, from the",
              "same model.", "",
-             "| set | row | encoder | attention | budget (min) | trained (s) | CPU s | threads | epochs | val loss | greedy BLEU | beam-5 BLEU | backoff | beam-5 without backoff | load |",
-             "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|"]
-    for r in sorted(results, key=lambda r: (r["set"], list(ROWS).index(r["row"]), r["train_config"]["max_minutes"])):
+             "| set | row | seed | encoder | attention | budget (min) | trained (s) | CPU s | threads | epochs | val loss | greedy BLEU | beam-5 BLEU | backoff | beam-5 without backoff | load |",
+             "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|"]
+    for r in sorted(results, key=lambda r: (r["set"], list(ROWS).index(r["row"]), r["train_config"]["max_minutes"],
+                                         r["train_config"]["seed"])):
         c = r["train_config"]
         # rows from before the backoff existed decoded unknown words as <unk>: "off", nothing to compare
         backoff = ("on" if c["backoff"] else "off") if "backoff" in c else "off"
         without = f"{r['bleu_beam5_no_backoff']:.2f}" if "bleu_beam5_no_backoff" in r else "="
-        lines.append(f"| {r['set']} | {r['row']} | {c['encoder']}-{c['cell'] if c['encoder'] == 'rnn' else 'conv'} "
+        lines.append(f"| {r['set']} | {r['row']} | {c['seed']} | {c['encoder']}-{c['cell'] if c['encoder'] == 'rnn' else 'conv'} "
                      f"| {c['attention']} | {c['max_minutes']:g} | {r['seconds']:.0f} | {cpu_s(r)} "
                      f"| {r['machine']['torch_threads']} | {r['epochs']} "
                      f"| {r['val_loss']:.3f} | {r['bleu_greedy']:.2f} | {r['bleu_beam5']:.2f} | {backoff} | {without} "
@@ -96,11 +97,12 @@ def render(results: list[dict]) -> str:
     if split:
         lines += ["", "Where the backoff's gain comes from: beam-5 test BLEU of the sentences holding a source",
                   "word unseen in training, and of the rest, with the backoff off and on (same model).", "",
-                  "| set | row | budget (min) | unseen-word sentences | unseen: off | unseen: on | rest: off | rest: on |",
-                  "|---|---|---|---|---|---|---|---|"]
-        for r in sorted(split, key=lambda r: (r["set"], list(ROWS).index(r["row"]), r["train_config"]["max_minutes"])):
+                  "| set | row | seed | budget (min) | unseen-word sentences | unseen: off | unseen: on | rest: off | rest: on |",
+                  "|---|---|---|---|---|---|---|---|---|"]
+        for r in sorted(split, key=lambda r: (r["set"], list(ROWS).index(r["row"]), r["train_config"]["max_minutes"],
+                                         r["train_config"]["seed"])):
             u = r["unseen_words"]
-            lines.append(f"| {r['set']} | {r['row']} | {r['train_config']['max_minutes']:g} "
+            lines.append(f"| {r['set']} | {r['row']} | {r['train_config']['seed']} | {r['train_config']['max_minutes']:g} "
                          f"| {u['sentences']} of {u['of']} | {u['no_backoff']['unseen']:.2f} "
                          f"| {u['backoff']['unseen']:.2f} | {u['no_backoff']['rest']:.2f} | {u['backoff']['rest']:.2f} |")
     lines += ["", f"Machine: {results[-1]['machine']['cpus']} CPUs, torch {results[-1]['machine']['torch']}.", ""]
@@ -115,7 +117,8 @@ def main(argv=None) -> int:
     ap.add_argument("--rows", default="additive,none",
                     help=f"comma-separated rows from {','.join(ROWS)} (default: %(default)s)")
     ap.add_argument("--minutes", type=float, default=15.0, help="training budget per row (default: %(default)s)")
-    ap.add_argument("--seed", type=int, default=0, help="split and training seed (default: %(default)s)")
+    ap.add_argument("--seed", type=int, default=0,
+                    help="seed of the 80/10/10 split and of training; each seed keeps its own rows (default: %(default)s)")
     ap.add_argument("--threads", type=int, default=1,
                     help="torch threads; 1 is fastest on a shared 2-core box (default: %(default)s)")
     ap.add_argument("--keep", type=Path, default=None, metavar="DIR",
@@ -165,10 +168,11 @@ def main(argv=None) -> int:
                  "finished": time.strftime("%Y-%m-%d %H:%M:%S")}
         print(json.dumps({k: entry[k] for k in ("set", "row", "bleu_greedy", "bleu_beam5", "val_loss",
                                                  "seconds", "epochs")}))
-        key = (args.set, row, args.minutes)  # one entry per set, row and budget; the latest run wins
+        key = (args.set, row, args.minutes, args.seed)  # one entry per set, row, budget and seed; the latest wins
         # read just before writing: two benchmark processes (one per core) may share the file
         results = json.loads(out_json.read_text()) if out_json.exists() else []
-        results = [r for r in results if (r["set"], r["row"], r["train_config"]["max_minutes"]) != key] + [entry]
+        results = [r for r in results if (r["set"], r["row"], r["train_config"]["max_minutes"],
+                                          r["train_config"]["seed"]) != key] + [entry]
         RESULTS.mkdir(parents=True, exist_ok=True)
         out_json.write_text(json.dumps(results, indent=2) + "\n")
         (RESULTS / "translate.md").write_text(render(results))

@@ -294,7 +294,7 @@ def test_ensemble_trains_members_within_the_budget_and_resumes(tmp_path, monkeyp
     assert (tmp_path / "a.png").stat().st_size > 0
 
 
-def test_unseen_inflections_back_off_to_known_words_unless_disabled(tmp_path, capsys):
+def test_unseen_inflections_back_off_to_known_words_unless_disabled(tmp_path, capsys, monkeypatch):
     rng = random.Random(0)
     words = ["kalamo", "peroni", "sativa", "minuto"]
     lines = []
@@ -313,3 +313,17 @@ def test_unseen_inflections_back_off_to_known_words_unless_disabled(tmp_path, ca
     assert main(["translate", str(run), "kalamos peroni", "--no-backoff"]) == 0
     assert "read as <unk>): kalamos" in capsys.readouterr().err
     assert main(["translate", "eval", str(run), "--no-backoff", "--samples", "0"]) == 0
+    assert capsys.readouterr().out.startswith("BLEU ")     # every test word was seen: no note
+    from seqlab.translate import Translator
+
+    load = Translator.load
+
+    def with_unseen(path):
+        tr = load(path)
+        tr.test_pairs = [(["kalamos", "peroni"], ["kalx", "perx"]), (["zzzzz", "sativa"], ["zzz", "satx"])]
+        return tr
+
+    monkeypatch.setattr(Translator, "load", with_unseen)
+    assert main(["translate", "eval", str(run), "--samples", "0"]) == 0
+    assert "2 unseen source words in the test split: 1 read as a known word (backoff on), 1 as <unk>" \
+        in capsys.readouterr().err

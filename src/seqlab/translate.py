@@ -140,7 +140,7 @@ class Translator:
         self.src_vocab, self.tgt_vocab = src_vocab, tgt_vocab
         self.max_len, self.beam, self.alpha = max_len, beam, alpha
         self.backoff = backoff
-        self._speller = SpellingBackoff(src_vocab.itos[len(src_vocab.specials):])
+        self.speller = SpellingBackoff(src_vocab.itos[len(src_vocab.specials):])
         self.info = info or {}
         self.test_pairs: list[tuple[list[str], list[str]]] = []  # the held-out split, when loaded from a run
 
@@ -170,7 +170,7 @@ class Translator:
         {unknown word: known word read instead}."""
         respelled = {}
         if self.backoff:
-            words, respelled = self._speller.respell(words)
+            words, respelled = self.speller.respell(words)
         return self.src_vocab.encode(words), respelled
 
     def source_ids(self, sentence: str) -> tuple[list[str], list[int], list[str], dict[str, str]]:

@@ -288,6 +288,11 @@ def do_eval(a) -> int:
     beam = tr.beam if a.beam is None else a.beam
     bleu, outputs = tr.bleu(tr.test_pairs, beam=beam)
     print(f"BLEU {bleu:.2f}  ({'greedy' if beam == 1 else f'beam {beam}'}, {len(tr.test_pairs)} test pairs)")
+    unseen = [w for s, _ in tr.test_pairs for w in s if w not in tr.src_vocab.stoi]
+    if unseen:
+        backed = sum(tr.speller(w) is not None for w in unseen) if tr.backoff else 0
+        print(f"{len(unseen)} unseen source words in the test split: {backed} read as a known word (backoff "
+              f"{'on' if tr.backoff else 'off'}), {len(unseen) - backed} as <unk>", file=sys.stderr)
     for (src, ref), out in list(zip(tr.test_pairs, outputs))[: max(a.samples, 0)]:
         print(f"> {' '.join(src)}\n= {' '.join(ref)}\n< {out}")
     return 0
