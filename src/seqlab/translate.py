@@ -69,11 +69,12 @@ class TrainConfig:
     ema: keep an exponential moving average of the weights (decay per step, e.g. 0.999; 0 = off)
     and validate, keep and save that average instead of the raw weights (Polyak averaging).
     word_dropout: probability of replacing each source word of a training batch by <unk>, so the
-    model learns what to do with words it has never seen (a fifth of the prefix set's test sentences
-    hold one) and leans less on any single word (Sennrich & Zhang 2019). tie_embeddings: see Seq2SeqConfig. ensemble: train this many models (seeds seed, seed+1, ...)
-    one after another within the one time budget and decode with all of them (seqlab.models.ensemble).
-    backoff: at validation and test, read source words unseen in training as the known word they
-    most likely inflect (seqlab.backoff; +1.5 test BLEU on the prefix set) instead of <unk>.
+    model learns to translate around words it has never seen and leans less on any single word
+    (Sennrich & Zhang 2019). tie_embeddings: see Seq2SeqConfig. ensemble: train this many models
+    (seeds seed, seed+1, ...) one after another within the one time budget and decode with all of
+    them (seqlab.models.ensemble). backoff: at validation and test, read source words unseen in
+    training as the known word they most likely inflect (seqlab.backoff) instead of <unk>; on the
+    prefix set it adds 1.2-1.9 test BLEU (a fifth of the test sentences hold an unseen word).
     tune_alpha: after training, pick the length-normalisation exponent from ALPHA_GRID by beam BLEU
     on the validation pairs (never the test pairs) and save it as the model's default.
     """
