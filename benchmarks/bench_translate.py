@@ -70,6 +70,16 @@ def cpu_s(r: dict) -> str:
     return f"{r['cpu_seconds_incl_eval']:.0f}" if "cpu_seconds_incl_eval" in r else "n/a"
 
 
+def row_key(r: dict) -> tuple:
+    """What identifies a result: one entry per set, row, budget and seed (the latest run wins)."""
+    return r["set"], r["row"], r["train_config"]["max_minutes"], r["train_config"]["seed"]
+
+
+def row_order(r: dict) -> tuple:
+    s, row, minutes, seed = row_key(r)
+    return s, list(ROWS).index(row), minutes, seed
+
+
 def render(results: list[dict]) -> str:
     lines = ["# Translation benchmark (French->English, eng-fra)", "",
              "Test BLEU (sacreBLEU, normalised lowercase text as in the PyTorch tutorial). Each row trained",
@@ -82,11 +92,10 @@ def render(results: list[dict]) -> str:
              "same model.", "",
              "| set | row | seed | encoder | attention | budget (min) | trained (s) | CPU s | threads | epochs | val loss | greedy BLEU | beam-5 BLEU | backoff | beam-5 without backoff | load |",
              "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|"]
-    for r in sorted(results, key=lambda r: (r["set"], list(ROWS).index(r["row"]), r["train_config"]["max_minutes"],
-                                         r["train_config"]["seed"])):
+    for r in sorted(results, key=row_order):
         c = r["train_config"]
         # rows from before the backoff existed decoded unknown words as <unk>: "off", nothing to compare
-        backoff = ("on" if c["backoff"] else "off") if "backoff" in c else "off"
+        backoff = "on" if c.get("backoff") else "off"
         without = f"{r['bleu_beam5_no_backoff']:.2f}" if "bleu_beam5_no_backoff" in r else "="
         lines.append(f"| {r['set']} | {r['row']} | {c['seed']} | {c['encoder']}-{c['cell'] if c['encoder'] == 'rnn' else 'conv'} "
                      f"| {c['attention']} | {c['max_minutes']:g} | {r['seconds']:.0f} | {cpu_s(r)} "
@@ -99,8 +108,7 @@ def render(results: list[dict]) -> str:
                   "word unseen in training, and of the rest, with the backoff off and on (same model).", "",
                   "| set | row | seed | budget (min) | unseen-word sentences | unseen: off | unseen: on | rest: off | rest: on |",
                   "|---|---|---|---|---|---|---|---|---|"]
-        for r in sorted(split, key=lambda r: (r["set"], list(ROWS).index(r["row"]), r["train_config"]["max_minutes"],
-                                         r["train_config"]["seed"])):
+        for r in sorted(split, key=row_order):
             u = r["unseen_words"]
             lines.append(f"| {r['set']} | {r['row']} | {r['train_config']['seed']} | {r['train_config']['max_minutes']:g} "
                          f"| {u['sentences']} of {u['of']} | {u['no_backoff']['unseen']:.2f} "
@@ -168,11 +176,9 @@ def main(argv=None) -> int:
                  "finished": time.strftime("%Y-%m-%d %H:%M:%S")}
         print(json.dumps({k: entry[k] for k in ("set", "row", "bleu_greedy", "bleu_beam5", "val_loss",
                                                  "seconds", "epochs")}))
-        key = (args.set, row, args.minutes, args.seed)  # one entry per set, row, budget and seed; the latest wins
         # read just before writing: two benchmark processes (one per core) may share the file
         results = json.loads(out_json.read_text()) if out_json.exists() else []
-        results = [r for r in results if (r["set"], r["row"], r["train_config"]["max_minutes"],
-                                          r["train_config"]["seed"]) != key] + [entry]
+        results = [r for r in results if row_key(r) != row_key(entry)] + [entry]
         RESULTS.mkdir(parents=True, exist_ok=True)
         out_json.write_text(json.dumps(results, indent=2) + "\n")
         (RESULTS / "translate.md").write_text(render(results))

@@ -119,6 +119,23 @@ def train_parser() -> argparse.ArgumentParser:
     return p
 
 
+def _add_backoff_flag(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--backoff", action=argparse.BooleanOptionalAction, default=None,
+                   help="read unknown source words as the known word they most likely inflect "
+                   "('occupees' as 'occupee') instead of <unk> (default: the run's setting, on unless "
+                   "trained with --no-backoff)")
+
+
+def _load(a):
+    """The run's Translator, with --backoff / --no-backoff applied when given."""
+    from seqlab.translate import Translator
+
+    tr = Translator.load(a.run)
+    if a.backoff is not None:
+        tr.backoff = a.backoff
+    return tr
+
+
 def sentence_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
         prog="seqlab translate", usage="seqlab translate RUN SENTENCE [--beam B] [--plot PNG]",
@@ -129,10 +146,7 @@ def sentence_parser() -> argparse.ArgumentParser:
     p.add_argument("sentence", metavar="SENTENCE", nargs="+",
                    help="source-language sentence (quoted, or as separate words)")
     p.add_argument("--beam", type=int, default=None, help="beam width (1 = greedy; default: the run's decoder)")
-    p.add_argument("--backoff", action=argparse.BooleanOptionalAction, default=None,
-                   help="read unknown source words as the known word they most likely inflect "
-                   "('occupees' as 'occupee') instead of <unk> (default: the run's setting, on unless "
-                   "trained with --no-backoff)")
+    _add_backoff_flag(p)
     p.add_argument("--plot", metavar="PNG", default=None,
                    help="write the attention heatmap (source words x output words) to this PNG")
     return p
@@ -146,10 +160,7 @@ def eval_parser() -> argparse.ArgumentParser:
     p.add_argument("run", metavar="RUN", help="run directory from `seqlab translate train`")
     p.add_argument("--beam", type=int, default=None, help="beam width (1 = greedy; default: the run's decoder)")
     p.add_argument("--samples", type=int, default=5, help="sample translations to print")
-    p.add_argument("--backoff", action=argparse.BooleanOptionalAction, default=None,
-                   help="read unknown source words as the known word they most likely inflect "
-                   "('occupees' as 'occupee') instead of <unk> (default: the run's setting, on unless "
-                   "trained with --no-backoff)")
+    _add_backoff_flag(p)
     return p
 
 
@@ -257,11 +268,8 @@ def _resume(a) -> int:
 
 def do_sentence(a) -> int:
     from seqlab.attnplot import save_attention_png
-    from seqlab.translate import Translator
 
-    tr = Translator.load(a.run)
-    if a.backoff is not None:
-        tr.backoff = a.backoff
+    tr = _load(a)
     t = tr.translate([" ".join(a.sentence)], beam=a.beam)[0]
     if t.respelled:
         print("note: unknown words read as known ones: "
@@ -278,11 +286,8 @@ def do_sentence(a) -> int:
 
 def do_eval(a) -> int:
     from seqlab.errors import SeqlabError
-    from seqlab.translate import Translator
 
-    tr = Translator.load(a.run)
-    if a.backoff is not None:
-        tr.backoff = a.backoff
+    tr = _load(a)
     if not tr.test_pairs:
         raise SeqlabError(f"{a.run}: the checkpoint holds no test split")
     beam = tr.beam if a.beam is None else a.beam
