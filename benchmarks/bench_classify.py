@@ -27,11 +27,11 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from seqlab.classify import PAD, UNK, CNNClassifier, make_estimator
+from seqlab.classify.estimators import PAD, UNK, CNNClassifier, make_estimator
 from seqlab.models.textrnn import CNNRNN, CNNRNNConfig, TextRNN, TextRNNConfig
 from seqlab.files import write_json_atomic, write_text_atomic
 from seqlab.models.textcnn import TextCNN, TextCNNConfig, apply_max_norm
-from seqlab.sentences import bucket_batches, encode_padded, load_dataset, stratified_folds
+from seqlab.classify.data import bucket_batches, encode_padded, load_dataset, stratified_folds
 from seqlab.vocab import Vocab
 
 OUT = Path(__file__).resolve().parent / "results"

@@ -23,10 +23,10 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _common import machine_info  # noqa: E402
 
-from seqlab import wordeval
+from seqlab.embeddings import evaluation as wordeval
 from seqlab.datasets import dataset_path
 from seqlab.files import write_json_atomic, write_text_atomic
-from seqlab.keyedvectors import load_vectors
+from seqlab.embeddings.keyedvectors import load_vectors
 
 TARGETS = {"analogy.accuracy": 0.497, "similarity.wordsim353.spearman": 0.503,
            "similarity.simlex999.spearman": 0.263}

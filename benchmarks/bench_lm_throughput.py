@@ -25,7 +25,7 @@ from _common import machine_info, write_results  # noqa: E402
 from seqlab import lmcorpus  # noqa: E402
 from seqlab.datasets import dataset_path  # noqa: E402
 from seqlab.files import read_text  # noqa: E402
-from seqlab.train import LMTrainConfig, train_lm  # noqa: E402
+from seqlab.charlm.train import LMTrainConfig, train_lm  # noqa: E402
 
 
 class PlainLSTM(nn.Module):

@@ -37,10 +37,12 @@ from pathlib import Path
 
 import torch
 
-from seqlab.attnplot import save_attention_png
+from seqlab.translate.plot import save_attention_png
 from seqlab.datasets import dataset_path
-from seqlab.pairs import load_pair_data
-from seqlab.translate import Translator, TrainConfig, corpus_bleu, train
+from seqlab.translate.data import load_pair_data
+from seqlab.translate.translator import Translator, corpus_bleu
+from seqlab.translate.config import TrainConfig
+from seqlab.translate.train import train
 
 RESULTS = Path(__file__).resolve().parent / "results"
 ROWS = {
@@ -87,7 +89,7 @@ def render(results: list[dict]) -> str:
              "2.0 would mean the two cores were fully used by others; CPU s = CPU time the job actually got for",
              "training plus one test decode; threads = torch threads of the row). Goals (issue 5, 15 min per model):",
              "prefix set >= 62, full set >= 55, attention >= 5 above none on the full set.", "",
-             "Unknown-word backoff (seqlab.backoff: an unseen source word read as the known word it most likely",
+             "Unknown-word backoff (seqlab.translate.backoff: an unseen source word read as the known word it most likely",
              "inflects) is on in rows run since it existed; those rows also give beam-5 BLEU without it, from the",
              "same model.", "",
              "| set | row | seed | encoder | attention | budget (min) | trained (s) | CPU s | threads | epochs | val loss | greedy BLEU | beam-5 BLEU | backoff | beam-5 without backoff | load |",

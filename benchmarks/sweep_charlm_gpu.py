@@ -4,7 +4,7 @@ The product's goal is a validation loss after 15 minutes on 2 CPU cores. A 15-mi
 candidate is too slow to search with, so each candidate here trains on a GPU for the number of
 characters that the same model shape processes in 15 CPU minutes (its `chars` budget, measured
 on the 2-core machine with bf16 autocast, evaluations subtracted). The loop mirrors
-seqlab.train.train_lm: same model, batcher, AdamW, clipping, warm-up + cosine schedule over the
+seqlab.charlm.train.train_lm: same model, batcher, AdamW, clipping, warm-up + cosine schedule over the
 budget, stateful validation on the last 10%. The winner is then confirmed on the CPU by
 benchmarks/bench_shakespeare.py; only that CPU number is quoted anywhere.
 
@@ -54,11 +54,11 @@ def run_one(cfg: dict) -> dict:
     import torch
     import torch.nn.functional as F
 
-    from seqlab import lmdata
+    from seqlab.charlm import data as lmdata
     from seqlab.datasets import dataset_path
-    from seqlab.lmcorpus import stream_corpus
+    from seqlab.charlm.corpus import stream_corpus
     from seqlab.models.rnn import CharRNN, CharRNNConfig
-    from seqlab.train import evaluate as seqlab_evaluate
+    from seqlab.charlm.train import evaluate as seqlab_evaluate
 
     dev = torch.device("cuda" if torch.cuda.is_available() else "cpu")
     torch.manual_seed(1337)

@@ -2,7 +2,7 @@
 
 import pytest
 
-from seqlab.backoff import SpellingBackoff, common_prefix
+from seqlab.translate.backoff import SpellingBackoff, common_prefix
 
 
 def test_common_prefix():

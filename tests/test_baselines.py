@@ -6,8 +6,8 @@ import pytest
 from sklearn.feature_extraction.text import CountVectorizer
 from sklearn.naive_bayes import MultinomialNB
 
-from seqlab.baselines import MNBClassifier, NBSVMClassifier
-from seqlab.sentences import load_dataset
+from seqlab.classify.baselines import MNBClassifier, NBSVMClassifier
+from seqlab.classify.data import load_dataset
 
 DOCS = ["a good film", "a bad film", "good good fun", "bad plot , bad acting", "fun and good", "not good",
         "really bad", "good acting"]

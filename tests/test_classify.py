@@ -4,10 +4,10 @@ import numpy as np
 import pytest
 import torch
 
-from seqlab.classify import (CNNClassifier, CNNRNNClassifier, RNNClassifier, cross_validate,
+from seqlab.classify.estimators import (CNNClassifier, CNNRNNClassifier, RNNClassifier, cross_validate,
                              estimator_from_state, estimator_state, make_estimator, pretrained_matrix)
 from seqlab.errors import SeqlabError
-from seqlab.keyedvectors import from_pairs
+from seqlab.embeddings.keyedvectors import from_pairs
 
 
 def toy_data(n=160, seed=0):
@@ -125,7 +125,7 @@ def test_cross_validate_is_stratified_deterministic_and_serves_every_estimator()
 def test_row_adadelta_equals_dense_adadelta():
     """The lazy row-wise update must give the same embedding as torch's dense Adadelta, including
     rows that skip several steps (their accumulators decay by rho per missed step)."""
-    from seqlab.classify import RowAdadelta
+    from seqlab.classify.estimators import RowAdadelta
 
     torch.manual_seed(0)
     dense = torch.nn.Embedding(30, 5, padding_idx=0)

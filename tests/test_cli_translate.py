@@ -163,8 +163,8 @@ def test_help_teaches_every_form(argv, capsys):
 
 
 def test_ctrl_c_keeps_the_best_model_and_still_evaluates(tmp_path, monkeypatch):
-    import seqlab.translate as T
-    from seqlab.pairs import load_pair_data
+    import seqlab.translate.train as T
+    from seqlab.translate.data import load_pair_data
 
     data = load_pair_data(tiny_tsv(tmp_path / "p.tsv", 200), max_len=6)
     calls = {"n": 0}
@@ -193,7 +193,7 @@ def test_unquoted_words_are_one_sentence(run_dir, capsys):
 
 
 def test_heatmap_checks_its_axes(tmp_path):
-    from seqlab.attnplot import save_attention_png
+    from seqlab.translate.plot import save_attention_png
     from seqlab.errors import SeqlabError
 
     attn = torch.softmax(torch.randn(3, 4), -1)
@@ -223,7 +223,7 @@ def test_pairs_argument_accepts_the_dataset_name(tmp_path):
 def test_resume_after_ctrl_c_equals_an_uninterrupted_run(tmp_path, monkeypatch, capsys):
     """Ctrl-C in epoch 3 keeps RUN/last.pt from epoch 2; --resume then finishes the run with the
     same weights, history and test BLEU as a run that was never stopped (fp32, max_epochs schedule)."""
-    import seqlab.translate as T
+    import seqlab.translate.train as T
 
     pairs = tiny_tsv(tmp_path / "p.tsv", 200)
     flags = ["--max-len", "6", "--emb-size", "16", "--hidden-size", "32", "--batch-size", "32", "--max-epochs", "4",
@@ -261,7 +261,7 @@ def test_resume_after_ctrl_c_equals_an_uninterrupted_run(tmp_path, monkeypatch, 
 
 
 def test_ensemble_trains_members_within_the_budget_and_resumes(tmp_path, monkeypatch, capsys):
-    import seqlab.translate as T
+    import seqlab.translate.train as T
 
     pairs = tiny_tsv(tmp_path / "p.tsv", 200)
     run = tmp_path / "ens"
@@ -314,7 +314,7 @@ def test_unseen_inflections_back_off_to_known_words_unless_disabled(tmp_path, ca
     assert "read as <unk>): kalamos" in capsys.readouterr().err
     assert main(["translate", "eval", str(run), "--no-backoff", "--samples", "0"]) == 0
     assert capsys.readouterr().out.startswith("BLEU ")     # every test word was seen: no note
-    from seqlab.translate import Translator
+    from seqlab.translate.translator import Translator
 
     load = Translator.load
 

@@ -6,7 +6,7 @@ import math
 import numpy as np
 import pytest
 
-from seqlab.counts import (PPMIConfig, bag_of_words, build_vocab, cooccurrence, one_hot, ppmi,
+from seqlab.embeddings.counts import (PPMIConfig, bag_of_words, build_vocab, cooccurrence, one_hot, ppmi,
                            tfidf, train_ppmi, truncated_svd)
 from seqlab.errors import SeqlabError
 
@@ -86,7 +86,7 @@ def test_cooccurrence_by_hand():
 
 
 def test_cooccurrence_chunks_agree(monkeypatch):
-    import seqlab.counts as counts
+    import seqlab.embeddings.counts as counts
 
     corpus = clustered_corpus(n=50)
     words = build_vocab(corpus)[0]

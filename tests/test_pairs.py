@@ -1,4 +1,4 @@
-"""Pair reading, normalisation, filters, splits, vocabularies and batches (seqlab.pairs)."""
+"""Pair reading, normalisation, filters, splits, vocabularies and batches (seqlab.translate.data)."""
 
 
 import numpy as np
@@ -6,7 +6,7 @@ import pytest
 import torch
 
 from seqlab.errors import SeqlabError
-from seqlab.pairs import (EOS_ID, PAD_ID, SOS_ID, UNK_ID, build_vocab, collate, encode_pairs, filter_pairs,
+from seqlab.translate.data import (EOS_ID, PAD_ID, SOS_ID, UNK_ID, build_vocab, collate, encode_pairs, filter_pairs,
                           load_pair_data, make_batches, normalize, read_pairs, split_pairs)
 
 

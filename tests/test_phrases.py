@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from seqlab.errors import SeqlabError
-from seqlab.phrases import Phrases
+from seqlab.embeddings.phrases import Phrases
 
 
 def corpus(seed=0, n=500):

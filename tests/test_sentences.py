@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from seqlab.errors import SeqlabError
-from seqlab.sentences import (bucket_batches, clean_str, clean_str_sst, encode_padded, holdout_split,
+from seqlab.classify.data import (bucket_batches, clean_str, clean_str_sst, encode_padded, holdout_split,
                               iter_batches, load_any, load_dataset, load_user_file, stratified_folds)
 
 

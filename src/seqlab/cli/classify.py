@@ -1,6 +1,6 @@
 """`seqlab classify train|predict|table`: Kim's sentence CNN, RNN classifiers and NB baselines.
 
-Thin layer: parse flags, call seqlab.classify / seqlab.classify_table, draw progress bars on stderr,
+Thin layer: parse flags, call seqlab.classify / seqlab.classify.table, draw progress bars on stderr,
 print results on stdout.
 """
 
@@ -133,11 +133,11 @@ def cmd_train(args) -> int:
     import torch
 
     from seqlab.checkpoint import save_checkpoint
-    from seqlab.classify import (MODELS, PRETRAINED_MODELS, cross_validate, estimator_state, fit_estimator,
+    from seqlab.classify.estimators import (MODELS, PRETRAINED_MODELS, cross_validate, estimator_state, fit_estimator,
                                  make_estimator)
     from seqlab.files import write_json_atomic
     from seqlab.runtime import seed_everything
-    from seqlab.sentences import load_any
+    from seqlab.classify.data import load_any
 
     if args.model not in MODELS:
         raise SeqlabError(f"unknown model {args.model!r}; one of {', '.join(MODELS)}")
@@ -150,7 +150,7 @@ def cmd_train(args) -> int:
     vectors_spec = args.vectors or ("glove-6b-50d" if args.model in PRETRAINED_MODELS else None)
     kv = None
     if vectors_spec and args.model not in ("nbsvm", "mnb"):
-        from seqlab.keyedvectors import load_vectors
+        from seqlab.embeddings.keyedvectors import load_vectors
 
         kv = load_vectors(vectors_spec)
     run = Path(args.output)
@@ -221,8 +221,8 @@ def _to_torch(obj):
 
 def cmd_predict(args) -> int:
     from seqlab.checkpoint import load_checkpoint
-    from seqlab.classify import estimator_from_state
-    from seqlab.sentences import CLEANERS
+    from seqlab.classify.estimators import estimator_from_state
+    from seqlab.classify.data import CLEANERS
 
     run = Path(args.run)
     if not run.is_dir():
@@ -255,7 +255,7 @@ def machine_description() -> str:
 def cmd_table(args) -> int:
     import torch
 
-    from seqlab.classify_table import TableConfig, cells_json, markdown_table, run_table
+    from seqlab.classify.table import TableConfig, cells_json, markdown_table, run_table
     from seqlab.files import write_json_atomic, write_text_atomic
 
     cfg = TableConfig(tuple(d.lower().replace("-", "") for d in args.datasets), tuple(args.models),
@@ -268,13 +268,13 @@ def cmd_table(args) -> int:
     cache = Path(args.cache) if args.cache else out.parent / f"{out.stem}_cache"
     if not args.cached_only and any(m in ("cnn-static", "cnn-non-static", "cnn-multichannel")
                                     for m in cfg.models):
-        from seqlab.keyedvectors import load_vectors
+        from seqlab.embeddings.keyedvectors import load_vectors
 
         kv = load_vectors(cfg.vectors)                                  # fail fast on bad vectors
         loader = lambda spec: kv  # noqa: E731
     else:
         loader = None
-    from seqlab.sentences import DATASETS
+    from seqlab.classify.data import DATASETS
 
     units = sum((cfg.folds if DATASETS[d].cv else 1) for d in cfg.datasets) * len(cfg.models)
     bars = _Bars(units, "table", "fold")

@@ -106,7 +106,7 @@ def cmd_train(args) -> int:
     if args.workers < 0:
         raise SeqlabError(f"--workers must be 0 (all cores) or more, got {args.workers}")
     if args.method == "word2vec":
-        from seqlab.word2vec import Word2VecConfig, train_word2vec
+        from seqlab.embeddings.word2vec import Word2VecConfig, train_word2vec
 
         if args.negative < 1:
             raise SeqlabError(f"--negative must be at least 1, got {args.negative}")
@@ -119,7 +119,7 @@ def cmd_train(args) -> int:
                              phrases=args.phrases, seed=args.seed)
         kv, stats = train_word2vec(args.corpus, cfg)
     elif args.method == "glove":
-        from seqlab.glove import GloveConfig, train_glove
+        from seqlab.embeddings.glove import GloveConfig, train_glove
 
         cfg = GloveConfig(vector_size=args.dim, window=args.window or 10,
                           min_count=args.min_count, max_vocab=args.max_vocab,
@@ -127,7 +127,7 @@ def cmd_train(args) -> int:
                           workers=args.workers, seed=args.seed)
         kv, stats = train_glove(args.corpus, cfg)
     else:
-        from seqlab.counts import PPMIConfig, train_ppmi
+        from seqlab.embeddings.counts import PPMIConfig, train_ppmi
 
         cfg = PPMIConfig(dim=args.dim, window=args.window or 5, min_count=args.min_count,
                          max_vocab=args.max_vocab, seed=args.seed)
@@ -167,7 +167,7 @@ def _register_similar(esub) -> None:
 
 
 def _load(spec: str):
-    from seqlab.keyedvectors import load_vectors
+    from seqlab.embeddings.keyedvectors import load_vectors
 
     return load_vectors(spec)
 
@@ -275,7 +275,7 @@ def _register_eval(esub) -> None:
 
 
 def cmd_eval(args) -> int:
-    from seqlab import wordeval
+    from seqlab.embeddings import evaluation as wordeval
 
     _check_positive(args, ["restrict_vocab", "similarity_restrict_vocab"])
     from seqlab.datasets import dataset_path
@@ -327,7 +327,7 @@ def _register_plot(esub) -> None:
 
 
 def cmd_plot(args) -> int:
-    from seqlab import vectorplot
+    from seqlab.embeddings import plot as vectorplot
 
     pairs = vectorplot.parse_pairs(args.pairs)
     if len(set(args.words) | {w for p in pairs for w in p}) < 2:

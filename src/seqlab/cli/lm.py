@@ -62,8 +62,9 @@ def _cache_root(arg: str | None) -> Path:
 
 def _names_model(args) -> tuple[Path, set[str], int | None]:
     """Train (once) or find the cached names model; return its run dir, the known names, category."""
-    from seqlab import datasets, lmcorpus
-    from seqlab.train import LMTrainConfig, train_lm
+    from seqlab import datasets
+    from seqlab.charlm import corpus as lmcorpus
+    from seqlab.charlm.train import LMTrainConfig, train_lm
 
     category = None
     if args.language:
@@ -107,8 +108,8 @@ def _names_model(args) -> tuple[Path, set[str], int | None]:
 def cmd_names(args) -> int:
     import torch
 
-    from seqlab.sampling import generate_lines
-    from seqlab.train import load_model
+    from seqlab.charlm.sampling import generate_lines
+    from seqlab.charlm.train import load_model
 
     if args.n < 1:
         raise SeqlabError("-n must be at least 1")
@@ -150,7 +151,7 @@ def _encode_prefix(text: str, vocab) -> list[int]:
 
 # ---------------------------------------------------------------------------------------- lm train
 def _register_train(lsub) -> None:
-    from seqlab.lmconfig import MODE_DEFAULTS, LMTrainConfig
+    from seqlab.charlm.config import MODE_DEFAULTS, LMTrainConfig
 
     d = LMTrainConfig()
     p = lsub.add_parser(
@@ -216,7 +217,7 @@ def _resolve_text_file(name: str) -> Path:
 
 
 def _build_corpus(path: Path, cfg):
-    from seqlab import lmcorpus
+    from seqlab.charlm import corpus as lmcorpus
     from seqlab.files import read_text
 
     if cfg.mode == "lines":
@@ -233,7 +234,7 @@ def cmd_train(args) -> int:
     import torch
 
     from seqlab.files import write_json_atomic
-    from seqlab.train import LMTrainConfig, train_lm
+    from seqlab.charlm.train import LMTrainConfig, train_lm
 
     if args.threads:
         torch.set_num_threads(args.threads)
@@ -317,8 +318,8 @@ def _category(ck: dict, name: str | None) -> int | None:
 def cmd_sample(args) -> int:
     import torch
 
-    from seqlab.sampling import generate_lines, generate_stream
-    from seqlab.train import load_model
+    from seqlab.charlm.sampling import generate_lines, generate_stream
+    from seqlab.charlm.train import load_model
     from seqlab.vocab import Vocab
 
     model, ck = load_model(args.run)
@@ -371,9 +372,10 @@ def _register_eval(lsub) -> None:
 def cmd_eval(args) -> int:
     import torch
 
-    from seqlab import lmcorpus, lmdata
+    from seqlab.charlm import corpus as lmcorpus
+    from seqlab.charlm import data as lmdata
     from seqlab.files import read_text
-    from seqlab.train import evaluate, load_model
+    from seqlab.charlm.train import evaluate, load_model
     from seqlab.vocab import Vocab
 
     model, ck = load_model(args.run)

@@ -39,7 +39,7 @@ def register(sub) -> None:
 
 
 def _defaults():
-    from seqlab.translate import TrainConfig
+    from seqlab.translate.config import TrainConfig
 
     return TrainConfig()
 
@@ -128,7 +128,7 @@ def _add_backoff_flag(p: argparse.ArgumentParser) -> None:
 
 def _load(a):
     """The run's Translator, with --backoff / --no-backoff applied when given."""
-    from seqlab.translate import Translator
+    from seqlab.translate.translator import Translator
 
     tr = Translator.load(a.run)
     if a.backoff is not None:
@@ -191,8 +191,9 @@ def do_train(a) -> int:
     import torch
 
     from seqlab.errors import SeqlabError
-    from seqlab.pairs import DEFAULT_MAX_LEN, PREFIX_MAX_LEN, load_pair_data
-    from seqlab.translate import TrainConfig, train
+    from seqlab.translate.data import DEFAULT_MAX_LEN, PREFIX_MAX_LEN, load_pair_data
+    from seqlab.translate.config import TrainConfig
+    from seqlab.translate.train import train
 
     if a.resume:
         return _resume(a)
@@ -233,8 +234,9 @@ def _resume(a) -> int:
     from seqlab.checkpoint import load_checkpoint
     from seqlab.errors import SeqlabError
     from seqlab.files import read_text
-    from seqlab.pairs import load_pair_data
-    from seqlab.translate import ENSEMBLE_STATE_NAME, TRAIN_STATE_KIND, TRAIN_STATE_NAME, TrainConfig, train
+    from seqlab.translate.data import load_pair_data
+    from seqlab.translate.train import ENSEMBLE_STATE_NAME, TRAIN_STATE_KIND, TRAIN_STATE_NAME, train
+    from seqlab.translate.config import TrainConfig
 
     state, ens = Path(a.output) / TRAIN_STATE_NAME, Path(a.output) / ENSEMBLE_STATE_NAME
     if ens.exists():                   # an ensemble: its finished members are kept, the others resume
@@ -267,7 +269,7 @@ def _resume(a) -> int:
 
 
 def do_sentence(a) -> int:
-    from seqlab.attnplot import save_attention_png
+    from seqlab.translate.plot import save_attention_png
 
     tr = _load(a)
     t = tr.translate([" ".join(a.sentence)], beam=a.beam)[0]

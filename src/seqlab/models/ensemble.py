@@ -1,7 +1,7 @@
 """Several trained encoder-decoders decoding as one: at every step the members' log-probabilities
 are averaged (a renormalised product of experts), which smooths out each member's own mistakes.
 
-It offers the same encode / start / step surface as Seq2Seq, so seqlab.decoding's greedy and beam
+It offers the same encode / start / step surface as Seq2Seq, so seqlab.translate.decoding's greedy and beam
 search decode an ensemble unchanged; the attention it returns is the members' average.
 """
 

@@ -30,7 +30,7 @@ from dataclasses import asdict, dataclass
 import torch
 import torch.nn as nn
 
-from seqlab.lmconfig import CELLS, IMPLS
+from seqlab.charlm.config import CELLS, IMPLS
 GATES = {"rnn": 1, "lstm": 4, "gru": 3}  # blocks of hidden_size rows in W_ih / W_hh
 
 

@@ -19,7 +19,7 @@ s_t queries the encoder memory h_1..h_S:
 and o_t is fed back into the next step's input next to the previous word's embedding.
 
 The model is free of I/O and never computes the loss: ``forward`` returns logits and attention.
-Decoding (greedy, beam) lives in seqlab.decoding and uses ``encode`` / ``start`` / ``step``.
+Decoding (greedy, beam) lives in seqlab.translate.decoding and uses ``encode`` / ``start`` / ``step``.
 """
 
 from __future__ import annotations

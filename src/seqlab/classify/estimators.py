@@ -3,12 +3,12 @@
     CNNClassifier(variant="rand" | "static" | "non-static" | "multichannel")   Kim (2014)
     RNNClassifier(cell="lstm" | "gru", bidirectional=..., pooling=...)
     CNNRNNClassifier()                         recurrent layer under Kim's convolution
-    MNBClassifier(), NBSVMClassifier()         Wang & Manning (2012), in seqlab.baselines
+    MNBClassifier(), NBSVMClassifier()         Wang & Manning (2012), in seqlab.classify.baselines
 
 `__init__` only stores parameters; `fit(X, y)` (X: whitespace-tokenized sentences, y: labels)
 returns self and sets `classes_`, `vocab_`, `model_`, `history_`, `best_epoch_`; then `predict`,
 `predict_proba`, `score`. The neural ones train with Kim's recipe: mini-batches of 50 grouped by
-length (seqlab.sentences.bucket_batches), Adadelta (rho 0.95, eps 1e-6, lr 1.0), max-norm 3 on the
+length (seqlab.classify.data.bucket_batches), Adadelta (rho 0.95, eps 1e-6, lr 1.0), max-norm 3 on the
 output rows after every update, up to 25 epochs, keeping the epoch that is best on a dev set —
 `fit(X, y, X_dev, y_dev)` where there is one, else a random `dev_fraction` (10%) of X held out.
 
@@ -28,12 +28,12 @@ import torch
 import torch.nn.functional as F
 from sklearn.base import BaseEstimator, ClassifierMixin
 
-from seqlab.baselines import MNBClassifier, NBSVMClassifier
+from seqlab.classify.baselines import MNBClassifier, NBSVMClassifier
 from seqlab.errors import SeqlabError
 from seqlab.models.textcnn import VARIANTS, TextCNN, TextCNNConfig, apply_max_norm
 from seqlab.models.textrnn import CNNRNN, CNNRNNConfig, TextRNN, TextRNNConfig
 from seqlab.runtime import resolve_device
-from seqlab.sentences import bucket_batches, encode_padded, holdout_split, iter_batches, stratified_folds
+from seqlab.classify.data import bucket_batches, encode_padded, holdout_split, iter_batches, stratified_folds
 from seqlab.vocab import Vocab
 
 PAD, UNK = "<pad>", "<unk>"
@@ -263,7 +263,7 @@ class _TorchClassifier(ClassifierMixin, BaseEstimator):
             raise SeqlabError(f"{type(self).__name__} with pretrained embeddings needs vectors "
                               "(a word2vec/GloVe file or 'glove-6b-50d')")
         if isinstance(self.vectors, (str, bytes)) or hasattr(self.vectors, "__fspath__"):
-            from seqlab.keyedvectors import load_vectors
+            from seqlab.embeddings.keyedvectors import load_vectors
 
             return load_vectors(self.vectors)
         return self.vectors                                                     # a KeyedVectors
@@ -477,7 +477,7 @@ class CVResult:
 
 def cross_validate(estimator, X, y, folds: int = 10, seed: int = 0,
                    on_fold: Callable[[int, int], None] | None = None) -> CVResult:
-    """Stratified k-fold CV (seqlab.sentences.stratified_folds, fixed `seed`). A fresh copy of
+    """Stratified k-fold CV (seqlab.classify.data.stratified_folds, fixed `seed`). A fresh copy of
     `estimator` (same parameters) is fitted per fold; the one of the best fold is kept."""
     X = np.asarray(list(X), dtype=object)
     y = np.asarray(y)

@@ -18,11 +18,11 @@ from typing import Callable
 
 import numpy as np
 
-from seqlab.classify import MODELS, PRETRAINED_MODELS, fit_estimator, is_neural, make_estimator
+from seqlab.classify.estimators import MODELS, PRETRAINED_MODELS, fit_estimator, is_neural, make_estimator
 from seqlab.errors import SeqlabError
 from seqlab.files import write_json_atomic
 from seqlab.runtime import resolve_device
-from seqlab.sentences import DATASETS, load_dataset, stratified_folds
+from seqlab.classify.data import DATASETS, load_dataset, stratified_folds
 
 DATASET_TITLES = {"mr": "MR", "sst1": "SST-1", "sst2": "SST-2", "subj": "Subj", "trec": "TREC",
                   "cr": "CR", "mpqa": "MPQA"}
@@ -137,7 +137,7 @@ def run_table(cfg: TableConfig, cache_dir: str | Path, callback: Callable | None
                     continue
                 cb("unit", dataset=dname, model=model, unit=unit, units=len(splits), cached=False)
                 if model in PRETRAINED_MODELS and kv is None:
-                    from seqlab.keyedvectors import load_vectors
+                    from seqlab.embeddings.keyedvectors import load_vectors
 
                     kv = (vectors_loader or load_vectors)(cfg.vectors)
                 est = make_estimator(model, vectors=kv, epochs=cfg.epochs, seed=cfg.seed,

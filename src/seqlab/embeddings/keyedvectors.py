@@ -245,12 +245,12 @@ class KeyedVectors:
         mean /= max(np.linalg.norm(mean), 1e-12)
         return words[int(np.argmin(vecs @ mean))]
 
-    # ---- evaluation (implemented in seqlab.wordeval) --------------------------------------------
+    # ---- evaluation (implemented in seqlab.embeddings.evaluation) --------------------------------------------
     def evaluate_word_analogies(self, analogies, restrict_vocab: int = 300000,
                                 case_insensitive: bool = True, dummy4unknown: bool = False,
                                 similarity_function: str = "most_similar"):
-        """Analogy accuracy on a questions-words file; see `seqlab.wordeval.evaluate_word_analogies`."""
-        from seqlab import wordeval
+        """Analogy accuracy on a questions-words file; see `seqlab.embeddings.evaluation.evaluate_word_analogies`."""
+        from seqlab.embeddings import evaluation as wordeval
 
         return wordeval.evaluate_word_analogies(
             self, analogies, restrict_vocab=restrict_vocab, case_insensitive=case_insensitive,
@@ -258,8 +258,8 @@ class KeyedVectors:
 
     def evaluate_word_pairs(self, pairs, delimiter: str = "\t", restrict_vocab: int = 300000,
                             case_insensitive: bool = True, dummy4unknown: bool = False):
-        """(pearson, spearman, oov_ratio) on a similarity file; see `seqlab.wordeval`."""
-        from seqlab import wordeval
+        """(pearson, spearman, oov_ratio) on a similarity file; see `seqlab.embeddings.evaluation`."""
+        from seqlab.embeddings import evaluation as wordeval
 
         return wordeval.evaluate_word_pairs(
             self, pairs, delimiter=delimiter, restrict_vocab=restrict_vocab,

@@ -7,7 +7,7 @@ formulation of Ji et al. 2016 (negatives shared across a context window, Hogwild
 The corpus is read once, as a stream: each token gets a provisional id (memory grows with the
 vocabulary), the ids go into a compact int32 array (4 bytes per token, 68 MB for 17M tokens), and
 after the pass rare words are dropped and ids renumbered by frequency. Training then runs compiled
-kernels (seqlab._kernels) over chunks of that array on `workers` Python threads with the GIL
+kernels (seqlab.embeddings._word2vec_kernels) over chunks of that array on `workers` Python threads with the GIL
 released; Python only hands out chunks and reads progress counters.
 
 Determinism: every job's RNG state is derived from (seed, epoch, job), and the learning rate is a
@@ -27,10 +27,10 @@ from dataclasses import asdict, dataclass
 
 import numpy as np
 
-from seqlab import _kernels as K
+from seqlab.embeddings import _word2vec_kernels as K
 from seqlab.errors import SeqlabError
 from seqlab.files import open_text_stream
-from seqlab.keyedvectors import KeyedVectors
+from seqlab.embeddings.keyedvectors import KeyedVectors
 
 MAX_SENTENCE = 10_000  # longer lines are cut into pieces of this many tokens (windows stop there)
 JOB_WORDS = 50_000  # corpus words per job handed to a thread
@@ -56,7 +56,7 @@ class Word2VecConfig:
         0.025 for skip-gram, 0.05 for CBOW, as word2vec.c).
     workers: training threads (0 = all cores). seed: seeds initial vectors and all sampling.
     phrases: passes of word2phrase phrase detection before training (0 = none; 2 finds up to
-        4-word phrases), with phrase_threshold and phrase_min_count (see seqlab.phrases).
+        4-word phrases), with phrase_threshold and phrase_min_count (see seqlab.embeddings.phrases).
     cbow_shared_negatives: CBOW only: consecutive centre words sharing one draw of negatives
         (1 = a fresh draw for every word, as word2vec.c).
     """
@@ -247,7 +247,7 @@ def train_word2vec(corpus, config: Word2VecConfig | None = None,
             return corpus
     lines = reopen()
     if config.phrases > 0:
-        from seqlab.phrases import Phrases
+        from seqlab.embeddings.phrases import Phrases
 
         phrases = Phrases(passes=config.phrases, threshold=config.phrase_threshold,
                           min_count=config.phrase_min_count).fit(reopen)

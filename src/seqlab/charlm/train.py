@@ -17,13 +17,13 @@ from pathlib import Path
 import torch
 import torch.nn.functional as F
 
-from seqlab import lmdata
+from seqlab.charlm import data as lmdata
 from seqlab.checkpoint import load_checkpoint, rng_state, save_checkpoint, set_rng_state
 from seqlab.ema import WeightEMA
 from seqlab.errors import SeqlabError
 from seqlab.files import write_json_atomic
-from seqlab.lmconfig import MODE_DEFAULTS, LMTrainConfig  # noqa: F401  (re-exported for callers)
-from seqlab.lmcorpus import LMCorpus
+from seqlab.charlm.config import MODE_DEFAULTS, LMTrainConfig  # noqa: F401  (re-exported for callers)
+from seqlab.charlm.corpus import LMCorpus
 from seqlab.models.rnn import CharRNN, CharRNNConfig, detach_state
 from seqlab.runtime import progress
 
@@ -298,7 +298,7 @@ def _write_metrics(run: Path, best: dict, step: int, elapsed: float, train_chars
     }
     write_json_atomic(run / "metrics.json", metrics)
     if history and plot:
-        from seqlab.report import plot_loss_curve
+        from seqlab.charlm.plot import plot_loss_curve
 
         plot_loss_curve(history, run / "loss.png")
     return metrics

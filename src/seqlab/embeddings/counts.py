@@ -27,7 +27,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from seqlab.errors import SeqlabError
-from seqlab.keyedvectors import KeyedVectors
+from seqlab.embeddings.keyedvectors import KeyedVectors
 
 _CHUNK_TOKENS = 1 << 21  # co-occurrence is accumulated over chunks of about this many tokens
 

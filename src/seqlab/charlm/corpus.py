@@ -7,7 +7,7 @@ from pathlib import Path
 
 import torch
 
-from seqlab import lmdata
+from seqlab.charlm import data as lmdata
 from seqlab.errors import SeqlabError
 from seqlab.files import read_text
 from seqlab.vocab import Vocab

@@ -1,8 +1,7 @@
-"""Training and using an attention translator: the explicit loop, checkpoints, BLEU.
+"""The attention translator's training loop: one explicit loop, checkpoints, early stopping.
 
-    data = load_pair_data(path, reverse=True, prefix_filter=True)     # seqlab.pairs
-    result = train_translator(data, TrainConfig(attention="additive"), "runs/fr-en")
-    tr = Translator.load("runs/fr-en");  tr.translate(["je suis tres fatigue"], beam=5)
+    data = load_pair_data(path, reverse=True, prefix_filter=True)     # seqlab.translate.data
+    result = train(data, TrainConfig(attention="additive"), "runs/fr-en")
 
 Training: Adam with a cosine learning-rate decay over the time budget (so a 5-minute and a
 15-minute run both end annealed; with `max_epochs` set, the decay follows the steps of those
@@ -21,221 +20,30 @@ import json
 import math
 import os
 import time
-from dataclasses import asdict, dataclass, field, replace
+from dataclasses import asdict, replace
 from pathlib import Path
 
 import numpy as np
 import torch
 import torch.nn.functional as F
 
-from seqlab.backoff import SpellingBackoff
 from seqlab.checkpoint import (load_checkpoint, pack_numpy_state, rng_state, save_checkpoint, set_rng_state,
                                unpack_numpy_state)
-from seqlab.decoding import Hypothesis, beam_decode, greedy_decode
 from seqlab.ema import WeightEMA
 from seqlab.errors import SeqlabError
 from seqlab.files import write_json_atomic
 from seqlab.models.ensemble import Ensemble
-from seqlab.models.seq2seq import Seq2Seq, Seq2SeqConfig
-from seqlab.pairs import (EOS_ID, PAD_ID, SOS_ID, SPECIALS, UNK_ID, PairData, build_vocab, collate,
-                          encode_pairs, make_batches, pad_batch, tokenize)
+from seqlab.models.seq2seq import Seq2Seq
 from seqlab.runtime import progress, seed_everything
+from seqlab.translate.config import TrainConfig
+from seqlab.translate.data import (PAD_ID, SPECIALS, UNK_ID, PairData, build_vocab, collate, encode_pairs,
+                                   make_batches)
+from seqlab.translate.translator import CHECKPOINT_KIND, CHECKPOINT_NAME, Translator, corpus_bleu  # noqa: F401
 from seqlab.vocab import Vocab
 
-CHECKPOINT_KIND = "translate"
-CHECKPOINT_NAME = "model.pt"
 TRAIN_STATE_KIND = "translate-train"   # RUN/last.pt: everything --resume needs, written every epoch
 TRAIN_STATE_NAME = "last.pt"
 METRICS_NAME = "metrics.json"
-
-
-@dataclass
-class TrainConfig:
-    """Training settings; the defaults are the ones benchmarked in docs/translate.md.
-
-    attention / encoder / cell / emb_size / hidden_size / dropout: see Seq2SeqConfig.
-    lr: Adam's peak learning rate, decayed by a cosine to lr * min_lr_frac over the time budget
-    (over max_epochs' steps when max_epochs is set).
-    batch_size: pairs per step. label_smoothing: 0-0.2; 0.1 regularises small data sets.
-    teacher_forcing: probability of feeding the true previous word (1.0 = always).
-    clip: max gradient norm. max_minutes: training time budget (evaluation not included).
-    max_epochs: epoch cap (None = as many as fit). select: what picks the best epoch and drives
-    early stopping: "bleu" (greedy BLEU on up to 2,000 validation pairs; with label smoothing the
-    validation cross-entropy turns up epochs before translations stop improving) or "loss".
-    patience: epochs without a better `select` score before stopping. min_count: rarer training
-    words become <unk>. beam / alpha: the default decoder (beam width; 1 = greedy) and its
-    length-normalisation exponent. precision: "bf16" autocasts training products to bfloat16
-    (weights, optimizer and evaluation stay fp32), "fp32", or "auto" = bf16 where the CPU has it.
-    ema: keep an exponential moving average of the weights (decay per step, e.g. 0.999; 0 = off)
-    and validate, keep and save that average instead of the raw weights (Polyak averaging).
-    word_dropout: probability of replacing each source word of a training batch by <unk>, so the
-    model learns to translate around words it has never seen and leans less on any single word
-    (Sennrich & Zhang 2019). tie_embeddings: see Seq2SeqConfig. ensemble: train this many models
-    (seeds seed, seed+1, ...) one after another within the one time budget and decode with all of
-    them (seqlab.models.ensemble). backoff: at validation and test, read source words unseen in
-    training as the known word they most likely inflect (seqlab.backoff) instead of <unk>; on the
-    prefix set it adds 1.2-1.9 test BLEU (a fifth of the test sentences hold an unseen word).
-    tune_alpha: after training, pick the length-normalisation exponent from ALPHA_GRID by beam BLEU
-    on the validation pairs (never the test pairs) and save it as the model's default.
-    """
-
-    attention: str = "additive"
-    encoder: str = "rnn"
-    cell: str = "lstm"
-    emb_size: int = 256
-    hidden_size: int = 256
-    dropout: float = 0.2
-    lr: float = 2e-3
-    min_lr_frac: float = 0.02
-    batch_size: int = 64
-    label_smoothing: float = 0.1
-    teacher_forcing: float = 1.0
-    clip: float = 1.0
-    max_minutes: float = 15.0
-    max_epochs: int | None = None
-    select: str = "bleu"
-    patience: int = 6
-    min_count: int = 1
-    beam: int = 5
-    alpha: float = 1.0
-    seed: int = 0
-    precision: str = "auto"
-    ema: float = 0.0
-    tie_embeddings: bool = False
-    ensemble: int = 1
-    tune_alpha: bool = False
-    word_dropout: float = 0.0
-    backoff: bool = True
-
-    def model_config(self, src_vocab_size: int, tgt_vocab_size: int, max_len: int) -> Seq2SeqConfig:
-        return Seq2SeqConfig(src_vocab_size=src_vocab_size, tgt_vocab_size=tgt_vocab_size,
-                             emb_size=self.emb_size, hidden_size=self.hidden_size, encoder=self.encoder,
-                             cell=self.cell, attention=self.attention, dropout=self.dropout,
-                             max_positions=max(max_len + 1, 16), pad_id=PAD_ID,
-                             tie_embeddings=self.tie_embeddings)
-
-
-@dataclass
-class Translation:
-    """A translated sentence: normalised source words, output words, attention (len(output)+1, len(source))."""
-
-    source: list[str]
-    output: list[str]
-    attention: torch.Tensor
-    unknown: list[str] = field(default_factory=list)  # source words the model has never seen
-    respelled: dict[str, str] = field(default_factory=dict)  # unknown words read as a known one (backoff)
-    score: float = 0.0
-
-
-class Translator:
-    """A trained model with its vocabularies: translate sentences and score BLEU.
-
-    max_len: the longest source sentence (in words) the model was trained on; longer input is
-    rejected. beam / alpha: the default decoder. backoff: read unknown source words as the known
-    word they most likely inflect (seqlab.backoff) instead of <unk>.
-    """
-
-    def __init__(self, model: Seq2Seq, src_vocab: Vocab, tgt_vocab: Vocab, max_len: int,
-                 beam: int = 5, alpha: float = 1.0, info: dict | None = None, backoff: bool = True):
-        self.model = model.eval()
-        self.src_vocab, self.tgt_vocab = src_vocab, tgt_vocab
-        self.max_len, self.beam, self.alpha = max_len, beam, alpha
-        self.backoff = backoff
-        self.speller = SpellingBackoff(src_vocab.itos[len(src_vocab.specials):])
-        self.info = info or {}
-        self.test_pairs: list[tuple[list[str], list[str]]] = []  # the held-out split, when loaded from a run
-
-    @classmethod
-    def load(cls, run: str | os.PathLike) -> "Translator":
-        """Load RUN/model.pt (or a checkpoint file given directly)."""
-        path = Path(run)
-        if path.is_dir():
-            path = path / CHECKPOINT_NAME
-        ck = load_checkpoint(path, kind=CHECKPOINT_KIND)
-        try:
-            members = int(ck.get("ensemble", 1))
-            model_cfg = Seq2SeqConfig(**ck["model_config"])
-            model = Seq2Seq(model_cfg) if members == 1 else Ensemble([Seq2Seq(model_cfg) for _ in range(members)])
-            model.load_state_dict(ck["model"])
-            src_vocab, tgt_vocab = Vocab.from_dict(ck["src_vocab"]), Vocab.from_dict(ck["tgt_vocab"])
-            info = dict(ck["info"])
-            tr = cls(model, src_vocab, tgt_vocab, int(info["max_len"]), int(info["beam"]),
-                     float(info["alpha"]), info, bool(info.get("backoff", True)))
-            tr.test_pairs = [(str(s).split(), str(t).split()) for s, t in ck["test_pairs"]]
-            return tr
-        except (KeyError, TypeError, ValueError, RuntimeError) as e:
-            raise SeqlabError(f"{path}: damaged translate checkpoint ({type(e).__name__}: {str(e)[:100]})") from None
-
-    def encode_source(self, words: list[str]) -> tuple[list[int], dict[str, str]]:
-        """Source ids of normalised words (unknown ones backed off when self.backoff, else <unk>), and
-        {unknown word: known word read instead}."""
-        respelled = {}
-        if self.backoff:
-            words, respelled = self.speller.respell(words)
-        return self.src_vocab.encode(words), respelled
-
-    def source_ids(self, sentence: str) -> tuple[list[str], list[int], list[str], dict[str, str]]:
-        """Normalise and encode one source sentence: (words, ids, unknown words, backed-off words);
-        SeqlabError if empty, too long or without a single known word."""
-        words = tokenize(sentence)
-        if not words:
-            raise SeqlabError("empty sentence: nothing to translate (only punctuation or spaces?)")
-        if len(words) > self.max_len:
-            raise SeqlabError(f"sentence has {len(words)} words after normalisation; this model takes "
-                              f"at most {self.max_len} (its training --max-len)")
-        unknown = [w for w in words if w not in self.src_vocab.stoi]
-        if len(unknown) == len(words):
-            raise SeqlabError(f"no known words in the sentence ({' '.join(words)!r}); is it in the "
-                              f"model's source language?")
-        ids, respelled = self.encode_source(words)
-        return words, ids, unknown, respelled
-
-    def decode_ids(self, sources: list[list[int]], beam: int | None = None,
-                   batch_size: int = 256) -> list[Hypothesis]:
-        """Decode id lists in batches; beam=1 is greedy."""
-        beam = self.beam if beam is None else beam
-        if beam < 1:
-            raise SeqlabError(f"--beam must be at least 1, got {beam}")
-        out: list[Hypothesis] = []
-        max_out = self.max_len + 2
-        for i in range(0, len(sources), batch_size):
-            src, lens = pad_batch(sources[i:i + batch_size])
-            if beam == 1:
-                out += greedy_decode(self.model, src, lens, EOS_ID, SOS_ID, max_out, alpha=self.alpha)
-            else:
-                out += beam_decode(self.model, src, lens, EOS_ID, SOS_ID, max_out, beam, alpha=self.alpha)
-        return out
-
-    def translate(self, sentences: list[str], beam: int | None = None) -> list[Translation]:
-        encoded = [self.source_ids(s) for s in sentences]
-        hyps = self.decode_ids([ids for _, ids, _, _ in encoded], beam)
-        return [Translation(words, self.tgt_vocab.decode(h.ids), h.attention, unk, resp, h.score)
-                for (words, _, unk, resp), h in zip(encoded, hyps)]
-
-    def tune_alpha(self, pairs: list[tuple[list[str], list[str]]], beam: int | None = None,
-                   grid: tuple[float, ...] = None) -> float:
-        """Set (and return) the length-normalisation exponent with the best BLEU on `pairs` — give it
-        validation pairs; ties keep the smaller exponent."""
-        scores = {}
-        for a in grid or ALPHA_GRID:
-            self.alpha = a
-            scores[a] = self.bleu(pairs, beam)[0]
-        self.alpha = max(scores, key=lambda a: (scores[a], -a))
-        self.info["alpha_scores"] = {str(a): round(v, 2) for a, v in scores.items()}
-        return self.alpha
-
-    def bleu(self, pairs: list[tuple[list[str], list[str]]], beam: int | None = None) -> tuple[float, list[str]]:
-        """Corpus BLEU (sacreBLEU) of the decoded sources against their references; and the outputs."""
-        hyps = self.decode_ids([self.encode_source(s)[0] for s, _ in pairs], beam)
-        outputs = [" ".join(self.tgt_vocab.decode(h.ids)) for h in hyps]
-        return corpus_bleu(outputs, [" ".join(t) for _, t in pairs]), outputs
-
-
-def corpus_bleu(hypotheses: list[str], references: list[str]) -> float:
-    """sacreBLEU corpus score (0-100) with one reference per sentence."""
-    import sacrebleu
-
-    return float(sacrebleu.corpus_bleu(hypotheses, [references]).score)
 
 
 def lr_at(cfg: TrainConfig, frac: float) -> float:
@@ -265,7 +73,6 @@ def evaluate_loss(model: Seq2Seq, encoded, batch_size: int = 256) -> float:
     return total / max(count, 1)
 
 
-ALPHA_GRID = (0.6, 0.8, 1.0, 1.2)  # length-normalisation exponents tried by TrainConfig.tune_alpha
 VALID_BLEU_PAIRS = 2000  # validation pairs decoded (greedy) per epoch for --select bleu
 
 

@@ -9,7 +9,7 @@ over word vectors w, context vectors w~ and biases, by AdaGrad on the nonzero en
 order (the paper's x_max 100, alpha 0.75, learning rate 0.05, symmetric window 10 with a neighbour
 at distance d counted 1/d). The returned vectors are w + w~, as in the paper (section 4.2).
 
-Layering as in word2vec: `seqlab.counts` builds the vocabulary and the sparse matrix X with numpy,
+Layering as in word2vec: `seqlab.embeddings.counts` builds the vocabulary and the sparse matrix X with numpy,
 `_glove_kernels.glove_pass` runs the per-entry updates compiled (numba, GIL released), and this
 module shuffles, splits the work over `workers` threads (Hogwild, as glove.c) and reports.
 With `workers=1` and a seed, training is bit-for-bit reproducible; with more threads, updates
@@ -27,7 +27,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from seqlab.errors import SeqlabError
-from seqlab.keyedvectors import KeyedVectors
+from seqlab.embeddings.keyedvectors import KeyedVectors
 
 
 @dataclass
@@ -70,7 +70,7 @@ def fit_glove(X: sp.spmatrix, words: list[str], config: GloveConfig | None = Non
     Returns (vectors w + w~, stats) with stats["loss"] the mean weighted cost per nonzero entry
     at each epoch (glove.c's "cost"), plus `seconds` and `nonzeros`.
     """
-    from seqlab._glove_kernels import glove_pass
+    from seqlab.embeddings._glove_kernels import glove_pass
     from seqlab.runtime import progress as bar
 
     cfg = config or GloveConfig()
@@ -134,7 +134,7 @@ def train_glove(corpus, config: GloveConfig | None = None, progress: bool | None
     `nonzeros` and the per-epoch `loss`; words_per_sec is corpus words x epochs per second of
     the whole run (counting included), comparable with word2vec's.
     """
-    from seqlab.counts import build_vocab, cooccurrence
+    from seqlab.embeddings.counts import build_vocab, cooccurrence
 
     cfg = config or GloveConfig()
     cfg.validate()

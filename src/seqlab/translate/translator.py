@@ -1,0 +1,149 @@
+"""A trained translator: load a run, translate sentences (greedy or beam search, with attention
+weights), score corpus BLEU.
+
+    tr = Translator.load("runs/fr-en");  tr.translate(["je suis tres fatigue"], beam=5)
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import torch
+
+from seqlab.checkpoint import load_checkpoint
+from seqlab.errors import SeqlabError
+from seqlab.models.ensemble import Ensemble
+from seqlab.models.seq2seq import Seq2Seq, Seq2SeqConfig
+from seqlab.translate.backoff import SpellingBackoff
+from seqlab.translate.data import EOS_ID, SOS_ID, pad_batch, tokenize
+from seqlab.translate.decoding import Hypothesis, beam_decode, greedy_decode
+from seqlab.vocab import Vocab
+
+CHECKPOINT_KIND = "translate"
+CHECKPOINT_NAME = "model.pt"
+ALPHA_GRID = (0.6, 0.8, 1.0, 1.2)  # length-normalisation exponents tried by TrainConfig.tune_alpha
+
+
+@dataclass
+class Translation:
+    """A translated sentence: normalised source words, output words, attention (len(output)+1, len(source))."""
+
+    source: list[str]
+    output: list[str]
+    attention: torch.Tensor
+    unknown: list[str] = field(default_factory=list)  # source words the model has never seen
+    respelled: dict[str, str] = field(default_factory=dict)  # unknown words read as a known one (backoff)
+    score: float = 0.0
+
+
+class Translator:
+    """A trained model with its vocabularies: translate sentences and score BLEU.
+
+    max_len: the longest source sentence (in words) the model was trained on; longer input is
+    rejected. beam / alpha: the default decoder. backoff: read unknown source words as the known
+    word they most likely inflect (seqlab.translate.backoff) instead of <unk>.
+    """
+
+    def __init__(self, model: Seq2Seq, src_vocab: Vocab, tgt_vocab: Vocab, max_len: int,
+                 beam: int = 5, alpha: float = 1.0, info: dict | None = None, backoff: bool = True):
+        self.model = model.eval()
+        self.src_vocab, self.tgt_vocab = src_vocab, tgt_vocab
+        self.max_len, self.beam, self.alpha = max_len, beam, alpha
+        self.backoff = backoff
+        self.speller = SpellingBackoff(src_vocab.itos[len(src_vocab.specials):])
+        self.info = info or {}
+        self.test_pairs: list[tuple[list[str], list[str]]] = []  # the held-out split, when loaded from a run
+
+    @classmethod
+    def load(cls, run: str | os.PathLike) -> "Translator":
+        """Load RUN/model.pt (or a checkpoint file given directly)."""
+        path = Path(run)
+        if path.is_dir():
+            path = path / CHECKPOINT_NAME
+        ck = load_checkpoint(path, kind=CHECKPOINT_KIND)
+        try:
+            members = int(ck.get("ensemble", 1))
+            model_cfg = Seq2SeqConfig(**ck["model_config"])
+            model = Seq2Seq(model_cfg) if members == 1 else Ensemble([Seq2Seq(model_cfg) for _ in range(members)])
+            model.load_state_dict(ck["model"])
+            src_vocab, tgt_vocab = Vocab.from_dict(ck["src_vocab"]), Vocab.from_dict(ck["tgt_vocab"])
+            info = dict(ck["info"])
+            tr = cls(model, src_vocab, tgt_vocab, int(info["max_len"]), int(info["beam"]),
+                     float(info["alpha"]), info, bool(info.get("backoff", True)))
+            tr.test_pairs = [(str(s).split(), str(t).split()) for s, t in ck["test_pairs"]]
+            return tr
+        except (KeyError, TypeError, ValueError, RuntimeError) as e:
+            raise SeqlabError(f"{path}: damaged translate checkpoint ({type(e).__name__}: {str(e)[:100]})") from None
+
+    def encode_source(self, words: list[str]) -> tuple[list[int], dict[str, str]]:
+        """Source ids of normalised words (unknown ones backed off when self.backoff, else <unk>), and
+        {unknown word: known word read instead}."""
+        respelled = {}
+        if self.backoff:
+            words, respelled = self.speller.respell(words)
+        return self.src_vocab.encode(words), respelled
+
+    def source_ids(self, sentence: str) -> tuple[list[str], list[int], list[str], dict[str, str]]:
+        """Normalise and encode one source sentence: (words, ids, unknown words, backed-off words);
+        SeqlabError if empty, too long or without a single known word."""
+        words = tokenize(sentence)
+        if not words:
+            raise SeqlabError("empty sentence: nothing to translate (only punctuation or spaces?)")
+        if len(words) > self.max_len:
+            raise SeqlabError(f"sentence has {len(words)} words after normalisation; this model takes "
+                              f"at most {self.max_len} (its training --max-len)")
+        unknown = [w for w in words if w not in self.src_vocab.stoi]
+        if len(unknown) == len(words):
+            raise SeqlabError(f"no known words in the sentence ({' '.join(words)!r}); is it in the "
+                              f"model's source language?")
+        ids, respelled = self.encode_source(words)
+        return words, ids, unknown, respelled
+
+    def decode_ids(self, sources: list[list[int]], beam: int | None = None,
+                   batch_size: int = 256) -> list[Hypothesis]:
+        """Decode id lists in batches; beam=1 is greedy."""
+        beam = self.beam if beam is None else beam
+        if beam < 1:
+            raise SeqlabError(f"--beam must be at least 1, got {beam}")
+        out: list[Hypothesis] = []
+        max_out = self.max_len + 2
+        for i in range(0, len(sources), batch_size):
+            src, lens = pad_batch(sources[i:i + batch_size])
+            if beam == 1:
+                out += greedy_decode(self.model, src, lens, EOS_ID, SOS_ID, max_out, alpha=self.alpha)
+            else:
+                out += beam_decode(self.model, src, lens, EOS_ID, SOS_ID, max_out, beam, alpha=self.alpha)
+        return out
+
+    def translate(self, sentences: list[str], beam: int | None = None) -> list[Translation]:
+        encoded = [self.source_ids(s) for s in sentences]
+        hyps = self.decode_ids([ids for _, ids, _, _ in encoded], beam)
+        return [Translation(words, self.tgt_vocab.decode(h.ids), h.attention, unk, resp, h.score)
+                for (words, _, unk, resp), h in zip(encoded, hyps)]
+
+    def tune_alpha(self, pairs: list[tuple[list[str], list[str]]], beam: int | None = None,
+                   grid: tuple[float, ...] = None) -> float:
+        """Set (and return) the length-normalisation exponent with the best BLEU on `pairs` — give it
+        validation pairs; ties keep the smaller exponent."""
+        scores = {}
+        for a in grid or ALPHA_GRID:
+            self.alpha = a
+            scores[a] = self.bleu(pairs, beam)[0]
+        self.alpha = max(scores, key=lambda a: (scores[a], -a))
+        self.info["alpha_scores"] = {str(a): round(v, 2) for a, v in scores.items()}
+        return self.alpha
+
+    def bleu(self, pairs: list[tuple[list[str], list[str]]], beam: int | None = None) -> tuple[float, list[str]]:
+        """Corpus BLEU (sacreBLEU) of the decoded sources against their references; and the outputs."""
+        hyps = self.decode_ids([self.encode_source(s)[0] for s, _ in pairs], beam)
+        outputs = [" ".join(self.tgt_vocab.decode(h.ids)) for h in hyps]
+        return corpus_bleu(outputs, [" ".join(t) for _, t in pairs]), outputs
+
+
+def corpus_bleu(hypotheses: list[str], references: list[str]) -> float:
+    """sacreBLEU corpus score (0-100) with one reference per sentence."""
+    import sacrebleu
+
+    return float(sacrebleu.corpus_bleu(hypotheses, [references]).score)
