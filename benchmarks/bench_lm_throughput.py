@@ -22,7 +22,7 @@ import torch.nn.functional as F
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _common import machine_info, write_results  # noqa: E402
 
-from seqlab import lmcorpus  # noqa: E402
+from seqlab.charlm import corpus as lmcorpus  # noqa: E402
 from seqlab.datasets import dataset_path  # noqa: E402
 from seqlab.files import read_text  # noqa: E402
 from seqlab.charlm.train import LMTrainConfig, train_lm  # noqa: E402
