@@ -1,10 +1,61 @@
 """seqlab: neural sequence models of text, from one lecture on recurrent networks.
 
-Word embeddings (word2vec, GloVe, count-based vectors), character-level RNN/LSTM/GRU language
-models, Kim's sentence CNN beside RNN classifiers, and an attention encoder-decoder.
+The front door. One name per idea of the lecture, each imported on first use, so `import seqlab`
+stays cheap (no torch, no matplotlib) and the word-embedding names work without torch:
+
+    import seqlab
+    w2v = seqlab.Word2Vec(corpus_file="corpus.txt", vector_size=100, sg=1)     # part 1: embeddings
+    w2v.wv.most_similar(positive=["king", "woman"], negative=["man"])
+    lm = seqlab.CharLM.train("input.txt", max_minutes=5)                         # part 2: RNNs
+    print(lm.sample(length=200, temperature=0.8, prime="ROMEO:"))
+    clf = seqlab.CNNClassifier().fit(texts, labels)                              # part 3: CNNs
+    tr = seqlab.Translator.load("runs/fr-en")                                   # part 4: attention
+    tr.translate("je suis tres fatigue .").attention
+
+docs/api.md shows every name with a runnable example.
 """
+
+from __future__ import annotations
+
+import importlib
 
 from seqlab.errors import SeqlabError
 
 __version__ = "0.1.0"
-__all__ = ["SeqlabError", "__version__"]
+
+# public name -> module that defines it (imported lazily by __getattr__)
+_LAZY = {
+    # part 1: word embeddings (no torch)
+    "Word2Vec": "seqlab.embeddings.trainers",
+    "GloVe": "seqlab.embeddings.trainers",
+    "PPMI": "seqlab.embeddings.trainers",
+    "KeyedVectors": "seqlab.embeddings.keyedvectors",
+    "load_vectors": "seqlab.embeddings.keyedvectors",
+    "evaluate_vectors": "seqlab.embeddings.evaluation",
+    # part 2: recurrent networks
+    "CharLM": "seqlab.charlm.language_model",
+    "generate_names": "seqlab.charlm.names",
+    # part 3: relation to CNNs
+    "load_dataset": "seqlab.classify.data",
+    "CNNClassifier": "seqlab.classify.estimators",
+    "RNNClassifier": "seqlab.classify.estimators",
+    "NBSVMClassifier": "seqlab.classify.baselines",
+    "MNBClassifier": "seqlab.classify.baselines",
+    # part 4: attention
+    "Translator": "seqlab.translate.translator",
+}
+
+__all__ = ["SeqlabError", "__version__", *_LAZY]
+
+
+def __getattr__(name: str):
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module 'seqlab' has no attribute {name!r}")
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value          # later lookups skip __getattr__
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(_LAZY))
