@@ -210,12 +210,12 @@ def plot_example(tr: Translator, data) -> None:
     """Attention map of the first held-out test sentence with >= 6 source words (beam 5)."""
     src, ref = next(((s, t) for s, t in data.test if len(s) >= 6), data.test[0])
     t = tr.translate([" ".join(src)], beam=5)[0]
-    save_attention_png(RESULTS / "translate_attention.png", t.source, t.output + ["<eos>"], t.attention,
+    save_attention_png(RESULTS / "translate_attention.png", t.source_tokens, t.output_tokens, t.weights,
                        title=f"ref: {' '.join(ref)}")
     (RESULTS / "translate_attention.txt").write_text(
         f"source: {' '.join(src)}\nreference: {' '.join(ref)}\noutput: {' '.join(t.output)}\n"
         f"attention (rows = output words + <eos>, columns = source words):\n"
-        + "\n".join(" ".join(f"{x:.2f}" for x in row) for row in t.attention.tolist()) + "\n")
+        + "\n".join(" ".join(f"{x:.2f}" for x in row) for row in t.attention) + "\n")
 
 
 if __name__ == "__main__":

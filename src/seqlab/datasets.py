@@ -48,6 +48,15 @@ def dataset_path(name: str, root: str | os.PathLike | None = None) -> Path:
     return p
 
 
+def resolve_file(spec: str | os.PathLike) -> Path:
+    """A path as given, or the file of a named dataset when no such path exists ("tinyshakespeare",
+    "eng-fra", ...). The path itself is checked by whoever reads it."""
+    p = Path(spec)
+    if not p.exists() and str(spec) in NAMED_FILES:
+        return dataset_path(str(spec))
+    return p
+
+
 def bundled_names_dir() -> Path:
     """The names lists shipped inside the package (makemore's names.txt and the 18 languages)."""
     return Path(str(resources.files("seqlab") / "resources" / "names"))

@@ -96,3 +96,30 @@ def write_text_atomic(path: str | os.PathLike, text: str) -> None:
 
 def write_json_atomic(path: str | os.PathLike, obj) -> None:
     write_text_atomic(path, json.dumps(obj, indent=2, sort_keys=True) + "\n")
+
+
+def fingerprint(path: str | os.PathLike) -> dict:
+    """What a resumed run checks to know it still reads the data it was trained on: the absolute
+    path, the size in bytes and the SHA-256 of the contents."""
+    import hashlib
+
+    p = check_readable(path)
+    h = hashlib.sha256()
+    with open(p, "rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            h.update(block)
+    return {"path": str(p.resolve()), "size": p.stat().st_size, "sha256": h.hexdigest()}
+
+
+def check_fingerprint(saved: dict | None, path: str | os.PathLike, run: str | os.PathLike) -> None:
+    """SeqlabError naming the difference when `path` is not the file the run in `run` was trained on."""
+    if not saved:
+        return                                  # a run from before fingerprints were recorded
+    now = fingerprint(path)
+    if now["sha256"] == saved["sha256"]:
+        return
+    if now["path"] != saved["path"]:
+        raise SeqlabError(f"{run} was trained on {saved['path']}, not {now['path']}; resume with the same data "
+                          "or train a new run with another -o")
+    raise SeqlabError(f"{now['path']} has changed since {run} was trained on it ({saved['size']:,} bytes then, "
+                      f"{now['size']:,} now); resume needs the same data")

@@ -37,6 +37,32 @@ def resolve_device(name: str | None = "auto"):
     return dev
 
 
+def set_threads(n: int | None) -> None:
+    """The one place that sets CPU thread counts: torch's intra-op pool and numba's pool (the word2vec
+    and GloVe kernels run on their own Python threads, sized by their `workers`). None or 0 keeps
+    the libraries' defaults (all cores)."""
+    if not n:
+        return
+    if n < 0:
+        from seqlab.errors import SeqlabError
+
+        raise SeqlabError(f"--threads must be positive, got {n}")
+    if "torch" in sys.modules or _importable("torch"):
+        import torch
+
+        torch.set_num_threads(int(n))
+    if "numba" in sys.modules:
+        import numba
+
+        numba.set_num_threads(min(int(n), numba.config.NUMBA_NUM_THREADS))
+
+
+def _importable(name: str) -> bool:
+    import importlib.util
+
+    return importlib.util.find_spec(name) is not None
+
+
 def fast_bf16_cpu() -> bool:
     """True when this CPU computes bfloat16 natively (AVX512-BF16 or AMX), where bf16 autocast pays off."""
     import torch

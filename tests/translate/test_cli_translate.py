@@ -207,17 +207,16 @@ def test_heatmap_checks_its_axes(tmp_path):
 
 
 def test_pairs_argument_accepts_the_dataset_name(tmp_path):
-    from seqlab.cli.translate import _pairs_path
-    from seqlab.datasets import dataset_path
+    from seqlab.datasets import dataset_path, resolve_file
     from seqlab.errors import SeqlabError
 
     try:
         expected = dataset_path("eng-fra")
     except SeqlabError:
         pytest.skip("eng-fra data not available (set SEQLAB_DATA)")
-    assert _pairs_path("eng-fra") == expected
+    assert resolve_file("eng-fra") == expected
     local = tiny_tsv(tmp_path / "eng-fra", 5)  # an existing path wins over the name
-    assert _pairs_path(str(local)) == local
+    assert resolve_file(str(local)) == local
 
 
 def test_resume_after_ctrl_c_equals_an_uninterrupted_run(tmp_path, monkeypatch, capsys):
@@ -247,7 +246,7 @@ def test_resume_after_ctrl_c_equals_an_uninterrupted_run(tmp_path, monkeypatch, 
     monkeypatch.setattr(T, "collate", real_collate)
     assert main(["translate", "train", str(pairs), "-o", str(cut), *flags]) == 2       # no silent overwrite
     assert "--resume" in error_line(capsys)
-    assert main(["translate", "train", "ignored.tsv", "-o", str(cut), "--resume"]) == 0
+    assert main(["translate", "train", str(pairs), "-o", str(cut), "--resume"]) == 0
 
     a, b = (json.loads((d / "metrics.json").read_text()) for d in (whole, cut))
     assert b["epochs"] == 4 and b["stop_reason"] == a["stop_reason"]
@@ -258,6 +257,26 @@ def test_resume_after_ctrl_c_equals_an_uninterrupted_run(tmp_path, monkeypatch, 
     capsys.readouterr()
     assert main(["translate", "train", "x.tsv", "-o", str(tmp_path / "none"), "--resume"]) == 2
     assert "nothing to resume" in error_line(capsys)
+
+
+def test_resume_refuses_other_data_and_other_settings(tmp_path, capsys):
+    pairs = tiny_tsv(tmp_path / "p.tsv", 120)
+    run = tmp_path / "run"
+    flags = ["--max-len", "6", "--emb-size", "16", "--hidden-size", "32", "--max-epochs", "1", "--max-minutes", "1",
+             "--beam", "1", "--precision", "fp32"]
+    assert main(["translate", "train", str(pairs), "-o", str(run), *flags]) == 0
+    before = {p.name: p.stat().st_mtime_ns for p in run.iterdir()}
+    other = tiny_tsv(tmp_path / "other.tsv", 120, seed=3)
+    capsys.readouterr()
+    assert main(["translate", "train", str(other), "-o", str(run), "--resume"]) == 2
+    line = error_line(capsys)
+    assert str(pairs.resolve()) in line and str(other.resolve()) in line
+    assert main(["translate", "train", str(pairs), "-o", str(run), "--resume", "--hidden-size", "64"]) == 2
+    assert "--hidden-size 64 differs from the run's 32" in error_line(capsys)
+    pairs.write_text(pairs.read_text() + "ka lo\tkax lox\n", encoding="utf-8")      # same path, new content
+    assert main(["translate", "train", str(pairs), "-o", str(run), "--resume"]) == 2
+    assert "has changed since" in error_line(capsys)
+    assert {p.name: p.stat().st_mtime_ns for p in run.iterdir()} == before           # nothing in the run changed
 
 
 def test_ensemble_trains_members_within_the_budget_and_resumes(tmp_path, monkeypatch, capsys):
@@ -282,7 +301,7 @@ def test_ensemble_trains_members_within_the_budget_and_resumes(tmp_path, monkeyp
     assert not (run / "model.pt").exists() and (run / "member1" / "metrics.json").exists()
     monkeypatch.setattr(T, "collate", real_collate)
     first = json.loads((run / "member1" / "metrics.json").read_text())
-    assert main(["translate", "train", "-", "-o", str(run), "--resume"]) == 0
+    assert main(["translate", "train", str(pairs), "-o", str(run), "--resume"]) == 0
     m = json.loads((run / "metrics.json").read_text())
     assert m["stop_reason"] == "ensemble of 2" and len(m["members"]) == 2
     assert m["members"][0] == {k: first[k] for k in m["members"][0]}          # member 1 was kept, not retrained

@@ -7,7 +7,7 @@ import torch
 
 from seqlab.errors import SeqlabError
 from seqlab.translate.data import (EOS_ID, PAD_ID, SOS_ID, UNK_ID, build_vocab, collate, encode_pairs, filter_pairs,
-                          load_pair_data, make_batches, normalize, read_pairs, split_pairs)
+                          load_pair_data, normalize, read_pairs, split_pairs)
 
 
 def test_normalize_follows_the_tutorial():
@@ -90,16 +90,6 @@ def test_collate_shifts_targets_and_pads():
     assert tgt_out.tolist() == [[p, EOS_ID, PAD_ID], [q, p, EOS_ID]]
     assert tgt_in.tolist() == [[SOS_ID, p, EOS_ID], [SOS_ID, q, p]]  # position 2 of row 0 is never scored
     assert tgt_in.dtype == torch.long
-
-
-def test_batches_cover_every_pair_once_and_group_lengths():
-    enc = [([1] * (1 + i % 9), [2]) for i in range(500)]
-    batches = make_batches(enc, 16, np.random.RandomState(0))
-    flat = sorted(i for b in batches for i in b)
-    assert flat == list(range(500))
-    spread = np.mean([max(len(enc[i][0]) for i in b) - min(len(enc[i][0]) for i in b) for b in batches])
-    assert spread < 2  # bucketing: batches of near-equal source length
-    assert make_batches(enc, 100) == [list(range(i, min(i + 100, 500))) for i in range(0, 500, 100)]
 
 
 def _eng_fra():

@@ -25,6 +25,7 @@ from dataclasses import dataclass
 
 import torch
 
+from seqlab.batching import bucket_batches, pad_sequences
 from seqlab.errors import SeqlabError
 from seqlab.vocab import Vocab
 
@@ -141,14 +142,10 @@ def encode_lines(lines: list[str], vocab: Vocab) -> list[torch.Tensor]:
 
 
 def pad_lines(seqs: list[torch.Tensor]) -> tuple[torch.Tensor, torch.Tensor]:
-    """Encoded lines -> x (B, T) padded with <s>, y (B, T) padded with IGNORE."""
-    T = max(len(s) for s in seqs) - 1
-    x = torch.zeros(len(seqs), T, dtype=torch.long)
-    y = torch.full((len(seqs), T), IGNORE, dtype=torch.long)
-    for r, s in enumerate(seqs):
-        x[r, : len(s) - 1] = s[:-1]
-        y[r, : len(s) - 1] = s[1:]
-    return x, y
+    """Encoded lines -> x (B, T) padded with id 0, y (B, T) = x shifted by one, padded with IGNORE."""
+    padded, _ = pad_sequences(seqs, pad_id=IGNORE, min_length=2)     # (B, T+1)
+    x, y = padded[:, :-1], padded[:, 1:]
+    return x.masked_fill(x == IGNORE, 0), y
 
 
 @dataclass
@@ -169,22 +166,10 @@ class LineBatcher:
         return max(1, len(self.seqs) // self.batch_size)
 
     def _epoch_order(self, gen: torch.Generator) -> torch.Tensor:
-        """A shuffled order in which each run of batch_size lines has similar lengths.
-
-        Shuffle, sort each pool of 50 batches by length, cut into batches, shuffle the batches:
-        padding (wasted time steps) nearly vanishes while every epoch still sees a new order.
-        """
-        perm = torch.randperm(len(self.seqs), generator=gen)
-        lengths = torch.tensor([len(s) for s in self.seqs])
-        pool = self.batch_size * 50
-        parts = []
-        for i in range(0, len(perm), pool):
-            chunk = perm[i: i + pool]
-            parts.append(chunk[torch.argsort(lengths[chunk], stable=True)])
-        ordered = torch.cat(parts)
-        n_batches = len(ordered) // self.batch_size
-        batches = ordered[: n_batches * self.batch_size].view(n_batches, self.batch_size)
-        return batches[torch.randperm(n_batches, generator=gen)].reshape(-1)
+        """This epoch's line order: full batches of similar length in a shuffled order
+        (seqlab.batching.bucket_batches, pools of 50 batches)."""
+        batches = bucket_batches([len(q) for q in self.seqs], self.batch_size, gen, pool=50, drop_last=True)
+        return torch.cat(batches)
 
     def next(self, gen: torch.Generator):
         """(x (B, T), y (B, T), categories (B,) or None)."""

@@ -114,8 +114,8 @@ def train_parser() -> argparse.ArgumentParser:
                         "(e.g. 0.999; 0 = the raw weights)")
     g.add_argument("--beam", type=int, default=d.beam,
                    help="default decoder's beam width (1 = greedy), used for the test BLEU")
-    g.add_argument("--threads", type=int, default=0,
-                   help="torch CPU threads (0 = torch's default); 1 is faster on a busy shared machine")
+    g.add_argument("--threads", type=int, default=None,
+                   help="CPU threads (default: all cores); 1 is faster on a busy shared machine")
     return p
 
 
@@ -170,53 +170,46 @@ def run(args) -> int:
         args.translate_parser.print_help(sys.stderr)
         return 2
     if words[0] == "train":
-        return do_train(train_parser().parse_args(words[1:]))
+        a = train_parser().parse_args(words[1:])
+        a.argv = words[1:]
+        return do_train(a)
     if words[0] == "eval":
         return do_eval(eval_parser().parse_args(words[1:]))
     return do_sentence(sentence_parser().parse_args(words))
 
 
-def _pairs_path(spec: str) -> Path:
-    from seqlab.datasets import NAMED_FILES, dataset_path
-
-    p = Path(spec)
-    if not p.exists() and spec in NAMED_FILES:
-        return dataset_path(spec)
-    return p
-
-
 def do_train(a) -> int:
     from dataclasses import fields
 
-    import torch
-
-    from seqlab.errors import SeqlabError
-    from seqlab.translate.data import DEFAULT_MAX_LEN, PREFIX_MAX_LEN, load_pair_data
+    from seqlab.datasets import resolve_file
+    from seqlab.runtime import set_threads
     from seqlab.translate.config import TrainConfig
-    from seqlab.translate.train import train
+    from seqlab.translate.train import resume, resume_state, train_from_file
 
-    if a.resume:
-        return _resume(a)
-    a.max_minutes = TrainConfig().max_minutes if a.max_minutes is None else a.max_minutes
-    run = Path(a.output)
-    if any((run / f).exists() for f in ("model.pt", "last.pt", "ensemble.json")):
-        raise SeqlabError(f"{run} already holds a run; use --resume to continue it or another -o")
-    for name in ("max_minutes", "lr", "batch_size", "beam", "emb_size", "hidden_size", "ensemble"):
-        if getattr(a, name) <= 0:
-            raise SeqlabError(f"--{name.replace('_', '-')} must be positive, got {getattr(a, name)}")
-    if not 0.0 <= a.dropout < 1.0 or not 0.0 <= a.label_smoothing < 1.0 or not 0.0 <= a.teacher_forcing <= 1.0:
-        raise SeqlabError("--dropout and --label-smoothing must be in [0, 1), --teacher-forcing in [0, 1]")
-    if a.threads > 0:
-        torch.set_num_threads(a.threads)
-    path = _pairs_path(a.pairs)
-    data = load_pair_data(path, reverse=a.reverse, prefix_filter=a.prefix_filter, max_len=a.max_len, seed=a.seed)
+    set_threads(a.threads)
     names = {f.name for f in fields(TrainConfig)}
+    if a.resume:
+        given = {k: v for k, v in vars(explicit_args(train_parser(), a.argv)).items() if k in names}
+        _, _, where = resume_state(a.output)
+        return _report(resume(a.output, resolve_file(a.pairs), given, on_data=lambda _: print(
+            f"resuming {a.output} at {where}", file=sys.stderr)), a.output)
+    a.max_minutes = TrainConfig().max_minutes if a.max_minutes is None else a.max_minutes
     cfg = TrainConfig(**{k: v for k, v in vars(a).items() if k in names})
-    max_len = a.max_len or (PREFIX_MAX_LEN if a.prefix_filter else DEFAULT_MAX_LEN)  # the filter's limit
-    print(f"{len(data.train)} train / {len(data.valid)} valid / {len(data.test)} test pairs "
-          f"({data.n_kept} kept of {data.n_read}); training up to {a.max_minutes:g} min", file=sys.stderr)
-    info = {"pairs": str(path), "reverse": a.reverse, "prefix_filter": a.prefix_filter, "max_len_arg": a.max_len}
-    return _report(train(data, cfg, a.output, data_info=info, max_len=max_len), a.output)
+
+    def announce(data):
+        print(f"{len(data.train)} train / {len(data.valid)} valid / {len(data.test)} test pairs "
+              f"({data.n_kept} kept of {data.n_read}); training up to {a.max_minutes:g} min", file=sys.stderr)
+
+    return _report(train_from_file(resolve_file(a.pairs), a.output, cfg, reverse=a.reverse,
+                                   prefix_filter=a.prefix_filter, max_len=a.max_len, on_data=announce), a.output)
+
+
+def explicit_args(parser: argparse.ArgumentParser, argv: list[str]) -> argparse.Namespace:
+    """Only the options `argv` really gives (no defaults): what a resume compares with the run."""
+    for action in parser._actions:
+        action.default = argparse.SUPPRESS
+        action.required = False
+    return parser.parse_args(argv)
 
 
 def _report(m: dict, run) -> int:
@@ -227,52 +220,11 @@ def _report(m: dict, run) -> int:
     return 0
 
 
-def _resume(a) -> int:
-    """--resume: the data and settings come from RUN/last.pt; only --max-minutes may change."""
-    import torch
-
-    from seqlab.checkpoint import load_checkpoint
-    from seqlab.errors import SeqlabError
-    from seqlab.files import read_text
-    from seqlab.translate.data import load_pair_data
-    from seqlab.translate.train import ENSEMBLE_STATE_NAME, TRAIN_STATE_KIND, TRAIN_STATE_NAME, train
-    from seqlab.translate.config import TrainConfig
-
-    state, ens = Path(a.output) / TRAIN_STATE_NAME, Path(a.output) / ENSEMBLE_STATE_NAME
-    if ens.exists():                   # an ensemble: its finished members are kept, the others resume
-        try:
-            ck = json.loads(read_text(ens))
-            ck["info"] = {**ck["info"], "max_len": ck["max_len"]}
-        except (ValueError, KeyError, TypeError):
-            raise SeqlabError(f"{ens} is damaged; start a new run") from None
-        where = "ensemble: finished members are kept"
-    elif state.exists():
-        ck = load_checkpoint(state, TRAIN_STATE_KIND)
-        where = f"epoch {ck['epoch']} ({ck['elapsed'] / 60:.1f} min used)"
-    else:
-        raise SeqlabError(f"nothing to resume in {a.output} (no {TRAIN_STATE_NAME})")
-    try:
-        cfg, info = TrainConfig(**ck["train_config"]), dict(ck["info"])
-        keep = {k: info[k] for k in ("pairs", "reverse", "prefix_filter", "max_len_arg")}
-    except (KeyError, TypeError):
-        raise SeqlabError(f"{a.output}: its training state lacks the data settings; start a new run") from None
-    if a.max_minutes is not None:
-        if a.max_minutes <= 0:
-            raise SeqlabError(f"--max-minutes must be positive, got {a.max_minutes}")
-        cfg.max_minutes = a.max_minutes
-    if a.threads > 0:
-        torch.set_num_threads(a.threads)
-    data = load_pair_data(info["pairs"], reverse=info["reverse"], prefix_filter=info["prefix_filter"],
-                          max_len=info.get("max_len_arg"), seed=cfg.seed)
-    print(f"resuming {a.output} at {where}; budget {cfg.max_minutes:g} min", file=sys.stderr)
-    return _report(train(data, cfg, a.output, data_info=keep, max_len=info["max_len"], resume=True), a.output)
-
-
 def do_sentence(a) -> int:
     from seqlab.translate.plot import save_attention_png
 
     tr = _load(a)
-    t = tr.translate([" ".join(a.sentence)], beam=a.beam)[0]
+    t = tr.translate(" ".join(a.sentence), beam=a.beam)
     if t.respelled:
         print("note: unknown words read as known ones: "
               + ", ".join(f"{w} -> {k}" for w, k in t.respelled.items()), file=sys.stderr)
@@ -281,7 +233,7 @@ def do_sentence(a) -> int:
         print(f"note: unknown words (read as <unk>): {' '.join(rest)}", file=sys.stderr)
     print(" ".join(t.output))
     if a.plot:
-        save_attention_png(a.plot, t.source, t.output + ["<eos>"], t.attention)
+        save_attention_png(a.plot, t.source_tokens, t.output_tokens, t.weights)
         print(f"attention map written to {a.plot}", file=sys.stderr)
     return 0
 

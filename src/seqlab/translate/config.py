@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from seqlab.errors import SeqlabError
+
 
 @dataclass
 class TrainConfig:
@@ -63,6 +65,32 @@ class TrainConfig:
     tune_alpha: bool = False
     word_dropout: float = 0.0
     backoff: bool = True
+
+    def validate(self) -> "TrainConfig":
+        """Check every setting a caller can get wrong (SeqlabError naming the flag); returns self."""
+        from seqlab.models.seq2seq import ATTENTIONS, CELLS, ENCODERS
+
+        for name in ("max_minutes", "lr", "batch_size", "beam", "emb_size", "hidden_size", "ensemble", "patience"):
+            if getattr(self, name) <= 0:
+                raise SeqlabError(f"--{name.replace('_', '-')} must be positive, got {getattr(self, name)}")
+        for name, lo, hi, closed in (("dropout", 0, 1, False), ("label_smoothing", 0, 1, False),
+                                     ("teacher_forcing", 0, 1, True), ("word_dropout", 0, 1, False),
+                                     ("ema", 0, 1, False), ("min_lr_frac", 0, 1, True)):
+            v = getattr(self, name)
+            if not (lo <= v <= hi if closed else lo <= v < hi):
+                raise SeqlabError(f"--{name.replace('_', '-')} must be in [{lo}, {hi}{']' if closed else ')'}, got {v}")
+        if self.max_epochs is not None and self.max_epochs < 1:
+            raise SeqlabError(f"--max-epochs must be at least 1, got {self.max_epochs}")
+        if self.min_count < 1:
+            raise SeqlabError(f"--min-count must be at least 1, got {self.min_count}")
+        for name, allowed in (("attention", ATTENTIONS), ("encoder", ENCODERS), ("cell", CELLS),
+                              ("select", ("bleu", "loss")), ("precision", ("auto", "bf16", "fp32"))):
+            if getattr(self, name) not in allowed:
+                raise SeqlabError(f"--{name} must be one of {', '.join(allowed)}, got {getattr(self, name)!r}")
+        if self.tie_embeddings and self.emb_size != self.hidden_size:
+            raise SeqlabError(f"tied embeddings need --emb-size equal to --hidden-size, got {self.emb_size} "
+                              f"and {self.hidden_size}")
+        return self
 
     def model_config(self, src_vocab_size: int, tgt_vocab_size: int, max_len: int):
         """The Seq2SeqConfig these settings build for the given vocabulary sizes and longest sentence."""

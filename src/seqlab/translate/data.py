@@ -26,6 +26,7 @@ from typing import Sequence
 
 import numpy as np
 
+from seqlab.batching import pad_sequences
 from seqlab.errors import SeqlabError
 from seqlab.files import read_text
 from seqlab.vocab import Vocab
@@ -146,42 +147,12 @@ def encode_pairs(pairs, src_vocab: Vocab, tgt_vocab: Vocab) -> list[tuple[list[i
     return [(src_vocab.encode(s), tgt_vocab.encode(t) + [EOS_ID]) for s, t in pairs]
 
 
-def pad_batch(seqs: Sequence[Sequence[int]], pad_id: int = PAD_ID):
-    """Right-pad id lists into a LongTensor (B, T) plus their lengths (B,)."""
-    import torch
-
-    lens = torch.tensor([len(s) for s in seqs], dtype=torch.long)
-    out = torch.full((len(seqs), int(lens.max())), pad_id, dtype=torch.long)
-    for i, s in enumerate(seqs):
-        out[i, : len(s)] = torch.tensor(s, dtype=torch.long)
-    return out, lens
-
-
-def make_batches(encoded, batch_size: int, rng: np.random.RandomState | None = None,
-                 bucket: int = 50) -> list[list[int]]:
-    """Index lists for batches of similar source length (less padding, same result as any order).
-
-    With `rng`: shuffle, sort chunks of `bucket * batch_size` by source length, cut into batches
-    and shuffle the batches. Without: keep the order (for evaluation).
-    """
-    idx = np.arange(len(encoded))
-    if rng is None:
-        return [list(idx[i:i + batch_size]) for i in range(0, len(idx), batch_size)]
-    idx = rng.permutation(len(encoded))
-    batches = []
-    chunk = batch_size * bucket
-    for c in range(0, len(idx), chunk):
-        part = sorted(idx[c:c + chunk], key=lambda i: len(encoded[i][0]))
-        batches += [part[i:i + batch_size] for i in range(0, len(part), batch_size)]
-    order = rng.permutation(len(batches))
-    return [batches[i] for i in order]
-
-
 def collate(encoded, index: Sequence[int]):
     """Batch of id pairs -> src (B, S), src_lens (B,), tgt_in (B, T) = <sos> y, tgt_out (B, T) = y <eos>."""
-    src, src_lens = pad_batch([encoded[i][0] for i in index])
-    tgt, _ = pad_batch([encoded[i][1] for i in index])
     import torch
+
+    src, src_lens = pad_sequences([encoded[i][0] for i in index], PAD_ID)
+    tgt, _ = pad_sequences([encoded[i][1] for i in index], PAD_ID)
 
     sos = tgt.new_full((tgt.shape[0], 1), SOS_ID)
     tgt_in = torch.cat([sos, tgt[:, :-1]], dim=1)  # teacher forcing input: <sos> y1 .. y_{T-1}

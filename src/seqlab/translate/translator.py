@@ -17,7 +17,8 @@ from seqlab.errors import SeqlabError
 from seqlab.models.ensemble import Ensemble
 from seqlab.models.seq2seq import Seq2Seq, Seq2SeqConfig
 from seqlab.translate.backoff import SpellingBackoff
-from seqlab.translate.data import EOS_ID, SOS_ID, pad_batch, tokenize
+from seqlab.batching import pad_sequences
+from seqlab.translate.data import EOS_ID, PAD_ID, SOS_ID, tokenize
 from seqlab.translate.decoding import Hypothesis, beam_decode, greedy_decode
 from seqlab.vocab import Vocab
 
@@ -28,14 +29,38 @@ ALPHA_GRID = (0.6, 0.8, 1.0, 1.2)  # length-normalisation exponents tried by Tra
 
 @dataclass
 class Translation:
-    """A translated sentence: normalised source words, output words, attention (len(output)+1, len(source))."""
+    """A translated sentence.
+
+    source: the normalised source words; output: the translation's words (without <eos>);
+    weights: attention, (len(output) + 1, len(source)), row i = where output word i (the last row:
+    <eos>) looked, each row summing to 1. `text`, `source_tokens`, `output_tokens` (ending in
+    "<eos>") and `attention` (weights as a list of rows, one per output token) are the plain-data
+    view of the public API.
+    """
 
     source: list[str]
     output: list[str]
-    attention: torch.Tensor
+    weights: torch.Tensor
     unknown: list[str] = field(default_factory=list)  # source words the model has never seen
     respelled: dict[str, str] = field(default_factory=dict)  # unknown words read as a known one (backoff)
     score: float = 0.0
+
+
+    @property
+    def text(self) -> str:
+        return " ".join(self.output)
+
+    @property
+    def source_tokens(self) -> list[str]:
+        return list(self.source)
+
+    @property
+    def output_tokens(self) -> list[str]:
+        return [*self.output, "<eos>"]
+
+    @property
+    def attention(self) -> list[list[float]]:
+        return self.weights.tolist()
 
 
 class Translator:
@@ -110,14 +135,18 @@ class Translator:
         out: list[Hypothesis] = []
         max_out = self.max_len + 2
         for i in range(0, len(sources), batch_size):
-            src, lens = pad_batch(sources[i:i + batch_size])
+            src, lens = pad_sequences(sources[i:i + batch_size], PAD_ID)
             if beam == 1:
                 out += greedy_decode(self.model, src, lens, EOS_ID, SOS_ID, max_out, alpha=self.alpha)
             else:
                 out += beam_decode(self.model, src, lens, EOS_ID, SOS_ID, max_out, beam, alpha=self.alpha)
         return out
 
-    def translate(self, sentences: list[str], beam: int | None = None) -> list[Translation]:
+    def translate(self, sentences: str | list[str], beam: int | None = None) -> Translation | list[Translation]:
+        """Translate one sentence (-> a Translation) or a list of them (-> a list, decoded in batches).
+        beam: beam width (1 = greedy; default: the run's decoder)."""
+        if isinstance(sentences, str):
+            return self.translate([sentences], beam)[0]
         encoded = [self.source_ids(s) for s in sentences]
         hyps = self.decode_ids([ids for _, ids, _, _ in encoded], beam)
         return [Translation(words, self.tgt_vocab.decode(h.ids), h.attention, unk, resp, h.score)

@@ -1,0 +1,109 @@
+"""Run plumbing shared by the training loops of the wings (charlm, translate, classify).
+
+Not a framework: each loop stays explicit in its own wing (torchtune's recipes). This module holds
+only what they would otherwise each write again, and had started to write differently:
+
+- `cosine_lr`: warm-up, then cosine decay of the learning rate over a budget fraction;
+- `resolve_precision` / `autocast`: "auto" -> bf16 where it pays, else fp32, and the context for it;
+- `RunState`: model, optimizer, data position, RNG states and weight average as one object with
+  `state_dict()` / `load_state_dict()`, so `--resume` restores the same things in every loop.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import math
+from typing import Any
+
+import torch
+
+from seqlab.checkpoint import rng_state, set_rng_state
+from seqlab.ema import WeightEMA
+from seqlab.errors import SeqlabError
+
+PRECISIONS = ("auto", "bf16", "fp32")
+
+
+def cosine_lr(peak: float, progress: float, min_ratio: float = 0.0, step: int = 0,
+              warmup_steps: int = 0) -> float:
+    """The learning rate at `progress` (0..1) of the budget.
+
+    Linear warm-up over the first `warmup_steps` steps, then a cosine from `peak` down to
+    `peak * min_ratio` at the end of the budget:  lr = lo + (peak - lo) * (1 + cos(pi * p)) / 2.
+    """
+    if step < warmup_steps:
+        return peak * (step + 1) / warmup_steps
+    p = min(1.0, max(0.0, progress))
+    lo = peak * min_ratio
+    return lo + (peak - lo) * 0.5 * (1.0 + math.cos(math.pi * p))
+
+
+def resolve_precision(name: str, device: torch.device | str = "cpu") -> str:
+    """'auto' -> 'bf16' where bfloat16 products pay off (a CPU with AVX512-BF16 or AMX, a CUDA GPU
+    with bf16 support), else 'fp32'. 'bf16' and 'fp32' pass through; anything else is an error."""
+    if name not in PRECISIONS:
+        raise SeqlabError(f"unknown precision {name!r}; use auto, bf16 or fp32")
+    if name != "auto":
+        return name
+    if torch.device(device).type == "cuda":
+        return "bf16" if torch.cuda.is_bf16_supported() else "fp32"
+    from seqlab.runtime import fast_bf16_cpu
+
+    return "bf16" if fast_bf16_cpu() else "fp32"
+
+
+def autocast(precision: str, device: torch.device | str = "cpu"):
+    """The training-step context for a resolved precision: bf16 autocasts the matrix products to
+    bfloat16 (weights, optimizer state and the loss stay fp32); fp32 is a no-op context."""
+    if precision == "bf16":
+        return torch.autocast(torch.device(device).type, dtype=torch.bfloat16)
+    return contextlib.nullcontext()
+
+
+class RunState:
+    """What a training loop must save to resume exactly, as one object.
+
+    model, optimizer: their state dicts. generator: the torch.Generator that draws the data order
+    (and dropout of words, teacher forcing...). ema: a WeightEMA or None. batcher: anything with
+    state_dict()/load_state_dict() that knows the position in the data (None when the loop resumes
+    at epoch boundaries). progress: the loop's own counters (step, epoch, elapsed seconds, best
+    score, history...) as plain values. The process-wide Python / NumPy / torch RNG states are
+    saved too (dropout masks draw from torch's global generator).
+    """
+
+    def __init__(self, model: torch.nn.Module, optimizer: torch.optim.Optimizer, generator: torch.Generator,
+                 ema: WeightEMA | None = None, batcher: Any = None, progress: dict | None = None):
+        self.model, self.optimizer, self.generator = model, optimizer, generator
+        self.ema, self.batcher = ema, batcher
+        self.progress: dict = dict(progress or {})
+
+    def state_dict(self) -> dict:
+        return {
+            "model": self.model.state_dict(),
+            "optimizer": self.optimizer.state_dict(),
+            "data_rng": self.generator.get_state(),
+            "rng": rng_state(),
+            "ema": self.ema.state_dict() if self.ema is not None else None,
+            "batcher": self.batcher.state_dict() if self.batcher is not None else None,
+            "progress": dict(self.progress),
+        }
+
+    def load_state_dict(self, d: dict) -> None:
+        """Restore everything `state_dict` saved; a state saved with or without an EMA must be
+        resumed the same way (SeqlabError otherwise)."""
+        missing = [k for k in ("model", "optimizer", "data_rng", "rng", "ema", "batcher", "progress") if k not in d]
+        if missing:
+            raise SeqlabError(f"the saved training state lacks {', '.join(missing)} (damaged, or written by an older "
+                              "seqlab); it cannot be resumed")
+        if (d.get("ema") is None) != (self.ema is None):
+            raise SeqlabError("the saved run " + ("kept" if d.get("ema") is not None else "did not keep")
+                              + " a weight average (--ema); resume it with the same setting")
+        self.model.load_state_dict(d["model"])
+        self.optimizer.load_state_dict(d["optimizer"])
+        self.generator.set_state(d["data_rng"])
+        set_rng_state(d["rng"])
+        if self.ema is not None:
+            self.ema.load_state_dict(d["ema"])
+        if self.batcher is not None:
+            self.batcher.load_state_dict(d["batcher"])
+        self.progress = dict(d["progress"])
