@@ -24,6 +24,7 @@ def test_names_model_learns_real_structure_in_three_minutes(capsys):
 
 
 @pytest.mark.slow
+@pytest.mark.needs_data("tinyshakespeare")
 def test_shakespeare_five_minutes_beats_unigram_by_far(tmp_path, capsys):
     from seqlab.datasets import dataset_path
 

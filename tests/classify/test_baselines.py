@@ -64,6 +64,7 @@ def mr_subset():
     return X[:2500], y[:2500], X[2500:], y[2500:]
 
 
+@pytest.mark.needs_data("sentence_classification")
 @pytest.mark.parametrize("cls", [MNBClassifier, NBSVMClassifier])
 def test_baselines_beat_chance_clearly_on_real_mr(cls, mr_subset):
     Xtr, ytr, Xte, yte = mr_subset
@@ -71,6 +72,7 @@ def test_baselines_beat_chance_clearly_on_real_mr(cls, mr_subset):
     assert acc > 0.68, acc                   # chance is 0.5; the full-data 10-fold CV gives ~0.79
 
 
+@pytest.mark.needs_data("sentence_classification")
 @pytest.mark.parametrize("cls", [MNBClassifier, NBSVMClassifier])
 def test_state_round_trip_gives_identical_predictions(cls, mr_subset):
     Xtr, ytr, Xte, _ = mr_subset

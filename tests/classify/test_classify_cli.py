@@ -81,6 +81,7 @@ def test_train_static_with_user_vectors_and_mnb_on_csv(tmp_path, capsys):
     assert capsys.readouterr().out.startswith("good\t")
 
 
+@pytest.mark.needs_data("sentence_classification")
 def test_table_caches_folds_and_resumes(tmp_path, capsys):
     table = tmp_path / "T.md"
     args = ["classify", "table", "-o", str(table), "--datasets", "cr", "--models", "mnb", "nbsvm", "--folds", "2"]

@@ -52,6 +52,7 @@ def test_clean_str_matches_kim(text):
     assert clean_str_sst(text) == kim_clean_str_sst(text)
 
 
+@pytest.mark.needs_data("sentence_classification")
 def test_clean_str_on_real_lines_matches_kim():
     from seqlab.datasets import dataset_path
 
@@ -74,6 +75,7 @@ README_COUNTS = {  # shared/data/README.md, sentence_classification table
 }
 
 
+@pytest.mark.needs_data("sentence_classification")
 @pytest.mark.parametrize("name", list(README_COUNTS))
 def test_loaders_give_readme_counts(name):
     ds = load_dataset(name)
@@ -86,6 +88,7 @@ def test_loaders_give_readme_counts(name):
     assert len(ds.labels) == len(train)
 
 
+@pytest.mark.needs_data("sentence_classification")
 def test_loaders_keep_empty_sentences_and_case_rules():
     # README: CR has 4 and MPQA 3 lines with a label and no text; cleaning may empty a few more
     assert sum(1 for s in load_dataset("cr").train[0] if not s) >= 4

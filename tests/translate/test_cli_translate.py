@@ -206,14 +206,11 @@ def test_heatmap_checks_its_axes(tmp_path):
     assert not (tmp_path / "bad.png").exists()
 
 
+@pytest.mark.needs_data("eng-fra")
 def test_pairs_argument_accepts_the_dataset_name(tmp_path):
     from seqlab.datasets import dataset_path, resolve_file
-    from seqlab.errors import SeqlabError
 
-    try:
-        expected = dataset_path("eng-fra")
-    except SeqlabError:
-        pytest.skip("eng-fra data not available (set SEQLAB_DATA)")
+    expected = dataset_path("eng-fra")
     assert resolve_file("eng-fra") == expected
     local = tiny_tsv(tmp_path / "eng-fra", 5)  # an existing path wins over the name
     assert resolve_file(str(local)) == local

@@ -92,17 +92,11 @@ def test_collate_shifts_targets_and_pads():
     assert tgt_in.dtype == torch.long
 
 
-def _eng_fra():
+@pytest.mark.needs_data("eng-fra")
+def test_eng_fra_prefix_subset_has_the_tutorials_9250_pairs():
     from seqlab.datasets import dataset_path
 
-    try:
-        return dataset_path("eng-fra")
-    except SeqlabError:
-        pytest.skip("eng-fra data not available (set SEQLAB_DATA)")
-
-
-def test_eng_fra_prefix_subset_has_the_tutorials_9250_pairs():
-    path = _eng_fra()
+    path = dataset_path("eng-fra")
     d = load_pair_data(path, reverse=True, prefix_filter=True, seed=0)
     assert d.n_read == 76037  # data README
     assert d.n_kept == 9250  # data README: the tutorial's filter
