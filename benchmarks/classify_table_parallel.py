@@ -59,7 +59,7 @@ def _load_subset(path: str):
     from seqlab.embeddings.keyedvectors import KeyedVectors
 
     z = np.load(path)
-    return KeyedVectors([str(w) for w in z["words"]], z["vectors"])
+    return KeyedVectors.from_arrays([str(w) for w in z["words"]], z["vectors"])
 
 
 def _work(job: tuple) -> str:

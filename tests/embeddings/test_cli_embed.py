@@ -49,7 +49,7 @@ def small_vectors(tmp_path_factory):
              "berlin", "germany", "love", "sex", "tiger", "cat", "old", "new", "smart",
              "intelligent", "hard", "difficult", "computer", "keyboard", "king", "queen",
              "man", "woman", "money", "cash", "bank", "happy", "cheerful", "fast", "rapid"]
-    kv = KeyedVectors(words, rng.normal(size=(len(words), 16)))
+    kv = KeyedVectors.from_arrays(words, rng.normal(size=(len(words), 16)))
     p = tmp_path_factory.mktemp("vec") / "small.txt"
     kv.save_word2vec_format(p)
     return p
@@ -169,7 +169,7 @@ def test_query_errors(capsys, small_vectors, tmp_path):
     rc, _, err = run(capsys, "embed", "similar", bad, "king")
     assert_clean_error(rc, err, "line 3 has 2 numbers, expected 4")
     trunc = tmp_path / "trunc.bin"
-    KeyedVectors(["a", "b"], np.ones((2, 3))).save_word2vec_format(trunc)
+    KeyedVectors.from_arrays(["a", "b"], np.ones((2, 3))).save_word2vec_format(trunc)
     trunc.write_bytes(trunc.read_bytes()[:-5])
     rc, _, err = run(capsys, "embed", "similar", trunc, "a")
     assert_clean_error(rc, err, "truncated")

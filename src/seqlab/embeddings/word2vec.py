@@ -256,7 +256,7 @@ def train_word2vec(corpus, config: Word2VecConfig | None = None,
     prepare_seconds = time.perf_counter() - t0
     syn0, stats = train_encoded(enc, config, progress=progress)
     stats["prepare_seconds"] = prepare_seconds
-    kv = KeyedVectors(enc.words, syn0, counts=enc.counts)
+    kv = KeyedVectors.from_arrays(enc.words, syn0, counts=enc.counts)
     return kv, stats
 
 
