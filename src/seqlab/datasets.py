@@ -38,6 +38,14 @@ def data_dir(explicit: str | os.PathLike | None = None) -> Path:
     raise SeqlabError("data folder not found: set SEQLAB_DATA to the folder holding the datasets")
 
 
+def cache_dir(explicit: str | os.PathLike | None = None) -> Path:
+    """Where trained models are cached (the names model): `explicit`, else $SEQLAB_CACHE, else
+    ~/.cache/seqlab."""
+    if explicit:
+        return Path(explicit)
+    return Path(os.environ.get("SEQLAB_CACHE") or Path.home() / ".cache" / "seqlab")
+
+
 def dataset_path(name: str, root: str | os.PathLike | None = None) -> Path:
     """Path of a named dataset file or folder; a clear error if the name or the file is unknown."""
     if name not in NAMED_FILES:

@@ -52,6 +52,7 @@ class LMTrainConfig:
                                    # fp32) | auto = bf16 where the CPU does it natively, else fp32
     ema: float | None = None       # >0: validate and keep an exponential moving average of the weights
     seed: int = 1337
+    device: str = "cpu"            # cpu | cuda | auto (cuda when present); checkpoints always load on the CPU
 
     def resolved(self) -> "LMTrainConfig":
         """A copy with mode defaults filled in and values checked."""
@@ -68,12 +69,10 @@ class LMTrainConfig:
         c = LMTrainConfig(**d)
         if c.seq_len < 1 or c.batch_size < 1 or c.hidden < 1 or c.layers < 1:
             raise SeqlabError("seq_len, batch_size, hidden and layers must be positive")
-        if c.precision == "auto":
-            from seqlab.runtime import fast_bf16_cpu
+        from seqlab.runtime import resolve_device
+        from seqlab.training import resolve_precision
 
-            c.precision = "bf16" if fast_bf16_cpu() else "fp32"
-        if c.precision not in ("fp32", "bf16"):
-            raise SeqlabError(f"unknown precision {c.precision!r}; use fp32 or bf16")
+        c.precision = resolve_precision(c.precision, resolve_device(c.device))
         if not 0 <= c.dropout < 1:
             raise SeqlabError("dropout must be in [0, 1)")
         return c

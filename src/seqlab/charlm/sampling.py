@@ -6,6 +6,8 @@ T > 1 flatter); top-k keeps only the k most likely characters before drawing.
 
 from __future__ import annotations
 
+from typing import Iterator
+
 import torch
 
 from seqlab.errors import SeqlabError
@@ -26,20 +28,26 @@ def sample_next(logits: torch.Tensor, temperature: float = 1.0, top_k: int | Non
     return torch.multinomial(probs, 1, generator=generator).squeeze(-1)
 
 
-@torch.no_grad()
-def generate_stream(model, prime_ids: list[int], length: int, temperature: float = 1.0,
-                    top_k: int | None = None, generator: torch.Generator | None = None) -> list[int]:
-    """Feed `prime_ids`, then draw `length` more ids one at a time, carrying the hidden state."""
+def iter_stream(model, prime_ids: list[int], length: int, temperature: float = 1.0,
+                top_k: int | None = None, generator: torch.Generator | None = None) -> Iterator[int]:
+    """Feed `prime_ids`, then yield `length` more ids one at a time, carrying the hidden state
+    (so a caller can show text as it is drawn and stop whenever it likes)."""
     if not prime_ids:
         raise SeqlabError("generation needs at least one priming character")
     model.eval()
-    logits, state = model(torch.tensor([prime_ids]))
-    out = []
+    with torch.no_grad():          # per call: a generator must not leave grad mode off between yields
+        logits, state = model(torch.tensor([prime_ids]))
     for _ in range(length):
-        nxt = sample_next(logits[:, -1], temperature, top_k, generator)     # (1,)
-        out.append(int(nxt))
-        logits, state = model(nxt[:, None], state)
-    return out
+        nxt = sample_next(logits[:, -1], temperature, top_k, generator)         # (1,)
+        yield int(nxt)
+        with torch.no_grad():
+            logits, state = model(nxt[:, None], state)
+
+
+def generate_stream(model, prime_ids: list[int], length: int, temperature: float = 1.0,
+                    top_k: int | None = None, generator: torch.Generator | None = None) -> list[int]:
+    """The `length` ids iter_stream draws after `prime_ids`, as a list."""
+    return list(iter_stream(model, prime_ids, length, temperature, top_k, generator))
 
 
 @torch.no_grad()

@@ -4,6 +4,13 @@ AdamW with gradient clipping, warm-up then cosine decay of the learning rate ove
 budget ends first (steps, minutes or epochs), validation every `eval_every` steps with early
 stopping, the best weights kept in RUN/model.pt and the full training state in RUN/last.pt so
 `resume=True` continues the optimizer, step, data order and RNG states exactly.
+
+A time budget (`max_minutes`) is turned into a step budget once: at the first validation after
+the warm-up, the steps done so far and the seconds they took (validation included) give the
+number of steps the budget holds. From then on the schedule and the stop follow steps only, so a
+run stopped and resumed follows the same learning-rate curve and ends at the same step as one
+that never stopped (the planned step count is saved in RUN/last.pt). Before that point the run
+stops on the clock.
 """
 
 from __future__ import annotations
@@ -11,21 +18,26 @@ from __future__ import annotations
 import json
 import math
 import time
-from dataclasses import asdict
+from dataclasses import asdict, dataclass
 from pathlib import Path
 
 import torch
 import torch.nn.functional as F
 
 from seqlab.charlm import data as lmdata
-from seqlab.checkpoint import load_checkpoint, rng_state, save_checkpoint, set_rng_state
+from seqlab.charlm.config import LMTrainConfig
+from seqlab.charlm.corpus import LMCorpus
+from seqlab.checkpoint import load_checkpoint, save_checkpoint
 from seqlab.ema import WeightEMA
 from seqlab.errors import SeqlabError
 from seqlab.files import write_json_atomic
-from seqlab.charlm.config import MODE_DEFAULTS, LMTrainConfig  # noqa: F401  (re-exported for callers)
-from seqlab.charlm.corpus import LMCorpus
 from seqlab.models.rnn import CharRNN, CharRNNConfig, detach_state
-from seqlab.runtime import progress
+from seqlab.runtime import progress, resolve_device
+from seqlab.training import RunState, autocast, cosine_lr
+
+MODEL_KIND = "charlm"               # RUN/model.pt: the best weights, for sampling and evaluation
+TRAIN_STATE_KIND = "charlm-train"   # RUN/last.pt: everything --resume needs
+
 
 def model_config(cfg: LMTrainConfig, corpus: LMCorpus) -> CharRNNConfig:
     return CharRNNConfig(vocab_size=len(corpus.vocab), cell=cfg.cell, impl=cfg.impl, embed_size=cfg.embed,
@@ -34,13 +46,10 @@ def model_config(cfg: LMTrainConfig, corpus: LMCorpus) -> CharRNNConfig:
 
 
 def lr_at(cfg: LMTrainConfig, step: int, progress_frac: float) -> float:
-    """Linear warm-up for `warmup_steps`, then cosine from lr to lr*min_lr_ratio over the budget."""
-    if step < cfg.warmup_steps:
-        return cfg.lr * (step + 1) / cfg.warmup_steps
-    if cfg.schedule == "constant":
-        return cfg.lr
-    p = min(1.0, max(0.0, progress_frac))
-    return cfg.lr * (cfg.min_lr_ratio + (1 - cfg.min_lr_ratio) * 0.5 * (1 + math.cos(math.pi * p)))
+    """Linear warm-up for `warmup_steps`, then cosine from lr to lr*min_lr_ratio over the budget
+    (or the peak lr throughout with schedule="constant")."""
+    frac = progress_frac if cfg.schedule == "cosine" else 0.0
+    return cosine_lr(cfg.lr, frac, cfg.min_lr_ratio, step, cfg.warmup_steps)
 
 
 @torch.no_grad()
@@ -57,23 +66,24 @@ def evaluate(model: CharRNN, corpus_mode: str, data, categories=None, batch_size
     """
     was_training = model.training
     model.eval()
+    device = next(model.parameters()).device
     total, count = 0.0, 0
     try:
         if corpus_mode == "stream" and context is not None and len(context) > warm and len(data) >= 2:
-            text = torch.cat([context[-(warm + 1):], data])             # warm+1 chars of history, then data
+            text = torch.cat([context[-(warm + 1):], data]).to(device)   # warm+1 chars of history, then data
             B = max(1, min(batch_size, len(data) // max(warm, seq_len)))
             rows = len(data) // B
-            starts = (warm + 1) + torch.arange(B) * rows                 # first scored char of each column
-            seqs = text[starts[:, None] - (warm + 1) + torch.arange(warm + rows)[None, :]]   # (B, warm+rows)
+            starts = (warm + 1) + torch.arange(B, device=device) * rows  # first scored char of each column
+            seqs = text[starts[:, None] - (warm + 1) + torch.arange(warm + rows, device=device)[None, :]]  # (B, warm+rows)
             _, state = model(seqs[:, :warm], None)                       # history only: nothing scored
             for r in range(warm, warm + rows, seq_len):
                 x = seqs[:, r: r + seq_len]                              # input x_{t-1} ...
-                y = text[(starts[:, None] + (r - warm) + torch.arange(x.shape[1])[None, :])]  # ... target x_t
+                y = text[(starts[:, None] + (r - warm) + torch.arange(x.shape[1], device=device)[None, :])]  # ... x_t
                 logits, state = model(x, state)
                 total += F.cross_entropy(logits.reshape(-1, logits.shape[-1]), y.reshape(-1), reduction="sum").item()
                 count += y.numel()
         elif corpus_mode == "stream":
-            cols = lmdata.fold_columns(data, max(1, min(batch_size, len(data) // (seq_len + 1) or 1)))  # (R, B)
+            cols = lmdata.fold_columns(data, max(1, min(batch_size, len(data) // (seq_len + 1) or 1))).to(device)  # (R, B)
             state = None
             for r in range(0, cols.shape[0] - 1, seq_len):
                 chunk = cols[r: r + seq_len + 1]
@@ -83,8 +93,8 @@ def evaluate(model: CharRNN, corpus_mode: str, data, categories=None, batch_size
                 count += y.numel()
         else:
             for i in range(0, len(data), batch_size):
-                x, y = lmdata.pad_lines(data[i: i + batch_size])
-                cats = categories[i: i + batch_size] if categories is not None else None
+                x, y = (t.to(device) for t in lmdata.pad_lines(data[i: i + batch_size]))
+                cats = categories[i: i + batch_size].to(device) if categories is not None else None
                 logits, _ = model(x, None, cats)
                 total += F.cross_entropy(logits.reshape(-1, logits.shape[-1]), y.reshape(-1),
                                          ignore_index=lmdata.IGNORE, reduction="sum").item()
@@ -96,27 +106,234 @@ def evaluate(model: CharRNN, corpus_mode: str, data, categories=None, batch_size
 
 def save_model(path: Path, model: CharRNN, corpus: LMCorpus, cfg: LMTrainConfig, extra: dict) -> None:
     """The inference checkpoint: weights, vocabulary, categories, model and training config."""
-    save_checkpoint(path, "charlm", {
+    save_checkpoint(path, MODEL_KIND, {
         "model": model.state_dict(), "model_config": model.config.to_dict(), "train_config": asdict(cfg),
         "vocab": corpus.vocab.to_dict(), "mode": corpus.mode, "categories": list(corpus.categories),
         "train_lines": list(corpus.train_lines), **extra,
     })
 
 
-def load_model(run_dir: str | Path) -> tuple[CharRNN, dict]:
-    """Load RUN/model.pt (or a checkpoint file) for sampling and evaluation."""
+def load_model(run_dir: str | Path, impl: str | None = None) -> tuple[CharRNN, dict]:
+    """Load RUN/model.pt (or a checkpoint file) for sampling and evaluation. impl: run the weights
+    with "fused" torch kernels or the "scratch" cells (the same parameters either way; default:
+    what the run trained with)."""
     p = Path(run_dir)
     path = p / "model.pt" if p.is_dir() else p
     if p.is_dir() and not path.exists():
         raise SeqlabError(f"{p} is not a trained run (no model.pt inside)")
-    ck = load_checkpoint(path, kind="charlm")
+    ck = load_checkpoint(path, kind=MODEL_KIND)
     try:
-        model = CharRNN(CharRNNConfig(**ck["model_config"]))
+        config = {**ck["model_config"], **({"impl": impl} if impl else {})}
+        model = CharRNN(CharRNNConfig(**config))
         model.load_state_dict(ck["model"])
     except (KeyError, TypeError, RuntimeError) as e:
         raise SeqlabError(f"checkpoint {path} does not match its model config: {str(e).splitlines()[0][:120]}") from None
     model.eval()
     return model, ck
+
+
+def differences(saved: dict, now: dict) -> str:
+    """'hidden_size 512 (run) vs 256 (now), ...' for the keys whose values differ."""
+    keys = sorted(k for k in set(saved) | set(now) if saved.get(k) != now.get(k))
+    return ", ".join(f"{k} {saved.get(k)!r} (run) vs {now.get(k)!r} (now)" for k in keys)
+
+
+# ------------------------------------------------------------------------------------ the loop
+
+
+@dataclass
+class _Loop:
+    """One training run in progress: what the loop reads and updates."""
+
+    corpus: LMCorpus
+    cfg: LMTrainConfig
+    run: Path
+    device: torch.device
+    state: RunState
+    steps_per_epoch: int
+    base_steps: int                 # from epochs and max_steps
+    max_seconds: float | None
+
+    @property
+    def p(self) -> dict:
+        return self.state.progress
+
+    def total_steps(self) -> int:
+        planned = self.p["planned_steps"]
+        return self.base_steps if planned is None else min(self.base_steps, planned)
+
+    def budget_fraction(self) -> float:
+        fr = self.p["step"] / self.total_steps()
+        if self.max_seconds and self.p["planned_steps"] is None:     # not converted to steps yet
+            fr = max(fr, self.p["elapsed"] / self.max_seconds)
+        return fr
+
+
+def _start(corpus: LMCorpus, cfg: LMTrainConfig, run: Path, resume: bool) -> _Loop:
+    """Build model, optimizer, batcher and run state (from RUN/last.pt when resuming)."""
+    device = resolve_device(cfg.device)
+    torch.manual_seed(cfg.seed)
+    model = CharRNN(model_config(cfg, corpus)).to(device)
+    opt = torch.optim.AdamW(model.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay, betas=(0.9, 0.99))
+    if corpus.mode == "stream":
+        if len(corpus.val) < 2:
+            raise SeqlabError("text is too short to hold out a validation part; use a longer file")
+        batcher = lmdata.StreamBatcher(corpus.train, cfg.batch_size, cfg.seq_len, cfg.windows == "sequential")
+    else:
+        batcher = lmdata.LineBatcher(corpus.train, corpus.train_categories, cfg.batch_size)
+    state = RunState(model, opt, torch.Generator().manual_seed(cfg.seed),
+                     ema=WeightEMA(model, cfg.ema) if cfg.ema > 0 else None, batcher=batcher,
+                     progress={"step": 0, "elapsed": 0.0, "train_time": 0.0, "train_chars": 0,
+                               "best": {"val_loss": float("inf"), "step": 0}, "bad_evals": 0, "history": [],
+                               "hidden": None, "planned_steps": None})
+    if resume:
+        ck = load_checkpoint(run / "last.pt", kind=TRAIN_STATE_KIND)
+        if ck.get("vocab") is not None and ck["vocab"] != corpus.vocab.to_dict():
+            raise SeqlabError(f"{run} was trained on text with another vocabulary ({len(ck['vocab']['itos'])} "
+                              f"characters, now {len(corpus.vocab)}); resume with the same data")
+        saved_model = ck.get("model_config")
+        if saved_model is not None and saved_model != model.config.to_dict():
+            raise SeqlabError(f"{run} holds another model: {differences(saved_model, model.config.to_dict())}")
+        state.load_state_dict(ck)
+    steps_per_epoch = batcher.steps_per_epoch()
+    base = cfg.epochs * steps_per_epoch
+    if cfg.max_steps:
+        base = min(base, cfg.max_steps)
+    return _Loop(corpus, cfg, run, device, state, steps_per_epoch, base,
+                 cfg.max_minutes * 60 if cfg.max_minutes else None)
+
+
+def _save_last(loop: _Loop) -> None:
+    p = loop.p
+    p["hidden"] = detach_state(p["hidden"])
+    save_checkpoint(loop.run / "last.pt", TRAIN_STATE_KIND, {
+        **loop.state.state_dict(), "train_config": asdict(loop.cfg), "model_config": loop.state.model.config.to_dict(),
+        "vocab": loop.corpus.vocab.to_dict(), "mode": loop.corpus.mode})
+
+
+def _validate(loop: _Loop, last_loss: float) -> None:
+    """Validation loss of the (averaged) weights; the best weights go to RUN/model.pt."""
+    p, model, ema = loop.p, loop.state.model, loop.state.ema
+    if ema is not None:
+        ema.swap()                                         # validate (and keep) the averaged weights
+    try:
+        context = loop.corpus.train if loop.corpus.mode == "stream" else None   # validation continues the text
+        nll, n = evaluate(model, loop.corpus.mode, loop.corpus.val, loop.corpus.val_categories, context=context)
+        val_loss = nll / max(n, 1)
+        rec = {"step": p["step"], "epoch": round(p["step"] / loop.steps_per_epoch, 3), "seconds": round(p["elapsed"], 2),
+               "train_loss": round(last_loss, 5), "val_loss": round(val_loss, 5),
+               "lr": round(lr_at(loop.cfg, p["step"], loop.budget_fraction()), 7)}
+        p["history"].append(rec)
+        with open(loop.run / "metrics.jsonl", "a", encoding="utf-8") as f:
+            f.write(json.dumps(rec) + "\n")
+        if val_loss < p["best"]["val_loss"]:
+            p["best"] = {"val_loss": val_loss, "step": p["step"]}
+            p["bad_evals"] = 0
+            save_model(loop.run / "model.pt", model, loop.corpus, loop.cfg, {"step": p["step"], "val_loss": val_loss})
+        else:
+            p["bad_evals"] += 1
+    finally:
+        if ema is not None:
+            ema.swap()
+
+
+def _train_step(loop: _Loop, precision: str) -> tuple[float, int]:
+    """One optimizer step on the next batch; returns (loss, characters predicted)."""
+    model, opt, gen, p = loop.state.model, loop.state.optimizer, loop.state.generator, loop.p
+    for group in opt.param_groups:
+        group["lr"] = lr_at(loop.cfg, p["step"], loop.budget_fraction())
+    if loop.corpus.mode == "stream":
+        x, y, reset = loop.state.batcher.next(gen)
+        x, y = x.to(loop.device), y.to(loop.device)
+        with autocast(precision, loop.device):
+            logits, hidden = model(x, None if reset else p["hidden"])           # (B, T, V)
+        p["hidden"] = detach_state(hidden, torch.float32)
+        loss = F.cross_entropy(logits.float().reshape(-1, logits.shape[-1]), y.reshape(-1))
+        n_chars = y.numel()
+    else:
+        x, y, cats = loop.state.batcher.next(gen)
+        x, y = x.to(loop.device), y.to(loop.device)
+        cats = cats.to(loop.device) if cats is not None else None
+        with autocast(precision, loop.device):
+            logits, _ = model(x, None, cats)
+        loss = F.cross_entropy(logits.float().reshape(-1, logits.shape[-1]), y.reshape(-1),
+                               ignore_index=lmdata.IGNORE)
+        n_chars = int((y != lmdata.IGNORE).sum())
+    opt.zero_grad(set_to_none=True)
+    loss.backward()
+    if loop.cfg.clip > 0:
+        torch.nn.utils.clip_grad_norm_(model.parameters(), loop.cfg.clip)
+    opt.step()
+    if loop.state.ema is not None:
+        loop.state.ema.update()
+    p["step"] += 1
+    return loss.item(), n_chars
+
+
+def _stop_reason(loop: _Loop) -> str | None:
+    p, cfg = loop.p, loop.cfg
+    if p["step"] >= loop.total_steps():
+        if p["planned_steps"] is not None and p["planned_steps"] <= loop.base_steps:
+            return "max_minutes"
+        return "max_steps" if cfg.max_steps and p["step"] >= cfg.max_steps else "epochs"
+    if loop.max_seconds and p["planned_steps"] is None and p["elapsed"] >= loop.max_seconds:
+        return "max_minutes"
+    if p["bad_evals"] >= cfg.patience:
+        return "early_stopping"
+    return None
+
+
+def _fit(loop: _Loop, show_progress: bool | None, on_step) -> str:
+    """Steps until a budget or early stopping ends the run; Ctrl-C saves RUN/last.pt and re-raises."""
+    p, cfg = loop.p, loop.cfg
+    bar = progress(total=loop.total_steps(), desc="train", unit="step", enabled=show_progress)
+    bar.update(p["step"])
+    loop.state.model.train()
+    running, t_last = None, time.perf_counter()
+    try:
+        while (stop := _stop_reason(loop)) is None:
+            t0 = time.perf_counter()
+            loss, n_chars = _train_step(loop, cfg.precision)
+            t1 = time.perf_counter()
+            p["train_time"] += t1 - t0
+            p["train_chars"] += n_chars
+            running = loss if running is None else 0.95 * running + 0.05 * loss
+            bar.update(1)
+            if p["step"] % 10 == 0:
+                left = (loop.total_steps() - p["step"]) * p["elapsed"] / max(p["step"], 1)
+                if loop.max_seconds and p["planned_steps"] is None:
+                    left = min(left, loop.max_seconds - p["elapsed"])
+                bar.set_postfix(loss=f"{running:.3f}", chars_s=f"{p['train_chars'] / max(p['train_time'], 1e-9):,.0f}",
+                                best=f"{p['best']['val_loss']:.3f}" if p["best"]["step"] else "-",
+                                eta=time.strftime("%H:%M:%S", time.gmtime(max(0.0, left))))
+            if p["step"] % cfg.eval_every == 0:
+                _validate(loop, running)      # counts against --max-minutes (wall clock), not chars/s
+            now = time.perf_counter()
+            p["elapsed"] += now - t_last
+            t_last = now
+            if p["step"] % cfg.eval_every == 0:
+                _plan_steps(loop, bar)
+                _save_last(loop)
+            if on_step is not None:
+                on_step(p["step"])
+    except KeyboardInterrupt:
+        bar.close()
+        _save_last(loop)
+        raise
+    bar.close()
+    if not p["history"] or p["history"][-1]["step"] != p["step"]:
+        _validate(loop, running if running is not None else float("nan"))
+    _save_last(loop)
+    return stop
+
+
+def _plan_steps(loop: _Loop, bar) -> None:
+    """Once, at the first validation after the warm-up: how many steps the time budget holds."""
+    p = loop.p
+    if loop.max_seconds and p["planned_steps"] is None and p["step"] >= loop.cfg.warmup_steps:
+        p["planned_steps"] = max(p["step"] + 1, int(p["step"] * loop.max_seconds / max(p["elapsed"], 1e-9)))
+        bar.total = loop.total_steps()
+        bar.refresh()
 
 
 def train_lm(corpus: LMCorpus, cfg: LMTrainConfig, run_dir: str | Path, resume: bool = False,
@@ -129,176 +346,27 @@ def train_lm(corpus: LMCorpus, cfg: LMTrainConfig, run_dir: str | Path, resume: 
     cfg = cfg.resolved()
     run = Path(run_dir)
     run.mkdir(parents=True, exist_ok=True)
-    torch.manual_seed(cfg.seed)
-    model = CharRNN(model_config(cfg, corpus))
-    opt = torch.optim.AdamW(model.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay, betas=(0.9, 0.99))
-    gen = torch.Generator().manual_seed(cfg.seed)
-    if corpus.mode == "stream":
-        batcher = lmdata.StreamBatcher(corpus.train, cfg.batch_size, cfg.seq_len, cfg.windows == "sequential")
-        if len(corpus.val) < 2:
-            raise SeqlabError("text is too short to hold out a validation part; use a longer file")
-    else:
-        batcher = lmdata.LineBatcher(corpus.train, corpus.train_categories, cfg.batch_size)
-    n_params = sum(p.numel() for p in model.parameters())
-
-    step, elapsed, train_time, train_chars = 0, 0.0, 0.0, 0
-    best = {"val_loss": float("inf"), "step": 0}
-    bad_evals, history, state = 0, [], None
-    ema = WeightEMA(model, cfg.ema) if cfg.ema > 0 else None
-    if resume:
-        ck = load_checkpoint(run / "last.pt", kind="charlm-train")
-        model.load_state_dict(ck["model"])
-        opt.load_state_dict(ck["optimizer"])
-        gen.set_state(ck["data_rng"])
-        batcher.load_state_dict(ck["batcher"])
-        set_rng_state(ck["rng"])
-        step, elapsed, train_time, train_chars = ck["step"], ck["elapsed"], ck["train_time"], ck["train_chars"]
-        best, bad_evals, history, state = ck["best"], ck["bad_evals"], ck["history"], ck["state"]
-        if ema is not None:
-            for s_, v in zip(ema.shadow, ck["ema"]):
-                s_.copy_(v)
-
-    steps_per_epoch = batcher.steps_per_epoch()
-    max_seconds = cfg.max_minutes * 60 if cfg.max_minutes else None
-    total_steps = cfg.epochs * steps_per_epoch
-    if cfg.max_steps:
-        total_steps = min(total_steps, cfg.max_steps)
-
-    def budget_fraction() -> float:
-        fr = step / total_steps
-        if max_seconds:
-            fr = max(fr, elapsed / max_seconds)
-        return fr
-
-    def save_last() -> None:
-        save_checkpoint(run / "last.pt", "charlm-train", {
-            "model": model.state_dict(), "optimizer": opt.state_dict(), "data_rng": gen.get_state(),
-            "batcher": batcher.state_dict(), "rng": rng_state(), "step": step, "elapsed": elapsed,
-            "train_time": train_time, "train_chars": train_chars, "best": best, "bad_evals": bad_evals,
-            "history": history, "state": detach_state(state), "train_config": asdict(cfg),
-            "ema": list(ema.shadow) if ema is not None else [],
-        })
-
-    def run_eval(last_loss: float) -> None:
-        nonlocal bad_evals
-        if ema is not None:
-            ema.swap()                                         # validate (and keep) the averaged weights
-        try:
-            _eval_and_keep(last_loss)
-        finally:
-            if ema is not None:
-                ema.swap()
-
-    def _eval_and_keep(last_loss: float) -> None:
-        nonlocal bad_evals
-        context = corpus.train if corpus.mode == "stream" else None     # validation text continues the training text
-        nll, n = evaluate(model, corpus.mode, corpus.val, corpus.val_categories, context=context)
-        val_loss = nll / max(n, 1)
-        rec = {"step": step, "epoch": round(step / steps_per_epoch, 3), "seconds": round(elapsed, 2),
-               "train_loss": round(last_loss, 5), "val_loss": round(val_loss, 5),
-               "lr": round(lr_at(cfg, step, budget_fraction()), 7)}
-        history.append(rec)
-        with open(run / "metrics.jsonl", "a", encoding="utf-8") as f:
-            f.write(json.dumps(rec) + "\n")
-        if val_loss < best["val_loss"]:
-            best.update(val_loss=val_loss, step=step)
-            bad_evals = 0
-            save_model(run / "model.pt", model, corpus, cfg, {"step": step, "val_loss": val_loss})
-        else:
-            bad_evals += 1
-
-    # bf16 autocast: matrix products in bfloat16 (about 1.5x faster on CPUs with AVX512-BF16), weights,
-    # optimizer and loss in fp32; validation always runs in fp32.
-    autocast = torch.autocast("cpu", dtype=torch.bfloat16, enabled=cfg.precision == "bf16")
-    stop_reason = None
-    bar = progress(total=total_steps, desc="train", unit="step", enabled=show_progress)
-    bar.update(step)
-    model.train()
-    t_last = time.perf_counter()
-    running = None
+    loop = _start(corpus, cfg, run, resume)
+    n_params = sum(q.numel() for q in loop.state.model.parameters())
     try:
-        while stop_reason is None:
-            if step >= total_steps:
-                stop_reason = "max_steps" if cfg.max_steps and step >= cfg.max_steps else "epochs"
-                break
-            if max_seconds and elapsed >= max_seconds:
-                stop_reason = "max_minutes"
-                break
-            if bad_evals >= cfg.patience:
-                stop_reason = "early_stopping"
-                break
-            t0 = time.perf_counter()
-            for group in opt.param_groups:
-                group["lr"] = lr_at(cfg, step, budget_fraction())
-            if corpus.mode == "stream":
-                x, y, reset = batcher.next(gen)
-                if reset:
-                    state = None
-                with autocast:
-                    logits, state = model(x, state)                    # (B, T, V)
-                state = detach_state(state, torch.float32)
-                loss = F.cross_entropy(logits.float().reshape(-1, logits.shape[-1]), y.reshape(-1))
-                n_chars = y.numel()
-            else:
-                x, y, cats = batcher.next(gen)
-                with autocast:
-                    logits, _ = model(x, None, cats)
-                loss = F.cross_entropy(logits.float().reshape(-1, logits.shape[-1]), y.reshape(-1),
-                                       ignore_index=lmdata.IGNORE)
-                n_chars = int((y != lmdata.IGNORE).sum())
-            opt.zero_grad(set_to_none=True)
-            loss.backward()
-            if cfg.clip > 0:
-                torch.nn.utils.clip_grad_norm_(model.parameters(), cfg.clip)
-            opt.step()
-            if ema is not None:
-                ema.update()
-            step += 1
-            t1 = time.perf_counter()
-            train_time += t1 - t0
-            train_chars += n_chars
-            running = loss.item() if running is None else 0.95 * running + 0.05 * loss.item()
-            bar.update(1)
-            if step % 10 == 0:
-                left = (total_steps - step) * elapsed / max(step, 1)    # by steps, then capped by the clock
-                if max_seconds:
-                    left = min(left, max_seconds - elapsed)
-                bar.set_postfix(loss=f"{running:.3f}", chars_s=f"{train_chars / max(train_time, 1e-9):,.0f}",
-                                best=f"{best['val_loss']:.3f}" if best["step"] else "-",
-                                eta=time.strftime("%H:%M:%S", time.gmtime(max(0.0, left))))
-            if step % cfg.eval_every == 0:
-                run_eval(running)             # counts against --max-minutes (wall clock), not chars/s
-                save_last()
-            if on_step is not None:
-                on_step(step)
-            now = time.perf_counter()
-            elapsed += now - t_last
-            t_last = now
+        stop = _fit(loop, show_progress, on_step)
     except KeyboardInterrupt:
-        bar.close()
-        save_last()
-        _write_metrics(run, best, step, elapsed, train_chars, train_time, n_params, "interrupted", history,
-                       plot=False)                 # exit promptly; the resumed run draws the curve
+        _write_metrics(run, loop.p, n_params, "interrupted", plot=False)   # exit promptly; resume draws the curve
         raise
-    bar.close()
-    if not history or history[-1]["step"] != step:
-        run_eval(running if running is not None else float("nan"))
-    save_last()
-    return _write_metrics(run, best, step, elapsed, train_chars, train_time, n_params, stop_reason, history)
+    return _write_metrics(run, loop.p, n_params, stop)
 
 
-def _write_metrics(run: Path, best: dict, step: int, elapsed: float, train_chars: int, train_time: float,
-                   n_params: int, stop_reason, history: list, plot: bool = True) -> dict:
-    val = best["val_loss"]
+def _write_metrics(run: Path, p: dict, n_params: int, stop_reason, plot: bool = True) -> dict:
+    val = p["best"]["val_loss"]
     metrics = {
-        "val_loss": val, "val_bpc": val / math.log(2), "best_step": best["step"],
-        "train_chars_per_sec": train_chars / max(train_time, 1e-9), "steps": step,
-        "seconds": round(elapsed, 2), "params": n_params, "stop_reason": stop_reason,
-        "train_chars": train_chars,
+        "val_loss": val, "val_bpc": val / math.log(2), "best_step": p["best"]["step"],
+        "train_chars_per_sec": p["train_chars"] / max(p["train_time"], 1e-9), "steps": p["step"],
+        "seconds": round(p["elapsed"], 2), "params": n_params, "stop_reason": stop_reason,
+        "train_chars": p["train_chars"], "planned_steps": p["planned_steps"],
     }
     write_json_atomic(run / "metrics.json", metrics)
-    if history and plot:
+    if p["history"] and plot:
         from seqlab.charlm.plot import plot_loss_curve
 
-        plot_loss_curve(history, run / "loss.png")
+        plot_loss_curve(p["history"], run / "loss.png")
     return metrics

@@ -33,9 +33,20 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def explicit_args(parser: argparse.ArgumentParser, argv: list[str]) -> argparse.Namespace:
+    """Only the options `argv` really gives, without defaults: what a resumed run compares with
+    its own settings (a flag given with its default value still counts as given)."""
+    for action in parser._actions:
+        action.default = argparse.SUPPRESS
+        action.required = False
+    return parser.parse_args(argv)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
+    argv = list(sys.argv[1:] if argv is None else argv)
     args = parser.parse_args(argv)
+    args.argv = argv
     try:
         return int(args.func(args) or 0)
     except SeqlabError as e:

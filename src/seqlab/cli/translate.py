@@ -181,6 +181,7 @@ def run(args) -> int:
 def do_train(a) -> int:
     from dataclasses import fields
 
+    from seqlab.cli import explicit_args
     from seqlab.datasets import resolve_file
     from seqlab.runtime import set_threads
     from seqlab.translate.config import TrainConfig
@@ -202,14 +203,6 @@ def do_train(a) -> int:
 
     return _report(train_from_file(resolve_file(a.pairs), a.output, cfg, reverse=a.reverse,
                                    prefix_filter=a.prefix_filter, max_len=a.max_len, on_data=announce), a.output)
-
-
-def explicit_args(parser: argparse.ArgumentParser, argv: list[str]) -> argparse.Namespace:
-    """Only the options `argv` really gives (no defaults): what a resume compares with the run."""
-    for action in parser._actions:
-        action.default = argparse.SUPPRESS
-        action.required = False
-    return parser.parse_args(argv)
 
 
 def _report(m: dict, run) -> int:
