@@ -200,3 +200,49 @@ def test_ctrl_c_saves_a_checkpoint_that_resumes(tmp_path, text_file):
     r = subprocess.run(cmd[:-2] + ["--resume", "--max-steps", str(steps + 5)], capture_output=True, text=True)
     assert r.returncode == 0, r.stderr
     assert json.loads(r.stdout.strip().splitlines()[-1])["steps"] == steps + 5
+
+
+def test_resume_refuses_another_file_and_other_shape_flags(trained_run, text_file, tmp_path, capsys):
+    run, _ = trained_run
+    before = {p.name: p.stat().st_mtime_ns for p in run.iterdir()}
+    other = tmp_path / "other.txt"
+    other.write_text("Some other text entirely, with its own letters: zqxj!\n" * 60)
+    code, _, err = run_cli(capsys, "lm", "train", other, "-o", run, "--resume", "--max-steps", 60)
+    assert code == 2 and len(err.strip().splitlines()) == 1
+    assert str(text_file.resolve()) in err and str(other.resolve()) in err
+    code, _, err = run_cli(capsys, "lm", "train", text_file, "-o", run, "--resume", "--hidden", 64, "--max-steps", 60)
+    assert code == 2 and "--hidden 64 differs from the run's 32" in err and len(err.strip().splitlines()) == 1
+    text_file.write_text(TEXT + "one more line\n")                 # same path, other content
+    code, _, err = run_cli(capsys, "lm", "train", text_file, "-o", run, "--resume", "--max-steps", 60)
+    assert code == 2 and "has changed since" in err
+    assert {p.name: p.stat().st_mtime_ns for p in run.iterdir()} == before       # nothing in the run changed
+
+
+def test_time_budget_becomes_steps_once_and_resume_keeps_them(tmp_path, text_file):
+    """docs/charlm.md: --max-minutes becomes a step count at the end of the warm-up; the run then
+    ends at that step, and a run stopped and resumed after that point ends with the very weights of
+    a run given that step count as --max-steps."""
+    from seqlab.charlm.config import LMTrainConfig
+    from seqlab.charlm.language_model import read_corpus
+    from seqlab.charlm.train import train_lm
+    from seqlab.checkpoint import load_checkpoint
+
+    base = dict(seq_len=16, layers=1, hidden=16, embed=8, batch_size=4, eval_every=7, warmup_steps=10,
+                precision="fp32", seed=2, dropout=0.1)
+    cfg = LMTrainConfig(max_minutes=0.04, **base)
+    corpus = read_corpus(cfg.resolved(), path=text_file)
+
+    def stop(step):
+        if step == 12:                      # after the plan (made at step 10)
+            raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        train_lm(corpus, cfg, tmp_path / "cut", show_progress=False, on_step=stop)
+    planned = load_checkpoint(tmp_path / "cut" / "last.pt")["progress"]["planned_steps"]
+    assert planned is not None and planned > 12
+    resumed = train_lm(corpus, cfg, tmp_path / "cut", resume=True, show_progress=False)
+    assert resumed["steps"] == resumed["planned_steps"] == planned and resumed["stop_reason"] == "max_minutes"
+    by_steps = train_lm(corpus, LMTrainConfig(max_steps=planned, **base), tmp_path / "steps", show_progress=False)
+    assert by_steps["steps"] == planned
+    a, b = (load_checkpoint(tmp_path / d / "last.pt")["model"] for d in ("cut", "steps"))
+    assert all(torch.equal(a[k], b[k]) for k in a)

@@ -5,9 +5,9 @@ budget ends first (steps, minutes or epochs), validation every `eval_every` step
 stopping, the best weights kept in RUN/model.pt and the full training state in RUN/last.pt so
 `resume=True` continues the optimizer, step, data order and RNG states exactly.
 
-A time budget (`max_minutes`) is turned into a step budget once: at the first validation after
-the warm-up, the steps done so far and the seconds they took (validation included) give the
-number of steps the budget holds. From then on the schedule and the stop follow steps only, so a
+A time budget (`max_minutes`) is turned into a step budget once: at the end of the warm-up the
+run validates, and the steps done so far and the seconds they took (that validation included)
+give the number of steps the budget holds. From then on the schedule and the stop follow steps only, so a
 run stopped and resumed follows the same learning-rate curve and ends at the same step as one
 that never stopped (the planned step count is saved in RUN/last.pt). Before that point the run
 stops on the clock.
@@ -306,13 +306,16 @@ def _fit(loop: _Loop, show_progress: bool | None, on_step) -> str:
                 bar.set_postfix(loss=f"{running:.3f}", chars_s=f"{p['train_chars'] / max(p['train_time'], 1e-9):,.0f}",
                                 best=f"{p['best']['val_loss']:.3f}" if p["best"]["step"] else "-",
                                 eta=time.strftime("%H:%M:%S", time.gmtime(max(0.0, left))))
-            if p["step"] % cfg.eval_every == 0:
+            planning = bool(loop.max_seconds) and p["planned_steps"] is None and p["step"] == cfg.warmup_steps
+            validating = p["step"] % cfg.eval_every == 0 or planning
+            if validating:
                 _validate(loop, running)      # counts against --max-minutes (wall clock), not chars/s
             now = time.perf_counter()
             p["elapsed"] += now - t_last
             t_last = now
-            if p["step"] % cfg.eval_every == 0:
-                _plan_steps(loop, bar)
+            if validating:
+                if planning:
+                    _plan_steps(loop, bar)
                 _save_last(loop)
             if on_step is not None:
                 on_step(p["step"])
@@ -328,12 +331,12 @@ def _fit(loop: _Loop, show_progress: bool | None, on_step) -> str:
 
 
 def _plan_steps(loop: _Loop, bar) -> None:
-    """Once, at the first validation after the warm-up: how many steps the time budget holds."""
+    """Once, at the end of the warm-up (just validated, so its cost counts): how many steps the
+    time budget holds at the speed so far."""
     p = loop.p
-    if loop.max_seconds and p["planned_steps"] is None and p["step"] >= loop.cfg.warmup_steps:
-        p["planned_steps"] = max(p["step"] + 1, int(p["step"] * loop.max_seconds / max(p["elapsed"], 1e-9)))
-        bar.total = loop.total_steps()
-        bar.refresh()
+    p["planned_steps"] = max(p["step"] + 1, int(p["step"] * loop.max_seconds / max(p["elapsed"], 1e-9)))
+    bar.total = loop.total_steps()
+    bar.refresh()
 
 
 def train_lm(corpus: LMCorpus, cfg: LMTrainConfig, run_dir: str | Path, resume: bool = False,
