@@ -188,11 +188,26 @@ def test_sample_next_temperature_and_top_k():
     assert (cold == 2).all()
 
 
-def test_bf16_training_tracks_fp32_step_for_step(tmp_path):
+def test_bf16_runs_the_training_products_in_bfloat16_and_tracks_fp32(tmp_path):
+    """precision="bf16": the layers' outputs in training steps are bfloat16 (fp32: float32) and
+    validation runs in float32; the run's loss differs from fp32's (so bf16 was really used) by little."""
     corpus = lmcorpus.stream_corpus("the quick brown fox jumps over the lazy dog. " * 40, 0.1)
-    losses = {}
-    for prec in ("fp32", "bf16"):
-        cfg = LMTrainConfig(mode="stream", seq_len=16, max_steps=40, eval_every=20, seed=0, precision=prec, **TINY)
-        losses[prec] = train_lm(corpus, cfg, tmp_path / prec, show_progress=False)["val_loss"]
-    assert losses["bf16"] == pytest.approx(losses["fp32"], abs=0.05)
+    losses, dtypes, current = {}, {}, {}
+
+    def record(module, args, out):
+        if isinstance(module, torch.nn.Linear):                 # the output layer W_out h + b_out
+            dtypes.setdefault((current["prec"], module.training), set()).add(out.dtype)
+
+    hook = torch.nn.modules.module.register_module_forward_hook(record)
+    try:
+        for prec in ("fp32", "bf16"):
+            current["prec"] = prec
+            cfg = LMTrainConfig(mode="stream", seq_len=16, max_steps=40, eval_every=20, seed=0, precision=prec,
+                                **TINY)
+            losses[prec] = train_lm(corpus, cfg, tmp_path / prec, show_progress=False)["val_loss"]
+    finally:
+        hook.remove()
+    assert dtypes[("bf16", True)] == {torch.bfloat16}
+    assert dtypes[("fp32", True)] == dtypes[("bf16", False)] == dtypes[("fp32", False)] == {torch.float32}
+    assert 1e-6 < abs(losses["bf16"] - losses["fp32"]) < 0.05
     assert LMTrainConfig(precision="auto").resolved().precision in ("fp32", "bf16")

@@ -47,11 +47,33 @@ def test_nbsvm_log_count_ratio_by_brute_force():
 
 
 def test_nbsvm_multiclass_is_one_vs_rest():
+    """Three classes: per class c, the binary NBSVM of c against the rest (its own r, SVM and
+    interpolation, computed here by brute force); the scores are F (r_c * w'_c) + b'_c; the
+    prediction is the class with the highest score."""
+    from sklearn.svm import LinearSVC
+
     y = np.array(["a", "b", "c", "a", "b", "c", "a", "b"])
     est = NBSVMClassifier().fit(DOCS, y)
-    assert est.r_.shape[0] == 3 and est.decision_function(DOCS).shape == (8, 3)
-    assert set(est.predict(DOCS)) <= {"a", "b", "c"}
-    np.testing.assert_allclose(est.predict_proba(DOCS).sum(1), 1.0)
+    vec, Xb = _binary(DOCS)
+    Xb = Xb.toarray()
+    test = ["good fun film", "bad bad acting", "not good acting", "unseen words only"]
+    Ft = vec.transform(test).toarray()
+    scores = []
+    for k, c in enumerate(["a", "b", "c"]):
+        pos = y == c
+        p, q = 1 + Xb[pos].sum(0), 1 + Xb[~pos].sum(0)
+        r = np.log((p / p.sum()) / (q / q.sum()))
+        svm = LinearSVC(C=1.0, loss="squared_hinge", dual=True, max_iter=10000).fit(Xb * r, pos.astype(int))
+        w = 0.75 * np.abs(svm.coef_.ravel()).mean() + 0.25 * svm.coef_.ravel()
+        np.testing.assert_allclose(est.r_[k], r, atol=1e-12)
+        np.testing.assert_allclose(est.coef_[k], w, atol=1e-4)
+        scores.append(Ft @ (r * w) + 0.25 * svm.intercept_[0])
+    scores = np.stack(scores, axis=1)                                         # (4, 3)
+    np.testing.assert_allclose(est.decision_function(test), scores, atol=1e-4)
+    assert est.predict(test).tolist() == np.array(["a", "b", "c"])[scores.argmax(1)].tolist()
+    assert len(set(est.predict(DOCS))) == 3                                   # not one class for all
+    np.testing.assert_allclose(est.predict_proba(test), np.exp(scores) / np.exp(scores).sum(1, keepdims=True),
+                               atol=1e-4)
 
 
 @pytest.fixture(scope="module")

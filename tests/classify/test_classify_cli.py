@@ -43,14 +43,15 @@ def test_help_teaches(capsys):
 
 
 def test_train_then_predict_cnn(tmp_path, capsys):
-    data = write_dataset(tmp_path / "toy.tsv")
+    data = write_dataset(tmp_path / "toy.tsv", n=300)     # the label is the cue word: learnable exactly
     run = tmp_path / "run"
     rc = main(["classify", "train", str(data), "-o", str(run), "--model", "cnn-rand", "--folds", "2",
-               "--epochs", "3", "--seed", "1"])
+               "--epochs", "4", "--seed", "1"])
     assert rc == 0
     m = json.loads((run / "metrics.json").read_text())
     assert {"accuracy", "std", "folds", "seconds"} <= set(m)
-    assert m["folds"] == 2 and len(m["fold_accuracies"]) == 2 and 0.5 <= m["accuracy"] <= 1.0
+    assert m["folds"] == 2 and len(m["fold_accuracies"]) == 2
+    assert min(m["fold_accuracies"]) > 0.9                # chance is 0.5
     assert "best fold" in m["checkpoint"]
     capsys.readouterr()
     rc = main(["classify", "predict", str(run), "what a great superb film", "awful , dull"])
@@ -58,9 +59,11 @@ def test_train_then_predict_cnn(tmp_path, capsys):
     lines = capsys.readouterr().out.strip().split("\n")
     assert len(lines) == 2
     label, probs, text = lines[0].split("\t")
-    assert label in ("good", "bad") and text == "what a great superb film"
+    assert label == "good" and text == "what a great superb film"
     p = dict(kv.split("=") for kv in probs.split())
     assert set(p) == {"good", "bad"} and abs(sum(map(float, p.values())) - 1) < 0.01
+    assert float(p["good"]) > 0.5
+    assert lines[1].split("\t")[0] == "bad"
 
 
 def test_train_static_with_user_vectors_and_mnb_on_csv(tmp_path, capsys):

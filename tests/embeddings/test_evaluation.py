@@ -57,7 +57,7 @@ def planted(tmp_path_factory):
 
 
 @pytest.mark.parametrize("restrict,case_insensitive,dummy", [
-    (300000, True, False), (150, True, False), (300000, False, False), (150, True, True)])
+    (300000, True, False), (150, True, False), (300000, False, False), (150, True, True), (300000, False, True)])
 def test_analogies_match_gensim(planted, restrict, case_insensitive, dummy):
     kv, path, _ = planted
     acc, sections = kv.evaluate_word_analogies(path, restrict_vocab=restrict,

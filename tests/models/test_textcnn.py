@@ -1,4 +1,5 @@
-"""Kim's CNN and the RNN/hybrid networks: shapes, ln(C) start, overfitting, max-norm, frozen/tuned
+"""Kim's CNN and the RNN/hybrid networks: shapes, a near-uniform start with gradient in every
+trainable parameter, overfitting, max-norm, frozen/tuned
 embeddings, brute-force convolution parity, and invariance to the padding that bucketing adds."""
 
 import math
@@ -20,9 +21,9 @@ def _ids(B=6, T=9, seed=0):
     return ids
 
 
-def _cnn(variant="rand", D=16, seed=0):
+def _cnn(variant="rand", D=16, seed=0, pre_sd=1.0):
     torch.manual_seed(seed)
-    pre = None if variant == "rand" else torch.randn(V, D)
+    pre = None if variant == "rand" else torch.randn(V, D) * pre_sd
     return TextCNN(TextCNNConfig(V, C, D, (3, 4, 5), 8, 0.5, variant), pre)
 
 
@@ -39,21 +40,34 @@ ALL = [("cnn", v) for v in ("rand", "static", "non-static", "multichannel")] + \
                              ("lstm", True, "last"), "cnn-rnn")]
 
 
-def _make(kind, arg):
-    return _cnn(arg) if kind == "cnn" else _rnn(arg)
+def _make(kind, arg, **kw):
+    return _cnn(arg, **kw) if kind == "cnn" else _rnn(arg)
 
 
 @pytest.mark.parametrize("kind,arg", ALL)
-def test_shapes_and_initial_loss_near_ln_c(kind, arg):
-    m = _make(kind, arg).eval()
+def test_initial_predictions_are_near_uniform_and_every_trainable_weight_gets_gradient(kind, arg):
+    """As built (no weights touched): loss ln(C) and no class above 1/C + 0.15 for any sentence; one
+    backward pass reaches every trainable parameter and none of the frozen ones. Pretrained vectors
+    here have word2vec's scale (sd 0.15, like Kim's U[-0.25, 0.25] for unknown words)."""
+    m = _make(kind, arg, pre_sd=0.15)
     ids = _ids(B=64, T=12)
-    logits = m(ids)
-    assert logits.shape == (64, C)
+    m.eval()
     with torch.no_grad():
-        m.fc.weight.mul_(0.01)   # a small output layer, as at the start of training
-        m.fc.bias.zero_()
-        loss = F.cross_entropy(m(ids), torch.randint(0, C, (64,)))
-    assert abs(float(loss) - math.log(C)) < 0.05
+        logits = m(ids)
+    assert logits.shape == (64, C)
+    y = torch.randint(0, C, (64,), generator=torch.Generator().manual_seed(0))
+    assert abs(float(F.cross_entropy(logits, y)) - math.log(C)) < 0.05
+    assert float((logits.softmax(-1) - 1 / C).abs().max()) < 0.15
+    m.train()
+    F.cross_entropy(m(ids), y).backward()
+    for name, p in m.named_parameters():
+        if p.requires_grad:
+            assert p.grad is not None and float(p.grad.abs().sum()) > 0, name
+        else:
+            assert p.grad is None, name
+    frozen = {n for n, p in m.named_parameters() if not p.requires_grad}
+    assert frozen == ({"embedding.weight"} if arg == "static" else {"static_embedding.weight"}
+                      if arg == "multichannel" else set())
 
 
 @pytest.mark.parametrize("kind,arg", ALL)

@@ -38,12 +38,13 @@ SMALL = ["--emb-size", "16", "--hidden-size", "32", "--batch-size", "32", "--max
 @pytest.fixture(scope="module")
 def run_dir(tmp_path_factory):
     tmp = tmp_path_factory.mktemp("translate")
-    pairs = tiny_tsv(tmp / "pairs.tsv")
+    pairs = tiny_tsv(tmp / "pairs.tsv", n=600)
     run = tmp / "run"
     old = torch.get_num_threads()
     torch.set_num_threads(1)
-    try:
-        assert main(["translate", "train", str(pairs), "-o", str(run), "--max-len", "6", *SMALL]) == 0
+    try:                                  # enough to learn the copy language (BLEU ~90, 2 s)
+        assert main(["translate", "train", str(pairs), "-o", str(run), "--max-len", "6", *SMALL, "--max-epochs", "8",
+                     "--emb-size", "32", "--hidden-size", "64", "--lr", "0.02"]) == 0
     finally:
         torch.set_num_threads(old)
     return run
@@ -53,8 +54,8 @@ def test_train_writes_metrics_and_checkpoint(run_dir):
     m = json.loads((run_dir / "metrics.json").read_text())
     for key in ("val_loss", "bleu", "seconds"):
         assert isinstance(m[key], (int, float))
-    assert 0 <= m["bleu"] <= 100 and m["val_loss"] > 0 and m["seconds"] > 0
-    assert m["decoder"] == "beam2" and m["epochs"] == 3
+    assert m["bleu"] > 60 and 0 < m["val_loss"] < 0.5 and m["seconds"] > 0   # untrained: BLEU ~0, ln V ~ 2.5
+    assert m["decoder"] == "beam2" and m["epochs"] == 8
     assert (run_dir / "model.pt").is_file()
     assert not [p for p in run_dir.iterdir() if p.name.endswith(".tmp")]  # atomic writes left nothing behind
 
@@ -63,7 +64,7 @@ def test_translate_a_sentence_and_plot(run_dir, tmp_path, capsys):
     png = tmp_path / "attn.png"
     assert main(["translate", str(run_dir), "Ka lo mi.", "--beam", "3", "--plot", str(png)]) == 0
     out = capsys.readouterr().out.strip()
-    assert out and all(w.endswith("x") or w in ("!", "<unk>") for w in out.split())  # target-side words
+    assert out == "kax lox mix !"                         # the copy language's answer
     assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
 
 

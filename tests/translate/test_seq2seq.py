@@ -130,9 +130,73 @@ def test_learns_to_reverse_a_tiny_language_and_bleu_is_high(tmp_path):
     translator = Translator.load(tmp_path)
     bleu, outputs = translator.bleu(te, beam=1)
     assert bleu > 90
-    assert corpus_bleu(outputs, [" ".join(t) for _, t in te]) == bleu
     # A scrambled "translation" scores low: the metric is not trivially high here.
     assert corpus_bleu([" ".join(reversed(o.split())) for o in outputs], [" ".join(t) for _, t in te]) < 40
+
+
+# Fixed strings with a known corpus BLEU: 19/23, 11/19, 6/15 and 3/11 clipped n-gram matches,
+# hypothesis length 23 > reference length 21 (no brevity penalty) -> 47.79 (sacreBLEU 2.x, 13a).
+HYPS = ["the cat is on the mat", "there is a cat on the mat", "i am tired of it", "he s a good man"]
+REFS = ["the cat is on the mat", "a cat is on the mat", "i am very tired", "he is a good man"]
+
+
+def brute_force_bleu(hyps, refs):
+    """Papineni et al. 2002 corpus BLEU on whitespace tokens, one reference, no smoothing."""
+    from collections import Counter
+
+    match, total = [0] * 4, [0] * 4
+    for h, r in zip(hyps, refs):
+        h, r = h.split(), r.split()
+        for n in range(1, 5):
+            hc = Counter(tuple(h[i:i + n]) for i in range(len(h) - n + 1))
+            rc = Counter(tuple(r[i:i + n]) for i in range(len(r) - n + 1))
+            match[n - 1] += sum(min(c, rc[g]) for g, c in hc.items())
+            total[n - 1] += max(len(h) - n + 1, 0)
+    c, r = sum(len(h.split()) for h in hyps), sum(len(x.split()) for x in refs)
+    bp = 1.0 if c > r else math.exp(1 - r / c)
+    return 100 * bp * math.exp(sum(math.log(m / t) for m, t in zip(match, total)) / 4)
+
+
+def test_corpus_bleu_is_corpus_level_sacrebleu_with_a_known_score():
+    assert corpus_bleu(HYPS, REFS) == pytest.approx(47.79, abs=0.005)
+    assert corpus_bleu(HYPS, REFS) == pytest.approx(brute_force_bleu(HYPS, REFS), abs=1e-9)
+    short = ["the cat is on the mat", "a cat is on", "i am very tired", "he is a good man"]
+    assert corpus_bleu(short, REFS) == pytest.approx(brute_force_bleu(short, REFS), abs=1e-9)  # brevity penalty
+    assert corpus_bleu(short, REFS) == pytest.approx(100 * math.exp(1 - 21 / 19))   # every n-gram right, 19 of 21 words
+    assert corpus_bleu(REFS, REFS) == pytest.approx(100.0)
+
+
+def test_bleu_scores_against_normalised_lowercased_references():
+    """Translator.bleu compares its output with the references as the data module normalises them
+    (lowercase, accents stripped, "." dropped, "!" split off, "I'm" -> "i m"): outputs equal to the
+    normalised references score 100, and fixed outputs score a pinned 35.40. Scoring against the raw
+    sentences would give 18.09, against merely lowercased ones 26.92."""
+    from types import SimpleNamespace
+
+    from seqlab.translate.data import SPECIALS, build_vocab, filter_pairs
+    from seqlab.vocab import Vocab
+
+    raw = [("Le chat est sur le tapis.", "The cat is on the mat."), ("Un chat est sur le tapis !", "A cat is on the mat!"),
+           ("Je suis très fatigué.", "I'm very tired."), ("C'est un homme bon.", "He's a good man.")]
+    pairs = filter_pairs(raw, max_len=15)
+    assert [" ".join(t) for _, t in pairs] == ["the cat is on the mat", "a cat is on the mat !", "i m very tired",
+                                               "he s a good man"]
+    outputs = ["the cat sat on the mat", "a cat is on a mat !", "i m tired", "he s a man"]
+    words = sorted({w for s in outputs for w in s.split()} | {w for _, t in pairs for w in t})
+    tgt_vocab = Vocab(words, specials=SPECIALS, unk=SPECIALS[3])
+    src_vocab = build_vocab([s for s, _ in pairs], 1)
+    tr = Translator(make_model(), src_vocab, tgt_vocab, max_len=15, beam=1)
+
+    def fixed(decoded):
+        return lambda sources, beam=None: [SimpleNamespace(ids=tgt_vocab.encode(s.split())) for s in decoded]
+
+    tr.decode_ids = fixed([" ".join(t) for _, t in pairs])
+    assert tr.bleu(pairs)[0] == pytest.approx(100.0)
+    tr.decode_ids = fixed(outputs)
+    bleu, got = tr.bleu(pairs)
+    assert got == outputs and bleu == pytest.approx(35.40, abs=0.005)
+    assert corpus_bleu(outputs, [t for _, t in raw]) == pytest.approx(18.09, abs=0.005)
+    assert corpus_bleu(outputs, [t.lower() for _, t in raw]) == pytest.approx(26.92, abs=0.005)
 
 
 @pytest.mark.parametrize("ema", [0.0, 0.9])
