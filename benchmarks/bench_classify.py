@@ -23,7 +23,6 @@ import sys
 import time
 from pathlib import Path
 
-import numpy as np
 import torch
 import torch.nn.functional as F
 
@@ -31,7 +30,8 @@ from seqlab.classify.estimators import PAD, UNK, CNNClassifier, make_estimator
 from seqlab.models.textrnn import CNNRNN, CNNRNNConfig, TextRNN, TextRNNConfig
 from seqlab.files import write_json_atomic, write_text_atomic
 from seqlab.models.textcnn import TextCNN, TextCNNConfig, apply_max_norm
-from seqlab.classify.data import bucket_batches, encode_padded, load_dataset, stratified_folds
+from seqlab.batching import bucket_batches, pad_sequences
+from seqlab.classify.data import load_dataset, stratified_folds
 from seqlab.vocab import Vocab
 
 OUT = Path(__file__).resolve().parent / "results"
@@ -64,13 +64,13 @@ def epoch_seconds(name, ids, lengths, y, vocab_size, bucketed: bool, threads: in
     torch.set_num_threads(threads)
     torch.manual_seed(seed)
     model, opt = build(name, vocab_size, kv_dim, rowwise)
-    rng = np.random.default_rng(seed)
-    ids_t, y_t = torch.from_numpy(ids), torch.from_numpy(y)
+    gen = torch.Generator().manual_seed(seed)
+    ids_t, y_t = ids, torch.from_numpy(y)
     if bucketed:
-        batches = bucket_batches(lengths, 50, rng)
+        batches = bucket_batches(lengths, 50, gen, pool=20)
     else:
-        perm = rng.permutation(len(y))
-        batches = [perm[i:i + 50] for i in range(0, len(y), 50)]
+        perm = torch.randperm(len(y), generator=gen)
+        batches = list(perm.split(50))
     timed = batches[1:1 + n_batches] if n_batches else batches
     model.train()
 
@@ -101,7 +101,7 @@ def main() -> int:
     X = [ds.train[0][i] for i in tr]
     y = ds.train[1][tr]
     vocab = Vocab.from_iterable((t for s in X for t in s.split()), specials=[PAD, UNK], unk=UNK)
-    ids, lengths = encode_padded([[vocab.stoi[t] for t in s.split()] for s in X])
+    ids, lengths = pad_sequences([[vocab.stoi[t] for t in s.split()] for s in X], vocab.stoi[PAD])
     machine = (f"{platform.machine()}, {os.cpu_count()} CPU cores "
                f"(load average {os.getloadavg()[0]:.1f} at start), torch {torch.__version__}, Python "
                f"{sys.version.split()[0]}")

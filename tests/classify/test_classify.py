@@ -4,8 +4,9 @@ import numpy as np
 import pytest
 import torch
 
-from seqlab.classify.estimators import (CNNClassifier, CNNRNNClassifier, RNNClassifier, cross_validate,
-                             estimator_from_state, estimator_state, make_estimator, pretrained_matrix)
+from seqlab.classify.estimators import (CNNClassifier, CNNRNNClassifier, RNNClassifier, estimator_from_state,
+                                        estimator_state, make_estimator, pretrained_matrix)
+from seqlab.classify.protocol import cross_validate
 from seqlab.errors import SeqlabError
 from seqlab.embeddings.keyedvectors import from_pairs
 
@@ -112,13 +113,13 @@ def test_cross_validate_is_stratified_deterministic_and_serves_every_estimator()
     mnb = make_estimator("mnb")
     r1 = cross_validate(mnb, X, y, folds=5, seed=0)
     r2 = cross_validate(mnb, X, y, folds=5, seed=0)
-    assert r1.fold_accuracies == r2.fold_accuracies and len(r1.fold_accuracies) == 5
-    assert r1.accuracy > 0.9 and r1.std == pytest.approx(np.std(r1.fold_accuracies))
+    assert r1.accuracies == r2.accuracies and len(r1.accuracies) == 5
+    assert r1.accuracy > 0.9 and r1.std == pytest.approx(np.std(r1.accuracies))
     assert r1.best_estimator is not None and r1.best_estimator is not mnb
     seen = []
     cnn = CNNClassifier("rand", embedding_dim=8, num_filters=4, epochs=1, batch_size=32)
     r3 = cross_validate(cnn, X, y, folds=3, seed=0, on_fold=lambda k, n: seen.append((k, n)))
-    assert seen == [(0, 3), (1, 3), (2, 3)] and len(r3.fold_accuracies) == 3
+    assert seen == [(0, 3), (1, 3), (2, 3)] and len(r3.accuracies) == 3
     assert not hasattr(cnn, "model_")                        # the template itself is never fitted
 
 

@@ -6,8 +6,8 @@ import numpy as np
 import pytest
 
 from seqlab.errors import SeqlabError
-from seqlab.classify.data import (bucket_batches, clean_str, clean_str_sst, encode_padded, holdout_split,
-                              iter_batches, load_any, load_dataset, load_user_file, stratified_folds)
+from seqlab.classify.data import (clean_str, clean_str_sst, holdout_split, load_any, load_dataset, load_user_file,
+                                  stratified_folds)
 
 
 def kim_clean_str(string, TREC=False):
@@ -126,29 +126,6 @@ def test_stratified_folds_partition_stratify_and_repeat():
 def test_holdout_split_is_a_partition():
     tr, dv = holdout_split(101, 0.1, seed=0)
     assert len(dv) == 10 and sorted(np.concatenate([tr, dv]).tolist()) == list(range(101))
-
-
-def test_encode_and_bucketed_batches():
-    rng = np.random.default_rng(0)
-    seqs = [list(rng.integers(2, 50, size=rng.integers(0, 30))) for _ in range(537)]
-    ids, lengths = encode_padded(seqs)
-    assert ids.shape == (537, max(len(s) for s in seqs))
-    for s, row in zip(seqs, ids):
-        assert row[: len(s)].tolist() == list(s) and not row[len(s):].any()
-    batches = bucket_batches(lengths, 50, np.random.default_rng(1))
-    assert sorted(np.concatenate(batches).tolist()) == list(range(537))
-    assert max(len(b) for b in batches) == 50
-    # length-bucketed: far less padding than random batches of the same size
-    spread = np.mean([np.ptp(lengths[b]) for b in batches])
-    random_spread = np.mean([np.ptp(lengths[b]) for b in np.array_split(rng.permutation(537), 11)])
-    assert spread < random_spread / 3
-    for xb, rows in iter_batches(ids, lengths, batches):
-        assert xb.shape == (len(rows), max(1, lengths[rows].max()))
-    # a fresh grouping every epoch, deterministic for a given generator
-    b2 = bucket_batches(lengths, 50, np.random.default_rng(2))
-    assert any(not np.array_equal(a, b) for a, b in zip(batches, b2))
-    b1 = bucket_batches(lengths, 50, np.random.default_rng(1))
-    assert all(np.array_equal(a, b) for a, b in zip(batches, b1))
 
 
 def test_user_files_tab_and_csv(tmp_path):

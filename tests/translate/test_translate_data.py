@@ -1,7 +1,6 @@
 """Pair reading, normalisation, filters, splits, vocabularies and batches (seqlab.translate.data)."""
 
 
-import numpy as np
 import pytest
 import torch
 

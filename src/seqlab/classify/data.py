@@ -27,7 +27,7 @@ import os
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable, Iterator, Sequence
+from typing import Callable
 
 import numpy as np
 
@@ -232,49 +232,3 @@ def holdout_split(n: int, fraction: float, seed: int) -> tuple[np.ndarray, np.nd
     perm = rng.permutation(n)
     n_dev = max(1, int(round(n * fraction))) if n > 1 else 0
     return np.sort(perm[n_dev:]), np.sort(perm[:n_dev])
-
-
-# --------------------------------------------------------------------------- encoding and batching
-
-
-def encode_padded(token_lists: Sequence[Sequence[int]], pad_id: int = 0) -> tuple[np.ndarray, np.ndarray]:
-    """Ids of each sentence, right-padded into one array. Returns (ids (N, T_max), lengths (N,))."""
-    lengths = np.fromiter((len(t) for t in token_lists), dtype=np.int64, count=len(token_lists))
-    t_max = max(1, int(lengths.max()) if len(lengths) else 1)
-    out = np.full((len(token_lists), t_max), pad_id, dtype=np.int64)
-    flat = np.fromiter((i for t in token_lists for i in t), dtype=np.int64, count=int(lengths.sum()))
-    mask = np.arange(t_max)[None, :] < lengths[:, None]          # (N, T_max)
-    out[mask] = flat
-    return out, lengths
-
-
-def bucket_batches(lengths: np.ndarray, batch_size: int, rng: np.random.Generator | None = None,
-                   pool: int = 20) -> list[np.ndarray]:
-    """Row-index batches of similar length.
-
-    With `rng` (training): shuffle, cut into pools of `pool` batches, sort each pool by length, cut
-    into batches, shuffle the batch order — a fresh grouping every epoch. Without `rng`
-    (evaluation): sort everything by length and cut.
-    """
-    n = len(lengths)
-    if n == 0:
-        return []
-    if rng is None:
-        order = np.argsort(lengths, kind="stable")
-        return [order[i:i + batch_size] for i in range(0, n, batch_size)]
-    perm = rng.permutation(n)
-    batches = []
-    step = batch_size * pool
-    for s in range(0, n, step):
-        chunk = perm[s:s + step]
-        chunk = chunk[np.argsort(lengths[chunk], kind="stable")]
-        batches.extend(chunk[i:i + batch_size] for i in range(0, len(chunk), batch_size))
-    rng.shuffle(batches)
-    return batches
-
-
-def iter_batches(ids: np.ndarray, lengths: np.ndarray, batches: list[np.ndarray]) -> Iterator[tuple[np.ndarray, np.ndarray]]:
-    """Yield (ids (B, T_batch), rows (B,)) where T_batch is the batch's longest sentence (at least 1)."""
-    for rows in batches:
-        t = max(1, int(lengths[rows].max()))
-        yield ids[rows, :t], rows

@@ -8,7 +8,7 @@
 `__init__` only stores parameters; `fit(X, y)` (X: whitespace-tokenized sentences, y: labels)
 returns self and sets `classes_`, `vocab_`, `model_`, `history_`, `best_epoch_`; then `predict`,
 `predict_proba`, `score`. The neural ones train with Kim's recipe: mini-batches of 50 grouped by
-length (seqlab.classify.data.bucket_batches), Adadelta (rho 0.95, eps 1e-6, lr 1.0), max-norm 3 on the
+length (seqlab.batching.bucket_batches), Adadelta (rho 0.95, eps 1e-6, lr 1.0), max-norm 3 on the
 output rows after every update, up to 25 epochs, keeping the epoch that is best on a dev set —
 `fit(X, y, X_dev, y_dev)` where there is one, else a random `dev_fraction` (10%) of X held out.
 
@@ -20,7 +20,6 @@ callback("epoch_end", epoch=..., loss=..., dev_accuracy=..., seconds=...).
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass, field
 from typing import Callable, Sequence
 
 import numpy as np
@@ -28,12 +27,13 @@ import torch
 import torch.nn.functional as F
 from sklearn.base import BaseEstimator, ClassifierMixin
 
+from seqlab.batching import bucket_batches, pad_sequences
 from seqlab.classify.baselines import MNBClassifier, NBSVMClassifier
+from seqlab.classify.data import holdout_split
 from seqlab.errors import SeqlabError
 from seqlab.models.textcnn import VARIANTS, TextCNN, TextCNNConfig, apply_max_norm
 from seqlab.models.textrnn import CNNRNN, CNNRNNConfig, TextRNN, TextRNNConfig
-from seqlab.runtime import resolve_device
-from seqlab.classify.data import bucket_batches, encode_padded, holdout_split, iter_batches, stratified_folds
+from seqlab.runtime import resolve_device, set_threads
 from seqlab.vocab import Vocab
 
 PAD, UNK = "<pad>", "<unk>"
@@ -126,6 +126,10 @@ class _Optimizers:
 # --------------------------------------------------------------------------- the torch estimators
 
 
+def _no_callback(*args, **kw) -> None:
+    pass
+
+
 class _TorchClassifier(ClassifierMixin, BaseEstimator):
     """The shared training loop; subclasses say which network to build (`_build`)."""
 
@@ -136,9 +140,10 @@ class _TorchClassifier(ClassifierMixin, BaseEstimator):
         raise NotImplementedError
 
     # -- data ---------------------------------------------------------------------------------
-    def _encode(self, X) -> tuple[np.ndarray, np.ndarray]:
+    def _encode(self, X) -> tuple[torch.Tensor, torch.Tensor]:
+        """Whitespace tokens -> ids (N, T_max) padded with <pad>, and the lengths (N,)."""
         stoi, unk = self.vocab_.stoi, self.vocab_.stoi[UNK]
-        return encode_padded([[stoi.get(t, unk) for t in s.split()] for s in X])
+        return pad_sequences([[stoi.get(t, unk) for t in s.split()] for s in X], self.vocab_.stoi[PAD])
 
     def _optimizer(self, model):
         """Adadelta (Kim) with the tuned embedding updated row-wise (RowAdadelta, same numbers), or
@@ -160,6 +165,32 @@ class _TorchClassifier(ClassifierMixin, BaseEstimator):
     # -- sklearn surface ----------------------------------------------------------------------
     def fit(self, X, y, X_dev=None, y_dev=None):
         """Train; keep the epoch with the best dev accuracy. Returns self."""
+        X, y_idx, X_dev, y_dev = self._prepare(X, y, X_dev, y_dev)
+        device = resolve_device(self.device)             # cpu, cuda or auto; the fitted model ends on the CPU
+        self.model_.to(device)
+        ids, lengths = self._encode(X)
+        y_t = torch.from_numpy(y_idx).to(device)
+        dev = (*self._encode(X_dev), np.asarray(y_dev)) if X_dev is not None and len(X_dev) else None
+        opt = self._optimizer(self.model_)
+        gen = torch.Generator().manual_seed(self.seed)
+        best, best_state, self.history_, self.best_epoch_ = -1.0, None, [], 0
+        for epoch in range(1, self.epochs + 1):
+            rec = self._train_epoch(epoch, ids, lengths, y_t, opt, gen, device)
+            rec["dev_accuracy"] = self._dev_accuracy(*dev) if dev is not None else None
+            self.history_.append(rec)
+            (self.callback or _no_callback)("epoch_end", **rec)
+            if dev is None or rec["dev_accuracy"] > best:
+                best, self.best_epoch_ = (rec["dev_accuracy"] if dev is not None else best), epoch
+                best_state = {k: v.detach().clone() for k, v in self.model_.state_dict().items()}
+        self.model_.load_state_dict(best_state)
+        self.model_.embedding.sparse = False
+        self.model_.to("cpu")                  # a fitted estimator predicts and saves on the CPU
+        self.model_.eval()
+        self.dev_accuracy_ = best if dev is not None else None
+        return self
+
+    def _prepare(self, X, y, X_dev, y_dev):
+        """Check the data, hold out a dev part where none is given, build vocabulary and network."""
         X = list(X)
         y = np.asarray(y)
         if len(X) != len(y) or not len(X):
@@ -167,18 +198,13 @@ class _TorchClassifier(ClassifierMixin, BaseEstimator):
         self.classes_ = np.unique(y)
         if len(self.classes_) < 2:
             raise SeqlabError("a classifier needs at least two classes in its training data")
-        if self.num_threads:
-            torch.set_num_threads(int(self.num_threads))
+        set_threads(self.num_threads)
         torch.manual_seed(self.seed)
-        rng = np.random.default_rng(self.seed)
         y_idx = np.searchsorted(self.classes_, y)
-
         if X_dev is None and self.dev_fraction and len(X) >= 10:
             tr, dv = holdout_split(len(X), self.dev_fraction, self.seed)
             X_dev, y_dev = [X[i] for i in dv], y[dv]
             X, y_idx = [X[i] for i in tr], y_idx[tr]
-        has_dev = X_dev is not None and len(X_dev) > 0
-
         self.vocab_ = Vocab.from_iterable((t for s in X for t in s.split()), specials=[PAD, UNK], unk=UNK)
         pretrained, dim = None, self.embedding_dim
         if self._needs_vectors():
@@ -188,61 +214,42 @@ class _TorchClassifier(ClassifierMixin, BaseEstimator):
             mat, self.vectors_found_ = pretrained_matrix(self.vocab_.itos, kv, self.seed)
             pretrained, dim = torch.from_numpy(mat), kv.vector_size
         self.model_ = self._build(len(self.vocab_), len(self.classes_), pretrained, dim or 300)
-        device = resolve_device(self.device)             # cpu, cuda or auto; the fitted model ends on the CPU
-        self.model_.to(device)
+        return X, y_idx, X_dev, y_dev
 
-        ids, lengths = self._encode(X)
-        y_t = torch.from_numpy(y_idx).to(device)
-        if has_dev:
-            dev_ids, dev_len = self._encode(X_dev)
-            dev_y = np.searchsorted(self.classes_, np.asarray(y_dev))
-            dev_known = np.isin(np.asarray(y_dev), self.classes_)
-        opt = self._optimizer(self.model_)
-        cb = self.callback or (lambda *a, **k: None)
-        best, self.history_, self.best_epoch_ = -1.0, [], 0
-        best_state = None
-        for epoch in range(1, self.epochs + 1):
-            t0 = time.perf_counter()
-            self.model_.train()
-            batches = bucket_batches(lengths, self.batch_size, rng)
-            cb("epoch", epoch=epoch, epochs=self.epochs, batches=len(batches))
-            total, seen = 0.0, 0
-            for xb, rows in iter_batches(ids, lengths, batches):
-                logits = self.model_(torch.from_numpy(xb).to(device))         # (B, C)
-                loss = F.cross_entropy(logits, y_t[torch.from_numpy(rows).to(device)])
-                opt.zero_grad()
-                loss.backward()
-                opt.step()
-                if self.max_norm:
-                    apply_max_norm(self.model_.fc, self.max_norm)
-                total += float(loss.detach()) * len(rows)
-                seen += len(rows)
-                cb("batch", loss=float(loss.detach()))
-            dev_acc = None
-            if has_dev:
-                pred = self._predict_idx(dev_ids, dev_len)
-                dev_acc = float(((pred == dev_y) & dev_known).mean())
-            secs = time.perf_counter() - t0
-            self.history_.append({"epoch": epoch, "loss": total / max(seen, 1), "dev_accuracy": dev_acc,
-                                  "seconds": secs})
-            cb("epoch_end", epoch=epoch, loss=total / max(seen, 1), dev_accuracy=dev_acc, seconds=secs)
-            if not has_dev or dev_acc > best:
-                best, self.best_epoch_ = (dev_acc if has_dev else best), epoch
-                best_state = {k: v.detach().clone() for k, v in self.model_.state_dict().items()}
-        self.model_.load_state_dict(best_state)
-        self.model_.embedding.sparse = False
-        self.model_.to("cpu")                  # a fitted estimator predicts and saves on the CPU
-        self.model_.eval()
-        self.dev_accuracy_ = best if has_dev else None
-        return self
+    def _train_epoch(self, epoch, ids, lengths, y_t, opt, gen, device) -> dict:
+        """One pass of Kim's recipe over length buckets of `batch_size`; max-norm after each update."""
+        t0 = time.perf_counter()
+        cb = self.callback or _no_callback
+        self.model_.train()
+        batches = bucket_batches(lengths, self.batch_size, gen, pool=20)
+        cb("epoch", epoch=epoch, epochs=self.epochs, batches=len(batches))
+        total, seen = 0.0, 0
+        for rows in batches:
+            xb = ids[rows, : max(1, int(lengths[rows].max()))].to(device)          # (B, T_batch)
+            loss = F.cross_entropy(self.model_(xb), y_t[rows.to(device)])          # logits (B, C)
+            opt.zero_grad()
+            loss.backward()
+            opt.step()
+            if self.max_norm:
+                apply_max_norm(self.model_.fc, self.max_norm)
+            total += float(loss.detach()) * len(rows)
+            seen += len(rows)
+            cb("batch", loss=float(loss.detach()))
+        return {"epoch": epoch, "loss": total / max(seen, 1), "seconds": time.perf_counter() - t0}
+
+    def _dev_accuracy(self, ids, lengths, y_dev) -> float:
+        """Accuracy on the dev set; dev labels never seen in training count as errors."""
+        pred = self.classes_[self._predict_idx(ids, lengths)]
+        return float((pred == y_dev).mean())
 
     @torch.no_grad()
-    def _logits(self, ids: np.ndarray, lengths: np.ndarray) -> np.ndarray:
+    def _logits(self, ids: torch.Tensor, lengths: torch.Tensor) -> np.ndarray:
         self.model_.eval()
         out = np.zeros((len(ids), len(self.classes_)), dtype=np.float32)
         device = next(self.model_.parameters()).device
-        for xb, rows in iter_batches(ids, lengths, bucket_batches(lengths, 500)):
-            out[rows] = self.model_(torch.from_numpy(xb).to(device)).float().cpu().numpy()
+        for rows in bucket_batches(lengths, 500):
+            xb = ids[rows, : max(1, int(lengths[rows].max()))].to(device)
+            out[rows.numpy()] = self.model_(xb).float().cpu().numpy()
         return out
 
     def _predict_idx(self, ids, lengths) -> np.ndarray:
@@ -460,38 +467,3 @@ def estimator_from_state(state: dict):
     if cls is None:
         raise SeqlabError(f"unknown estimator {state.get('estimator')!r} in checkpoint")
     return cls.from_state(state)
-
-
-# --------------------------------------------------------------------------- cross-validation
-
-
-@dataclass
-class CVResult:
-    accuracy: float                         # mean over folds
-    std: float                              # population std over folds
-    fold_accuracies: list[float]
-    seconds: float
-    best_fold: int                          # 0-based index of the fold with the highest accuracy
-    best_estimator: object = field(repr=False, default=None)
-
-
-def cross_validate(estimator, X, y, folds: int = 10, seed: int = 0,
-                   on_fold: Callable[[int, int], None] | None = None) -> CVResult:
-    """Stratified k-fold CV (seqlab.classify.data.stratified_folds, fixed `seed`). A fresh copy of
-    `estimator` (same parameters) is fitted per fold; the one of the best fold is kept."""
-    X = np.asarray(list(X), dtype=object)
-    y = np.asarray(y)
-    t0 = time.perf_counter()
-    scores, best, best_est = [], -1.0, None
-    splits = stratified_folds(y, folds, seed)
-    for k, (tr, te) in enumerate(splits):
-        if on_fold:
-            on_fold(k, len(splits))
-        est = type(estimator)(**estimator.get_params())
-        fit_estimator(est, list(X[tr]), y[tr])
-        acc = float(est.score(list(X[te]), y[te]))
-        scores.append(acc)
-        if acc > best:
-            best, best_est = acc, est
-    return CVResult(float(np.mean(scores)), float(np.std(scores)), scores, time.perf_counter() - t0,
-                    int(np.argmax(scores)), best_est)

@@ -18,11 +18,12 @@ from typing import Callable
 
 import numpy as np
 
-from seqlab.classify.estimators import MODELS, PRETRAINED_MODELS, fit_estimator, is_neural, make_estimator
+from seqlab.classify.estimators import MODELS, PRETRAINED_MODELS, is_neural, make_estimator
 from seqlab.errors import SeqlabError
-from seqlab.files import write_json_atomic
+from seqlab.files import write_json_atomic, write_text_atomic
 from seqlab.runtime import resolve_device
-from seqlab.classify.data import DATASETS, load_dataset, stratified_folds
+from seqlab.classify import protocol
+from seqlab.classify.data import DATASETS, load_dataset
 
 DATASET_TITLES = {"mr": "MR", "sst1": "SST-1", "sst2": "SST-2", "subj": "Subj", "trec": "TREC",
                   "cr": "CR", "mpqa": "MPQA"}
@@ -63,6 +64,8 @@ class TableConfig:
                 raise SeqlabError(f"unknown model {m!r}; one of {', '.join(MODELS)}")
         if self.epochs < 1:
             raise SeqlabError("epochs must be at least 1")
+        if self.folds < 2:
+            raise SeqlabError(f"--folds must be at least 2, got {self.folds}")
 
 
 @dataclass
@@ -75,6 +78,11 @@ class Cell:
     accuracies: list[float] = field(default_factory=list)
     seconds: float = 0.0
     devices: dict[str, int] = field(default_factory=dict)   # folds trained per device ("cpu", "cuda")
+
+    def add(self, accuracy: float, seconds: float, device: str) -> None:
+        self.accuracies.append(accuracy)
+        self.seconds += seconds
+        self.devices[device] = self.devices.get(device, 0) + 1
 
     @property
     def done(self) -> int:
@@ -118,24 +126,19 @@ def run_table(cfg: TableConfig, cache_dir: str | Path, callback: Callable | None
     cells: dict[tuple[str, str], Cell] = {}
     for dname in cfg.datasets:
         ds = load_dataset(dname)
-        X_all = np.asarray(ds.train[0], dtype=object)
-        y_all = ds.train[1]
-        splits = stratified_folds(y_all, cfg.folds, cfg.seed) if ds.cv else [None]
+        n_units = protocol.unit_count(ds, cfg.folds)
         for model in cfg.models:
-            cell = cells[(dname, model)] = Cell(dname, model, len(splits))
-            for unit, split in enumerate(splits):
-                path = cache_file(cache_dir, cfg, dname, model, unit, ds.cv)
+            cell = cells[(dname, model)] = Cell(dname, model, n_units)
+            for unit in protocol.units(ds, cfg.folds, cfg.seed):
+                path = cache_file(cache_dir, cfg, dname, model, unit.index, ds.cv)
                 if path.is_file():
                     rec = json.loads(path.read_text())
-                    cb("unit", dataset=dname, model=model, unit=unit, units=len(splits), cached=True)
-                    cell.accuracies.append(rec["accuracy"])
-                    cell.seconds += rec["seconds"]
-                    dev = rec.get("device", "cpu")
-                    cell.devices[dev] = cell.devices.get(dev, 0) + 1
+                    cb("unit", dataset=dname, model=model, unit=unit.index, units=n_units, cached=True)
+                    cell.add(rec["accuracy"], rec["seconds"], rec.get("device", "cpu"))
                     continue
                 if not train:
                     continue
-                cb("unit", dataset=dname, model=model, unit=unit, units=len(splits), cached=False)
+                cb("unit", dataset=dname, model=model, unit=unit.index, units=n_units, cached=False)
                 if model in PRETRAINED_MODELS and kv is None:
                     from seqlab.embeddings.keyedvectors import load_vectors
 
@@ -143,27 +146,16 @@ def run_table(cfg: TableConfig, cache_dir: str | Path, callback: Callable | None
                 est = make_estimator(model, vectors=kv, epochs=cfg.epochs, seed=cfg.seed,
                                      num_threads=cfg.num_threads, callback=callback, device=cfg.device)
                 t0 = time.perf_counter()
-                if split is None:
-                    dev = ds.dev if ds.dev is not None else (None, None)
-                    fit_estimator(est, ds.train[0], ds.train[1], *dev)
-                    acc = float(est.score(*ds.test))
-                    n_train, n_test = len(ds.train[0]), len(ds.test[0])
-                else:
-                    tr, te = split
-                    fit_estimator(est, list(X_all[tr]), y_all[tr])
-                    acc = float(est.score(list(X_all[te]), y_all[te]))
-                    n_train, n_test = len(tr), len(te)
+                acc = protocol.fit_and_score(est, unit)
                 secs = time.perf_counter() - t0
                 device = resolve_device(cfg.device).type if is_neural(est) else "cpu"
-                write_json_atomic(path, {"dataset": dname, "model": model, "unit": unit, "units": len(splits),
-                                         "accuracy": acc, "seconds": secs, "n_train": n_train, "n_test": n_test,
-                                         "best_epoch": getattr(est, "best_epoch_", None),
+                write_json_atomic(path, {"dataset": dname, "model": model, "unit": unit.index, "units": n_units,
+                                         "accuracy": acc, "seconds": secs, "n_train": len(unit.X_train),
+                                         "n_test": len(unit.X_test), "best_epoch": getattr(est, "best_epoch_", None),
                                          "epochs": cfg.epochs, "seed": cfg.seed,
                                          "vectors": cfg.vectors if model in PRETRAINED_MODELS else None,
                                          "device": device})
-                cell.accuracies.append(acc)
-                cell.seconds += secs
-                cell.devices[device] = cell.devices.get(device, 0) + 1
+                cell.add(acc, secs, device)
     return cells
 
 
@@ -241,3 +233,39 @@ def cells_json(cells: dict[tuple[str, str], Cell]) -> list[dict]:
                     "units": c.units, "seconds": c.seconds, "paper": PAPER.get(m, {}).get(d),
                     "devices": dict(c.devices)})
     return out
+
+
+def machine_description() -> str:
+    import os
+    import platform
+
+    import torch
+
+    return (f"{platform.processor() or platform.machine()}, {os.cpu_count()} CPU cores (cells' times come from "
+            f"several sessions, some on a machine shared with other jobs), torch {torch.__version__}, "
+            f"{torch.get_num_threads()} threads")
+
+
+def build_table(cfg: TableConfig, out: str | Path, cache_dir: str | Path | None = None,
+                callback: Callable | None = None, train: bool = True) -> str:
+    """Fill the table (resuming from the cache, default TABLE_cache/ beside `out`) and write it as
+    markdown to `out` and JSON beside it, atomically. Returns the markdown."""
+    cfg.validate()
+    out = Path(out)
+    cache = Path(cache_dir) if cache_dir else out.parent / f"{out.stem}_cache"
+    loader = None
+    if train and any(m in PRETRAINED_MODELS for m in cfg.models):
+        from seqlab.embeddings.keyedvectors import load_vectors
+
+        kv = load_vectors(cfg.vectors)                                  # fail fast on bad vectors
+        loader = lambda spec: kv  # noqa: E731
+    t0 = time.perf_counter()
+    cells = run_table(cfg, cache, callback=callback, vectors_loader=loader, train=train)
+    total = time.perf_counter() - t0
+    md = markdown_table(cells, cfg, total, machine_description())
+    write_text_atomic(out, md)
+    write_json_atomic(out.with_suffix(".json"), {
+        "cells": cells_json(cells), "seconds": total, "machine": machine_description(),
+        "config": {"datasets": list(cfg.datasets), "models": list(cfg.models), "vectors": cfg.vectors,
+                   "epochs": cfg.epochs, "folds": cfg.folds, "seed": cfg.seed}})
+    return md

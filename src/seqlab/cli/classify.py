@@ -7,18 +7,15 @@ print results on stdout.
 from __future__ import annotations
 
 import argparse
-import platform
 import time
 from pathlib import Path
 
 import numpy as np
 
-from seqlab.errors import SeqlabError
 
 MODELS_HELP = ("cnn-rand, cnn-static, cnn-non-static, cnn-multichannel (Kim 2014), lstm, bilstm, gru, "
                "cnn-rnn (BiLSTM under Kim's convolution), nbsvm, mnb (Wang & Manning 2012)")
 DATASETS_HELP = "mr, sst1, sst2, subj, trec, cr, mpqa"
-CKPT_KIND = "sentence-classifier"
 
 
 def register(sub) -> None:
@@ -121,161 +118,59 @@ class _Bars:
         self.outer.close()
 
 
-def _check_positive(name: str, value: int, minimum: int = 1) -> None:
-    if value < minimum:
-        raise SeqlabError(f"{name} must be at least {minimum}, got {value}")
-
-
 # --------------------------------------------------------------------------- train / predict
 
 
 def cmd_train(args) -> int:
-    import torch
+    from seqlab.classify.run import train_classifier
+    from seqlab.runtime import seed_everything, set_threads
 
-    from seqlab.checkpoint import save_checkpoint
-    from seqlab.classify.estimators import (MODELS, PRETRAINED_MODELS, cross_validate, estimator_state, fit_estimator,
-                                 make_estimator)
-    from seqlab.files import write_json_atomic
-    from seqlab.runtime import seed_everything
-    from seqlab.classify.data import load_any
-
-    if args.model not in MODELS:
-        raise SeqlabError(f"unknown model {args.model!r}; one of {', '.join(MODELS)}")
-    _check_positive("--epochs", args.epochs)
-    _check_positive("--folds", args.folds, 2)
-    if args.threads:
-        torch.set_num_threads(args.threads)
+    set_threads(args.threads)
     seed_everything(args.seed)
-    ds = load_any(args.dataset)
-    vectors_spec = args.vectors or ("glove-6b-50d" if args.model in PRETRAINED_MODELS else None)
-    kv = None
-    if vectors_spec and args.model not in ("nbsvm", "mnb"):
-        from seqlab.embeddings.keyedvectors import load_vectors
+    bars = _Bars(1, f"{args.dataset} {args.model}", "unit")
 
-        kv = load_vectors(vectors_spec)
+    def on_unit(unit):
+        if unit.index:
+            bars.outer.update(1)
+        bars.outer.total = unit.units
+        bars.prefix = f"fold {unit.index + 1}/{unit.units} " if unit.units > 1 else ""
+
+    try:
+        m = train_classifier(args.dataset, args.model, args.output, vectors=args.vectors, folds=args.folds,
+                             epochs=args.epochs, seed=args.seed, threads=args.threads, device=args.device,
+                             callback=bars, on_unit=on_unit)
+    finally:
+        bars.close()
     run = Path(args.output)
-    t0 = time.perf_counter()
-    if ds.cv:
-        bars = _Bars(args.folds, f"{ds.name} {args.model} folds", "fold")
-
-        def on_fold(k, n):
-            if k:
-                bars.outer.update(1)
-            bars.prefix = f"fold {k + 1}/{n} "
-
-        est = make_estimator(args.model, vectors=kv, epochs=args.epochs, seed=args.seed,
-                             num_threads=args.threads, callback=bars, device=args.device)
-        try:
-            res = cross_validate(est, ds.train[0], ds.train[1], folds=args.folds, seed=args.seed,
-                                 on_fold=on_fold)
-        finally:
-            bars.close()
-        final, acc, std, folds = res.best_estimator, res.accuracy, res.std, res.fold_accuracies
-        which = (f"the model of fold {res.best_fold + 1} of {args.folds} (the best fold, "
-                 f"{100 * folds[res.best_fold]:.2f}% on its held-out part)")
-    else:
-        bars = _Bars(1, f"{ds.name} {args.model}", "run")
-        est = make_estimator(args.model, vectors=kv, epochs=args.epochs, seed=args.seed,
-                             num_threads=args.threads, callback=bars, device=args.device)
-        try:
-            dev = ds.dev if ds.dev is not None else (None, None)
-            fit_estimator(est, ds.train[0], ds.train[1], *dev)
-        finally:
-            bars.close()
-        acc = float(est.score(*ds.test))
-        final, std, folds = est, 0.0, [acc]
-        which = "the model trained on the training split (dev: " + \
-            ("the standard dev set)" if ds.dev is not None else "10% of train held out)")
-    seconds = time.perf_counter() - t0
-    labels = [ds.labels[int(c)] for c in final.classes_]
-    save_checkpoint(run / "model.pt", CKPT_KIND, {
-        "estimator": _to_torch(estimator_state(final)), "labels": labels, "cleaner": ds.cleaner,
-        "dataset": ds.name, "model": args.model, "vectors": vectors_spec})
-    metrics = {"dataset": ds.name, "model": args.model, "accuracy": acc, "std": std,
-               "folds": len(folds) if ds.cv else 1, "fold_accuracies": folds,
-               "protocol": f"{args.folds}-fold stratified CV" if ds.cv else "test split",
-               "seconds": seconds, "epochs": args.epochs, "seed": args.seed, "vectors": vectors_spec,
-               "checkpoint": which, "notes": ds.notes + (
-                   [f"pretrained vectors: {vectors_spec} (the paper used 300-d GoogleNews word2vec)"]
-                   if args.model in PRETRAINED_MODELS else [])}
-    write_json_atomic(run / "metrics.json", metrics)
-    print(f"{ds.name}\t{args.model}\taccuracy {100 * acc:.2f} ± {100 * std:.2f}\t"
-          f"({metrics['protocol']}, {seconds:.0f} s)\t-> {run}/metrics.json, {run}/model.pt ({which})")
+    print(f"{m['dataset']}\t{m['model']}\taccuracy {100 * m['accuracy']:.2f} ± {100 * m['std']:.2f}\t"
+          f"({m['protocol']}, {m['seconds']:.0f} s)\t-> {run}/metrics.json, {run}/model.pt ({m['checkpoint']})")
     return 0
 
 
-def _to_torch(obj):
-    """NumPy arrays -> tensors (and NumPy scalars -> Python) so weights_only loading accepts them."""
-    import torch
-
-    if isinstance(obj, np.ndarray):
-        return torch.from_numpy(np.ascontiguousarray(obj))
-    if isinstance(obj, np.generic):
-        return obj.item()
-    if isinstance(obj, dict):
-        return {k: _to_torch(v) for k, v in obj.items()}
-    if isinstance(obj, (list, tuple)):
-        return type(obj)(_to_torch(v) for v in obj)
-    return obj
-
-
 def cmd_predict(args) -> int:
-    from seqlab.checkpoint import load_checkpoint
-    from seqlab.classify.estimators import estimator_from_state
-    from seqlab.classify.data import CLEANERS
+    from seqlab.classify.run import TrainedClassifier
 
-    run = Path(args.run)
-    if not run.is_dir():
-        raise SeqlabError(f"run folder not found: {run}")
-    ck = load_checkpoint(run / "model.pt", CKPT_KIND)
-    est = estimator_from_state(ck["estimator"])
-    clean = CLEANERS.get(ck.get("cleaner"), CLEANERS["kim"])
-    texts = [clean(t) for t in args.texts]
-    proba = est.predict_proba(texts)                                   # (N, C)
-    labels = ck["labels"]
+    clf = TrainedClassifier.load(args.run)
+    proba = clf.predict_proba(args.texts)                              # (N, C)
     for text, p in zip(args.texts, proba):
         best = int(np.argmax(p))
-        probs = " ".join(f"{labels[i]}={p[i]:.3f}" for i in range(len(labels)))
-        print(f"{labels[best]}\t{probs}\t{text}")
+        probs = " ".join(f"{clf.labels[i]}={p[i]:.3f}" for i in range(len(clf.labels)))
+        print(f"{clf.labels[best]}\t{probs}\t{text}")
     return 0
 
 
 # --------------------------------------------------------------------------- table
 
 
-def machine_description() -> str:
-    import os
-
-    import torch
-
-    return (f"{platform.processor() or platform.machine()}, {os.cpu_count()} CPU cores (cells' times come from "
-            f"several sessions, some on a machine shared with other jobs), torch {torch.__version__}, {torch.get_num_threads()} threads")
-
-
 def cmd_table(args) -> int:
-    import torch
-
-    from seqlab.classify.table import TableConfig, cells_json, markdown_table, run_table
-    from seqlab.files import write_json_atomic, write_text_atomic
+    from seqlab.classify.data import DATASETS
+    from seqlab.classify.table import TableConfig, build_table
+    from seqlab.runtime import set_threads
 
     cfg = TableConfig(tuple(d.lower().replace("-", "") for d in args.datasets), tuple(args.models),
                       args.vectors, args.epochs, args.folds, args.seed, args.threads, args.device)
     cfg.validate()
-    _check_positive("--folds", args.folds, 2)
-    if args.threads:
-        torch.set_num_threads(args.threads)
-    out = Path(args.output)
-    cache = Path(args.cache) if args.cache else out.parent / f"{out.stem}_cache"
-    if not args.cached_only and any(m in ("cnn-static", "cnn-non-static", "cnn-multichannel")
-                                    for m in cfg.models):
-        from seqlab.embeddings.keyedvectors import load_vectors
-
-        kv = load_vectors(cfg.vectors)                                  # fail fast on bad vectors
-        loader = lambda spec: kv  # noqa: E731
-    else:
-        loader = None
-    from seqlab.classify.data import DATASETS
-
+    set_threads(args.threads)
     units = sum((cfg.folds if DATASETS[d].cv else 1) for d in cfg.datasets) * len(cfg.models)
     bars = _Bars(units, "table", "fold")
     started = [False]
@@ -290,19 +185,13 @@ def cmd_table(args) -> int:
         else:
             bars(event, **k)
 
+    out = Path(args.output)
     t0 = time.perf_counter()
     try:
-        cells = run_table(cfg, cache, callback=cb, vectors_loader=loader, train=not args.cached_only)
+        md = build_table(cfg, out, args.cache, callback=cb, train=not args.cached_only)
     finally:
         bars.close()
-    total = time.perf_counter() - t0
-    md = markdown_table(cells, cfg, total, machine_description())
-    write_text_atomic(out, md)
-    write_json_atomic(out.with_suffix(".json"), {"cells": cells_json(cells), "seconds": total,
-                                                 "machine": machine_description(), "config": {
-                                                     "datasets": list(cfg.datasets), "models": list(cfg.models),
-                                                     "vectors": cfg.vectors, "epochs": cfg.epochs,
-                                                     "folds": cfg.folds, "seed": cfg.seed}})
     print(md)
-    print(f"total time: {total:.1f} s; table -> {out}, cache -> {cache}")
+    cache = args.cache or out.parent / f"{out.stem}_cache"
+    print(f"total time: {time.perf_counter() - t0:.1f} s; table -> {out}, cache -> {cache}")
     return 0
