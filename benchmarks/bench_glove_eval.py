@@ -93,8 +93,8 @@ def run(restrict_vocab: int, sim_restrict_vocab: int) -> dict:
     extra_dir = dataset_path("wordsim353").parent / "wordsim_faruqui"
     for fname in ("EN-MEN-TR-3k.txt", "EN-RW-STANFORD.txt", "EN-SimVerb-3500.txt"):
         if (extra_dir / fname).exists():
-            ours.update({k: v for k, v in wordeval.evaluate(
-                kv, similarity=[extra_dir / fname],
+            ours.update({k: v for k, v in wordeval.evaluate_vectors(
+                kv, analogies=None, similarity=[extra_dir / fname],
                 similarity_restrict_vocab=sim_restrict_vocab).items() if k.endswith("spearman")})
     return {"vectors": "glove-6b-50d (400,000 x 50)", "restrict_vocab": restrict_vocab,
             "similarity_restrict_vocab": sim_restrict_vocab, "load_seconds": load_s,

@@ -72,7 +72,8 @@ def child(tool: str, corpus: str, plain: str, out: str, cfg: dict, max_words: in
         m.wv.save_word2vec_format(out, binary=True)
         vocab = len(m.wv)
     else:
-        from seqlab.embeddings.word2vec import Word2VecConfig, train_word2vec
+        from seqlab.embeddings.config import Word2VecConfig
+        from seqlab.embeddings.word2vec import train_word2vec
 
         source = corpus if max_words is None else plain
         kv, st = train_word2vec(source, Word2VecConfig(**cfg), progress=False)

@@ -195,7 +195,7 @@ def test_eval_json_and_table(capsys, small_vectors, tmp_path):
     assert rc == 0, err
     assert len(out.strip().splitlines()) == 1
     scores = json.loads(out)
-    want = wordeval.evaluate(load_vectors(small_vectors), files[0], files[1:],
+    want = wordeval.evaluate_vectors(load_vectors(small_vectors), files[0], files[1:],
                              restrict_vocab=30000)
     assert scores == pytest.approx(want)
     assert scores["analogy.seen"] > 10  # capital-common-countries among the 5 countries

@@ -136,7 +136,7 @@ def test_word_pairs_match_gensim(planted, restrict, dummy):
 
 def test_evaluate_flat_dict(planted):
     kv, path, pairs = planted
-    out = wordeval.evaluate(kv, analogies=path, similarity=[pairs], restrict_vocab=None)
+    out = wordeval.evaluate_vectors(kv, analogies=path, similarity=[pairs], restrict_vocab=None)
     acc, sections = kv.evaluate_word_analogies(path, restrict_vocab=None)
     assert out["analogy.accuracy"] == acc and out["analogy.seen"] == sections[-1]["seen"]
     assert out["analogy.gender"] == pytest.approx(len(sections[0]["correct"]) / sections[0]["seen"])
@@ -191,7 +191,7 @@ def word_eval_files():
 def test_glove_reproduces_published_scores(glove, word_eval_files):
     """gensim's evaluator gives 49.7% / 0.503 / 0.263 on these vectors; we must be within 0.1 pt."""
     questions, ws353, simlex = word_eval_files
-    out = wordeval.evaluate(glove, analogies=questions, similarity=[ws353, simlex])
+    out = wordeval.evaluate_vectors(glove, analogies=questions, similarity=[ws353, simlex])
     assert abs(100 * out["analogy.accuracy"] - 49.7) < 0.1
     assert out["analogy.seen"] + out["analogy.skipped"] == 19544
     assert abs(out["similarity.wordsim353.spearman"] - 0.503) < 0.001

@@ -9,8 +9,8 @@ import scipy.sparse as sp
 
 from seqlab.embeddings._glove_kernels import glove_pass
 from seqlab.errors import SeqlabError
-from seqlab.embeddings.glove import GloveConfig, fit_glove, train_glove
-
+from seqlab.embeddings.config import GloveConfig
+from seqlab.embeddings.glove import fit_glove, train_glove
 
 
 def clustered_corpus(seed=0, n=600, k=4, m=10, length=12):
@@ -102,7 +102,8 @@ def test_fits_log_counts_and_loss_decreases():
     X = sp.csr_matrix(rng.integers(1, 50, size=(v, v)).astype(float))
     kv, stats = fit_glove(X, [f"w{k}" for k in range(v)],
                           GloveConfig(vector_size=8, epochs=300, x_max=10, learning_rate=0.1))
-    loss = stats["loss"]
+    loss = stats["loss_per_epoch"]
+    assert stats["final_loss"] == loss[-1]
     assert loss[-1] < loss[0] / 50
     assert all(b <= a * 1.05 for a, b in zip(loss[::20], loss[20::20]))  # (nearly) monotone
 
@@ -139,7 +140,7 @@ def test_recovers_clusters_and_is_reproducible(tmp_path):
     cfg = GloveConfig(vector_size=10, epochs=25, min_count=1, x_max=10, seed=3)
     kv, stats = train_glove(corpus, cfg)
     assert cluster_purity(kv) > 0.95
-    assert stats["loss"][-1] < stats["loss"][0] / 5
+    assert stats["loss_per_epoch"][-1] < stats["loss_per_epoch"][0] / 5
     assert stats["corpus_words"] == 600 * 12 and stats["vocab_size"] == 40
     assert kv.index_to_key[0] == max(kv.index_to_key, key=lambda w: sum(s.count(w) for s in corpus))
     # the same corpus as a gzip file, one sentence per line, gives bit-identical vectors

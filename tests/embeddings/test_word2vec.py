@@ -8,7 +8,8 @@ import numpy as np
 import pytest
 
 from seqlab.errors import SeqlabError
-from seqlab.embeddings.word2vec import Word2VecConfig, encode_corpus, train_word2vec
+from seqlab.embeddings.config import Word2VecConfig
+from seqlab.embeddings.word2vec import train_word2vec
 
 
 def topic_corpus(n_sent=600, seed=0):
@@ -61,25 +62,6 @@ def test_several_workers_train_every_job(monkeypatch):
     kv, stats = train_word2vec(sents, cfg, progress=False)
     assert stats["workers"] == 2
     assert within_minus_across(kv, topics) > 0.5
-
-
-def test_encode_counts_orders_and_cuts():
-    lines = [["b", "a", "c", "a"], [], ["a", "b", "d"]]
-    enc = encode_corpus(lines, min_count=2)
-    assert enc.words == ["a", "b"] and list(enc.counts) == [3, 2]
-    assert enc.raw_words == 7
-    assert list(enc.ids) == [1, 0, 0, 0, 1]
-    assert list(enc.starts) == [0, 3, 5]  # "c" and "d" removed, sentences kept apart
-    enc = encode_corpus(lines, min_count=1, max_vocab=3)
-    assert enc.words == ["a", "b", "c"]  # ties broken by first appearance
-
-
-def test_long_lines_are_cut_into_sentences(monkeypatch):
-    import seqlab.embeddings.word2vec as w2v
-
-    monkeypatch.setattr(w2v, "MAX_SENTENCE", 4)
-    enc = encode_corpus([["x"] * 10], min_count=1)
-    assert list(enc.starts) == [0, 4, 8, 10]
 
 
 def test_file_plain_and_gzip_give_the_same_vectors(tmp_path):
@@ -159,7 +141,20 @@ def test_errors(tmp_path):
             train_word2vec([["a", "b"]], Word2VecConfig(min_count=1, **bad))
 
 
-def test_embeddings_import_without_torch():
-    code = ("import sys, seqlab.embeddings.word2vec, seqlab.embeddings.keyedvectors, seqlab.embeddings.phrases, seqlab.embeddings._word2vec_kernels; "
-            "sys.exit(1 if 'torch' in sys.modules else 0)")
-    assert subprocess.run([sys.executable, "-c", code]).returncode == 0
+def test_embeddings_import_and_train_without_torch():
+    """The front door and every module of the wing work in a process that never loads torch."""
+    code = """
+import sys
+import seqlab
+names = [seqlab.Word2Vec, seqlab.GloVe, seqlab.PPMI, seqlab.evaluate_vectors, seqlab.KeyedVectors,
+         seqlab.load_vectors]
+import seqlab.embeddings.corpus, seqlab.embeddings.config, seqlab.embeddings.trainers
+import seqlab.embeddings.word2vec, seqlab.embeddings._word2vec_kernels, seqlab.embeddings.phrases
+import seqlab.embeddings.counts, seqlab.embeddings.glove, seqlab.embeddings.evaluation
+import seqlab.cli.embed
+m = seqlab.Word2Vec([["a", "b", "c"]] * 20, vector_size=4, min_count=1, epochs=1, workers=1)
+seqlab.PPMI([["a", "b", "c"]] * 20, vector_size=2, min_count=1)
+sys.exit(1 if "torch" in sys.modules else 0)
+"""
+    res = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert res.returncode == 0, res.stderr

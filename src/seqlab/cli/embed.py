@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from contextlib import contextmanager
 from pathlib import Path
 
 from seqlab.errors import SeqlabError
@@ -90,6 +91,21 @@ def _out_format(path: str) -> bool:
     return OUT_SUFFIXES[suffix]
 
 
+_FLAGS = {"vector_size": "--dim", "learning_rate": "--alpha"}  # config field -> flag, where they differ
+
+
+@contextmanager
+def _errors_as_flags():
+    """The library names a bad setting by its config field; the user typed a flag."""
+    from seqlab.embeddings.config import OptionError
+
+    try:
+        yield
+    except OptionError as e:
+        flag = _FLAGS.get(e.option, "--" + e.option.replace("_", "-"))
+        raise SeqlabError(f"{flag} {e.problem}") from None
+
+
 def _check_positive(args, names) -> None:
     for name in names:
         value = getattr(args, name)
@@ -98,46 +114,18 @@ def _check_positive(args, names) -> None:
 
 
 def cmd_train(args) -> int:
-    from seqlab.files import check_readable
+    from seqlab.embeddings.config import config_for
+    from seqlab.embeddings.trainers import train_vectors
 
     binary = _out_format(args.output)
-    check_readable(args.corpus)
-    _check_positive(args, ["dim", "window", "min_count", "max_vocab", "epochs"])
-    if args.workers < 0:
-        raise SeqlabError(f"--workers must be 0 (all cores) or more, got {args.workers}")
-    if args.method == "word2vec":
-        from seqlab.embeddings.word2vec import Word2VecConfig, train_word2vec
-
-        if args.negative < 1:
-            raise SeqlabError(f"--negative must be at least 1, got {args.negative}")
-        if args.sample < 0:
-            raise SeqlabError(f"--sample must be 0 or more, got {args.sample}")
-        cfg = Word2VecConfig(model=args.model, vector_size=args.dim, window=args.window or 5,
-                             negative=args.negative, sample=args.sample,
-                             min_count=args.min_count, max_vocab=args.max_vocab,
-                             epochs=args.epochs or 5, alpha=args.alpha, workers=args.workers,
-                             phrases=args.phrases, seed=args.seed)
-        kv, stats = train_word2vec(args.corpus, cfg)
-    elif args.method == "glove":
-        from seqlab.embeddings.glove import GloveConfig, train_glove
-
-        cfg = GloveConfig(vector_size=args.dim, window=args.window or 10,
-                          min_count=args.min_count, max_vocab=args.max_vocab,
-                          epochs=args.epochs or 50, learning_rate=args.alpha or 0.05,
-                          workers=args.workers, seed=args.seed)
-        kv, stats = train_glove(args.corpus, cfg)
-    else:
-        from seqlab.embeddings.counts import PPMIConfig, train_ppmi
-
-        cfg = PPMIConfig(dim=args.dim, window=args.window or 5, min_count=args.min_count,
-                         max_vocab=args.max_vocab, seed=args.seed)
-        kv, stats = train_ppmi(args.corpus, cfg)
+    with _errors_as_flags():
+        cfg = config_for(args.method, model=args.model, vector_size=args.dim, window=args.window,
+                         negative=args.negative, sample=args.sample, min_count=args.min_count,
+                         max_vocab=args.max_vocab, epochs=args.epochs, alpha=args.alpha,
+                         workers=args.workers, phrases=args.phrases, seed=args.seed)
+    kv, stats = train_vectors(args.corpus, cfg)
     kv.save_word2vec_format(args.output, binary=binary)  # atomic: temp file, then rename
-    summary = dict(stats)
-    if isinstance(summary.get("loss"), list):  # GloVe: per-epoch loss, named as word2vec's
-        summary["loss_per_epoch"] = summary.pop("loss")
-        summary["final_loss"] = summary["loss_per_epoch"][-1]
-    summary.update(method=args.method, output=str(args.output), vector_size=kv.vector_size)
+    summary = dict(stats, method=args.method, output=str(args.output), vector_size=kv.vector_size)
     print(f"saved {len(kv)} vectors of {kv.vector_size} dims to {args.output} "
           f"({'binary' if binary else 'text'})")
     print(json.dumps(summary, default=_jsonable, sort_keys=True))
@@ -275,17 +263,13 @@ def _register_eval(esub) -> None:
 
 
 def cmd_eval(args) -> int:
-    from seqlab.embeddings import evaluation as wordeval
+    from seqlab.embeddings.evaluation import evaluate_vectors
 
-    _check_positive(args, ["restrict_vocab", "similarity_restrict_vocab"])
-    from seqlab.datasets import dataset_path
-
-    analogies = args.analogies or dataset_path("questions-words")
-    similarity = args.similarity or [dataset_path("wordsim353"), dataset_path("simlex999")]
-    kv = _load(args.vectors)
-    scores = wordeval.evaluate(kv, analogies=analogies, similarity=similarity,
-                               restrict_vocab=args.restrict_vocab,
-                               similarity_restrict_vocab=args.similarity_restrict_vocab)
+    files = {k: v for k, v in (("analogies", args.analogies), ("similarity", args.similarity))
+             if v is not None}  # not given: the library's defaults (the data folder's files)
+    with _errors_as_flags():
+        scores = evaluate_vectors(args.vectors, restrict_vocab=args.restrict_vocab,
+                                  similarity_restrict_vocab=args.similarity_restrict_vocab, **files)
     if args.json:
         print(json.dumps(scores, sort_keys=True))
         return 0

@@ -12,98 +12,24 @@ matrices are scipy sparse matrices built with numpy (one vectorised pass per win
 per-pair Python loop), and `train_ppmi` returns the same `KeyedVectors` as every other method.
 
 Corpus everywhere: a path (plain or gzip text, one sentence or document per line, whitespace
-tokens; streamed) or an iterable of token lists. Windows never cross line boundaries.
+tokens; streamed) or an iterable of token lists, read and counted by seqlab.embeddings.corpus
+(the wing's one reader and vocabulary rule). Windows never cross line boundaries.
 """
 
 from __future__ import annotations
 
-import os
 import time
-from collections import Counter
-from dataclasses import dataclass
-from typing import Iterator, Sequence
+from collections.abc import Iterable
+from typing import Sequence
 
 import numpy as np
 import scipy.sparse as sp
 
+from seqlab.embeddings.config import PPMIConfig
+from seqlab.embeddings.corpus import encode_corpus, encode_with
 from seqlab.errors import SeqlabError
-from seqlab.embeddings.keyedvectors import KeyedVectors
 
 _CHUNK_TOKENS = 1 << 21  # co-occurrence is accumulated over chunks of about this many tokens
-
-
-# ---- corpus and vocabulary ----------------------------------------------------------------------
-def iter_sentences(corpus) -> Iterator[list[str]]:
-    """Token lists from a corpus path (each line split on whitespace) or an iterable of lists."""
-    if isinstance(corpus, (str, os.PathLike)):
-        from seqlab.files import open_text_stream
-
-        with open_text_stream(corpus) as f:
-            try:
-                for line in f:
-                    toks = line.split()
-                    if toks:
-                        yield toks
-            except UnicodeDecodeError as e:
-                raise SeqlabError(f"corpus {corpus} is not valid UTF-8 text ({e.reason})") from None
-    else:
-        for sent in corpus:
-            if isinstance(sent, str):
-                raise SeqlabError("corpus must be a path or an iterable of token lists, "
-                                  "got an iterable of strings")
-            if len(sent):
-                yield list(sent)
-
-
-def build_vocab(corpus, min_count: int = 1, max_vocab: int | None = None,
-                progress: bool | None = None) -> tuple[list[str], np.ndarray, int]:
-    """(words, counts, corpus_words): words with count >= min_count, most frequent first (ties
-    alphabetical), at most `max_vocab` of them; corpus_words counts every token.
-    SeqlabError for an empty corpus or when no word survives."""
-    from seqlab.runtime import progress as bar
-
-    counter: Counter = Counter()
-    with bar(desc="vocabulary", unit="tok", enabled=progress, unit_scale=True) as pbar:
-        for sent in iter_sentences(corpus):
-            counter.update(sent)
-            pbar.update(len(sent))
-    if not counter:
-        raise SeqlabError("corpus is empty (no tokens)")
-    items = sorted(((w, c) for w, c in counter.items() if c >= min_count),
-                   key=lambda wc: (-wc[1], wc[0]))[:max_vocab]
-    if not items:
-        raise SeqlabError(f"every word occurs fewer than min_count={min_count} times "
-                          f"({len(counter)} distinct words, most frequent "
-                          f"{counter.most_common(1)[0][1]} times)")
-    return ([w for w, _ in items], np.array([c for _, c in items], dtype=np.int64),
-            int(sum(counter.values())))
-
-
-def encode_chunks(corpus, key_to_index: dict[str, int], chunk_tokens: int = _CHUNK_TOKENS
-                  ) -> Iterator[tuple[np.ndarray, np.ndarray]]:
-    """Yield (ids, sentence_number) arrays over chunks of whole sentences, OOV words removed.
-
-    Removing unknown words before windowing follows word2vec and GloVe's `cooccur`: a window of
-    5 means 5 known words.
-    """
-    ids: list[np.ndarray] = []
-    n = 0
-    for sent in iter_sentences(corpus):
-        a = np.fromiter((key_to_index.get(t, -1) for t in sent), dtype=np.int64, count=len(sent))
-        a = a[a >= 0]
-        if len(a):
-            ids.append(a)
-            n += len(a)
-        if n >= chunk_tokens:
-            yield _concat(ids)
-            ids, n = [], 0
-    if ids:
-        yield _concat(ids)
-
-
-def _concat(ids: list[np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
-    lengths = np.array([len(a) for a in ids])
-    return np.concatenate(ids), np.repeat(np.arange(len(ids)), lengths)
 
 
 # ---- one-hot, bag of words, TF-IDF --------------------------------------------------------------
@@ -179,20 +105,28 @@ def cooccurrence(corpus, vocabulary: Sequence[str] | dict[str, int], window: int
 
     weighting: "uniform" counts every neighbour 1; "harmonic" counts a neighbour at distance d
     as 1/d (GloVe's choice). With `symmetric` both left and right contexts count (X symmetric);
-    otherwise X[i, j] counts only j to the right of i.
+    otherwise X[i, j] counts only j to the right of i. Words outside `vocabulary` are removed
+    before windowing (as word2vec and GloVe's cooccur do: a window of 5 means 5 known words).
     """
+    index = vocabulary if isinstance(vocabulary, dict) else {w: i for i, w in
+                                                             enumerate(vocabulary)}
+    return cooccurrence_of_chunks(encode_with(corpus, index, _CHUNK_TOKENS), len(index), window,
+                                  weighting, symmetric, progress)
+
+
+def cooccurrence_of_chunks(chunks: Iterable[tuple[np.ndarray, np.ndarray]], v: int,
+                           window: int = 5, weighting: str = "uniform", symmetric: bool = True,
+                           progress: bool | None = None) -> sp.csr_matrix:
+    """`cooccurrence` over (ids, sentence number) chunks of whole sentences, ids in [0, v)."""
     if window < 1:
         raise SeqlabError(f"window must be at least 1, got {window}")
     if weighting not in ("uniform", "harmonic"):
         raise SeqlabError(f"unknown weighting {weighting!r}; use 'uniform' or 'harmonic'")
-    index = vocabulary if isinstance(vocabulary, dict) else {w: i for i, w in
-                                                             enumerate(vocabulary)}
-    v = len(index)
-    total = sp.csr_matrix((v, v), dtype=np.float64)
     from seqlab.runtime import progress as bar
 
+    total = sp.csr_matrix((v, v), dtype=np.float64)
     with bar(desc="co-occurrence", unit="tok", enabled=progress, unit_scale=True) as pbar:
-        for ids, sent in encode_chunks(corpus, index):
+        for ids, sent in chunks:
             rows, cols, vals = [], [], []
             for d in range(1, window + 1):
                 same = sent[:-d] == sent[d:]  # pairs inside one sentence only
@@ -231,28 +165,6 @@ def ppmi(counts: sp.spmatrix, cds: float = 0.75, shift: float = 1.0) -> sp.csr_m
     return sp.csr_matrix((pmi[keep], (coo.row[keep], coo.col[keep])), shape=X.shape)
 
 
-@dataclass
-class PPMIConfig:
-    """Settings of `train_ppmi` (Levy et al. 2015's recommended values by default).
-
-    dim: vector size (number of singular vectors kept), window: context words each side,
-    weighting: "uniform" or "harmonic" (1/d), min_count / max_vocab: vocabulary cut-offs,
-    cds: context-distribution smoothing exponent, shift: PMI shift k (1 = none),
-    eig: singular-value exponent in W = U S^eig (0.5 symmetric, 1 classic SVD, 0 only U),
-    seed: randomised SVD seed.
-    """
-
-    dim: int = 100
-    window: int = 5
-    weighting: str = "uniform"
-    min_count: int = 5
-    max_vocab: int | None = None
-    cds: float = 0.75
-    shift: float = 1.0
-    eig: float = 0.5
-    seed: int = 1
-
-
 def truncated_svd(M: sp.spmatrix, dim: int, seed: int = 1) -> tuple[np.ndarray, np.ndarray]:
     """(U, S) of the top-`dim` singular triplets, S descending; exact (dense) for small M.
 
@@ -271,25 +183,26 @@ def truncated_svd(M: sp.spmatrix, dim: int, seed: int = 1) -> tuple[np.ndarray, 
     return U * flip, S
 
 
-def train_ppmi(corpus, config: PPMIConfig | None = None, progress: bool | None = None
-               ) -> tuple[KeyedVectors, dict]:
+def train_ppmi(corpus, config: PPMIConfig | None = None, progress: bool | None = None):
     """Dense word vectors U S^eig from the truncated SVD of the PPMI matrix of `corpus`.
 
-    Returns (vectors, stats) with stats `seconds`, `vocab_size`, `corpus_words`, `nonzeros`,
-    `words_per_sec`. Vocabulary is most frequent first, as restrict_vocab expects.
+    Returns (vectors as a KeyedVectors, stats) with stats `words_per_sec`, `seconds`,
+    `vocab_size`, `corpus_words` and `nonzeros` (of the PPMI matrix). Vocabulary in the wing's
+    order (most frequent first), as restrict_vocab expects.
     """
     cfg = config or PPMIConfig()
-    if cfg.dim < 1:
-        raise SeqlabError(f"dim must be at least 1, got {cfg.dim}")
+    cfg.validate()
     t0 = time.perf_counter()
-    words, counts, n_words = build_vocab(corpus, cfg.min_count, cfg.max_vocab, progress)
-    X = cooccurrence(corpus, words, cfg.window, cfg.weighting, progress=progress)
+    enc = encode_corpus(corpus, cfg.min_count, cfg.max_vocab, progress=progress)
+    X = cooccurrence_of_chunks(enc.chunks(_CHUNK_TOKENS), len(enc.vocab), cfg.window,
+                               cfg.weighting, progress=progress)
     M = ppmi(X, cds=cfg.cds, shift=cfg.shift)
-    U, S = truncated_svd(M, cfg.dim, cfg.seed)
+    U, S = truncated_svd(M, cfg.vector_size, cfg.seed)
     W = U * (S ** cfg.eig)  # (V, dim)
-    if W.shape[1] < cfg.dim:  # a vocabulary smaller than dim: pad, keep the promised size
-        W = np.hstack([W, np.zeros((W.shape[0], cfg.dim - W.shape[1]))])
+    if W.shape[1] < cfg.vector_size:  # a vocabulary smaller than dim: pad, keep the promised size
+        W = np.hstack([W, np.zeros((W.shape[0], cfg.vector_size - W.shape[1]))])
     seconds = time.perf_counter() - t0
-    stats = {"seconds": seconds, "vocab_size": len(words), "corpus_words": n_words,
+    n_words = enc.vocab.corpus_words
+    stats = {"seconds": seconds, "vocab_size": len(enc.vocab), "corpus_words": n_words,
              "words_per_sec": n_words / max(seconds, 1e-9), "nonzeros": int(M.nnz)}
-    return KeyedVectors.from_arrays(words, W, counts=counts), stats
+    return enc.vocab.keyed_vectors(W), stats

@@ -9,7 +9,8 @@ over word vectors w, context vectors w~ and biases, by AdaGrad on the nonzero en
 order (the paper's x_max 100, alpha 0.75, learning rate 0.05, symmetric window 10 with a neighbour
 at distance d counted 1/d). The returned vectors are w + w~, as in the paper (section 4.2).
 
-Layering as in word2vec: `seqlab.embeddings.counts` builds the vocabulary and the sparse matrix X with numpy,
+Layering as in word2vec: `seqlab.embeddings.corpus` reads and encodes the corpus (the wing's one
+vocabulary rule), `seqlab.embeddings.counts` builds the sparse matrix X with numpy,
 `_glove_kernels.glove_pass` runs the per-entry updates compiled (numba, GIL released), and this
 module shuffles, splits the work over `workers` threads (Hogwild, as glove.c) and reports.
 With `workers=1` and a seed, training is bit-for-bit reproducible; with more threads, updates
@@ -21,54 +22,22 @@ from __future__ import annotations
 import os
 import threading
 import time
-from dataclasses import dataclass
 
 import numpy as np
 import scipy.sparse as sp
 
+from seqlab.embeddings.config import GloveConfig
+from seqlab.embeddings.corpus import keyed_vectors
 from seqlab.errors import SeqlabError
-from seqlab.embeddings.keyedvectors import KeyedVectors
-
-
-@dataclass
-class GloveConfig:
-    """GloVe settings (paper defaults).
-
-    vector_size: dimensions D (the paper: 50-300); window: context words each side (10);
-    min_count / max_vocab: vocabulary cut-offs; x_max, alpha: the weighting function f
-    (100, 0.75); learning_rate: AdaGrad's initial step (0.05); epochs: passes over the nonzeros
-    (the paper: 50 below 300 dimensions, 100 otherwise); workers: threads (0 = all cores);
-    seed: initialisation and shuffling.
-    """
-
-    vector_size: int = 100
-    window: int = 10
-    min_count: int = 5
-    max_vocab: int | None = None
-    x_max: float = 100.0
-    alpha: float = 0.75
-    learning_rate: float = 0.05
-    epochs: int = 50
-    workers: int = 1
-    seed: int = 1
-
-    def validate(self) -> None:
-        for name in ("vector_size", "window", "epochs", "min_count"):
-            if getattr(self, name) < 1:
-                raise SeqlabError(f"{name} must be at least 1, got {getattr(self, name)}")
-        if self.x_max <= 0 or self.learning_rate <= 0:
-            raise SeqlabError("x_max and learning_rate must be positive")
-        if self.workers < 0:
-            raise SeqlabError(f"workers must be 0 (all cores) or more, got {self.workers}")
 
 
 def fit_glove(X: sp.spmatrix, words: list[str], config: GloveConfig | None = None,
-              counts: np.ndarray | None = None, progress: bool | None = None
-              ) -> tuple[KeyedVectors, dict]:
+              counts: np.ndarray | None = None, progress: bool | None = None):
     """Fit GloVe to a given (V, V) co-occurrence matrix X whose rows/columns are `words`.
 
-    Returns (vectors w + w~, stats) with stats["loss"] the mean weighted cost per nonzero entry
-    at each epoch (glove.c's "cost"), plus `seconds` and `nonzeros`.
+    Returns (vectors w + w~ as a KeyedVectors, stats) with stats `loss_per_epoch` (the mean
+    weighted cost per nonzero entry at each epoch, glove.c's "cost"), `final_loss` (the last
+    epoch's), `seconds`, `nonzeros` and `vocab_size`: the same keys as word2vec's stats.
     """
     from seqlab.embeddings._glove_kernels import glove_pass
     from seqlab.runtime import progress as bar
@@ -122,28 +91,31 @@ def fit_glove(X: sp.spmatrix, words: list[str], config: GloveConfig | None = Non
             pbar.update(1)
             pbar.set_postfix(loss=f"{losses[-1]:.4f}")
     seconds = time.perf_counter() - t0
-    kv = KeyedVectors.from_arrays(words, (W + C).astype(np.float32), counts=counts)
-    return kv, {"loss": losses, "seconds": seconds, "nonzeros": n, "vocab_size": v}
+    kv = keyed_vectors(words, (W + C).astype(np.float32), counts)
+    return kv, {"loss_per_epoch": losses, "final_loss": losses[-1], "seconds": seconds,
+                "nonzeros": n, "vocab_size": v}
 
 
-def train_glove(corpus, config: GloveConfig | None = None, progress: bool | None = None
-                ) -> tuple[KeyedVectors, dict]:
+def train_glove(corpus, config: GloveConfig | None = None, progress: bool | None = None):
     """Count co-occurrences in `corpus` (a path, plain or gzip, or token lists) and fit GloVe.
 
     Returns (vectors, stats) with `words_per_sec`, `seconds`, `vocab_size`, `corpus_words`,
-    `nonzeros` and the per-epoch `loss`; words_per_sec is corpus words x epochs per second of
-    the whole run (counting included), comparable with word2vec's.
+    `nonzeros`, `loss_per_epoch` and `final_loss`; words_per_sec is corpus words x epochs per
+    second of the whole run (counting included), comparable with word2vec's.
     """
-    from seqlab.embeddings.counts import build_vocab, cooccurrence
+    from seqlab.embeddings.corpus import encode_corpus
+    from seqlab.embeddings.counts import cooccurrence_of_chunks
 
     cfg = config or GloveConfig()
     cfg.validate()
     t0 = time.perf_counter()
-    words, counts, n_words = build_vocab(corpus, cfg.min_count, cfg.max_vocab, progress)
-    X = cooccurrence(corpus, words, window=cfg.window, weighting="harmonic", symmetric=True,
-                     progress=progress)
-    kv, stats = fit_glove(X, words, cfg, counts=counts, progress=progress)
+    enc = encode_corpus(corpus, cfg.min_count, cfg.max_vocab, progress=progress)
+    X = cooccurrence_of_chunks(enc.chunks(), len(enc.vocab), window=cfg.window,
+                               weighting="harmonic", symmetric=True, progress=progress)
+    vocab = enc.vocab
+    enc.close()
+    kv, stats = fit_glove(X, vocab.words, cfg, counts=vocab.counts, progress=progress)
     seconds = time.perf_counter() - t0
-    stats.update(seconds=seconds, corpus_words=n_words,
-                 words_per_sec=n_words * cfg.epochs / max(seconds, 1e-9))
+    stats.update(seconds=seconds, corpus_words=vocab.corpus_words,
+                 words_per_sec=vocab.corpus_words * cfg.epochs / max(seconds, 1e-9))
     return kv, stats

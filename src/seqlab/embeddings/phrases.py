@@ -10,23 +10,25 @@ min_count times never join. Joining is greedy from left to right and never overl
 both pairs above threshold gives "a_b c"). Each further pass runs on the output of the previous
 one, so two passes can build phrases of up to four words.
 
-Counting streams the corpus once per pass: words get integer ids (a dict that grows with the
-vocabulary) and bigrams are counted as 64-bit keys with numpy (8 bytes per token while a pass
-runs), which is far smaller and faster than a Python dict of string pairs.
+Counting streams the corpus once per pass through the wing's one reader and word index
+(seqlab.embeddings.corpus): words get integer ids (a dict that grows with the vocabulary) and
+bigrams are counted as 64-bit keys with numpy (8 bytes per token while a pass runs), which is far
+smaller and faster than a Python dict of string pairs.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Iterable, Iterator
 
 import numpy as np
 
+from seqlab.embeddings.corpus import WordIndex, read_sentences
 from seqlab.errors import SeqlabError
 
 
-def _fresh(corpus) -> Iterable[list[str]]:
-    """A new pass over the corpus: call it if it is a factory, else iterate it again."""
-    return corpus() if callable(corpus) else corpus
+def _fresh(corpus) -> Iterator[list[str]]:
+    """A new pass over the corpus: call it if it is a factory, else read it again."""
+    return read_sentences(corpus() if callable(corpus) else corpus)
 
 
 class Phrases:
@@ -47,8 +49,9 @@ class Phrases:
         self.min_count = min_count
         self.delimiter = delimiter
 
-    def fit(self, corpus: Iterable[list[str]] | Callable[[], Iterable[list[str]]]) -> "Phrases":
-        """corpus: a re-iterable of token lists (e.g. a list) or a function returning a new stream."""
+    def fit(self, corpus) -> "Phrases":
+        """corpus: a path, a re-iterable of token lists (e.g. a list) or a function returning a
+        new stream of token lists (each pass reads it again)."""
         if self.passes < 1:
             raise SeqlabError("phrases: passes must be >= 1")
         if self.min_count < 1:
@@ -63,21 +66,11 @@ class Phrases:
         return self
 
     def _learn_layer(self, stream: Iterable[list[str]]) -> tuple[dict[tuple[str, str], float], int]:
-        index: dict[str, int] = {}
-        get = index.get
+        index = WordIndex()
         ids_chunks: list[np.ndarray] = []
         key_chunks: list[np.ndarray] = []
         for toks in stream:
-            if isinstance(toks, str):
-                raise SeqlabError("phrases: the corpus must yield lists of tokens, not strings")
-            if not toks:
-                continue
-            ids = list(map(get, toks))
-            if None in ids:
-                for k, w in enumerate(toks):
-                    if ids[k] is None:
-                        ids[k] = index.setdefault(w, len(index))
-            a = np.array(ids, dtype=np.int64)  # (n,)
+            a = np.array(index.encode(toks), dtype=np.int64)  # (n,)
             ids_chunks.append(a.astype(np.int32))
             if len(a) > 1:
                 key_chunks.append((a[:-1] << 32) | a[1:])  # bigram keys within the sentence
@@ -94,7 +87,7 @@ class Phrases:
         ok = (pa >= self.min_count) & (pb >= self.min_count)
         score = np.where(ok, (pab - self.min_count) / (pa * pb) * n, 0.0)
         chosen = np.nonzero(score > self.threshold)[0]
-        words = list(index)
+        words = index.words
         layer = {(words[a[i]], words[b[i]]): float(score[i]) for i in chosen}
         return layer, n
 

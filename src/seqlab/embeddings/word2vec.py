@@ -4,11 +4,12 @@ Mikolov et al. 2013, "Distributed Representations of Words and Phrases and their
 (skip-gram / CBOW, negative sampling, subsampling of frequent words, phrases), with the parallel
 formulation of Ji et al. 2016 (negatives shared across a context window, Hogwild threads).
 
-The corpus is read once, as a stream: each token gets a provisional id (memory grows with the
-vocabulary), the ids go into a compact int32 array (4 bytes per token, 68 MB for 17M tokens), and
-after the pass rare words are dropped and ids renumbered by frequency. Training then runs compiled
-kernels (seqlab.embeddings._word2vec_kernels) over chunks of that array on `workers` Python threads with the GIL
-released; Python only hands out chunks and reads progress counters.
+The corpus is read once, as a stream, and encoded into an int32 id array (4 bytes per token) by
+seqlab.embeddings.corpus: in memory for corpora up to 67M tokens, beyond that in a memory-mapped
+temporary file that every epoch re-reads (`corpus_storage`), so memory stays at the vocabulary
+plus one job's pages. Training runs compiled kernels (seqlab.embeddings._word2vec_kernels) over
+jobs of about JOB_WORDS words of that array on `workers` Python threads with the GIL released;
+Python only hands out jobs and reads progress counters.
 
 Determinism: every job's RNG state is derived from (seed, epoch, job), and the learning rate is a
 function of the job's position in the corpus, not of timing; so with workers=1 a run repeats bit
@@ -20,185 +21,33 @@ from __future__ import annotations
 
 import os
 import threading
-from array import array
 import time
-from collections.abc import Iterable, Iterator
-from dataclasses import asdict, dataclass
+from dataclasses import asdict
 
 import numpy as np
 
 from seqlab.embeddings import _word2vec_kernels as K
-from seqlab.errors import SeqlabError
-from seqlab.files import open_text_stream
-from seqlab.embeddings.keyedvectors import KeyedVectors
+from seqlab.embeddings.config import Word2VecConfig
+from seqlab.embeddings.corpus import EncodedCorpus, Vocabulary, encode_corpus, read_sentences
 
 MAX_SENTENCE = 10_000  # longer lines are cut into pieces of this many tokens (windows stop there)
 JOB_WORDS = 50_000  # corpus words per job handed to a thread
 INIT_SCALE = 1.0  # input vectors start uniform in ±INIT_SCALE/D (gensim: 1, word2vec.c: 0.5)
 
 
-@dataclass
-class Word2VecConfig:
-    """Hyper-parameters of word2vec (names and defaults follow gensim / word2vec.c).
+def prepare_corpus(corpus, config: Word2VecConfig, progress: bool | None = None) -> EncodedCorpus:
+    """Phrase passes (if config.phrases) and the encoded corpus, in memory or on disk as
+    config.corpus_storage says (seqlab.embeddings.corpus)."""
+    if config.phrases > 0:
+        from seqlab.embeddings.phrases import Phrases
 
-    model: "skipgram" (predict the context from a word) or "cbow" (predict a word from the mean of
-        its context).
-    vector_size: dimensions D (50-300 typical). window: maximum distance between a word and its
-        context; each position uses a window drawn uniformly from 1..window ("dynamic window",
-        nearer words count more). negative: noise words per positive pair (5-20 for small corpora,
-        2-5 for large). ns_exponent: noise distribution P(w) ∝ count(w)^ns_exponent (0.75 in the
-        paper; 0 uniform, 1 unigram).
-    sample: subsampling threshold s; a word making up a fraction z of the corpus is kept with
-        probability (sqrt(z/s) + 1) * s / z (1e-3..1e-5; 0 disables).
-    min_count: drop words seen fewer times. max_vocab: keep only the most frequent words (None:
-        no cap). epochs: passes over the corpus.
-    alpha: initial learning rate, decayed linearly to min_alpha over all epochs' words (None:
-        0.025 for skip-gram, 0.05 for CBOW, as word2vec.c).
-    workers: training threads (0 = all cores). seed: seeds initial vectors and all sampling.
-    phrases: passes of word2phrase phrase detection before training (0 = none; 2 finds up to
-        4-word phrases), with phrase_threshold and phrase_min_count (see seqlab.embeddings.phrases).
-    cbow_shared_negatives: CBOW only: consecutive centre words sharing one draw of negatives
-        (1 = a fresh draw for every word, as word2vec.c).
-    """
-
-    model: str = "skipgram"
-    vector_size: int = 100
-    window: int = 5
-    negative: int = 5
-    ns_exponent: float = 0.75
-    sample: float = 1e-3
-    min_count: int = 5
-    max_vocab: int | None = None
-    epochs: int = 5
-    alpha: float | None = None
-    min_alpha: float = 1e-4
-    workers: int = 0
-    phrases: int = 0
-    phrase_threshold: float = 100.0
-    phrase_min_count: int = 5
-    seed: int = 1
-    cbow_shared_negatives: int = 1
-
-    def validate(self) -> None:
-        if self.model not in ("skipgram", "cbow"):
-            raise SeqlabError(f"model must be 'skipgram' or 'cbow', got {self.model!r}")
-        checks = [
-            (self.vector_size >= 1, "vector_size must be >= 1"),
-            (self.window >= 1, "window must be >= 1"),
-            (self.negative >= 1, "negative must be >= 1 (only negative sampling is implemented)"),
-            (self.sample >= 0, "sample must be >= 0"),
-            (self.min_count >= 1, "min_count must be >= 1"),
-            (self.max_vocab is None or self.max_vocab >= 1, "max_vocab must be >= 1"),
-            (self.epochs >= 1, "epochs must be >= 1"),
-            (self.alpha is None or self.alpha > 0, "alpha must be > 0"),
-            (self.min_alpha >= 0, "min_alpha must be >= 0"),
-            (self.workers >= 0, "workers must be >= 0"),
-            (self.phrases >= 0, "phrases must be >= 0"),
-            (self.cbow_shared_negatives >= 1, "cbow_shared_negatives must be >= 1"),
-        ]
-        for ok, msg in checks:
-            if not ok:
-                raise SeqlabError(msg)
-
-    @property
-    def start_alpha(self) -> float:
-        if self.alpha is not None:
-            return float(self.alpha)
-        return 0.025 if self.model == "skipgram" else 0.05
-
-
-@dataclass
-class EncodedCorpus:
-    """A corpus as in-vocabulary ids; sentence s is ids[starts[s]:starts[s+1]]."""
-
-    words: list[str]  # id -> word, most frequent first
-    counts: np.ndarray  # (V,) int64
-    ids: np.ndarray  # (N,) int32, out-of-vocabulary tokens removed
-    starts: np.ndarray  # (S+1,) int64
-    raw_words: int  # tokens read, including the dropped rare ones
-
-
-def _read_lines(path) -> Iterator[list[str]]:
-    """Token lists, one per line, from a plain or gzip text file (whitespace tokens), streamed."""
-    with open_text_stream(path) as f:
-        try:
-            for line in f:
-                yield line.split()
-        except UnicodeDecodeError as e:
-            raise SeqlabError(f"corpus is not valid UTF-8 text: {path} ({e.reason})") from None
-        except (OSError, EOFError) as e:
-            raise SeqlabError(f"cannot read corpus {path}: {e}") from None
-
-
-def encode_corpus(lines: Iterable[list[str]], min_count: int = 5,
-                  max_vocab: int | None = None) -> EncodedCorpus:
-    """One streaming pass: count words and encode the corpus; then drop rare words, renumber.
-
-    Provisional ids are given in order of first appearance; afterwards the vocabulary is sorted by
-    count (ties by first appearance), cut at min_count and max_vocab, and the id array remapped.
-    """
-    index: dict[str, int] = {}
-    get = index.get
-    chunks: list[np.ndarray | None] = []  # int32 provisional ids, about 1M tokens each
-    pending: list[int] = []
-    lengths = array("q")  # tokens per sentence (lines cut at MAX_SENTENCE)
-    for toks in lines:
-        if isinstance(toks, str):
-            raise SeqlabError("corpus iterable must yield lists of tokens, not strings")
-        if not toks:
-            continue
-        ids = list(map(get, toks))
-        if None in ids:
-            for k, w in enumerate(toks):
-                if ids[k] is None:
-                    if not isinstance(w, str):
-                        raise SeqlabError(f"tokens must be strings, got {type(w).__name__}")
-                    ids[k] = index.setdefault(w, len(index))
-        pending.extend(ids)
-        n = len(ids)
-        lengths.extend([MAX_SENTENCE] * (n // MAX_SENTENCE))
-        if n % MAX_SENTENCE:
-            lengths.append(n % MAX_SENTENCE)
-        if len(pending) >= 1 << 20:
-            chunks.append(np.array(pending, dtype=np.int32))
-            pending = []
-    if pending:
-        chunks.append(np.array(pending, dtype=np.int32))
-    del pending
-    if not chunks:
-        raise SeqlabError("corpus is empty (no tokens)")
-    counts = np.zeros(len(index), dtype=np.int64)  # (V_raw,)
-    for arr in chunks:
-        counts += np.bincount(arr, minlength=len(index))
-    n_raw = int(counts.sum())
-    order = np.argsort(-counts, kind="stable")
-    order = order[counts[order] >= min_count]
-    if max_vocab is not None:
-        order = order[:max_vocab]
-    if len(order) == 0:
-        raise SeqlabError(f"no word occurs at least min_count={min_count} times "
-                          f"(corpus has {n_raw} tokens, {len(index)} distinct)")
-    remap = np.full(len(index), -1, dtype=np.int32)
-    remap[order] = np.arange(len(order), dtype=np.int32)
-    words_raw = list(index)
-    words = [words_raw[i] for i in order]
-    # remap chunk by chunk, freeing each raw chunk, so the peak stays near 9 bytes per token
-    kept_chunks: list[np.ndarray] = []
-    masks: list[np.ndarray] = []
-    for c in range(len(chunks)):
-        mapped = remap[chunks[c]]
-        chunks[c] = None
-        masks.append(mapped >= 0)
-        kept_chunks.append(mapped[masks[-1]])
-    ids = np.concatenate(kept_chunks)  # (N,)
-    del kept_chunks
-    offsets = np.concatenate([[0], np.cumsum(np.frombuffer(lengths, dtype=np.int64))[:-1]])
-    mask = np.concatenate(masks)  # (N_raw,) bool
-    del masks
-    kept_per_sentence = np.add.reduceat(mask, offsets, dtype=np.int64)
-    kept_per_sentence = kept_per_sentence[kept_per_sentence > 0]  # sentences left empty go
-    starts = np.concatenate([[0], np.cumsum(kept_per_sentence, dtype=np.int64)])
-    return EncodedCorpus(words, counts[order], ids, starts, n_raw)
+        if not isinstance(corpus, (str, os.PathLike)) and iter(corpus) is corpus:
+            corpus = list(read_sentences(corpus))  # phrase passes read the corpus more than once
+        phrases = Phrases(passes=config.phrases, threshold=config.phrase_threshold,
+                          min_count=config.phrase_min_count).fit(corpus)
+        corpus = phrases.transform_stream(read_sentences(corpus))
+    return encode_corpus(corpus, config.min_count, config.max_vocab, max_sentence=MAX_SENTENCE,
+                         storage=config.corpus_storage, tmp_dir=config.tmp_dir, progress=progress)
 
 
 def _jobs(starts: np.ndarray, job_words: int) -> list[tuple[int, int, int]]:
@@ -219,45 +68,38 @@ def _resolve_workers(n: int) -> int:
 
 
 def train_word2vec(corpus, config: Word2VecConfig | None = None,
-                   progress: bool | None = None) -> tuple[KeyedVectors, dict]:
-    """Train word2vec on `corpus` and return (vectors, stats).
+                   progress: bool | None = None):
+    """Train word2vec on `corpus` and return (vectors as a KeyedVectors, stats).
 
     corpus: a path (plain or gzip text, whitespace tokens, streamed line by line; a line is a
         sentence, windows do not cross lines) or an iterable of token lists.
-    progress: show a progress bar on stderr (None: only when stderr is a terminal).
+    progress: show progress bars on stderr (None: only when stderr is a terminal).
     stats: words_per_sec (corpus words x epochs / training seconds), seconds (training),
-        prepare_seconds (reading, phrases, vocabulary), vocab_size, corpus_words (tokens read,
-        after phrase joining), train_words (in-vocabulary tokens), final_loss (mean negative
-        log-likelihood per logit over the last epoch), loss_per_epoch, config.
-    Raises SeqlabError for an empty corpus, or when no word reaches min_count.
+        cpu_seconds, prepare_seconds (reading, phrases, vocabulary), vocab_size, corpus_words
+        (tokens read, after phrase joining), train_words (in-vocabulary tokens), sentences,
+        workers, final_loss (mean negative log-likelihood per logit over the last epoch),
+        loss_per_epoch, config.
+    Raises SeqlabError for bad settings, an empty corpus, or when no word reaches min_count.
     """
+    vocab, syn0, _, stats = fit_word2vec(corpus, config, progress)
+    return vocab.keyed_vectors(syn0), stats
+
+
+def fit_word2vec(corpus, config: Word2VecConfig | None = None, progress: bool | None = None
+                 ) -> tuple[Vocabulary, np.ndarray, np.ndarray, dict]:
+    """`train_word2vec`, returning (vocabulary, input vectors, output vectors, stats) with the
+    vectors as (V, D) float32 arrays (the output vectors are gensim's syn1neg)."""
     config = config or Word2VecConfig()
     config.validate()
     t0 = time.perf_counter()
-    if isinstance(corpus, (str, os.PathLike)):
-        def reopen():
-            return _read_lines(corpus)
-    else:
-        if not isinstance(corpus, Iterable) or isinstance(corpus, (str, bytes)):
-            raise SeqlabError("corpus must be a file path or an iterable of token lists")
-        if config.phrases > 0 and iter(corpus) is corpus:
-            corpus = list(corpus)  # phrase passes need to read the corpus more than once
-
-        def reopen():
-            return corpus
-    lines = reopen()
-    if config.phrases > 0:
-        from seqlab.embeddings.phrases import Phrases
-
-        phrases = Phrases(passes=config.phrases, threshold=config.phrase_threshold,
-                          min_count=config.phrase_min_count).fit(reopen)
-        lines = phrases.transform_stream(reopen())
-    enc = encode_corpus(lines, config.min_count, config.max_vocab)
-    prepare_seconds = time.perf_counter() - t0
-    syn0, stats = train_encoded(enc, config, progress=progress)
-    stats["prepare_seconds"] = prepare_seconds
-    kv = KeyedVectors.from_arrays(enc.words, syn0, counts=enc.counts)
-    return kv, stats
+    enc = prepare_corpus(corpus, config, progress)
+    try:
+        prepare_seconds = time.perf_counter() - t0
+        syn0, syn1, stats = train_encoded(enc, config, progress=progress)
+        stats["prepare_seconds"] = prepare_seconds
+        return enc.vocab, syn0, syn1, stats
+    finally:
+        enc.close()
 
 
 def init_vectors(vocab_size: int, dim: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
@@ -269,12 +111,12 @@ def init_vectors(vocab_size: int, dim: int, seed: int) -> tuple[np.ndarray, np.n
     return syn0, syn1  # (V, D), (V, D)
 
 
-def train_encoded(enc: EncodedCorpus, config: Word2VecConfig,
-                  progress: bool | None = None) -> tuple[np.ndarray, dict]:
-    """Train on an encoded corpus; returns (input vectors (V, D) float32, stats)."""
+def train_encoded(enc: EncodedCorpus, config: Word2VecConfig, progress: bool | None = None
+                  ) -> tuple[np.ndarray, np.ndarray, dict]:
+    """Train on an encoded corpus; returns (input vectors, output vectors, stats), both (V, D)
+    float32 (the output vectors are gensim's syn1neg)."""
     V = len(enc.words)
-    D = config.vector_size
-    syn0, syn1 = init_vectors(V, D, config.seed)
+    syn0, syn1 = init_vectors(V, config.vector_size, config.seed)
     keep = K.keep_thresholds(K.keep_probabilities(enc.counts, config.sample))
     noise = enc.counts.astype(np.float64) ** config.ns_exponent  # P(w) ∝ count^0.75
     neg_threshold, neg_alias = K.build_alias_table(noise)
@@ -285,7 +127,6 @@ def train_encoded(enc: EncodedCorpus, config: Word2VecConfig,
     workers = max(1, min(_resolve_workers(config.workers), len(jobs)))
     alpha0 = config.start_alpha
     counters = np.zeros((workers, 3), dtype=np.float64)  # words, loss sum, loss terms
-    loss_per_epoch = []
 
     def run_job(wid: int, epoch: int, j: int) -> None:
         s_lo, s_hi, pos = jobs[j]
@@ -299,28 +140,55 @@ def train_encoded(enc: EncodedCorpus, config: Word2VecConfig,
             K.train_sg_job(*args)
         else:
             K.train_cbow_job(*args, config.cbow_shared_negatives)
+        enc.release(int(enc.starts[s_lo]), int(enc.starts[s_hi]))  # disk: keep RSS at one job
 
+    t_train = time.perf_counter()
+    cpu_train = time.process_time()
+    loss_per_epoch = _run_epochs(run_job, len(jobs), workers, counters, config, total, progress)
+    seconds = time.perf_counter() - t_train
+    stats = {
+        "words_per_sec": float(enc.vocab.corpus_words * config.epochs / max(seconds, 1e-9)),
+        "seconds": float(seconds),
+        "cpu_seconds": float(time.process_time() - cpu_train),
+        "vocab_size": int(V),
+        "corpus_words": int(enc.vocab.corpus_words),
+        "train_words": int(n_words),
+        "sentences": int(len(enc.starts) - 1),
+        "workers": int(workers),
+        "final_loss": loss_per_epoch[-1],
+        "loss_per_epoch": loss_per_epoch,
+        "config": asdict(config),
+    }
+    return syn0, syn1, stats
+
+
+def _run_epochs(run_job, n_jobs: int, workers: int, counters: np.ndarray,
+                config: Word2VecConfig, total: float, progress: bool | None) -> list[float]:
+    """Hand the jobs of each epoch to `workers` threads in order; returns the loss per epoch.
+
+    With one worker the jobs run in order on one thread: bit-for-bit reproducible. The main
+    thread only watches the counters the kernels update (words, loss sum, loss terms).
+    """
     from seqlab.runtime import progress as progress_bar
 
+    alpha0 = config.start_alpha
     bar = progress_bar(total=int(total), desc=f"word2vec {config.model}", unit="word",
                        enabled=progress, unit_scale=True)
     errors: list[BaseException] = []
-    t_train = time.perf_counter()
-    cpu_train = time.process_time()
+    loss_per_epoch = []
     try:
         for epoch in range(config.epochs):
-            before = counters.sum(axis=0)
+            before = counters[:, :3].sum(axis=0)
             lock = threading.Lock()
             nxt = [0]
 
             def worker(wid: int, epoch=epoch) -> None:
-                # with one worker the jobs run in order on one thread: bit-for-bit reproducible
                 try:
                     while not errors:
                         with lock:
                             j = nxt[0]
                             nxt[0] += 1
-                        if j >= len(jobs):
+                        if j >= n_jobs:
                             return
                         run_job(wid, epoch, j)
                 except BaseException as e:  # surfaced in the main thread
@@ -333,8 +201,8 @@ def train_encoded(enc: EncodedCorpus, config: Word2VecConfig,
 
             def show(before=before) -> np.ndarray:
                 # progress in words, the learning rate at the current position, mean loss per
-                # logit since the epoch began (all read from the counters the kernels update)
-                tot = counters.sum(axis=0)
+                # logit since the epoch began
+                tot = counters[:, :3].sum(axis=0)
                 lr = alpha0 - (alpha0 - config.min_alpha) * min(1.0, tot[0] / total)
                 d = tot - before
                 bar.set_postfix(lr=f"{lr:.5f}", loss=f"{d[1] / max(d[2], 1):.4f}", refresh=False)
@@ -354,19 +222,4 @@ def train_encoded(enc: EncodedCorpus, config: Word2VecConfig,
         raise
     finally:
         bar.close()
-    seconds = time.perf_counter() - t_train
-    cpu_seconds = time.process_time() - cpu_train
-    stats = {
-        "words_per_sec": float(enc.raw_words * config.epochs / max(seconds, 1e-9)),
-        "seconds": float(seconds),
-        "cpu_seconds": float(cpu_seconds),
-        "vocab_size": int(V),
-        "corpus_words": int(enc.raw_words),
-        "train_words": int(n_words),
-        "sentences": int(len(enc.starts) - 1),
-        "workers": int(workers),
-        "final_loss": loss_per_epoch[-1],
-        "loss_per_epoch": loss_per_epoch,
-        "config": asdict(config),
-    }
-    return syn0, stats
+    return loss_per_epoch

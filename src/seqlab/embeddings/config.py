@@ -1,0 +1,192 @@
+"""Settings of every embedding method (word2vec, GloVe, PPMI-SVD): defaults, meanings, validation.
+
+Each method's dataclass holds its own defaults (the papers' and gensim's), so a caller who sets
+nothing gets the method's usual setting: window 5 for word2vec and PPMI but 10 for GloVe, 5 epochs
+for word2vec but 50 for GloVe, a learning rate of 0.025 for skip-gram, 0.05 for CBOW and GloVe.
+`config_for(method, **options)` builds one from the option names the three share, leaving out
+what is None, so one set of options (the CLI's flags) serves every method.
+
+`validate()` raises `OptionError` (a SeqlabError naming the option) for a value out of range.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, fields
+
+from seqlab.embeddings.corpus import STORAGES
+from seqlab.errors import SeqlabError
+
+METHODS = ("word2vec", "glove", "ppmi")
+
+
+class OptionError(SeqlabError):
+    """A setting out of range: `option` is the config field, `problem` what is wrong with it."""
+
+    def __init__(self, option: str, problem: str):
+        super().__init__(f"{option} {problem}")
+        self.option = option
+        self.problem = problem
+
+
+def _at_least(cfg, minimum: int, *names: str) -> None:
+    for name in names:
+        value = getattr(cfg, name)
+        if value is not None and value < minimum:
+            raise OptionError(name, f"must be at least {minimum}, got {value}")
+
+
+@dataclass
+class Word2VecConfig:
+    """Hyper-parameters of word2vec (names and defaults follow gensim / word2vec.c).
+
+    model: "skipgram" (predict the context from a word) or "cbow" (predict a word from the mean of
+        its context; faster, a little weaker on rare words).
+    vector_size: dimensions D (50-300 typical). window: maximum distance between a word and its
+        context (2-10); each position uses a window drawn uniformly from 1..window ("dynamic
+        window", nearer words count more). negative: noise words per positive pair (5-20 for
+        small corpora, 2-5 for large). ns_exponent: noise distribution P(w) ∝ count(w)^ns_exponent
+        (0.75 in the paper; 0 uniform, 1 unigram).
+    sample: subsampling threshold s; a word making up a fraction z of the corpus is kept with
+        probability (sqrt(z/s) + 1) * s / z (1e-3..1e-5; 0 disables).
+    min_count: drop words seen fewer times (>= 1). max_vocab: keep only the most frequent words
+        (None: no cap; gensim's max_final_vocab). epochs: passes over the corpus (>= 1).
+    alpha: initial learning rate, decayed linearly to min_alpha over all epochs' words (None:
+        0.025 for skip-gram, 0.05 for CBOW, as word2vec.c).
+    workers: training threads (0 = all cores). seed: seeds initial vectors and all sampling.
+    phrases: passes of word2phrase phrase detection before training (0 = none; 2 finds up to
+        4-word phrases), with phrase_threshold and phrase_min_count (see seqlab.embeddings.phrases).
+    cbow_shared_negatives: CBOW only: consecutive centre words sharing one draw of negatives
+        (1 = a fresh draw for every word, as word2vec.c).
+    corpus_storage: where the encoded corpus (4 bytes per token) lives while training: "memory",
+        "disk" (a memory-mapped temporary file in tmp_dir; peak memory stays at the vocabulary
+        plus one chunk), or "auto" (memory up to seqlab.embeddings.corpus.IN_MEMORY_MAX_TOKENS
+        = 67M tokens, disk beyond). Both give the same vectors.
+    """
+
+    model: str = "skipgram"
+    vector_size: int = 100
+    window: int = 5
+    negative: int = 5
+    ns_exponent: float = 0.75
+    sample: float = 1e-3
+    min_count: int = 5
+    max_vocab: int | None = None
+    epochs: int = 5
+    alpha: float | None = None
+    min_alpha: float = 1e-4
+    workers: int = 0
+    phrases: int = 0
+    phrase_threshold: float = 100.0
+    phrase_min_count: int = 5
+    seed: int = 1
+    cbow_shared_negatives: int = 1
+    corpus_storage: str = "auto"
+    tmp_dir: str | None = None
+
+    def validate(self) -> None:
+        if self.model not in ("skipgram", "cbow"):
+            raise OptionError("model", f"must be 'skipgram' or 'cbow', got {self.model!r}")
+        if self.corpus_storage not in STORAGES:
+            raise OptionError("corpus_storage", f"must be one of {', '.join(STORAGES)}, "
+                                                f"got {self.corpus_storage!r}")
+        _at_least(self, 1, "vector_size", "window", "min_count", "max_vocab", "epochs",
+                  "cbow_shared_negatives", "phrase_min_count")
+        _at_least(self, 0, "workers", "phrases")
+        if self.negative < 1:
+            raise OptionError("negative", f"must be at least 1, got {self.negative} "
+                                          "(only negative sampling is implemented)")
+        if self.sample < 0:
+            raise OptionError("sample", f"must be 0 or more, got {self.sample}")
+        if self.alpha is not None and self.alpha <= 0:
+            raise OptionError("alpha", f"must be positive, got {self.alpha}")
+        if self.min_alpha < 0:
+            raise OptionError("min_alpha", f"must be 0 or more, got {self.min_alpha}")
+
+    @property
+    def start_alpha(self) -> float:
+        if self.alpha is not None:
+            return float(self.alpha)
+        return 0.025 if self.model == "skipgram" else 0.05
+
+
+@dataclass
+class GloveConfig:
+    """GloVe settings (Pennington et al. 2014's defaults).
+
+    vector_size: dimensions D (the paper: 50-300); window: context words each side (10);
+    min_count / max_vocab: vocabulary cut-offs; x_max, alpha: the weighting function
+    f(x) = min(1, (x / x_max)^alpha) (100 and 0.75; 10 suits corpora of a few million words);
+    learning_rate: AdaGrad's initial step (0.05); epochs: passes over the nonzeros (the paper: 50
+    below 300 dimensions, 100 otherwise); workers: threads (0 = all cores); seed: initialisation
+    and shuffling.
+    """
+
+    vector_size: int = 100
+    window: int = 10
+    min_count: int = 5
+    max_vocab: int | None = None
+    x_max: float = 100.0
+    alpha: float = 0.75
+    learning_rate: float = 0.05
+    epochs: int = 50
+    workers: int = 1
+    seed: int = 1
+
+    def validate(self) -> None:
+        _at_least(self, 1, "vector_size", "window", "min_count", "max_vocab", "epochs")
+        _at_least(self, 0, "workers")
+        for name in ("x_max", "learning_rate"):
+            if getattr(self, name) <= 0:
+                raise OptionError(name, f"must be positive, got {getattr(self, name)}")
+
+
+@dataclass
+class PPMIConfig:
+    """Settings of PPMI-SVD vectors (Levy, Goldberg & Dagan 2015's recommended values).
+
+    vector_size: number of singular vectors kept (50-500); window: context words each side (2-10);
+    weighting: "uniform" or "harmonic" (a neighbour at distance d counts 1/d);
+    min_count / max_vocab: vocabulary cut-offs; cds: context-distribution smoothing exponent
+    (0.75; 1 = plain PPMI); shift: PMI shift k (1 = none; k > 1 gives shifted PPMI, log k below
+    the PMI that SGNS with k negatives factorises); eig: singular-value exponent in W = U S^eig
+    (0.5 symmetric, 1 classic SVD, 0 only U); seed: randomised SVD seed.
+    """
+
+    vector_size: int = 100
+    window: int = 5
+    weighting: str = "uniform"
+    min_count: int = 5
+    max_vocab: int | None = None
+    cds: float = 0.75
+    shift: float = 1.0
+    eig: float = 0.5
+    seed: int = 1
+
+    def validate(self) -> None:
+        _at_least(self, 1, "vector_size", "window", "min_count", "max_vocab")
+        if self.weighting not in ("uniform", "harmonic"):
+            raise OptionError("weighting", f"must be 'uniform' or 'harmonic', got {self.weighting!r}")
+        if self.shift <= 0:
+            raise OptionError("shift", f"must be positive, got {self.shift}")
+
+
+CONFIGS = {"word2vec": Word2VecConfig, "glove": GloveConfig, "ppmi": PPMIConfig}
+_RENAMED = {"glove": {"alpha": "learning_rate"}}  # shared option name -> the method's field
+
+
+def config_for(method: str, **options) -> Word2VecConfig | GloveConfig | PPMIConfig:
+    """The validated config of `method` from shared option names.
+
+    Options that are None take the method's default; options the method does not have are
+    ignored (epochs for PPMI, negative for GloVe ...), so one set of options serves every method.
+    `alpha` is the initial learning rate everywhere (GloVe's `learning_rate`).
+    """
+    if method not in CONFIGS:
+        raise OptionError("method", f"must be one of {', '.join(METHODS)}, got {method!r}")
+    cls = CONFIGS[method]
+    names = {f.name for f in fields(cls)}
+    renamed = _RENAMED.get(method, {})
+    kwargs = {renamed.get(k, k): v for k, v in options.items() if v is not None}
+    cfg = cls(**{k: v for k, v in kwargs.items() if k in names})
+    cfg.validate()
+    return cfg
