@@ -29,8 +29,9 @@ def check_readable(path: str | os.PathLike) -> Path:
     return p
 
 
-def read_text(path: str | os.PathLike) -> str:
-    """Read a whole UTF-8 text file (gzip allowed, by magic bytes), rejecting binary and empty files."""
+def read_bytes(path: str | os.PathLike) -> bytes:
+    """The whole contents of a file, gunzipped when it starts with gzip's magic bytes; a missing,
+    empty or corrupt (e.g. truncated) gzip file is a SeqlabError."""
     p = check_readable(path)
     raw = p.read_bytes()
     if raw[:2] == b"\x1f\x8b":
@@ -38,6 +39,13 @@ def read_text(path: str | os.PathLike) -> str:
             raw = gzip.decompress(raw)
         except (OSError, EOFError) as e:
             raise SeqlabError(f"corrupt gzip file: {p} ({e})") from None
+    return raw
+
+
+def read_text(path: str | os.PathLike) -> str:
+    """Read a whole UTF-8 text file (gzip allowed, by magic bytes), rejecting binary and empty files."""
+    p = check_readable(path)
+    raw = read_bytes(p)
     if b"\x00" in raw[:65536]:
         raise SeqlabError(f"file looks binary (contains NUL bytes), expected UTF-8 text: {p}")
     try:

@@ -31,7 +31,7 @@ from typing import IO, Iterator, Sequence
 import numpy as np
 
 from seqlab.errors import SeqlabError
-from seqlab.files import atomic_path, check_readable
+from seqlab.files import atomic_path, check_readable, read_bytes
 
 
 class VectorsFormatError(SeqlabError, ValueError):
@@ -113,12 +113,7 @@ def has_header(path) -> bool:
 
 
 def _read_bytes(p: Path) -> bytes:
-    raw = p.read_bytes()
-    if raw[:2] == b"\x1f\x8b":
-        try:
-            raw = gzip.decompress(raw)
-        except (OSError, EOFError) as e:
-            raise VectorsFormatError(f"corrupt gzip file: {p} ({e})") from None
+    raw = read_bytes(p)
     if not raw.strip():
         raise VectorsFormatError(f"vectors file is empty: {p}")
     return raw
