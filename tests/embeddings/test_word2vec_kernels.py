@@ -185,3 +185,182 @@ def test_rng_state_is_passed_in_and_out():
     b, s2 = K.sample_noise(thr, alias, 100, np.uint64(s1))
     c, _ = K.sample_noise(thr, alias, 200, np.uint64(5))
     np.testing.assert_array_equal(np.concatenate([a, b]), c)
+
+
+# ---------------------------------------------------------------- whole jobs vs numpy, RNG stream included
+# The kernels draw everything from one SplitMix64 state, in this order per sentence: one draw per word
+# whose keep threshold is below 1 (subsampling); the noise words of positions 0 .. LOOKAHEAD-1; then at
+# each position i the noise words of position i + LOOKAHEAD (if inside the sentence), then the window
+# reduction b (the context is i-(window-b) .. i+(window-b)). Replaying that stream in Python gives a
+# reference for everything at once: reduced windows, real noise sampling, subsampling, the skipped noise
+# word that equals the centre, and the learning rate decaying with the corpus position.
+
+MASK64 = (1 << 64) - 1
+
+
+class SplitMix64:
+    """The kernels' RNG on Python integers: the same 64-bit stream from the same state."""
+
+    def __init__(self, state):
+        self.state = int(state)
+
+    def next(self):
+        self.state = (self.state + 0x9E3779B97F4A7C15) & MASK64
+        z = self.state
+        z = ((z ^ (z >> 30)) * 0xBF58476D1CE4E5B9) & MASK64
+        z = ((z ^ (z >> 27)) * 0x94D049BB133111EB) & MASK64
+        return z ^ (z >> 31)
+
+    def below(self, n):
+        """Uniform in [0, n): the high 32 bits scaled (the window reduction)."""
+        return ((self.next() >> 32) * n) >> 32
+
+    def noise(self, threshold, alias):
+        """One draw from Walker's alias table."""
+        r = self.next()
+        bucket = ((r >> 32) * len(threshold)) >> 32
+        return bucket if (r & 0xFFFFFFFF) < int(threshold[bucket]) else int(alias[bucket])
+
+    def keep(self, threshold):
+        """Subsampling: words with threshold 2^32 - 1 are always kept and use no draw."""
+        return threshold == 0xFFFFFFFF or (self.next() >> 32) < threshold
+
+
+def test_python_splitmix_replays_the_kernels_stream():
+    thr, alias = K.build_alias_table(np.array([5.0, 1.0, 3.0, 0.5, 8.0]))
+    draws, state = K.sample_noise(thr, alias, 1000, np.uint64(99))
+    rng = SplitMix64(99)
+    assert [rng.noise(thr, alias) for _ in range(1000)] == draws.tolist() and rng.state == int(state)
+    keep = K.keep_thresholds(np.array([0.3, 1.0, 0.7, 0.05, 1.0]))
+    ids = np.random.default_rng(0).integers(0, 5, 500).astype(np.int32)
+    kept, state = K.subsample(ids, keep, np.uint64(7))
+    rng = SplitMix64(7)
+    assert [w for w in ids.tolist() if rng.keep(int(keep[w]))] == kept.tolist() and rng.state == int(state)
+    assert int(K.splitmix64(np.uint64(12345))) == SplitMix64(12345).next()
+
+
+def job_reference(model, syn0, syn1, ids, starts, keep, thr, alias, window, negative, alpha0, min_alpha,
+                  pos0, total, state, decay=True, reduce_window=True, skip_centre=True):
+    """train_sg_job / train_cbow_job (share=1) in numpy from the same RNG stream. The flags switch one
+    feature off (the draws stay the same), to show that the test sees each of them.
+
+    Returns (syn0, syn1, loss sum, loss terms, noise words skipped for equalling the centre, final state).
+    """
+    syn0, syn1 = syn0.astype(np.float64), syn1.astype(np.float64)
+    sig, logsig = K.sigmoid_tables()
+    size = K.SIGMOID_TABLE_SIZE
+    scale = size / (2 * K.SIGMOID_BOUND)
+
+    def bins(f):  # the table bin of each logit, clamped (the kernels' _sig_index)
+        return np.clip(((np.asarray(f) + K.SIGMOID_BOUND) * scale).astype(np.int64), 0, size - 1)
+
+    rng = SplitMix64(state)
+    done, loss, nterms, skipped = 0, 0.0, 0, 0
+    for s in range(len(starts) - 1):
+        lo, hi = int(starts[s]), int(starts[s + 1])
+        frac = min(1.0, (pos0 + done) / total) if decay else 0.0
+        alpha = float(np.float32(alpha0 - (alpha0 - min_alpha) * frac))
+        sent = [w for w in ids[lo:hi].tolist() if rng.keep(int(keep[w]))]
+        n = len(sent)
+        negs = {q: [rng.noise(thr, alias) for _ in range(negative)] for q in range(min(K.LOOKAHEAD, n))}
+        for i in range(n):
+            if i + K.LOOKAHEAD < n:
+                negs[i + K.LOOKAHEAD] = [rng.noise(thr, alias) for _ in range(negative)]
+            b = rng.below(window) if reduce_window else rng.below(window) * 0    # drawn either way
+            ctx = [sent[j] for j in range(max(0, i - window + b), min(n - 1, i + window - b) + 1) if j != i]
+            if not ctx:
+                continue
+            centre = sent[i]
+            noise = [w for w in negs[i] if w != centre or not skip_centre]
+            skipped += negative - len(noise)
+            tgt = [centre] + noise
+            labels = np.array([1.0] + [0.0] * len(noise))
+            if model == "sg":   # all contexts against all targets, from the old values
+                X, T = syn0[ctx], syn1[tgt]                              # (C, D), (1+K', D)
+                idx = bins(X @ T.T)                                      # (C, 1+K')
+                G = (labels - sig[idx]) * alpha
+                loss -= logsig[idx[:, 0]].sum() + logsig[size - 1 - idx[:, 1:]].sum()
+                nterms += idx.size
+                dX, dT = G @ T, G.T @ X
+                np.add.at(syn1, tgt, dT)
+                np.add.at(syn0, ctx, dX)
+            else:               # the mean context; targets one after another
+                h = syn0[ctx].mean(0)
+                neu = np.zeros_like(h)
+                for t, label in zip(tgt, labels):
+                    k = int(bins(h @ syn1[t]))
+                    g = (label - sig[k]) * alpha
+                    loss -= logsig[k] if label else logsig[size - 1 - k]
+                    nterms += 1
+                    neu += g * syn1[t]
+                    syn1[t] += g * h
+                for c in ctx:
+                    syn0[c] += neu
+        done += hi - lo
+    return syn0, syn1, loss, nterms, skipped, rng.state
+
+
+def tiny_corpus(seed=0, V=12, sentences=25):
+    """Zipf-like word frequencies (so subsampling and a noise word equal to the centre both happen)
+    in sentences of 3-14 words."""
+    rng = np.random.default_rng(seed)
+    p = 1.0 / np.arange(1, V + 1)
+    sents = [rng.choice(V, size=int(rng.integers(3, 15)), p=p / p.sum()) for _ in range(sentences)]
+    ids = np.concatenate(sents).astype(np.int32)
+    starts = np.concatenate([[0], np.cumsum([len(s) for s in sents])]).astype(np.int64)
+    return ids, starts, np.bincount(ids, minlength=V)
+
+
+@pytest.mark.parametrize("model", ["sg", "cbow"])
+def test_two_epochs_of_jobs_match_the_numpy_reference(model):
+    """Two epochs as train_encoded runs them (pos0 = epoch * N, total = 2N, alpha 0.1 -> 0.001),
+    window 3, 4 negatives from count^0.75, subsampling at 0.02: the kernel equals the reference up
+    to float32 rounding, and leaves the RNG where the reference does."""
+    ids, starts, counts = tiny_corpus()
+    V, D, window, negative, alpha0, min_alpha = len(counts), 6, 3, 4, 0.1, 0.001
+    rng = np.random.default_rng(1)
+    syn0 = rng.uniform(-0.5, 0.5, (V, D)).astype(np.float32)
+    syn1 = rng.normal(0, 0.3, (V, D)).astype(np.float32)
+    keep = K.keep_thresholds(K.keep_probabilities(counts, 0.02))
+    assert (keep < 0xFFFFFFFF).any() and (keep == 0xFFFFFFFF).any()
+    thr, alias = K.build_alias_table(counts.astype(np.float64) ** 0.75)
+    sig, logsig = K.sigmoid_tables()
+    N = len(ids)
+    k0, k1, stats = syn0.copy(), syn1.copy(), np.zeros(3)
+    r0, r1 = syn0.copy(), syn1.copy()
+    total_loss = total_terms = total_skipped = 0
+    for epoch, seed in enumerate((11, 12)):
+        args = (k0, k1, ids, starts, 0, len(starts) - 1, keep, thr, alias, sig, logsig, window, negative,
+                alpha0, min_alpha, float(epoch * N), float(2 * N), np.uint64(seed), stats)
+        state = K.train_sg_job(*args) if model == "sg" else K.train_cbow_job(*args, 1)
+        r0, r1, loss, terms, skipped, ref_state = job_reference(
+            model, r0, r1, ids, starts, keep, thr, alias, window, negative, alpha0, min_alpha,
+            epoch * N, 2 * N, seed)
+        assert int(state) == ref_state
+        total_loss, total_terms, total_skipped = total_loss + loss, total_terms + terms, total_skipped + skipped
+    assert total_skipped > 0                                    # the skip was exercised
+    assert np.abs(r0 - syn0).max() > 0.05                       # and the updates are not tiny
+    np.testing.assert_allclose(k0, r0, atol=2e-5)
+    np.testing.assert_allclose(k1, r1, atol=2e-5)
+    assert stats[0] == 2 * N and stats[2] == total_terms
+    assert stats[1] == pytest.approx(total_loss, rel=1e-4)
+
+
+@pytest.mark.parametrize("feature", ["decay", "reduce_window", "skip_centre"])
+def test_the_reference_comparison_sees_each_feature(feature):
+    """Switch one feature off in the reference (same draws): the kernel no longer matches it."""
+    ids, starts, counts = tiny_corpus()
+    V, D = len(counts), 6
+    rng = np.random.default_rng(1)
+    syn0 = rng.uniform(-0.5, 0.5, (V, D)).astype(np.float32)
+    syn1 = rng.normal(0, 0.3, (V, D)).astype(np.float32)
+    keep = K.keep_thresholds(K.keep_probabilities(counts, 0.02))
+    thr, alias = K.build_alias_table(counts.astype(np.float64) ** 0.75)
+    sig, logsig = K.sigmoid_tables()
+    N = len(ids)
+    k0, k1 = syn0.copy(), syn1.copy()
+    K.train_sg_job(k0, k1, ids, starts, 0, len(starts) - 1, keep, thr, alias, sig, logsig, 3, 4, 0.1, 0.001,
+                   float(N), float(2 * N), np.uint64(12), np.zeros(3))
+    r0 = job_reference("sg", syn0, syn1, ids, starts, keep, thr, alias, 3, 4, 0.1, 0.001, N, 2 * N, 12,
+                       **{feature: False})[0]
+    assert np.abs(k0 - r0).max() > 1e-3
