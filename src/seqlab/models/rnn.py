@@ -180,13 +180,15 @@ class _LayerwiseDropout:
         for layer in range(L):
             if layer > 0:
                 out = fast_dropout(out, self.dropout)
-            params = w[4 * layer: 4 * layer + 4]
+            params = w[4 * layer: 4 * layer + 4]                 # W_ih, W_hh, b_ih, b_hh of this layer
+            state = (hx[0][layer: layer + 1], hx[1][layer: layer + 1]) if is_lstm else hx[layer: layer + 1]
+            res = op(out, state, params, has_biases=True, num_layers=1, dropout=0.0, train=True,
+                     bidirectional=False, batch_first=True)
             if is_lstm:
-                out, h, c = op(out, (hx[0][layer: layer + 1], hx[1][layer: layer + 1]), params, True, 1, 0.0,
-                               True, False, True)
+                out, h, c = res
                 c_n.append(c)
             else:
-                out, h = op(out, hx[layer: layer + 1], params, True, 1, 0.0, True, False, True)
+                out, h = res
             h_n.append(h)
         h_n = torch.cat(h_n)
         return out, ((h_n, torch.cat(c_n)) if is_lstm else h_n)
