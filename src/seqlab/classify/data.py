@@ -125,6 +125,11 @@ class SentenceDataset:
     def num_classes(self) -> int:
         return len(self.labels)
 
+    def folds(self, k: int = 10, seed: int = 0) -> list[tuple[np.ndarray, np.ndarray]]:
+        """The k stratified (train rows, test rows) splits of `train` that cross-validation uses
+        (CV sets; seqlab.classify.protocol decides which protocol a set gets)."""
+        return stratified_folds(self.train[1], k, seed)
+
 
 def _read_kim_file(path: Path, clean: Callable[[str], str]) -> tuple[list[str], np.ndarray]:
     """`<label> <sentence>` lines; lines with a label and no text (CR 4, MPQA 3) are kept, empty."""
