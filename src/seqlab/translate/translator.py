@@ -80,6 +80,25 @@ class Translator:
         self.speller = SpellingBackoff(src_vocab.itos[len(src_vocab.specials):])
         self.info = info or {}
         self.test_pairs: list[tuple[list[str], list[str]]] = []  # the held-out split, when loaded from a run
+        self.metrics: dict = {}                                   # RUN/metrics.json of a run just trained
+
+    @classmethod
+    def train(cls, pairs_path: str | os.PathLike, run_dir: str | os.PathLike, reverse: bool = False,
+              prefix_filter: bool = False, max_len: int | None = None, show_progress: bool | None = False,
+              **config) -> "Translator":
+        """Train on a LEFT<TAB>RIGHT pairs file (or the dataset name "eng-fra") into a new run
+        directory and return the best model; `metrics` holds the run's test BLEU and timings.
+        reverse: translate RIGHT -> LEFT. prefix_filter / max_len: the tutorial's subset filters
+        (see seqlab.translate.data). config: TrainConfig's settings (attention, max_minutes, ...)."""
+        from seqlab.datasets import resolve_file
+        from seqlab.translate.config import TrainConfig
+        from seqlab.translate.train import train_from_file
+
+        metrics = train_from_file(resolve_file(pairs_path), run_dir, TrainConfig(**config), reverse=reverse,
+                                  prefix_filter=prefix_filter, max_len=max_len, show_progress=show_progress)
+        tr = cls.load(run_dir)
+        tr.metrics = metrics
+        return tr
 
     @classmethod
     def load(cls, run: str | os.PathLike) -> "Translator":
