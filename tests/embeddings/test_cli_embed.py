@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from seqlab.cli import main
-from seqlab.cli.embed import parse_expression
+from seqlab.embeddings.analogy import parse_expression
 from seqlab.errors import SeqlabError
 from seqlab.embeddings.keyedvectors import KeyedVectors, load_vectors
 from seqlab.embeddings import evaluation as wordeval

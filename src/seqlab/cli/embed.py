@@ -173,35 +173,6 @@ def cmd_similar(args) -> int:
     return 0
 
 
-def parse_expression(expr: str) -> tuple[list[str], list[str]]:
-    """'king - man + woman' -> (['king', 'woman'], ['man']). Operators are separate tokens or
-    glued to the front of a word ('-man'); hyphens inside words are kept ('well-known')."""
-    positive: list[str] = []
-    negative: list[str] = []
-    sign = None
-    for tok in expr.split():
-        if tok in ("+", "-"):
-            if sign is not None:
-                raise SeqlabError(f"two operators in a row in {expr!r}")
-            sign = tok
-            continue
-        if tok[0] in "+-" and len(tok) > 1:
-            if sign is not None:
-                raise SeqlabError(f"two operators in a row in {expr!r}")
-            sign, tok = tok[0], tok[1:]
-        if sign is None and (positive or negative):
-            raise SeqlabError(f"missing + or - between words in {expr!r} "
-                              "(write e.g. 'king - man + woman')")
-        (negative if sign == "-" else positive).append(tok)
-        sign = None
-    if sign is not None:
-        raise SeqlabError(f"expression {expr!r} ends with an operator")
-    if not positive:
-        raise SeqlabError(f"expression {expr!r} needs at least one word added "
-                          "(e.g. 'king - man + woman')")
-    return positive, negative
-
-
 def _register_analogy(esub) -> None:
     p = esub.add_parser(
         "analogy", help="solve 'king - man + woman' with vector arithmetic", formatter_class=FMT,
@@ -224,6 +195,8 @@ def _register_analogy(esub) -> None:
 
 def cmd_analogy(args) -> int:
     _check_positive(args, ["topn", "restrict_vocab"])
+    from seqlab.embeddings.analogy import parse_expression
+
     positive, negative = parse_expression(" ".join(args.expression))
     kv = _load(args.vectors)
     query = kv.most_similar_cosmul if args.cosmul else kv.most_similar
