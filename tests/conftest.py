@@ -30,10 +30,10 @@ def pytest_collection_modifyitems(config, items):
                     try:
                         dataset_path(name)
                         missing[name] = None
-                    except SeqlabError as e:
-                        missing[name] = str(e)
+                    except SeqlabError as e:   # "dataset 'x' not found at ..." or "data folder not found"
+                        missing[name] = str(e) if repr(name) in str(e) else f"dataset {name!r}: {e}"
                 if missing[name]:
-                    item.add_marker(pytest.mark.skip(reason=missing[name]))   # names the dataset and path
+                    item.add_marker(pytest.mark.skip(reason=missing[name]))
 
 
 @pytest.fixture(autouse=True)

@@ -31,6 +31,7 @@ from seqlab.vocab import Vocab
 
 BOUNDARY = "<s>"
 IGNORE = -1
+MAX_LINE_CHARS = 10_000   # lines mode: longer "lines" are running text, for stream mode
 
 
 def char_vocab(text: str) -> Vocab:
@@ -132,7 +133,12 @@ class StreamBatcher:
 
 
 def encode_lines(lines: list[str], vocab: Vocab) -> list[torch.Tensor]:
-    """Each line -> ids of <s> c1..cn <s> (input is [:-1], target [1:])."""
+    """Each line -> ids of <s> c1..cn <s> (input is [:-1], target [1:]). SeqlabError for a line
+    longer than MAX_LINE_CHARS or a character the vocabulary lacks."""
+    longest = max(map(len, lines), default=0)
+    if longest > MAX_LINE_CHARS:      # each line is run as one sequence: a 10 MB line would never finish
+        raise SeqlabError(f"a line of {longest:,} characters: lines mode takes one short example per line "
+                          f"(at most {MAX_LINE_CHARS:,} characters); use stream mode for running text")
     unknown = sorted(set("".join(lines)) - set(vocab.stoi))
     if unknown:
         raise SeqlabError(f"{len(unknown)} character(s) not in the model's vocabulary: {''.join(unknown[:20])!r}")

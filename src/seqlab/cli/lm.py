@@ -185,7 +185,8 @@ def _register_sample(lsub) -> None:
                                                                 "lines models: the longest line)")
     p.add_argument("--temperature", type=float, default=1.0, help="0 = greedy, <1 conservative, >1 creative")
     p.add_argument("--top-k", type=int, default=None, help="draw only from the k most likely characters")
-    p.add_argument("--prime", default=None, help="text the model reads first (stream) or prefix of each line")
+    p.add_argument("--prime", default=None, help="text the model reads first (stream) or prefix of each line; "
+                                              "empty: as if not given")
     p.add_argument("--language", default=None, help="category (e.g. language) for conditioned models")
     p.add_argument("--seed", type=int, default=0, help="sampling seed")
     p.set_defaults(func=cmd_sample)
