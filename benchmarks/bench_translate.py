@@ -42,7 +42,7 @@ from seqlab.datasets import dataset_path
 from seqlab.translate.data import load_pair_data
 from seqlab.translate.translator import Translator, corpus_bleu
 from seqlab.translate.config import TrainConfig
-from seqlab.translate.train import train
+from seqlab.translate.run import train
 
 RESULTS = Path(__file__).resolve().parent / "results"
 ROWS = {

@@ -335,8 +335,8 @@ def test_unseen_inflections_back_off_to_known_words_unless_disabled(tmp_path, ca
 
     load = Translator.load
 
-    def with_unseen(path):
-        tr = load(path)
+    def with_unseen(path, device="cpu"):
+        tr = load(path, device)
         tr.test_pairs = [(["kalamos", "peroni"], ["kalx", "perx"]), (["zzzzz", "sativa"], ["zzz", "satx"])]
         return tr
 

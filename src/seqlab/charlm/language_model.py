@@ -28,6 +28,7 @@ from seqlab.charlm import data as lmdata
 from seqlab.charlm.config import LMTrainConfig
 from seqlab.charlm.sampling import generate_lines, iter_stream
 from seqlab.charlm.train import evaluate, load_model, train_lm
+from seqlab.distributed import Group
 from seqlab.errors import SeqlabError
 from seqlab.files import check_fingerprint, fingerprint, read_text, write_json_atomic
 from seqlab.vocab import Vocab
@@ -75,7 +76,8 @@ def _resume_config(run: Path, changes: dict) -> tuple[LMTrainConfig, dict]:
 
 def train_run(run_dir: str | os.PathLike, cfg: LMTrainConfig | None = None, path: str | os.PathLike | None = None,
               text: str | None = None, resume: bool = False, changes: dict | None = None,
-              show_progress: bool | None = None, on_start: Callable | None = None, on_step=None) -> dict:
+              show_progress: bool | None = None, on_start: Callable | None = None, on_step=None,
+              group: Group = Group()) -> dict:
     """Train a new run in `run_dir` on a file (`path`) or a string (`text`), or resume it.
 
     resume: continue RUN from last.pt with the settings in RUN/config.json; `changes` are the
@@ -83,7 +85,8 @@ def train_run(run_dir: str | os.PathLike, cfg: LMTrainConfig | None = None, path
     file the run was trained on (same content; SeqlabError naming the difference otherwise).
     Nothing in the run changes when a check fails. on_start(cfg, corpus) is called once the data
     is read and checked, before the first step. A new run that fails before its first checkpoint
-    leaves no directory behind. Returns the metrics (also in RUN/metrics.json).
+    leaves no directory behind. group: this process's place in a data-parallel job (every rank
+    checks the data; rank 0 alone writes). Returns the metrics (also in RUN/metrics.json).
     """
     run = Path(run_dir)
     if (path is None) == (text is None):
@@ -99,16 +102,17 @@ def train_run(run_dir: str | os.PathLike, cfg: LMTrainConfig | None = None, path
     cfg = cfg.resolved()
     corpus = read_corpus(cfg, path, text)          # every input check happens before RUN is created
     created = not run.exists()
+    group.barrier()                                # every rank has checked before rank 0 writes
     try:
-        if not resume:
+        if not resume and group.is_main:
             source = ({"data": str(path), "data_fingerprint": fingerprint(path)} if path is not None else
                       {"data": None, "data_fingerprint": None})
             write_json_atomic(run / CONFIG_NAME, {**cfg.__dict__, **source})
-        if on_start is not None:
+        if on_start is not None and group.is_main:
             on_start(cfg, corpus)
-        return train_lm(corpus, cfg, run, resume=resume, show_progress=show_progress, on_step=on_step)
+        return train_lm(corpus, cfg, run, resume=resume, show_progress=show_progress, on_step=on_step, group=group)
     except BaseException:
-        if created and not (run / "last.pt").exists():
+        if created and group.is_main and not (run / "last.pt").exists():
             shutil.rmtree(run, ignore_errors=True)
         raise
 

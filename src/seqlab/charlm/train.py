@@ -27,7 +27,8 @@ import torch.nn.functional as F
 from seqlab.charlm import data as lmdata
 from seqlab.charlm.config import LMTrainConfig
 from seqlab.charlm.corpus import LMCorpus
-from seqlab.checkpoint import load_checkpoint, save_checkpoint
+from seqlab.checkpoint import load_checkpoint, rng_state, save_checkpoint, set_rng_state
+from seqlab.distributed import Group, wrap
 from seqlab.ema import WeightEMA
 from seqlab.errors import SeqlabError
 from seqlab.files import write_json_atomic
@@ -150,6 +151,8 @@ class _Loop:
     run: Path
     device: torch.device
     state: RunState
+    net: torch.nn.Module            # what trains: the model, or DDP around it
+    group: Group
     steps_per_epoch: int
     base_steps: int                 # from epochs and max_steps
     max_seconds: float | None
@@ -169,7 +172,7 @@ class _Loop:
         return fr
 
 
-def _start(corpus: LMCorpus, cfg: LMTrainConfig, run: Path, resume: bool) -> _Loop:
+def _start(corpus: LMCorpus, cfg: LMTrainConfig, run: Path, resume: bool, group: Group) -> _Loop:
     """Build model, optimizer, batcher and run state (from RUN/last.pt when resuming)."""
     device = resolve_device(cfg.device)
     torch.manual_seed(cfg.seed)
@@ -181,6 +184,9 @@ def _start(corpus: LMCorpus, cfg: LMTrainConfig, run: Path, resume: bool) -> _Lo
         batcher = lmdata.StreamBatcher(corpus.train, cfg.batch_size, cfg.seq_len, cfg.windows == "sequential")
     else:
         batcher = lmdata.LineBatcher(corpus.train, corpus.train_categories, cfg.batch_size)
+    if batcher.batch_size < group.world_size:
+        raise SeqlabError(f"a batch of {batcher.batch_size} sequences cannot be shared by {group.world_size} "
+                          "processes; raise --batch-size or use fewer processes")
     state = RunState(model, opt, torch.Generator().manual_seed(cfg.seed),
                      ema=WeightEMA(model, cfg.ema) if cfg.ema > 0 else None, batcher=batcher,
                      progress={"step": 0, "elapsed": 0.0, "train_time": 0.0, "train_chars": 0,
@@ -194,21 +200,34 @@ def _start(corpus: LMCorpus, cfg: LMTrainConfig, run: Path, resume: bool) -> _Lo
         saved_model = ck.get("model_config")
         if saved_model is not None and saved_model != model.config.to_dict():
             raise SeqlabError(f"{run} holds another model: {differences(saved_model, model.config.to_dict())}")
+        saved_world = int(ck.get("world_size", 1))
+        if saved_world != group.world_size:
+            raise SeqlabError(f"{run} was trained by {saved_world} process(es); resume it with {saved_world} "
+                              f"(now {group.world_size}) so every process gets its own random state back")
         state.load_state_dict(ck)
+        if group.enabled:                            # each rank's own dropout RNG and hidden state
+            mine = ck["ranks"][group.rank]
+            set_rng_state(mine["rng"])
+            state.progress["hidden"] = mine["hidden"]
     steps_per_epoch = batcher.steps_per_epoch()
     base = cfg.epochs * steps_per_epoch
     if cfg.max_steps:
         base = min(base, cfg.max_steps)
-    return _Loop(corpus, cfg, run, device, state, steps_per_epoch, base,
+    return _Loop(corpus, cfg, run, device, state, wrap(model, group), group, steps_per_epoch, base,
                  cfg.max_minutes * 60 if cfg.max_minutes else None)
 
 
 def _save_last(loop: _Loop) -> None:
+    """RUN/last.pt, written by rank 0. Under DDP it also holds every rank's RNG state and carried
+    hidden state (each rank's is that of its own columns), so a resume needs the same world size."""
     p = loop.p
     p["hidden"] = detach_state(p["hidden"])
-    save_checkpoint(loop.run / "last.pt", TRAIN_STATE_KIND, {
-        **loop.state.state_dict(), "train_config": asdict(loop.cfg), "model_config": loop.state.model.config.to_dict(),
-        "vocab": loop.corpus.vocab.to_dict(), "mode": loop.corpus.mode})
+    ranks = loop.group.gather({"rng": rng_state(), "hidden": p["hidden"]}) if loop.group.enabled else None
+    if loop.group.is_main:
+        save_checkpoint(loop.run / "last.pt", TRAIN_STATE_KIND, {
+            **loop.state.state_dict(), "train_config": asdict(loop.cfg),
+            "model_config": loop.state.model.config.to_dict(), "vocab": loop.corpus.vocab.to_dict(),
+            "mode": loop.corpus.mode, "world_size": loop.group.world_size, "ranks": ranks})
 
 
 def _validate(loop: _Loop, last_loss: float) -> None:
@@ -217,19 +236,24 @@ def _validate(loop: _Loop, last_loss: float) -> None:
     if ema is not None:
         ema.swap()                                         # validate (and keep) the averaged weights
     try:
-        context = loop.corpus.train if loop.corpus.mode == "stream" else None   # validation continues the text
-        nll, n = evaluate(model, loop.corpus.mode, loop.corpus.val, loop.corpus.val_categories, context=context)
-        val_loss = nll / max(n, 1)
+        val_loss = 0.0
+        if loop.group.is_main:                  # rank 0 validates, the others wait for its number
+            context = loop.corpus.train if loop.corpus.mode == "stream" else None   # validation continues the text
+            nll, n = evaluate(model, loop.corpus.mode, loop.corpus.val, loop.corpus.val_categories, context=context)
+            val_loss = nll / max(n, 1)
+        val_loss = loop.group.agree(val_loss)
         rec = {"step": p["step"], "epoch": round(p["step"] / loop.steps_per_epoch, 3), "seconds": round(p["elapsed"], 2),
                "train_loss": round(last_loss, 5), "val_loss": round(val_loss, 5),
                "lr": round(lr_at(loop.cfg, p["step"], loop.budget_fraction()), 7)}
         p["history"].append(rec)
-        with open(loop.run / "metrics.jsonl", "a", encoding="utf-8") as f:
-            f.write(json.dumps(rec) + "\n")
+        if loop.group.is_main:
+            with open(loop.run / "metrics.jsonl", "a", encoding="utf-8") as f:
+                f.write(json.dumps(rec) + "\n")
         if val_loss < p["best"]["val_loss"]:
             p["best"] = {"val_loss": val_loss, "step": p["step"]}
             p["bad_evals"] = 0
-            save_model(loop.run / "model.pt", model, loop.corpus, loop.cfg, {"step": p["step"], "val_loss": val_loss})
+            if loop.group.is_main:
+                save_model(loop.run / "model.pt", model, loop.corpus, loop.cfg, {"step": p["step"], "val_loss": val_loss})
         else:
             p["bad_evals"] += 1
     finally:
@@ -238,36 +262,41 @@ def _validate(loop: _Loop, last_loss: float) -> None:
 
 
 def _train_step(loop: _Loop, precision: str) -> tuple[float, int]:
-    """One optimizer step on the next batch; returns (loss, characters predicted)."""
-    model, opt, gen, p = loop.state.model, loop.state.optimizer, loop.state.generator, loop.p
+    """One optimizer step on the next global batch (this rank's shard of it); returns the global
+    batch's mean loss and its number of predicted characters."""
+    net, opt, gen, p, g = loop.net, loop.state.optimizer, loop.state.generator, loop.p, loop.group
     for group in opt.param_groups:
         group["lr"] = lr_at(loop.cfg, p["step"], loop.budget_fraction())
     if loop.corpus.mode == "stream":
-        x, y, reset = loop.state.batcher.next(gen)
-        x, y = x.to(loop.device), y.to(loop.device)
+        x, y, reset = loop.state.batcher.next(gen)                  # (B, T): every rank draws the same
+        rows = g.shard(x.shape[0])                                  # this rank's columns of the stream
+        x, y = x[rows].to(loop.device), y[rows].to(loop.device)
         with autocast(precision, loop.device):
-            logits, hidden = model(x, None if reset else p["hidden"])           # (B, T, V)
+            logits, hidden = net(x, None if reset else p["hidden"])  # (B/N, T, V)
         p["hidden"] = detach_state(hidden, torch.float32)
-        loss = F.cross_entropy(logits.float().reshape(-1, logits.shape[-1]), y.reshape(-1))
+        loss_sum = F.cross_entropy(logits.float().reshape(-1, logits.shape[-1]), y.reshape(-1), reduction="sum")
         n_chars = y.numel()
     else:
         x, y, cats = loop.state.batcher.next(gen)
-        x, y = x.to(loop.device), y.to(loop.device)
-        cats = cats.to(loop.device) if cats is not None else None
+        rows = g.shard(x.shape[0])                                  # this rank's lines of the batch
+        x, y = x[rows].to(loop.device), y[rows].to(loop.device)
+        cats = cats[rows].to(loop.device) if cats is not None else None
         with autocast(precision, loop.device):
-            logits, _ = model(x, None, cats)
-        loss = F.cross_entropy(logits.float().reshape(-1, logits.shape[-1]), y.reshape(-1),
-                               ignore_index=lmdata.IGNORE)
+            logits, _ = net(x, None, cats)
+        loss_sum = F.cross_entropy(logits.float().reshape(-1, logits.shape[-1]), y.reshape(-1),
+                                   ignore_index=lmdata.IGNORE, reduction="sum")
         n_chars = int((y != lmdata.IGNORE).sum())
+    count, total = g.totals(n_chars, float(loss_sum.detach()))       # over the global batch
+    loss = loss_sum * (g.world_size / max(count, 1.0))                # DDP's mean of these = the global mean's gradient
     opt.zero_grad(set_to_none=True)
     loss.backward()
     if loop.cfg.clip > 0:
-        torch.nn.utils.clip_grad_norm_(model.parameters(), loop.cfg.clip)
+        torch.nn.utils.clip_grad_norm_(loop.state.model.parameters(), loop.cfg.clip)
     opt.step()
     if loop.state.ema is not None:
         loop.state.ema.update()
     p["step"] += 1
-    return loss.item(), n_chars
+    return total / max(count, 1.0), int(count)
 
 
 def _stop_reason(loop: _Loop) -> str | None:
@@ -286,7 +315,8 @@ def _stop_reason(loop: _Loop) -> str | None:
 def _fit(loop: _Loop, show_progress: bool | None, on_step) -> str:
     """Steps until a budget or early stopping ends the run; Ctrl-C saves RUN/last.pt and re-raises."""
     p, cfg = loop.p, loop.cfg
-    bar = progress(total=loop.total_steps(), desc="train", unit="step", enabled=show_progress)
+    bar = progress(total=loop.total_steps(), desc="train", unit="step",
+                   enabled=show_progress if loop.group.is_main else False)
     bar.update(p["step"])
     loop.state.model.train()
     running, t_last = None, time.perf_counter()
@@ -311,7 +341,7 @@ def _fit(loop: _Loop, show_progress: bool | None, on_step) -> str:
             if validating:
                 _validate(loop, running)      # counts against --max-minutes (wall clock), not chars/s
             now = time.perf_counter()
-            p["elapsed"] += now - t_last
+            p["elapsed"] = loop.group.agree(p["elapsed"] + now - t_last)     # rank 0's clock decides
             t_last = now
             if validating:
                 if planning:
@@ -340,33 +370,39 @@ def _plan_steps(loop: _Loop, bar) -> None:
 
 
 def train_lm(corpus: LMCorpus, cfg: LMTrainConfig, run_dir: str | Path, resume: bool = False,
-             show_progress: bool | None = None, on_step=None) -> dict:
+             show_progress: bool | None = None, on_step=None, group: Group = Group()) -> dict:
     """Train (or resume) a CharRNN on `corpus`, writing checkpoints and metrics into `run_dir`.
 
-    on_step(step) is called after each optimizer step (tests use it to simulate Ctrl-C).
-    Returns the final metrics dict (also written to RUN/metrics.json).
+    on_step(step) is called after each optimizer step (tests use it to simulate Ctrl-C). group:
+    this process's place in a data-parallel job (seqlab.distributed; default: one process).
+    Returns the final metrics dict (also written to RUN/metrics.json by rank 0).
     """
     cfg = cfg.resolved()
     run = Path(run_dir)
-    run.mkdir(parents=True, exist_ok=True)
-    loop = _start(corpus, cfg, run, resume)
+    if group.is_main:
+        run.mkdir(parents=True, exist_ok=True)
+    loop = _start(corpus, cfg, run, resume, group)
     n_params = sum(q.numel() for q in loop.state.model.parameters())
     try:
         stop = _fit(loop, show_progress, on_step)
     except KeyboardInterrupt:
-        _write_metrics(run, loop.p, n_params, "interrupted", plot=False)   # exit promptly; resume draws the curve
+        _write_metrics(loop, n_params, "interrupted", plot=False)   # exit promptly; resume draws the curve
         raise
-    return _write_metrics(run, loop.p, n_params, stop)
+    return _write_metrics(loop, n_params, stop)
 
 
-def _write_metrics(run: Path, p: dict, n_params: int, stop_reason, plot: bool = True) -> dict:
+def _write_metrics(loop: _Loop, n_params: int, stop_reason, plot: bool = True) -> dict:
+    p, run = loop.p, loop.run
     val = p["best"]["val_loss"]
     metrics = {
         "val_loss": val, "val_bpc": val / math.log(2), "best_step": p["best"]["step"],
         "train_chars_per_sec": p["train_chars"] / max(p["train_time"], 1e-9), "steps": p["step"],
         "seconds": round(p["elapsed"], 2), "params": n_params, "stop_reason": stop_reason,
         "train_chars": p["train_chars"], "planned_steps": p["planned_steps"],
+        "world_size": loop.group.world_size, "global_batch_size": loop.state.batcher.batch_size,
     }
+    if not loop.group.is_main:
+        return metrics
     write_json_atomic(run / "metrics.json", metrics)
     if p["history"] and plot:
         from seqlab.charlm.plot import plot_loss_curve

@@ -9,6 +9,11 @@ own tokenization is kept. Protocols (Kim, Section 3): standard train/dev/test fo
 for TREC with 10% of train held out as dev; stratified 10-fold cross-validation for MR, Subj, CR,
 MPQA, again with 10% of each training part held out for early stopping.
 
+SST trains, as Kim did, on every labelled phrase of the training trees (`sst_train="phrases"`,
+built by seqlab.classify.sst_trees from `sst_trees/train.txt`: SST-1 156,817 phrases, SST-2
+76,961); `sst_train="sentences"` trains on the stsa.*.train sentences only. Dev and test are whole
+sentences either way.
+
 Batching: sentences are encoded once into one padded int64 array (N, T_max); a batch is a set of
 row indices of similar length, cut to its own longest sentence, so an epoch does no Python work per
 token and almost no work on padding:
@@ -31,6 +36,7 @@ from typing import Callable
 
 import numpy as np
 
+from seqlab.classify.sst_trees import phrase_examples, read_trees
 from seqlab.datasets import dataset_path
 from seqlab.errors import SeqlabError
 from seqlab.files import read_text
@@ -87,15 +93,20 @@ class DatasetSpec:
     cleaner: str                    # key of CLEANERS
     labels: tuple[str, ...]         # label names, index = integer label in the file
     cv: bool                        # True: 10-fold cross-validation; False: fixed test split
+    phrases: str | None = None      # SST: the task whose phrase-level training set the trees give
+
+
+SST_TRAIN = ("phrases", "sentences")   # what SST-1/SST-2 train on (Kim: phrases)
+SST_TREES = "sst_trees/train.txt"
 
 
 _SENT = "sentence_classification"
 DATASETS: dict[str, DatasetSpec] = {
     "mr": DatasetSpec(("rt-polarity.all",), "kim", ("negative", "positive"), True),
     "sst1": DatasetSpec(("stsa.fine.train", "stsa.fine.dev", "stsa.fine.test"), "kim-sst",
-                        ("very negative", "negative", "neutral", "positive", "very positive"), False),
+                        ("very negative", "negative", "neutral", "positive", "very positive"), False, "sst1"),
     "sst2": DatasetSpec(("stsa.binary.train", "stsa.binary.dev", "stsa.binary.test"), "kim-sst",
-                        ("negative", "positive"), False),
+                        ("negative", "positive"), False, "sst2"),
     "subj": DatasetSpec(("subj.all",), "kim", ("subjective", "objective"), True),
     "trec": DatasetSpec(("TREC.train.all", "TREC.test.all"), "kim-trec",
                         ("DESC", "ENTY", "ABBR", "HUM", "LOC", "NUM"), False),
@@ -146,22 +157,37 @@ def _read_kim_file(path: Path, clean: Callable[[str], str]) -> tuple[list[str], 
     return texts, np.asarray(labels, dtype=np.int64)
 
 
-def load_dataset(name: str, root: str | os.PathLike | None = None) -> SentenceDataset:
-    """Load one of mr, sst1, sst2, subj, trec, cr, mpqa with Kim's preprocessing."""
+def check_sst_train(sst_train: str) -> str:
+    if sst_train not in SST_TRAIN:
+        raise SeqlabError(f"unknown SST training set {sst_train!r}; use phrases or sentences")
+    return sst_train
+
+
+def load_dataset(name: str, root: str | os.PathLike | None = None, sst_train: str = "phrases") -> SentenceDataset:
+    """Load one of mr, sst1, sst2, subj, trec, cr, mpqa with Kim's preprocessing.
+
+    sst_train: what SST-1/SST-2 train on: "phrases" (Kim: every distinct labelled phrase of the
+    training trees) or "sentences" (the stsa.*.train sentences); ignored by the other sets."""
     key = name.lower().replace("-", "")
     if key not in DATASETS:
         raise SeqlabError(f"unknown dataset {name!r}; known: {', '.join(DATASETS)} (or a file path)")
+    check_sst_train(sst_train)
     spec = DATASETS[key]
     folder = dataset_path(_SENT, root)
     clean = CLEANERS[spec.cleaner]
     parts = [_read_kim_file(folder / f, clean) for f in spec.files]
+    if spec.phrases and sst_train == "phrases":
+        texts, labels = phrase_examples(read_trees(folder / SST_TREES), spec.phrases)
+        parts[0] = ([clean(t) for t in texts], np.asarray(labels, dtype=np.int64))
     ds = SentenceDataset(key, spec.labels, spec.cleaner, spec.cv, parts[0])
     if len(parts) == 2:
         ds.test = parts[1]
     elif len(parts) == 3:
         ds.dev, ds.test = parts[1], parts[2]
-    if key.startswith("sst"):
-        ds.notes.append("sentence-level training only (the phrase-level files are not available)")
+    if spec.phrases:
+        ds.notes.append(f"trained on {len(parts[0][0])} "
+                        + ("phrases of the training trees (Kim's phrase-level set)" if sst_train == "phrases"
+                           else "training sentences only (no phrases)"))
     return ds
 
 
@@ -200,10 +226,11 @@ def load_user_file(path: str | os.PathLike, clean: str = "kim") -> SentenceDatas
     return SentenceDataset(p.name, names, clean, True, (texts, y))
 
 
-def load_any(name_or_path: str, root: str | os.PathLike | None = None) -> SentenceDataset:
+def load_any(name_or_path: str, root: str | os.PathLike | None = None, sst_train: str = "phrases") -> SentenceDataset:
     """A named dataset, else an existing file; a clear error when it is neither."""
+    check_sst_train(sst_train)
     if name_or_path.lower().replace("-", "") in DATASETS:
-        return load_dataset(name_or_path, root)
+        return load_dataset(name_or_path, root, sst_train)
     if os.path.exists(name_or_path):
         return load_user_file(name_or_path)
     raise SeqlabError(f"unknown dataset {name_or_path!r}: not one of {', '.join(DATASETS)} "

@@ -1,6 +1,8 @@
 """Sentence classifiers with one scikit-learn surface, and the cross-validation that serves them all.
 
-    CNNClassifier(variant="rand" | "static" | "non-static" | "multichannel")   Kim (2014)
+    CNNClassifier(variant="rand" | "static" | "non-static" | "multichannel",
+                  conv="narrow" | "wide")                  Kim (2014)
+    DCNNClassifier()                                       Kalchbrenner et al. (2014)
     RNNClassifier(cell="lstm" | "gru", bidirectional=..., pooling=...)
     CNNRNNClassifier()                         recurrent layer under Kim's convolution
     MNBClassifier(), NBSVMClassifier()         Wang & Manning (2012), in seqlab.classify.baselines
@@ -20,7 +22,7 @@ callback("epoch_end", epoch=..., loss=..., dev_accuracy=..., seconds=...).
 from __future__ import annotations
 
 import time
-from typing import Callable, Sequence
+from typing import Callable
 
 import numpy as np
 import torch
@@ -30,97 +32,16 @@ from sklearn.base import BaseEstimator, ClassifierMixin
 from seqlab.batching import bucket_batches, pad_sequences
 from seqlab.classify.baselines import MNBClassifier, NBSVMClassifier
 from seqlab.classify.data import holdout_split
+from seqlab.classify.optim import Optimizers, RowAdadelta
+from seqlab.classify.pretrained import pretrained_matrix
 from seqlab.errors import SeqlabError
-from seqlab.models.textcnn import VARIANTS, TextCNN, TextCNNConfig, apply_max_norm
+from seqlab.models.dcnn import DCNN, DCNNConfig
+from seqlab.models.textcnn import CONVS, VARIANTS, TextCNN, TextCNNConfig, apply_max_norm
 from seqlab.models.textrnn import CNNRNN, CNNRNNConfig, TextRNN, TextRNNConfig
 from seqlab.runtime import resolve_device, set_threads
 from seqlab.vocab import Vocab
 
 PAD, UNK = "<pad>", "<unk>"
-
-
-# --------------------------------------------------------------------------- pretrained vectors
-
-
-def pretrained_matrix(words: Sequence[str], kv, seed: int = 0) -> tuple[np.ndarray, int]:
-    """Rows for `words` from KeyedVectors `kv` (exact match, then lowercase); the words it lacks get
-    U[-a, a] per dimension with a = sqrt(3 var_d), so they have the known vectors' variance (Kim's
-    recipe). Returns (matrix (len(words), D) float32, number of words found)."""
-    vecs = np.asarray(kv.vectors, dtype=np.float32)                     # (N, D), maybe memory-mapped
-    index = kv.key_to_index
-    rows = np.full(len(words), -1, dtype=np.int64)
-    for i, w in enumerate(words):
-        j = index.get(w)
-        if j is None:
-            j = index.get(w.lower())
-        if j is not None:
-            rows[i] = j
-    found = rows >= 0
-    D = vecs.shape[1]
-    known = vecs[rows[found]] if found.any() else vecs[: min(len(vecs), 10000)]
-    a = np.sqrt(3.0 * known.var(axis=0)) if len(known) > 1 else np.full(D, 0.25, np.float32)
-    rng = np.random.default_rng(seed)
-    out = (rng.uniform(-1.0, 1.0, size=(len(words), D)) * a).astype(np.float32)
-    if found.any():
-        out[found] = known
-    return out, int(found.sum())
-
-
-# --------------------------------------------------------------------------- lazy Adadelta
-
-
-class RowAdadelta:
-    """Adadelta for an embedding matrix that touches only the rows of the current batch, yet gives
-    the same numbers as dense `torch.optim.Adadelta` over the whole matrix.
-
-    For a row whose gradient is zero, dense Adadelta leaves the row unchanged and only decays its
-    two accumulators by rho. So a row untouched for k steps needs its accumulators multiplied by
-    rho**k when it is next used — done lazily here from a per-row "last step" counter. This turns a
-    per-step cost of O(vocabulary x D) into O(batch words x D): on MR the dense update of the
-    18K x 300 table was about a third of each step. Needs the embedding's `sparse=True` gradients.
-    """
-
-    def __init__(self, weight: torch.nn.Parameter, lr: float = 1.0, rho: float = 0.95, eps: float = 1e-6):
-        self.weight, self.lr, self.rho, self.eps = weight, lr, rho, eps
-        self.square_avg = torch.zeros_like(weight)                # E[g^2]
-        self.acc_delta = torch.zeros_like(weight)                 # E[dx^2]
-        self.last = torch.zeros(weight.shape[0], dtype=torch.long, device=weight.device)
-        self.t = 0
-
-    def zero_grad(self) -> None:
-        self.weight.grad = None
-
-    @torch.no_grad()
-    def step(self) -> None:
-        self.t += 1
-        g = self.weight.grad
-        if g is None:
-            return
-        g = g.coalesce() if g.is_sparse else g.to_sparse().coalesce()
-        rows, gv = g.indices()[0], g.values()                     # (R,), (R, D)
-        decay = self.rho ** (self.t - 1 - self.last[rows]).to(gv.dtype)[:, None]   # missed steps
-        sq = self.square_avg[rows] * decay * self.rho + (1 - self.rho) * gv * gv
-        acc = self.acc_delta[rows] * decay
-        delta = (acc + self.eps).sqrt() / (sq + self.eps).sqrt() * gv
-        self.acc_delta[rows] = acc * self.rho + (1 - self.rho) * delta * delta
-        self.square_avg[rows] = sq
-        self.weight[rows] -= self.lr * delta
-        self.last[rows] = self.t
-
-
-class _Optimizers:
-    """The dense optimizer for most weights plus an optional RowAdadelta for the embedding."""
-
-    def __init__(self, *opts):
-        self.opts = [o for o in opts if o is not None]
-
-    def zero_grad(self) -> None:
-        for o in self.opts:
-            o.zero_grad()
-
-    def step(self) -> None:
-        for o in self.opts:
-            o.step()
 
 
 # --------------------------------------------------------------------------- the torch estimators
@@ -147,9 +68,11 @@ class _TorchClassifier(ClassifierMixin, BaseEstimator):
 
     def _optimizer(self, model):
         """Adadelta (Kim) with the tuned embedding updated row-wise (RowAdadelta, same numbers), or
-        Adam over everything."""
+        Adam or Adagrad over everything (with `weight_decay` where the estimator has one: L2)."""
         name = self.optimizer
         params = [p for p in model.parameters() if p.requires_grad]
+        if name == "adagrad":
+            return torch.optim.Adagrad(params, lr=self.lr, weight_decay=getattr(self, "weight_decay", 0.0))
         if name == "adadelta":
             emb = model.embedding
             rowwise = None
@@ -157,10 +80,10 @@ class _TorchClassifier(ClassifierMixin, BaseEstimator):
                 emb.sparse = True                                     # sparse gradients for RowAdadelta
                 rowwise = RowAdadelta(emb.weight, lr=self.lr, rho=0.95, eps=1e-6)
                 params = [p for p in params if p is not emb.weight]
-            return _Optimizers(torch.optim.Adadelta(params, lr=self.lr, rho=0.95, eps=1e-6), rowwise)
+            return Optimizers(torch.optim.Adadelta(params, lr=self.lr, rho=0.95, eps=1e-6), rowwise)
         if name == "adam":
             return torch.optim.Adam(params, lr=self.lr)
-        raise SeqlabError(f"unknown optimizer {name!r}; use adadelta or adam")
+        raise SeqlabError(f"unknown optimizer {name!r}; use adadelta, adam or adagrad")
 
     # -- sklearn surface ----------------------------------------------------------------------
     def fit(self, X, y, X_dev=None, y_dev=None):
@@ -296,16 +219,18 @@ class _TorchClassifier(ClassifierMixin, BaseEstimator):
 
 
 class CNNClassifier(_TorchClassifier):
-    """Kim's CNN. `variant`: rand | static | non-static | multichannel. `vectors`: path or name of
-    word2vec/GloVe vectors (or a KeyedVectors) for the pretrained variants; `embedding_dim`: 300 for
-    rand (Kim), else the vectors' dimension."""
+    """Kim's CNN. `variant`: rand | static | non-static | multichannel. `conv`: narrow (each filter
+    of width h gives n-h+1 values on a sentence of n words) or wide (zero-padded: n+h-1); see
+    seqlab.models.textcnn. `vectors`: path or name of word2vec/GloVe vectors (or a KeyedVectors) for
+    the pretrained variants; `embedding_dim`: 300 for rand (Kim), else the vectors' dimension."""
 
     def __init__(self, variant: str = "rand", vectors=None, embedding_dim: int | None = None,
                  filter_widths: tuple = (3, 4, 5), num_filters: int = 100, dropout: float = 0.5,
                  max_norm: float = 3.0, optimizer: str = "adadelta", lr: float = 1.0, batch_size: int = 50,
                  epochs: int = 25, dev_fraction: float = 0.1, seed: int = 0, num_threads: int | None = None,
-                 callback: Callable | None = None, device: str = "cpu"):
+                 callback: Callable | None = None, device: str = "cpu", conv: str = "narrow"):
         self.variant = variant
+        self.conv = conv
         self.vectors = vectors
         self.embedding_dim = embedding_dim
         self.filter_widths = filter_widths
@@ -325,11 +250,12 @@ class CNNClassifier(_TorchClassifier):
     def _needs_vectors(self) -> bool:
         if self.variant not in VARIANTS:
             raise SeqlabError(f"unknown CNN variant {self.variant!r}; one of {', '.join(VARIANTS)}")
+        check_conv(self.conv)
         return self.variant != "rand"
 
     def _build(self, vocab_size, num_classes, pretrained, dim):
         cfg = TextCNNConfig(vocab_size, num_classes, dim, tuple(self.filter_widths), self.num_filters,
-                            self.dropout, self.variant)
+                            self.dropout, self.variant, conv=self.conv)
         return TextCNN(cfg, pretrained)
 
     def _from_config(self, d):
@@ -415,27 +341,84 @@ class CNNRNNClassifier(_TorchClassifier):
         return CNNRNN(CNNRNNConfig.from_dict(d))
 
 
+class DCNNClassifier(_TorchClassifier):
+    """Kalchbrenner et al.'s Dynamic CNN (seqlab.models.dcnn) with the paper's sentiment setting:
+    d = 48 random embeddings, wide convolutions of widths 7 and 5 with 6 and 14 feature maps,
+    dynamic k-max pooling with k_top = 4, folding, tanh, dropout 0.5 on the penultimate layer;
+    trained, as the paper, with Adagrad and L2 regularisation (`weight_decay`) on mini-batches.
+    `vectors` (optional) initialise the embeddings (their dimension must be even, for folding)."""
+
+    def __init__(self, embedding_dim: int | None = 48, widths: tuple = (7, 5), maps: tuple = (6, 14),
+                 k_top: int = 4, vectors=None, dropout: float = 0.5, max_norm: float = 0.0,
+                 optimizer: str = "adagrad", lr: float = 0.05, weight_decay: float = 1e-5,
+                 batch_size: int = 50, epochs: int = 25, dev_fraction: float = 0.1, seed: int = 0,
+                 num_threads: int | None = None, callback: Callable | None = None, device: str = "cpu"):
+        self.embedding_dim = embedding_dim
+        self.widths = widths
+        self.maps = maps
+        self.k_top = k_top
+        self.vectors = vectors
+        self.dropout = dropout
+        self.max_norm = max_norm
+        self.optimizer = optimizer
+        self.lr = lr
+        self.weight_decay = weight_decay
+        self.batch_size = batch_size
+        self.epochs = epochs
+        self.dev_fraction = dev_fraction
+        self.seed = seed
+        self.num_threads = num_threads
+        self.callback = callback
+        self.device = device
+
+    def _needs_vectors(self) -> bool:
+        return self.vectors is not None
+
+    def _build(self, vocab_size, num_classes, pretrained, dim):
+        cfg = DCNNConfig(vocab_size, num_classes, dim, tuple(self.widths), tuple(self.maps), self.k_top,
+                         dropout=self.dropout)
+        try:
+            return DCNN(cfg, pretrained)
+        except ValueError as e:
+            raise SeqlabError(f"DCNN: {e}") from None
+
+    def _from_config(self, d):
+        return DCNN(DCNNConfig.from_dict(d))
+
+
 # --------------------------------------------------------------------------- names -> estimators
 
-MODELS = ("cnn-rand", "cnn-static", "cnn-non-static", "cnn-multichannel", "lstm", "bilstm", "gru",
+MODELS = ("cnn-rand", "cnn-static", "cnn-non-static", "cnn-multichannel", "dcnn", "lstm", "bilstm", "gru",
           "cnn-rnn", "nbsvm", "mnb")
 PRETRAINED_MODELS = ("cnn-static", "cnn-non-static", "cnn-multichannel")
-ESTIMATORS = {"CNNClassifier": CNNClassifier, "RNNClassifier": RNNClassifier,
+KIM_CNN_MODELS = ("cnn-rand",) + PRETRAINED_MODELS          # the models `conv` applies to
+ESTIMATORS = {"CNNClassifier": CNNClassifier, "DCNNClassifier": DCNNClassifier, "RNNClassifier": RNNClassifier,
               "CNNRNNClassifier": CNNRNNClassifier, "MNBClassifier": MNBClassifier,
               "NBSVMClassifier": NBSVMClassifier}
 
 
+def check_conv(conv: str) -> str:
+    if conv not in CONVS:
+        raise SeqlabError(f"unknown convolution {conv!r}; use narrow or wide")
+    return conv
+
+
 def make_estimator(model: str, vectors=None, epochs: int = 25, seed: int = 0,
-                   num_threads: int | None = None, callback: Callable | None = None, device: str = "cpu"):
+                   num_threads: int | None = None, callback: Callable | None = None, device: str = "cpu",
+                   conv: str = "narrow"):
     """The estimator a model name stands for, with the paper's settings. `vectors` is used by the
-    pretrained CNN variants (and by the RNNs when given)."""
+    pretrained CNN variants (and by the RNNs and the DCNN when given); `conv` (narrow | wide) by
+    Kim's CNN only."""
+    check_conv(conv)
     common = dict(epochs=epochs, seed=seed, num_threads=num_threads, callback=callback, device=device)
     if model == "cnn-rand":
-        return CNNClassifier("rand", **common)
+        return CNNClassifier("rand", conv=conv, **common)
     if model in PRETRAINED_MODELS:
         if vectors is None:
             raise SeqlabError(f"{model} needs pretrained vectors (--vectors FILE or glove-6b-50d)")
-        return CNNClassifier(model[4:], vectors=vectors, **common)
+        return CNNClassifier(model[4:], vectors=vectors, conv=conv, **common)
+    if model == "dcnn":
+        return DCNNClassifier(vectors=vectors, embedding_dim=None if vectors is not None else 48, **common)
     if model in ("lstm", "bilstm", "gru"):
         return RNNClassifier("gru" if model == "gru" else "lstm", bidirectional=model == "bilstm", **common)
     if model == "cnn-rnn":

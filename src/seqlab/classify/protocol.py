@@ -74,6 +74,8 @@ class ProtocolResult:
     seconds: float
     best_unit: int                          # 0-based index of the unit with the highest accuracy
     best_estimator: object = field(repr=False, default=None)
+    train_examples: int = 0                 # examples a unit trains on (mean over folds; where the
+                                            # estimator holds out its own 10% dev part, they are included)
 
 
 def evaluate(make_estimator: Callable[[], object], ds: SentenceDataset, folds: int = 10, seed: int = 0,
@@ -81,7 +83,7 @@ def evaluate(make_estimator: Callable[[], object], ds: SentenceDataset, folds: i
     """Run every unit of the protocol with a fresh estimator from `make_estimator()`; keep the
     estimator of the best unit (the only one for a test split)."""
     t0 = time.perf_counter()
-    scores, best_est = [], None
+    scores, best_est, sizes = [], None, []
     for unit in units(ds, folds, seed):
         if on_unit:
             on_unit(unit)
@@ -90,8 +92,9 @@ def evaluate(make_estimator: Callable[[], object], ds: SentenceDataset, folds: i
         if not scores or acc > max(scores):
             best_est = est
         scores.append(acc)
+        sizes.append(len(unit.X_train))
     return ProtocolResult(float(np.mean(scores)), float(np.std(scores)), scores, time.perf_counter() - t0,
-                          int(np.argmax(scores)), best_est)
+                          int(np.argmax(scores)), best_est, int(round(np.mean(sizes))))
 
 
 def cross_validate(estimator, X, y, folds: int = 10, seed: int = 0,

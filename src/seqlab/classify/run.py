@@ -17,8 +17,8 @@ import numpy as np
 from seqlab.checkpoint import load_checkpoint, save_checkpoint
 from seqlab.classify import protocol
 from seqlab.classify.data import CLEANERS, load_any
-from seqlab.classify.estimators import (MODELS, PRETRAINED_MODELS, estimator_from_state, estimator_state,
-                                        make_estimator)
+from seqlab.classify.estimators import (KIM_CNN_MODELS, MODELS, PRETRAINED_MODELS, check_conv,
+                                        estimator_from_state, estimator_state, make_estimator)
 from seqlab.errors import SeqlabError
 from seqlab.files import write_json_atomic
 
@@ -28,14 +28,17 @@ CHECKPOINT_KIND = "sentence-classifier"
 def train_classifier(dataset: str, model: str, run_dir: str | os.PathLike, vectors: str | None = None,
                      folds: int = 10, epochs: int = 25, seed: int = 0, threads: int | None = None,
                      device: str = "cpu", callback: Callable | None = None,
-                     on_unit: Callable[[protocol.Unit], None] | None = None) -> dict:
+                     on_unit: Callable[[protocol.Unit], None] | None = None, conv: str = "narrow",
+                     sst_train: str = "phrases") -> dict:
     """Train `model` (one of MODELS) on a named dataset or a user's file by Kim's protocol and write
     RUN/model.pt (the model of the test split, or of the best fold) and RUN/metrics.json.
 
     vectors: pretrained vectors for the cnn-static/non-static/multichannel models (default
-    glove-6b-50d; the paper used 300-d GoogleNews word2vec), optional for the RNNs. callback: the
-    estimators' epoch/batch events; on_unit(unit): before each fold or the test split.
-    Returns the metrics (accuracy, std, folds, fold_accuracies, protocol, seconds, ...).
+    glove-6b-50d; the paper used 300-d GoogleNews word2vec), optional for the RNNs and the DCNN.
+    conv: narrow | wide convolution of Kim's CNN. sst_train: SST-1/SST-2 train on Kim's
+    "phrases" (default) or on "sentences" only. callback: the estimators' epoch/batch events;
+    on_unit(unit): before each fold or the test split.
+    Returns the metrics (accuracy, std, folds, fold_accuracies, protocol, seconds, train_examples, ...).
     """
     if model not in MODELS:
         raise SeqlabError(f"unknown model {model!r}; one of {', '.join(MODELS)}")
@@ -43,7 +46,8 @@ def train_classifier(dataset: str, model: str, run_dir: str | os.PathLike, vecto
         raise SeqlabError(f"--epochs must be at least 1, got {epochs}")
     if folds < 2:
         raise SeqlabError(f"--folds must be at least 2, got {folds}")
-    ds = load_any(dataset)
+    check_conv(conv)
+    ds = load_any(dataset, sst_train=sst_train)
     vectors = vectors or ("glove-6b-50d" if model in PRETRAINED_MODELS else None)
     kv = None
     if vectors and model not in ("nbsvm", "mnb"):
@@ -52,7 +56,8 @@ def train_classifier(dataset: str, model: str, run_dir: str | os.PathLike, vecto
         kv = load_vectors(vectors)
     run = Path(run_dir)
     res = protocol.evaluate(lambda: make_estimator(model, vectors=kv, epochs=epochs, seed=seed, num_threads=threads,
-                                                   callback=callback, device=device), ds, folds, seed, on_unit)
+                                                   callback=callback, device=device, conv=conv),
+                            ds, folds, seed, on_unit)
     accs = res.accuracies
     if ds.cv:
         which = (f"the model of fold {res.best_unit + 1} of {folds} (the best fold, "
@@ -68,6 +73,8 @@ def train_classifier(dataset: str, model: str, run_dir: str | os.PathLike, vecto
     metrics = {"dataset": ds.name, "model": model, "accuracy": res.accuracy, "std": res.std,
                "folds": len(accs) if ds.cv else 1, "fold_accuracies": accs,
                "protocol": protocol.protocol_name(ds, folds), "seconds": res.seconds, "epochs": epochs,
+               "train_examples": res.train_examples, "conv": conv if model in KIM_CNN_MODELS else None,
+               "sst_train": sst_train if ds.name in ("sst1", "sst2") else None,
                "seed": seed, "vectors": vectors, "checkpoint": which, "notes": ds.notes + (
                    [f"pretrained vectors: {vectors} (the paper used 300-d GoogleNews word2vec)"]
                    if model in PRETRAINED_MODELS else [])}

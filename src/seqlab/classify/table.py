@@ -1,10 +1,14 @@
 """The lecture's results table (Kim 2014, Table 2) reproduced: paper numbers, a resumable runner,
 and a markdown writer that puts the paper's number, ours and the difference in every cell.
 
-Every (dataset, model, fold) result is one small JSON file in a cache folder, written atomically as
+Rows are model names, or `MODEL:wide` / `MODEL:narrow` for Kim's CNN with that convolution (a bare
+cnn-* name is narrow, the paper's c in R^{n-h+1}): the default rows hold CNN-rand both ways.
+
+Every (dataset, row, fold) result is one small JSON file in a cache folder, written atomically as
 soon as that fold finishes, so a run that is killed resumes at the first missing fold. The cache
-key holds every setting that changes a result (epochs, folds, seed, vectors for the pretrained
-models), so changing one starts fresh cells instead of mixing numbers.
+key holds every setting that changes a result (model, convolution, SST training set, epochs,
+folds, seed, vectors for the pretrained models), so changing one starts fresh cells instead of
+mixing numbers.
 """
 
 from __future__ import annotations
@@ -18,17 +22,19 @@ from typing import Callable
 
 import numpy as np
 
-from seqlab.classify.estimators import MODELS, PRETRAINED_MODELS, is_neural, make_estimator
+from seqlab.classify.estimators import (KIM_CNN_MODELS, MODELS, PRETRAINED_MODELS, check_conv, is_neural,
+                                        make_estimator)
 from seqlab.errors import SeqlabError
 from seqlab.files import write_json_atomic, write_text_atomic
 from seqlab.runtime import resolve_device
 from seqlab.classify import protocol
-from seqlab.classify.data import DATASETS, load_dataset
+from seqlab.classify.data import DATASETS, check_sst_train, load_dataset
 
 DATASET_TITLES = {"mr": "MR", "sst1": "SST-1", "sst2": "SST-2", "subj": "Subj", "trec": "TREC",
                   "cr": "CR", "mpqa": "MPQA"}
 MODEL_TITLES = {"cnn-rand": "CNN-rand", "cnn-static": "CNN-static", "cnn-non-static": "CNN-non-static",
-                "cnn-multichannel": "CNN-multichannel", "nbsvm": "NBSVM (Wang and Manning, 2012)",
+                "cnn-multichannel": "CNN-multichannel", "dcnn": "DCNN (Kalchbrenner et al., 2014)",
+                "nbsvm": "NBSVM (Wang and Manning, 2012)",
                 "mnb": "MNB (Wang and Manning, 2012)", "lstm": "LSTM (ours only)",
                 "bilstm": "BiLSTM (ours only)", "gru": "GRU (ours only)", "cnn-rnn": "CNN-RNN hybrid (ours only)"}
 
@@ -38,30 +44,50 @@ _ROWS = {  # Kim (2014) Table 2, as in the lecture; None = "–" (not reported)
     "cnn-static": (81.0, 45.5, 86.8, 93.0, 92.8, 84.7, 89.6),
     "cnn-non-static": (81.5, 48.0, 87.2, 93.4, 93.6, 84.3, 89.5),
     "cnn-multichannel": (81.1, 47.4, 88.1, 93.2, 92.2, 85.0, 89.4),
+    "dcnn": (None, 48.5, 86.8, None, 93.0, None, None),
     "nbsvm": (79.4, None, None, 93.2, None, 81.8, 86.3),
     "mnb": (79.0, None, None, 93.6, None, 80.0, 86.3),
 }
 PAPER: dict[str, dict[str, float | None]] = {m: dict(zip(_ORDER, row)) for m, row in _ROWS.items()}
+DEFAULT_ROWS = ("cnn-rand", "cnn-rand:wide", "cnn-static", "cnn-non-static", "cnn-multichannel", "dcnn",
+                "nbsvm", "mnb")
+
+
+def parse_row(row: str) -> tuple[str, str]:
+    """A table row -> (model, conv): "cnn-rand" -> ("cnn-rand", "narrow"), "cnn-rand:wide" -> ("cnn-rand",
+    "wide"); models other than Kim's CNN take no convolution suffix (their conv is "narrow", unused)."""
+    model, colon, conv = row.partition(":")
+    if model not in MODELS:
+        raise SeqlabError(f"unknown model {model!r}; one of {', '.join(MODELS)} (Kim's CNN may add :wide)")
+    if colon and model not in KIM_CNN_MODELS:
+        raise SeqlabError(f"{row!r}: only Kim's CNN rows ({', '.join(KIM_CNN_MODELS)}) take :narrow or :wide")
+    return model, check_conv(conv) if colon else "narrow"
+
+
+def row_title(row: str) -> str:
+    model, conv = parse_row(row)
+    return MODEL_TITLES[model] + (", wide conv" if conv == "wide" else "")
 
 
 @dataclass
 class TableConfig:
     datasets: tuple[str, ...] = _ORDER
-    models: tuple[str, ...] = ("cnn-rand", "cnn-static", "cnn-non-static", "cnn-multichannel", "nbsvm", "mnb")
+    models: tuple[str, ...] = DEFAULT_ROWS   # rows: model names, MODEL:wide for Kim's CNN with wide convolution
     vectors: str = "glove-6b-50d"     # for the pretrained variants; the paper used GoogleNews word2vec 300d
     epochs: int = 25
     folds: int = 10                   # for the CV sets (MR, Subj, CR, MPQA)
     seed: int = 0
     num_threads: int | None = None
     device: str = "cpu"               # where the neural cells train (cpu, cuda, auto); recorded per fold
+    sst_train: str = "phrases"        # what SST-1/SST-2 train on: Kim's phrases, or sentences only
 
     def validate(self) -> None:
         for d in self.datasets:
             if d not in DATASETS:
                 raise SeqlabError(f"unknown dataset {d!r}; one of {', '.join(DATASETS)}")
         for m in self.models:
-            if m not in MODELS:
-                raise SeqlabError(f"unknown model {m!r}; one of {', '.join(MODELS)}")
+            parse_row(m)
+        check_sst_train(self.sst_train)
         if self.epochs < 1:
             raise SeqlabError("epochs must be at least 1")
         if self.folds < 2:
@@ -78,11 +104,13 @@ class Cell:
     accuracies: list[float] = field(default_factory=list)
     seconds: float = 0.0
     devices: dict[str, int] = field(default_factory=dict)   # folds trained per device ("cpu", "cuda")
+    n_train: int | None = None                              # training examples of the last unit added
 
-    def add(self, accuracy: float, seconds: float, device: str) -> None:
+    def add(self, accuracy: float, seconds: float, device: str, n_train: int | None = None) -> None:
         self.accuracies.append(accuracy)
         self.seconds += seconds
         self.devices[device] = self.devices.get(device, 0) + 1
+        self.n_train = n_train if n_train is not None else self.n_train
 
     @property
     def done(self) -> int:
@@ -101,13 +129,18 @@ def _slug(text: str) -> str:
     return re.sub(r"[^A-Za-z0-9.]+", "-", Path(text).name if "/" in text else text).strip("-")[:60]
 
 
-def cache_file(cache_dir: Path, cfg: TableConfig, dataset: str, model: str, unit: int, cv: bool) -> Path:
-    """Where one fold's (or the test split's) result lives; its name holds every relevant setting."""
+def cache_file(cache_dir: Path, cfg: TableConfig, dataset: str, row: str, unit: int, cv: bool) -> Path:
+    """Where one fold's (or the test split's) result lives; its name holds every relevant setting:
+    dataset, model, convolution (Kim's CNN), vectors (pretrained rows), SST training set, epochs
+    (neural rows), seed and fold."""
+    model, conv = parse_row(row)
+    cnv = f"__{conv}" if model in KIM_CNN_MODELS else ""
     vec = f"__{_slug(cfg.vectors)}" if model in PRETRAINED_MODELS else ""
+    sst = f"__{cfg.sst_train}" if DATASETS[dataset].phrases else ""
     neural = model not in ("nbsvm", "mnb")
     ep = f"__e{cfg.epochs}" if neural else ""
     split = f"fold{unit + 1}of{cfg.folds}" if cv else "test"
-    return cache_dir / f"{dataset}__{model}{vec}{ep}__s{cfg.seed}__{split}.json"
+    return cache_dir / f"{dataset}__{model}{cnv}{vec}{sst}{ep}__s{cfg.seed}__{split}.json"
 
 
 def run_table(cfg: TableConfig, cache_dir: str | Path, callback: Callable | None = None,
@@ -125,37 +158,42 @@ def run_table(cfg: TableConfig, cache_dir: str | Path, callback: Callable | None
     kv = None
     cells: dict[tuple[str, str], Cell] = {}
     for dname in cfg.datasets:
-        ds = load_dataset(dname)
+        ds = load_dataset(dname, sst_train=cfg.sst_train)
         n_units = protocol.unit_count(ds, cfg.folds)
-        for model in cfg.models:
-            cell = cells[(dname, model)] = Cell(dname, model, n_units)
+        for row in cfg.models:
+            model, conv = parse_row(row)
+            cell = cells[(dname, row)] = Cell(dname, row, n_units)
             for unit in protocol.units(ds, cfg.folds, cfg.seed):
-                path = cache_file(cache_dir, cfg, dname, model, unit.index, ds.cv)
+                path = cache_file(cache_dir, cfg, dname, row, unit.index, ds.cv)
                 if path.is_file():
                     rec = json.loads(path.read_text())
-                    cb("unit", dataset=dname, model=model, unit=unit.index, units=n_units, cached=True)
-                    cell.add(rec["accuracy"], rec["seconds"], rec.get("device", "cpu"))
+                    cb("unit", dataset=dname, model=row, unit=unit.index, units=n_units, cached=True)
+                    cell.add(rec["accuracy"], rec["seconds"], rec.get("device", "cpu"), rec.get("n_train"))
                     continue
                 if not train:
                     continue
-                cb("unit", dataset=dname, model=model, unit=unit.index, units=n_units, cached=False)
+                cb("unit", dataset=dname, model=row, unit=unit.index, units=n_units, cached=False)
                 if model in PRETRAINED_MODELS and kv is None:
                     from seqlab.embeddings.keyedvectors import load_vectors
 
                     kv = (vectors_loader or load_vectors)(cfg.vectors)
-                est = make_estimator(model, vectors=kv, epochs=cfg.epochs, seed=cfg.seed,
-                                     num_threads=cfg.num_threads, callback=callback, device=cfg.device)
+                est = make_estimator(model, vectors=kv if model in PRETRAINED_MODELS else None, epochs=cfg.epochs,
+                                     seed=cfg.seed, num_threads=cfg.num_threads, callback=callback,
+                                     device=cfg.device, conv=conv)
                 t0 = time.perf_counter()
                 acc = protocol.fit_and_score(est, unit)
                 secs = time.perf_counter() - t0
                 device = resolve_device(cfg.device).type if is_neural(est) else "cpu"
-                write_json_atomic(path, {"dataset": dname, "model": model, "unit": unit.index, "units": n_units,
-                                         "accuracy": acc, "seconds": secs, "n_train": len(unit.X_train),
-                                         "n_test": len(unit.X_test), "best_epoch": getattr(est, "best_epoch_", None),
+                write_json_atomic(path, {"dataset": dname, "model": model, "row": row, "unit": unit.index,
+                                         "units": n_units, "accuracy": acc, "seconds": secs,
+                                         "n_train": len(unit.X_train), "n_test": len(unit.X_test),
+                                         "best_epoch": getattr(est, "best_epoch_", None),
                                          "epochs": cfg.epochs, "seed": cfg.seed,
+                                         "conv": conv if model in KIM_CNN_MODELS else None,
+                                         "sst_train": cfg.sst_train if ds.name in ("sst1", "sst2") else None,
                                          "vectors": cfg.vectors if model in PRETRAINED_MODELS else None,
                                          "device": device})
-                cell.add(acc, secs, device)
+                cell.add(acc, secs, device, len(unit.X_train))
     return cells
 
 
@@ -181,16 +219,18 @@ def markdown_table(cells: dict[tuple[str, str], Cell], cfg: TableConfig, total_s
              "Each cell: **ours / paper (difference)** in % accuracy. `·` = not run yet, `–` = not "
              "reported in the paper, `[k/n folds]` = mean over the folds finished so far (run the same command again to resume).", "",
              head, "|" + " --- |" * (len(datasets) + 1)]
-    models = [m for m in MODELS if m in cfg.models]
-    for m in models:
-        title = MODEL_TITLES[m] + (" ¹" if m in PRETRAINED_MODELS else "")
-        row = [_fmt_cell(cells.get((d, m)), PAPER.get(m, {}).get(d)) for d in datasets]
+    rows = sorted(cfg.models, key=lambda r: (MODELS.index(parse_row(r)[0]), r))   # the paper's order
+    for r in rows:
+        model = parse_row(r)[0]
+        title = row_title(r) + (" ¹" if model in PRETRAINED_MODELS else "")
+        row = [_fmt_cell(cells.get((d, r)), PAPER.get(model, {}).get(d)) for d in datasets]
         lines.append(f"| {title} | " + " | ".join(row) + " |")
-    lines += ["", "Per-cell detail (std over folds, time):", ""]
+    lines += ["", "Per-cell detail (std over folds, time, training examples per unit):", ""]
     for (d, m), c in cells.items():
         if c.done:
+            n = f", {c.n_train:,} training examples" if c.n_train else ""
             lines.append(f"- {DATASET_TITLES[d]} {m}: {c.mean:.2f} ± {c.std:.2f} over {c.done}/{c.units} "
-                         f"{'folds' if c.units > 1 else 'test split'}, {c.seconds / 60:.1f} min")
+                         f"{'folds' if c.units > 1 else 'test split'}, {c.seconds / 60:.1f} min{n}")
     beyond = []
     for d in datasets:
         cnn = cells.get((d, "cnn-rand"))
@@ -209,8 +249,10 @@ def markdown_table(cells: dict[tuple[str, str], Cell], cfg: TableConfig, total_s
     lines += ["", "Notes:", "",
               f"1. ¹ Pretrained variants here use **{cfg.vectors}**, not the paper's 300-d GoogleNews "
               "word2vec (not available offline); pass `--vectors FILE` to use it.",
-              "2. SST-1/SST-2 are trained on sentences only (the phrase-level training files are not "
-              "available), so expect a few points below the paper there.",
+              ("2. SST-1/SST-2 are trained, as Kim did, on every distinct labelled phrase of the training trees "
+               "(SST-1 156,817, SST-2 76,961 examples; dev and test are whole sentences)." if cfg.sst_train == "phrases"
+               else "2. SST-1/SST-2 are trained on the training sentences only (`--sst-train sentences`), not on "
+               "Kim's phrase-level set, so expect a few points below the paper there."),
               f"3. Settings: up to {cfg.epochs} epochs (best on dev), {cfg.folds}-fold CV for MR/Subj/CR/MPQA, "
               f"seed {cfg.seed}; TREC and CV folds hold out 10% of training as dev."]
     if machine:
@@ -230,8 +272,8 @@ def cells_json(cells: dict[tuple[str, str], Cell]) -> list[dict]:
     out = []
     for (d, m), c in cells.items():
         out.append({"dataset": d, "model": m, "accuracy": c.mean, "std": c.std, "folds_done": c.done,
-                    "units": c.units, "seconds": c.seconds, "paper": PAPER.get(m, {}).get(d),
-                    "devices": dict(c.devices)})
+                    "units": c.units, "seconds": c.seconds, "paper": PAPER.get(parse_row(m)[0], {}).get(d),
+                    "devices": dict(c.devices), "n_train": c.n_train})
     return out
 
 
@@ -254,7 +296,7 @@ def build_table(cfg: TableConfig, out: str | Path, cache_dir: str | Path | None 
     out = Path(out)
     cache = Path(cache_dir) if cache_dir else out.parent / f"{out.stem}_cache"
     loader = None
-    if train and any(m in PRETRAINED_MODELS for m in cfg.models):
+    if train and any(parse_row(m)[0] in PRETRAINED_MODELS for m in cfg.models):
         from seqlab.embeddings.keyedvectors import load_vectors
 
         kv = load_vectors(cfg.vectors)                                  # fail fast on bad vectors
@@ -267,5 +309,5 @@ def build_table(cfg: TableConfig, out: str | Path, cache_dir: str | Path | None 
     write_json_atomic(out.with_suffix(".json"), {
         "cells": cells_json(cells), "seconds": total, "machine": machine_description(),
         "config": {"datasets": list(cfg.datasets), "models": list(cfg.models), "vectors": cfg.vectors,
-                   "epochs": cfg.epochs, "folds": cfg.folds, "seed": cfg.seed}})
+                   "epochs": cfg.epochs, "folds": cfg.folds, "seed": cfg.seed, "sst_train": cfg.sst_train}})
     return md

@@ -12,9 +12,8 @@ from pathlib import Path
 
 import numpy as np
 
-
-MODELS_HELP = ("cnn-rand, cnn-static, cnn-non-static, cnn-multichannel (Kim 2014), lstm, bilstm, gru, "
-               "cnn-rnn (BiLSTM under Kim's convolution), nbsvm, mnb (Wang & Manning 2012)")
+MODELS_HELP = ("cnn-rand, cnn-static, cnn-non-static, cnn-multichannel (Kim 2014), dcnn (Kalchbrenner et al. "
+               "2014), lstm, bilstm, gru, cnn-rnn (BiLSTM under Kim's convolution), nbsvm, mnb (Wang & Manning 2012)")
 DATASETS_HELP = "mr, sst1, sst2, subj, trec, cr, mpqa"
 
 
@@ -40,6 +39,12 @@ def register(sub) -> None:
                    "(text or binary) or GloVe file, or 'glove-6b-50d' (the default for those models; "
                    "the paper used 300-d GoogleNews word2vec). Given with lstm/bilstm/gru/cnn-rnn, "
                    "they initialise the embeddings")
+    t.add_argument("--conv", default="narrow", metavar="narrow|wide",
+                   help="convolution of Kim's CNN (cnn-* models): narrow, n-h+1 values per filter of width h "
+                   "on n words (the paper's formula), or wide, zero-padded, n+h-1 values")
+    t.add_argument("--sst-train", default="phrases", metavar="phrases|sentences",
+                   help="what sst1/sst2 train on: every labelled phrase of the training trees (Kim), or the "
+                   "training sentences only; dev and test are sentences either way")
     t.add_argument("--folds", type=int, default=10, metavar="K",
                    help="cross-validation folds for sets without a test split")
     t.add_argument("--epochs", type=int, default=25, metavar="E",
@@ -67,9 +72,12 @@ def register(sub) -> None:
                     "(a .json with the same numbers is written beside it)")
     tb.add_argument("--datasets", nargs="+", default=["mr", "sst1", "sst2", "subj", "trec", "cr", "mpqa"],
                     metavar="D", help=f"datasets (columns), from {DATASETS_HELP}")
-    tb.add_argument("--models", nargs="+", default=["cnn-rand", "cnn-static", "cnn-non-static",
-                                                    "cnn-multichannel", "nbsvm", "mnb"],
-                    metavar="M", help=f"models (rows), from {MODELS_HELP}")
+    tb.add_argument("--models", nargs="+", default=None,
+                    metavar="M", help=f"rows, from {MODELS_HELP}; Kim's CNN rows may end in :wide (wide "
+                    "convolution; a bare name is narrow). Default: cnn-rand cnn-rand:wide cnn-static "
+                    "cnn-non-static cnn-multichannel dcnn nbsvm mnb")
+    tb.add_argument("--sst-train", default="phrases", metavar="phrases|sentences",
+                    help="what the SST-1/SST-2 cells train on (Kim: phrases)")
     tb.add_argument("--vectors", default="glove-6b-50d", metavar="V",
                     help="pretrained vectors for the static/non-static/multichannel rows")
     tb.add_argument("--folds", type=int, default=10, metavar="K", help="CV folds for MR, Subj, CR, MPQA")
@@ -138,12 +146,13 @@ def cmd_train(args) -> int:
     try:
         m = train_classifier(args.dataset, args.model, args.output, vectors=args.vectors, folds=args.folds,
                              epochs=args.epochs, seed=args.seed, threads=args.threads, device=args.device,
-                             callback=bars, on_unit=on_unit)
+                             callback=bars, on_unit=on_unit, conv=args.conv, sst_train=args.sst_train)
     finally:
         bars.close()
     run = Path(args.output)
     print(f"{m['dataset']}\t{m['model']}\taccuracy {100 * m['accuracy']:.2f} ± {100 * m['std']:.2f}\t"
-          f"({m['protocol']}, {m['seconds']:.0f} s)\t-> {run}/metrics.json, {run}/model.pt ({m['checkpoint']})")
+          f"({m['protocol']}, {m['train_examples']} training examples, {m['seconds']:.0f} s)\t"
+          f"-> {run}/metrics.json, {run}/model.pt ({m['checkpoint']})")
     return 0
 
 
@@ -164,11 +173,12 @@ def cmd_predict(args) -> int:
 
 def cmd_table(args) -> int:
     from seqlab.classify.data import DATASETS
-    from seqlab.classify.table import TableConfig, build_table
+    from seqlab.classify.table import DEFAULT_ROWS, TableConfig, build_table
     from seqlab.runtime import set_threads
 
-    cfg = TableConfig(tuple(d.lower().replace("-", "") for d in args.datasets), tuple(args.models),
-                      args.vectors, args.epochs, args.folds, args.seed, args.threads, args.device)
+    cfg = TableConfig(tuple(d.lower().replace("-", "") for d in args.datasets),
+                      tuple(args.models) if args.models else DEFAULT_ROWS,
+                      args.vectors, args.epochs, args.folds, args.seed, args.threads, args.device, args.sst_train)
     cfg.validate()
     set_threads(args.threads)
     units = sum((cfg.folds if DATASETS[d].cv else 1) for d in cfg.datasets) * len(cfg.models)

@@ -91,6 +91,7 @@ def _train_parser() -> argparse.ArgumentParser:
 
 def _add_train_arguments(p) -> None:
     from seqlab.charlm.config import LMTrainConfig
+    from seqlab.cli import add_scale_arguments
 
     d = LMTrainConfig()
     p.add_argument("file", metavar="FILE", help="UTF-8 text file (or a dataset name: tinyshakespeare, latex, linux_c, names)")
@@ -129,28 +130,35 @@ def _add_train_arguments(p) -> None:
     p.add_argument("--seed", type=int, default=d.seed, help=f"seed for init, data order and dropout (default: {d.seed})")
     p.add_argument("--resume", action="store_true", help="continue the run in RUN (optimizer, step, data order, RNG state) on the same FILE; only "
                         "--max-steps, --max-minutes and --epochs may change")
-    p.add_argument("--threads", type=int, default=None, help="CPU threads (default: all cores)")
+    p.add_argument("--threads", type=int, default=None,
+                   help="CPU threads per process (default: the cores divided among this machine's processes)")
+    add_scale_arguments(p)
     p.set_defaults(func=cmd_train)
 
 
 def cmd_train(args) -> int:
+    from seqlab.cli import run_job
+
+    return run_job(args, lambda group, device: _train(args, group, device))
+
+
+def _train(args, group, device) -> int:
     from seqlab.charlm.config import LMTrainConfig
     from seqlab.charlm.language_model import train_run
     from seqlab.cli import explicit_args
     from seqlab.datasets import resolve_file
-    from seqlab.runtime import set_threads
 
-    set_threads(args.threads)
     budgets = {k: getattr(args, k) for k in ("max_steps", "max_minutes", "epochs") if getattr(args, k) is not None}
     cfg = LMTrainConfig(
         mode=args.mode, cell=args.cell, impl=args.impl, layers=args.layers, hidden=args.hidden,
         embed=args.embed, dropout=args.dropout, seq_len=args.seq_len, windows=args.windows,
         batch_size=args.batch_size, lr=args.lr, weight_decay=args.weight_decay, clip=args.clip,
         schedule=args.schedule, eval_every=args.eval_every, patience=args.patience,
-        val_fraction=args.val_fraction, seed=args.seed, ema=args.ema, precision=args.precision, **budgets)
+        val_fraction=args.val_fraction, seed=args.seed, ema=args.ema, precision=args.precision, device=device,
+        **budgets)
     given = {}
     if args.resume:                       # the flags given again, under LMTrainConfig's names
-        names = {"file", "output", "resume", "threads"}
+        names = {"file", "output", "resume", "threads", "device", "nproc"}
         given = {k: v for k, v in vars(explicit_args(_train_parser(), args.argv[2:])).items() if k not in names}
     run = Path(args.output)
 
@@ -161,12 +169,13 @@ def cmd_train(args) -> int:
 
     try:
         metrics = train_run(run, cfg, path=resolve_file(args.file), resume=args.resume, changes=given,
-                            on_start=announce)
+                            on_start=announce, group=group)
     except KeyboardInterrupt:
-        if (run / "last.pt").exists():
+        if group.is_main and (run / "last.pt").exists():
             print(f"seqlab: interrupted; checkpoint saved in {run}, continue with --resume", file=sys.stderr)
         raise
-    print(json.dumps(metrics))
+    if group.is_main:
+        print(json.dumps(metrics))
     return 0
 
 

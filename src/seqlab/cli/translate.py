@@ -10,6 +10,8 @@ import argparse
 import sys
 from pathlib import Path
 
+from seqlab.cli import add_device_argument
+
 FORMS = """\
 forms:
   seqlab translate train PAIRS -o RUN [options]   train a model, write RUN/model.pt + RUN/metrics.json
@@ -44,6 +46,8 @@ def _defaults():
 
 
 def train_parser() -> argparse.ArgumentParser:
+    from seqlab.cli import add_scale_arguments
+
     d = _defaults()
     p = argparse.ArgumentParser(
         prog="seqlab translate train",
@@ -114,7 +118,9 @@ def train_parser() -> argparse.ArgumentParser:
     g.add_argument("--beam", type=int, default=d.beam,
                    help="default decoder's beam width (1 = greedy), used for the test BLEU")
     g.add_argument("--threads", type=int, default=None,
-                   help="CPU threads (default: all cores); 1 is faster on a busy shared machine")
+                   help="CPU threads per process (default: the cores divided among this machine's processes); "
+                        "1 is faster on a busy shared machine")
+    add_scale_arguments(g)
     return p
 
 
@@ -126,10 +132,11 @@ def _add_backoff_flag(p: argparse.ArgumentParser) -> None:
 
 
 def _load(a):
-    """The run's Translator, with --backoff / --no-backoff applied when given."""
+    """The run's Translator on --device, with --backoff / --no-backoff applied when given."""
+    from seqlab.runtime import resolve_device
     from seqlab.translate.translator import Translator
 
-    tr = Translator.load(a.run)
+    tr = Translator.load(a.run, device=resolve_device(a.device))
     if a.backoff is not None:
         tr.backoff = a.backoff
     return tr
@@ -146,6 +153,7 @@ def sentence_parser() -> argparse.ArgumentParser:
                    help="source-language sentence (quoted, or as separate words)")
     p.add_argument("--beam", type=int, default=None, help="beam width (1 = greedy; default: the run's decoder)")
     _add_backoff_flag(p)
+    add_device_argument(p)
     p.add_argument("--plot", metavar="PNG", default=None,
                    help="write the attention heatmap (source words x output words) to this PNG")
     return p
@@ -160,6 +168,7 @@ def eval_parser() -> argparse.ArgumentParser:
     p.add_argument("--beam", type=int, default=None, help="beam width (1 = greedy; default: the run's decoder)")
     p.add_argument("--samples", type=int, default=5, help="sample translations to print")
     _add_backoff_flag(p)
+    add_device_argument(p)
     return p
 
 
@@ -170,7 +179,7 @@ def run(args) -> int:
         return 2
     if words[0] == "train":
         a = train_parser().parse_args(words[1:])
-        a.argv = words[1:]
+        a.argv = args.argv                     # the whole command line, for --resume and --nproc
         return do_train(a)
     if words[0] == "eval":
         return do_eval(eval_parser().parse_args(words[1:]))
@@ -178,21 +187,26 @@ def run(args) -> int:
 
 
 def do_train(a) -> int:
+    from seqlab.cli import run_job
+
+    return run_job(a, lambda group, device: _train(a, group, device))
+
+
+def _train(a, group, device) -> int:
     from dataclasses import fields
 
     from seqlab.cli import explicit_args
     from seqlab.datasets import resolve_file
-    from seqlab.runtime import set_threads
     from seqlab.translate.config import TrainConfig
-    from seqlab.translate.train import resume, resume_state, train_from_file
+    from seqlab.translate.run import resume, resume_state, train_from_file
 
-    set_threads(a.threads)
     names = {f.name for f in fields(TrainConfig)}
     if a.resume:
-        given = {k: v for k, v in vars(explicit_args(train_parser(), a.argv)).items() if k in names}
+        given = {k: v for k, v in vars(explicit_args(train_parser(), a.argv[2:])).items() if k in names}
         _, _, where = resume_state(a.output)
-        return _report(resume(a.output, resolve_file(a.pairs), given, on_data=lambda _: print(
-            f"resuming {a.output} at {where}", file=sys.stderr)), a.output)
+        m = resume(a.output, resolve_file(a.pairs), given, group=group, device=device,
+                   on_data=lambda _: print(f"resuming {a.output} at {where}", file=sys.stderr))
+        return _report(m, a.output) if group.is_main else 0
     a.max_minutes = TrainConfig().max_minutes if a.max_minutes is None else a.max_minutes
     cfg = TrainConfig(**{k: v for k, v in vars(a).items() if k in names})
 
@@ -200,8 +214,9 @@ def do_train(a) -> int:
         print(f"{len(data.train)} train / {len(data.valid)} valid / {len(data.test)} test pairs "
               f"({data.n_kept} kept of {data.n_read}); training up to {a.max_minutes:g} min", file=sys.stderr)
 
-    return _report(train_from_file(resolve_file(a.pairs), a.output, cfg, reverse=a.reverse,
-                                   prefix_filter=a.prefix_filter, max_len=a.max_len, on_data=announce), a.output)
+    m = train_from_file(resolve_file(a.pairs), a.output, cfg, reverse=a.reverse, prefix_filter=a.prefix_filter,
+                        max_len=a.max_len, on_data=announce, group=group, device=device)
+    return _report(m, a.output) if group.is_main else 0
 
 
 def _report(m: dict, run) -> int:

@@ -1,8 +1,27 @@
 """Kim's sentence CNN (Kim 2014, "Convolutional Neural Networks for Sentence Classification").
 
-    ids (B, T) -> embeddings (B, T, D) -> zero-pad (max width - 1) each side
-      -> conv widths 3, 4, 5 x 100 maps -> ReLU -> max over time -> concat (B, 300)
-      -> dropout 0.5 -> linear (B, C) logits (softmax lives in the loss)
+    ids (B, T) -> embeddings (B, T, D) -> conv widths 3, 4, 5 x 100 maps (narrow or wide)
+      -> ReLU -> max over time -> concat (B, 300) -> dropout 0.5 -> linear (B, C) logits
+      (softmax lives in the loss)
+
+A filter w in R^{hD} of width h slides over the sentence x_1..x_n (the lecture's slide):
+
+    c_i = f(w^T x_{i:i+h-1} + b)
+    narrow:  c = [c_1, ..., c_{n-h+1}] in R^{n-h+1}   only windows inside the sentence
+    wide:    c = [c_1, ..., c_{n+h-1}] in R^{n+h-1}   the sentence zero-padded by h-1 on each
+                                                      side, so every word meets every filter
+                                                      position (Kalchbrenner et al. 2014, 2.1)
+    c_hat = max(c)                                    max-over-time pooling
+
+    narrow, h = 3, n = 5:   [x1 x2 x3 x4 x5]            -> 3 windows
+    wide,   h = 3, n = 5:   [0 0 x1 x2 x3 x4 x5 0 0]    -> 7 windows
+
+A batch is padded on the right to its longest sentence; windows that reach into that padding
+(narrow) or hold only padding (wide) are not windows of the sentence, so they are masked out
+before the max. A sentence shorter than h has no narrow window for that filter: its feature is
+0, the value ReLU's max can never go below. (Kim's Theano code instead zero-pads every sentence
+by max(h) - 1 = 4 on each side for all widths; that is wide for h = 5 and adds all-padding
+windows, worth ReLU(b), for h = 3, 4. seqlab until issue 13 did the same.)
 
 Variants (Kim, Section 3.1): `rand` (embeddings random, trained), `static` (pretrained, frozen),
 `non-static` (pretrained, fine-tuned), `multichannel` (a frozen and a tuned copy; each filter is
@@ -23,6 +42,7 @@ import torch.nn as nn
 import torch.nn.functional as F
 
 VARIANTS = ("rand", "static", "non-static", "multichannel")
+CONVS = ("narrow", "wide")
 
 
 @dataclass
@@ -35,6 +55,7 @@ class TextCNNConfig:
     dropout: float = 0.5
     variant: str = "rand"             # one of VARIANTS
     padding_idx: int = 0              # its embedding is zero and never trained
+    conv: str = "narrow"              # one of CONVS: c in R^{n-h+1} (narrow) or R^{n+h-1} (wide)
 
     def to_dict(self) -> dict:
         d = asdict(self)
@@ -55,6 +76,8 @@ class TextCNN(nn.Module):
         super().__init__()
         if config.variant not in VARIANTS:
             raise ValueError(f"unknown CNN variant {config.variant!r}; one of {VARIANTS}")
+        if config.conv not in CONVS:
+            raise ValueError(f"unknown convolution {config.conv!r}; one of {CONVS}")
         self.config = config
         V, D = config.vocab_size, config.embedding_dim
         if pretrained is None:
@@ -72,18 +95,30 @@ class TextCNN(nn.Module):
         if config.variant == "multichannel":
             self.static_embedding = nn.Embedding(V, D, padding_idx=config.padding_idx, _weight=init.clone())
             self.static_embedding.weight.requires_grad_(False)
-        self.pad = max(config.filter_widths) - 1
         self.convs = nn.ModuleList(nn.Conv1d(D, config.num_filters, w) for w in config.filter_widths)
         self.dropout = nn.Dropout(config.dropout)
         self.fc = nn.Linear(config.num_filters * len(config.filter_widths), config.num_classes)
 
     def features(self, ids: torch.Tensor) -> torch.Tensor:
-        """Max-pooled feature vector per sentence, before dropout. ids (B, T) -> (B, maps * widths)."""
+        """Max-pooled feature vector per sentence, before dropout. ids (B, T), right-padded with
+        `padding_idx` -> (B, maps * widths)."""
+        n = (ids != self.config.padding_idx).sum(dim=1)           # (B,) sentence lengths
         x = self.embedding(ids)                                   # (B, T, D)
         if self.config.variant == "multichannel":
             x = x + self.static_embedding(ids)                    # same filters on both channels
-        x = F.pad(x.transpose(1, 2), (self.pad, self.pad))        # (B, D, T + 2 pad)
-        return torch.cat([F.relu(conv(x)).amax(dim=2) for conv in self.convs], dim=1)  # (B, 300)
+        x = x.transpose(1, 2)                                     # (B, D, T)
+        wide = self.config.conv == "wide"
+        out = []
+        for conv in self.convs:
+            h = conv.kernel_size[0]
+            # wide: h-1 zeros each side -> n+h-1 windows; narrow: none -> n-h+1 (at least one
+            # window is computed, so that a batch shorter than h still has a (masked) column)
+            xp = F.pad(x, (h - 1, h - 1)) if wide else F.pad(x, (0, max(0, h - x.shape[2])))
+            c = F.relu(conv(xp))                                  # (B, maps, windows)
+            valid = n + (h - 1) if wide else n - (h - 1)          # (B,) windows of each sentence
+            keep = torch.arange(c.shape[2], device=ids.device)[None, :] < valid[:, None]   # (B, windows)
+            out.append(c.masked_fill(~keep[:, None, :], 0.0).amax(dim=2))   # (B, maps); 0 if none
+        return torch.cat(out, dim=1)                              # (B, maps * widths)
 
     def forward(self, ids: torch.Tensor) -> torch.Tensor:
         return self.fc(self.dropout(self.features(ids)))          # (B, C)

@@ -16,37 +16,33 @@ on the normalised lowercase text) is then measured with the best model and the d
 
 from __future__ import annotations
 
-import json
 import os
 import time
-from dataclasses import asdict, dataclass, field, replace
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Callable
 
 import torch
 import torch.nn.functional as F
 
 from seqlab.batching import bucket_batches
-from seqlab.checkpoint import load_checkpoint, save_checkpoint
+from seqlab.checkpoint import load_checkpoint, rng_state, save_checkpoint, set_rng_state
+from seqlab.distributed import Group, wrap
 from seqlab.ema import WeightEMA
 from seqlab.errors import SeqlabError
-from seqlab.files import check_fingerprint, fingerprint, read_text, write_json_atomic
-from seqlab.models.ensemble import Ensemble
+from seqlab.files import write_json_atomic
 from seqlab.models.seq2seq import Seq2Seq, Seq2SeqConfig
-from seqlab.runtime import progress, seed_everything
+from seqlab.runtime import progress, resolve_device, seed_everything
 from seqlab.training import RunState, autocast, cosine_lr, resolve_precision
 from seqlab.translate.config import TrainConfig
-from seqlab.translate.data import (DEFAULT_MAX_LEN, PAD_ID, PREFIX_MAX_LEN, SPECIALS, UNK_ID, PairData, build_vocab,
-                                   collate, encode_pairs, load_pair_data)
+from seqlab.translate.data import (PAD_ID, SPECIALS, UNK_ID, PairData, build_vocab,
+                                   collate, encode_pairs)
 from seqlab.translate.translator import CHECKPOINT_KIND, CHECKPOINT_NAME, Translator
 from seqlab.vocab import Vocab
 
 TRAIN_STATE_KIND = "translate-train"   # RUN/last.pt: everything --resume needs, written every epoch
 TRAIN_STATE_NAME = "last.pt"
 METRICS_NAME = "metrics.json"
-ENSEMBLE_STATE_NAME = "ensemble.json"  # RUN/ensemble.json: config and data of an ensemble run, for --resume
 VALID_BLEU_PAIRS = 2000                # validation pairs decoded (greedy) per epoch for select="bleu"
-DATA_KEYS = ("pairs", "reverse", "prefix_filter", "max_len_arg")   # what rebuilds the data on resume
 
 
 def drop_words(ids: torch.Tensor, p: float, gen: torch.Generator) -> torch.Tensor:
@@ -91,10 +87,12 @@ class Prepared:
     model_cfg: Seq2SeqConfig
     precision: str
     info: dict = field(default_factory=dict)
+    group: Group = field(default_factory=Group)    # this process's place in a data-parallel job
+    device: torch.device = field(default_factory=lambda: torch.device("cpu"))
 
 
 def prepare(data: PairData, cfg: TrainConfig, out_dir: str | os.PathLike, data_info: dict | None = None,
-            max_len: int | None = None) -> Prepared:
+            max_len: int | None = None, group: Group = Group(), device: str = "cpu") -> Prepared:
     """Check the settings, build the vocabularies (from the training pairs only) and encode.
 
     data_info: provenance stored in the checkpoint and metrics (file, direction, filters).
@@ -110,15 +108,18 @@ def prepare(data: PairData, cfg: TrainConfig, out_dir: str | os.PathLike, data_i
     max_len = max_len or longest
     info = {**(data_info or {}), "max_len": max_len, "n_train": len(data.train), "n_valid": len(data.valid),
             "n_test": len(data.test), "src_vocab_size": len(src_vocab), "tgt_vocab_size": len(tgt_vocab)}
+    dev = resolve_device(device)
     return Prepared(data, cfg, out, src_vocab, tgt_vocab, encode_pairs(data.train, src_vocab, tgt_vocab),
                     encode_pairs(data.valid, src_vocab, tgt_vocab), max_len,
                     cfg.model_config(len(src_vocab), len(tgt_vocab), max(max_len, longest)),
-                    resolve_precision(cfg.precision), info)
+                    resolve_precision(cfg.precision, dev), info, group, dev)
 
 
 def _save_best(prep: Prepared, model: Seq2Seq, progress_: dict, val: float) -> None:
-    """RUN/model.pt: the weights with the vocabularies, settings and the held-out test split."""
+    """RUN/model.pt (rank 0): the weights with the vocabularies, settings and the held-out test split."""
     cfg = prep.cfg
+    if not prep.group.is_main:
+        return
     save_checkpoint(prep.out / CHECKPOINT_NAME, CHECKPOINT_KIND, {
         "test_pairs": [[" ".join(s), " ".join(t)] for s, t in prep.data.test],
         "model": model.state_dict(),
@@ -134,41 +135,47 @@ def _save_best(prep: Prepared, model: Seq2Seq, progress_: dict, val: float) -> N
 # ------------------------------------------------------------------------------------ fit
 
 
-def _train_epoch(prep: Prepared, state: RunState, t0: float, show_progress: bool | None) -> tuple[float, int, bool]:
+def _train_epoch(prep: Prepared, state: RunState, net: torch.nn.Module, aux: torch.Generator, t0: float,
+                 show_progress: bool | None) -> tuple[float, int, bool]:
     """One pass over shuffled length buckets, stopping early when the time budget is spent.
-    Returns (summed loss, target words, out of time)."""
-    cfg, model, opt, gen, p = prep.cfg, state.model, state.optimizer, state.generator, state.progress
+    Every rank draws the same global batches and trains on its block of rows (net: the model or
+    DDP around it; aux: this rank's generator for teacher forcing). Returns (summed loss of the
+    global batches, their target words, out of time)."""
+    cfg, model, opt, gen, p, g = prep.cfg, state.model, state.optimizer, state.generator, state.progress, prep.group
     budget = cfg.max_minutes * 60.0
     batches = bucket_batches(source_lengths(prep.train_enc), cfg.batch_size, gen, pool=50)
-    bar = progress(len(batches), desc=f"epoch {p['epoch'] + 1}", unit="batch", enabled=show_progress)
+    bar = progress(len(batches), desc=f"epoch {p['epoch'] + 1}", unit="batch",
+                   enabled=show_progress if g.is_main else False)
     total, words = 0.0, 0
     model.train()
     try:
         for idx in batches:
-            frac = (time.perf_counter() - t0) / budget
+            frac = g.agree((time.perf_counter() - t0) / budget)        # rank 0's clock decides
             if frac >= 1.0:
                 return total, words, True
             if cfg.max_epochs is not None:      # a step-based decay: repeatable, whatever the machine load
                 frac = p["step"] / (cfg.max_epochs * len(batches))
-            for g in opt.param_groups:
-                g["lr"] = cosine_lr(cfg.lr, frac, cfg.min_lr_frac)
-            src, lens, tgt_in, tgt_out = collate(prep.train_enc, idx.tolist())
+            for group in opt.param_groups:
+                group["lr"] = cosine_lr(cfg.lr, frac, cfg.min_lr_frac)
+            src, lens, tgt_in, tgt_out = collate(prep.train_enc, idx.tolist())      # the global batch
             if cfg.word_dropout > 0:
-                src = drop_words(src, cfg.word_dropout, gen)
-            with autocast(prep.precision):
-                logits, _ = model(src, lens, tgt_in, cfg.teacher_forcing, gen)        # (B, T, V)
-            loss = F.cross_entropy(logits.float().reshape(-1, logits.shape[-1]), tgt_out.reshape(-1),
-                                   ignore_index=PAD_ID, label_smoothing=cfg.label_smoothing)
+                src = drop_words(src, cfg.word_dropout, gen)              # drawn for the global batch
+            rows = g.shard(len(idx))
+            src, lens, tgt_in, tgt_out = (t[rows].to(prep.device) for t in (src, lens, tgt_in, tgt_out))
+            with autocast(prep.precision, prep.device):
+                logits, _ = net(src, lens, tgt_in, cfg.teacher_forcing, aux)    # (B/N, T, V)
+            loss_sum = F.cross_entropy(logits.float().reshape(-1, logits.shape[-1]), tgt_out.reshape(-1),
+                                       ignore_index=PAD_ID, label_smoothing=cfg.label_smoothing, reduction="sum")
+            n, batch_loss = g.totals(int((tgt_out != PAD_ID).sum()), float(loss_sum.detach()))
             opt.zero_grad(set_to_none=True)
-            loss.backward()
+            (loss_sum * (g.world_size / max(n, 1.0))).backward()        # DDP's mean = the global mean's gradient
             torch.nn.utils.clip_grad_norm_(model.parameters(), cfg.clip)
             opt.step()
             p["step"] += 1
             if state.ema is not None:
                 state.ema.update()
-            n = int((tgt_out != PAD_ID).sum())
-            total += float(loss.detach()) * n
-            words += n
+            total += batch_loss
+            words += int(n)
             bar.update(1)
             bar.set_postfix(loss=f"{total / max(words, 1):.3f}", lr=f"{opt.param_groups[0]['lr']:.1e}",
                             left=f"{max(0.0, budget - (time.perf_counter() - t0)) / 60:.1f}m")
@@ -183,11 +190,14 @@ def _validate(prep: Prepared, state: RunState, train_loss: float, t0: float) -> 
     if state.ema is not None:
         state.ema.swap()                        # validate (and save) the averaged weights
     try:
-        val = evaluate_loss(model, prep.valid_enc)
-        vbleu = None
-        if cfg.select == "bleu":                # the current weights, greedy, as Translator decodes
-            tr = Translator(model, prep.src_vocab, prep.tgt_vocab, prep.max_len, backoff=cfg.backoff)
-            vbleu = tr.bleu(prep.data.valid[:VALID_BLEU_PAIRS], beam=1)[0]
+        val, vbleu = 0.0, 0.0
+        if prep.group.is_main:                  # rank 0 validates, the others wait for its numbers
+            val = evaluate_loss(model, prep.valid_enc)
+            if cfg.select == "bleu":            # the current weights, greedy, as Translator decodes
+                tr = Translator(model, prep.src_vocab, prep.tgt_vocab, prep.max_len, backoff=cfg.backoff)
+                vbleu = tr.bleu(prep.data.valid[:VALID_BLEU_PAIRS], beam=1)[0]
+        val, vbleu = prep.group.agree(val), prep.group.agree(vbleu)
+        vbleu = vbleu if cfg.select == "bleu" else None
         p["history"].append({"epoch": p["epoch"], "step": p["step"], "train_loss": train_loss, "val_loss": val,
                              "val_bleu": vbleu, "seconds": round(time.perf_counter() - t0, 1)})
         score = vbleu if cfg.select == "bleu" else -val
@@ -201,11 +211,15 @@ def _validate(prep: Prepared, state: RunState, train_loss: float, t0: float) -> 
             state.ema.swap()
 
 
-def _save_last(prep: Prepared, state: RunState, t0: float) -> None:
-    state.progress["elapsed"] = time.perf_counter() - t0
-    save_checkpoint(prep.out / TRAIN_STATE_NAME, TRAIN_STATE_KIND, {
-        **state.state_dict(), "model_config": prep.model_cfg.to_dict(), "train_config": asdict(prep.cfg),
-        "info": prep.info})
+def _save_last(prep: Prepared, state: RunState, aux: torch.Generator, t0: float) -> None:
+    """RUN/last.pt (rank 0), with every rank's own RNG states (dropout, teacher forcing)."""
+    g = prep.group
+    state.progress["elapsed"] = g.agree(time.perf_counter() - t0)
+    ranks = g.gather({"rng": rng_state(), "aux_rng": aux.get_state()})
+    if g.is_main:
+        save_checkpoint(prep.out / TRAIN_STATE_NAME, TRAIN_STATE_KIND, {
+            **state.state_dict(), "model_config": prep.model_cfg.to_dict(), "train_config": asdict(prep.cfg),
+            "info": prep.info, "world_size": g.world_size, "ranks": ranks})
 
 
 def fit(prep: Prepared, show_progress: bool | None = None, resume: bool = False) -> dict:
@@ -213,9 +227,10 @@ def fit(prep: Prepared, show_progress: bool | None = None, resume: bool = False)
     the best epoch, RUN/last.pt the full state after every epoch (resume=True continues from it as
     if never stopped: the same data and settings are needed). Ctrl-C keeps the best model.
     Returns the run's progress counters and its stop reason."""
-    cfg = prep.cfg
+    cfg, g = prep.cfg, prep.group
     seed_everything(cfg.seed)
-    model = Seq2Seq(prep.model_cfg)
+    model = Seq2Seq(prep.model_cfg).to(prep.device)
+    aux = torch.Generator().manual_seed(cfg.seed + 7919 * (g.rank + 1))    # this rank's teacher-forcing draws
     state = RunState(model, torch.optim.Adam(model.parameters(), lr=cfg.lr), torch.Generator().manual_seed(cfg.seed),
                      ema=WeightEMA(model, cfg.ema, warmup=True) if cfg.ema > 0 else None,
                      progress={"epoch": 0, "step": 0, "best_val": float("inf"), "best_score": float("-inf"),
@@ -226,20 +241,27 @@ def fit(prep: Prepared, show_progress: bool | None = None, resume: bool = False)
         if ck["model_config"] != prep.model_cfg.to_dict():
             raise SeqlabError(f"{prep.out / TRAIN_STATE_NAME} was trained with other data or model settings; "
                               "resume with the same pairs file and flags")
+        if int(ck.get("world_size", 1)) != g.world_size:
+            raise SeqlabError(f"{prep.out} was trained by {ck.get('world_size', 1)} process(es); resume it with "
+                              f"as many (now {g.world_size}) so every process gets its own random state back")
         state.load_state_dict(ck)
+        if ck.get("ranks"):
+            set_rng_state(ck["ranks"][g.rank]["rng"])
+            aux.set_state(ck["ranks"][g.rank]["aux_rng"])
         t0 -= state.progress["elapsed"]          # the time budget and the LR schedule go on where they were
+    net = wrap(model, g)
     p = state.progress
     max_epochs = cfg.max_epochs if cfg.max_epochs is not None else 10**9
     stop_reason = "early_stopping" if p["bad_epochs"] >= cfg.patience else "max_epochs"
     try:
         while stop_reason == "max_epochs" and p["epoch"] < max_epochs:
-            total, words, out_of_time = _train_epoch(prep, state, t0, show_progress)
+            total, words, out_of_time = _train_epoch(prep, state, net, aux, t0, show_progress)
             if words == 0:                       # the budget ran out before this epoch's first batch
                 stop_reason = "time"
                 break
             p["epoch"] += 1
             _validate(prep, state, total / words, t0)
-            _save_last(prep, state, t0)
+            _save_last(prep, state, aux, t0)
             if out_of_time:
                 stop_reason = "time"
             elif p["bad_epochs"] >= cfg.patience:
@@ -247,7 +269,7 @@ def fit(prep: Prepared, show_progress: bool | None = None, resume: bool = False)
     except KeyboardInterrupt:
         stop_reason = "interrupted"
     if p["best_epoch"] == 0:                     # nothing saved yet: keep what we have
-        p["best_val"] = evaluate_loss(model, prep.valid_enc)
+        p["best_val"] = evaluate_loss(model, prep.valid_enc) if g.is_main else 0.0
         _save_best(prep, model, p, p["best_val"])
     return {**p, "seconds": time.perf_counter() - t0, "stop_reason": stop_reason,
             "params": sum(q.numel() for q in model.parameters())}
@@ -258,7 +280,9 @@ def fit(prep: Prepared, show_progress: bool | None = None, resume: bool = False)
 
 def finish(prep: Prepared, fitted: dict) -> dict:
     """Test BLEU of the best model with the default decoder (after tuning its length exponent on
-    the validation pairs if asked); writes and returns RUN/metrics.json."""
+    the validation pairs if asked); rank 0 writes RUN/metrics.json and every rank returns it."""
+    if not prep.group.is_main:
+        return prep.group.share(None)
     cfg, ckpt_path = prep.cfg, prep.out / CHECKPOINT_NAME
     translator = Translator.load(ckpt_path)
     t1 = time.perf_counter()
@@ -283,166 +307,17 @@ def finish(prep: Prepared, fitted: dict) -> dict:
         "train_config": asdict(cfg),
         "data": prep.info,
         "history": fitted["history"],
+        "world_size": prep.group.world_size,
+        "global_batch_size": cfg.batch_size,
     }
     write_json_atomic(prep.out / METRICS_NAME, metrics)
-    return metrics
+    return prep.group.share(metrics)
 
 
 def train_translator(data: PairData, cfg: TrainConfig, out_dir: str | os.PathLike,
                      data_info: dict | None = None, show_progress: bool | None = None,
-                     max_len: int | None = None, resume: bool = False) -> dict:
+                     max_len: int | None = None, resume: bool = False, group: Group = Group(),
+                     device: str = "cpu") -> dict:
     """One model: prepare, fit, finish. Returns the metrics (also in RUN/metrics.json)."""
-    prep = prepare(data, cfg, out_dir, data_info, max_len)
+    prep = prepare(data, cfg, out_dir, data_info, max_len, group, device)
     return finish(prep, fit(prep, show_progress, resume))
-
-
-# ------------------------------------------------------------------------------------ ensembles
-
-
-def train(data: PairData, cfg: TrainConfig, out_dir: str | os.PathLike, data_info: dict | None = None,
-          show_progress: bool | None = None, max_len: int | None = None, resume: bool = False) -> dict:
-    """train_translator, or for cfg.ensemble = K > 1: K members in RUN/member1..K, each given an equal
-    share of the time still left (one that stops early leaves its time to the next), then decoded as
-    one (RUN/model.pt holds all K). Resumes member by member."""
-    cfg.validate()
-    if cfg.ensemble == 1:
-        return train_translator(data, cfg, out_dir, data_info, show_progress, max_len, resume)
-    out = Path(out_dir)
-    K, budget = cfg.ensemble, cfg.max_minutes * 60.0
-    write_json_atomic(out / ENSEMBLE_STATE_NAME, {"train_config": asdict(cfg), "info": data_info or {},
-                                                  "max_len": max_len})
-    results, used = [], 0.0
-    for k in range(K):
-        mdir = out / f"member{k + 1}"
-        done = mdir / METRICS_NAME
-        if resume and done.exists() and json.loads(done.read_text())["stop_reason"] != "interrupted":
-            m = json.loads(done.read_text())
-        else:
-            mcfg = replace(cfg, ensemble=1, seed=cfg.seed + k, tune_alpha=False,   # the ensemble tunes, once
-                           max_minutes=max(budget - used, 1e-3) / (K - k) / 60)
-            m = train_translator(data, mcfg, mdir, data_info, show_progress, max_len,
-                                 resume=resume and (mdir / TRAIN_STATE_NAME).exists())
-        results.append(m)
-        used += m["seconds"] + m["eval_seconds"]          # its test decode comes out of the budget too
-        if m["stop_reason"] == "interrupted":
-            return {**m, "stop_reason": "interrupted", "members_done": k}
-    return _finish_ensemble(data, cfg, out, results, used)
-
-
-def _finish_ensemble(data: PairData, cfg: TrainConfig, out: Path, results: list[dict], used: float) -> dict:
-    """Join the K members into one checkpoint, tune and score it like a single model."""
-    K = cfg.ensemble
-    first = load_checkpoint(out / "member1" / CHECKPOINT_NAME, CHECKPOINT_KIND)
-    model = Ensemble([Translator.load(out / f"member{k + 1}").model for k in range(K)]).eval()
-    src_vocab, tgt_vocab = Vocab.from_dict(first["src_vocab"]), Vocab.from_dict(first["tgt_vocab"])
-    info = dict(first["info"])
-    translator = Translator(model, src_vocab, tgt_vocab, int(info["max_len"]), cfg.beam, cfg.alpha, info,
-                            cfg.backoff)
-    alpha = translator.tune_alpha(data.valid, cfg.beam) if cfg.tune_alpha else cfg.alpha
-    val = evaluate_loss(model, encode_pairs(data.valid, src_vocab, tgt_vocab))
-    vbleu = translator.bleu(data.valid[:VALID_BLEU_PAIRS], beam=1)[0]
-    payload = {**first, "model": model.state_dict(), "ensemble": K, "train_config": asdict(cfg),
-               "info": {**info, "members": K, "val_loss": val, "beam": cfg.beam, "alpha": alpha,
-                        "backoff": cfg.backoff}}
-    for key in ("format", "version", "kind"):
-        payload.pop(key, None)
-    save_checkpoint(out / CHECKPOINT_NAME, CHECKPOINT_KIND, payload)
-    t1 = time.perf_counter()
-    bleu, _ = Translator.load(out).bleu(data.test, cfg.beam)
-    metrics = {
-        "val_loss": round(val, 4), "val_bleu": round(vbleu, 2), "bleu": round(bleu, 2),
-        "precision": results[0]["precision"], "decoder": "greedy" if cfg.beam == 1 else f"beam{cfg.beam}",
-        "seconds": round(used, 1), "eval_seconds": round(time.perf_counter() - t1, 1),
-        "best_epoch": [m["best_epoch"] for m in results], "epochs": sum(m["epochs"] for m in results),
-        "steps": sum(m["steps"] for m in results), "stop_reason": f"ensemble of {K}",
-        "params": sum(p.numel() for p in model.parameters()), "train_config": asdict(cfg), "data": info,
-        "members": [{k: m[k] for k in ("val_loss", "val_bleu", "bleu", "seconds", "epochs", "best_epoch",
-                                       "stop_reason")} for m in results],
-        "history": [],
-    }
-    write_json_atomic(out / METRICS_NAME, metrics)
-    return metrics
-
-
-# ------------------------------------------------------------------------------------ from files, resume
-
-
-def train_from_file(pairs: str | os.PathLike, out_dir: str | os.PathLike, cfg: TrainConfig | None = None,
-                    reverse: bool = False, prefix_filter: bool = False, max_len: int | None = None,
-                    show_progress: bool | None = None, on_data: Callable[[PairData], None] | None = None) -> dict:
-    """Read a LEFT<TAB>RIGHT pairs file (see seqlab.translate.data), split it 80/10/10 with cfg.seed and
-    train into a new run directory. max_len: keep pairs with at most this many words per side
-    (default 15, 9 with prefix_filter), also the longest sentence the model accepts. on_data: called
-    with the split data once it is read and checked, before training starts (the CLI reports sizes)."""
-    cfg = (cfg or TrainConfig()).validate()
-    out = Path(out_dir)
-    if any((out / f).exists() for f in (CHECKPOINT_NAME, TRAIN_STATE_NAME, ENSEMBLE_STATE_NAME)):
-        raise SeqlabError(f"{out} already holds a run; use --resume to continue it, or another -o")
-    data = load_pair_data(pairs, reverse=reverse, prefix_filter=prefix_filter, max_len=max_len, seed=cfg.seed)
-    info = {"pairs": str(pairs), "reverse": reverse, "prefix_filter": prefix_filter, "max_len_arg": max_len,
-            "pairs_fingerprint": fingerprint(pairs), "n_read": data.n_read, "n_kept": data.n_kept}
-    limit = max_len or (PREFIX_MAX_LEN if prefix_filter else DEFAULT_MAX_LEN)      # the filter's limit
-    if on_data is not None:
-        on_data(data)
-    return train(data, cfg, out, data_info=info, max_len=limit, show_progress=show_progress)
-
-
-def resume_state(out_dir: str | os.PathLike) -> tuple[TrainConfig, dict, str]:
-    """The settings, data provenance and a one-line position of the run to resume in `out_dir`."""
-    out = Path(out_dir)
-    state, ens = out / TRAIN_STATE_NAME, out / ENSEMBLE_STATE_NAME
-    if ens.exists():                   # an ensemble: its finished members are kept, the others resume
-        try:
-            ck = json.loads(read_text(ens))
-            ck["info"] = {**ck["info"], "max_len": ck["max_len"]}
-        except (ValueError, KeyError, TypeError):
-            raise SeqlabError(f"{ens} is damaged; start a new run") from None
-        where = "ensemble: finished members are kept"
-    elif state.exists():
-        ck = load_checkpoint(state, TRAIN_STATE_KIND)
-        where = f"epoch {ck['progress']['epoch']} ({ck['progress']['elapsed'] / 60:.1f} min used)"
-    else:
-        raise SeqlabError(f"nothing to resume in {out} (no {TRAIN_STATE_NAME})")
-    try:
-        cfg, info = TrainConfig(**ck["train_config"]), dict(ck["info"])
-        [info[k] for k in (*DATA_KEYS, "max_len")]
-    except (KeyError, TypeError):
-        raise SeqlabError(f"{out}: its training state lacks the data settings; start a new run") from None
-    return cfg, info, where
-
-
-def resume(out_dir: str | os.PathLike, pairs: str | os.PathLike | None = None, changes: dict | None = None,
-           show_progress: bool | None = None, on_data: Callable[[PairData], None] | None = None) -> dict:
-    """Continue the run in `out_dir` with its own data and settings.
-
-    pairs: the pairs file the caller names (checked to be the one the run was trained on: same
-    content, SeqlabError naming the difference otherwise). changes: settings the caller asks for;
-    only max_minutes may differ from the run's (it extends or shortens the budget), any other
-    difference is an error, so a resumed run never silently trains something else. on_data: as in
-    train_from_file, called once every check has passed."""
-    cfg, info, _ = resume_state(out_dir)
-    for key, value in (changes or {}).items():
-        if key == "max_minutes":
-            cfg.max_minutes = value
-        elif getattr(cfg, key) != value:
-            raise SeqlabError(f"--{key.replace('_', '-')} {value} differs from the run's {getattr(cfg, key)}; "
-                              "a resumed run keeps its settings (only --max-minutes may change)")
-    cfg.validate()
-    if pairs is not None:
-        check_fingerprint(info.get("pairs_fingerprint") or _legacy_fingerprint(info, pairs), pairs, out_dir)
-    elif info.get("pairs_fingerprint"):
-        check_fingerprint(info["pairs_fingerprint"], info["pairs"], out_dir)
-    data = load_pair_data(info["pairs"], reverse=info["reverse"], prefix_filter=info["prefix_filter"],
-                          max_len=info["max_len_arg"], seed=cfg.seed)
-    keep = {k: info[k] for k in info if k in (*DATA_KEYS, "pairs_fingerprint", "n_read", "n_kept")}
-    if on_data is not None:
-        on_data(data)
-    return train(data, cfg, out_dir, data_info=keep, max_len=info["max_len"], resume=True,
-                 show_progress=show_progress)
-
-
-def _legacy_fingerprint(info: dict, pairs) -> dict | None:
-    """A run from before fingerprints: compare paths only."""
-    if Path(info["pairs"]).resolve() != Path(pairs).resolve():
-        raise SeqlabError(f"this run was trained on {info['pairs']}, not {pairs}; resume with the same data")
-    return None

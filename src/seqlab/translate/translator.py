@@ -92,7 +92,7 @@ class Translator:
         (see seqlab.translate.data). config: TrainConfig's settings (attention, max_minutes, ...)."""
         from seqlab.datasets import resolve_file
         from seqlab.translate.config import TrainConfig
-        from seqlab.translate.train import train_from_file
+        from seqlab.translate.run import train_from_file
 
         metrics = train_from_file(resolve_file(pairs_path), run_dir, TrainConfig(**config), reverse=reverse,
                                   prefix_filter=prefix_filter, max_len=max_len, show_progress=show_progress)
@@ -101,8 +101,9 @@ class Translator:
         return tr
 
     @classmethod
-    def load(cls, run: str | os.PathLike) -> "Translator":
-        """Load RUN/model.pt (or a checkpoint file given directly)."""
+    def load(cls, run: str | os.PathLike, device: str | torch.device = "cpu") -> "Translator":
+        """Load RUN/model.pt (or a checkpoint file given directly) onto `device` (a run trained on a
+        GPU loads on a CPU-only machine)."""
         path = Path(run)
         if path.is_dir():
             path = path / CHECKPOINT_NAME
@@ -112,6 +113,7 @@ class Translator:
             model_cfg = Seq2SeqConfig(**ck["model_config"])
             model = Seq2Seq(model_cfg) if members == 1 else Ensemble([Seq2Seq(model_cfg) for _ in range(members)])
             model.load_state_dict(ck["model"])
+            model.to(device)
             src_vocab, tgt_vocab = Vocab.from_dict(ck["src_vocab"]), Vocab.from_dict(ck["tgt_vocab"])
             info = dict(ck["info"])
             tr = cls(model, src_vocab, tgt_vocab, int(info["max_len"]), int(info["beam"]),
@@ -153,8 +155,10 @@ class Translator:
             raise SeqlabError(f"--beam must be at least 1, got {beam}")
         out: list[Hypothesis] = []
         max_out = self.max_len + 2
+        device = next(self.model.parameters()).device
         for i in range(0, len(sources), batch_size):
             src, lens = pad_sequences(sources[i:i + batch_size], PAD_ID)
+            src, lens = src.to(device), lens.to(device)
             if beam == 1:
                 out += greedy_decode(self.model, src, lens, EOS_ID, SOS_ID, max_out, alpha=self.alpha)
             else:
@@ -168,7 +172,7 @@ class Translator:
             return self.translate([sentences], beam)[0]
         encoded = [self.source_ids(s) for s in sentences]
         hyps = self.decode_ids([ids for _, ids, _, _ in encoded], beam)
-        return [Translation(words, self.tgt_vocab.decode(h.ids), h.attention, unk, resp, h.score)
+        return [Translation(words, self.tgt_vocab.decode(h.ids), h.attention.cpu(), unk, resp, h.score)
                 for (words, _, unk, resp), h in zip(encoded, hyps)]
 
     def tune_alpha(self, pairs: list[tuple[list[str], list[str]]], beam: int | None = None,
