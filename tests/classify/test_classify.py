@@ -4,8 +4,9 @@ import numpy as np
 import pytest
 import torch
 
-from seqlab.classify.estimators import (CNNClassifier, CNNRNNClassifier, RNNClassifier, estimator_from_state,
-                                        estimator_state, make_estimator, pretrained_matrix)
+from seqlab.classify.estimators import (CNNClassifier, CNNRNNClassifier, DCNNClassifier, RNNClassifier,
+                                        estimator_from_state, estimator_state, make_estimator)
+from seqlab.classify.pretrained import pretrained_matrix
 from seqlab.classify.protocol import cross_validate
 from seqlab.errors import SeqlabError
 from seqlab.embeddings.keyedvectors import from_pairs
@@ -42,9 +43,11 @@ SMALL = dict(epochs=8, batch_size=16, seed=0)
 @pytest.mark.parametrize("est", [
     CNNClassifier("rand", embedding_dim=16, num_filters=8, **SMALL),
     CNNClassifier("multichannel", vectors=tiny_vectors(), num_filters=16, **SMALL),
+    CNNClassifier("rand", embedding_dim=16, num_filters=8, conv="wide", **SMALL),
+    DCNNClassifier(embedding_dim=16, lr=0.1, **SMALL),
     RNNClassifier("gru", bidirectional=True, hidden_size=16, embedding_dim=16, lr=0.01, **SMALL),
     CNNRNNClassifier(hidden_size=8, embedding_dim=16, num_filters=8, lr=0.01, **SMALL),
-], ids=["cnn-rand", "cnn-multichannel", "bigru", "cnn-rnn"])
+], ids=["cnn-rand", "cnn-multichannel", "cnn-rand-wide", "dcnn", "bigru", "cnn-rnn"])
 def test_estimators_learn_the_cue_words(est):
     X, y = toy_data()
     Xt, yt = toy_data(60, seed=1)
@@ -100,8 +103,15 @@ def test_make_estimator_names_and_errors():
     assert isinstance(make_estimator("bilstm"), RNNClassifier) and make_estimator("bilstm").bidirectional
     assert make_estimator("gru").cell == "gru"
     assert make_estimator("cnn-multichannel", vectors="x").variant == "multichannel"
+    assert make_estimator("cnn-rand", conv="wide").conv == "wide" and make_estimator("cnn-rand").conv == "narrow"
+    d = make_estimator("dcnn")
+    assert isinstance(d, DCNNClassifier) and (d.embedding_dim, d.widths, d.maps, d.k_top) == (48, (7, 5), (6, 14), 4)
     with pytest.raises(SeqlabError, match="unknown model"):
         make_estimator("svm")
+    with pytest.raises(SeqlabError, match="unknown convolution 'full'; use narrow or wide"):
+        make_estimator("cnn-rand", conv="full")
+    with pytest.raises(SeqlabError, match="even"):
+        DCNNClassifier(embedding_dim=7, epochs=1).fit(["a b", "c d"], ["x", "y"])
     with pytest.raises(SeqlabError, match="needs pretrained vectors"):
         make_estimator("cnn-static")
     with pytest.raises(SeqlabError, match="at least two classes"):
@@ -126,7 +136,7 @@ def test_cross_validate_is_stratified_deterministic_and_serves_every_estimator()
 def test_row_adadelta_equals_dense_adadelta():
     """The lazy row-wise update must give the same embedding as torch's dense Adadelta, including
     rows that skip several steps (their accumulators decay by rho per missed step)."""
-    from seqlab.classify.estimators import RowAdadelta
+    from seqlab.classify.optim import RowAdadelta
 
     torch.manual_seed(0)
     dense = torch.nn.Embedding(30, 5, padding_idx=0)

@@ -121,6 +121,12 @@ def test_table_caches_folds_and_resumes(tmp_path, capsys):
     (lambda d: ["classify", "predict", str(d / "nothing"), "hello"], "not found"),
     (lambda d: ["classify", "table", "-o", str(d / "T.md"), "--models", "cnn-huge"], "unknown model"),
     (lambda d: ["classify", "table", "-o", str(d / "T.md"), "--datasets", "imdb"], "unknown dataset"),
+    (lambda d: ["classify", "train", str(d / "toy.tsv"), "-o", str(d / "r"), "--model", "cnn-rand",
+                "--conv", "full"], "unknown convolution 'full'; use narrow or wide"),
+    (lambda d: ["classify", "train", "sst2", "-o", str(d / "r"), "--model", "cnn-rand",
+                "--sst-train", "trees"], "unknown SST training set 'trees'; use phrases or sentences"),
+    (lambda d: ["classify", "table", "-o", str(d / "T.md"), "--models", "dcnn:wide"], "only Kim's CNN rows"),
+    (lambda d: ["classify", "table", "-o", str(d / "T.md"), "--sst-train", "all"], "unknown SST training set"),
 ])
 def test_bad_input_gives_one_error_line(tmp_path, capsys, make_args, match):
     import re
@@ -135,4 +141,78 @@ def test_bad_input_gives_one_error_line(tmp_path, capsys, make_args, match):
     assert rc == 2
     assert err.startswith("seqlab: error:") and "\n" not in err and "Traceback" not in err
     assert re.search(match, err), err
+    assert not (tmp_path / "r" / "metrics.json").exists()
+
+
+def write_tiny_sst(root, n_train=60, seed=0):
+    """A data folder with a tiny treebank (sst_trees/train.txt) and the stsa.* files its roots give:
+    each sentence is filler words then a cue word; the cue's node and the root carry the label."""
+    from seqlab.classify.sst_trees import parse_tree, sentence_examples
+
+    rng = np.random.default_rng(seed)
+    cues = {0: ["awful", "dull"], 1: ["bad"], 3: ["good"], 4: ["great", "superb"]}
+
+    def tree(label):
+        words = [f"w{i}" for i in rng.choice(12, size=rng.integers(2, 5), replace=False)]
+        filler = f"(2 {words[-1]})"
+        for w in reversed(words[:-1]):
+            filler = f"(2 (2 {w}) {filler})"
+        return f"({label} {filler} ({label} {rng.choice(cues[label])}))"
+
+    folder = root / "sentence_classification"
+    (folder / "sst_trees").mkdir(parents=True)
+    for part, n in (("train", n_train), ("dev", 20), ("test", 20)):
+        lines = [tree([0, 1, 3, 4][i % 4]) for i in range(n)]
+        if part == "train":
+            (folder / "sst_trees" / "train.txt").write_text("\n".join(lines) + "\n", encoding="utf-8")
+        trees = [parse_tree(t) for t in lines]
+        for task, name in (("sst1", "fine"), ("sst2", "binary")):
+            x, y = sentence_examples(trees, task)
+            (folder / f"stsa.{name}.{part}").write_text("".join(f"{b} {a}\n" for a, b in zip(x, y)), encoding="utf-8")
+    return folder
+
+
+def test_sst_trains_on_phrases_by_default_and_on_sentences_when_asked(tmp_path, monkeypatch, capsys):
+    from seqlab.classify.data import load_dataset
+
+    write_tiny_sst(tmp_path, n_train=200)
+    monkeypatch.setenv("SEQLAB_DATA", str(tmp_path))
+    n_phrases = len(load_dataset("sst2").train[0])
+    assert 195 < n_phrases <= 206                              # distinct roots + six cue words (fillers: neutral)
+    for model, extra, n in (("dcnn", [], n_phrases), ("cnn-rand", ["--sst-train", "sentences", "--conv", "wide"], 200)):
+        run = tmp_path / model
+        rc = main(["classify", "train", "sst2", "-o", str(run), "--model", model, "--epochs", "5", *extra])
+        assert rc == 0
+        m = json.loads((run / "metrics.json").read_text())
+        assert {"accuracy", "std", "folds", "seconds", "train_examples"} <= set(m)
+        assert m["train_examples"] == n and m["folds"] == 1 and m["accuracy"] > 0.8
+        assert m["sst_train"] == ("phrases" if not extra else "sentences")
+        assert m["conv"] == (None if model == "dcnn" else "wide")
+    assert f"{n_phrases} training examples" in capsys.readouterr().out
+
+
+def test_table_cache_keys_see_model_conv_and_sst_training_set(tmp_path):
+    from seqlab.classify.table import TableConfig, cache_file
+
+    base = TableConfig()
+    names = {cache_file(tmp_path, TableConfig(sst_train=sst), d, row, 0, False).name
+             for sst in ("phrases", "sentences") for d in ("sst1", "trec")
+             for row in ("cnn-rand", "cnn-rand:wide", "cnn-rand:narrow", "dcnn", "cnn-static")}
+    # cnn-rand and cnn-rand:narrow are the same row (4 distinct rows); SST-1 differs by training
+    # set, TREC has none: 4 * 2 + 4 names
+    assert len(names) == 12
+    assert cache_file(tmp_path, base, "sst2", "cnn-rand:wide", 0, False).name == \
+        "sst2__cnn-rand__wide__phrases__e25__s0__test.json"
+    assert cache_file(tmp_path, base, "mr", "dcnn", 2, True).name == "mr__dcnn__e25__s0__fold3of10.json"
+
+
+def test_a_malformed_tree_file_is_one_error_line(tmp_path, monkeypatch, cli_error):
+    folder = write_tiny_sst(tmp_path)
+    trees = folder / "sst_trees" / "train.txt"
+    lines = trees.read_text().split("\n")
+    lines[6] = lines[6][:-1]                                   # drop the last ')' of line 7
+    trees.write_text("\n".join(lines))
+    monkeypatch.setenv("SEQLAB_DATA", str(tmp_path))
+    err = cli_error("classify", "train", "sst1", "-o", tmp_path / "r", "--model", "cnn-rand", match="train.txt:7")
+    assert "unbalanced brackets" in err
     assert not (tmp_path / "r" / "metrics.json").exists()

@@ -78,7 +78,7 @@ README_COUNTS = {  # shared/data/README.md, sentence_classification table
 @pytest.mark.needs_data("sentence_classification")
 @pytest.mark.parametrize("name", list(README_COUNTS))
 def test_loaders_give_readme_counts(name):
-    ds = load_dataset(name)
+    ds = load_dataset(name, sst_train="sentences")                  # SST: the stsa.*.train sentences
     train, dev, test = README_COUNTS[name]
     assert np.bincount(ds.train[1]).tolist() == train
     assert len(ds.train[0]) == sum(train)
@@ -101,6 +101,8 @@ def test_loaders_keep_empty_sentences_and_case_rules():
 def test_unknown_dataset_is_a_clean_error():
     with pytest.raises(SeqlabError, match="unknown dataset"):
         load_dataset("imdb")
+    with pytest.raises(SeqlabError, match="unknown SST training set 'trees'; use phrases or sentences"):
+        load_any("sst2", sst_train="trees")
     with pytest.raises(SeqlabError, match="not an existing file"):
         load_any("no/such/file.tsv")
 

@@ -1,4 +1,4 @@
-"""Kim's CNN and the RNN/hybrid networks: shapes, a near-uniform start with gradient in every
+"""Kim's CNN (narrow and wide), the DCNN and the RNN/hybrid networks: shapes, a near-uniform start with gradient in every
 trainable parameter, overfitting, max-norm, frozen/tuned
 embeddings, brute-force convolution parity, and invariance to the padding that bucketing adds."""
 
@@ -8,6 +8,7 @@ import pytest
 import torch
 import torch.nn.functional as F
 
+from seqlab.models.dcnn import DCNN, DCNNConfig
 from seqlab.models.textcnn import TextCNN, TextCNNConfig, apply_max_norm
 from seqlab.models.textrnn import CNNRNN, CNNRNNConfig, TextRNN, TextRNNConfig
 
@@ -21,10 +22,10 @@ def _ids(B=6, T=9, seed=0):
     return ids
 
 
-def _cnn(variant="rand", D=16, seed=0, pre_sd=1.0):
+def _cnn(variant="rand", D=16, seed=0, pre_sd=1.0, conv="narrow"):
     torch.manual_seed(seed)
     pre = None if variant == "rand" else torch.randn(V, D) * pre_sd
-    return TextCNN(TextCNNConfig(V, C, D, (3, 4, 5), 8, 0.5, variant), pre)
+    return TextCNN(TextCNNConfig(V, C, D, (3, 4, 5), 8, 0.5, variant, conv=conv), pre)
 
 
 def _rnn(kind, seed=0):
@@ -35,13 +36,18 @@ def _rnn(kind, seed=0):
     return TextRNN(TextRNNConfig(V, C, 16, 12, cell, bi, 1, pool))
 
 
-ALL = [("cnn", v) for v in ("rand", "static", "non-static", "multichannel")] + \
+ALL = [("cnn", v) for v in ("rand", "static", "non-static", "multichannel")] + [("cnn-wide", "rand"), ("dcnn", 16)] + \
       [("rnn", k) for k in (("lstm", False, "max"), ("lstm", True, "max"), ("gru", False, "mean"),
                              ("lstm", True, "last"), "cnn-rnn")]
 
 
 def _make(kind, arg, **kw):
-    return _cnn(arg, **kw) if kind == "cnn" else _rnn(arg)
+    if kind == "dcnn":
+        torch.manual_seed(0)
+        return DCNN(DCNNConfig(V, C, embedding_dim=arg))
+    if kind.startswith("cnn"):
+        return _cnn(arg, conv="wide" if kind == "cnn-wide" else "narrow", **kw)
+    return _rnn(arg)
 
 
 @pytest.mark.parametrize("kind,arg", ALL)
@@ -100,21 +106,31 @@ def test_overfits_a_tiny_set(kind, arg):
     assert (m(ids).argmax(1) == y).all()
 
 
-def test_cnn_features_match_brute_force_convolution():
-    m = _cnn("rand").eval()
-    ids = _ids(B=2, T=6)
-    feats = m.features(ids)                                   # (2, 24)
+@pytest.mark.parametrize("conv", ["narrow", "wide"])
+def test_cnn_features_match_the_slides_formula(conv):
+    """c_i = f(w^T x_{i:i+h-1} + b), c in R^{n-h+1} (narrow) or R^{n+h-1} (wide: h-1 zero vectors each
+    side), c_hat = max(c), computed window by window on each unpadded sentence. A sentence shorter
+    than h has no narrow window: its feature is 0."""
+    torch.manual_seed(0)
+    m = TextCNN(TextCNNConfig(V, C, 16, (3, 4, 5), 8, 0.5, "rand", conv=conv)).eval()
+    ids = _ids(B=3, T=6)
+    ids[1, 3:] = 0                                            # 3 words: narrow windows for h = 3 only
+    feats = m.features(ids)                                   # (3, 24)
     emb = m.embedding.weight.detach()
-    for b in range(2):
-        x = emb[ids[b]]                                       # (T, D)
-        x = torch.cat([torch.zeros(4, 16), x, torch.zeros(4, 16)])   # pad (widest - 1) each side
+    for b in range(3):
+        n = int((ids[b] != 0).sum())
         expect = []
-        for conv in m.convs:
-            w, bias = conv.weight.detach(), conv.bias.detach()      # (F, D, h), (F,)
+        for conv_layer in m.convs:
+            w, bias = conv_layer.weight.detach(), conv_layer.bias.detach()      # (F, D, h), (F,)
             h = w.shape[2]
+            x = emb[ids[b, :n]]                                                 # (n, D)
+            if conv == "wide":
+                x = torch.cat([torch.zeros(h - 1, 16), x, torch.zeros(h - 1, 16)])
             c = [torch.relu((w * x[i:i + h].T).sum(dim=(1, 2)) + bias) for i in range(x.shape[0] - h + 1)]
-            expect.append(torch.stack(c).max(0).values)           # max over time
+            assert len(c) == (n + h - 1 if conv == "wide" else max(0, n - h + 1))
+            expect.append(torch.stack(c).max(0).values if c else torch.zeros(8))   # max over time
         assert torch.allclose(feats[b], torch.cat(expect), atol=1e-5)
+    assert feats[1, 8:].abs().sum() == 0 if conv == "narrow" else feats[1, 8:].abs().sum() > 0
 
 
 def test_multichannel_equals_each_filter_on_both_channels():
@@ -123,9 +139,10 @@ def test_multichannel_equals_each_filter_on_both_channels():
         m.embedding.weight.add_(torch.randn_like(m.embedding.weight) * 0.3)   # channels now differ
         m.embedding.weight[0] = 0
     ids = _ids()
+    ids[0, 5:] = ids[0, :4].repeat(2)[:4]                     # full-length sentences: no masking
     conv = m.convs[0]
-    x1 = F.pad(m.embedding(ids).transpose(1, 2), (4, 4))
-    x2 = F.pad(m.static_embedding(ids).transpose(1, 2), (4, 4))
+    x1 = m.embedding(ids).transpose(1, 2)
+    x2 = m.static_embedding(ids).transpose(1, 2)
     both = F.conv1d(x1, conv.weight) + F.conv1d(x2, conv.weight) + conv.bias[None, :, None]
     assert torch.allclose(m.features(ids)[:, :8], F.relu(both).amax(2), atol=1e-5)
 

@@ -34,6 +34,7 @@ from seqlab.classify.baselines import MNBClassifier, NBSVMClassifier
 from seqlab.classify.data import holdout_split
 from seqlab.classify.optim import Optimizers, RowAdadelta
 from seqlab.classify.pretrained import pretrained_matrix
+from seqlab.distributed import current_group, wrap
 from seqlab.errors import SeqlabError
 from seqlab.models.dcnn import DCNN, DCNNConfig
 from seqlab.models.textcnn import CONVS, VARIANTS, TextCNN, TextCNNConfig, apply_max_norm
@@ -96,10 +97,12 @@ class _TorchClassifier(ClassifierMixin, BaseEstimator):
         dev = (*self._encode(X_dev), np.asarray(y_dev)) if X_dev is not None and len(X_dev) else None
         opt = self._optimizer(self.model_)
         gen = torch.Generator().manual_seed(self.seed)
+        group = current_group()                # under torchrun: each rank trains on its rows of each batch
+        net = wrap(self.model_, group)
         best, best_state, self.history_, self.best_epoch_ = -1.0, None, [], 0
         for epoch in range(1, self.epochs + 1):
-            rec = self._train_epoch(epoch, ids, lengths, y_t, opt, gen, device)
-            rec["dev_accuracy"] = self._dev_accuracy(*dev) if dev is not None else None
+            rec = self._train_epoch(epoch, ids, lengths, y_t, opt, gen, device, net, group)
+            rec["dev_accuracy"] = group.agree(self._dev_accuracy(*dev)) if dev is not None else None
             self.history_.append(rec)
             (self.callback or _no_callback)("epoch_end", **rec)
             if dev is None or rec["dev_accuracy"] > best:
@@ -139,8 +142,10 @@ class _TorchClassifier(ClassifierMixin, BaseEstimator):
         self.model_ = self._build(len(self.vocab_), len(self.classes_), pretrained, dim or 300)
         return X, y_idx, X_dev, y_dev
 
-    def _train_epoch(self, epoch, ids, lengths, y_t, opt, gen, device) -> dict:
-        """One pass of Kim's recipe over length buckets of `batch_size`; max-norm after each update."""
+    def _train_epoch(self, epoch, ids, lengths, y_t, opt, gen, device, net, group) -> dict:
+        """One pass of Kim's recipe over length buckets of `batch_size`; max-norm after each update.
+        Every rank draws the same batches and trains on its block of each batch's rows, its summed
+        loss scaled so DDP's mean of the gradients is the global batch's."""
         t0 = time.perf_counter()
         cb = self.callback or _no_callback
         self.model_.train()
@@ -148,16 +153,19 @@ class _TorchClassifier(ClassifierMixin, BaseEstimator):
         cb("epoch", epoch=epoch, epochs=self.epochs, batches=len(batches))
         total, seen = 0.0, 0
         for rows in batches:
-            xb = ids[rows, : max(1, int(lengths[rows].max()))].to(device)          # (B, T_batch)
-            loss = F.cross_entropy(self.model_(xb), y_t[rows.to(device)])          # logits (B, C)
+            T = max(1, int(lengths[rows].max()))                                    # the global batch's width
+            mine = rows[group.shard(len(rows))]
+            xb = ids[mine, :T].to(device)                                           # (B/N, T)
+            loss_sum = F.cross_entropy(net(xb), y_t[mine.to(device)], reduction="sum")   # logits (B/N, C)
             opt.zero_grad()
-            loss.backward()
+            (loss_sum * (group.world_size / len(rows))).backward()
             opt.step()
             if self.max_norm:
                 apply_max_norm(self.model_.fc, self.max_norm)
-            total += float(loss.detach()) * len(rows)
+            batch_loss = group.totals(float(loss_sum.detach()))[0] / len(rows)
+            total += batch_loss * len(rows)
             seen += len(rows)
-            cb("batch", loss=float(loss.detach()))
+            cb("batch", loss=batch_loss)
         return {"epoch": epoch, "loss": total / max(seen, 1), "seconds": time.perf_counter() - t0}
 
     def _dev_accuracy(self, ids, lengths, y_dev) -> float:

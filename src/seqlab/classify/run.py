@@ -19,6 +19,7 @@ from seqlab.classify import protocol
 from seqlab.classify.data import CLEANERS, load_any
 from seqlab.classify.estimators import (KIM_CNN_MODELS, MODELS, PRETRAINED_MODELS, check_conv,
                                         estimator_from_state, estimator_state, make_estimator)
+from seqlab.distributed import current_group
 from seqlab.errors import SeqlabError
 from seqlab.files import write_json_atomic
 
@@ -67,9 +68,11 @@ def train_classifier(dataset: str, model: str, run_dir: str | os.PathLike, vecto
             ("the standard dev set)" if ds.dev is not None else "10% of train held out)")
     est = res.best_estimator
     labels = [ds.labels[int(c)] for c in est.classes_]
-    save_checkpoint(run / "model.pt", CHECKPOINT_KIND, {
-        "estimator": checkpoint_values(estimator_state(est)), "labels": labels, "cleaner": ds.cleaner,
-        "dataset": ds.name, "model": model, "vectors": vectors})
+    group = current_group()                        # under torchrun every rank trained; rank 0 writes
+    if group.is_main:
+        save_checkpoint(run / "model.pt", CHECKPOINT_KIND, {
+            "estimator": checkpoint_values(estimator_state(est)), "labels": labels, "cleaner": ds.cleaner,
+            "dataset": ds.name, "model": model, "vectors": vectors})
     metrics = {"dataset": ds.name, "model": model, "accuracy": res.accuracy, "std": res.std,
                "folds": len(accs) if ds.cv else 1, "fold_accuracies": accs,
                "protocol": protocol.protocol_name(ds, folds), "seconds": res.seconds, "epochs": epochs,
@@ -77,8 +80,10 @@ def train_classifier(dataset: str, model: str, run_dir: str | os.PathLike, vecto
                "sst_train": sst_train if ds.name in ("sst1", "sst2") else None,
                "seed": seed, "vectors": vectors, "checkpoint": which, "notes": ds.notes + (
                    [f"pretrained vectors: {vectors} (the paper used 300-d GoogleNews word2vec)"]
-                   if model in PRETRAINED_MODELS else [])}
-    write_json_atomic(run / "metrics.json", metrics)
+                   if model in PRETRAINED_MODELS else []),
+               "world_size": group.world_size, "global_batch_size": getattr(est, "batch_size", None)}
+    if group.is_main:
+        write_json_atomic(run / "metrics.json", metrics)
     return metrics
 
 

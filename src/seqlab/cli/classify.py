@@ -12,6 +12,8 @@ from pathlib import Path
 
 import numpy as np
 
+from seqlab.cli import add_scale_arguments
+
 MODELS_HELP = ("cnn-rand, cnn-static, cnn-non-static, cnn-multichannel (Kim 2014), dcnn (Kalchbrenner et al. "
                "2014), lstm, bilstm, gru, cnn-rnn (BiLSTM under Kim's convolution), nbsvm, mnb (Wang & Manning 2012)")
 DATASETS_HELP = "mr, sst1, sst2, subj, trec, cr, mpqa"
@@ -51,10 +53,8 @@ def register(sub) -> None:
                    help="maximum epochs (the epoch best on the dev set is kept)")
     t.add_argument("--seed", type=int, default=0, help="random seed (folds, dev split, init, batches)")
     t.add_argument("--threads", type=int, default=None, metavar="N",
-                   help="torch CPU threads (default: torch's choice)")
-    t.add_argument("--device", default="cpu", choices=("cpu", "cuda", "auto"),
-                   help="where the neural models train (default cpu; auto = cuda when present). "
-                        "The saved model always predicts on the CPU")
+                   help="CPU threads per process (default: the cores divided among this machine's processes)")
+    add_scale_arguments(t)
     t.set_defaults(func=cmd_train)
 
     pr = s.add_parser("predict", formatter_class=fmt, help="label new sentences with a trained run",
@@ -100,11 +100,13 @@ def register(sub) -> None:
 class _Bars:
     """An outer bar (folds or cells) and an inner bar (batches of the current epoch)."""
 
-    def __init__(self, total: int, desc: str, unit: str):
+    def __init__(self, total: int, desc: str, unit: str, enabled: bool | None = None):
+        from functools import partial
+
         from seqlab.runtime import progress
 
-        self._progress = progress
-        self.outer = progress(total=total, desc=desc, unit=unit, position=0)
+        self._progress = partial(progress, enabled=None if enabled else False)
+        self.outer = self._progress(total=total, desc=desc, unit=unit, position=0)
         self.inner = None
         self.prefix = ""
 
@@ -130,12 +132,17 @@ class _Bars:
 
 
 def cmd_train(args) -> int:
-    from seqlab.classify.run import train_classifier
-    from seqlab.runtime import seed_everything, set_threads
+    from seqlab.cli import run_job
 
-    set_threads(args.threads)
+    return run_job(args, lambda group, device: _train(args, group, device))
+
+
+def _train(args, group, device) -> int:
+    from seqlab.classify.run import train_classifier
+    from seqlab.runtime import seed_everything
+
     seed_everything(args.seed)
-    bars = _Bars(1, f"{args.dataset} {args.model}", "unit")
+    bars = _Bars(1, f"{args.dataset} {args.model}", "unit", enabled=group.is_main)
 
     def on_unit(unit):
         if unit.index:
@@ -145,11 +152,13 @@ def cmd_train(args) -> int:
 
     try:
         m = train_classifier(args.dataset, args.model, args.output, vectors=args.vectors, folds=args.folds,
-                             epochs=args.epochs, seed=args.seed, threads=args.threads, device=args.device,
+                             epochs=args.epochs, seed=args.seed, threads=args.threads, device=device,
                              callback=bars, on_unit=on_unit, conv=args.conv, sst_train=args.sst_train)
     finally:
         bars.close()
     run = Path(args.output)
+    if not group.is_main:
+        return 0
     print(f"{m['dataset']}\t{m['model']}\taccuracy {100 * m['accuracy']:.2f} ± {100 * m['std']:.2f}\t"
           f"({m['protocol']}, {m['train_examples']} training examples, {m['seconds']:.0f} s)\t"
           f"-> {run}/metrics.json, {run}/model.pt ({m['checkpoint']})")
