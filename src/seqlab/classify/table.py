@@ -5,15 +5,17 @@ Rows are model names, or `MODEL:wide` / `MODEL:narrow` for Kim's CNN with that c
 cnn-* name is narrow, the paper's c in R^{n-h+1}): the default rows hold CNN-rand both ways.
 
 Every (dataset, row, fold) result is one small JSON file in a cache folder, written atomically as
-soon as that fold finishes, so a run that is killed resumes at the first missing fold. The cache
-key holds every setting that changes a result (model, convolution, SST training set, epochs,
-folds, seed, vectors for the pretrained models), so changing one starts fresh cells instead of
-mixing numbers.
+soon as that fold finishes, so a run that is killed resumes at the first missing fold. Each fold
+also records its epochs' seconds and the 1-minute load average before and after it (the machine
+may be shared). The cache key holds every setting that changes a result (model, convolution, SST
+training set, epochs, folds, seed, vectors for the pretrained models), so changing one starts
+fresh cells instead of mixing numbers.
 """
 
 from __future__ import annotations
 
 import json
+import os
 import re
 import time
 from dataclasses import dataclass, field
@@ -180,7 +182,7 @@ def run_table(cfg: TableConfig, cache_dir: str | Path, callback: Callable | None
                 est = make_estimator(model, vectors=kv if model in PRETRAINED_MODELS else None, epochs=cfg.epochs,
                                      seed=cfg.seed, num_threads=cfg.num_threads, callback=callback,
                                      device=cfg.device, conv=conv)
-                t0 = time.perf_counter()
+                t0, load0 = time.perf_counter(), os.getloadavg()[0]
                 acc = protocol.fit_and_score(est, unit)
                 secs = time.perf_counter() - t0
                 device = resolve_device(cfg.device).type if is_neural(est) else "cpu"
@@ -192,7 +194,9 @@ def run_table(cfg: TableConfig, cache_dir: str | Path, callback: Callable | None
                                          "conv": conv if model in KIM_CNN_MODELS else None,
                                          "sst_train": cfg.sst_train if ds.name in ("sst1", "sst2") else None,
                                          "vectors": cfg.vectors if model in PRETRAINED_MODELS else None,
-                                         "device": device})
+                                         "device": device, "load_avg": [load0, os.getloadavg()[0]],
+                                         "epoch_seconds": [round(h["seconds"], 2) for h in
+                                                           getattr(est, "history_", [])]})
                 cell.add(acc, secs, device, len(unit.X_train))
     return cells
 
@@ -278,7 +282,6 @@ def cells_json(cells: dict[tuple[str, str], Cell]) -> list[dict]:
 
 
 def machine_description() -> str:
-    import os
     import platform
 
     import torch
