@@ -101,6 +101,16 @@ def _collective(fn, *args, **kw):
                           "the last checkpoint is kept, continue with --resume") from None
 
 
+def current_group() -> Group:
+    """The group of the job this process has joined (seqlab.distributed.init), else one process:
+    for code such as scikit-learn estimators, whose parameters cannot carry a process group."""
+    if torch.distributed.is_available() and torch.distributed.is_initialized():
+        env = os.environ
+        return Group(torch.distributed.get_rank(), torch.distributed.get_world_size(),
+                     int(env.get("LOCAL_RANK", 0)), int(env.get("LOCAL_WORLD_SIZE", 1)))
+    return Group()
+
+
 def launched_by_torchrun() -> bool:
     """torchrun (and torch.distributed.run) put RANK and WORLD_SIZE in each process's environment."""
     return "RANK" in os.environ and "WORLD_SIZE" in os.environ
@@ -126,6 +136,32 @@ def init(device: str = "cpu") -> tuple[Group, str]:
         except (RuntimeError, ValueError) as e:
             raise SeqlabError(f"could not join the training job: {str(e).splitlines()[0][:160]}") from None
     return group, device
+
+
+def launch(nproc: int, python_args: list[str]) -> None:
+    """Run `python <python_args>` as `nproc` processes of one job on this machine, exactly as
+    `torchrun --standalone --nproc-per-node N` does (its own launcher, in this process). A process
+    that fails (an error, a signal) stops the others; that becomes one SeqlabError line."""
+    import uuid
+
+    from torch.distributed.elastic.multiprocessing.errors import ChildFailedError
+    from torch.distributed.launcher.api import elastic_launch
+    from torch.distributed.run import config_from_args, parse_args
+
+    # each process's threads: the cores shared out (our own rule, also applied in init); setting it
+    # here keeps torchrun from forcing 1 thread and warning about it
+    os.environ.setdefault("OMP_NUM_THREADS", str(max(1, (os.cpu_count() or 1) // nproc)))
+    targs = parse_args(["--standalone", f"--nproc-per-node={nproc}", *python_args])
+    targs.rdzv_backend, targs.rdzv_endpoint, targs.rdzv_id = "c10d", "localhost:0", str(uuid.uuid4())
+    config, cmd, cmd_args = config_from_args(targs)
+    try:
+        elastic_launch(config=config, entrypoint=cmd)(*cmd_args)
+    except ChildFailedError as e:
+        rank, failure = e.get_first_failure()
+        how = (f"was killed by signal {failure.signal_name()}" if failure.exitcode < 0
+               else f"exited with code {failure.exitcode}")
+        raise SeqlabError(f"training process {rank} of {nproc} {how}; the others were stopped and the last "
+                          "checkpoint is kept (continue with --resume)") from None
 
 
 def shutdown() -> None:

@@ -60,8 +60,6 @@ def run_job(args, body) -> int:
     """Run `body(group, device)` as this process's part of a training job: relaunched under torchrun
     when --nproc N > 1 asks for it, joined to torchrun's job when launched by it (gloo on CPU, nccl
     on CUDA), with cores / local processes threads unless --threads says otherwise."""
-    import subprocess
-
     from seqlab import distributed
     from seqlab.runtime import set_threads
 
@@ -69,10 +67,8 @@ def run_job(args, body) -> int:
     if nproc is not None and nproc < 1:
         raise SeqlabError(f"--nproc must be at least 1, got {nproc}")
     if nproc and nproc > 1 and not distributed.launched_by_torchrun():
-        argv = _without_option(args.argv, "--nproc")
-        cmd = [sys.executable, "-m", "torch.distributed.run", "--standalone", f"--nproc-per-node={nproc}",
-               "-m", "seqlab", *argv]
-        return subprocess.call(cmd)
+        distributed.launch(nproc, ["-m", "seqlab", *_without_option(args.argv, "--nproc")])
+        return 0
     group, device = distributed.init(getattr(args, "device", "cpu"))
     set_threads(distributed.threads_per_process(group, getattr(args, "threads", None)))
     try:
