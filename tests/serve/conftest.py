@@ -107,3 +107,8 @@ def client(registry):
 
     with TestClient(create_app(registry, workers=2)) as c:
         yield c
+
+
+def pytest_configure(config):
+    config.addinivalue_line("markers", "browser: drives headless Chromium against a live `seqlab serve` "
+                                       "(skips, naming what is missing, without Chromium or Playwright)")

