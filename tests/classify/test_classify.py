@@ -6,7 +6,7 @@ import torch
 
 from seqlab.classify.estimators import (CNNClassifier, CNNRNNClassifier, DCNNClassifier, RNNClassifier,
                                         estimator_from_state, estimator_state, make_estimator)
-from seqlab.classify.pretrained import pretrained_matrix
+from seqlab.classify.pretrained import KIM_STD, pretrained_matrix
 from seqlab.classify.protocol import cross_validate
 from seqlab.errors import SeqlabError
 from seqlab.embeddings.keyedvectors import from_pairs
@@ -91,6 +91,23 @@ def test_pretrained_matrix_copies_known_and_matches_variance_for_unknown():
     unk = mat[500:]
     assert np.all(np.abs(unk) <= np.sqrt(3 * kv.vectors.var(0)) + 1e-6)          # U[-a, a]
     np.testing.assert_allclose(unk.var(0), kv.vectors.var(0), rtol=0.05)          # same variance
+
+
+def test_pretrained_matrix_rescales_and_kims_unknown_init():
+    rng = np.random.default_rng(0)
+    kv = from_pairs((f"k{i}", rng.normal(0, 0.7, size=4).astype(np.float32)) for i in range(500))
+    words = [f"k{i}" for i in range(500)] + [f"unknown{i}" for i in range(20000)]
+    mat, _ = pretrained_matrix(words, kv, seed=0, std=KIM_STD)
+    assert mat[:500].std() == pytest.approx(KIM_STD, rel=1e-4)                    # U[-0.25, 0.25]'s std
+    np.testing.assert_allclose(mat[:500], kv.vectors * (KIM_STD / kv.vectors.std()), rtol=1e-5)  # one factor
+    np.testing.assert_allclose(mat[500:].var(0), mat[:500].var(0), rtol=0.06)    # unknowns follow the scale
+    mat, _ = pretrained_matrix(words, kv, seed=0, unknown="kim")
+    assert np.abs(mat[500:]).max() <= 0.25 and mat[500:].std() == pytest.approx(KIM_STD, rel=0.02)
+    X, y = toy_data(40)
+    est = CNNClassifier("non-static", vectors=tiny_vectors(8), extra_dims=12, num_filters=4, epochs=1).fit(X, y)
+    w = est.model_.embedding.weight.detach().numpy()
+    assert w.shape[1] == 8 + 12 and np.abs(w[2:, 8:]).max() <= 0.25               # 8 pretrained + 12 random dims
+    np.testing.assert_allclose(w[est.vocab_.stoi["w3"], :8], tiny_vectors()["w3"], atol=0.05)
 
 
 def test_vectors_of_another_dimension_are_refused():

@@ -135,10 +135,16 @@ class _TorchClassifier(ClassifierMixin, BaseEstimator):
         pretrained, dim = None, self.embedding_dim
         if self._needs_vectors():
             kv = self._load_vectors()
-            if dim is not None and dim != kv.vector_size:
+            if dim is not None and dim != kv.vector_size + getattr(self, "extra_dims", 0):
                 raise SeqlabError(f"the vectors have dimension {kv.vector_size} but embedding_dim is {dim}")
-            mat, self.vectors_found_ = pretrained_matrix(self.vocab_.itos, kv, self.seed)
-            pretrained, dim = torch.from_numpy(mat), kv.vector_size
+            mat, self.vectors_found_ = pretrained_matrix(self.vocab_.itos, kv, self.seed,
+                                                         getattr(self, "unknown_init", "matched"),
+                                                         getattr(self, "vector_std", None))
+            extra = getattr(self, "extra_dims", 0)
+            if extra:                              # trainable random dimensions beside the pretrained ones
+                rng = np.random.default_rng(self.seed + 1)
+                mat = np.concatenate([mat, rng.uniform(-0.25, 0.25, (len(mat), extra)).astype(np.float32)], 1)
+            pretrained, dim = torch.from_numpy(mat), kv.vector_size + extra
         self.model_ = self._build(len(self.vocab_), len(self.classes_), pretrained, dim or 300)
         return X, y_idx, X_dev, y_dev
 
@@ -230,15 +236,22 @@ class CNNClassifier(_TorchClassifier):
     """Kim's CNN. `variant`: rand | static | non-static | multichannel. `conv`: narrow (each filter
     of width h gives n-h+1 values on a sentence of n words) or wide (zero-padded: n+h-1); see
     seqlab.models.textcnn. `vectors`: path or name of word2vec/GloVe vectors (or a KeyedVectors) for
-    the pretrained variants; `embedding_dim`: 300 for rand (Kim), else the vectors' dimension."""
+    the pretrained variants; `embedding_dim`: 300 for rand (Kim), else the vectors' dimension.
+    Pretrained rows (seqlab.classify.pretrained): `vector_std` rescales the vectors to that standard
+    deviation (None: as given), `unknown_init` is "matched" or "kim", and `extra_dims` random
+    U[-0.25, 0.25] dimensions are appended to every row (trained with it unless static)."""
 
     def __init__(self, variant: str = "rand", vectors=None, embedding_dim: int | None = None,
                  filter_widths: tuple = (3, 4, 5), num_filters: int = 100, dropout: float = 0.5,
                  max_norm: float = 3.0, optimizer: str = "adadelta", lr: float = 1.0, batch_size: int = 50,
                  epochs: int = 25, dev_fraction: float = 0.1, seed: int = 0, num_threads: int | None = None,
-                 callback: Callable | None = None, device: str = "cpu", conv: str = "narrow"):
+                 callback: Callable | None = None, device: str = "cpu", conv: str = "narrow",
+                 vector_std: float | None = None, unknown_init: str = "matched", extra_dims: int = 0):
         self.variant = variant
         self.conv = conv
+        self.vector_std = vector_std
+        self.unknown_init = unknown_init
+        self.extra_dims = extra_dims
         self.vectors = vectors
         self.embedding_dim = embedding_dim
         self.filter_widths = filter_widths

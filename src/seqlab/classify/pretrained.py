@@ -11,10 +11,21 @@ from typing import Sequence
 import numpy as np
 
 
-def pretrained_matrix(words: Sequence[str], kv, seed: int = 0) -> tuple[np.ndarray, int]:
-    """Rows for `words` from KeyedVectors `kv` (exact match, then lowercase); the words it lacks get
-    U[-a, a] per dimension with a = sqrt(3 var_d), so they have the known vectors' variance (Kim's
-    recipe). Returns (matrix (len(words), D) float32, number of words found)."""
+KIM_STD = 0.25 / np.sqrt(3.0)        # std of Kim's U[-0.25, 0.25] (CNN-rand's rows; word2vec's scale)
+
+
+def pretrained_matrix(words: Sequence[str], kv, seed: int = 0, unknown: str = "matched",
+                      std: float | None = None) -> tuple[np.ndarray, int]:
+    """Rows for `words` from KeyedVectors `kv` (exact match, then lowercase).
+
+    std: rescale the vectors so that their standard deviation (over all entries of the found
+    rows) is `std` — e.g. KIM_STD, the scale of CNN-rand's random rows and of GoogleNews word2vec;
+    None keeps them as they are (GloVe 6B 50d: 0.64, 4.5x KIM_STD).
+    unknown: the words `kv` lacks get U[-a, a] per dimension with a = sqrt(3 var_d), the (rescaled)
+    known vectors' variance ("matched", Kim's paper), or U[-0.25, 0.25] ("kim", Kim's code).
+    Returns (matrix (len(words), D) float32, number of words found)."""
+    if unknown not in ("matched", "kim"):
+        raise ValueError(f"unknown-word init {unknown!r}; use matched or kim")
     vecs = np.asarray(kv.vectors, dtype=np.float32)                     # (N, D), maybe memory-mapped
     index = kv.key_to_index
     rows = np.full(len(words), -1, dtype=np.int64)
@@ -27,7 +38,11 @@ def pretrained_matrix(words: Sequence[str], kv, seed: int = 0) -> tuple[np.ndarr
     found = rows >= 0
     D = vecs.shape[1]
     known = vecs[rows[found]] if found.any() else vecs[: min(len(vecs), 10000)]
+    if std is not None:
+        known = known * np.float32(std / known.std())
     a = np.sqrt(3.0 * known.var(axis=0)) if len(known) > 1 else np.full(D, 0.25, np.float32)
+    if unknown == "kim":
+        a = np.full(D, 0.25, np.float32)
     rng = np.random.default_rng(seed)
     out = (rng.uniform(-1.0, 1.0, size=(len(words), D)) * a).astype(np.float32)
     if found.any():
