@@ -215,3 +215,22 @@ def test_a_killed_rank_ends_the_job_and_keeps_the_checkpoint(tmp_path):
         if p.poll() is None:
             p.kill()
     assert load_checkpoint(run / "last.pt", "charlm-train")["progress"]["step"] >= 4
+
+
+@pytest.mark.skipif(torch.cuda.is_available(), reason="checks the error without a GPU")
+def test_asking_for_cuda_without_a_gpu_is_one_line(tmp_path, capsys):
+    from seqlab.cli import main
+
+    text = _text_file(tmp_path)
+    assert main(["lm", "train", str(text), "-o", str(tmp_path / "run"), "--max-steps", "4", *SMALL]) == 0
+    (tmp_path / "pairs.tsv").write_text(PAIRS + "\n", encoding="utf-8")
+    capsys.readouterr()
+    for argv in (["lm", "train", str(text), "-o", str(tmp_path / "gpu"), "--device", "cuda"],
+                 ["lm", "sample", str(tmp_path / "run"), "--device", "cuda"],
+                 ["lm", "eval", str(tmp_path / "run"), str(text), "--device", "cuda"],
+                 ["translate", "train", str(tmp_path / "pairs.tsv"), "-o", str(tmp_path / "t"), "--device", "cuda"],
+                 ["translate", "eval", str(tmp_path / "run"), "--device", "cuda"]):
+        assert main(argv) == 2, argv
+        err = capsys.readouterr().err.strip().splitlines()
+        assert len(err) == 1 and "no CUDA GPU" in err[0], (argv, err)
+    assert not (tmp_path / "gpu").exists() and not (tmp_path / "t").exists()

@@ -119,13 +119,13 @@ def launched_by_torchrun() -> bool:
 def init(device: str = "cpu") -> tuple[Group, str]:
     """Join the job torchrun started (gloo on CPU, nccl on CUDA) and return this process's group and
     device ("cuda:LOCAL_RANK" for CUDA). Outside torchrun: a single-process group, device unchanged."""
+    from seqlab.runtime import resolve_device
+
     if not launched_by_torchrun():
-        return Group(), device
+        return Group(), str(resolve_device(device))        # an unusable device fails here, before any work
     env = os.environ
     group = Group(int(env["RANK"]), int(env["WORLD_SIZE"]), int(env.get("LOCAL_RANK", 0)),
                   int(env.get("LOCAL_WORLD_SIZE", 1)))
-    from seqlab.runtime import resolve_device
-
     dev = resolve_device(device)
     if dev.type == "cuda":
         torch.cuda.set_device(group.local_rank)

@@ -136,11 +136,14 @@ class CharLM:
 
     # -- construction -------------------------------------------------------------------------
     @classmethod
-    def load(cls, run_dir: str | os.PathLike, impl: str | None = None) -> "CharLM":
-        """RUN/model.pt of `seqlab lm train` (or a checkpoint file). impl: "fused" or "scratch"
-        cells for the same weights (default: as trained)."""
+    def load(cls, run_dir: str | os.PathLike, impl: str | None = None, device: str = "cpu") -> "CharLM":
+        """RUN/model.pt of `seqlab lm train` (or a checkpoint file) on `device` ("cpu", "cuda",
+        "auto"; a run trained on a GPU loads on a CPU-only machine). impl: "fused" or "scratch" cells
+        for the same weights (default: as trained)."""
+        from seqlab.runtime import resolve_device
+
         model, ck = load_model(run_dir, impl)
-        return cls(model, ck, run_dir)
+        return cls(model.to(resolve_device(device)), ck, run_dir)
 
     @classmethod
     def train(cls, text_or_path: str | os.PathLike, run_dir: str | os.PathLike | None = None,

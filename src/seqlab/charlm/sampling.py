@@ -35,13 +35,14 @@ def iter_stream(model, prime_ids: list[int], length: int, temperature: float = 1
     if not prime_ids:
         raise SeqlabError("generation needs at least one priming character")
     model.eval()
+    device = next(model.parameters()).device
     with torch.no_grad():          # per call: a generator must not leave grad mode off between yields
-        logits, state = model(torch.tensor([prime_ids]))
+        logits, state = model(torch.tensor([prime_ids], device=device))
     for _ in range(length):
-        nxt = sample_next(logits[:, -1], temperature, top_k, generator)         # (1,)
-        yield int(nxt)
-        with torch.no_grad():
-            logits, state = model(nxt[:, None], state)
+        nxt = sample_next(logits[:, -1].float().cpu(), temperature, top_k, generator)   # (1,): drawn on the CPU,
+        yield int(nxt)                                                                # so a seed means the same
+        with torch.no_grad():                                                         # text on any device
+            logits, state = model(nxt[:, None].to(device), state)
 
 
 def generate_stream(model, prime_ids: list[int], length: int, temperature: float = 1.0,
@@ -56,20 +57,21 @@ def generate_lines(model, n: int, boundary_id: int, prefix_ids: list[int] = (), 
                    generator: torch.Generator | None = None) -> list[list[int]]:
     """n sequences drawn in parallel from <s> + prefix until each emits <s> (or reaches max_len)."""
     model.eval()
-    start = torch.tensor([[boundary_id, *prefix_ids]] * n)                     # (n, 1 + P)
-    cats = torch.full((n,), category, dtype=torch.long) if category is not None else None
+    device = next(model.parameters()).device
+    start = torch.tensor([[boundary_id, *prefix_ids]] * n, device=device)      # (n, 1 + P)
+    cats = torch.full((n,), category, dtype=torch.long, device=device) if category is not None else None
     logits, state = model(start, None, cats)
     seqs = [list(prefix_ids) for _ in range(n)]
-    done = torch.zeros(n, dtype=torch.bool)
+    done = [False] * n
     for _ in range(max_len):
-        nxt = sample_next(logits[:, -1], temperature, top_k, generator)       # (n,)
-        for i in range(n):
+        nxt = sample_next(logits[:, -1].float().cpu(), temperature, top_k, generator)   # (n,), drawn on the CPU
+        for i, tok in enumerate(nxt.tolist()):
             if not done[i]:
-                if int(nxt[i]) == boundary_id:
+                if tok == boundary_id:
                     done[i] = True
                 else:
-                    seqs[i].append(int(nxt[i]))
-        if bool(done.all()):
+                    seqs[i].append(tok)
+        if all(done):
             break
-        logits, state = model(nxt[:, None], state, cats)
+        logits, state = model(nxt[:, None].to(device), state, cats)
     return seqs

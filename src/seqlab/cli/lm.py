@@ -7,6 +7,8 @@ import json
 import sys
 from pathlib import Path
 
+from seqlab.cli import add_device_argument
+
 
 def register(sub) -> None:
     _register_names(sub)
@@ -197,14 +199,15 @@ def _register_sample(lsub) -> None:
     p.add_argument("--prime", default=None, help="text the model reads first (stream) or prefix of each line; "
                                               "empty: as if not given")
     p.add_argument("--language", default=None, help="category (e.g. language) for conditioned models")
-    p.add_argument("--seed", type=int, default=0, help="sampling seed")
+    p.add_argument("--seed", type=int, default=0, help="sampling seed (the same text on any --device)")
+    add_device_argument(p)
     p.set_defaults(func=cmd_sample)
 
 
 def cmd_sample(args) -> int:
     from seqlab.charlm.language_model import CharLM
 
-    lm = CharLM.load(args.run)
+    lm = CharLM.load(args.run, device=args.device)
     text = lm.sample(length=args.length, temperature=args.temperature, top_k=args.top_k, prime=args.prime,
                      seed=args.seed, n=args.n, language=args.language)
     sys.stdout.write(text + "\n")
@@ -221,6 +224,7 @@ def _register_eval(lsub) -> None:
     p.add_argument("run", metavar="RUN")
     p.add_argument("file", metavar="FILE")
     p.add_argument("--language", default=None, help="category of every line (conditioned models)")
+    add_device_argument(p)
     p.set_defaults(func=cmd_eval)
 
 
@@ -228,6 +232,6 @@ def cmd_eval(args) -> int:
     from seqlab.charlm.language_model import CharLM
     from seqlab.files import check_readable
 
-    lm = CharLM.load(args.run)
+    lm = CharLM.load(args.run, device=args.device)
     print(json.dumps(lm.evaluate(check_readable(args.file), language=args.language)))
     return 0

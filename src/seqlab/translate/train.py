@@ -58,10 +58,11 @@ def source_lengths(encoded) -> list[int]:
 def evaluate_loss(model: Seq2Seq, encoded, batch_size: int = 256) -> float:
     """Mean cross-entropy per target word (incl. <eos>), teacher forced, dropout off."""
     model.eval()
+    device = next(model.parameters()).device
     total, count = 0.0, 0
     with torch.no_grad():
         for idx in bucket_batches(source_lengths(encoded), batch_size):
-            src, lens, tgt_in, tgt_out = collate(encoded, idx.tolist())
+            src, lens, tgt_in, tgt_out = (t.to(device) for t in collate(encoded, idx.tolist()))
             logits, _ = model(src, lens, tgt_in)
             total += float(F.cross_entropy(logits.reshape(-1, logits.shape[-1]), tgt_out.reshape(-1),
                                            ignore_index=PAD_ID, reduction="sum"))
