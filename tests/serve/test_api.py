@@ -288,3 +288,10 @@ def test_foreign_host_headers_are_refused(registry):
         is_error(c.get("/api/health"), 400, "rebound.example")
     with TestClient(app, base_url="http://localhost:8000") as c:
         assert c.get("/api/health").status_code == 200
+
+
+def test_a_lines_model_samples_lines_but_does_not_stream(runs):
+    with TestClient(create_app(Registry.load(runs={"names": runs["names"]}))) as c:
+        text = c.post("/api/lm/sample", json={"prime": "em", "length": 20, "seed": 1}).json()["text"]
+        assert text and all(line.startswith("em") for line in text.split("\n"))
+        is_error(c.get("/api/lm/stream", params={"length": 20}), 422, "lines model")

@@ -34,7 +34,7 @@ from seqlab.serve import schemas as S
 from seqlab.serve.registry import CLASSIFY, LM, TRANSLATE, NotFound, NotReady, Registry
 
 STATIC = Path(__file__).parent / "static"
-STREAM_CHUNK_CHARS = 16              # an SSE event carries at most this many characters...
+STREAM_CHUNK_CHARS = 64              # an SSE event carries at most this many characters...
 STREAM_CHUNK_SECONDS = 0.05          # ...or what was drawn in this long, whichever comes first
 SECURITY_HEADERS = [
     (b"content-security-policy", b"default-src 'self'; img-src 'self' data:; frame-ancestors 'none'; "
