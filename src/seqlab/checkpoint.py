@@ -20,6 +20,15 @@ from seqlab.files import atomic_path
 FORMAT = "seqlab"
 VERSION = 1
 
+# what each kind holds, for the line that says a run is of another kind than the command expects
+KINDS = {
+    "charlm": "a character-level language model (seqlab lm train; use seqlab lm sample / eval)",
+    "charlm-train": "the training state of a language model (RUN/last.pt; its model is RUN/model.pt)",
+    "translate": "a translation model (seqlab translate train; use seqlab translate RUN / eval)",
+    "translate-train": "the training state of a translation model (RUN/last.pt; its model is RUN/model.pt)",
+    "sentence-classifier": "a sentence classifier (seqlab classify train; use seqlab classify predict)",
+}
+
 
 def save_checkpoint(path: str | os.PathLike, kind: str, payload: dict) -> None:
     """Write {format, version, kind, **payload} to `path` via a temp file and an atomic rename."""
@@ -37,13 +46,20 @@ def load_checkpoint(path: str | os.PathLike, kind: str | None = None) -> dict:
         obj = torch.load(p, map_location="cpu", weights_only=True)
     except Exception as e:  # corrupt zip, foreign pickle with disallowed globals, truncated file...
         first = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
-        raise SeqlabError(f"cannot load checkpoint {p}: not a valid seqlab checkpoint ({first[:120]})") from None
+        first = first.split(". ")[0][:120]                  # torch's first sentence says what broke
+        raise SeqlabError(f"cannot load checkpoint {p}: damaged, truncated or not a seqlab checkpoint ({first})") from None
     if not isinstance(obj, dict) or obj.get("format") != FORMAT:
         raise SeqlabError(f"{p} is not a seqlab checkpoint")
-    if obj.get("version") != VERSION:
-        raise SeqlabError(f"{p}: unsupported checkpoint version {obj.get('version')!r} (expected {VERSION})")
+    version = obj.get("version")
+    if isinstance(version, int) and version > VERSION:
+        raise SeqlabError(f"{p} was written by a newer seqlab (checkpoint format {version}; this one reads "
+                          f"format {VERSION}): upgrade seqlab to use it")
+    if version != VERSION:
+        raise SeqlabError(f"{p}: unsupported checkpoint format {version!r} (this seqlab reads format {VERSION})")
     if kind is not None and obj.get("kind") != kind:
-        raise SeqlabError(f"{p} holds a {obj.get('kind')!r} model, expected {kind!r}")
+        found = KINDS.get(obj.get("kind"), f"a {obj.get('kind')!r} checkpoint")
+        wanted = KINDS.get(kind, repr(kind)).split(" (")[0]
+        raise SeqlabError(f"{p} holds {found}, not {wanted}")
     return obj
 
 

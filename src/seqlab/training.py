@@ -60,6 +60,18 @@ def autocast(precision: str, device: torch.device | str = "cpu"):
     return contextlib.nullcontext()
 
 
+STATE_KEYS = ("model", "optimizer", "data_rng", "rng", "ema", "batcher", "progress")
+
+
+def check_train_state(d: dict) -> dict:
+    """SeqlabError naming what a saved training state lacks (damaged, or from an older seqlab)."""
+    missing = [k for k in STATE_KEYS if k not in d]
+    if missing:
+        raise SeqlabError(f"the saved training state lacks {', '.join(missing)} (damaged, or written by an older "
+                          "seqlab); it cannot be resumed")
+    return d
+
+
 class RunState:
     """What a training loop must save to resume exactly, as one object.
 
@@ -91,10 +103,7 @@ class RunState:
     def load_state_dict(self, d: dict) -> None:
         """Restore everything `state_dict` saved; a state saved with or without an EMA must be
         resumed the same way (SeqlabError otherwise)."""
-        missing = [k for k in ("model", "optimizer", "data_rng", "rng", "ema", "batcher", "progress") if k not in d]
-        if missing:
-            raise SeqlabError(f"the saved training state lacks {', '.join(missing)} (damaged, or written by an older "
-                              "seqlab); it cannot be resumed")
+        check_train_state(d)
         if (d.get("ema") is None) != (self.ema is None):
             raise SeqlabError("the saved run " + ("kept" if d.get("ema") is not None else "did not keep")
                               + " a weight average (--ema); resume it with the same setting")

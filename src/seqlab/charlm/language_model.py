@@ -27,7 +27,9 @@ from seqlab.charlm import corpus as lmcorpus
 from seqlab.charlm import data as lmdata
 from seqlab.charlm.config import LMTrainConfig
 from seqlab.charlm.sampling import generate_lines, iter_stream
-from seqlab.charlm.train import evaluate, load_model, train_lm
+from seqlab.charlm.train import TRAIN_STATE_KIND, evaluate, load_model, train_lm
+from seqlab.checkpoint import load_checkpoint
+from seqlab.training import check_train_state
 from seqlab.distributed import Group
 from seqlab.errors import SeqlabError
 from seqlab.files import check_fingerprint, fingerprint, read_text, write_json_atomic
@@ -95,6 +97,7 @@ def train_run(run_dir: str | os.PathLike, cfg: LMTrainConfig | None = None, path
         cfg, saved = _resume_config(run, dict(changes or {}))
         if path is not None:
             check_fingerprint(saved.get("data_fingerprint"), path, run)
+        check_train_state(load_checkpoint(run / "last.pt", TRAIN_STATE_KIND))     # damaged: fail before any output
     else:
         if run.exists() and (not run.is_dir() or any(run.iterdir())):
             raise SeqlabError(f"{run} already exists and is not empty; use --resume or another -o")

@@ -19,6 +19,7 @@ from seqlab.distributed import Group
 from seqlab.errors import SeqlabError
 from seqlab.files import check_fingerprint, fingerprint, read_text, write_json_atomic
 from seqlab.models.ensemble import Ensemble
+from seqlab.training import check_train_state
 from seqlab.translate.config import TrainConfig
 from seqlab.translate.data import DEFAULT_MAX_LEN, PREFIX_MAX_LEN, PairData, encode_pairs, load_pair_data
 from seqlab.translate.train import (METRICS_NAME, TRAIN_STATE_KIND, TRAIN_STATE_NAME, VALID_BLEU_PAIRS, evaluate_loss,
@@ -138,7 +139,7 @@ def resume_state(out_dir: str | os.PathLike) -> tuple[TrainConfig, dict, str]:
             raise SeqlabError(f"{ens} is damaged; start a new run") from None
         where = "ensemble: finished members are kept"
     elif state.exists():
-        ck = load_checkpoint(state, TRAIN_STATE_KIND)
+        ck = check_train_state(load_checkpoint(state, TRAIN_STATE_KIND))
         where = f"epoch {ck['progress']['epoch']} ({ck['progress']['elapsed'] / 60:.1f} min used)"
     else:
         raise SeqlabError(f"nothing to resume in {out} (no {TRAIN_STATE_NAME})")
