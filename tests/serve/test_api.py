@@ -295,3 +295,21 @@ def test_a_lines_model_samples_lines_but_does_not_stream(runs):
         text = c.post("/api/lm/sample", json={"prime": "em", "length": 20, "seed": 1}).json()["text"]
         assert text and all(line.startswith("em") for line in text.split("\n"))
         is_error(c.get("/api/lm/stream", params={"length": 20}), 422, "lines model")
+
+
+def test_languages_share_one_network(monkeypatch, runs):
+    from seqlab.charlm import names as names_mod
+    from seqlab.charlm.language_model import CharLM
+
+    def fake_load_or_train(language, data, minutes, cache_dir=None, on_train=None):
+        run = runs["names"] if language is None else runs["names"].parent / "by_language"
+        return names_mod.NamesModel(CharLM.load(runs["names"]), frozenset(), language, run)
+
+    monkeypatch.setattr(names_mod.NamesModel, "load_or_train", staticmethod(fake_load_or_train))
+    svc = NamesService.start(languages=["Irish", "Russian", "Scottish"])
+    assert svc.wait(30) and svc.state == "ready", svc.message
+    assert svc.languages == ["Irish", "Russian", "Scottish"] and svc.loads == 2
+    assert svc.get("russian").lm is svc.get("Irish").lm is not svc.get(None).lm
+    with TestClient(create_app(Registry(names=svc))) as c:
+        assert c.get("/api/names/status").json()["languages"] == ["Irish", "Russian", "Scottish"]
+        is_error(c.post("/api/names", json={"language": "Welsh"}), 422, "Welsh", "Irish, Russian, Scottish")

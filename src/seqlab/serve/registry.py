@@ -15,7 +15,7 @@ from __future__ import annotations
 import os
 import threading
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Callable
 
@@ -123,14 +123,19 @@ class NamesService:
             models = {None: NamesModel.load_or_train(None, data, train_minutes, cache_dir=cache_dir,
                                                      on_train=on_train)}
             self.loads += 1
+            shared = None                           # the 18 languages share one conditioned network
             for lang in languages:
                 self.message = f"loading the {lang} surnames model"
                 m = NamesModel.load_or_train(lang, None, train_minutes, cache_dir=cache_dir, on_train=on_train)
+                if shared is None:
+                    shared, self.loads = m, self.loads + 1
+                elif m.run_dir == shared.run_dir:
+                    m = replace(m, lm=shared.lm)
                 models[m.category] = m
-                self.loads += 1
             self.models, self.state, self.message = models, "ready", "ready"
         except Exception as e:                      # the server keeps serving everything else
-            self.state, self.message = "failed", f"the names model could not be loaded: {str(e).splitlines()[0] if str(e) else type(e).__name__}"
+            why = str(e).splitlines()[0] if str(e) else type(e).__name__
+            self.state, self.message = "failed", f"the names model could not be loaded: {why}"
             if log:
                 log(self.message)
         finally:
