@@ -6,7 +6,7 @@ and any console error fails the test.
 
 The same steps take the docs' screenshots against a server with real runs:
 
-    python tests/serve/test_browser.py --url http://127.0.0.1:8000 --out docs/img
+    python tests/serve/test_serve_browser.py --url http://127.0.0.1:8000 --out docs/img
 """
 
 from __future__ import annotations
