@@ -344,3 +344,23 @@ def test_unseen_inflections_back_off_to_known_words_unless_disabled(tmp_path, ca
     assert main(["translate", "eval", str(run), "--samples", "0"]) == 0
     assert "2 unseen source words in the test split: 1 read as a known word (backoff on), 1 as <unk>" \
         in capsys.readouterr().err
+
+
+def test_time_budgeted_resume_continues_the_clock(tmp_path):
+    """docs/translate.md: with only a time budget, a resumed run goes on from the elapsed time it saved
+    (the schedule and the budget continue; the run is not repeated bit for bit)."""
+    from seqlab.checkpoint import load_checkpoint
+
+    pairs = tiny_tsv(tmp_path / "p.tsv", 200)
+    run = tmp_path / "run"
+    flags = ["--max-len", "6", "--emb-size", "16", "--hidden-size", "32", "--batch-size", "32",
+             "--max-minutes", "0.05", "--lr", "0.01", "--beam", "1", "--precision", "fp32", "--patience", "100"]
+    assert main(["translate", "train", str(pairs), "-o", str(run), *flags]) == 0
+    first = load_checkpoint(run / "last.pt")["progress"]
+    assert json.loads((run / "metrics.json").read_text())["stop_reason"] == "time"
+    assert main(["translate", "train", str(pairs), "-o", str(run), "--resume", "--max-minutes", "0.1"]) == 0
+    second = load_checkpoint(run / "last.pt")["progress"]
+    assert second["epoch"] > first["epoch"] and second["step"] > first["step"]
+    assert first["elapsed"] < second["elapsed"] <= 0.1 * 60 + 5          # the clock went on from the saved time
+    resumed_epoch = second["history"][len(first["history"])]
+    assert resumed_epoch["seconds"] > first["elapsed"]                   # its clock starts at the saved time
