@@ -1,6 +1,7 @@
 """word2vec training end to end: vocabulary pass, quality on a synthetic corpus, determinism, errors."""
 
 import gzip
+import json
 import subprocess
 import sys
 
@@ -158,3 +159,111 @@ sys.exit(1 if "torch" in sys.modules else 0)
 """
     res = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert res.returncode == 0, res.stderr
+
+
+@pytest.mark.parametrize("model", ["skipgram", "cbow"])
+def test_disk_backed_corpus_gives_the_same_vectors(tmp_path, model):
+    """One worker: the memory-mapped id file and the in-memory array train bit for bit alike."""
+    sents, _ = topic_corpus(300)
+    base = dict(model=model, vector_size=8, window=3, sample=1e-2, min_count=1, epochs=2,
+                workers=1, seed=4, tmp_dir=str(tmp_path))
+    mem, s_mem = train_word2vec(sents, Word2VecConfig(**base, corpus_storage="memory"))
+    disk, s_disk = train_word2vec(sents, Word2VecConfig(**base, corpus_storage="disk"))
+    assert disk.index_to_key == mem.index_to_key
+    assert np.array_equal(disk.vectors, mem.vectors)
+    assert s_disk["loss_per_epoch"] == s_mem["loss_per_epoch"]
+    assert list(tmp_path.iterdir()) == []  # the id file was never visible, and is gone
+
+
+PEAK_RSS_CHILD = """
+import json, sys
+import seqlab.embeddings.corpus as C
+from seqlab.embeddings.config import Word2VecConfig
+from seqlab.embeddings.word2vec import train_word2vec
+
+
+def peak_kib():  # the peak RSS of this address space (what ru_maxrss reports, but resettable)
+    with open("/proc/self/status") as f:
+        return next(int(line.split()[1]) for line in f if line.startswith("VmHWM:"))
+
+
+path, storage = sys.argv[1], sys.argv[2]
+cfg = dict(model="cbow", vector_size=16, window=3, min_count=1, epochs=1, workers=1)
+train_word2vec([["a", "b", "c"]] * 50, Word2VecConfig(**cfg))  # imports, kernels (maybe compiled)
+with open("/proc/self/clear_refs", "w") as f:
+    f.write("5")  # reset the peak to what is resident now (Linux >= 4.0)
+before = peak_kib()
+C.CHUNK_TOKENS = 1 << 16  # small chunks: what stays in memory is the vocabulary, not the corpus
+kv, stats = train_word2vec(path, Word2VecConfig(**cfg, corpus_storage=storage))
+print(json.dumps({"grew_mib": (peak_kib() - before) / 1024, "tokens": stats["corpus_words"]}))
+"""
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="peak RSS reset needs Linux")
+def test_peak_memory_of_the_disk_backed_corpus(tmp_path):
+    """3M tokens (12 MiB of ids): reading, encoding and training from the id file raises the
+    process's peak RSS by a few MiB; the in-memory path by 8 bytes a token, past the bound."""
+    rng = np.random.default_rng(0)
+    words = np.array([f"w{i}" for i in range(3000)])
+    p = 1.0 / np.arange(1, 3001)
+    ids = rng.choice(3000, size=(150_000, 20), p=p / p.sum())
+    path = tmp_path / "big.txt"
+    path.write_text("\n".join(map(" ".join, words[ids])) + "\n")
+    grew = {}
+    for storage in ("disk", "memory"):
+        res = subprocess.run([sys.executable, "-c", PEAK_RSS_CHILD, str(path), storage],
+                             capture_output=True, text=True)
+        assert res.returncode == 0, res.stderr
+        out = json.loads(res.stdout)
+        assert out["tokens"] == 3_000_000
+        grew[storage] = out["grew_mib"]
+    bound = 12.0  # MiB
+    assert grew["disk"] < bound, grew
+    assert grew["memory"] > bound, grew  # the bound is one the in-memory path cannot meet
+
+
+def test_vector_rows_fill_whole_cache_lines():
+    """Each row starts a cache line (no two words share one), the matrix a huge page; the
+    returned vectors are plain contiguous (V, D) arrays."""
+    from seqlab.embeddings.word2vec import aligned_rows, init_vectors
+
+    a = aligned_rows(10, 100)
+    assert a.shape == (10, 112) and a.dtype == np.float32 and not a.any()
+    assert a.ctypes.data % (1 << 21) == 0 and a.strides[0] % 64 == 0
+    syn0, syn1 = init_vectors(7, 20, seed=1)
+    assert syn0.shape == syn1.shape == (7, 32)
+    assert np.abs(syn0[:, :20]).max() <= 1 / 20 and not syn0[:, 20:].any() and not syn1.any()
+    sents, _ = topic_corpus(50)
+    kv, _ = train_word2vec(sents, Word2VecConfig(vector_size=20, min_count=1, epochs=1, workers=1))
+    assert kv.vectors.shape == (24, 20) and kv.vectors.flags.c_contiguous
+
+
+@pytest.mark.parametrize("model", ["skipgram", "cbow"])
+def test_padded_rows_train_exactly_like_plain_rows(model):
+    """The kernels on (V, Dp) rows with dim=D give the (V, D) result bit for bit, and never touch
+    the padding."""
+    from seqlab.embeddings import _word2vec_kernels as K
+    from seqlab.embeddings.word2vec import init_vectors
+
+    rng = np.random.default_rng(2)
+    V, D = 30, 20
+    ids = rng.integers(0, V, size=400).astype(np.int32)
+    starts = np.array([0, 150, 400], dtype=np.int64)
+    counts = np.bincount(ids, minlength=V) + 1
+    keep = K.keep_thresholds(K.keep_probabilities(counts, 1e-2))
+    thr, alias = K.build_alias_table(counts.astype(np.float64) ** 0.75)
+    sig, logsig = K.sigmoid_tables()
+    padded = init_vectors(V, D, seed=3)  # (V, 32) each
+    plain = [np.ascontiguousarray(a[:, :D]) for a in padded]
+
+    def run(syn0, syn1, *dim):
+        args = (syn0, syn1, ids, starts, 0, 2, keep, thr, alias, sig, logsig, 3, 4, 0.05, 1e-4,
+                0.0, 800.0, np.uint64(9), np.zeros(3))
+        if model == "skipgram":
+            return K.train_sg_job(*args, *dim)
+        return K.train_cbow_job(*args, 1, *dim)
+
+    assert run(*plain) == run(*padded, D)
+    for p, q in zip(plain, padded):
+        assert np.array_equal(p, q[:, :D]) and not q[:, D:].any()
+    assert np.abs(plain[0]).max() > 1e-3  # it did train

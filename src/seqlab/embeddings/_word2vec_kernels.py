@@ -190,7 +190,7 @@ def _subsample(ids, lo, hi, keep, buf, state):
 @njit(nogil=True, cache=True, fastmath=True)
 def train_sg_job(syn0, syn1, ids, starts, s_lo, s_hi, keep, neg_threshold, neg_alias,
                  sig_table, logsig_table, window, negative, alpha0, min_alpha, pos0, total,
-                 state, stats):
+                 state, stats, dim=0):
     """Skip-gram with negative sampling over sentences s_lo..s_hi-1; updates syn0/syn1 in place.
 
     syn0, syn1: (V, D) float32 input and output vectors. ids: (N,) int32 corpus, sentence s is
@@ -198,14 +198,16 @@ def train_sg_job(syn0, syn1, ids, starts, s_lo, s_hi, keep, neg_threshold, neg_a
     the noise alias table. The learning rate decays linearly with the global word position
     pos0 + (words done here) out of `total`, from alpha0 to min_alpha. state: uint64 RNG state.
     stats: (3,) float64 accumulators [words, loss sum, loss terms], updated after each sentence so
-    another thread can read progress. Returns the new RNG state.
+    another thread can read progress. dim: the vector size D when the rows are padded (syn0 and
+    syn1 (V, Dp) with Dp >= D, e.g. to whole cache lines); 0 means D = Dp. Returns the new RNG
+    state.
 
     For each centre word c with context words x_1..x_C (dynamic window) and targets
     t_0 = c (label 1), t_1..t_K negatives (label 0, shared by all x_j):
         G = (labels - sigmoid(X T^T)) * alpha      # (C, K+1)
         X += G T;  T += G^T X                       # both from the old values
     """
-    V, D = syn0.shape
+    D = dim if dim > 0 else syn0.shape[1]
     T = negative + 1
     maxlen = 0
     for s in range(s_lo, s_hi):
@@ -318,7 +320,7 @@ def train_sg_job(syn0, syn1, ids, starts, s_lo, s_hi, keep, neg_threshold, neg_a
 @njit(nogil=True, cache=True, fastmath=True)
 def train_cbow_job(syn0, syn1, ids, starts, s_lo, s_hi, keep, neg_threshold, neg_alias,
                    sig_table, logsig_table, window, negative, alpha0, min_alpha, pos0, total,
-                   state, stats, share):
+                   state, stats, share, dim=0):
     """CBOW (mean of context vectors) with negative sampling; arguments as in train_sg_job.
 
     For centre c with context mean h and targets t_0 = c (label 1), t_1..t_K noise (label 0):
@@ -327,7 +329,7 @@ def train_cbow_job(syn0, syn1, ids, starts, s_lo, s_hi, keep, neg_threshold, neg
     Noise words are drawn LOOKAHEAD positions ahead and their rows prefetched. `share` > 1 reuses
     one draw for that many consecutive centre words (faster, but measurably worse vectors).
     """
-    V, D = syn0.shape
+    D = dim if dim > 0 else syn0.shape[1]
     maxlen = 0
     for s in range(s_lo, s_hi):
         if starts[s + 1] - starts[s] > maxlen:

@@ -19,6 +19,7 @@ slightly from run to run.
 
 from __future__ import annotations
 
+import mmap
 import os
 import threading
 import time
@@ -104,19 +105,43 @@ def fit_word2vec(corpus, config: Word2VecConfig | None = None, progress: bool | 
 
 def init_vectors(vocab_size: int, dim: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
     """Input vectors uniform in ±INIT_SCALE/D (gensim's ±1/D; word2vec.c's ±0.5/D learns a little
-    slower in the first epoch), output vectors zero (as both)."""
+    slower in the first epoch), output vectors zero (as both). Rows padded to whole cache lines
+    in 2 MiB-aligned memory (`aligned_rows`); the vectors are [:, :dim]."""
     rng = np.random.Generator(np.random.PCG64(seed))
-    syn0 = (rng.random((vocab_size, dim), dtype=np.float32) - 0.5) * np.float32(2 * INIT_SCALE / dim)
-    syn1 = np.zeros((vocab_size, dim), dtype=np.float32)
-    return syn0, syn1  # (V, D), (V, D)
+    syn0, syn1 = aligned_rows(vocab_size, dim), aligned_rows(vocab_size, dim)
+    syn0[:, :dim] = (rng.random((vocab_size, dim), dtype=np.float32) - 0.5) * np.float32(2 * INIT_SCALE / dim)
+    return syn0, syn1  # (V, Dp), (V, Dp)
+
+
+ROW_FLOATS = 16  # rows padded to a multiple of 16 float32 = one 64-byte cache line
+ALIGN = 1 << 21  # 2 MiB: the first row starts on a huge-page (and so a cache-line) boundary
+
+
+def aligned_rows(rows: int, dim: int) -> np.ndarray:
+    """A zeroed float32 (rows, Dp) matrix, Dp = dim rounded up to ROW_FLOATS, that starts on a
+    2 MiB boundary in its own anonymous mapping, advised to use transparent huge pages.
+
+    Whole-line rows: two threads updating different words never write the same cache line (with
+    D = 100, a 400-byte row would share its first and last lines with its neighbours, and the
+    most frequent words, the ones both threads update all the time, have neighbouring ids).
+    See docs/word2vec.md ("CBOW's two speeds") for what was measured.
+    """
+    width = -(-dim // ROW_FLOATS) * ROW_FLOATS
+    nbytes = max(rows * width * 4, 1)
+    buf = mmap.mmap(-1, nbytes + ALIGN)  # anonymous, zero-filled, freed with the last view
+    raw = np.frombuffer(buf, dtype=np.uint8)
+    off = (-raw.ctypes.data) % ALIGN
+    if hasattr(mmap, "MADV_HUGEPAGE"):
+        buf.madvise(mmap.MADV_HUGEPAGE, off, nbytes)
+    return raw[off:off + rows * width * 4].view(np.float32).reshape(rows, width)
 
 
 def train_encoded(enc: EncodedCorpus, config: Word2VecConfig, progress: bool | None = None
                   ) -> tuple[np.ndarray, np.ndarray, dict]:
     """Train on an encoded corpus; returns (input vectors, output vectors, stats), both (V, D)
     float32 (the output vectors are gensim's syn1neg)."""
-    V = len(enc.words)
-    syn0, syn1 = init_vectors(V, config.vector_size, config.seed)
+    V, D = len(enc.words), config.vector_size
+    syn0, syn1 = init_vectors(V, D, config.seed)  # (V, Dp) padded rows
     keep = K.keep_thresholds(K.keep_probabilities(enc.counts, config.sample))
     noise = enc.counts.astype(np.float64) ** config.ns_exponent  # P(w) ∝ count^0.75
     neg_threshold, neg_alias = K.build_alias_table(noise)
@@ -126,7 +151,8 @@ def train_encoded(enc: EncodedCorpus, config: Word2VecConfig, progress: bool | N
     jobs = _jobs(enc.starts, JOB_WORDS)
     workers = max(1, min(_resolve_workers(config.workers), len(jobs)))
     alpha0 = config.start_alpha
-    counters = np.zeros((workers, 3), dtype=np.float64)  # words, loss sum, loss terms
+    # per worker: words, loss sum, loss terms; rows 128 bytes apart, so no two share a cache line
+    counters = np.zeros((workers, 16), dtype=np.float64)
 
     def run_job(wid: int, epoch: int, j: int) -> None:
         s_lo, s_hi, pos = jobs[j]
@@ -137,9 +163,9 @@ def train_encoded(enc: EncodedCorpus, config: Word2VecConfig, progress: bool | N
                 sig, logsig, config.window, config.negative, alpha0, config.min_alpha,
                 float(epoch * n_words + pos), total, state, counters[wid])
         if config.model == "skipgram":
-            K.train_sg_job(*args)
+            K.train_sg_job(*args, D)
         else:
-            K.train_cbow_job(*args, config.cbow_shared_negatives)
+            K.train_cbow_job(*args, config.cbow_shared_negatives, D)
         enc.release(int(enc.starts[s_lo]), int(enc.starts[s_hi]))  # disk: keep RSS at one job
 
     t_train = time.perf_counter()
@@ -159,7 +185,7 @@ def train_encoded(enc: EncodedCorpus, config: Word2VecConfig, progress: bool | N
         "loss_per_epoch": loss_per_epoch,
         "config": asdict(config),
     }
-    return syn0, syn1, stats
+    return np.ascontiguousarray(syn0[:, :D]), np.ascontiguousarray(syn1[:, :D]), stats
 
 
 def _run_epochs(run_job, n_jobs: int, workers: int, counters: np.ndarray,
