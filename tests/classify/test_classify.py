@@ -104,7 +104,7 @@ def test_pretrained_matrix_rescales_and_kims_unknown_init():
     mat, _ = pretrained_matrix(words, kv, seed=0, unknown="kim")
     assert np.abs(mat[500:]).max() <= 0.25 and mat[500:].std() == pytest.approx(KIM_STD, rel=0.02)
     X, y = toy_data(40)
-    est = CNNClassifier("non-static", vectors=tiny_vectors(8), extra_dims=12, num_filters=4, epochs=1).fit(X, y)
+    est = CNNClassifier("non-static", vectors=tiny_vectors(8), min_width=20, num_filters=4, epochs=1).fit(X, y)
     w = est.model_.embedding.weight.detach().numpy()
     assert w.shape[1] == 8 + 12 and np.abs(w[2:, 8:]).max() <= 0.25               # 8 pretrained + 12 random dims
     np.testing.assert_allclose(w[est.vocab_.stoi["w3"], :8], tiny_vectors()["w3"], atol=0.05)
@@ -121,6 +121,8 @@ def test_make_estimator_names_and_errors():
     assert make_estimator("gru").cell == "gru"
     assert make_estimator("cnn-multichannel", vectors="x").variant == "multichannel"
     assert make_estimator("cnn-rand", conv="wide").conv == "wide" and make_estimator("cnn-rand").conv == "narrow"
+    ns, st = make_estimator("cnn-non-static", vectors="x"), make_estimator("cnn-static", vectors="x")
+    assert (ns.vector_std, ns.min_width, st.min_width) == (KIM_STD, 300, 0)       # issue 13's fix
     d = make_estimator("dcnn")
     assert isinstance(d, DCNNClassifier) and (d.embedding_dim, d.widths, d.maps, d.k_top) == (48, (7, 5), (6, 14), 4)
     with pytest.raises(SeqlabError, match="unknown model"):

@@ -204,6 +204,10 @@ def test_table_cache_keys_see_model_conv_and_sst_training_set(tmp_path):
     assert cache_file(tmp_path, base, "sst2", "cnn-rand:wide", 0, False).name == \
         "sst2__cnn-rand__wide__phrases__e25__s0__test.json"
     assert cache_file(tmp_path, base, "mr", "dcnn", 2, True).name == "mr__dcnn__e25__s0__fold3of10.json"
+    # the pretrained rows since issue 13's fix (rescaled vectors, trained rows widened to 300)
+    assert cache_file(tmp_path, base, "mr", "cnn-non-static", 0, True).name == \
+        "mr__cnn-non-static__narrow__glove-6b-50d__std0.144__w300__e25__s0__fold1of10.json"
+    assert "__std0.144__e25" in cache_file(tmp_path, base, "mr", "cnn-static", 0, True).name
 
 
 def test_a_malformed_tree_file_is_one_error_line(tmp_path, monkeypatch, cli_error):

@@ -33,7 +33,7 @@ from seqlab.batching import bucket_batches, pad_sequences
 from seqlab.classify.baselines import MNBClassifier, NBSVMClassifier
 from seqlab.classify.data import holdout_split
 from seqlab.classify.optim import Optimizers, RowAdadelta
-from seqlab.classify.pretrained import pretrained_matrix
+from seqlab.classify.pretrained import KIM_STD, pretrained_matrix
 from seqlab.distributed import current_group, wrap
 from seqlab.errors import SeqlabError
 from seqlab.models.dcnn import DCNN, DCNNConfig
@@ -135,13 +135,13 @@ class _TorchClassifier(ClassifierMixin, BaseEstimator):
         pretrained, dim = None, self.embedding_dim
         if self._needs_vectors():
             kv = self._load_vectors()
-            if dim is not None and dim != kv.vector_size + getattr(self, "extra_dims", 0):
+            if dim is not None and dim != max(kv.vector_size, getattr(self, "min_width", 0) or 0):
                 raise SeqlabError(f"the vectors have dimension {kv.vector_size} but embedding_dim is {dim}")
             mat, self.vectors_found_ = pretrained_matrix(self.vocab_.itos, kv, self.seed,
                                                          getattr(self, "unknown_init", "matched"),
                                                          getattr(self, "vector_std", None))
-            extra = getattr(self, "extra_dims", 0)
-            if extra:                              # trainable random dimensions beside the pretrained ones
+            extra = max(0, (getattr(self, "min_width", 0) or 0) - kv.vector_size)
+            if extra:                              # random dimensions beside the pretrained ones, up to min_width
                 rng = np.random.default_rng(self.seed + 1)
                 mat = np.concatenate([mat, rng.uniform(-0.25, 0.25, (len(mat), extra)).astype(np.float32)], 1)
             pretrained, dim = torch.from_numpy(mat), kv.vector_size + extra
@@ -238,20 +238,21 @@ class CNNClassifier(_TorchClassifier):
     seqlab.models.textcnn. `vectors`: path or name of word2vec/GloVe vectors (or a KeyedVectors) for
     the pretrained variants; `embedding_dim`: 300 for rand (Kim), else the vectors' dimension.
     Pretrained rows (seqlab.classify.pretrained): `vector_std` rescales the vectors to that standard
-    deviation (None: as given), `unknown_init` is "matched" or "kim", and `extra_dims` random
-    U[-0.25, 0.25] dimensions are appended to every row (trained with it unless static)."""
+    deviation (None: as given), `unknown_init` is "matched" or "kim", and vectors narrower than
+    `min_width` get random U[-0.25, 0.25] dimensions appended up to it (trained unless static).
+    `make_estimator` sets the defaults that issue 13's ablation chose for the named models."""
 
     def __init__(self, variant: str = "rand", vectors=None, embedding_dim: int | None = None,
                  filter_widths: tuple = (3, 4, 5), num_filters: int = 100, dropout: float = 0.5,
                  max_norm: float = 3.0, optimizer: str = "adadelta", lr: float = 1.0, batch_size: int = 50,
                  epochs: int = 25, dev_fraction: float = 0.1, seed: int = 0, num_threads: int | None = None,
                  callback: Callable | None = None, device: str = "cpu", conv: str = "narrow",
-                 vector_std: float | None = None, unknown_init: str = "matched", extra_dims: int = 0):
+                 vector_std: float | None = None, unknown_init: str = "matched", min_width: int = 0):
         self.variant = variant
         self.conv = conv
         self.vector_std = vector_std
         self.unknown_init = unknown_init
-        self.extra_dims = extra_dims
+        self.min_width = min_width
         self.vectors = vectors
         self.embedding_dim = embedding_dim
         self.filter_widths = filter_widths
@@ -437,7 +438,10 @@ def make_estimator(model: str, vectors=None, epochs: int = 25, seed: int = 0,
     if model in PRETRAINED_MODELS:
         if vectors is None:
             raise SeqlabError(f"{model} needs pretrained vectors (--vectors FILE or glove-6b-50d)")
-        return CNNClassifier(model[4:], vectors=vectors, conv=conv, **common)
+        # issue 13's ablation (docs/classify.md): vectors at CNN-rand's scale, and rows that are
+        # trained widened to Kim's 300 dimensions (no-ops for 300-d vectors of that scale)
+        return CNNClassifier(model[4:], vectors=vectors, conv=conv, vector_std=KIM_STD,
+                             min_width=0 if model == "cnn-static" else 300, **common)
     if model == "dcnn":
         return DCNNClassifier(vectors=vectors, embedding_dim=None if vectors is not None else 48, **common)
     if model in ("lstm", "bilstm", "gru"):

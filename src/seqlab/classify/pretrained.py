@@ -11,7 +11,7 @@ from typing import Sequence
 import numpy as np
 
 
-KIM_STD = 0.25 / np.sqrt(3.0)        # std of Kim's U[-0.25, 0.25] (CNN-rand's rows; word2vec's scale)
+KIM_STD = 0.25 / np.sqrt(3.0)        # std of Kim's U[-0.25, 0.25], CNN-rand's rows: 0.144
 
 
 def pretrained_matrix(words: Sequence[str], kv, seed: int = 0, unknown: str = "matched",
@@ -19,8 +19,8 @@ def pretrained_matrix(words: Sequence[str], kv, seed: int = 0, unknown: str = "m
     """Rows for `words` from KeyedVectors `kv` (exact match, then lowercase).
 
     std: rescale the vectors so that their standard deviation (over all entries of the found
-    rows) is `std` — e.g. KIM_STD, the scale of CNN-rand's random rows and of GoogleNews word2vec;
-    None keeps them as they are (GloVe 6B 50d: 0.64, 4.5x KIM_STD).
+    rows) is `std` — e.g. KIM_STD, the scale of CNN-rand's random rows; None keeps them as they
+    are (GloVe 6B 50d: 0.64, 4.5x KIM_STD).
     unknown: the words `kv` lacks get U[-a, a] per dimension with a = sqrt(3 var_d), the (rescaled)
     known vectors' variance ("matched", Kim's paper), or U[-0.25, 0.25] ("kim", Kim's code).
     Returns (matrix (len(words), D) float32, number of words found)."""

@@ -137,7 +137,9 @@ def cache_file(cache_dir: Path, cfg: TableConfig, dataset: str, row: str, unit: 
     (neural rows), seed and fold."""
     model, conv = parse_row(row)
     cnv = f"__{conv}" if model in KIM_CNN_MODELS else ""
-    vec = f"__{_slug(cfg.vectors)}" if model in PRETRAINED_MODELS else ""
+    # pretrained rows since issue 13: rescaled to U[-0.25, 0.25]'s std, trained rows widened to 300
+    vec = (f"__{_slug(cfg.vectors)}__std0.144" + ("" if model == "cnn-static" else "__w300")
+           if model in PRETRAINED_MODELS else "")
     sst = f"__{cfg.sst_train}" if DATASETS[dataset].phrases else ""
     neural = model not in ("nbsvm", "mnb")
     ep = f"__e{cfg.epochs}" if neural else ""
