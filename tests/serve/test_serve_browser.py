@@ -112,14 +112,15 @@ def use_translation(page, sentence: str, out=None) -> dict:
     page.select_option("#translate-beam", "5")
     page.click("#translate-form button")
     page.wait_for_selector("#heatmap svg g.row")
-    cell = page.locator("#heatmap rect.cell").nth(1)
-    cell.hover()
+    rows, columns = page.locator("#heatmap g.row").count(), page.locator("#heatmap text.col").count()
+    hovered = 1 if rows > 1 and columns > 1 else 0                      # the second output word...
+    page.locator("#heatmap rect.cell").nth(hovered * columns + hovered).hover()   # ...on the diagonal
     page.wait_for_selector("#heatmap-tip:not([hidden])")
     shot(page, out, "translation")
-    return {"translation": page.text_content("#translate-out"), "rows": page.locator("#heatmap g.row").count(),
+    return {"translation": page.text_content("#translate-out"), "rows": rows, "hovered": hovered,
             "row_labels": page.locator("#heatmap text.rowlabel").all_text_contents(),
-            "cells": page.locator("#heatmap rect.cell").count(),
-            "columns": page.locator("#heatmap text.col").count(), "tip": page.text_content("#heatmap-tip")}
+            "cells": page.locator("#heatmap rect.cell").count(), "columns": columns,
+            "tip": page.text_content("#heatmap-tip")}
 
 
 def open_page(browser, url: str):
@@ -220,7 +221,8 @@ def test_every_tab_as_a_person_would(browser, server, tmp_path):
     words_out = tr["translation"].split()
     assert tr["rows"] == len(words_out) + 1 and tr["row_labels"] == [*words_out, "<eos>"]  # one row per output word
     assert tr["columns"] == 4 and tr["cells"] == tr["rows"] * 4
-    assert "←" in tr["tip"] and tr["tip"].split(" ← ")[0] == words_out[0]          # hover: both words, weight
+    hovered_word, rest = tr["tip"].split(" ← ")                                      # hover: both words, weight
+    assert hovered_word == tr["row_labels"][tr["hovered"]] and rest.split(": ")[0] in TINY["french"].split()
 
     assert page.errors == [], page.errors
     for name in ("names", "text", "words", "sentences", "translation"):

@@ -313,7 +313,7 @@ $("classify-form").addEventListener("submit", (ev) => {
 
 // ----------------------------------------------------------------------------------- translation
 function drawHeatmap(src, out, attention) {
-  const cell = 34, left = 110, top = 90;
+  const cell = 40, left = 110, top = 90;
   const W = left + cell * src.length + 20, H = top + cell * out.length + 20;
   const svg = el("svg:svg", { width: W, height: H, viewBox: `0 0 ${W} ${H}`, role: "img",
                               "aria-label": "attention: one row per output word, one column per source word" });
