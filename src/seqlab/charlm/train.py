@@ -228,6 +228,7 @@ def _save_last(loop: _Loop) -> None:
             **loop.state.state_dict(), "train_config": asdict(loop.cfg),
             "model_config": loop.state.model.config.to_dict(), "vocab": loop.corpus.vocab.to_dict(),
             "mode": loop.corpus.mode, "world_size": loop.group.world_size, "ranks": ranks})
+    loop.group.barrier()                   # no rank reads last.pt (to resume) before rank 0 has written it
 
 
 def _validate(loop: _Loop, last_loss: float) -> None:

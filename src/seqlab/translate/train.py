@@ -221,6 +221,7 @@ def _save_last(prep: Prepared, state: RunState, aux: torch.Generator, t0: float)
         save_checkpoint(prep.out / TRAIN_STATE_NAME, TRAIN_STATE_KIND, {
             **state.state_dict(), "model_config": prep.model_cfg.to_dict(), "train_config": asdict(prep.cfg),
             "info": prep.info, "world_size": g.world_size, "ranks": ranks})
+    g.barrier()                            # no rank reads last.pt (to resume) before rank 0 has written it
 
 
 def fit(prep: Prepared, show_progress: bool | None = None, resume: bool = False) -> dict:
