@@ -84,8 +84,11 @@ class NamesModel:
         gen = generator or torch.Generator().manual_seed(seed if seed is not None else torch.seed() % 2**62)
         found: list[str] = []
         seen: set[str] = set()
+        rows = min(2 * n + 8, 256)      # about half the draws are new names; each step costs per row
         for _ in range(MAX_DRAWS):
-            for name in self.lm.sample_lines(max(4 * n, 64), start, self.category, temperature, generator=gen):
+            lines = self.lm.sample_lines(rows, start, self.category, temperature, generator=gen)
+            rows = min(2 * rows, 512)   # a start or temperature that gives few new names: draw more next round
+            for name in lines:
                 if not name or name in seen or (not allow_known and name in self.known):
                     continue
                 seen.add(name)
