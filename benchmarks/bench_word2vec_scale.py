@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import argparse
 import shutil
+import statistics
 import sys
 import tempfile
 from pathlib import Path
@@ -34,6 +35,8 @@ def main(argv=None) -> int:
     ap.add_argument("--epochs", type=int, default=1)
     ap.add_argument("--tmp-dir", default=None, help="where the corpora go (default: the system's)")
     ap.add_argument("--no-gensim", action="store_true")
+    ap.add_argument("--repeat", type=int, default=1,
+                    help="seqlab disk/memory pairs per corpus, alternating (medians compared)")
     ap.add_argument("--name", default="word2vec_scale", help="results/<name>.json and .md")
     args = ap.parse_args(argv)
 
@@ -47,7 +50,8 @@ def main(argv=None) -> int:
         for name, copies in (("gutenberg8", 1), (f"gutenberg8 x{args.copies}", args.copies)):
             path = tmp / f"corpus_x{copies}.txt"
             tokens = plain_corpus(dataset_path("word2vec_corpus"), path, copies=copies)
-            runs = [("seqlab", "disk"), ("seqlab", "memory")] + ([] if args.no_gensim else [("gensim", None)])
+            runs = [("seqlab", "disk"), ("seqlab", "memory")] * args.repeat
+            runs += [] if args.no_gensim else [("gensim", None)]
             for tool, storage in runs:
                 row = run_child(tool, path, cfg, storage=storage or "auto")
                 row.update(corpus=name, corpus_tokens=tokens, corpus_bytes=path.stat().st_size)
@@ -66,16 +70,24 @@ def main(argv=None) -> int:
 
 
 def summarize(rows: list[dict]) -> dict:
+    """Per corpus: peak RSS (the largest of the repeats) and words/s (the median)."""
     out = {}
     for corpus in dict.fromkeys(r["corpus"] for r in rows):
-        by = {(r["tool"], r["storage"]): r for r in rows if r["corpus"] == corpus}
-        disk, mem, gen = by.get(("seqlab", "disk")), by.get(("seqlab", "memory")), by.get(("gensim", None))
-        s = {"tokens": disk["corpus_tokens"], "disk_peak_rss_gib": disk["peak_rss_mib"] / 1024,
-             "memory_peak_rss_gib": mem["peak_rss_mib"] / 1024,
-             "disk_over_memory_words_per_sec": disk["words_per_sec"] / mem["words_per_sec"]}
+        def pick(tool, storage):
+            return [r for r in rows if r["corpus"] == corpus and r["tool"] == tool
+                    and r["storage"] == storage]
+
+        disk, mem, gen = pick("seqlab", "disk"), pick("seqlab", "memory"), pick("gensim", None)
+        wps = {k: statistics.median(r["words_per_sec"] for r in v) for k, v in
+               (("disk", disk), ("memory", mem), ("gensim", gen)) if v}
+        s = {"tokens": disk[0]["corpus_tokens"], "runs_per_storage": len(disk),
+             "disk_peak_rss_gib": max(r["peak_rss_mib"] for r in disk) / 1024,
+             "memory_peak_rss_gib": max(r["peak_rss_mib"] for r in mem) / 1024,
+             "disk_words_per_sec": wps["disk"], "memory_words_per_sec": wps["memory"],
+             "disk_over_memory_words_per_sec": wps["disk"] / wps["memory"]}
         if gen:
-            s["gensim_peak_rss_gib"] = gen["peak_rss_mib"] / 1024
-            s["disk_over_gensim_words_per_sec"] = disk["words_per_sec"] / gen["words_per_sec"]
+            s["gensim_peak_rss_gib"] = gen[0]["peak_rss_mib"] / 1024
+            s["disk_over_gensim_words_per_sec"] = wps["disk"] / wps["gensim"]
         out[corpus] = s
     return out
 
@@ -100,7 +112,7 @@ def to_markdown(r: dict) -> str:
     for corpus, q in r["summary"].items():
         line = (f"- {corpus}: disk peak RSS {q['disk_peak_rss_gib']:.2f} GiB (memory path "
                 f"{q['memory_peak_rss_gib']:.2f} GiB); disk words/s = {q['disk_over_memory_words_per_sec']:.2f}x "
-                f"the in-memory path")
+                f"the in-memory path (medians of {q['runs_per_storage']})")
         if "disk_over_gensim_words_per_sec" in q:
             line += f", {q['disk_over_gensim_words_per_sec']:.2f}x gensim's"
         lines.append(line)

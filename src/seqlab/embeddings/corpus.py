@@ -238,18 +238,26 @@ class EncodedCorpus:
             self.release(lo, hi)
             s = e
 
+    def will_need(self, lo: int, hi: int) -> None:
+        """Start reading ids[lo:hi] from the file in the background (disk storage only): a
+        job's pages may have left the page cache since the last epoch."""
+        self._advise(mmap.MADV_WILLNEED, lo, hi)
+
     def release(self, lo: int, hi: int) -> None:
         """Drop the pages of ids[lo:hi] from this process's memory (disk storage only).
 
         The data stay in the file (and usually in the page cache): a later read maps them back.
         Without this a pass over a memory-mapped corpus would leave all of it resident.
         """
+        self._advise(mmap.MADV_DONTNEED, lo, hi)
+
+    def _advise(self, advice: int, lo: int, hi: int) -> None:
         if self.storage != "disk" or hi <= lo:
             return
         mm = self._maps[0]
         start = (lo * 4) // _PAGE * _PAGE
         stop = min(len(mm), -(-(hi * 4) // _PAGE) * _PAGE)
-        mm.madvise(mmap.MADV_DONTNEED, start, stop - start)
+        mm.madvise(advice, start, stop - start)
 
     def close(self) -> None:
         """Unmap the temporary files (disk storage); the arrays must not be used afterwards."""

@@ -156,6 +156,8 @@ def train_encoded(enc: EncodedCorpus, config: Word2VecConfig, progress: bool | N
 
     def run_job(wid: int, epoch: int, j: int) -> None:
         s_lo, s_hi, pos = jobs[j]
+        lo, hi = int(enc.starts[s_lo]), int(enc.starts[s_hi])
+        enc.will_need(lo, hi)  # disk: read ahead what the kernel is about to touch
         # each job's RNG state depends on (seed, epoch, job) only, never on thread timing
         key = ((config.seed * 1_000_003 + epoch) * 10_000_019 + j) % 2**64
         state = np.uint64(K.splitmix64(np.uint64(key)))
@@ -166,7 +168,7 @@ def train_encoded(enc: EncodedCorpus, config: Word2VecConfig, progress: bool | N
             K.train_sg_job(*args, D)
         else:
             K.train_cbow_job(*args, config.cbow_shared_negatives, D)
-        enc.release(int(enc.starts[s_lo]), int(enc.starts[s_hi]))  # disk: keep RSS at one job
+        enc.release(lo, hi)  # disk: keep RSS at one job's pages
 
     t_train = time.perf_counter()
     cpu_train = time.process_time()
