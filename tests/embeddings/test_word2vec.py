@@ -230,6 +230,11 @@ def test_vector_rows_fill_whole_cache_lines():
     a = aligned_rows(10, 100)
     assert a.shape == (10, 112) and a.dtype == np.float32 and not a.any()
     assert a.ctypes.data % (1 << 21) == 0 and a.strides[0] % 64 == 0
+    if sys.platform.startswith("linux"):  # private memory: shared anonymous maps get no huge pages
+        with open("/proc/self/maps") as f:
+            perms = next(line.split()[1] for line in f
+                         if int(line.split("-")[0], 16) <= a.ctypes.data < int(line.split()[0].split("-")[1], 16))
+        assert perms == "rw-p", perms
     syn0, syn1 = init_vectors(7, 20, seed=1)
     assert syn0.shape == syn1.shape == (7, 32)
     assert np.abs(syn0[:, :20]).max() <= 1 / 20 and not syn0[:, 20:].any() and not syn1.any()

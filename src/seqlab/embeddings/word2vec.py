@@ -128,7 +128,9 @@ def aligned_rows(rows: int, dim: int) -> np.ndarray:
     """
     width = -(-dim // ROW_FLOATS) * ROW_FLOATS
     nbytes = max(rows * width * 4, 1)
-    buf = mmap.mmap(-1, nbytes + ALIGN)  # anonymous, zero-filled, freed with the last view
+    # private anonymous memory (zero-filled, freed with the last view): a shared mapping would be
+    # shmem, which gets no transparent huge pages
+    buf = mmap.mmap(-1, nbytes + ALIGN, flags=mmap.MAP_PRIVATE | mmap.MAP_ANONYMOUS)
     raw = np.frombuffer(buf, dtype=np.uint8)
     off = (-raw.ctypes.data) % ALIGN
     if hasattr(mmap, "MADV_HUGEPAGE"):
