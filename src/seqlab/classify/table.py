@@ -254,7 +254,9 @@ def markdown_table(cells: dict[tuple[str, str], Cell], cfg: TableConfig, total_s
     compute = sum(c.seconds for c in cells.values())
     lines += ["", "Notes:", "",
               f"1. ¹ Pretrained variants here use **{cfg.vectors}**, not the paper's 300-d GoogleNews "
-              "word2vec (not available offline); pass `--vectors FILE` to use it.",
+              "word2vec (not available offline); pass `--vectors FILE` to use it. Since issue 13 the vectors "
+              "are rescaled to the std of U[-0.25, 0.25] and the trained rows (non-static, multichannel) are "
+              "widened to 300 dimensions with random ones (docs/classify.md, the ablation).",
               ("2. SST-1/SST-2 are trained, as Kim did, on every distinct labelled phrase of the training trees "
                "(SST-1 156,817, SST-2 76,961 examples; dev and test are whole sentences)." if cfg.sst_train == "phrases"
                else "2. SST-1/SST-2 are trained on the training sentences only (`--sst-train sentences`), not on "
@@ -289,8 +291,8 @@ def machine_description() -> str:
     import torch
 
     return (f"{platform.processor() or platform.machine()}, {os.cpu_count()} CPU cores (cells' times come from "
-            f"several sessions, some on a machine shared with other jobs), torch {torch.__version__}, "
-            f"{torch.get_num_threads()} threads")
+            f"several sessions, some on a machine shared with other jobs; each fold's epoch times and load "
+            f"average are in its cache file), torch {torch.__version__}")
 
 
 def build_table(cfg: TableConfig, out: str | Path, cache_dir: str | Path | None = None,
