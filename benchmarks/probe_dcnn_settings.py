@@ -1,0 +1,42 @@
+"""How the DCNN's training settings were chosen (issue 13): short runs scored on dev sets only.
+
+  sst2: three 4-epoch runs on SST-2's sentence-level training set, scored on its standard dev set
+        (Adagrad lr 0.05 / 0.1 with weight decay 1e-5, Adadelta lr 1);
+  trec: four 12-epoch runs on TREC's training part, scored on the 10% the estimator holds out.
+
+Prints one line per run: settings, dev accuracy per epoch, seconds per epoch. Test sets are not
+used except for the sst2 line's final `test` column, printed for the record (not for choosing).
+
+    python benchmarks/probe_dcnn_settings.py sst2|trec
+"""
+
+import sys
+import time
+
+import torch
+
+from seqlab.classify.data import load_dataset
+from seqlab.classify.estimators import DCNNClassifier
+
+
+def main(which: str) -> None:
+    torch.set_num_threads(1)
+    if which == "sst2":
+        ds = load_dataset("sst2", sst_train="sentences")
+        for opt, lr, wd in [("adagrad", 0.05, 1e-5), ("adagrad", 0.1, 1e-5), ("adadelta", 1.0, 0.0)]:
+            t = time.time()
+            est = DCNNClassifier(optimizer=opt, lr=lr, weight_decay=wd, epochs=4, seed=0).fit(*ds.train, *ds.dev)
+            print(opt, lr, wd, [round(h["dev_accuracy"], 3) for h in est.history_],
+                  [round(h["seconds"], 1) for h in est.history_], "test", round(est.score(*ds.test), 4),
+                  round(time.time() - t), flush=True)
+    else:
+        ds = load_dataset("trec")
+        for kw in [dict(), dict(lr=0.02), dict(embedding_dim=32), dict(weight_decay=1e-4)]:
+            t = time.time()
+            est = DCNNClassifier(epochs=12, seed=0, **kw).fit(*ds.train)
+            print(kw, [round(h["dev_accuracy"], 3) for h in est.history_], "best", est.best_epoch_,
+                  round(time.time() - t), flush=True)
+
+
+if __name__ == "__main__":
+    main(sys.argv[1] if len(sys.argv) > 1 else "sst2")
