@@ -14,11 +14,17 @@ Variants (all seqlab's CBOW kernel, 100d, window 5, negative 5, sample 1e-4, alp
   padded-4k       as shared-padded but on 4 KiB pages (MADV_NOHUGEPAGE): is the page size it?
   private         2 threads, each on its own copy of the matrices: no sharing at all (not a
                   valid training, a probe of what sharing costs)
+and, on request (--variants), two single-thread probes of the host:
+  churned         6 GiB touched and freed just before the matrices are allocated: memory the
+                  guest has just freed is reported to the host (virtio-balloon free page
+                  reporting), which takes it back and must map it in again
+  l3-neighbour    a second thread streams through 64 MiB during the epoch, evicting the shared L3
 CPU ns per word = the threads' CPU seconds / corpus words: it does not grow when other jobs take
 turns on the cores, as wall time does, but it does grow with cache-line transfers between the
-threads and with TLB misses. Each row also records the vectors' huge-page coverage, the load
-averages, and (if a C compiler exists) the round trip of a cache line between CPU 0 and CPU 1
-(vcpu_pingpong.c), which says how far apart the host has put the two vCPUs.
+threads and with TLB misses. Each row also records the vectors' huge-page coverage, the steal
+time and this process's context switches during the epoch, the load averages, and (if a C
+compiler exists) the round trip of a cache line between CPU 0 and CPU 1 (vcpu_pingpong.c), which
+says how far apart the host has put the two vCPUs.
 Results: results/word2vec_cbow_diag.{json,md}.
 """
 
@@ -27,6 +33,7 @@ from __future__ import annotations
 import argparse
 import json
 import mmap
+import resource
 import shutil
 import statistics
 import subprocess
@@ -37,6 +44,7 @@ import time
 from pathlib import Path
 
 import numpy as np
+from numba import njit
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
@@ -44,6 +52,7 @@ from _common import machine_info, write_results  # noqa: E402
 from _word2vec_runs import load_averages  # noqa: E402
 
 VARIANTS = ("single", "shared-plain", "shared-padded", "padded-4k", "private")
+EXTRA = ("churned", "l3-neighbour")  # single-thread probes of the host, run with --variants
 D = 100
 
 
@@ -83,6 +92,29 @@ def huge_kib(arrays) -> int:
     return total
 
 
+@njit(nogil=True, cache=True)
+def _stream(buf):
+    """Write one float of every 64-byte line of buf: a neighbour that evicts the caches."""
+    s = 0.0
+    for i in range(0, buf.shape[0], 16):
+        buf[i] += 1.0
+        s += buf[i]
+    return s
+
+
+def _churn(gib: int) -> None:
+    m = mmap.mmap(-1, gib << 30, flags=mmap.MAP_PRIVATE | mmap.MAP_ANONYMOUS)
+    a = np.frombuffer(m, dtype=np.uint8)
+    a[::4096] = 1
+    del a
+    m.close()
+
+
+def _steal_jiffies() -> int:
+    with open("/proc/stat") as f:
+        return int(f.readline().split()[8])
+
+
 def child(variant: str, encoded: str) -> dict:
     from seqlab.embeddings import _word2vec_kernels as K
     from seqlab.embeddings.word2vec import JOB_WORDS, _jobs
@@ -94,7 +126,10 @@ def child(variant: str, encoded: str) -> dict:
     thr, alias = K.build_alias_table(counts.astype(np.float64) ** 0.75)
     sig, logsig = K.sigmoid_tables()
     jobs, N = _jobs(starts, JOB_WORDS), len(ids)
-    workers = 1 if variant == "single" else 2
+    workers = 1 if variant in ("single",) + EXTRA else 2
+    if variant == "churned":
+        _churn(6)
+        time.sleep(3)  # free page reporting runs about two seconds after pages are freed
     syn0, syn1, dim = matrices(variant, len(counts))
     copies = [(syn0, syn1)] + [(syn0.copy(), syn1.copy()) if variant == "private" else (syn0, syn1)
                                for _ in range(workers - 1)]
@@ -117,18 +152,33 @@ def child(variant: str, encoded: str) -> dict:
                              1e-4, float(pos), float(N), np.uint64(j + 1), counters[w], 1, dim)
         cpu[w] = time.thread_time() - t
 
-    load_before = load_averages()
+    stop = [False]
+
+    def neighbour():
+        big = np.zeros(64 << 18, dtype=np.float32)  # 64 MiB
+        while not stop[0]:
+            _stream(big)
+
+    load_before, steal0 = load_averages(), _steal_jiffies()
+    ru0 = resource.getrusage(resource.RUSAGE_SELF)
     t0 = time.perf_counter()
     threads = [threading.Thread(target=work, args=(w,)) for w in range(workers)]
-    for th in threads:
+    extra = [threading.Thread(target=neighbour)] if variant == "l3-neighbour" else []
+    for th in threads + extra:
         th.start()
     for th in threads:
         th.join()
     wall = time.perf_counter() - t0
+    stop[0] = True
+    for th in extra:
+        th.join()
+    ru1 = resource.getrusage(resource.RUSAGE_SELF)
     return {"variant": variant, "workers": workers, "cpu_ns_per_word": sum(cpu) / N * 1e9,
             "words_per_sec": N / wall, "wall_seconds": wall,
             "vectors_mib": (syn0.nbytes + syn1.nbytes) / 2**20,
             "vectors_huge_mib": huge_kib([syn0, syn1]) / 1024,
+            "steal_jiffies": _steal_jiffies() - steal0,
+            "involuntary_switches": ru1.ru_nivcsw - ru0.ru_nivcsw,
             "load_before": load_before, "load_after": load_averages()}
 
 
@@ -202,11 +252,13 @@ def to_markdown(r: dict) -> str:
              "| variant | runs | median CPU ns/word | min | max |", "| --- | ---: | ---: | ---: | ---: |"]
     for v, s in r["summary"].items():
         lines.append(f"| {v} | {s['runs']} | {s['median_cpu_ns_per_word']:.0f} | {s['min']:.0f} | {s['max']:.0f} |")
-    lines += ["", "| round | variant | CPU ns/word | words/s | vectors on huge pages | ping-pong ns | load before |",
-              "| ---: | --- | ---: | ---: | ---: | ---: | --- |"]
+    lines += ["", "| round | variant | CPU ns/word | words/s | vectors on huge pages | steal jiffies | "
+              "involuntary switches | ping-pong ns | load before |",
+              "| ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: | --- |"]
     for x in r["rows"]:
         lines.append(f"| {x['round']} | {x['variant']} | {x['cpu_ns_per_word']:.0f} | {x['words_per_sec']:,.0f} | "
-                     f"{x['vectors_huge_mib']:.0f} / {x['vectors_mib']:.0f} MiB | {x['pingpong_ns'] or ''} | "
+                     f"{x['vectors_huge_mib']:.0f} / {x['vectors_mib']:.0f} MiB | {x.get('steal_jiffies', '')} | "
+                     f"{x.get('involuntary_switches', '')} | {x['pingpong_ns'] or ''} | "
                      f"{' '.join(map(str, x['load_before']))} |")
     return "\n".join(lines) + "\n"
 

@@ -1,6 +1,7 @@
 """The embeddings wing's one corpus reader, vocabulary rule and encoder (memory and disk)."""
 
 import gzip
+import sys
 
 import numpy as np
 import pytest
@@ -130,3 +131,45 @@ def test_vocabulary_builds_keyed_vectors():
     kv = v.keyed_vectors(np.eye(2, 3))
     assert kv.index_to_key == ["a", "b"] and kv.vector_size == 3
     assert v.key_to_index == {"a": 0, "b": 1}
+
+
+def _id_map_rss_kib(enc) -> int:
+    """Resident KiB of the disk corpus's id map (from /proc/self/smaps)."""
+    start = enc.ids.ctypes.data
+    inside = False
+    with open("/proc/self/smaps") as f:
+        for line in f:
+            head = line.split(maxsplit=1)[0]
+            if "-" in head and not head.endswith(":"):
+                lo, hi = (int(x, 16) for x in head.split("-"))
+                inside = lo <= start < hi
+            elif inside and head == "Rss:":
+                return int(line.split()[1])
+    raise AssertionError("id map not found")
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc/self/smaps")
+@pytest.mark.parametrize("align,leaks", [(C.RELEASE_ALIGN, False), (C._PAGE, True)])
+def test_released_jobs_leave_nothing_mapped(tmp_path, monkeypatch, align, leaks):
+    """Reading the id file job by job and releasing each job keeps it out of memory. Releasing
+    only the job's own pages is not enough: the page cache maps large folios whole."""
+    from seqlab.embeddings.word2vec import _jobs
+
+    rng = np.random.default_rng(1)
+    lines = [" ".join(f"w{i}" for i in rng.integers(0, 500, size=5000)) for _ in range(400)]
+    path = tmp_path / "c.txt"
+    path.write_text("\n".join(lines) + "\n")  # 2M tokens: an 8 MB id file
+    enc = encode_corpus(path, storage="disk", tmp_dir=tmp_path)
+    monkeypatch.setattr(C, "RELEASE_ALIGN", align)
+    for s_lo, s_hi, _ in _jobs(enc.starts, 50_000):
+        lo, hi = int(enc.starts[s_lo]), int(enc.starts[s_hi])
+        int(enc.ids[lo:hi].sum())  # read the job's ids
+        enc.release(lo, hi)
+    left = _id_map_rss_kib(enc)
+    if leaks:
+        if left == 0:
+            pytest.skip("this kernel maps the page cache page by page: nothing to leak")
+        assert left > 1024
+    else:
+        assert left == 0, left
+    enc.close()

@@ -39,6 +39,7 @@ CHUNK_TOKENS = 1 << 20  # tokens per encoded chunk (4 MiB of int32 ids)
 IN_MEMORY_MAX_TOKENS = 1 << 26  # storage="auto": corpora above 67M tokens (256 MiB of ids) go to disk
 STORAGES = ("auto", "memory", "disk")
 _PAGE = mmap.PAGESIZE
+RELEASE_ALIGN = 1 << 21  # released ranges cover whole 2 MiB blocks (the largest page-cache folio)
 
 
 # ---- reading ------------------------------------------------------------------------------------
@@ -247,16 +248,20 @@ class EncodedCorpus:
         """Drop the pages of ids[lo:hi] from this process's memory (disk storage only).
 
         The data stay in the file (and usually in the page cache): a later read maps them back.
-        Without this a pass over a memory-mapped corpus would leave all of it resident.
+        Without this a pass over a memory-mapped corpus would leave all of it resident. The range
+        is widened to whole 2 MiB blocks: the page cache holds large folios (up to 2 MiB) and a
+        fault maps the whole folio, so releasing just the job's pages would leave the rest of
+        each folio mapped, about a megabyte per job (measured: 32 MB after 800 jobs). A
+        neighbouring job that still reads a released block simply maps it again.
         """
-        self._advise(mmap.MADV_DONTNEED, lo, hi)
+        self._advise(mmap.MADV_DONTNEED, lo, hi, RELEASE_ALIGN)
 
-    def _advise(self, advice: int, lo: int, hi: int) -> None:
+    def _advise(self, advice: int, lo: int, hi: int, align: int = _PAGE) -> None:
         if self.storage != "disk" or hi <= lo:
             return
         mm = self._maps[0]
-        start = (lo * 4) // _PAGE * _PAGE
-        stop = min(len(mm), -(-(hi * 4) // _PAGE) * _PAGE)
+        start = (lo * 4) // align * align
+        stop = min(len(mm), -(-(hi * 4) // align) * align)
         mm.madvise(advice, start, stop - start)
 
     def close(self) -> None:
