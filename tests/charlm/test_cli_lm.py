@@ -188,8 +188,9 @@ def test_ctrl_c_saves_a_checkpoint_that_resumes(tmp_path, text_file):
            "--layers", "1", "--hidden", "16", "--eval-every", "5", "--threads", "1", "--epochs", "100000"]
     proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     deadline = time.time() + 300
-    while not (run / "last.pt").exists() and time.time() < deadline:
+    while not (run / "last.pt").exists() and time.time() < deadline and proc.poll() is None:
         time.sleep(0.2)
+    assert (run / "last.pt").exists(), "no checkpoint to keep: " + proc.communicate(timeout=60)[1][-2000:]
     time.sleep(0.5)
     proc.send_signal(signal.SIGINT)
     _, err = proc.communicate(timeout=300)
