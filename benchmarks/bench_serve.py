@@ -251,7 +251,8 @@ def main() -> int:
             "single_client": one, "concurrent": many, "goals_single_client": goals,
             "runs": {k: str(v) for k, v in runs.items()}}
     lines = [f"# seqlab serve under load ({data['machine']['date']}, commit {data['machine']['commit']})", "",
-             f"Machine: {data['machine']['cpu']}, {data['machine']['cores']} cores, shared with other jobs. "
+             f"Machine: {data['machine']['cpu']}, {data['machine']['cores']} cores"
+             f"{', shared with other jobs' if os.getloadavg()[2] > data['machine']['cores'] else ''}. "
              f"`uptime` before: `{load_before}`; after: `{load_after}`.", "",
              f"Server: `seqlab serve --workers {args.workers}` with a 2x512 LSTM (Shakespeare), Kim's CNN "
              "(cnn-rand, MR), the attention seq2seq (fr-en, default sizes), the default names model and "
