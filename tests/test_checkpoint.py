@@ -74,7 +74,8 @@ def test_a_damaged_checkpoint_is_one_line(runs, tmp_path, cli_error, damage):
         ck = load_checkpoint(last)
         del ck["progress"]
         save_checkpoint(last, "charlm-train", {k: v for k, v in ck.items() if k not in ("format", "version", "kind")})
-    match = "lacks progress" if damage == "missing keys" else "last.pt"
+    match = {"missing keys": "lacks progress", "garbage": "last.pt: damaged, truncated or not a seqlab "
+             "checkpoint (not a zip archive"}.get(damage, "last.pt")
     cli_error("lm", "train", runs / "t.txt", "-o", run, "--resume", "--max-steps", "20", match=match)
 
 

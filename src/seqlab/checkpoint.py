@@ -47,6 +47,9 @@ def load_checkpoint(path: str | os.PathLike, kind: str | None = None) -> dict:
     except Exception as e:  # corrupt zip, foreign pickle with disallowed globals, truncated file...
         first = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
         first = first.split(". ")[0][:120]                  # torch's first sentence says what broke
+        with open(p, "rb") as f:
+            if f.read(4) != b"PK\x03\x04":                # torch.save writes a zip archive
+                first = "not a zip archive, as torch.save writes"
         raise SeqlabError(f"cannot load checkpoint {p}: damaged, truncated or not a seqlab checkpoint ({first})") from None
     if not isinstance(obj, dict) or obj.get("format") != FORMAT:
         raise SeqlabError(f"{p} is not a seqlab checkpoint")
