@@ -43,7 +43,9 @@ def register(sub) -> None:
                    "they initialise the embeddings")
     t.add_argument("--conv", default="narrow", metavar="narrow|wide",
                    help="convolution of Kim's CNN (cnn-* models): narrow, n-h+1 values per filter of width h "
-                   "on n words (the paper's formula), or wide, zero-padded, n+h-1 values")
+                   "on n words (the paper's formula), or wide, zero-padded, n+h-1 values. Narrow gives a "
+                   "sentence shorter than h nothing from that filter: use wide for short texts (MPQA, median "
+                   "2 words: 71.0%% narrow, 85.4%% wide)")
     t.add_argument("--sst-train", default="phrases", metavar="phrases|sentences",
                    help="what sst1/sst2 train on: every labelled phrase of the training trees (Kim), or the "
                    "training sentences only; dev and test are sentences either way")
