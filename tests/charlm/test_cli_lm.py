@@ -185,7 +185,9 @@ def test_ctrl_c_saves_a_checkpoint_that_resumes(tmp_path, text_file):
 
     run = tmp_path / "run"
     cmd = [sys.executable, "-m", "seqlab", "lm", "train", str(text_file), "-o", str(run), "--seq-len", "16",
-           "--layers", "1", "--hidden", "16", "--eval-every", "5", "--threads", "1", "--epochs", "100000"]
+           "--layers", "1", "--hidden", "16", "--eval-every", "5", "--threads", "1",
+           "--patience", "100000",  # never stops by itself: on a fast machine early stopping beat the signal
+           "--epochs", "100000"]
     proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     deadline = time.time() + 300
     while not (run / "last.pt").exists() and time.time() < deadline and proc.poll() is None:
