@@ -188,7 +188,10 @@ def test_ctrl_c_saves_a_checkpoint_that_resumes(tmp_path, text_file):
            "--layers", "1", "--hidden", "16", "--eval-every", "5", "--threads", "1",
            "--patience", "100000",  # never stops by itself: on a fast machine early stopping beat the signal
            "--epochs", "100000"]
-    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    # SIGINT back to its default in the child: a shell that starts the suite in the background
+    # (`pytest &` without job control) ignores SIGINT, and an ignored signal is inherited through exec
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
     deadline = time.time() + 300
     while not (run / "last.pt").exists() and time.time() < deadline and proc.poll() is None:
         time.sleep(0.2)
