@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import statistics
 import subprocess
 import sys
@@ -64,7 +65,7 @@ def run_one(src: Path, what: str) -> dict:
     cfg = settings(what, 5) if what in ("cbow", "skipgram") else {}
     before = load_averages()
     out = subprocess.run([sys.executable, "-c", CHILD, what, json.dumps(cfg)], capture_output=True, text=True,
-                         env={**__import__("os").environ, "PYTHONPATH": str(src)}, check=True)
+                         env={**os.environ, "PYTHONPATH": str(src)}, check=True)
     r = json.loads(out.stdout.strip().splitlines()[-1])
     return {**r, "load_before": before, "load_after": load_averages()}
 
