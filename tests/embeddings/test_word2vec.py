@@ -54,15 +54,62 @@ def test_one_worker_is_bit_for_bit_reproducible():
     assert not np.array_equal(a.vectors, c.vectors)
 
 
-def test_several_workers_train_every_job(monkeypatch):
+@pytest.mark.parametrize("model,sync", [("skipgram", "auto"), ("cbow", "auto"),
+                                        ("cbow", "hogwild"), ("skipgram", "replicas")])
+def test_several_workers_train_every_job(monkeypatch, model, sync):
     import seqlab.embeddings.word2vec as w2v
 
     monkeypatch.setattr(w2v, "JOB_WORDS", 500)  # many small jobs shared by 2 threads
     sents, topics = topic_corpus()
-    cfg = Word2VecConfig(vector_size=16, window=3, sample=0, min_count=1, epochs=3, workers=2, seed=1)
+    cfg = Word2VecConfig(model=model, vector_size=16, window=3, sample=0, min_count=1, epochs=3,
+                         workers=2, seed=1, sync=sync, sync_words=1000, sync_hot_rows=6,
+                         sync_full_words=4000)
     kv, stats = train_word2vec(sents, cfg, progress=False)
     assert stats["workers"] == 2
+    assert stats["sync"] == ("replicas" if sync == "replicas" or (sync, model) == ("auto", "cbow")
+                             else "hogwild")
     assert within_minus_across(kv, topics) > 0.5
+    assert stats["loss_per_epoch"][-1] < stats["loss_per_epoch"][0]
+
+
+def test_replicas_repeat_bit_for_bit_with_two_workers(monkeypatch):
+    """sync="replicas": jobs go to threads in a fixed order and merge in a fixed order, so two
+    workers repeat exactly (hot-row rounds, full merges and a short last round all exercised);
+    with one worker it is the plain training."""
+    import seqlab.embeddings.word2vec as w2v
+
+    monkeypatch.setattr(w2v, "JOB_WORDS", 300)
+    sents, _ = topic_corpus(300)
+    opts = dict(model="cbow", vector_size=8, window=2, sample=1e-2, min_count=1, epochs=2, seed=5,
+                sync="replicas", sync_words=600, sync_hot_rows=5, sync_full_words=2400)
+    a, sa = train_word2vec(sents, Word2VecConfig(workers=2, **opts), progress=False)
+    b, _ = train_word2vec(sents, Word2VecConfig(workers=2, **opts), progress=False)
+    assert sa["sync"] == "replicas" and np.array_equal(a.vectors, b.vectors)
+    one, s1 = train_word2vec(sents, Word2VecConfig(workers=1, **opts), progress=False)
+    plain, _ = train_word2vec(sents, Word2VecConfig(workers=1, **dict(opts, sync="hogwild")),
+                              progress=False)
+    assert s1["sync"] == "hogwild" and np.array_equal(one.vectors, plain.vectors)
+    assert not np.array_equal(a.vectors, one.vectors)  # two threads really split the work
+
+
+def test_replicas_stop_cleanly_when_a_thread_fails(monkeypatch):
+    """A kernel error in one thread must not leave the other waiting at the merge barrier."""
+    import seqlab.embeddings.word2vec as w2v
+
+    monkeypatch.setattr(w2v, "JOB_WORDS", 200)
+    calls = []
+
+    def failing(*args):
+        calls.append(1)
+        if len(calls) == 5:
+            raise RuntimeError("kernel failed")
+
+    monkeypatch.setattr(w2v.K, "train_cbow_job", failing)
+    sents, _ = topic_corpus(300)
+    cfg = Word2VecConfig(model="cbow", vector_size=8, min_count=1, epochs=2, workers=2,
+                         sync="replicas", sync_words=400)
+    with pytest.raises(RuntimeError, match="kernel failed"):
+        train_word2vec(sents, cfg, progress=False)
 
 
 def test_file_plain_and_gzip_give_the_same_vectors(tmp_path):
@@ -137,7 +184,7 @@ def test_errors(tmp_path):
     with pytest.raises(SeqlabError):
         train_word2vec(123, cfg)
     for bad in (dict(model="glove"), dict(vector_size=0), dict(negative=0), dict(epochs=0),
-                dict(sample=-1), dict(window=0)):
+                dict(sample=-1), dict(window=0), dict(sync="locks"), dict(sync_words=0)):
         with pytest.raises(SeqlabError):
             train_word2vec([["a", "b"]], Word2VecConfig(min_count=1, **bad))
 
@@ -272,3 +319,15 @@ def test_padded_rows_train_exactly_like_plain_rows(model):
     for p, q in zip(plain, padded):
         assert np.array_equal(p, q[:, :D]) and not q[:, D:].any()
     assert np.abs(plain[0]).max() > 1e-3  # it did train
+
+
+def test_auto_sync_picks_replicas_for_cbow_while_the_copies_fit():
+    from seqlab.embeddings.config import AUTO_REPLICA_BYTES
+
+    cbow = Word2VecConfig(model="cbow", vector_size=100)
+    assert cbow.sync_mode(2, 70_000) == "replicas"
+    assert cbow.sync_mode(1, 70_000) == "hogwild"  # one thread: nothing to share
+    too_big = AUTO_REPLICA_BYTES // (2 * 2 * 100 * 4) + 1
+    assert cbow.sync_mode(2, too_big) == "hogwild"
+    assert Word2VecConfig(model="skipgram").sync_mode(2, 70_000) == "hogwild"
+    assert Word2VecConfig(model="skipgram", sync="replicas").sync_mode(2, 10**7) == "replicas"

@@ -364,3 +364,21 @@ def test_the_reference_comparison_sees_each_feature(feature):
     r0 = job_reference("sg", syn0, syn1, ids, starts, keep, thr, alias, 3, 4, 0.1, 0.001, N, 2 * N, 12,
                        **{feature: False})[0]
     assert np.abs(k0 - r0).max() > 1e-3
+
+
+@pytest.mark.parametrize("workers", [2, 3])
+def test_merge_replicas_keeps_every_threads_change(workers):
+    """sync="replicas": master + sum of the replicas' changes on rows [lo, hi), copied back to
+    every replica; rows outside the range untouched."""
+    rng = np.random.default_rng(0)
+    master = rng.standard_normal((10, 16)).astype(np.float32)
+    reps = tuple(master + rng.standard_normal(master.shape).astype(np.float32) * (w + 1)
+                 for w in range(workers))
+    m0, r0 = master.copy(), [r.copy() for r in reps]
+    K.merge_replicas(master, reps, 2, 7)
+    want = m0[2:7] + sum(r[2:7] - m0[2:7] for r in r0)
+    np.testing.assert_allclose(master[2:7], want, rtol=1e-5, atol=1e-5)
+    for r, before in zip(reps, r0):
+        assert np.array_equal(r[2:7], master[2:7])
+        assert np.array_equal(r[:2], before[:2]) and np.array_equal(r[7:], before[7:])
+    assert np.array_equal(master[:2], m0[:2]) and np.array_equal(master[7:], m0[7:])

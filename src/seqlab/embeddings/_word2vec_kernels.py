@@ -435,6 +435,25 @@ def train_cbow_job(syn0, syn1, ids, starts, s_lo, s_hi, keep, neg_threshold, neg
 
 
 @njit(nogil=True, cache=True)
+def merge_replicas(master, reps, lo, hi):
+    """Fold the workers' replicas into `master` on rows [lo, hi) and hand the result back:
+        master <- master + sum_w (rep_w - master);  rep_w <- master   for every w,
+    i.e. every worker's change since the last merge is kept (as Hogwild would have applied it),
+    in a fixed order (w = 0, 1, ...), so the sum does not depend on thread timing."""
+    D = master.shape[1]
+    W = len(reps)
+    for r in range(lo, hi):
+        for d in range(D):
+            m = master[r, d]
+            s = m
+            for w in range(W):
+                s += reps[w][r, d] - m
+            master[r, d] = s
+            for w in range(W):
+                reps[w][r, d] = s
+
+
+@njit(nogil=True, cache=True)
 def sample_noise(neg_threshold, neg_alias, count, state):
     """`count` draws from the noise alias table with the kernels' own sampler (for tests)."""
     out = np.empty(count, dtype=np.int64)

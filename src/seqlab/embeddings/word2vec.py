@@ -13,8 +13,10 @@ Python only hands out jobs and reads progress counters.
 
 Determinism: every job's RNG state is derived from (seed, epoch, job), and the learning rate is a
 function of the job's position in the corpus, not of timing; so with workers=1 a run repeats bit
-for bit. With more workers threads update shared vectors without locks (Hogwild), so results vary
-slightly from run to run.
+for bit. With more workers and sync="hogwild" threads update shared vectors without locks, so
+results vary slightly from run to run; with sync="replicas" (CBOW's default) each thread trains
+its own copy, jobs go to threads in a fixed order and the copies are merged in a fixed order, so
+a run repeats bit for bit with any number of workers.
 """
 
 from __future__ import annotations
@@ -138,6 +140,35 @@ def aligned_rows(rows: int, dim: int) -> np.ndarray:
     return raw[off:off + rows * width * 4].view(np.float32).reshape(rows, width)
 
 
+def _copy_rows(a: np.ndarray) -> np.ndarray:
+    """A copy of a padded (rows, Dp) matrix in its own `aligned_rows` memory."""
+    out = aligned_rows(a.shape[0], a.shape[1])
+    out[:] = a
+    return out
+
+
+class Rounds:
+    """sync="replicas" scheduling: a round gives each of `workers` threads `jobs_per_worker` jobs
+    in a fixed order (job base + k * workers + w to thread w, so neighbouring text trains at the
+    same time and the learning rates stay close), then all threads meet and each calls
+    merge(w, round, last round of the epoch)."""
+
+    def __init__(self, workers: int, jobs_per_worker: int, merge):
+        self.workers, self.per, self.merge = workers, jobs_per_worker, merge
+        self.barrier = threading.Barrier(workers)
+
+    def run(self, wid: int, n_jobs: int, run_one, stopped) -> None:
+        W, per = self.workers, self.per
+        for rnd, base in enumerate(range(0, n_jobs, W * per)):
+            for k in range(per):
+                j = base + k * W + wid
+                if j < n_jobs and not stopped():
+                    run_one(j)
+            self.barrier.wait()  # every thread has finished its jobs of this round
+            self.merge(wid, rnd, base + W * per >= n_jobs)
+            self.barrier.wait()  # every slice is merged: the next round starts from the sum
+
+
 def train_encoded(enc: EncodedCorpus, config: Word2VecConfig, progress: bool | None = None
                   ) -> tuple[np.ndarray, np.ndarray, dict]:
     """Train on an encoded corpus; returns (input vectors, output vectors, stats), both (V, D)
@@ -156,14 +187,30 @@ def train_encoded(enc: EncodedCorpus, config: Word2VecConfig, progress: bool | N
     # per worker: words, loss sum, loss terms; rows 128 bytes apart, so no two share a cache line
     counters = np.zeros((workers, 16), dtype=np.float64)
 
+    # sync="replicas": a private copy of both matrices per thread, merged every round
+    replicas = ([(_copy_rows(syn0), _copy_rows(syn1)) for _ in range(workers)]
+                if config.sync_mode(workers, V) == "replicas" else None)
+    per_round = max(1, config.sync_words // JOB_WORDS)  # jobs per thread per round
+    full_every = max(1, config.sync_full_words // (per_round * JOB_WORDS))  # rounds
+    hot = min(V, config.sync_hot_rows)
+
+    def merge(wid: int, rnd: int, last: bool) -> None:
+        # the hot rows (the most frequent words, ids 0..hot-1) every round, all rows every
+        # full_every rounds and at the end of an epoch; each thread merges its own slice
+        n = V if last or (rnd + 1) % full_every == 0 else hot
+        lo, hi = n * wid // workers, n * (wid + 1) // workers
+        K.merge_replicas(syn0, tuple(r[0] for r in replicas), lo, hi)
+        K.merge_replicas(syn1, tuple(r[1] for r in replicas), lo, hi)
+
     def run_job(wid: int, epoch: int, j: int) -> None:
         s_lo, s_hi, pos = jobs[j]
+        w0, w1 = replicas[wid] if replicas else (syn0, syn1)
         lo, hi = int(enc.starts[s_lo]), int(enc.starts[s_hi])
         enc.will_need(lo, hi)  # disk: read ahead what the kernel is about to touch
         # each job's RNG state depends on (seed, epoch, job) only, never on thread timing
         key = ((config.seed * 1_000_003 + epoch) * 10_000_019 + j) % 2**64
         state = np.uint64(K.splitmix64(np.uint64(key)))
-        args = (syn0, syn1, enc.ids, enc.starts, s_lo, s_hi, keep, neg_threshold, neg_alias,
+        args = (w0, w1, enc.ids, enc.starts, s_lo, s_hi, keep, neg_threshold, neg_alias,
                 sig, logsig, config.window, config.negative, alpha0, config.min_alpha,
                 float(epoch * n_words + pos), total, state, counters[wid])
         if config.model == "skipgram":
@@ -174,7 +221,11 @@ def train_encoded(enc: EncodedCorpus, config: Word2VecConfig, progress: bool | N
 
     t_train = time.perf_counter()
     cpu_train = time.process_time()
-    loss_per_epoch = _run_epochs(run_job, len(jobs), workers, counters, config, total, progress)
+    rounds = None
+    if replicas:
+        rounds = Rounds(workers, per_round, merge)
+    loss_per_epoch = _run_epochs(run_job, len(jobs), workers, counters, config, total, progress,
+                                 rounds)
     seconds = time.perf_counter() - t_train
     stats = {
         "words_per_sec": float(enc.vocab.corpus_words * config.epochs / max(seconds, 1e-9)),
@@ -185,6 +236,7 @@ def train_encoded(enc: EncodedCorpus, config: Word2VecConfig, progress: bool | N
         "train_words": int(n_words),
         "sentences": int(len(enc.starts) - 1),
         "workers": int(workers),
+        "sync": "replicas" if replicas else "hogwild",
         "final_loss": loss_per_epoch[-1],
         "loss_per_epoch": loss_per_epoch,
         "config": asdict(config),
@@ -193,8 +245,10 @@ def train_encoded(enc: EncodedCorpus, config: Word2VecConfig, progress: bool | N
 
 
 def _run_epochs(run_job, n_jobs: int, workers: int, counters: np.ndarray,
-                config: Word2VecConfig, total: float, progress: bool | None) -> list[float]:
-    """Hand the jobs of each epoch to `workers` threads in order; returns the loss per epoch.
+                config: Word2VecConfig, total: float, progress: bool | None,
+                rounds: Rounds | None = None) -> list[float]:
+    """Hand the jobs of each epoch to `workers` threads, in order as they come free (Hogwild) or
+    in `rounds` (replicas); returns the loss per epoch.
 
     With one worker the jobs run in order on one thread: bit-for-bit reproducible. The main
     thread only watches the counters the kernels update (words, loss sum, loss terms).
@@ -214,6 +268,10 @@ def _run_epochs(run_job, n_jobs: int, workers: int, counters: np.ndarray,
 
             def worker(wid: int, epoch=epoch) -> None:
                 try:
+                    if rounds is not None:
+                        rounds.run(wid, n_jobs, lambda j: run_job(wid, epoch, j),
+                                   lambda: bool(errors))
+                        return
                     while not errors:
                         with lock:
                             j = nxt[0]
@@ -221,8 +279,12 @@ def _run_epochs(run_job, n_jobs: int, workers: int, counters: np.ndarray,
                         if j >= n_jobs:
                             return
                         run_job(wid, epoch, j)
+                except threading.BrokenBarrierError:
+                    pass  # another thread failed or the run was stopped: its error is reported
                 except BaseException as e:  # surfaced in the main thread
                     errors.append(e)
+                    if rounds is not None:
+                        rounds.barrier.abort()
 
             threads = [threading.Thread(target=worker, args=(w,), daemon=True)
                        for w in range(workers)]
@@ -249,6 +311,8 @@ def _run_epochs(run_job, n_jobs: int, workers: int, counters: np.ndarray,
             loss_per_epoch.append(float(d[1] / max(d[2], 1)))
     except BaseException:
         errors.append(RuntimeError("stopped"))  # workers stop after their current job
+        if rounds is not None:
+            rounds.barrier.abort()
         raise
     finally:
         bar.close()
