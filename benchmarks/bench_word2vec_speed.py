@@ -3,6 +3,7 @@ gensim CBOW before and after them, and skip-gram against gensim.
 
     python benchmarks/bench_word2vec_speed.py              # 5 epochs, 5 CBOW runs (~15 min on 2 cores)
     python benchmarks/bench_word2vec_speed.py --epochs 1   # quicker
+    python benchmarks/bench_word2vec_speed.py --hogwild    # each CBOW run beside one with sync=hogwild
 
 Goals (issue 14): CBOW over 5 consecutive runs, the slowest at least 0.8x the fastest and the
 median at least 3x gensim's CBOW; skip-gram at least 2.9x gensim's. Every training runs in its own
@@ -35,6 +36,9 @@ def main(argv=None) -> int:
     ap.add_argument("--gensim-runs", type=int, default=2,
                     help="gensim CBOW runs, split before and after seqlab's (default: %(default)s)")
     ap.add_argument("--skipgram", type=int, default=1, help="skip-gram runs per tool (0: none)")
+    ap.add_argument("--hogwild", action="store_true",
+                    help="after each seqlab CBOW run (the default sync, replicas) run one with "
+                         "sync=hogwild, the shared-vectors training it replaced")
     ap.add_argument("--name", default="word2vec_speed", help="results/<name>.json and .md")
     args = ap.parse_args(argv)
 
@@ -47,10 +51,10 @@ def main(argv=None) -> int:
         plain = tmp / "corpus.txt"
         plain_corpus(dataset_path("word2vec_corpus"), plain)
 
-        def run(tool, model, label):
+        def run(tool, model, label, **extra):
             out = tmp / f"{tool}_{model}.bin"
-            row = run_child(tool, plain, settings(model, args.epochs), out)
-            row.update(label=label, analogy_accuracy=analogy_accuracy(out))
+            row = run_child(tool, plain, dict(settings(model, args.epochs), **extra), out)
+            row.update(label=label, analogy_accuracy=analogy_accuracy(out), **extra)
             rows.append(row)
             print(f"[bench] {label}: {row['words_per_sec']:,.0f} words/s, {row['cpu_seconds']:.1f} CPU s, "
                   f"analogy {row['analogy_accuracy']:.2f}%, load {row['load_before']} -> {row['load_after']}",
@@ -61,6 +65,8 @@ def main(argv=None) -> int:
             run("gensim", "cbow", f"gensim cbow #{i + 1}")
         for i in range(args.runs):
             run("seqlab", "cbow", f"seqlab cbow #{i + 1}")
+            if args.hogwild:
+                run("seqlab", "cbow", f"seqlab cbow hogwild #{i + 1}", sync="hogwild")
         for i in range(before, args.gensim_runs):
             run("gensim", "cbow", f"gensim cbow #{i + 1}")
         for i in range(args.skipgram):
@@ -77,8 +83,9 @@ def main(argv=None) -> int:
 
 
 def summarize(rows: list[dict]) -> dict:
-    def wps(tool, model):
-        return [r["words_per_sec"] for r in rows if r["tool"] == tool and r["model"] == model]
+    def wps(tool, model, sync=None):
+        return [r["words_per_sec"] for r in rows
+                if r["tool"] == tool and r["model"] == model and r.get("sync") == sync]
 
     out: dict = {}
     cbow, g_cbow = wps("seqlab", "cbow"), wps("gensim", "cbow")
@@ -88,6 +95,13 @@ def summarize(rows: list[dict]) -> dict:
         if g_cbow:
             out["cbow"]["gensim_median"] = statistics.median(g_cbow)
             out["cbow"]["median_over_gensim"] = statistics.median(cbow) / statistics.median(g_cbow)
+    hog = wps("seqlab", "cbow", "hogwild")
+    if hog:
+        out["cbow_hogwild"] = {"runs": len(hog), "fastest": max(hog), "slowest": min(hog),
+                               "median": statistics.median(hog),
+                               "slowest_over_fastest": min(hog) / max(hog)}
+        if g_cbow:
+            out["cbow_hogwild"]["median_over_gensim"] = statistics.median(hog) / statistics.median(g_cbow)
     sg, g_sg = wps("seqlab", "skipgram"), wps("gensim", "skipgram")
     if sg and g_sg:
         out["skipgram"] = {"median": statistics.median(sg), "gensim_median": statistics.median(g_sg),
@@ -118,6 +132,12 @@ def to_markdown(r: dict) -> str:
         if "median_over_gensim" in c:
             lines.append(f"- CBOW median {c['median']:,.0f} words/s = {c['median_over_gensim']:.2f}x gensim's "
                          f"median {c['gensim_median']:,.0f} (goal >= 3)")
+    h = r["summary"].get("cbow_hogwild")
+    if h:
+        lines.append(f"- CBOW with sync=hogwild, {h['runs']} runs: slowest {h['slowest']:,.0f}, fastest "
+                     f"{h['fastest']:,.0f} words/s (slowest/fastest {h['slowest_over_fastest']:.2f}), median "
+                     f"{h['median']:,.0f}" + (f" = {h['median_over_gensim']:.2f}x gensim's"
+                                              if "median_over_gensim" in h else ""))
     g = r["summary"].get("skipgram")
     if g:
         lines.append(f"- skip-gram {g['median']:,.0f} words/s = {g['over_gensim']:.2f}x gensim's "

@@ -55,7 +55,7 @@ def test_one_worker_is_bit_for_bit_reproducible():
 
 
 @pytest.mark.parametrize("model,sync", [("skipgram", "auto"), ("cbow", "auto"),
-                                        ("cbow", "hogwild"), ("skipgram", "replicas")])
+                                        ("cbow", "hogwild"), ("skipgram", "hogwild")])
 def test_several_workers_train_every_job(monkeypatch, model, sync):
     import seqlab.embeddings.word2vec as w2v
 
@@ -66,8 +66,7 @@ def test_several_workers_train_every_job(monkeypatch, model, sync):
                          sync_full_words=4000)
     kv, stats = train_word2vec(sents, cfg, progress=False)
     assert stats["workers"] == 2
-    assert stats["sync"] == ("replicas" if sync == "replicas" or (sync, model) == ("auto", "cbow")
-                             else "hogwild")
+    assert stats["sync"] == ("hogwild" if sync == "hogwild" else "replicas")
     assert within_minus_across(kv, topics) > 0.5
     assert stats["loss_per_epoch"][-1] < stats["loss_per_epoch"][0]
 
@@ -321,7 +320,7 @@ def test_padded_rows_train_exactly_like_plain_rows(model):
     assert np.abs(plain[0]).max() > 1e-3  # it did train
 
 
-def test_auto_sync_picks_replicas_for_cbow_while_the_copies_fit():
+def test_auto_sync_picks_replicas_while_the_copies_fit():
     from seqlab.embeddings.config import AUTO_REPLICA_BYTES
 
     cbow = Word2VecConfig(model="cbow", vector_size=100)
@@ -329,5 +328,6 @@ def test_auto_sync_picks_replicas_for_cbow_while_the_copies_fit():
     assert cbow.sync_mode(1, 70_000) == "hogwild"  # one thread: nothing to share
     too_big = AUTO_REPLICA_BYTES // (2 * 2 * 100 * 4) + 1
     assert cbow.sync_mode(2, too_big) == "hogwild"
-    assert Word2VecConfig(model="skipgram").sync_mode(2, 70_000) == "hogwild"
+    assert Word2VecConfig(model="skipgram").sync_mode(2, 70_000) == "replicas"
+    assert Word2VecConfig(model="skipgram", sync="hogwild").sync_mode(2, 70_000) == "hogwild"
     assert Word2VecConfig(model="skipgram", sync="replicas").sync_mode(2, 10**7) == "replicas"

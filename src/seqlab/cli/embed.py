@@ -81,8 +81,8 @@ def _register_train(esub) -> None:
                    help="word2vec: how threads share the vectors. hogwild: one copy, updated "
                         "without locks (word2vec.c, gensim); replicas: a copy per thread, merged "
                         "every 50,000 words (steady speed, runs repeat exactly with any number "
-                        "of threads, ~0.7 analogy points lower on CBOW); auto (default): "
-                        "replicas for CBOW, hogwild for skip-gram")
+                        "of threads; one more copy of the vectors per thread); auto (default): "
+                        "replicas while the copies fit in 1 GiB, hogwild beyond")
     p.add_argument("--phrases", type=int, default=0,
                    help="word2vec: passes of phrase detection first (1 joins 'new york' into "
                         "new_york, 2 finds up to 4-word phrases)")

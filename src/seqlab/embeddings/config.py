@@ -62,10 +62,10 @@ class Word2VecConfig:
         every sync_full_words. Between merges no cache line moves between threads, which removes
         CBOW's slow mode (docs/word2vec.md, "CBOW's two speeds"), and jobs go to threads in a
         fixed order, so a run with several workers repeats bit for bit; it costs one more copy
-        of both matrices per thread and about 0.7 analogy points on CBOW (measured). "auto":
-        replicas for CBOW with 2+ workers while the copies fit in 1 GiB (2 x workers x V x D
-        float32: V = 670,000 words at D = 100 with 2 threads), hogwild otherwise and for
-        skip-gram. One worker: all the same.
+        of both matrices per thread (measured on 17M tokens: CBOW -0.7 analogy points,
+        skip-gram +0.9). "auto": replicas with 2+ workers while the copies fit in 1 GiB
+        (2 x workers x V x D float32: V = 670,000 words at D = 100 with 2 threads), hogwild
+        beyond. One worker: all the same.
     phrases: passes of word2phrase phrase detection before training (0 = none; 2 finds up to
         4-word phrases), with phrase_threshold and phrase_min_count (see seqlab.embeddings.phrases).
     cbow_shared_negatives: CBOW only: consecutive centre words sharing one draw of negatives
@@ -129,14 +129,13 @@ class Word2VecConfig:
         return 0.025 if self.model == "skipgram" else 0.05
 
     def sync_mode(self, workers: int, vocab_size: int) -> str:
-        """The `sync` a run with `workers` threads uses ("auto" resolved: replicas for CBOW when
-        the copies take at most AUTO_REPLICA_BYTES, hogwild otherwise)."""
+        """The `sync` a run with `workers` threads uses ("auto" resolved: replicas when the
+        copies take at most AUTO_REPLICA_BYTES, hogwild otherwise)."""
         if workers < 2:
             return "hogwild"  # one thread: nothing to share, the two are the same training
         if self.sync == "auto":
             extra = 2 * workers * vocab_size * self.vector_size * 4  # two float32 matrices each
-            fits = extra <= AUTO_REPLICA_BYTES
-            return "replicas" if self.model == "cbow" and fits else "hogwild"
+            return "replicas" if extra <= AUTO_REPLICA_BYTES else "hogwild"
         return self.sync
 
 

@@ -198,6 +198,9 @@ class Word2Vec(_Model):
         corpus_storage: "auto" (the encoded corpus in memory up to 67M tokens, on disk beyond),
             "memory" or "disk" (a memory-mapped temporary file in tmp_dir: peak memory stays at
             the vocabulary plus one chunk whatever the corpus size). Same vectors either way.
+        sync: how threads share the vectors: "hogwild" (one copy, no locks, as gensim),
+            "replicas" (a copy per thread, merged every 50,000 words: steady speed, bit-for-bit
+            repeatable with any workers) or "auto" (replicas while the copies fit in 1 GiB).
         progress: progress bars on stderr (None: only when stderr is a terminal).
 
     After training: `wv` (KeyedVectors), `syn1neg` (output vectors, (V, D)), `stats` (dict),
@@ -215,7 +218,7 @@ class Word2Vec(_Model):
                  ns_exponent: float = 0.75, max_final_vocab: int | None = None,
                  phrases: int = 0, phrase_threshold: float = 100.0, phrase_min_count: int = 5,
                  cbow_shared_negatives: int = 1, corpus_storage: str = "auto",
-                 tmp_dir: str | None = None, progress: bool | None = None):
+                 tmp_dir: str | None = None, sync: str = "auto", progress: bool | None = None):
         if sg not in (0, 1):
             raise SeqlabError(f"sg must be 1 (skip-gram) or 0 (CBOW), got {sg!r}")
         config = Word2VecConfig(
@@ -225,7 +228,7 @@ class Word2Vec(_Model):
             workers=workers, phrases=phrases, phrase_threshold=phrase_threshold,
             phrase_min_count=phrase_min_count, seed=seed,
             cbow_shared_negatives=cbow_shared_negatives, corpus_storage=corpus_storage,
-            tmp_dir=tmp_dir)
+            tmp_dir=tmp_dir, sync=sync)
         self.syn1neg = None
         super().__init__(_corpus(sentences, corpus_file), config, progress)
 

@@ -14,7 +14,7 @@ Python only hands out jobs and reads progress counters.
 Determinism: every job's RNG state is derived from (seed, epoch, job), and the learning rate is a
 function of the job's position in the corpus, not of timing; so with workers=1 a run repeats bit
 for bit. With more workers and sync="hogwild" threads update shared vectors without locks, so
-results vary slightly from run to run; with sync="replicas" (CBOW's default) each thread trains
+results vary slightly from run to run; with sync="replicas" (the default) each thread trains
 its own copy, jobs go to threads in a fixed order and the copies are merged in a fixed order, so
 a run repeats bit for bit with any number of workers.
 """
