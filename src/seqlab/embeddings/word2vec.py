@@ -2,14 +2,15 @@
 
 Mikolov et al. 2013, "Distributed Representations of Words and Phrases and their Compositionality"
 (skip-gram / CBOW, negative sampling, subsampling of frequent words, phrases), with the parallel
-formulation of Ji et al. 2016 (negatives shared across a context window, Hogwild threads).
+formulation of Ji et al. 2016 (negatives shared across a context window) on threads that each
+train a replica of the vectors, merged every round (sync="replicas"), or share one (Hogwild).
 
 The corpus is read once, as a stream, and encoded into an int32 id array (4 bytes per token) by
 seqlab.embeddings.corpus: in memory for corpora up to 67M tokens, beyond that in a memory-mapped
 temporary file that every epoch re-reads (`corpus_storage`), so memory stays at the vocabulary
 plus one job's pages. Training runs compiled kernels (seqlab.embeddings._word2vec_kernels) over
 jobs of about JOB_WORDS words of that array on `workers` Python threads with the GIL released;
-Python only hands out jobs and reads progress counters.
+Python only hands out jobs, starts the merges and reads progress counters.
 
 Determinism: every job's RNG state is derived from (seed, epoch, job), and the learning rate is a
 function of the job's position in the corpus, not of timing; so with workers=1 a run repeats bit
