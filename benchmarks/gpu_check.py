@@ -7,6 +7,11 @@
    pairs/s of the translator (eng-fra, the defaults) on the GPU, over --steps steps / one epoch.
 
     python benchmarks/gpu_check.py [--steps 100]        # writes benchmarks/results/gpu_check.{json,md}
+    python benchmarks/gpu_check.py --dry-run            # no GPU: the agreement check cpu against cpu
+
+--dry-run runs every line of the agreement check with "cpu" in place of "cuda" (and no speed
+part), so the script is known to work before a GPU is lent; the suite runs it too
+(tests/test_gpu_check_script.py).
 """
 
 from __future__ import annotations
@@ -37,16 +42,19 @@ def max_diff(a: dict, b: dict) -> float:
     return max(float((a[k].float().cpu() - b[k].float().cpu()).abs().max()) for k in a)
 
 
-def agreement(tmp: Path) -> dict:
+def agreement(tmp: Path, other: str = "cuda") -> dict:
+    """Tiny LM (stream, lines) and translator runs on cpu and on `other`; results keyed as if
+    `other` were cuda."""
     out = {}
+    devices = {"cpu": "cpu", "cuda": other}
     for mode in ("stream", "lines"):
         runs = {}
-        for dev in ("cpu", "cuda"):
+        for name, dev in devices.items():
             cfg = LMTrainConfig(mode=mode, layers=2, hidden=64, embed=16, batch_size=8, seq_len=32, max_steps=20,
                                 eval_every=10, dropout=0.0, precision="fp32", device=dev, seed=1)
-            run = tmp / f"lm-{mode}-{dev}"
-            runs[dev] = train_run(run, cfg, text=TEXT, show_progress=False)
-            runs[dev + "_weights"] = load_checkpoint(run / "last.pt")["model"]
+            run = tmp / f"lm-{mode}-{name}"
+            runs[name] = train_run(run, cfg, text=TEXT, show_progress=False)
+            runs[name + "_weights"] = load_checkpoint(run / "last.pt")["model"]
         cpu_lm = CharLM.load(tmp / f"lm-{mode}-cuda")                 # a CUDA run on the CPU
         out[f"lm_{mode}"] = {"val_loss_cpu": runs["cpu"]["val_loss"], "val_loss_cuda": runs["cuda"]["val_loss"],
                              "max_weight_diff": max_diff(runs["cpu_weights"], runs["cuda_weights"]),
@@ -56,10 +64,10 @@ def agreement(tmp: Path) -> dict:
                                for b in "no vi pe do".split()) * 4 + "\n", encoding="utf-8")
     data = load_pair_data(pairs, max_len=6, seed=0)
     res = {}
-    for dev in ("cpu", "cuda"):
+    for name, dev in devices.items():
         cfg = TrainConfig(emb_size=32, hidden_size=32, max_epochs=3, max_minutes=5, beam=1, dropout=0.0,
                           precision="fp32", select="loss", seed=0)
-        res[dev] = train_translator(data, cfg, tmp / f"tr-{dev}", show_progress=False, device=dev)
+        res[name] = train_translator(data, cfg, tmp / f"tr-{name}", show_progress=False, device=dev)
     out["translate"] = {"val_loss_cpu": res["cpu"]["val_loss"], "val_loss_cuda": res["cuda"]["val_loss"],
                         "max_weight_diff": max_diff(load_checkpoint(tmp / "tr-cpu" / "last.pt")["model"],
                                                     load_checkpoint(tmp / "tr-cuda" / "last.pt")["model"])}
@@ -85,7 +93,15 @@ def speed(tmp: Path, steps: int) -> dict:
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--steps", type=int, default=100)
+    ap.add_argument("--dry-run", action="store_true", help="no GPU needed: agreement check cpu vs cpu")
     args = ap.parse_args()
+    if args.dry_run:
+        with tempfile.TemporaryDirectory() as tmp:
+            agree = agreement(Path(tmp), other="cpu")
+        for name, r in agree.items():
+            print(f"{name}: val loss {r['val_loss_cpu']:.5f} vs {r['val_loss_cuda']:.5f}, "
+                  f"max weight difference {r['max_weight_diff']:.2e}")
+        return 0
     if not torch.cuda.is_available():
         print("gpu_check: torch sees no CUDA GPU here; run it on a machine with one", file=sys.stderr)
         return 2
