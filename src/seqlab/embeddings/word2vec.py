@@ -195,13 +195,15 @@ def train_encoded(enc: EncodedCorpus, config: Word2VecConfig, progress: bool | N
     full_every = max(1, config.sync_full_words // (per_round * JOB_WORDS))  # rounds
     hot = min(V, config.sync_hot_rows)
 
+    reps0, reps1 = (tuple(r[0] for r in replicas), tuple(r[1] for r in replicas)) if replicas else ((), ())
+
     def merge(wid: int, rnd: int, last: bool) -> None:
         # the hot rows (the most frequent words, ids 0..hot-1) every round, all rows every
         # full_every rounds and at the end of an epoch; each thread merges its own slice
         n = V if last or (rnd + 1) % full_every == 0 else hot
         lo, hi = n * wid // workers, n * (wid + 1) // workers
-        K.merge_replicas(syn0, tuple(r[0] for r in replicas), lo, hi)
-        K.merge_replicas(syn1, tuple(r[1] for r in replicas), lo, hi)
+        K.merge_replicas(syn0, reps0, lo, hi)
+        K.merge_replicas(syn1, reps1, lo, hi)
 
     def run_job(wid: int, epoch: int, j: int) -> None:
         s_lo, s_hi, pos = jobs[j]
@@ -222,9 +224,7 @@ def train_encoded(enc: EncodedCorpus, config: Word2VecConfig, progress: bool | N
 
     t_train = time.perf_counter()
     cpu_train = time.process_time()
-    rounds = None
-    if replicas:
-        rounds = Rounds(workers, per_round, merge)
+    rounds = Rounds(workers, per_round, merge) if replicas else None
     loss_per_epoch = _run_epochs(run_job, len(jobs), workers, counters, config, total, progress,
                                  rounds)
     seconds = time.perf_counter() - t_train
