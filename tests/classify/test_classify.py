@@ -71,6 +71,43 @@ def test_same_seed_same_model_and_max_norm_respected():
     assert float(a.model_.fc.weight.detach().norm(dim=1).max()) <= 3.0 + 1e-5
 
 
+def test_dev_checks_within_epochs_keep_the_best_weights():
+    X, y = toy_data()
+    Xd, yd = toy_data(60, seed=2)
+    est = DCNNClassifier(embedding_dim=16, lr=0.1, epochs=2, batch_size=16, seed=0, dev_checks=3).fit(X, y, Xd, yd)
+    checks = [a for h in est.history_ for a in h["dev_checks"]]
+    assert [len(h["dev_checks"]) for h in est.history_] == [3, 3]
+    assert est.dev_accuracy_ == max(checks)                            # the best check's weights are kept
+    assert est.score(Xd, yd) == pytest.approx(max(checks))
+    i = checks.index(max(checks))                                     # first best: epoch and fraction
+    assert est.best_epoch_ == i // 3 + 1 and est.best_check_ > i // 3
+    # one check per epoch is the epoch-end check of before: same weights as checking every epoch end
+    one = DCNNClassifier(embedding_dim=16, lr=0.1, epochs=2, batch_size=16, seed=0).fit(X, y, Xd, yd)
+    assert [h["dev_checks"] for h in one.history_] == [[h["dev_accuracy"]] for h in one.history_]
+    assert one.best_check_ == one.best_epoch_
+
+
+def test_dcnn_layer_decay_and_adagrad_reset():
+    X, y = toy_data(40)
+    est = DCNNClassifier(embedding_dim=8, epochs=1, batch_size=16, layer_decay=(1e-4, 3e-5, 3e-6, 2e-4),
+                         adagrad_reset=1).fit(X, y)
+    opt = est._optimizer(est.model_)
+    decay = {id(p): g["weight_decay"] for g in opt.param_groups for p in g["params"]}
+    m = est.model_
+    assert decay[id(m.embedding.weight)] == 1e-4 and decay[id(m.fc.weight)] == 2e-4
+    assert [decay[id(c.conv.weight)] for c in m.convs] == [3e-5, 3e-6]
+    assert decay[id(m.fc.bias)] == 0.0 and all(decay[id(b)] == 0.0 for b in m.biases)
+    assert len(decay) == len(list(m.parameters()))                     # every parameter in one group
+    loss = m(torch.tensor([[2, 3, 4]])).sum()
+    loss.backward()
+    opt.step()
+    assert all(float(st["sum"].abs().sum()) > 0 for st in opt.state.values() if "sum" in st)
+    est._end_epoch(1, opt)                                             # reset every epoch here
+    assert all(float(st["sum"].abs().sum()) == 0 for st in opt.state.values())
+    with pytest.raises(SeqlabError, match="layer_decay needs 4 values"):
+        DCNNClassifier(embedding_dim=8, epochs=1, layer_decay=(1e-4, 1e-4)).fit(X, y)
+
+
 def test_static_keeps_vectors_non_static_tunes_them():
     X, y = toy_data()
     kv = tiny_vectors()

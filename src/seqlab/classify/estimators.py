@@ -88,7 +88,8 @@ class _TorchClassifier(ClassifierMixin, BaseEstimator):
 
     # -- sklearn surface ----------------------------------------------------------------------
     def fit(self, X, y, X_dev=None, y_dev=None):
-        """Train; keep the epoch with the best dev accuracy. Returns self."""
+        """Train; keep the weights with the best dev accuracy (checked `dev_checks` times per epoch,
+        evenly spaced, the last at the epoch's end). Returns self."""
         X, y_idx, X_dev, y_dev = self._prepare(X, y, X_dev, y_dev)
         device = resolve_device(self.device)             # cpu, cuda or auto; the fitted model ends on the CPU
         self.model_.to(device)
@@ -99,21 +100,33 @@ class _TorchClassifier(ClassifierMixin, BaseEstimator):
         gen = torch.Generator().manual_seed(self.seed)
         group = current_group()                # under torchrun: each rank trains on its rows of each batch
         net = wrap(self.model_, group)
-        best, best_state, self.history_, self.best_epoch_ = -1.0, None, [], 0
+        self.history_, self.best_epoch_, self.best_check_ = [], 0, None
+        best = {"acc": -1.0, "state": None}
+
+        def check(epoch: int, batch: int, batches: int) -> float | None:
+            """Dev accuracy now; keep a copy of the weights when it is the best so far."""
+            acc = group.agree(self._dev_accuracy(*dev)) if dev is not None else None
+            if dev is None or acc > best["acc"]:
+                best["acc"] = acc if dev is not None else best["acc"]
+                best["state"] = {k: v.detach().clone() for k, v in self.model_.state_dict().items()}
+                self.best_epoch_, self.best_check_ = epoch, round(epoch - 1 + batch / batches, 3)
+            self.model_.train()
+            return acc
+
         for epoch in range(1, self.epochs + 1):
-            rec = self._train_epoch(epoch, ids, lengths, y_t, opt, gen, device, net, group)
-            rec["dev_accuracy"] = group.agree(self._dev_accuracy(*dev)) if dev is not None else None
+            rec = self._train_epoch(epoch, ids, lengths, y_t, opt, gen, device, net, group, check)
             self.history_.append(rec)
             (self.callback or _no_callback)("epoch_end", **rec)
-            if dev is None or rec["dev_accuracy"] > best:
-                best, self.best_epoch_ = (rec["dev_accuracy"] if dev is not None else best), epoch
-                best_state = {k: v.detach().clone() for k, v in self.model_.state_dict().items()}
-        self.model_.load_state_dict(best_state)
+            self._end_epoch(epoch, opt)
+        self.model_.load_state_dict(best["state"])
         self.model_.embedding.sparse = False
         self.model_.to("cpu")                  # a fitted estimator predicts and saves on the CPU
         self.model_.eval()
-        self.dev_accuracy_ = best if dev is not None else None
+        self.dev_accuracy_ = best["acc"] if dev is not None else None
         return self
+
+    def _end_epoch(self, epoch: int, opt) -> None:
+        """A hook after each epoch (the DCNN resets Adagrad's sums here)."""
 
     def _prepare(self, X, y, X_dev, y_dev):
         """Check the data, hold out a dev part where none is given, build vocabulary and network."""
@@ -148,17 +161,21 @@ class _TorchClassifier(ClassifierMixin, BaseEstimator):
         self.model_ = self._build(len(self.vocab_), len(self.classes_), pretrained, dim or 300)
         return X, y_idx, X_dev, y_dev
 
-    def _train_epoch(self, epoch, ids, lengths, y_t, opt, gen, device, net, group) -> dict:
-        """One pass of Kim's recipe over length buckets of `batch_size`; max-norm after each update.
-        Every rank draws the same batches and trains on its block of each batch's rows, its summed
-        loss scaled so DDP's mean of the gradients is the global batch's."""
+    def _train_epoch(self, epoch, ids, lengths, y_t, opt, gen, device, net, group, check) -> dict:
+        """One pass of Kim's recipe over length buckets of `batch_size`; max-norm after each update;
+        `check` (dev accuracy, best weights kept) after the batches that end each of the epoch's
+        `dev_checks` parts. Every rank draws the same batches and trains on its block of each
+        batch's rows, its summed loss scaled so DDP's mean of the gradients is the global batch's."""
         t0 = time.perf_counter()
         cb = self.callback or _no_callback
         self.model_.train()
         batches = bucket_batches(lengths, self.batch_size, gen, pool=20)
-        cb("epoch", epoch=epoch, epochs=self.epochs, batches=len(batches))
-        total, seen = 0.0, 0
-        for rows in batches:
+        n = len(batches)
+        k = max(1, min(int(getattr(self, "dev_checks", 1) or 1), n))
+        checkpoints = {-(-n * j // k) for j in range(1, k + 1)}                    # ceil(n j / k), ends at n
+        cb("epoch", epoch=epoch, epochs=self.epochs, batches=n)
+        total, seen, dev_accs, check_seconds = 0.0, 0, [], 0.0
+        for i, rows in enumerate(batches, 1):
             T = max(1, int(lengths[rows].max()))                                    # the global batch's width
             mine = rows[group.shard(len(rows))]
             xb = ids[mine, :T].to(device)                                           # (B/N, T)
@@ -172,7 +189,12 @@ class _TorchClassifier(ClassifierMixin, BaseEstimator):
             total += batch_loss * len(rows)
             seen += len(rows)
             cb("batch", loss=batch_loss)
-        return {"epoch": epoch, "loss": total / max(seen, 1), "seconds": time.perf_counter() - t0}
+            if i in checkpoints:
+                tc = time.perf_counter()
+                dev_accs.append(check(epoch, i, n))
+                check_seconds += time.perf_counter() - tc
+        return {"epoch": epoch, "loss": total / max(seen, 1), "dev_accuracy": dev_accs[-1],
+                "dev_checks": dev_accs, "seconds": time.perf_counter() - t0 - check_seconds}
 
     def _dev_accuracy(self, ids, lengths, y_dev) -> float:
         """Accuracy on the dev set; dev labels never seen in training count as errors."""
@@ -373,6 +395,7 @@ class DCNNClassifier(_TorchClassifier):
     def __init__(self, embedding_dim: int | None = 48, widths: tuple = (7, 5), maps: tuple = (6, 14),
                  k_top: int = 4, vectors=None, dropout: float = 0.5, max_norm: float = 0.0,
                  optimizer: str = "adagrad", lr: float = 0.05, weight_decay: float = 1e-5,
+                 layer_decay: tuple | None = None, adagrad_reset: int = 0, dev_checks: int = 1,
                  batch_size: int = 50, epochs: int = 25, dev_fraction: float = 0.1, seed: int = 0,
                  num_threads: int | None = None, callback: Callable | None = None, device: str = "cpu"):
         self.embedding_dim = embedding_dim
@@ -385,6 +408,9 @@ class DCNNClassifier(_TorchClassifier):
         self.optimizer = optimizer
         self.lr = lr
         self.weight_decay = weight_decay
+        self.layer_decay = layer_decay
+        self.adagrad_reset = adagrad_reset
+        self.dev_checks = dev_checks
         self.batch_size = batch_size
         self.epochs = epochs
         self.dev_fraction = dev_fraction
@@ -395,6 +421,27 @@ class DCNNClassifier(_TorchClassifier):
 
     def _needs_vectors(self) -> bool:
         return self.vectors is not None
+
+    def _optimizer(self, model):
+        """Adagrad with one L2 weight per layer when `layer_decay` = (embedding, conv 1, ..., conv L,
+        output) is given, as the authors' Matlab code has it (biases unregularised); else the shared one."""
+        if self.layer_decay is None or self.optimizer != "adagrad":
+            return super()._optimizer(model)
+        decay = tuple(self.layer_decay)
+        if len(decay) != len(model.convs) + 2:
+            raise SeqlabError(f"layer_decay needs {len(model.convs) + 2} values (embedding, each "
+                              f"convolution, output), got {len(decay)}")
+        groups = [([model.embedding.weight], decay[0])]
+        groups += [(list(conv.parameters()), wd) for conv, wd in zip(model.convs, decay[1:-1])]
+        groups += [([model.fc.weight], decay[-1]), (list(model.biases) + [model.fc.bias], 0.0)]
+        return torch.optim.Adagrad([{"params": p, "weight_decay": wd} for p, wd in groups], lr=self.lr)
+
+    def _end_epoch(self, epoch: int, opt) -> None:
+        """Every `adagrad_reset` epochs Adagrad's sums of squared gradients start again from zero
+        (the authors' Matlab code), so the steps do not shrink for ever."""
+        if self.adagrad_reset and epoch % self.adagrad_reset == 0 and isinstance(opt, torch.optim.Adagrad):
+            for st in opt.state.values():
+                st["sum"].zero_()
 
     def _build(self, vocab_size, num_classes, pretrained, dim):
         cfg = DCNNConfig(vocab_size, num_classes, dim, tuple(self.widths), tuple(self.maps), self.k_top,
