@@ -127,6 +127,9 @@ def test_table_caches_folds_and_resumes(tmp_path, capsys):
                 "--sst-train", "trees"], "unknown SST training set 'trees'; use phrases or sentences"),
     (lambda d: ["classify", "table", "-o", str(d / "T.md"), "--models", "dcnn:wide"], "only Kim's CNN rows"),
     (lambda d: ["classify", "table", "-o", str(d / "T.md"), "--sst-train", "all"], "unknown SST training set"),
+    (lambda d: ["classify", "train", str(d / "toy.tsv"), "-o", str(d / "r"), "--model", "cnn-rand",
+                "--dev-checks", "0"], "--dev-checks must be at least 1"),
+    (lambda d: ["classify", "table", "-o", str(d / "T.md"), "--dev-checks", "-2"], "--dev-checks must be at least 1"),
 ])
 def test_bad_input_gives_one_error_line(tmp_path, capsys, make_args, match):
     import re
@@ -179,7 +182,8 @@ def test_sst_trains_on_phrases_by_default_and_on_sentences_when_asked(tmp_path, 
     monkeypatch.setenv("SEQLAB_DATA", str(tmp_path))
     n_phrases = len(load_dataset("sst2").train[0])
     assert 195 < n_phrases <= 206                              # distinct roots + six cue words (fillers: neutral)
-    for model, extra, n in (("dcnn", [], n_phrases), ("cnn-rand", ["--sst-train", "sentences", "--conv", "wide"], 200)):
+    for model, extra, n in (("dcnn", [], n_phrases), ("cnn-rand", ["--sst-train", "sentences", "--conv", "wide",
+                                                                          "--dev-checks", "3"], 200)):
         run = tmp_path / model
         rc = main(["classify", "train", "sst2", "-o", str(run), "--model", model, "--epochs", "5", *extra])
         assert rc == 0
@@ -187,6 +191,7 @@ def test_sst_trains_on_phrases_by_default_and_on_sentences_when_asked(tmp_path, 
         assert {"accuracy", "std", "folds", "seconds", "train_examples"} <= set(m)
         assert m["train_examples"] == n and m["folds"] == 1 and m["accuracy"] > 0.8
         assert m["sst_train"] == ("phrases" if not extra else "sentences")
+        assert m["dev_checks"] == (3 if extra else 1)
         assert m["conv"] == (None if model == "dcnn" else "wide")
     assert f"{n_phrases} training examples" in capsys.readouterr().out
 
@@ -208,6 +213,10 @@ def test_table_cache_keys_see_model_conv_and_sst_training_set(tmp_path):
     assert cache_file(tmp_path, base, "mr", "cnn-non-static", 0, True).name == \
         "mr__cnn-non-static__narrow__glove-6b-50d__std0.144__w300__e25__s0__fold1of10.json"
     assert "__std0.144__e25" in cache_file(tmp_path, base, "mr", "cnn-static", 0, True).name
+    # more than one dev check per epoch is a different protocol: its own key (neural rows only)
+    dc = TableConfig(dev_checks=4)
+    assert cache_file(tmp_path, dc, "sst1", "dcnn", 0, False).name == "sst1__dcnn__phrases__e25__dc4__s0__test.json"
+    assert cache_file(tmp_path, dc, "mr", "nbsvm", 0, True).name == cache_file(tmp_path, base, "mr", "nbsvm", 0, True).name
 
 
 def test_a_malformed_tree_file_is_one_error_line(tmp_path, monkeypatch, cli_error):

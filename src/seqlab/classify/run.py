@@ -30,14 +30,15 @@ def train_classifier(dataset: str, model: str, run_dir: str | os.PathLike, vecto
                      folds: int = 10, epochs: int = 25, seed: int = 0, threads: int | None = None,
                      device: str = "cpu", callback: Callable | None = None,
                      on_unit: Callable[[protocol.Unit], None] | None = None, conv: str = "narrow",
-                     sst_train: str = "phrases") -> dict:
+                     sst_train: str = "phrases", dev_checks: int = 1) -> dict:
     """Train `model` (one of MODELS) on a named dataset or a user's file by Kim's protocol and write
     RUN/model.pt (the model of the test split, or of the best fold) and RUN/metrics.json.
 
     vectors: pretrained vectors for the cnn-static/non-static/multichannel models (default
     glove-6b-50d; the paper used 300-d GoogleNews word2vec), optional for the RNNs and the DCNN.
     conv: narrow | wide convolution of Kim's CNN. sst_train: SST-1/SST-2 train on Kim's
-    "phrases" (default) or on "sentences" only. callback: the estimators' epoch/batch events;
+    "phrases" (default) or on "sentences" only. dev_checks: dev-set scorings per epoch (the best
+    point is kept). callback: the estimators' epoch/batch events;
     on_unit(unit): before each fold or the test split.
     Returns the metrics (accuracy, std, folds, fold_accuracies, protocol, seconds, train_examples, ...).
     """
@@ -57,7 +58,8 @@ def train_classifier(dataset: str, model: str, run_dir: str | os.PathLike, vecto
         kv = load_vectors(vectors)
     run = Path(run_dir)
     res = protocol.evaluate(lambda: make_estimator(model, vectors=kv, epochs=epochs, seed=seed, num_threads=threads,
-                                                   callback=callback, device=device, conv=conv),
+                                                   callback=callback, device=device, conv=conv,
+                                                   dev_checks=dev_checks),
                             ds, folds, seed, on_unit)
     accs = res.accuracies
     if ds.cv:
@@ -77,7 +79,7 @@ def train_classifier(dataset: str, model: str, run_dir: str | os.PathLike, vecto
                "folds": len(accs) if ds.cv else 1, "fold_accuracies": accs,
                "protocol": protocol.protocol_name(ds, folds), "seconds": res.seconds, "epochs": epochs,
                "train_examples": res.train_examples, "conv": conv if model in KIM_CNN_MODELS else None,
-               "sst_train": sst_train if ds.name in ("sst1", "sst2") else None,
+               "sst_train": sst_train if ds.name in ("sst1", "sst2") else None, "dev_checks": dev_checks,
                "seed": seed, "vectors": vectors, "checkpoint": which, "notes": ds.notes + (
                    [f"pretrained vectors: {vectors} (the paper used 300-d GoogleNews word2vec)"]
                    if model in PRETRAINED_MODELS else []),

@@ -82,6 +82,7 @@ class TableConfig:
     num_threads: int | None = None
     device: str = "cpu"               # where the neural cells train (cpu, cuda, auto); recorded per fold
     sst_train: str = "phrases"        # what SST-1/SST-2 train on: Kim's phrases, or sentences only
+    dev_checks: int = 1               # dev-set scorings per epoch (the best point is kept)
 
     def validate(self) -> None:
         for d in self.datasets:
@@ -94,6 +95,8 @@ class TableConfig:
             raise SeqlabError("epochs must be at least 1")
         if self.folds < 2:
             raise SeqlabError(f"--folds must be at least 2, got {self.folds}")
+        if self.dev_checks < 1:
+            raise SeqlabError(f"--dev-checks must be at least 1, got {self.dev_checks}")
 
 
 @dataclass
@@ -134,7 +137,7 @@ def _slug(text: str) -> str:
 def cache_file(cache_dir: Path, cfg: TableConfig, dataset: str, row: str, unit: int, cv: bool) -> Path:
     """Where one fold's (or the test split's) result lives; its name holds every relevant setting:
     dataset, model, convolution (Kim's CNN), vectors (pretrained rows), SST training set, epochs
-    (neural rows), seed and fold."""
+    (neural rows), dev checks per epoch (neural rows, when more than one), seed and fold."""
     model, conv = parse_row(row)
     cnv = f"__{conv}" if model in KIM_CNN_MODELS else ""
     # pretrained rows since issue 13: rescaled to U[-0.25, 0.25]'s std, trained rows widened to 300
@@ -142,7 +145,7 @@ def cache_file(cache_dir: Path, cfg: TableConfig, dataset: str, row: str, unit: 
            if model in PRETRAINED_MODELS else "")
     sst = f"__{cfg.sst_train}" if DATASETS[dataset].phrases else ""
     neural = model not in ("nbsvm", "mnb")
-    ep = f"__e{cfg.epochs}" if neural else ""
+    ep = (f"__e{cfg.epochs}" + (f"__dc{cfg.dev_checks}" if cfg.dev_checks > 1 else "")) if neural else ""
     split = f"fold{unit + 1}of{cfg.folds}" if cv else "test"
     return cache_dir / f"{dataset}__{model}{cnv}{vec}{sst}{ep}__s{cfg.seed}__{split}.json"
 
@@ -183,7 +186,7 @@ def run_table(cfg: TableConfig, cache_dir: str | Path, callback: Callable | None
                     kv = (vectors_loader or load_vectors)(cfg.vectors)
                 est = make_estimator(model, vectors=kv if model in PRETRAINED_MODELS else None, epochs=cfg.epochs,
                                      seed=cfg.seed, num_threads=cfg.num_threads, callback=callback,
-                                     device=cfg.device, conv=conv)
+                                     device=cfg.device, conv=conv, dev_checks=cfg.dev_checks)
                 t0, load0 = time.perf_counter(), os.getloadavg()[0]
                 acc = protocol.fit_and_score(est, unit)
                 secs = time.perf_counter() - t0
@@ -193,6 +196,8 @@ def run_table(cfg: TableConfig, cache_dir: str | Path, callback: Callable | None
                                          "n_train": len(unit.X_train), "n_test": len(unit.X_test),
                                          "best_epoch": getattr(est, "best_epoch_", None),
                                          "epochs": cfg.epochs, "seed": cfg.seed,
+                                         "dev_checks": cfg.dev_checks if is_neural(est) else None,
+                                         "best_check": getattr(est, "best_check_", None),
                                          "conv": conv if model in KIM_CNN_MODELS else None,
                                          "sst_train": cfg.sst_train if ds.name in ("sst1", "sst2") else None,
                                          "vectors": cfg.vectors if model in PRETRAINED_MODELS else None,
@@ -261,7 +266,9 @@ def markdown_table(cells: dict[tuple[str, str], Cell], cfg: TableConfig, total_s
                "(SST-1 156,817, SST-2 76,961 examples; dev and test are whole sentences)." if cfg.sst_train == "phrases"
                else "2. SST-1/SST-2 are trained on the training sentences only (`--sst-train sentences`), not on "
                "Kim's phrase-level set, so expect a few points below the paper there."),
-              f"3. Settings: up to {cfg.epochs} epochs (best on dev), {cfg.folds}-fold CV for MR/Subj/CR/MPQA, "
+              f"3. Settings: up to {cfg.epochs} epochs (best on dev"
+              + (f", scored {cfg.dev_checks} times per epoch" if cfg.dev_checks > 1 else "")
+              + f"), {cfg.folds}-fold CV for MR/Subj/CR/MPQA, "
               f"seed {cfg.seed}; TREC and CV folds hold out 10% of training as dev."]
     if machine:
         lines.append(f"4. Machine: {machine}.")
@@ -316,5 +323,6 @@ def build_table(cfg: TableConfig, out: str | Path, cache_dir: str | Path | None 
     write_json_atomic(out.with_suffix(".json"), {
         "cells": cells_json(cells), "seconds": total, "machine": machine_description(),
         "config": {"datasets": list(cfg.datasets), "models": list(cfg.models), "vectors": cfg.vectors,
-                   "epochs": cfg.epochs, "folds": cfg.folds, "seed": cfg.seed, "sst_train": cfg.sst_train}})
+                   "epochs": cfg.epochs, "folds": cfg.folds, "seed": cfg.seed, "sst_train": cfg.sst_train,
+                   "dev_checks": cfg.dev_checks}})
     return md

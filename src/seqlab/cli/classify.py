@@ -53,6 +53,9 @@ def register(sub) -> None:
                    help="cross-validation folds for sets without a test split")
     t.add_argument("--epochs", type=int, default=25, metavar="E",
                    help="maximum epochs (the epoch best on the dev set is kept)")
+    t.add_argument("--dev-checks", type=int, default=1, metavar="K",
+                   help="score the dev set K times per epoch and keep the best point, not only each "
+                   "epoch's end (worth it when an epoch is long: SST's phrases are 1,540-3,137 batches)")
     t.add_argument("--seed", type=int, default=0, help="random seed (folds, dev split, init, batches)")
     t.add_argument("--threads", type=int, default=None, metavar="N",
                    help="CPU threads per process (default: the cores divided among this machine's processes)")
@@ -84,6 +87,9 @@ def register(sub) -> None:
                     help="pretrained vectors for the static/non-static/multichannel rows")
     tb.add_argument("--folds", type=int, default=10, metavar="K", help="CV folds for MR, Subj, CR, MPQA")
     tb.add_argument("--epochs", type=int, default=25, metavar="E", help="maximum epochs per neural model")
+    tb.add_argument("--dev-checks", type=int, default=1, metavar="K",
+                    help="dev-set scorings per epoch for the neural rows (the best point is kept; "
+                    "K > 1 is part of the cache key)")
     tb.add_argument("--seed", type=int, default=0, help="random seed")
     tb.add_argument("--threads", type=int, default=None, metavar="N", help="torch CPU threads")
     tb.add_argument("--device", default="cpu", choices=("cpu", "cuda", "auto"),
@@ -155,7 +161,8 @@ def _train(args, group, device) -> int:
     try:
         m = train_classifier(args.dataset, args.model, args.output, vectors=args.vectors, folds=args.folds,
                              epochs=args.epochs, seed=args.seed, threads=args.threads, device=device,
-                             callback=bars, on_unit=on_unit, conv=args.conv, sst_train=args.sst_train)
+                             callback=bars, on_unit=on_unit, conv=args.conv, sst_train=args.sst_train,
+                             dev_checks=args.dev_checks)
     finally:
         bars.close()
     run = Path(args.output)
@@ -189,7 +196,8 @@ def cmd_table(args) -> int:
 
     cfg = TableConfig(tuple(d.lower().replace("-", "") for d in args.datasets),
                       tuple(args.models) if args.models else DEFAULT_ROWS,
-                      args.vectors, args.epochs, args.folds, args.seed, args.threads, args.device, args.sst_train)
+                      args.vectors, args.epochs, args.folds, args.seed, args.threads, args.device, args.sst_train,
+                      args.dev_checks)
     cfg.validate()
     set_threads(args.threads)
     units = sum((cfg.folds if DATASETS[d].cv else 1) for d in cfg.datasets) * len(cfg.models)
