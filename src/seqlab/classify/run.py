@@ -17,8 +17,8 @@ import numpy as np
 from seqlab.checkpoint import load_checkpoint, save_checkpoint
 from seqlab.classify import protocol
 from seqlab.classify.data import CLEANERS, load_any
-from seqlab.classify.estimators import (KIM_CNN_MODELS, MODELS, PRETRAINED_MODELS, check_conv,
-                                        estimator_from_state, estimator_state, make_estimator)
+from seqlab.classify.estimators import (DCNN_RECIPE, KIM_CNN_MODELS, MODELS, PRETRAINED_MODELS, check_conv,
+                                        check_recipe, estimator_from_state, estimator_state, make_estimator)
 from seqlab.distributed import current_group
 from seqlab.errors import SeqlabError
 from seqlab.files import write_json_atomic
@@ -30,7 +30,7 @@ def train_classifier(dataset: str, model: str, run_dir: str | os.PathLike, vecto
                      folds: int = 10, epochs: int = 25, seed: int = 0, threads: int | None = None,
                      device: str = "cpu", callback: Callable | None = None,
                      on_unit: Callable[[protocol.Unit], None] | None = None, conv: str = "narrow",
-                     sst_train: str = "phrases", dev_checks: int = 1) -> dict:
+                     sst_train: str = "phrases", dev_checks: int = 1, recipe: str = DCNN_RECIPE) -> dict:
     """Train `model` (one of MODELS) on a named dataset or a user's file by Kim's protocol and write
     RUN/model.pt (the model of the test split, or of the best fold) and RUN/metrics.json.
 
@@ -38,7 +38,7 @@ def train_classifier(dataset: str, model: str, run_dir: str | os.PathLike, vecto
     glove-6b-50d; the paper used 300-d GoogleNews word2vec), optional for the RNNs and the DCNN.
     conv: narrow | wide convolution of Kim's CNN. sst_train: SST-1/SST-2 train on Kim's
     "phrases" (default) or on "sentences" only. dev_checks: dev-set scorings per epoch (the best
-    point is kept). callback: the estimators' epoch/batch events;
+    point is kept). recipe: how the DCNN trains (DCNN_RECIPES). callback: the estimators' epoch/batch events;
     on_unit(unit): before each fold or the test split.
     Returns the metrics (accuracy, std, folds, fold_accuracies, protocol, seconds, train_examples, ...).
     """
@@ -49,6 +49,7 @@ def train_classifier(dataset: str, model: str, run_dir: str | os.PathLike, vecto
     if folds < 2:
         raise SeqlabError(f"--folds must be at least 2, got {folds}")
     check_conv(conv)
+    check_recipe(recipe)
     ds = load_any(dataset, sst_train=sst_train)
     vectors = vectors or ("glove-6b-50d" if model in PRETRAINED_MODELS else None)
     kv = None
@@ -59,7 +60,7 @@ def train_classifier(dataset: str, model: str, run_dir: str | os.PathLike, vecto
     run = Path(run_dir)
     res = protocol.evaluate(lambda: make_estimator(model, vectors=kv, epochs=epochs, seed=seed, num_threads=threads,
                                                    callback=callback, device=device, conv=conv,
-                                                   dev_checks=dev_checks),
+                                                   dev_checks=dev_checks, recipe=recipe),
                             ds, folds, seed, on_unit)
     accs = res.accuracies
     if ds.cv:
@@ -80,6 +81,7 @@ def train_classifier(dataset: str, model: str, run_dir: str | os.PathLike, vecto
                "protocol": protocol.protocol_name(ds, folds), "seconds": res.seconds, "epochs": epochs,
                "train_examples": res.train_examples, "conv": conv if model in KIM_CNN_MODELS else None,
                "sst_train": sst_train if ds.name in ("sst1", "sst2") else None, "dev_checks": dev_checks,
+               "recipe": recipe if model == "dcnn" else None,
                "seed": seed, "vectors": vectors, "checkpoint": which, "notes": ds.notes + (
                    [f"pretrained vectors: {vectors} (the paper used 300-d GoogleNews word2vec)"]
                    if model in PRETRAINED_MODELS else []),

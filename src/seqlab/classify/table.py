@@ -24,8 +24,8 @@ from typing import Callable
 
 import numpy as np
 
-from seqlab.classify.estimators import (KIM_CNN_MODELS, MODELS, PRETRAINED_MODELS, check_conv, is_neural,
-                                        make_estimator)
+from seqlab.classify.estimators import (DCNN_RECIPE, DCNN_RECIPES, KIM_CNN_MODELS, MODELS, PRETRAINED_MODELS,
+                                        check_conv, check_recipe, is_neural, make_estimator)
 from seqlab.errors import SeqlabError
 from seqlab.files import write_json_atomic, write_text_atomic
 from seqlab.runtime import resolve_device
@@ -40,6 +40,7 @@ MODEL_TITLES = {"cnn-rand": "CNN-rand", "cnn-static": "CNN-static", "cnn-non-sta
                 "mnb": "MNB (Wang and Manning, 2012)", "lstm": "LSTM (ours only)",
                 "bilstm": "BiLSTM (ours only)", "gru": "GRU (ours only)", "cnn-rnn": "CNN-RNN hybrid (ours only)"}
 
+DCNN_RECIPE_TITLES = {"b4": "batches of 4 (authors' code)", "b50": "batches of 50"}
 _ORDER = ("mr", "sst1", "sst2", "subj", "trec", "cr", "mpqa")
 _ROWS = {  # Kim (2014) Table 2, as in the lecture; None = "–" (not reported)
     "cnn-rand": (76.1, 45.0, 82.7, 89.6, 91.2, 79.8, 83.4),
@@ -56,19 +57,25 @@ DEFAULT_ROWS = ("cnn-rand", "cnn-rand:wide", "cnn-static", "cnn-non-static", "cn
 
 
 def parse_row(row: str) -> tuple[str, str]:
-    """A table row -> (model, conv): "cnn-rand" -> ("cnn-rand", "narrow"), "cnn-rand:wide" -> ("cnn-rand",
-    "wide"); models other than Kim's CNN take no convolution suffix (their conv is "narrow", unused)."""
-    model, colon, conv = row.partition(":")
+    """A table row -> (model, option): the convolution of Kim's CNN ("cnn-rand" -> ("cnn-rand",
+    "narrow"), "cnn-rand:wide" -> ("cnn-rand", "wide")) or the DCNN's training recipe ("dcnn" ->
+    ("dcnn", DCNN_RECIPE), "dcnn:b50" -> ("dcnn", "b50")); other models take no suffix."""
+    model, colon, opt = row.partition(":")
     if model not in MODELS:
         raise SeqlabError(f"unknown model {model!r}; one of {', '.join(MODELS)} (Kim's CNN may add :wide)")
+    if model == "dcnn":
+        return model, check_recipe(opt) if colon else DCNN_RECIPE
     if colon and model not in KIM_CNN_MODELS:
-        raise SeqlabError(f"{row!r}: only Kim's CNN rows ({', '.join(KIM_CNN_MODELS)}) take :narrow or :wide")
-    return model, check_conv(conv) if colon else "narrow"
+        raise SeqlabError(f"{row!r}: only Kim's CNN rows ({', '.join(KIM_CNN_MODELS)}) take :narrow or :wide, "
+                          f"and the DCNN's :{' or :'.join(DCNN_RECIPES)}")
+    return model, check_conv(opt) if colon else "narrow"
 
 
 def row_title(row: str) -> str:
-    model, conv = parse_row(row)
-    return MODEL_TITLES[model] + (", wide conv" if conv == "wide" else "")
+    model, opt = parse_row(row)
+    if model == "dcnn":
+        return MODEL_TITLES[model] + ", " + DCNN_RECIPE_TITLES[opt]
+    return MODEL_TITLES[model] + (", wide conv" if opt == "wide" else "")
 
 
 @dataclass
@@ -136,10 +143,12 @@ def _slug(text: str) -> str:
 
 def cache_file(cache_dir: Path, cfg: TableConfig, dataset: str, row: str, unit: int, cv: bool) -> Path:
     """Where one fold's (or the test split's) result lives; its name holds every relevant setting:
-    dataset, model, convolution (Kim's CNN), vectors (pretrained rows), SST training set, epochs
+    dataset, model, convolution (Kim's CNN) or recipe (DCNN), vectors (pretrained rows), SST training set, epochs
     (neural rows), dev checks per epoch (neural rows, when more than one), seed and fold."""
-    model, conv = parse_row(row)
-    cnv = f"__{conv}" if model in KIM_CNN_MODELS else ""
+    model, opt = parse_row(row)
+    cnv = f"__{opt}" if model in KIM_CNN_MODELS else ""
+    if model == "dcnn" and opt != "b50":           # b50: the recipe of the cells before the choice
+        cnv = f"__{opt}"
     # pretrained rows since issue 13: rescaled to U[-0.25, 0.25]'s std, trained rows widened to 300
     vec = (f"__{_slug(cfg.vectors)}__std0.144" + ("" if model == "cnn-static" else "__w300")
            if model in PRETRAINED_MODELS else "")
@@ -168,7 +177,9 @@ def run_table(cfg: TableConfig, cache_dir: str | Path, callback: Callable | None
         ds = load_dataset(dname, sst_train=cfg.sst_train)
         n_units = protocol.unit_count(ds, cfg.folds)
         for row in cfg.models:
-            model, conv = parse_row(row)
+            model, opt = parse_row(row)
+            conv = opt if model in KIM_CNN_MODELS else "narrow"
+            recipe = opt if model == "dcnn" else DCNN_RECIPE
             cell = cells[(dname, row)] = Cell(dname, row, n_units)
             for unit in protocol.units(ds, cfg.folds, cfg.seed):
                 path = cache_file(cache_dir, cfg, dname, row, unit.index, ds.cv)
@@ -186,7 +197,7 @@ def run_table(cfg: TableConfig, cache_dir: str | Path, callback: Callable | None
                     kv = (vectors_loader or load_vectors)(cfg.vectors)
                 est = make_estimator(model, vectors=kv if model in PRETRAINED_MODELS else None, epochs=cfg.epochs,
                                      seed=cfg.seed, num_threads=cfg.num_threads, callback=callback,
-                                     device=cfg.device, conv=conv, dev_checks=cfg.dev_checks)
+                                     device=cfg.device, conv=conv, dev_checks=cfg.dev_checks, recipe=recipe)
                 t0, load0 = time.perf_counter(), os.getloadavg()[0]
                 acc = protocol.fit_and_score(est, unit)
                 secs = time.perf_counter() - t0
@@ -199,6 +210,7 @@ def run_table(cfg: TableConfig, cache_dir: str | Path, callback: Callable | None
                                          "dev_checks": cfg.dev_checks if is_neural(est) else None,
                                          "best_check": getattr(est, "best_check_", None),
                                          "conv": conv if model in KIM_CNN_MODELS else None,
+                                         "recipe": recipe if model == "dcnn" else None,
                                          "sst_train": cfg.sst_train if ds.name in ("sst1", "sst2") else None,
                                          "vectors": cfg.vectors if model in PRETRAINED_MODELS else None,
                                          "device": device, "load_avg": [load0, os.getloadavg()[0]],
