@@ -162,9 +162,9 @@ def test_make_estimator_names_and_errors():
     assert (ns.vector_std, ns.min_width, st.min_width) == (KIM_STD, 300, 0)       # issue 13's fix
     d = make_estimator("dcnn")
     assert isinstance(d, DCNNClassifier) and (d.embedding_dim, d.widths, d.maps, d.k_top) == (48, (7, 5), (6, 14), 4)
-    assert (d.batch_size, d.lr, d.adagrad_reset) == (4, 0.1, 5) and len(d.layer_decay) == 4     # recipe b4
-    old = make_estimator("dcnn", recipe="b50")
-    assert (old.batch_size, old.lr, old.weight_decay, old.layer_decay) == (50, 0.05, 1e-5, None)
+    assert (d.batch_size, d.lr, d.weight_decay, d.layer_decay) == (50, 0.05, 1e-5, None)      # recipe b50
+    b4 = make_estimator("dcnn", recipe="b4")
+    assert (b4.batch_size, b4.lr, b4.adagrad_reset) == (4, 0.1, 5) and len(b4.layer_decay) == 4
     with pytest.raises(SeqlabError, match="unknown DCNN recipe"):
         make_estimator("dcnn", recipe="b5")
     with pytest.raises(SeqlabError, match="unknown model"):

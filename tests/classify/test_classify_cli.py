@@ -196,7 +196,7 @@ def test_sst_trains_on_phrases_by_default_and_on_sentences_when_asked(tmp_path, 
         assert m["train_examples"] == n and m["folds"] == 1 and m["accuracy"] > 0.8
         assert m["sst_train"] == ("phrases" if not extra else "sentences")
         assert m["dev_checks"] == (3 if extra else 1)
-        assert m["recipe"] == (None if extra else "b4")
+        assert m["recipe"] == (None if extra else "b50")
         assert m["conv"] == (None if model == "dcnn" else "wide")
     assert f"{n_phrases} training examples" in capsys.readouterr().out
 
@@ -213,9 +213,9 @@ def test_table_cache_keys_see_model_conv_and_sst_training_set(tmp_path):
     assert len(names) == 12
     assert cache_file(tmp_path, base, "sst2", "cnn-rand:wide", 0, False).name == \
         "sst2__cnn-rand__wide__phrases__e25__s0__test.json"
-    # the DCNN's recipes: b50 keeps the key of the cells computed before the choice; b4 (default) has its own
+    # the DCNN's recipes: b50 (default) keeps the key of the cells computed before b4 was tried; b4 has its own
     assert cache_file(tmp_path, base, "mr", "dcnn:b50", 2, True).name == "mr__dcnn__e25__s0__fold3of10.json"
-    assert cache_file(tmp_path, base, "mr", "dcnn", 2, True).name == "mr__dcnn__b4__e25__s0__fold3of10.json"
+    assert cache_file(tmp_path, base, "mr", "dcnn", 2, True).name == "mr__dcnn__e25__s0__fold3of10.json"
     assert cache_file(tmp_path, base, "mr", "dcnn:b4", 2, True).name == "mr__dcnn__b4__e25__s0__fold3of10.json"
     # the pretrained rows since issue 13's fix (rescaled vectors, trained rows widened to 300)
     assert cache_file(tmp_path, base, "mr", "cnn-non-static", 0, True).name == \
@@ -223,7 +223,7 @@ def test_table_cache_keys_see_model_conv_and_sst_training_set(tmp_path):
     assert "__std0.144__e25" in cache_file(tmp_path, base, "mr", "cnn-static", 0, True).name
     # more than one dev check per epoch is a different protocol: its own key (neural rows only)
     dc = TableConfig(dev_checks=4)
-    assert cache_file(tmp_path, dc, "sst1", "dcnn", 0, False).name == "sst1__dcnn__b4__phrases__e25__dc4__s0__test.json"
+    assert cache_file(tmp_path, dc, "sst1", "dcnn:b4", 0, False).name == "sst1__dcnn__b4__phrases__e25__dc4__s0__test.json"
     assert cache_file(tmp_path, dc, "mr", "nbsvm", 0, True).name == cache_file(tmp_path, base, "mr", "nbsvm", 0, True).name
 
 

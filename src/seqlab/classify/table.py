@@ -59,7 +59,7 @@ DEFAULT_ROWS = ("cnn-rand", "cnn-rand:wide", "cnn-static", "cnn-non-static", "cn
 def parse_row(row: str) -> tuple[str, str]:
     """A table row -> (model, option): the convolution of Kim's CNN ("cnn-rand" -> ("cnn-rand",
     "narrow"), "cnn-rand:wide" -> ("cnn-rand", "wide")) or the DCNN's training recipe ("dcnn" ->
-    ("dcnn", DCNN_RECIPE), "dcnn:b50" -> ("dcnn", "b50")); other models take no suffix."""
+    ("dcnn", DCNN_RECIPE), "dcnn:b4" -> ("dcnn", "b4")); other models take no suffix."""
     model, colon, opt = row.partition(":")
     if model not in MODELS:
         raise SeqlabError(f"unknown model {model!r}; one of {', '.join(MODELS)} (Kim's CNN may add :wide)")
@@ -74,7 +74,7 @@ def parse_row(row: str) -> tuple[str, str]:
 def row_title(row: str) -> str:
     model, opt = parse_row(row)
     if model == "dcnn":
-        return MODEL_TITLES[model] + ", " + DCNN_RECIPE_TITLES[opt]
+        return MODEL_TITLES[model] + ("" if opt == DCNN_RECIPE else ", " + DCNN_RECIPE_TITLES[opt])
     return MODEL_TITLES[model] + (", wide conv" if opt == "wide" else "")
 
 
@@ -147,7 +147,7 @@ def cache_file(cache_dir: Path, cfg: TableConfig, dataset: str, row: str, unit: 
     (neural rows), dev checks per epoch (neural rows, when more than one), seed and fold."""
     model, opt = parse_row(row)
     cnv = f"__{opt}" if model in KIM_CNN_MODELS else ""
-    if model == "dcnn" and opt != "b50":           # b50: the recipe of the cells before the choice
+    if model == "dcnn" and opt != "b50":           # b50: the first recipe, whose cells came before b4
         cnv = f"__{opt}"
     # pretrained rows since issue 13: rescaled to U[-0.25, 0.25]'s std, trained rows widened to 300
     vec = (f"__{_slug(cfg.vectors)}__std0.144" + ("" if model == "cnn-static" else "__w300")
