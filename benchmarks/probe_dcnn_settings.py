@@ -28,6 +28,8 @@ RECIPES = {
     **DCNN_RECIPES,                                           # b50 (the first defaults), b4 (authors' code)
     "batch4": dict(batch_size=4, lr=0.1),                     # b4's small batches alone
     "decay": dict(layer_decay=DCNN_RECIPES["b4"]["layer_decay"]),   # b4's per-layer L2 alone
+    "fold2": dict(fold_every=True),                           # b50, folding after both layers (authors' code)
+    "d64": dict(embedding_dim=64),                            # b50, wider embeddings
 }
 
 

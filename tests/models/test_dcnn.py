@@ -101,6 +101,21 @@ def test_the_papers_sizes():
     assert [c.conv.weight.shape for c in m.convs] == [(48 * 6, 1, 7), (48 * 14, 6, 5)]
 
 
+def test_folding_after_every_layer_halves_the_rows_twice():
+    """The authors' code folds after both layers: 48 -> 24 rows into layer 2, 12 rows out of it."""
+    torch.manual_seed(0)
+    m = DCNN(DCNNConfig(V, C, embedding_dim=48, fold_every=True)).eval()
+    assert m.fc.in_features == 14 * 12 * 4
+    assert [c.conv.weight.shape for c in m.convs] == [(48 * 6, 1, 7), (24 * 14, 6, 5)]
+    assert [tuple(b.shape) for b in m.biases] == [(6, 24, 1), (14, 12, 1)]
+    ids = _ids()
+    longer = torch.cat([ids, torch.zeros(ids.shape[0], 4, dtype=torch.long)], dim=1)
+    with torch.no_grad():
+        assert torch.allclose(m(ids), m(longer), atol=1e-5)                 # padding still invisible
+    with pytest.raises(ValueError, match="divisible by 4"):
+        DCNN(DCNNConfig(V, C, embedding_dim=6, fold_every=True))
+
+
 def test_padding_does_not_change_the_output():
     m = _dcnn().eval()
     ids = _ids()

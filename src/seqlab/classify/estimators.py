@@ -403,6 +403,7 @@ class DCNNClassifier(_TorchClassifier):
                  k_top: int = 4, vectors=None, dropout: float = 0.5, max_norm: float = 0.0,
                  optimizer: str = "adagrad", lr: float = 0.05, weight_decay: float = 1e-5,
                  layer_decay: tuple | None = None, adagrad_reset: int = 0, dev_checks: int = 1,
+                 fold_every: bool = False,
                  batch_size: int = 50, epochs: int = 25, dev_fraction: float = 0.1, seed: int = 0,
                  num_threads: int | None = None, callback: Callable | None = None, device: str = "cpu"):
         self.embedding_dim = embedding_dim
@@ -416,6 +417,7 @@ class DCNNClassifier(_TorchClassifier):
         self.lr = lr
         self.weight_decay = weight_decay
         self.layer_decay = layer_decay
+        self.fold_every = fold_every
         self.adagrad_reset = adagrad_reset
         self.dev_checks = dev_checks
         self.batch_size = batch_size
@@ -455,7 +457,7 @@ class DCNNClassifier(_TorchClassifier):
 
     def _build(self, vocab_size, num_classes, pretrained, dim):
         cfg = DCNNConfig(vocab_size, num_classes, dim, tuple(self.widths), tuple(self.maps), self.k_top,
-                         dropout=self.dropout)
+                         dropout=self.dropout, fold_every=self.fold_every)
         try:
             return DCNN(cfg, pretrained)
         except ValueError as e:

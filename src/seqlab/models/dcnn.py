@@ -110,6 +110,7 @@ class DCNNConfig:
     maps: tuple[int, ...] = (6, 14)    # feature maps per layer
     k_top: int = 4
     fold_last: bool = True             # folding in the last convolutional layer (Figure 3)
+    fold_every: bool = False           # folding after every convolutional layer (the authors' code)
     dropout: float = 0.5
     padding_idx: int = 0
 
@@ -132,8 +133,12 @@ class DCNN(nn.Module):
         super().__init__()
         if len(config.widths) != len(config.maps) or not config.widths:
             raise ValueError(f"one width per layer: widths {config.widths}, maps {config.maps}")
-        if config.fold_last and config.embedding_dim % 2:
-            raise ValueError(f"folding needs an even embedding_dim, got {config.embedding_dim}")
+        L = len(config.widths)
+        folds = [config.fold_every or (config.fold_last and l == L) for l in range(1, L + 1)]
+        if config.embedding_dim % (2 ** sum(folds)):
+            raise ValueError(f"folding {sum(folds)} time(s) needs an embedding_dim divisible by "
+                             f"{2 ** sum(folds)} (even, for one fold), got {config.embedding_dim}")
+        self.folds = folds
         self.config = config
         V, d = config.vocab_size, config.embedding_dim
         if pretrained is None:
@@ -144,16 +149,14 @@ class DCNN(nn.Module):
             init = pretrained.detach().float().clone()
         init[config.padding_idx] = 0.0
         self.embedding = nn.Embedding(V, d, padding_idx=config.padding_idx, _weight=init)
-        L = len(config.widths)
         self.convs = nn.ModuleList()
         self.biases = nn.ParameterList()
-        maps_in = 1
-        for l, (w, J) in enumerate(zip(config.widths, config.maps), 1):
-            self.convs.append(WideConv(maps_in, J, d, w))
-            rows = d // 2 if (config.fold_last and l == L) else d
+        maps_in, rows = 1, d
+        for (w, J), folded in zip(zip(config.widths, config.maps), folds):
+            self.convs.append(WideConv(maps_in, J, rows, w))
+            rows = rows // 2 if folded else rows
             self.biases.append(nn.Parameter(torch.zeros(J, rows, 1)))         # one bias per row of each map
             maps_in = J
-        rows = d // 2 if config.fold_last else d
         self.dropout = nn.Dropout(config.dropout)
         self.fc = nn.Linear(config.maps[-1] * rows * config.k_top, config.num_classes)
 
@@ -167,8 +170,8 @@ class DCNN(nn.Module):
         for l, (conv, bias) in enumerate(zip(self.convs, self.biases), 1):
             c = conv(x)                                                       # (B, J, d, T+w-1)
             valid = valid + conv.width - 1                                    # wide: s -> s+w-1
-            if cfg.fold_last and l == L:
-                c = fold(c)                                                   # (B, J, d/2, T+w-1)
+            if self.folds[l - 1]:
+                c = fold(c)                                                   # (B, J, rows/2, T+w-1)
             k = dynamic_k(s, l, L, cfg.k_top)                                 # (B,)
             p = kmax_pool(c, k, valid)                                        # (B, J, rows, K)
             keep = (torch.arange(p.shape[-1], device=ids.device) < k[:, None])[:, None, None, :]
