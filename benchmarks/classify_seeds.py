@@ -4,6 +4,7 @@ paired differences seed by seed.
 
     python benchmarks/classify_seeds.py --dataset trec --models cnn-rand cnn-non-static --seeds 0 1 2 3
     python benchmarks/classify_seeds.py --dataset sst1 --models cnn-rand cnn-non-static --epochs 10
+    python benchmarks/classify_seeds.py --dataset sst1 --models cnn-rand cnn-non-static --epochs 5 --dev-checks 4
 
 A table cell is one training (TREC, SST: one test split) or the mean of 10 folds, under seed 0;
 the seed moves a single test-split number by about a point, so a difference of 0.2-0.3 between
@@ -30,6 +31,7 @@ def main(argv=None) -> int:
     ap.add_argument("--models", nargs="+", required=True, help="table rows (cnn-rand, cnn-non-static, ...)")
     ap.add_argument("--seeds", nargs="+", type=int, default=[0, 1, 2, 3])
     ap.add_argument("--epochs", type=int, default=25, help="as the table's --epochs (SST cells: 10)")
+    ap.add_argument("--dev-checks", type=int, default=1, help="as the table's --dev-checks (dev scored K times per epoch)")
     ap.add_argument("--threads", type=int, default=None)
     ap.add_argument("--cache", default=str(HERE / "results" / "classify_table_cache"))
     args = ap.parse_args(argv)
@@ -40,17 +42,20 @@ def main(argv=None) -> int:
     acc: dict[str, dict[int, float]] = {m: {} for m in args.models}
     for seed in args.seeds:
         cfg = TableConfig(datasets=(args.dataset,), models=tuple(args.models), epochs=args.epochs,
-                          seed=seed, num_threads=args.threads)
+                          seed=seed, num_threads=args.threads, dev_checks=args.dev_checks)
         cells = run_table(cfg, args.cache)
         for m in args.models:
             cell = cells[(args.dataset, m)]
             acc[m][seed] = cell.mean
             print(f"[seeds] {args.dataset} {m} seed {seed}: {cell.mean:.2f}", file=sys.stderr, flush=True)
-    result = {"dataset": args.dataset, "epochs": args.epochs, "seeds": args.seeds, "accuracy": acc,
+    result = {"dataset": args.dataset, "epochs": args.epochs, "dev_checks": args.dev_checks,
+              "seeds": args.seeds, "accuracy": acc,
               "summary": summarize(acc, args.models), "wall_seconds": time.perf_counter() - t0,
               "machine": machine_info()}
     md = to_markdown(result)
-    write_results(f"classify_seeds_{args.dataset}", result, md)
+    dc = f"_dc{args.dev_checks}" if args.dev_checks > 1 else ""
+    write_results(f"classify_seeds_{args.dataset}_e{args.epochs}{dc}" if dc else f"classify_seeds_{args.dataset}",
+                  result, md)
     print(md)
     return 0
 
@@ -71,7 +76,8 @@ def to_markdown(r: dict) -> str:
     seeds, models, acc, s = r["seeds"], list(r["accuracy"]), r["accuracy"], r["summary"]
     m0 = r["machine"]
     lines = [f"# {r['dataset']}: the same table cells under {len(seeds)} seeds", "",
-             f"`seqlab classify table`'s code and cache, up to {r['epochs']} epochs (best on dev); "
+             f"`seqlab classify table`'s code and cache, up to {r['epochs']} epochs (best on dev"
+             + (f", scored {r['dev_checks']} times per epoch" if r.get("dev_checks", 1) > 1 else "") + "); "
              f"seed 0 is the table's own cell. Machine: {m0['cores']} cores ({m0['cpu']}), "
              f"commit {m0['commit']}, {m0['date']}.", "",
              "| row | " + " | ".join(f"seed {x}" for x in seeds) + " | mean | sd |",
