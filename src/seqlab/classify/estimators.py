@@ -172,7 +172,7 @@ class _TorchClassifier(ClassifierMixin, BaseEstimator):
         self.model_.train()
         batches = bucket_batches(lengths, self.batch_size, gen, pool=20)
         n = len(batches)
-        k = max(1, min(int(getattr(self, "dev_checks", 1) or 1), n))
+        k = max(1, min(self.dev_checks, n))
         checkpoints = {-(-n * j // k) for j in range(1, k + 1)}                    # ceil(n j / k), ends at n
         cb("epoch", epoch=epoch, epochs=self.epochs, batches=n)
         total, seen, dev_accs, check_seconds = 0.0, 0, [], 0.0
@@ -443,7 +443,7 @@ class DCNNClassifier(_TorchClassifier):
         groups = [([model.embedding.weight], decay[0])]
         groups += [(list(conv.parameters()), wd) for conv, wd in zip(model.convs, decay[1:-1])]
         groups += [([model.fc.weight], decay[-1]), (list(model.biases) + [model.fc.bias], 0.0)]
-        # fused: one pass over the dense embedding table per step instead of seven (1.7x at batch 4)
+        # fused: one pass over the dense embedding table per step instead of one per elementwise op
         fused = next(model.parameters()).device.type in ("cpu", "cuda")
         return torch.optim.Adagrad([{"params": p, "weight_decay": wd} for p, wd in groups], lr=self.lr,
                                    fused=fused)
@@ -486,13 +486,19 @@ DCNN_RECIPES = {
     "b50": dict(batch_size=50, lr=0.05, weight_decay=1e-5),
 }
 DCNN_RECIPE = "b50"    # the default: b4 gained 1.1 on SST-2's dev set but lost 2.0 on its test set
-                       # and 1.8 on TREC's, at 2.5x the time per epoch (docs/classify.md)
+                       # and 1.8 on TREC's, at 2.7x the time per epoch (docs/classify.md)
 
 
 def check_recipe(recipe: str) -> str:
     if recipe not in DCNN_RECIPES:
         raise SeqlabError(f"unknown DCNN recipe {recipe!r}; use {' or '.join(DCNN_RECIPES)}")
     return recipe
+
+
+def check_dev_checks(dev_checks: int) -> int:
+    if dev_checks < 1:
+        raise SeqlabError(f"--dev-checks must be at least 1, got {dev_checks}")
+    return dev_checks
 
 
 def check_conv(conv: str) -> str:
@@ -510,8 +516,7 @@ def make_estimator(model: str, vectors=None, epochs: int = 25, seed: int = 0,
     epoch) by the neural models."""
     check_conv(conv)
     check_recipe(recipe)
-    if dev_checks < 1:
-        raise SeqlabError(f"--dev-checks must be at least 1, got {dev_checks}")
+    check_dev_checks(dev_checks)
     common = dict(epochs=epochs, seed=seed, num_threads=num_threads, callback=callback, device=device,
                   dev_checks=dev_checks)
     if model == "cnn-rand":

@@ -25,7 +25,8 @@ from typing import Callable
 import numpy as np
 
 from seqlab.classify.estimators import (DCNN_RECIPE, DCNN_RECIPES, KIM_CNN_MODELS, MODELS, PRETRAINED_MODELS,
-                                        check_conv, check_recipe, is_neural, make_estimator)
+                                        check_conv, check_dev_checks, check_recipe, is_neural,
+                                        make_estimator)
 from seqlab.errors import SeqlabError
 from seqlab.files import write_json_atomic, write_text_atomic
 from seqlab.runtime import resolve_device
@@ -102,8 +103,7 @@ class TableConfig:
             raise SeqlabError("epochs must be at least 1")
         if self.folds < 2:
             raise SeqlabError(f"--folds must be at least 2, got {self.folds}")
-        if self.dev_checks < 1:
-            raise SeqlabError(f"--dev-checks must be at least 1, got {self.dev_checks}")
+        check_dev_checks(self.dev_checks)
 
 
 @dataclass

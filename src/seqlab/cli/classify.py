@@ -56,7 +56,7 @@ def register(sub) -> None:
     t.add_argument("--recipe", default="b50", metavar="b50|b4",
                    help="how the DCNN trains: b50 (batches of 50, Adagrad lr 0.05, one L2 weight) or b4, the "
                    "authors' Matlab code (batches of 4, lr 0.1, Adagrad's sums reset every 5 epochs, one L2 "
-                   "weight per layer; ~2.5x slower per epoch, no better on SST-2 or TREC here)")
+                   "weight per layer; ~2.7x slower per epoch, no better on SST-2 or TREC here)")
     t.add_argument("--dev-checks", type=int, default=1, metavar="K",
                    help="score the dev set K times per epoch and keep the best point, not only each "
                    "epoch's end (worth it when an epoch is long: SST's phrases are 1,540-3,137 batches)")
