@@ -5,10 +5,7 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass, fields
 
-from seqlab.errors import SeqlabError
-
-CELLS = ("rnn", "lstm", "gru")
-IMPLS = ("scratch", "fused")
+from seqlab.errors import ParameterError, check_at_least, check_choice, check_positive, check_range
 
 # Defaults that depend on the data mode (None in LMTrainConfig means "take these").
 # stream: chosen by a 50-candidate sweep with the characters that fit 15 CPU minutes
@@ -54,27 +51,40 @@ class LMTrainConfig:
     seed: int = 1337
     device: str = "cpu"            # cpu | cuda | auto (cuda when present); checkpoints always load on the CPU
 
+    def validate(self) -> "LMTrainConfig":
+        """Check every field a caller can get wrong (ParameterError naming it); returns self.
+        Fields left None are checked once `resolved()` fills them in."""
+        from seqlab.models.rnn import CELLS, IMPLS  # the nn layer names its cells
+
+        check_choice(self, "mode", tuple(MODE_DEFAULTS))
+        check_choice(self, "cell", CELLS)
+        check_choice(self, "impl", IMPLS)
+        check_choice(self, "windows", ("sequential", "random"))
+        check_choice(self, "schedule", ("cosine", "constant"))
+        check_choice(self, "precision", ("auto", "fp32", "bf16"))
+        check_at_least(self, 1, "layers", "hidden", "embed", "seq_len", "batch_size", "epochs", "max_steps",
+                       "eval_every", "patience")
+        check_at_least(self, 0, "warmup_steps", "weight_decay")
+        check_positive(self, "lr", "clip", "max_minutes")
+        check_range(self, "dropout", 0, 1)
+        if not 0 < self.val_fraction < 1:
+            raise ParameterError("val_fraction", f"must be between 0 and 1, got {self.val_fraction}")
+        check_range(self, "min_lr_ratio", 0, 1, closed=True)
+        check_range(self, "ema", 0, 1)
+        return self
+
     def resolved(self) -> "LMTrainConfig":
-        """A copy with mode defaults filled in and values checked."""
-        if self.mode not in MODE_DEFAULTS:
-            raise SeqlabError(f"unknown mode {self.mode!r}; use stream or lines")
-        if self.cell not in CELLS:
-            raise SeqlabError(f"unknown cell {self.cell!r}; use one of {', '.join(CELLS)}")
-        if self.impl not in IMPLS:
-            raise SeqlabError(f"unknown impl {self.impl!r}; use one of {', '.join(IMPLS)}")
+        """A validated copy with the mode's defaults filled in and `precision` decided for the device."""
+        self.validate()
         d = asdict(self)
         for k, v in MODE_DEFAULTS[self.mode].items():
             if d[k] is None:
                 d[k] = v
-        c = LMTrainConfig(**d)
-        if c.seq_len < 1 or c.batch_size < 1 or c.hidden < 1 or c.layers < 1:
-            raise SeqlabError("seq_len, batch_size, hidden and layers must be positive")
+        c = LMTrainConfig(**d).validate()
         from seqlab.runtime import resolve_device
         from seqlab.training import resolve_precision
 
         c.precision = resolve_precision(c.precision, resolve_device(c.device))
-        if not 0 <= c.dropout < 1:
-            raise SeqlabError("dropout must be in [0, 1)")
         return c
 
     @classmethod

@@ -31,7 +31,7 @@ from seqlab.charlm.train import TRAIN_STATE_KIND, evaluate, load_model, train_lm
 from seqlab.checkpoint import load_checkpoint
 from seqlab.training import check_train_state
 from seqlab.distributed import Group
-from seqlab.errors import SeqlabError
+from seqlab.errors import ParameterError, SeqlabError
 from seqlab.files import check_fingerprint, fingerprint, read_text, write_json_atomic
 from seqlab.vocab import Vocab
 
@@ -43,8 +43,7 @@ MAX_SAMPLE_CHARS = 200_000                                  # "-n lines" never d
 def read_corpus(cfg: LMTrainConfig, path: str | os.PathLike | None = None, text: str | None = None):
     """The LMCorpus of a file (or of `text`) in cfg.mode, split by cfg.val_fraction; checks that a
     stream text holds at least one training window and a validation part."""
-    if not 0 < cfg.val_fraction < 1:
-        raise SeqlabError("--val-fraction must be between 0 and 1")
+    cfg.validate()
     if cfg.mode == "lines":
         lines = lmcorpus.read_lines(path) if text is None else [ln.rstrip() for ln in text.splitlines() if ln.strip()]
         if not lines:
@@ -276,9 +275,9 @@ def _generator(seed: int | None) -> torch.Generator:
 
 def _check_sampling(temperature: float, top_k: int | None, **counts) -> None:
     if temperature < 0:
-        raise SeqlabError(f"temperature must be 0 (greedy) or more, got {temperature}")
+        raise ParameterError("temperature", f"must be 0 (greedy) or more, got {temperature}")
     if top_k is not None and top_k < 1:
-        raise SeqlabError(f"top-k must be at least 1, got {top_k}")
+        raise ParameterError("top_k", f"must be at least 1, got {top_k}")
     for name, value in counts.items():
         if value is not None and value < 1:
-            raise SeqlabError(f"{'-n' if name == 'n' else '--' + name.replace('_', '-')} must be at least 1, got {value}")
+            raise ParameterError(name, f"must be at least 1, got {value}")

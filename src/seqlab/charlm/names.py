@@ -25,7 +25,7 @@ from seqlab.charlm import corpus as lmcorpus
 from seqlab.charlm.config import LMTrainConfig
 from seqlab.charlm.language_model import CharLM
 from seqlab.charlm.train import train_lm
-from seqlab.errors import SeqlabError
+from seqlab.errors import ParameterError, SeqlabError
 
 NAMES_MODEL_VERSION = "names-v1"   # bump when the names defaults change, so caches retrain
 MAX_DRAWS = 50                     # rounds of drawing before giving up on finding n new names
@@ -51,7 +51,7 @@ class NamesModel:
         bundled makemore list. on_train(message) is called before and after a training run.
         """
         if language and data:
-            raise SeqlabError("--language draws from the bundled surnames; it cannot be combined with --data")
+            raise ParameterError("language", "draws from the bundled surnames; it cannot be combined with data")
         if language:
             files = datasets.language_files()
             match = {k.lower(): k for k in files}.get(language.lower())
@@ -80,7 +80,7 @@ class NamesModel:
         the training list are skipped unless allow_known (fewer than n come back only when
         MAX_DRAWS rounds found no more: raise the temperature)."""
         if n < 1:
-            raise SeqlabError("-n must be at least 1")
+            raise ParameterError("n", f"must be at least 1, got {n}")
         gen = generator or torch.Generator().manual_seed(seed if seed is not None else torch.seed() % 2**62)
         found: list[str] = []
         seen: set[str] = set()

@@ -10,14 +10,14 @@ from typing import Iterator
 
 import torch
 
-from seqlab.errors import SeqlabError
+from seqlab.errors import ParameterError, SeqlabError
 
 
 def sample_next(logits: torch.Tensor, temperature: float = 1.0, top_k: int | None = None,
                 generator: torch.Generator | None = None) -> torch.Tensor:
     """logits (B, V) -> sampled ids (B,). temperature 0 means greedy (argmax)."""
     if temperature < 0:
-        raise SeqlabError("temperature must be >= 0")
+        raise ParameterError("temperature", f"must be 0 (greedy) or more, got {temperature}")
     if temperature == 0:
         return logits.argmax(dim=-1)
     logits = logits / temperature

@@ -10,6 +10,8 @@ from typing import Sequence
 
 import numpy as np
 
+from seqlab.errors import ParameterError
+
 
 KIM_STD = 0.25 / np.sqrt(3.0)        # std of Kim's U[-0.25, 0.25], CNN-rand's rows: 0.144
 
@@ -25,7 +27,7 @@ def pretrained_matrix(words: Sequence[str], kv, seed: int = 0, unknown: str = "m
     known vectors' variance ("matched", Kim's paper), or U[-0.25, 0.25] ("kim", Kim's code).
     Returns (matrix (len(words), D) float32, number of words found)."""
     if unknown not in ("matched", "kim"):
-        raise ValueError(f"unknown-word init {unknown!r}; use matched or kim")
+        raise ParameterError("unknown_init", f"must be matched or kim, got {unknown!r}")
     vecs = np.asarray(kv.vectors, dtype=np.float32)                     # (N, D), maybe memory-mapped
     index = kv.key_to_index
     rows = np.full(len(words), -1, dtype=np.int64)

@@ -20,7 +20,7 @@ from seqlab.classify.data import CLEANERS, load_any
 from seqlab.classify.estimators import (DCNN_RECIPE, KIM_CNN_MODELS, MODELS, PRETRAINED_MODELS, check_conv,
                                         check_recipe, estimator_from_state, estimator_state, make_estimator)
 from seqlab.distributed import current_group
-from seqlab.errors import SeqlabError
+from seqlab.errors import ParameterError, SeqlabError
 from seqlab.files import write_json_atomic
 
 CHECKPOINT_KIND = "sentence-classifier"
@@ -45,9 +45,9 @@ def train_classifier(dataset: str, model: str, run_dir: str | os.PathLike, vecto
     if model not in MODELS:
         raise SeqlabError(f"unknown model {model!r}; one of {', '.join(MODELS)}")
     if epochs < 1:
-        raise SeqlabError(f"--epochs must be at least 1, got {epochs}")
+        raise ParameterError("epochs", f"must be at least 1, got {epochs}")
     if folds < 2:
-        raise SeqlabError(f"--folds must be at least 2, got {folds}")
+        raise ParameterError("folds", f"must be at least 2, got {folds}")
     check_conv(conv)
     check_recipe(recipe)
     ds = load_any(dataset, sst_train=sst_train)

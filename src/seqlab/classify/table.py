@@ -27,7 +27,7 @@ import numpy as np
 from seqlab.classify.estimators import (DCNN_RECIPE, DCNN_RECIPES, KIM_CNN_MODELS, MODELS, PRETRAINED_MODELS,
                                         check_conv, check_dev_checks, check_recipe, is_neural,
                                         make_estimator)
-from seqlab.errors import SeqlabError
+from seqlab.errors import SeqlabError, check_at_least
 from seqlab.files import write_json_atomic, write_text_atomic
 from seqlab.runtime import resolve_device
 from seqlab.classify import protocol
@@ -92,18 +92,18 @@ class TableConfig:
     sst_train: str = "phrases"        # what SST-1/SST-2 train on: Kim's phrases, or sentences only
     dev_checks: int = 1               # dev-set scorings per epoch (the best point is kept)
 
-    def validate(self) -> None:
+    def validate(self) -> "TableConfig":
+        """Check every field (ParameterError naming it, or the unknown name); returns self."""
         for d in self.datasets:
             if d not in DATASETS:
                 raise SeqlabError(f"unknown dataset {d!r}; one of {', '.join(DATASETS)}")
         for m in self.models:
             parse_row(m)
         check_sst_train(self.sst_train)
-        if self.epochs < 1:
-            raise SeqlabError("epochs must be at least 1")
-        if self.folds < 2:
-            raise SeqlabError(f"--folds must be at least 2, got {self.folds}")
+        check_at_least(self, 1, "epochs")
+        check_at_least(self, 2, "folds")
         check_dev_checks(self.dev_checks)
+        return self
 
 
 @dataclass

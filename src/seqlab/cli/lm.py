@@ -7,7 +7,7 @@ import json
 import sys
 from pathlib import Path
 
-from seqlab.cli import add_device_argument
+from seqlab.cli.arguments import add_device_argument
 
 
 def register(sub) -> None:
@@ -93,7 +93,7 @@ def _train_parser() -> argparse.ArgumentParser:
 
 def _add_train_arguments(p) -> None:
     from seqlab.charlm.config import LMTrainConfig
-    from seqlab.cli import add_scale_arguments
+    from seqlab.cli.arguments import add_scale_arguments
 
     d = LMTrainConfig()
     p.add_argument("file", metavar="FILE", help="UTF-8 text file (or a dataset name: tinyshakespeare, latex, linux_c, names)")
@@ -139,7 +139,7 @@ def _add_train_arguments(p) -> None:
 
 
 def cmd_train(args) -> int:
-    from seqlab.cli import run_job
+    from seqlab.cli.launch import run_job
 
     return run_job(args, lambda group, device: _train(args, group, device))
 
@@ -147,7 +147,7 @@ def cmd_train(args) -> int:
 def _train(args, group, device) -> int:
     from seqlab.charlm.config import LMTrainConfig
     from seqlab.charlm.language_model import train_run
-    from seqlab.cli import explicit_args
+    from seqlab.cli.arguments import explicit_args
     from seqlab.datasets import resolve_file
 
     budgets = {k: getattr(args, k) for k in ("max_steps", "max_minutes", "epochs") if getattr(args, k) is not None}

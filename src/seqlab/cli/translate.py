@@ -10,7 +10,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from seqlab.cli import add_device_argument
+from seqlab.cli.arguments import add_device_argument
 
 FORMS = """\
 forms:
@@ -46,7 +46,7 @@ def _defaults():
 
 
 def train_parser() -> argparse.ArgumentParser:
-    from seqlab.cli import add_scale_arguments
+    from seqlab.cli.arguments import add_scale_arguments
 
     d = _defaults()
     p = argparse.ArgumentParser(
@@ -187,7 +187,7 @@ def run(args) -> int:
 
 
 def do_train(a) -> int:
-    from seqlab.cli import run_job
+    from seqlab.cli.launch import run_job
 
     return run_job(a, lambda group, device: _train(a, group, device))
 
@@ -195,7 +195,7 @@ def do_train(a) -> int:
 def _train(a, group, device) -> int:
     from dataclasses import fields
 
-    from seqlab.cli import explicit_args
+    from seqlab.cli.arguments import explicit_args
     from seqlab.datasets import resolve_file
     from seqlab.translate.config import TrainConfig
     from seqlab.translate.run import resume, resume_state, train_from_file

@@ -35,6 +35,8 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
+from seqlab.errors import ParameterError, check_at_least, check_range
+
 
 def dynamic_k(length: torch.Tensor | int, layer: int, num_layers: int, k_top: int):
     """k_l = max(k_top, ceil((L - l) / L * s)) for layer l of L (1-based) and sentence length s;
@@ -114,6 +116,24 @@ class DCNNConfig:
     dropout: float = 0.5
     padding_idx: int = 0
 
+    def validate(self) -> "DCNNConfig":
+        """Check every field (ParameterError naming it); returns self."""
+        if len(self.widths) != len(self.maps) or not self.widths:
+            raise ParameterError("widths", f"need one width per layer: widths {self.widths}, maps {self.maps}")
+        check_at_least(self, 1, "vocab_size", "embedding_dim", "k_top")
+        check_at_least(self, 2, "num_classes")
+        check_range(self, "dropout", 0, 1)
+        folds = self.folds()
+        if self.embedding_dim % (2 ** sum(folds)):
+            raise ParameterError("embedding_dim", f"must be divisible by {2 ** sum(folds)} for folding "
+                                                  f"{sum(folds)} time(s) (even, for one fold), got {self.embedding_dim}")
+        return self
+
+    def folds(self) -> list[bool]:
+        """Whether each convolutional layer is followed by folding."""
+        L = len(self.widths)
+        return [self.fold_every or (self.fold_last and layer == L) for layer in range(1, L + 1)]
+
     def to_dict(self) -> dict:
         d = asdict(self)
         d["widths"], d["maps"] = list(self.widths), list(self.maps)
@@ -131,21 +151,14 @@ class DCNN(nn.Module):
         """`pretrained` (vocab_size, embedding_dim) initialises the (always trained) embeddings;
         else they start U[-0.25, 0.25], as Kim's CNN-rand (the paper initialises them randomly)."""
         super().__init__()
-        if len(config.widths) != len(config.maps) or not config.widths:
-            raise ValueError(f"one width per layer: widths {config.widths}, maps {config.maps}")
-        L = len(config.widths)
-        folds = [config.fold_every or (config.fold_last and l == L) for l in range(1, L + 1)]
-        if config.embedding_dim % (2 ** sum(folds)):
-            raise ValueError(f"folding {sum(folds)} time(s) needs an embedding_dim divisible by "
-                             f"{2 ** sum(folds)} (even, for one fold), got {config.embedding_dim}")
-        self.folds = folds
-        self.config = config
+        self.config = config.validate()
+        self.folds = folds = config.folds()
         V, d = config.vocab_size, config.embedding_dim
         if pretrained is None:
             init = torch.empty(V, d).uniform_(-0.25, 0.25)                    # as Kim's CNN-rand
         else:
             if tuple(pretrained.shape) != (V, d):
-                raise ValueError(f"pretrained shape {tuple(pretrained.shape)} != ({V}, {d})")
+                raise ParameterError("pretrained", f"has shape {tuple(pretrained.shape)}, not ({V}, {d})")
             init = pretrained.detach().float().clone()
         init[config.padding_idx] = 0.0
         self.embedding = nn.Embedding(V, d, padding_idx=config.padding_idx, _weight=init)

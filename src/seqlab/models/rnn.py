@@ -30,7 +30,10 @@ from dataclasses import asdict, dataclass
 import torch
 import torch.nn as nn
 
-from seqlab.charlm.config import CELLS, IMPLS
+from seqlab.errors import ParameterError, check_at_least, check_choice, check_range
+
+CELLS = ("rnn", "lstm", "gru")
+IMPLS = ("scratch", "fused")  # the equations step by step | torch's fused kernels
 GATES = {"rnn": 1, "lstm": 4, "gru": 3}  # blocks of hidden_size rows in W_ih / W_hh
 
 
@@ -75,7 +78,7 @@ class ScratchRecurrent(nn.Module):
                  dropout: float = 0.0):
         super().__init__()
         if cell not in CELLS:
-            raise ValueError(f"cell must be one of {CELLS}")
+            raise ParameterError("cell", f"must be one of {', '.join(CELLS)}, got {cell!r}")
         self.cell, self.hidden_size, self.num_layers, self.dropout = cell, hidden_size, num_layers, dropout
         g = GATES[cell]
         for layer in range(num_layers):
@@ -210,7 +213,7 @@ def make_recurrent(cell: str, impl: str, input_size: int, hidden_size: int, num_
                    dropout: float = 0.0) -> nn.Module:
     """The recurrent stack for `cell` in the chosen implementation (same parameters either way)."""
     if impl not in IMPLS:
-        raise ValueError(f"impl must be one of {IMPLS}")
+        raise ParameterError("impl", f"must be one of {', '.join(IMPLS)}, got {impl!r}")
     if impl == "scratch":
         return ScratchRecurrent(cell, input_size, hidden_size, num_layers, dropout)
     cls = {"rnn": FusedRNN, "lstm": FusedLSTM, "gru": FusedGRU}[cell]
@@ -233,6 +236,15 @@ class CharRNNConfig:
     num_categories: int = 0       # >0: condition every step on a category (e.g. a name's language)
     category_size: int = 16
 
+    def validate(self) -> "CharRNNConfig":
+        """Check every field (ParameterError naming it); returns self."""
+        check_choice(self, "cell", CELLS)
+        check_choice(self, "impl", IMPLS)
+        check_at_least(self, 1, "vocab_size", "embed_size", "hidden_size", "num_layers", "category_size")
+        check_at_least(self, 0, "num_categories")
+        check_range(self, "dropout", 0, 1)
+        return self
+
     def to_dict(self) -> dict:
         return asdict(self)
 
@@ -242,7 +254,7 @@ class CharRNN(nn.Module):
 
     def __init__(self, config: CharRNNConfig):
         super().__init__()
-        self.config = c = config
+        self.config = c = config.validate()
         self.embed = nn.Embedding(c.vocab_size, c.embed_size)
         in_size = c.embed_size
         if c.num_categories > 0:
@@ -257,7 +269,7 @@ class CharRNN(nn.Module):
         x = self.drop(self.embed(idx))                                # (B, T, E)
         if self.config.num_categories > 0:
             if category is None:
-                raise ValueError("this model is conditioned on a category; pass category (B,)")
+                raise ParameterError("category", "is needed: this model is conditioned on a category (B,)")
             cat = self.category(category)[:, None, :].expand(-1, idx.shape[1], -1)  # (B, T, C)
             x = torch.cat([x, cat], dim=-1)
         out, state = self.rnn(x, state)                               # (B, T, H)

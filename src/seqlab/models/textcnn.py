@@ -41,6 +41,8 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
+from seqlab.errors import ParameterError, check_at_least, check_choice, check_range
+
 VARIANTS = ("rand", "static", "non-static", "multichannel")
 CONVS = ("narrow", "wide")
 
@@ -56,6 +58,17 @@ class TextCNNConfig:
     variant: str = "rand"             # one of VARIANTS
     padding_idx: int = 0              # its embedding is zero and never trained
     conv: str = "narrow"              # one of CONVS: c in R^{n-h+1} (narrow) or R^{n+h-1} (wide)
+
+    def validate(self) -> "TextCNNConfig":
+        """Check every field (ParameterError naming it); returns self."""
+        check_choice(self, "variant", VARIANTS)
+        check_choice(self, "conv", CONVS)
+        check_at_least(self, 1, "vocab_size", "embedding_dim", "num_filters")
+        check_at_least(self, 2, "num_classes")
+        if not self.filter_widths or min(self.filter_widths) < 1:
+            raise ParameterError("filter_widths", f"must be one or more widths >= 1, got {self.filter_widths}")
+        check_range(self, "dropout", 0, 1)
+        return self
 
     def to_dict(self) -> dict:
         d = asdict(self)
@@ -74,19 +87,15 @@ class TextCNN(nn.Module):
         """`pretrained` (vocab_size, embedding_dim) initialises the embeddings (all variants but
         rand require it; rand uses U[-0.25, 0.25] as Kim's code does)."""
         super().__init__()
-        if config.variant not in VARIANTS:
-            raise ValueError(f"unknown CNN variant {config.variant!r}; one of {VARIANTS}")
-        if config.conv not in CONVS:
-            raise ValueError(f"unknown convolution {config.conv!r}; one of {CONVS}")
-        self.config = config
+        self.config = config.validate()
         V, D = config.vocab_size, config.embedding_dim
         if pretrained is None:
             if config.variant != "rand":
-                raise ValueError(f"variant {config.variant!r} needs pretrained vectors")
+                raise ParameterError("pretrained", f"is needed by variant {config.variant!r}")
             init = torch.empty(V, D).uniform_(-0.25, 0.25)
         else:
             if tuple(pretrained.shape) != (V, D):
-                raise ValueError(f"pretrained shape {tuple(pretrained.shape)} != ({V}, {D})")
+                raise ParameterError("pretrained", f"has shape {tuple(pretrained.shape)}, not ({V}, {D})")
             init = pretrained.detach().float().clone()
         init[config.padding_idx] = 0.0
         self.embedding = nn.Embedding(V, D, padding_idx=config.padding_idx, _weight=init.clone())

@@ -21,6 +21,8 @@ import torch.nn as nn
 import torch.nn.functional as F
 from torch.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence
 
+from seqlab.errors import ParameterError, check_at_least, check_choice, check_range
+
 CELLS = {"lstm": nn.LSTM, "gru": nn.GRU}
 POOLINGS = ("max", "mean", "last")
 
@@ -37,6 +39,15 @@ class TextRNNConfig:
     pooling: str = "max"              # how the states become one vector: "max" | "mean" | "last"
     dropout: float = 0.5
     padding_idx: int = 0
+
+    def validate(self) -> "TextRNNConfig":
+        """Check every field (ParameterError naming it); returns self."""
+        check_choice(self, "cell", tuple(CELLS))
+        check_choice(self, "pooling", POOLINGS)
+        check_at_least(self, 1, "vocab_size", "embedding_dim", "hidden_size", "num_layers")
+        check_at_least(self, 2, "num_classes")
+        check_range(self, "dropout", 0, 1)
+        return self
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -58,6 +69,16 @@ class CNNRNNConfig:
     dropout: float = 0.5
     padding_idx: int = 0
 
+    def validate(self) -> "CNNRNNConfig":
+        """Check every field (ParameterError naming it); returns self."""
+        check_choice(self, "cell", tuple(CELLS))
+        check_at_least(self, 1, "vocab_size", "embedding_dim", "hidden_size", "num_filters")
+        check_at_least(self, 2, "num_classes")
+        if not self.filter_widths or min(self.filter_widths) < 1:
+            raise ParameterError("filter_widths", f"must be one or more widths >= 1, got {self.filter_widths}")
+        check_range(self, "dropout", 0, 1)
+        return self
+
     def to_dict(self) -> dict:
         d = asdict(self)
         d["filter_widths"] = list(self.filter_widths)
@@ -73,7 +94,7 @@ class CNNRNNConfig:
 def _embedding(V: int, D: int, padding_idx: int, pretrained: torch.Tensor | None) -> nn.Embedding:
     init = torch.empty(V, D).uniform_(-0.25, 0.25) if pretrained is None else pretrained.detach().float().clone()
     if tuple(init.shape) != (V, D):
-        raise ValueError(f"pretrained shape {tuple(init.shape)} != ({V}, {D})")
+        raise ParameterError("pretrained", f"has shape {tuple(init.shape)}, not ({V}, {D})")
     init[padding_idx] = 0.0
     return nn.Embedding(V, D, padding_idx=padding_idx, _weight=init)
 
@@ -89,10 +110,7 @@ def _run_rnn(rnn: nn.Module, x: torch.Tensor, lengths: torch.Tensor) -> torch.Te
 class TextRNN(nn.Module):
     def __init__(self, config: TextRNNConfig, pretrained: torch.Tensor | None = None):
         super().__init__()
-        if config.cell not in CELLS:
-            raise ValueError(f"unknown cell {config.cell!r}; one of {list(CELLS)}")
-        if config.pooling not in POOLINGS:
-            raise ValueError(f"unknown pooling {config.pooling!r}; one of {POOLINGS}")
+        config.validate()
         self.config = config
         self.embedding = _embedding(config.vocab_size, config.embedding_dim, config.padding_idx, pretrained)
         self.rnn = CELLS[config.cell](config.embedding_dim, config.hidden_size, num_layers=config.num_layers,
@@ -122,8 +140,7 @@ class TextRNN(nn.Module):
 class CNNRNN(nn.Module):
     def __init__(self, config: CNNRNNConfig, pretrained: torch.Tensor | None = None):
         super().__init__()
-        if config.cell not in CELLS:
-            raise ValueError(f"unknown cell {config.cell!r}; one of {list(CELLS)}")
+        config.validate()
         self.config = config
         self.embedding = _embedding(config.vocab_size, config.embedding_dim, config.padding_idx, pretrained)
         self.rnn = CELLS[config.cell](config.embedding_dim, config.hidden_size, batch_first=True,
