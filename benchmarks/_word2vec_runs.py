@@ -93,7 +93,7 @@ def child(tool: str, corpus: str, cfg: dict, out: str | None, storage: str = "au
             m.wv.save_word2vec_format(out, binary=True)
     else:
         from seqlab.embeddings.config import Word2VecConfig
-        from seqlab.embeddings.word2vec import train_word2vec
+        from seqlab.embeddings.word2vec_train import train_word2vec
 
         kv, st = train_word2vec(corpus, Word2VecConfig(**cfg, corpus_storage=storage),
                                 progress=False)
@@ -124,7 +124,7 @@ def run_child(tool: str, corpus: str | Path, cfg: dict, out: str | Path | None =
 def analogy_accuracy(vectors: str | Path) -> float:
     """Google analogies, case-insensitive, restrict_vocab 30000 (seqlab's evaluator, which gives
     gensim's numbers question for question), in %."""
-    from seqlab.embeddings.evaluation import evaluate_vectors
+    from seqlab.embeddings.benchmark import evaluate_vectors
 
     return 100.0 * evaluate_vectors(str(vectors), similarity=())["analogy.accuracy"]
 

@@ -38,9 +38,13 @@ from seqlab.datasets import dataset_path
 if what in ("cbow", "skipgram"):
     try:
         from seqlab.embeddings.config import Word2VecConfig
-        from seqlab.embeddings.word2vec import train_word2vec
-    except ImportError:                                     # before issue 11: a flat package
-        from seqlab.word2vec import Word2VecConfig, train_word2vec
+        from seqlab.embeddings.word2vec_train import train_word2vec
+    except ImportError:
+        try:                                                # before word2vec.py held class Word2Vec
+            from seqlab.embeddings.config import Word2VecConfig
+            from seqlab.embeddings.word2vec import train_word2vec
+        except ImportError:                                 # before issue 11: a flat package
+            from seqlab.word2vec import Word2VecConfig, train_word2vec
     kv, st = train_word2vec(str(dataset_path("word2vec_corpus")), Word2VecConfig(**cfg),
                             progress=False)
     print(json.dumps({"rate": st["words_per_sec"], "cpu_seconds": st["cpu_seconds"]}))

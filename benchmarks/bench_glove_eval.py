@@ -23,7 +23,7 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _common import machine_info  # noqa: E402
 
-from seqlab.embeddings import evaluation as wordeval
+from seqlab.embeddings.benchmark import evaluate_vectors
 from seqlab.datasets import dataset_path
 from seqlab.files import write_json_atomic, write_text_atomic
 from seqlab.embeddings.keyedvectors import load_vectors
@@ -93,7 +93,7 @@ def run(restrict_vocab: int, sim_restrict_vocab: int) -> dict:
     extra_dir = dataset_path("wordsim353").parent / "wordsim_faruqui"
     for fname in ("EN-MEN-TR-3k.txt", "EN-RW-STANFORD.txt", "EN-SimVerb-3500.txt"):
         if (extra_dir / fname).exists():
-            ours.update({k: v for k, v in wordeval.evaluate_vectors(
+            ours.update({k: v for k, v in evaluate_vectors(
                 kv, analogies=None, similarity=[extra_dir / fname],
                 similarity_restrict_vocab=sim_restrict_vocab).items() if k.endswith("spearman")})
     return {"vectors": "glove-6b-50d (400,000 x 50)", "restrict_vocab": restrict_vocab,

@@ -73,7 +73,7 @@ def child(tool: str, corpus: str, plain: str, out: str, cfg: dict, max_words: in
         vocab = len(m.wv)
     else:
         from seqlab.embeddings.config import Word2VecConfig
-        from seqlab.embeddings.word2vec import train_word2vec
+        from seqlab.embeddings.word2vec_train import train_word2vec
 
         source = corpus if max_words is None else plain
         kv, st = train_word2vec(source, Word2VecConfig(**cfg), progress=False)

@@ -58,7 +58,7 @@ D = 100
 
 def matrices(variant: str, V: int):
     """(syn0, syn1, dim) laid out as the variant says, initialised as seqlab does."""
-    from seqlab.embeddings.word2vec import init_vectors
+    from seqlab.embeddings.word2vec_train import init_vectors
 
     syn0, syn1 = init_vectors(V, D, 1)  # seqlab's layout: (V, 112), 2 MiB-aligned, THP
     if variant == "shared-plain":
@@ -116,8 +116,8 @@ def _steal_jiffies() -> int:
 
 
 def child(variant: str, encoded: str) -> dict:
-    from seqlab.embeddings import _word2vec_kernels as K
-    from seqlab.embeddings.word2vec import JOB_WORDS, _jobs
+    from seqlab.embeddings import word2vec_kernels as K
+    from seqlab.embeddings.word2vec_train import JOB_WORDS, split_jobs
 
     z = np.load(encoded)
     ids, starts, counts = z["ids"], z["starts"], z["counts"]
@@ -125,7 +125,7 @@ def child(variant: str, encoded: str) -> dict:
     keep = K.keep_thresholds(K.keep_probabilities(counts, 1e-4))
     thr, alias = K.build_alias_table(counts.astype(np.float64) ** 0.75)
     sig, logsig = K.sigmoid_tables()
-    jobs, N = _jobs(starts, JOB_WORDS), len(ids)
+    jobs, N = split_jobs(starts, JOB_WORDS), len(ids)
     workers = 1 if variant in ("single",) + EXTRA else 2
     if variant == "churned":
         _churn(6)

@@ -26,12 +26,12 @@ __version__ = "0.1.0"
 # public name -> module that defines it (imported lazily by __getattr__)
 _LAZY = {
     # part 1: word embeddings (no torch)
-    "Word2Vec": "seqlab.embeddings.trainers",
-    "GloVe": "seqlab.embeddings.trainers",
-    "PPMI": "seqlab.embeddings.trainers",
+    "Word2Vec": "seqlab.embeddings.word2vec",
+    "GloVe": "seqlab.embeddings.glove",
+    "PPMI": "seqlab.embeddings.ppmi",
     "KeyedVectors": "seqlab.embeddings.keyedvectors",
     "load_vectors": "seqlab.embeddings.keyedvectors",
-    "evaluate_vectors": "seqlab.embeddings.evaluation",
+    "evaluate_vectors": "seqlab.embeddings.benchmark",
     # part 2: recurrent networks
     "CharLM": "seqlab.charlm.language_model",
     "generate_names": "seqlab.charlm.names",

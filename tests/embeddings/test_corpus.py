@@ -33,17 +33,18 @@ def test_vocabulary_rule_count_then_alphabetical():
 def test_every_method_uses_the_same_vocabulary():
     """word2vec, GloVe and PPMI vectors come in build_vocab's order."""
     from seqlab.embeddings.config import GloveConfig, PPMIConfig, Word2VecConfig
-    from seqlab.embeddings.trainers import train_vectors
+    from seqlab.embeddings.train import train_vectors
 
     rng = np.random.default_rng(0)
     words = [f"w{i}" for i in range(12)]
     lines = [list(rng.choice(words, size=8)) for _ in range(60)]
-    want = build_vocab(lines, min_count=2).words
+    want = build_vocab(lines, min_count=2)
     for cfg in (Word2VecConfig(vector_size=4, min_count=2, epochs=1, workers=1),
                 GloveConfig(vector_size=4, min_count=2, epochs=1),
                 PPMIConfig(vector_size=4, min_count=2)):
         kv, _ = train_vectors(lines, cfg)
-        assert kv.index_to_key == want, type(cfg).__name__
+        assert kv.index_to_key == want.words, type(cfg).__name__
+        assert list(kv.expandos["count"]) == list(want.counts), type(cfg).__name__  # counts attached
 
 
 def test_build_vocab_errors_and_files(tmp_path):
@@ -126,11 +127,9 @@ def test_auto_stays_in_memory_below_the_threshold():
         encode_corpus(TINY, storage="disk", tmp_dir="/nonexistent/dir")
 
 
-def test_vocabulary_builds_keyed_vectors():
+def test_vocabulary_indexes_its_words():
     v = Vocabulary(["a", "b"], np.array([3, 2]), 5)
-    kv = v.keyed_vectors(np.eye(2, 3))
-    assert kv.index_to_key == ["a", "b"] and kv.vector_size == 3
-    assert v.key_to_index == {"a": 0, "b": 1}
+    assert len(v) == 2 and v.key_to_index == {"a": 0, "b": 1}
 
 
 def _id_map_rss_kib(enc) -> int:
@@ -153,7 +152,7 @@ def _id_map_rss_kib(enc) -> int:
 def test_released_jobs_leave_nothing_mapped(tmp_path, monkeypatch, align, leaks):
     """Reading the id file job by job and releasing each job keeps it out of memory. Releasing
     only the job's own pages is not enough: the page cache maps large folios whole."""
-    from seqlab.embeddings.word2vec import _jobs
+    from seqlab.embeddings.word2vec_train import split_jobs
 
     rng = np.random.default_rng(1)
     lines = [" ".join(f"w{i}" for i in rng.integers(0, 500, size=5000)) for _ in range(400)]
@@ -161,7 +160,7 @@ def test_released_jobs_leave_nothing_mapped(tmp_path, monkeypatch, align, leaks)
     path.write_text("\n".join(lines) + "\n")  # 2M tokens: an 8 MB id file
     enc = encode_corpus(path, storage="disk", tmp_dir=tmp_path)
     monkeypatch.setattr(C, "RELEASE_ALIGN", align)
-    for s_lo, s_hi, _ in _jobs(enc.starts, 50_000):
+    for s_lo, s_hi, _ in split_jobs(enc.starts, 50_000):
         lo, hi = int(enc.starts[s_lo]), int(enc.starts[s_hi])
         int(enc.ids[lo:hi].sum())  # read the job's ids
         enc.release(lo, hi)

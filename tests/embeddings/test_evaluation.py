@@ -1,4 +1,5 @@
-"""Analogy and word-pair evaluation: parity with gensim, no mutation, batching, the GloVe numbers."""
+"""Analogy and word-pair evaluation (evaluation.py) and the one-call suite (benchmark.py): parity
+with gensim, no mutation, batching, the GloVe numbers."""
 
 import importlib.util
 
@@ -6,6 +7,7 @@ import numpy as np
 import pytest
 
 from seqlab.embeddings import evaluation as wordeval
+from seqlab.embeddings.benchmark import evaluate_vectors
 from seqlab.errors import SeqlabError
 from seqlab.embeddings.keyedvectors import KeyedVectors, load_vectors
 
@@ -136,7 +138,7 @@ def test_word_pairs_match_gensim(planted, restrict, dummy):
 
 def test_evaluate_flat_dict(planted):
     kv, path, pairs = planted
-    out = wordeval.evaluate_vectors(kv, analogies=path, similarity=[pairs], restrict_vocab=None)
+    out = evaluate_vectors(kv, analogies=path, similarity=[pairs], restrict_vocab=None)
     acc, sections = kv.evaluate_word_analogies(path, restrict_vocab=None)
     assert out["analogy.accuracy"] == acc and out["analogy.seen"] == sections[-1]["seen"]
     assert out["analogy.gender"] == pytest.approx(len(sections[0]["correct"]) / sections[0]["seen"])
@@ -191,7 +193,7 @@ def word_eval_files():
 def test_glove_reproduces_published_scores(glove, word_eval_files):
     """gensim's evaluator gives 49.7% / 0.503 / 0.263 on these vectors; we must be within 0.1 pt."""
     questions, ws353, simlex = word_eval_files
-    out = wordeval.evaluate_vectors(glove, analogies=questions, similarity=[ws353, simlex])
+    out = evaluate_vectors(glove, analogies=questions, similarity=[ws353, simlex])
     assert abs(100 * out["analogy.accuracy"] - 49.7) < 0.1
     assert out["analogy.seen"] + out["analogy.skipped"] == 19544
     assert abs(out["similarity.wordsim353.spearman"] - 0.503) < 0.001

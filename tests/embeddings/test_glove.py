@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 import scipy.sparse as sp
 
-from seqlab.embeddings._glove_kernels import glove_pass
+from seqlab.embeddings.glove_kernels import glove_pass
 from seqlab.errors import SeqlabError
 from seqlab.embeddings.config import GloveConfig
 from seqlab.embeddings.glove import fit_glove, train_glove
@@ -111,7 +111,7 @@ def test_fits_log_counts_and_loss_decreases():
 def test_fit_reaches_log_counts(monkeypatch):
     """The fit GloVe promises: w_i . w~_j + b_i + b~_j = log X_ij on a small dense matrix (rank 8
     fits exactly with 8 dimensions; one dimension cannot), and the vectors returned are w + w~."""
-    import seqlab.embeddings._glove_kernels as kernels
+    import seqlab.embeddings.glove_kernels as kernels
 
     params = {}
 

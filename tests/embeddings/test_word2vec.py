@@ -10,7 +10,7 @@ import pytest
 
 from seqlab.errors import SeqlabError
 from seqlab.embeddings.config import Word2VecConfig
-from seqlab.embeddings.word2vec import train_word2vec
+from seqlab.embeddings.word2vec_train import train_word2vec
 
 
 def topic_corpus(n_sent=600, seed=0):
@@ -57,7 +57,7 @@ def test_one_worker_is_bit_for_bit_reproducible():
 @pytest.mark.parametrize("model,sync", [("skipgram", "auto"), ("cbow", "auto"),
                                         ("cbow", "hogwild"), ("skipgram", "hogwild")])
 def test_several_workers_train_every_job(monkeypatch, model, sync):
-    import seqlab.embeddings.word2vec as w2v
+    import seqlab.embeddings.word2vec_train as w2v
 
     monkeypatch.setattr(w2v, "JOB_WORDS", 500)  # many small jobs shared by 2 threads
     sents, topics = topic_corpus()
@@ -75,7 +75,7 @@ def test_replicas_repeat_bit_for_bit_with_two_workers(monkeypatch):
     """sync="replicas": jobs go to threads in a fixed order and merge in a fixed order, so two
     workers repeat exactly (hot-row rounds, full merges and a short last round all exercised);
     with one worker it is the plain training."""
-    import seqlab.embeddings.word2vec as w2v
+    import seqlab.embeddings.word2vec_train as w2v
 
     monkeypatch.setattr(w2v, "JOB_WORDS", 300)
     sents, _ = topic_corpus(300)
@@ -93,7 +93,7 @@ def test_replicas_repeat_bit_for_bit_with_two_workers(monkeypatch):
 
 def test_replicas_stop_cleanly_when_a_thread_fails(monkeypatch):
     """A kernel error in one thread must not leave the other waiting at the merge barrier."""
-    import seqlab.embeddings.word2vec as w2v
+    import seqlab.embeddings.word2vec_train as w2v
 
     monkeypatch.setattr(w2v, "JOB_WORDS", 200)
     calls = []
@@ -195,9 +195,11 @@ import sys
 import seqlab
 names = [seqlab.Word2Vec, seqlab.GloVe, seqlab.PPMI, seqlab.evaluate_vectors, seqlab.KeyedVectors,
          seqlab.load_vectors]
-import seqlab.embeddings.corpus, seqlab.embeddings.config, seqlab.embeddings.trainers
-import seqlab.embeddings.word2vec, seqlab.embeddings._word2vec_kernels, seqlab.embeddings.phrases
-import seqlab.embeddings.counts, seqlab.embeddings.glove, seqlab.embeddings.evaluation
+import seqlab.embeddings.corpus, seqlab.embeddings.config, seqlab.embeddings.train
+import seqlab.embeddings.word2vec, seqlab.embeddings.word2vec_train, seqlab.embeddings.phrases
+import seqlab.embeddings.word2vec_kernels, seqlab.embeddings.glove_kernels, seqlab.embeddings.model
+import seqlab.embeddings.counts, seqlab.embeddings.glove, seqlab.embeddings.ppmi
+import seqlab.embeddings.evaluation, seqlab.embeddings.benchmark, seqlab.embeddings.plot
 import seqlab.cli.embed
 m = seqlab.Word2Vec([["a", "b", "c"]] * 20, vector_size=4, min_count=1, epochs=1, workers=1)
 seqlab.PPMI([["a", "b", "c"]] * 20, vector_size=2, min_count=1)
@@ -225,7 +227,7 @@ PEAK_RSS_CHILD = """
 import json, sys
 import seqlab.embeddings.corpus as C
 from seqlab.embeddings.config import Word2VecConfig
-from seqlab.embeddings.word2vec import train_word2vec
+from seqlab.embeddings.word2vec_train import train_word2vec
 
 
 def peak_kib():  # the peak RSS of this address space (what ru_maxrss reports, but resettable)
@@ -271,7 +273,7 @@ def test_peak_memory_of_the_disk_backed_corpus(tmp_path):
 def test_vector_rows_fill_whole_cache_lines():
     """Each row starts a cache line (no two words share one), the matrix a huge page; the
     returned vectors are plain contiguous (V, D) arrays."""
-    from seqlab.embeddings.word2vec import aligned_rows, init_vectors
+    from seqlab.embeddings.word2vec_train import aligned_rows, init_vectors
 
     a = aligned_rows(10, 100)
     assert a.shape == (10, 112) and a.dtype == np.float32 and not a.any()
@@ -293,8 +295,8 @@ def test_vector_rows_fill_whole_cache_lines():
 def test_padded_rows_train_exactly_like_plain_rows(model):
     """The kernels on (V, Dp) rows with dim=D give the (V, D) result bit for bit, and never touch
     the padding."""
-    from seqlab.embeddings import _word2vec_kernels as K
-    from seqlab.embeddings.word2vec import init_vectors
+    from seqlab.embeddings import word2vec_kernels as K
+    from seqlab.embeddings.word2vec_train import init_vectors
 
     rng = np.random.default_rng(2)
     V, D = 30, 20

@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from seqlab.embeddings import _word2vec_kernels as K
+from seqlab.embeddings import word2vec_kernels as K
 
 
 def sigmoid(x):

@@ -10,7 +10,8 @@ import numpy as np
 import pytest
 from scipy.stats import spearmanr
 
-from seqlab.embeddings.word2vec import Word2VecConfig, train_word2vec
+from seqlab.embeddings.config import Word2VecConfig
+from seqlab.embeddings.word2vec_train import train_word2vec
 
 
 def circle_corpus(n_words=200, n_sentences=1000, length=10, kappa=4.0, seed=0):

@@ -6,7 +6,8 @@ for word2vec but 50 for GloVe, a learning rate of 0.025 for skip-gram, 0.05 for 
 `config_for(method, **options)` builds one from the option names the three share, leaving out
 what is None, so one set of options (the CLI's flags) serves every method.
 
-`validate()` raises `OptionError` (a SeqlabError naming the option) for a value out of range.
+`validate()` returns the config and raises `seqlab.errors.ParameterError` naming the field for a
+value out of range (the one configuration idiom of seqlab).
 """
 
 from __future__ import annotations
@@ -14,27 +15,12 @@ from __future__ import annotations
 from dataclasses import dataclass, fields
 
 from seqlab.embeddings.corpus import STORAGES
-from seqlab.errors import SeqlabError
+from seqlab.errors import ParameterError, check_at_least, check_choice, check_positive
 
 METHODS = ("word2vec", "glove", "ppmi")
 SYNCS = ("auto", "hogwild", "replicas")  # how word2vec threads share the vectors (Word2VecConfig.sync)
 AUTO_REPLICA_BYTES = 1 << 30  # sync="auto" uses replicas only while the copies fit in 1 GiB
 
-
-class OptionError(SeqlabError):
-    """A setting out of range: `option` is the config field, `problem` what is wrong with it."""
-
-    def __init__(self, option: str, problem: str):
-        super().__init__(f"{option} {problem}")
-        self.option = option
-        self.problem = problem
-
-
-def _at_least(cfg, minimum: int, *names: str) -> None:
-    for name in names:
-        value = getattr(cfg, name)
-        if value is not None and value < minimum:
-            raise OptionError(name, f"must be at least {minimum}, got {value}")
 
 
 @dataclass
@@ -100,27 +86,24 @@ class Word2VecConfig:
     sync_hot_rows: int = 8192
     sync_full_words: int = 2_000_000
 
-    def validate(self) -> None:
+    def validate(self) -> Word2VecConfig:
         if self.model not in ("skipgram", "cbow"):
-            raise OptionError("model", f"must be 'skipgram' or 'cbow', got {self.model!r}")
-        if self.sync not in SYNCS:
-            raise OptionError("sync", f"must be one of {', '.join(SYNCS)}, got {self.sync!r}")
-        if self.corpus_storage not in STORAGES:
-            raise OptionError("corpus_storage", f"must be one of {', '.join(STORAGES)}, "
-                                                f"got {self.corpus_storage!r}")
-        _at_least(self, 1, "vector_size", "window", "min_count", "max_vocab", "epochs",
-                  "cbow_shared_negatives", "phrase_min_count", "sync_words",
-                  "sync_hot_rows", "sync_full_words")
-        _at_least(self, 0, "workers", "phrases")
+            raise ParameterError("model", f"must be 'skipgram' or 'cbow', got {self.model!r}")
+        check_choice(self, "sync", SYNCS)
+        check_choice(self, "corpus_storage", STORAGES)
+        check_at_least(self, 1, "vector_size", "window", "min_count", "max_vocab", "epochs",
+                       "cbow_shared_negatives", "phrase_min_count", "sync_words",
+                       "sync_hot_rows", "sync_full_words")
+        check_at_least(self, 0, "workers", "phrases")
         if self.negative < 1:
-            raise OptionError("negative", f"must be at least 1, got {self.negative} "
-                                          "(only negative sampling is implemented)")
+            raise ParameterError("negative", f"must be at least 1, got {self.negative} "
+                                             "(only negative sampling is implemented)")
         if self.sample < 0:
-            raise OptionError("sample", f"must be 0 or more, got {self.sample}")
-        if self.alpha is not None and self.alpha <= 0:
-            raise OptionError("alpha", f"must be positive, got {self.alpha}")
+            raise ParameterError("sample", f"must be 0 or more, got {self.sample}")
+        check_positive(self, "alpha")  # None: the model's default
         if self.min_alpha < 0:
-            raise OptionError("min_alpha", f"must be 0 or more, got {self.min_alpha}")
+            raise ParameterError("min_alpha", f"must be 0 or more, got {self.min_alpha}")
+        return self
 
     @property
     def start_alpha(self) -> float:
@@ -162,12 +145,11 @@ class GloveConfig:
     workers: int = 1
     seed: int = 1
 
-    def validate(self) -> None:
-        _at_least(self, 1, "vector_size", "window", "min_count", "max_vocab", "epochs")
-        _at_least(self, 0, "workers")
-        for name in ("x_max", "learning_rate"):
-            if getattr(self, name) <= 0:
-                raise OptionError(name, f"must be positive, got {getattr(self, name)}")
+    def validate(self) -> GloveConfig:
+        check_at_least(self, 1, "vector_size", "window", "min_count", "max_vocab", "epochs")
+        check_at_least(self, 0, "workers")
+        check_positive(self, "x_max", "learning_rate")
+        return self
 
 
 @dataclass
@@ -192,12 +174,12 @@ class PPMIConfig:
     eig: float = 0.5
     seed: int = 1
 
-    def validate(self) -> None:
-        _at_least(self, 1, "vector_size", "window", "min_count", "max_vocab")
+    def validate(self) -> PPMIConfig:
+        check_at_least(self, 1, "vector_size", "window", "min_count", "max_vocab")
         if self.weighting not in ("uniform", "harmonic"):
-            raise OptionError("weighting", f"must be 'uniform' or 'harmonic', got {self.weighting!r}")
-        if self.shift <= 0:
-            raise OptionError("shift", f"must be positive, got {self.shift}")
+            raise ParameterError("weighting", f"must be 'uniform' or 'harmonic', got {self.weighting!r}")
+        check_positive(self, "shift")
+        return self
 
 
 CONFIGS = {"word2vec": Word2VecConfig, "glove": GloveConfig, "ppmi": PPMIConfig}
@@ -212,11 +194,9 @@ def config_for(method: str, **options) -> Word2VecConfig | GloveConfig | PPMICon
     `alpha` is the initial learning rate everywhere (GloVe's `learning_rate`).
     """
     if method not in CONFIGS:
-        raise OptionError("method", f"must be one of {', '.join(METHODS)}, got {method!r}")
+        raise ParameterError("method", f"must be one of {', '.join(METHODS)}, got {method!r}")
     cls = CONFIGS[method]
     names = {f.name for f in fields(cls)}
     renamed = _RENAMED.get(method, {})
     kwargs = {renamed.get(k, k): v for k, v in options.items() if v is not None}
-    cfg = cls(**{k: v for k, v in kwargs.items() if k in names})
-    cfg.validate()
-    return cfg
+    return cls(**{k: v for k, v in kwargs.items() if k in names}).validate()

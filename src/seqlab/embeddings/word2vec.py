@@ -1,320 +1,91 @@
-"""word2vec training: counts -> keep-probabilities and noise table -> threaded kernel calls -> vectors.
+"""`Word2Vec`: word2vec (Mikolov et al. 2013) with gensim's API, where gensim's users look for it.
 
-Mikolov et al. 2013, "Distributed Representations of Words and Phrases and their Compositionality"
-(skip-gram / CBOW, negative sampling, subsampling of frequent words, phrases), with the parallel
-formulation of Ji et al. 2016 (negatives shared across a context window) on threads that each
-train a replica of the vectors, merged every round (sync="replicas"), or share one (Hogwild).
+    model = seqlab.Word2Vec(corpus_file="corpus.txt.gz", vector_size=100, window=5, sg=1)
+    model.wv.most_similar("king")          # a seqlab.KeyedVectors
+    model.save("w2v.npz"); seqlab.Word2Vec.load("w2v.npz")
 
-The corpus is read once, as a stream, and encoded into an int32 id array (4 bytes per token) by
-seqlab.embeddings.corpus: in memory for corpora up to 67M tokens, beyond that in a memory-mapped
-temporary file that every epoch re-reads (`corpus_storage`), so memory stays at the vocabulary
-plus one job's pages. Training runs compiled kernels (seqlab.embeddings._word2vec_kernels) over
-jobs of about JOB_WORDS words of that array on `workers` Python threads with the GIL released;
-Python only hands out jobs, starts the merges and reads progress counters.
-
-Determinism: every job's RNG state is derived from (seed, epoch, job), and the learning rate is a
-function of the job's position in the corpus, not of timing; so with workers=1 a run repeats bit
-for bit. With more workers and sync="hogwild" threads update shared vectors without locks, so
-results vary slightly from run to run; with sync="replicas" (the default) each thread trains
-its own copy, jobs go to threads in a fixed order and the copies are merged in a fixed order, so
-a run repeats bit for bit with any number of workers.
+The layers under it, as in gensim: the training driver (`seqlab.embeddings.word2vec_train`:
+corpus encoding, threads, replicas, stats) and its compiled kernels
+(`seqlab.embeddings.word2vec_kernels`); what every model shares (training once, attributes,
+.npz files) is `seqlab.embeddings.model.EmbeddingModel`.
 """
 
 from __future__ import annotations
 
-import mmap
-import os
-import threading
-import time
-from dataclasses import asdict
-
-import numpy as np
-
-from seqlab.embeddings import _word2vec_kernels as K
 from seqlab.embeddings.config import Word2VecConfig
-from seqlab.embeddings.corpus import EncodedCorpus, Vocabulary, encode_corpus, read_sentences
-
-MAX_SENTENCE = 10_000  # longer lines are cut into pieces of this many tokens (windows stop there)
-JOB_WORDS = 50_000  # corpus words per job handed to a thread
-INIT_SCALE = 1.0  # input vectors start uniform in ±INIT_SCALE/D (gensim: 1, word2vec.c: 0.5)
-
-
-def prepare_corpus(corpus, config: Word2VecConfig, progress: bool | None = None) -> EncodedCorpus:
-    """Phrase passes (if config.phrases) and the encoded corpus, in memory or on disk as
-    config.corpus_storage says (seqlab.embeddings.corpus)."""
-    if config.phrases > 0:
-        from seqlab.embeddings.phrases import Phrases
-
-        if not isinstance(corpus, (str, os.PathLike)) and iter(corpus) is corpus:
-            corpus = list(read_sentences(corpus))  # phrase passes read the corpus more than once
-        phrases = Phrases(passes=config.phrases, threshold=config.phrase_threshold,
-                          min_count=config.phrase_min_count).fit(corpus)
-        corpus = phrases.transform_stream(read_sentences(corpus))
-    return encode_corpus(corpus, config.min_count, config.max_vocab, max_sentence=MAX_SENTENCE,
-                         storage=config.corpus_storage, tmp_dir=config.tmp_dir, progress=progress)
+from seqlab.embeddings.keyedvectors import KeyedVectors
+from seqlab.embeddings.model import EmbeddingModel, corpus_argument
+from seqlab.embeddings.word2vec_train import fit_word2vec
+from seqlab.errors import ParameterError
 
 
-def _jobs(starts: np.ndarray, job_words: int) -> list[tuple[int, int, int]]:
-    """Split sentences into jobs of about job_words words: (first sentence, end sentence, pos)."""
-    jobs = []
-    s = 0
-    S = len(starts) - 1
-    while s < S:
-        e = int(np.searchsorted(starts, starts[s] + job_words, side="left"))
-        e = min(max(e, s + 1), S)
-        jobs.append((s, e, int(starts[s])))
-        s = e
-    return jobs
+class Word2Vec(EmbeddingModel):
+    """word2vec (Mikolov et al. 2013): skip-gram or CBOW with negative sampling, gensim's API.
 
+    Trains at construction when given `sentences` or `corpus_file`; otherwise call `train`.
 
-def _resolve_workers(n: int) -> int:
-    return n if n > 0 else (os.cpu_count() or 1)
+    Args:
+        sentences: an iterable of token lists (a list, or any re-iterable; a one-shot iterator
+            works unless phrases > 0 needs several passes).
+        corpus_file: a path instead (plain or gzip UTF-8 text, whitespace tokens, one sentence
+            per line, streamed; windows never cross line ends).
+        vector_size: dimensions of the vectors (50-300 typical).
+        window: maximum distance between a word and a context word (2-10); each position draws
+            its window from 1..window, so nearer words count more.
+        min_count: ignore words seen fewer times (1 for toy corpora, 5-100 for real ones).
+        sg: 1 skip-gram (predict the context from the word; better for rare words), 0 CBOW
+            (predict the word from the mean of its context; several times faster).
+        negative: noise words per positive pair (5-20 for small corpora, 2-5 for large ones).
+        sample: subsampling threshold: a word that makes up a fraction z of the corpus is kept
+            with probability (sqrt(z/sample) + 1) * sample / z (1e-3 to 1e-5; 0 keeps every word).
+        epochs: passes over the corpus (5 typical; more for small corpora).
+        workers: training threads (0 = all cores). With 1 worker and a seed, a run repeats bit
+            for bit; with more, Hogwild updates race and vectors differ slightly between runs.
+        seed: seeds the initial vectors and every random draw.
+        alpha, min_alpha: the learning rate falls linearly from alpha to min_alpha over all
+            epochs (alpha None: 0.025 for skip-gram, 0.05 for CBOW).
+        ns_exponent: noise words are drawn with P(w) ∝ count(w)^ns_exponent (0.75; 0 uniform).
+        max_final_vocab: keep only the N most frequent words (None: no cap).
+        phrases: passes of phrase detection first (1 joins "new york" into new_york, 2 finds up
+            to 4-word phrases); phrase_threshold and phrase_min_count as in word2phrase.
+        corpus_storage: "auto" (the encoded corpus in memory up to 67M tokens, on disk beyond),
+            "memory" or "disk" (a memory-mapped temporary file in tmp_dir: peak memory stays at
+            the vocabulary plus one chunk whatever the corpus size). Same vectors either way.
+        sync: how threads share the vectors: "hogwild" (one copy, no locks, as gensim),
+            "replicas" (a copy per thread, merged every 50,000 words: steady speed, bit-for-bit
+            repeatable with any workers) or "auto" (replicas while the copies fit in 1 GiB).
+        progress: progress bars on stderr (None: only when stderr is a terminal).
 
-
-def train_word2vec(corpus, config: Word2VecConfig | None = None,
-                   progress: bool | None = None):
-    """Train word2vec on `corpus` and return (vectors as a KeyedVectors, stats).
-
-    corpus: a path (plain or gzip text, whitespace tokens, streamed line by line; a line is a
-        sentence, windows do not cross lines) or an iterable of token lists.
-    progress: show progress bars on stderr (None: only when stderr is a terminal).
-    stats: words_per_sec (corpus words x epochs / training seconds), seconds (training),
-        cpu_seconds, prepare_seconds (reading, phrases, vocabulary), vocab_size, corpus_words
-        (tokens read, after phrase joining), train_words (in-vocabulary tokens), sentences,
-        workers, final_loss (mean negative log-likelihood per logit over the last epoch),
-        loss_per_epoch, config.
-    Raises SeqlabError for bad settings, an empty corpus, or when no word reaches min_count.
+    After training: `wv` (KeyedVectors), `syn1neg` (output vectors, (V, D)), `stats` (dict),
+    `config` (Word2VecConfig); hyper-parameters read as attributes (`model.window`, `model.sg`).
     """
-    vocab, syn0, _, stats = fit_word2vec(corpus, config, progress)
-    return vocab.keyed_vectors(syn0), stats
 
+    _config_cls = Word2VecConfig
+    _extra_arrays = ("syn1neg",)
+    _aliases = {"sg": lambda c: int(c.model == "skipgram"), "max_final_vocab": lambda c: c.max_vocab}
 
-def fit_word2vec(corpus, config: Word2VecConfig | None = None, progress: bool | None = None
-                 ) -> tuple[Vocabulary, np.ndarray, np.ndarray, dict]:
-    """`train_word2vec`, returning (vocabulary, input vectors, output vectors, stats) with the
-    vectors as (V, D) float32 arrays (the output vectors are gensim's syn1neg)."""
-    config = config or Word2VecConfig()
-    config.validate()
-    t0 = time.perf_counter()
-    enc = prepare_corpus(corpus, config, progress)
-    try:
-        prepare_seconds = time.perf_counter() - t0
-        syn0, syn1, stats = train_encoded(enc, config, progress=progress)
-        stats["prepare_seconds"] = prepare_seconds
-        return enc.vocab, syn0, syn1, stats
-    finally:
-        enc.close()
+    def __init__(self, sentences=None, corpus_file=None, vector_size: int = 100, window: int = 5,
+                 min_count: int = 5, sg: int = 1, negative: int = 5, sample: float = 1e-3,
+                 epochs: int = 5, workers: int = 0, seed: int = 1, *,
+                 alpha: float | None = None, min_alpha: float = 1e-4,
+                 ns_exponent: float = 0.75, max_final_vocab: int | None = None,
+                 phrases: int = 0, phrase_threshold: float = 100.0, phrase_min_count: int = 5,
+                 cbow_shared_negatives: int = 1, corpus_storage: str = "auto",
+                 tmp_dir: str | None = None, sync: str = "auto", progress: bool | None = None):
+        if sg not in (0, 1):
+            raise ParameterError("sg", f"must be 1 (skip-gram) or 0 (CBOW), got {sg!r}")
+        config = Word2VecConfig(
+            model="skipgram" if sg else "cbow", vector_size=vector_size, window=window,
+            negative=negative, ns_exponent=ns_exponent, sample=sample, min_count=min_count,
+            max_vocab=max_final_vocab, epochs=epochs, alpha=alpha, min_alpha=min_alpha,
+            workers=workers, phrases=phrases, phrase_threshold=phrase_threshold,
+            phrase_min_count=phrase_min_count, seed=seed,
+            cbow_shared_negatives=cbow_shared_negatives, corpus_storage=corpus_storage,
+            tmp_dir=tmp_dir, sync=sync)
+        self.syn1neg = None
+        super().__init__(corpus_argument(sentences, corpus_file), config, progress)
 
-
-def init_vectors(vocab_size: int, dim: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
-    """Input vectors uniform in ±INIT_SCALE/D (gensim's ±1/D; word2vec.c's ±0.5/D learns a little
-    slower in the first epoch), output vectors zero (as both). Rows padded to whole cache lines
-    in 2 MiB-aligned memory (`aligned_rows`); the vectors are [:, :dim]."""
-    rng = np.random.Generator(np.random.PCG64(seed))
-    syn0, syn1 = aligned_rows(vocab_size, dim), aligned_rows(vocab_size, dim)
-    syn0[:, :dim] = (rng.random((vocab_size, dim), dtype=np.float32) - 0.5) * np.float32(2 * INIT_SCALE / dim)
-    return syn0, syn1  # (V, Dp), (V, Dp)
-
-
-ROW_FLOATS = 16  # rows padded to a multiple of 16 float32 = one 64-byte cache line
-ALIGN = 1 << 21  # 2 MiB: the first row starts on a huge-page (and so a cache-line) boundary
-
-
-def aligned_rows(rows: int, dim: int) -> np.ndarray:
-    """A zeroed float32 (rows, Dp) matrix, Dp = dim rounded up to ROW_FLOATS, that starts on a
-    2 MiB boundary in its own anonymous mapping, advised to use transparent huge pages.
-
-    Whole-line rows: two threads updating different words never write the same cache line (with
-    D = 100, a 400-byte row would share its first and last lines with its neighbours, and the
-    most frequent words, the ones both threads update all the time, have neighbouring ids).
-    See docs/word2vec.md ("CBOW's two speeds") for what was measured.
-    """
-    width = -(-dim // ROW_FLOATS) * ROW_FLOATS
-    nbytes = max(rows * width * 4, 1)
-    # private anonymous memory (zero-filled, freed with the last view): a shared mapping would be
-    # shmem, which gets no transparent huge pages
-    buf = mmap.mmap(-1, nbytes + ALIGN, flags=mmap.MAP_PRIVATE | mmap.MAP_ANONYMOUS)
-    raw = np.frombuffer(buf, dtype=np.uint8)
-    off = (-raw.ctypes.data) % ALIGN
-    if hasattr(mmap, "MADV_HUGEPAGE"):
-        buf.madvise(mmap.MADV_HUGEPAGE, off, nbytes)
-    return raw[off:off + rows * width * 4].view(np.float32).reshape(rows, width)
-
-
-def _copy_rows(a: np.ndarray) -> np.ndarray:
-    """A copy of a padded (rows, Dp) matrix in its own `aligned_rows` memory."""
-    out = aligned_rows(a.shape[0], a.shape[1])
-    out[:] = a
-    return out
-
-
-class Rounds:
-    """sync="replicas" scheduling: a round gives each of `workers` threads `jobs_per_worker` jobs
-    in a fixed order (job base + k * workers + w to thread w, so neighbouring text trains at the
-    same time and the learning rates stay close), then all threads meet and each calls
-    merge(w, round, last round of the epoch)."""
-
-    def __init__(self, workers: int, jobs_per_worker: int, merge):
-        self.workers, self.per, self.merge = workers, jobs_per_worker, merge
-        self.barrier = threading.Barrier(workers)
-
-    def run(self, wid: int, n_jobs: int, run_one, stopped) -> None:
-        W, per = self.workers, self.per
-        for rnd, base in enumerate(range(0, n_jobs, W * per)):
-            for k in range(per):
-                j = base + k * W + wid
-                if j < n_jobs and not stopped():
-                    run_one(j)
-            self.barrier.wait()  # every thread has finished its jobs of this round
-            self.merge(wid, rnd, base + W * per >= n_jobs)
-            self.barrier.wait()  # every slice is merged: the next round starts from the sum
-
-
-def train_encoded(enc: EncodedCorpus, config: Word2VecConfig, progress: bool | None = None
-                  ) -> tuple[np.ndarray, np.ndarray, dict]:
-    """Train on an encoded corpus; returns (input vectors, output vectors, stats), both (V, D)
-    float32 (the output vectors are gensim's syn1neg)."""
-    V, D = len(enc.words), config.vector_size
-    syn0, syn1 = init_vectors(V, D, config.seed)  # (V, Dp) padded rows
-    keep = K.keep_thresholds(K.keep_probabilities(enc.counts, config.sample))
-    noise = enc.counts.astype(np.float64) ** config.ns_exponent  # P(w) ∝ count^0.75
-    neg_threshold, neg_alias = K.build_alias_table(noise)
-    sig, logsig = K.sigmoid_tables()
-    n_words = len(enc.ids)
-    total = float(n_words) * config.epochs
-    jobs = _jobs(enc.starts, JOB_WORDS)
-    workers = max(1, min(_resolve_workers(config.workers), len(jobs)))
-    alpha0 = config.start_alpha
-    # per worker: words, loss sum, loss terms; rows 128 bytes apart, so no two share a cache line
-    counters = np.zeros((workers, 16), dtype=np.float64)
-
-    # sync="replicas": a private copy of both matrices per thread, merged every round
-    replicas = ([(_copy_rows(syn0), _copy_rows(syn1)) for _ in range(workers)]
-                if config.sync_mode(workers, V) == "replicas" else None)
-    per_round = max(1, config.sync_words // JOB_WORDS)  # jobs per thread per round
-    full_every = max(1, config.sync_full_words // (per_round * JOB_WORDS))  # rounds
-    hot = min(V, config.sync_hot_rows)
-
-    reps0, reps1 = (tuple(r[0] for r in replicas), tuple(r[1] for r in replicas)) if replicas else ((), ())
-
-    def merge(wid: int, rnd: int, last: bool) -> None:
-        # the hot rows (the most frequent words, ids 0..hot-1) every round, all rows every
-        # full_every rounds and at the end of an epoch; each thread merges its own slice
-        n = V if last or (rnd + 1) % full_every == 0 else hot
-        lo, hi = n * wid // workers, n * (wid + 1) // workers
-        K.merge_replicas(syn0, reps0, lo, hi)
-        K.merge_replicas(syn1, reps1, lo, hi)
-
-    def run_job(wid: int, epoch: int, j: int) -> None:
-        s_lo, s_hi, pos = jobs[j]
-        w0, w1 = replicas[wid] if replicas else (syn0, syn1)
-        lo, hi = int(enc.starts[s_lo]), int(enc.starts[s_hi])
-        enc.will_need(lo, hi)  # disk: read ahead what the kernel is about to touch
-        # each job's RNG state depends on (seed, epoch, job) only, never on thread timing
-        key = ((config.seed * 1_000_003 + epoch) * 10_000_019 + j) % 2**64
-        state = np.uint64(K.splitmix64(np.uint64(key)))
-        args = (w0, w1, enc.ids, enc.starts, s_lo, s_hi, keep, neg_threshold, neg_alias,
-                sig, logsig, config.window, config.negative, alpha0, config.min_alpha,
-                float(epoch * n_words + pos), total, state, counters[wid])
-        if config.model == "skipgram":
-            K.train_sg_job(*args, D)
-        else:
-            K.train_cbow_job(*args, config.cbow_shared_negatives, D)
-        enc.release(lo, hi)  # disk: keep RSS at one job's pages
-
-    t_train = time.perf_counter()
-    cpu_train = time.process_time()
-    rounds = Rounds(workers, per_round, merge) if replicas else None
-    loss_per_epoch = _run_epochs(run_job, len(jobs), workers, counters, config, total, progress,
-                                 rounds)
-    seconds = time.perf_counter() - t_train
-    stats = {
-        "words_per_sec": float(enc.vocab.corpus_words * config.epochs / max(seconds, 1e-9)),
-        "seconds": float(seconds),
-        "cpu_seconds": float(time.process_time() - cpu_train),
-        "vocab_size": int(V),
-        "corpus_words": int(enc.vocab.corpus_words),
-        "train_words": int(n_words),
-        "sentences": int(len(enc.starts) - 1),
-        "workers": int(workers),
-        "sync": "replicas" if replicas else "hogwild",
-        "final_loss": loss_per_epoch[-1],
-        "loss_per_epoch": loss_per_epoch,
-        "config": asdict(config),
-    }
-    return np.ascontiguousarray(syn0[:, :D]), np.ascontiguousarray(syn1[:, :D]), stats
-
-
-def _run_epochs(run_job, n_jobs: int, workers: int, counters: np.ndarray,
-                config: Word2VecConfig, total: float, progress: bool | None,
-                rounds: Rounds | None = None) -> list[float]:
-    """Hand the jobs of each epoch to `workers` threads, in order as they come free (Hogwild) or
-    in `rounds` (replicas); returns the loss per epoch.
-
-    With one worker the jobs run in order on one thread: bit-for-bit reproducible. The main
-    thread only watches the counters the kernels update (words, loss sum, loss terms).
-    """
-    from seqlab.runtime import progress as progress_bar
-
-    alpha0 = config.start_alpha
-    bar = progress_bar(total=int(total), desc=f"word2vec {config.model}", unit="word",
-                       enabled=progress, unit_scale=True)
-    errors: list[BaseException] = []
-    loss_per_epoch = []
-    try:
-        for epoch in range(config.epochs):
-            before = counters[:, :3].sum(axis=0)
-            lock = threading.Lock()
-            nxt = [0]
-
-            def worker(wid: int, epoch=epoch) -> None:
-                try:
-                    if rounds is not None:
-                        rounds.run(wid, n_jobs, lambda j: run_job(wid, epoch, j),
-                                   lambda: bool(errors))
-                        return
-                    while not errors:
-                        with lock:
-                            j = nxt[0]
-                            nxt[0] += 1
-                        if j >= n_jobs:
-                            return
-                        run_job(wid, epoch, j)
-                except threading.BrokenBarrierError:
-                    pass  # another thread failed or the run was stopped: its error is reported
-                except BaseException as e:  # surfaced in the main thread
-                    errors.append(e)
-                    if rounds is not None:
-                        rounds.barrier.abort()
-
-            threads = [threading.Thread(target=worker, args=(w,), daemon=True)
-                       for w in range(workers)]
-            for th in threads:
-                th.start()
-
-            def show(before=before) -> np.ndarray:
-                # progress in words, the learning rate at the current position, mean loss per
-                # logit since the epoch began
-                tot = counters[:, :3].sum(axis=0)
-                lr = alpha0 - (alpha0 - config.min_alpha) * min(1.0, tot[0] / total)
-                d = tot - before
-                bar.set_postfix(lr=f"{lr:.5f}", loss=f"{d[1] / max(d[2], 1):.4f}", refresh=False)
-                bar.update(int(tot[0]) - bar.n)
-                return d
-
-            while any(th.is_alive() for th in threads):
-                threads[0].join(timeout=0.25)
-                show()
-            if errors:
-                raise errors[0]
-            d = show()
-            bar.refresh()
-            loss_per_epoch.append(float(d[1] / max(d[2], 1)))
-    except BaseException:
-        errors.append(RuntimeError("stopped"))  # workers stop after their current job
-        if rounds is not None:
-            rounds.barrier.abort()
-        raise
-    finally:
-        bar.close()
-    return loss_per_epoch
+    def _fit(self, corpus) -> None:
+        vocab, syn0, syn1, stats = fit_word2vec(corpus, self.config, self.progress)
+        self.wv = KeyedVectors.from_arrays(vocab.words, syn0, counts=vocab.counts)
+        self.syn1neg, self.stats = syn1, stats

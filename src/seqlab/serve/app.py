@@ -271,7 +271,7 @@ def create_app(registry: Registry, workers: int = 2, allowed_hosts: list[str] | 
 
     @app.post("/api/embed/analogy", response_model=S.RankedResponse)
     async def analogy(req: S.AnalogyRequest):
-        from seqlab.embeddings.analogy import parse_expression
+        from seqlab.embeddings.evaluation import parse_expression
 
         kv = registry.vectors_for(req.vectors)
         positive, negative = parse_expression(req.query)

@@ -1,4 +1,5 @@
-"""Compiled inner loops for word2vec (numba, GIL released): no I/O, no Python objects.
+"""Compiled inner loops for word2vec (numba, GIL released): no I/O, no Python objects. Driven by
+seqlab.embeddings.word2vec_train, which hands each call one job of the encoded corpus.
 
 Everything random comes from an explicit 64-bit integer state (SplitMix64, Steele et al. 2014)
 that the caller passes in and gets back, so a run with one worker and a seed repeats bit for bit.

@@ -9,10 +9,9 @@ import numpy as np
 import pytest
 
 import seqlab
-from seqlab.embeddings.config import (GloveConfig, OptionError, PPMIConfig, Word2VecConfig,
-                                      config_for)
-from seqlab.embeddings.trainers import train_vectors
-from seqlab.errors import SeqlabError
+from seqlab.embeddings.config import GloveConfig, PPMIConfig, Word2VecConfig, config_for
+from seqlab.embeddings.train import train_vectors
+from seqlab.errors import ParameterError, SeqlabError
 
 
 def factor_corpus(n_sent=300, seed=0, F=2, G=8, ctx=6, length=12):
@@ -120,16 +119,16 @@ def test_argument_errors():
         seqlab.Word2Vec([["a"]], corpus_file="x.txt")
     with pytest.raises(SeqlabError, match="corpus_file"):
         seqlab.Word2Vec("corpus.txt")
-    with pytest.raises(SeqlabError, match="sg must be"):
+    with pytest.raises(ParameterError, match="sg must be"):
         seqlab.Word2Vec(sg=2)
     for bad in (dict(vector_size=0), dict(window=0), dict(negative=0), dict(sample=-1),
                 dict(epochs=0), dict(min_count=0), dict(corpus_storage="tape")):
-        with pytest.raises(OptionError) as e:
+        with pytest.raises(ParameterError) as e:
             seqlab.Word2Vec(**bad)
-        assert e.value.option == next(iter(bad)) and str(e.value).count("\n") == 0
-    with pytest.raises(OptionError, match="x_max"):
+        assert e.value.parameter == next(iter(bad)) and str(e.value).count("\n") == 0
+    with pytest.raises(ParameterError, match="x_max"):
         seqlab.GloVe(x_max=0)
-    with pytest.raises(OptionError, match="weighting"):
+    with pytest.raises(ParameterError, match="weighting"):
         seqlab.PPMI(weighting="gaussian")
     with pytest.raises(SeqlabError, match="file not found"):
         seqlab.Word2Vec(corpus_file="/nonexistent/corpus.txt")
@@ -205,10 +204,10 @@ def test_config_for_fills_each_methods_defaults():
     assert (g.window, g.epochs, g.learning_rate) == (10, 50, 0.05)
     assert config_for("glove", alpha=0.1).learning_rate == 0.1  # the shared name for the step
     assert (p.window, p.vector_size) == (5, 50)
-    with pytest.raises(OptionError) as e:
+    with pytest.raises(ParameterError) as e:
         config_for("glove", vector_size=0)
-    assert e.value.option == "vector_size" and e.value.problem == "must be at least 1, got 0"
-    with pytest.raises(OptionError, match="method"):
+    assert e.value.parameter == "vector_size" and e.value.problem == "must be at least 1, got 0"
+    with pytest.raises(ParameterError, match="method"):
         config_for("fasttext")
 
 

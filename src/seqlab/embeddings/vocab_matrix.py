@@ -1,13 +1,13 @@
-"""Keys mapped to rows of a matrix, with per-key attributes: the storage under `KeyedVectors`.
+"""The vocabulary-and-matrix half of `KeyedVectors`: keys mapped to rows, per-key attributes, norms.
 
-`VectorStore` is the half of gensim 4's `KeyedVectors` that is bookkeeping, not geometry:
-building (`VectorStore(vector_size, count=0, dtype)`, `from_arrays`, `add_vector`,
+`VocabMatrix` is the part of gensim 4's `KeyedVectors` that is bookkeeping, not geometry:
+building (`VocabMatrix(vector_size, count=0, dtype)`, `from_arrays`, `add_vector`,
 `add_vectors`, `kv[key] = vector`, `resize_vectors`, `vectors_for_all`), looking up
 (`get_index`, `get_vector`, `kv[key]`, `key in kv`, `get_mean_vector`), per-key attributes
 (`expandos`, `set_vecattr` / `get_vecattr`, "count"), reordering
 (`sort_by_descending_frequency`), and the norms every cosine query needs (`norms`,
-`fill_norms`, `get_normed_vectors`, `unit_normalize_all`). The similarity queries and the file
-formats live in `seqlab.embeddings.keyedvectors.KeyedVectors`, its one subclass.
+`fill_norms`, `get_normed_vectors`, `unit_normalize_all`). The similarity queries, evaluation and
+the file methods live in `seqlab.embeddings.keyedvectors.KeyedVectors`, its one subclass.
 
 Rows are `(N, D)` in vocabulary order. The unit-length copy is cached and read-only, so a
 read-only memory map (pretrained GloVe) works; code that changes `vectors` in place sets
@@ -36,7 +36,7 @@ class UnknownWordError(SeqlabError, KeyError):
         return str(self.args[0])
 
 
-class VectorStore:
+class VocabMatrix:
     """A vocabulary (`index_to_key`, `key_to_index`) and one vector per key, gensim 4 style.
 
     Args:
@@ -67,7 +67,7 @@ class VectorStore:
 
     @classmethod
     def from_arrays(cls, words: Sequence[str], vectors: np.ndarray,
-                    counts: Sequence[int] | None = None) -> "VectorStore":
+                    counts: Sequence[int] | None = None) -> "VocabMatrix":
         """Vectors for `words` (unique, in row order) from a matrix: how seqlab's trainers build one.
 
         Args:
@@ -242,7 +242,7 @@ class VectorStore:
         self.norms = None
 
     def vectors_for_all(self, keys: Iterable, allow_inference: bool = True,
-                        copy_vecattrs: bool = False) -> "VectorStore":
+                        copy_vecattrs: bool = False) -> "VocabMatrix":
         """A new object of this class with the known ones of `keys` (deduplicated, in order).
 
         Its "count" attribute is made up in descending order, as gensim's loader does, unless

@@ -1,6 +1,7 @@
-"""word2vec and GloVe vector files: read and write them byte-compatibly with word2vec.c and gensim.
+"""Every file this wing reads or writes: word2vec / GloVe vector files and seqlab's model archive.
 
-The formats (Mikolov's word2vec.c; GloVe's glove.c for the headerless text):
+The vector formats (Mikolov's word2vec.c; GloVe's glove.c for the headerless text), read and
+written byte-compatibly with word2vec.c and gensim:
 - word2vec text: a header line `N D`, then `word v1 ... vD` per line.
 - word2vec binary: the same header, then per word `word<space>` followed by D little-endian
   float32 (word2vec.c also writes a newline after each vector; gensim does not; both are read).
@@ -8,20 +9,25 @@ The formats (Mikolov's word2vec.c; GloVe's glove.c for the headerless text):
 - a vocabulary file (`fvocab`, word2vec.c's `-save-vocab`): `word count` per line.
 Any of them may be gzip-compressed (by magic bytes when reading, by a `.gz` suffix when writing).
 
-This module deals in plain data (a word list and an `(N, D)` float32 matrix), so it knows nothing
-of `KeyedVectors`, which builds on it. Unlike gensim, which warns and carries on, every way a file
-can be wrong is refused with one line naming the file and the line (text) or word number
-(binary): a header that disagrees with the rows or columns that follow, a duplicate word, a NaN
-or infinite value, a value that is not a number. The error is a `VectorsFormatError` (a
-`SeqlabError`, so the CLI prints one line, and a `ValueError`, what gensim raises for a bad
-header); bytes that are not valid in `encoding` under `unicode_errors="strict"` raise
-`VectorsDecodeError`, which is also a `UnicodeDecodeError`, as gensim's is.
+The model archive (`Word2Vec.save`, `GloVe.save`, `PPMI.save`): one .npz, never a pickle, with
+`meta` (UTF-8 JSON: format name and version, class, config, stats, the words) and the model's
+float arrays (`write_model` / `read_model`).
+
+This module deals in plain data (a word list, an `(N, D)` float32 matrix, a dict), so it knows
+nothing of `KeyedVectors` or the models, which build on it. Unlike gensim, which warns and carries
+on, every way a vectors file can be wrong is refused with one line naming the file and the line
+(text) or word number (binary): a header that disagrees with the rows or columns that follow, a
+duplicate word, a NaN or infinite value, a value that is not a number. The error is a
+`VectorsFormatError` (a `SeqlabError`, so the CLI prints one line, and a `ValueError`, what gensim
+raises for a bad header); bytes that are not valid in `encoding` under `unicode_errors="strict"`
+raise `VectorsDecodeError`, which is also a `UnicodeDecodeError`, as gensim's is.
 """
 
 from __future__ import annotations
 
 import codecs
 import gzip
+import json
 import os
 import shutil
 from contextlib import contextmanager
@@ -344,3 +350,49 @@ def binary_from_suffix(path: str | os.PathLike) -> bool:
     """`.bin` (or `.bin.gz`) means binary; any other name means text."""
     name = Path(path).name.lower()
     return name.removesuffix(".gz").endswith(".bin")
+
+
+# ---- the model archive ----------------------------------------------------------------------
+MODEL_FORMAT = "seqlab-embedding-model"
+MODEL_FORMAT_VERSION = 1
+
+
+def write_model(path, meta: dict, arrays: dict[str, np.ndarray]) -> None:
+    """Write `meta` (JSON-able; numpy scalars allowed) and named `arrays` to one .npz, atomically.
+
+    The format name and version are added to `meta`; `arrays` must not use the name "meta".
+    """
+    meta = {"format": MODEL_FORMAT, "version": MODEL_FORMAT_VERSION, **meta}
+    blob = np.frombuffer(json.dumps(meta, default=_jsonable).encode("utf-8"), dtype=np.uint8)
+    with atomic_path(path) as tmp, open(tmp, "wb") as f:
+        np.savez(f, meta=blob, **arrays)
+
+
+def read_model(path) -> tuple[Path, dict, dict[str, np.ndarray]]:
+    """(checked path, meta, arrays) of a file written by `write_model`; SeqlabError (one line)
+    for a damaged or foreign file, or another version of the format."""
+    p = check_readable(path)
+    try:
+        with np.load(p, allow_pickle=False) as z:
+            arrays = {k: z[k] for k in z.files}
+        meta = json.loads(arrays.pop("meta").tobytes().decode("utf-8"))
+    except Exception as e:  # zip, npy, JSON and key errors all mean: not our file
+        raise SeqlabError(f"{p}: not a seqlab model file ({_one_line(e)})") from None
+    if not isinstance(meta, dict) or meta.get("format") != MODEL_FORMAT:
+        raise SeqlabError(f"{p}: not a seqlab model file (no {MODEL_FORMAT!r} header)")
+    if meta.get("version") != MODEL_FORMAT_VERSION:
+        raise SeqlabError(f"{p}: model file version {meta.get('version')!r}; this seqlab "
+                          f"reads version {MODEL_FORMAT_VERSION}")
+    return p, meta, arrays
+
+
+def _one_line(e: BaseException) -> str:
+    text = str(e).strip().splitlines()
+    return text[0] if text else type(e).__name__
+
+
+def _jsonable(x):
+    try:
+        return x.item()  # numpy scalars
+    except AttributeError:
+        return str(x)

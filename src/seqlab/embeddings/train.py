@@ -1,0 +1,26 @@
+"""`train_vectors(corpus, config)`: train whichever method a config describes (the CLI's one call).
+
+The config (seqlab.embeddings.config: `Word2VecConfig`, `GloveConfig`, `PPMIConfig`, or
+`config_for(method, **options)`) picks the method; each method's functional layer does the work:
+`word2vec_train.train_word2vec`, `glove.train_glove`, `ppmi.train_ppmi`.
+"""
+
+from __future__ import annotations
+
+from seqlab.embeddings import glove, ppmi, word2vec_train
+from seqlab.embeddings.config import GloveConfig, PPMIConfig, Word2VecConfig
+from seqlab.errors import SeqlabError
+
+
+def train_vectors(corpus, config: Word2VecConfig | GloveConfig | PPMIConfig,
+                  progress: bool | None = None):
+    """Train the method `config` describes on `corpus` (a path or token lists); returns
+    (KeyedVectors, stats). Every method's stats have words_per_sec, seconds, vocab_size and
+    corpus_words; word2vec and GloVe add loss_per_epoch and final_loss."""
+    if isinstance(config, Word2VecConfig):
+        return word2vec_train.train_word2vec(corpus, config, progress)
+    if isinstance(config, GloveConfig):
+        return glove.train_glove(corpus, config, progress)
+    if isinstance(config, PPMIConfig):
+        return ppmi.train_ppmi(corpus, config, progress)
+    raise SeqlabError(f"not an embedding config: {type(config).__name__}")
