@@ -40,7 +40,8 @@ import torch
 from seqlab.translate.plot import save_attention_png
 from seqlab.datasets import dataset_path
 from seqlab.translate.data import load_pair_data
-from seqlab.translate.translator import Translator, corpus_bleu
+from seqlab.translate.scoring import corpus_bleu
+from seqlab.translate.translator import Translator
 from seqlab.translate.config import TrainConfig
 from seqlab.translate.run import train
 

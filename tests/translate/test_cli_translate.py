@@ -8,6 +8,7 @@ import pytest
 import torch
 
 from seqlab.cli import main
+from seqlab.translate.translator import Translator
 
 WORDS = "ka lo mi nu pe ro sa ti".split()
 
@@ -182,7 +183,7 @@ def test_ctrl_c_keeps_the_best_model_and_still_evaluates(tmp_path, monkeypatch):
     m = T.train_translator(data, cfg, tmp_path / "run", show_progress=False)
     assert m["stop_reason"] == "interrupted" and m["epochs"] == 1 and m["best_epoch"] == 1
     assert json.loads((tmp_path / "run" / "metrics.json").read_text())["bleu"] == m["bleu"]
-    loaded = T.Translator.load(tmp_path / "run")
+    loaded = Translator.load(tmp_path / "run")
     assert loaded.info["epoch"] == 1 and loaded.test_pairs == data.test
 
 
@@ -304,7 +305,7 @@ def test_ensemble_trains_members_within_the_budget_and_resumes(tmp_path, monkeyp
     assert m["stop_reason"] == "ensemble of 2" and len(m["members"]) == 2
     assert m["members"][0] == {k: first[k] for k in m["members"][0]}          # member 1 was kept, not retrained
     assert m["seconds"] < 60 + 5 and {"val_loss", "bleu", "seconds"} <= set(m)
-    tr = T.Translator.load(run)
+    tr = Translator.load(run)
     assert len(tr.model.members) == 2
     assert tr.bleu(tr.test_pairs, beam=2)[0] == pytest.approx(m["bleu"], abs=0.006)
     assert main(["translate", str(run), "ka lo", "--plot", str(tmp_path / "a.png")]) == 0
@@ -331,8 +332,6 @@ def test_unseen_inflections_back_off_to_known_words_unless_disabled(tmp_path, ca
     assert "read as <unk>): kalamos" in capsys.readouterr().err
     assert main(["translate", "eval", str(run), "--no-backoff", "--samples", "0"]) == 0
     assert capsys.readouterr().out.startswith("BLEU ")     # every test word was seen: no note
-    from seqlab.translate.translator import Translator
-
     load = Translator.load
 
     def with_unseen(path, device="cpu"):

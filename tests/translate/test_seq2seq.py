@@ -6,11 +6,12 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from seqlab.errors import SeqlabError
+from seqlab.errors import ParameterError
 from seqlab.models.seq2seq import Seq2Seq, Seq2SeqConfig
 from seqlab.translate.data import PAD_ID, PairData, split_pairs
 from seqlab.translate.config import TrainConfig
-from seqlab.translate.translator import Translator, corpus_bleu
+from seqlab.translate.scoring import corpus_bleu
+from seqlab.translate.translator import Translator
 from seqlab.translate.train import train_translator
 
 
@@ -99,11 +100,17 @@ def test_teacher_forcing_ratio_uses_the_generator():
     assert not torch.allclose(full, own)
 
 
-def test_bad_config_is_rejected():
-    with pytest.raises(ValueError, match="attention"):
-        Seq2SeqConfig(10, 10, attention="multiplicative")
-    with pytest.raises(ValueError, match="encoder"):
-        Seq2SeqConfig(10, 10, encoder="transformer")
+def test_bad_config_is_rejected_naming_the_field():
+    """The model checks its config when it is built (Seq2SeqConfig.validate, a ParameterError: a
+    ValueError naming the field)."""
+    with pytest.raises(ValueError, match="^attention must be one of additive, dot, general, none, got 'mul'"):
+        Seq2Seq(Seq2SeqConfig(10, 10, attention="mul"))
+    with pytest.raises(ParameterError, match="^encoder must be one of"):
+        Seq2Seq(Seq2SeqConfig(10, 10, encoder="transformer"))
+    with pytest.raises(ParameterError, match=r"^dropout must be in \[0, 1\), got 1.0"):
+        Seq2SeqConfig(10, 10, dropout=1.0).validate()
+    cfg = Seq2SeqConfig(10, 10)
+    assert cfg.validate() is cfg
 
 
 def reverse_language(n=600, seed=0):
@@ -220,9 +227,9 @@ def test_best_epoch_is_picked_by_validation_bleu(tmp_path, ema):
                                  show_progress=False)
         assert [h["val_loss"] for h in plain["history"]] != [h["val_loss"] for h in m["history"]]
         assert [h["train_loss"] for h in plain["history"]] == [h["train_loss"] for h in m["history"]]
-        with pytest.raises(SeqlabError, match="ema"):
+        with pytest.raises(ParameterError, match="^ema must be in"):
             train_translator(data, TrainConfig(ema=1.0, max_epochs=1), tmp_path / "x", show_progress=False)
-        with pytest.raises(SeqlabError, match="select"):
+        with pytest.raises(ParameterError, match="^select must be one of bleu, loss"):
             train_translator(data, TrainConfig(select="accuracy", max_epochs=1), tmp_path / "x", show_progress=False)
 
 
@@ -232,8 +239,8 @@ def test_tied_embeddings_share_one_matrix():
     assert model.out.weight is model.tgt_emb.weight
     n_untied = sum(p.numel() for p in Seq2Seq(Seq2SeqConfig(10, 12, emb_size=16, hidden_size=16)).parameters())
     assert sum(p.numel() for p in model.parameters()) == n_untied - 12 * 16
-    with pytest.raises(ValueError, match="emb_size == hidden_size"):
-        Seq2SeqConfig(10, 12, emb_size=8, hidden_size=16, tie_embeddings=True)
+    with pytest.raises(ValueError, match="^tie_embeddings needs emb_size == hidden_size"):
+        Seq2Seq(Seq2SeqConfig(10, 12, emb_size=8, hidden_size=16, tie_embeddings=True))
     state = model.state_dict()                       # a checkpoint round trip keeps them tied
     back = Seq2Seq(Seq2SeqConfig(**cfg.to_dict()))
     back.load_state_dict(state)
@@ -280,7 +287,7 @@ def test_an_ensemble_of_one_decodes_like_its_member_and_averages_log_probs():
 
 
 def test_tune_alpha_picks_the_best_exponent_on_validation_and_saves_it(tmp_path):
-    from seqlab.translate.translator import ALPHA_GRID
+    from seqlab.translate.scoring import ALPHA_GRID
 
     pairs = reverse_language(300, seed=2)
     tr, va, te = split_pairs(pairs, seed=0)
@@ -312,7 +319,7 @@ def test_word_dropout_replaces_only_real_words_at_about_its_rate(tmp_path):
     assert not changed[:, -5:].any() and not changed[:, 0].any()
     assert 0.17 < changed[:, 1:-5].float().mean() < 0.23
     assert torch.equal(drop_words(ids, 0.2, torch.Generator().manual_seed(0)), out)   # seeded
-    with pytest.raises(SeqlabError, match="word-dropout"):
+    with pytest.raises(ParameterError, match=r"^word_dropout must be in \[0, 1\), got 1.0"):
         train_translator(PairData([(["a"], ["b"])], [(["a"], ["b"])], [(["a"], ["b"])], 1, 1),
                          TrainConfig(word_dropout=1.0, max_epochs=1), tmp_path, show_progress=False)
 

@@ -10,7 +10,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from seqlab.cli.arguments import add_device_argument
+from seqlab.cli.arguments import add_device_argument, record_flags
 
 FORMS = """\
 forms:
@@ -172,18 +172,27 @@ def eval_parser() -> argparse.ArgumentParser:
     return p
 
 
+def _parse(args, parser: argparse.ArgumentParser, words: list[str]) -> argparse.Namespace:
+    """Parse one form's words; an error naming a parameter is then shown with this form's flag
+    (`beam must be at least 1` -> `--beam must be at least 1`, see cli.arguments)."""
+    record_flags(parser)
+    a = parser.parse_args(words)
+    args._flags = a._flags
+    return a
+
+
 def run(args) -> int:
     words = list(args.words)
     if not words:
         args.translate_parser.print_help(sys.stderr)
         return 2
     if words[0] == "train":
-        a = train_parser().parse_args(words[1:])
+        a = _parse(args, train_parser(), words[1:])
         a.argv = args.argv                     # the whole command line, for --resume and --nproc
         return do_train(a)
     if words[0] == "eval":
-        return do_eval(eval_parser().parse_args(words[1:]))
-    return do_sentence(sentence_parser().parse_args(words))
+        return do_eval(_parse(args, eval_parser(), words[1:]))
+    return do_sentence(_parse(args, sentence_parser(), words))
 
 
 def do_train(a) -> int:

@@ -10,12 +10,14 @@ from __future__ import annotations
 import torch
 from torch import nn
 
+from seqlab.errors import ParameterError
+
 
 class Ensemble(nn.Module):
     def __init__(self, members: list[nn.Module]):
         super().__init__()
         if not members:
-            raise ValueError("an ensemble needs at least one member")
+            raise ParameterError("members", "must hold at least one model, got none")
         self.members = nn.ModuleList(members)
         self.cfg = members[0].cfg
 

@@ -31,6 +31,8 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
+from seqlab.errors import ParameterError, check_at_least, check_choice, check_range
+
 ATTENTIONS = ("additive", "dot", "general", "none")
 ENCODERS = ("rnn", "cnn")
 CELLS = ("lstm", "gru")
@@ -64,16 +66,19 @@ class Seq2SeqConfig:
     pad_id: int = 0
     tie_embeddings: bool = False
 
-    def __post_init__(self):
-        if self.attention not in ATTENTIONS:
-            raise ValueError(f"attention must be one of {ATTENTIONS}, got {self.attention!r}")
-        if self.encoder not in ENCODERS:
-            raise ValueError(f"encoder must be one of {ENCODERS}, got {self.encoder!r}")
-        if self.cell not in CELLS:
-            raise ValueError(f"cell must be one of {CELLS}, got {self.cell!r}")
+    def validate(self) -> "Seq2SeqConfig":
+        """Check every field (ParameterError naming it); returns self. Seq2Seq calls it."""
+        check_choice(self, "attention", ATTENTIONS)
+        check_choice(self, "encoder", ENCODERS)
+        check_choice(self, "cell", CELLS)
+        check_at_least(self, 1, "src_vocab_size", "tgt_vocab_size", "emb_size", "hidden_size", "cnn_layers",
+                       "kernel_size", "max_positions")
+        check_at_least(self, 0, "pad_id")
+        check_range(self, "dropout", 0, 1)
         if self.tie_embeddings and self.emb_size != self.hidden_size:
-            raise ValueError(f"tied embeddings need emb_size == hidden_size, got {self.emb_size} and "
-                             f"{self.hidden_size}")
+            raise ParameterError("tie_embeddings", f"needs emb_size == hidden_size, got {self.emb_size} and "
+                                 f"{self.hidden_size}")
+        return self
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -172,7 +177,7 @@ class Seq2Seq(nn.Module):
 
     def __init__(self, cfg: Seq2SeqConfig):
         super().__init__()
-        self.cfg = cfg
+        self.cfg = cfg = cfg.validate()
         H, E = cfg.hidden_size, cfg.emb_size
         self.src_emb = nn.Embedding(cfg.src_vocab_size, E, padding_idx=cfg.pad_id)
         self.tgt_emb = nn.Embedding(cfg.tgt_vocab_size, E, padding_idx=cfg.pad_id)

@@ -13,6 +13,8 @@ from __future__ import annotations
 from bisect import bisect_left
 from collections.abc import Sequence
 
+from seqlab.errors import ParameterError
+
 
 def common_prefix(a: str, b: str) -> int:
     """Length of the longest common prefix of a and b."""
@@ -33,8 +35,10 @@ class SpellingBackoff:
     """
 
     def __init__(self, known: Sequence[str], min_prefix: int = 4, max_suffix: int = 3):
-        if min_prefix < 1 or max_suffix < 0:
-            raise ValueError(f"min_prefix must be >= 1 and max_suffix >= 0, got {min_prefix}, {max_suffix}")
+        if min_prefix < 1:
+            raise ParameterError("min_prefix", f"must be at least 1, got {min_prefix}")
+        if max_suffix < 0:
+            raise ParameterError("max_suffix", f"must be at least 0, got {max_suffix}")
         self.rank = {w: i for i, w in enumerate(known)}
         self.sorted = sorted(self.rank)
         self.min_prefix, self.max_suffix = min_prefix, max_suffix

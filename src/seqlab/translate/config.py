@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from seqlab.errors import SeqlabError
+from seqlab.errors import ParameterError, check_at_least, check_choice, check_positive, check_range
 
 
 @dataclass
@@ -32,10 +32,11 @@ class TrainConfig:
     (Sennrich & Zhang 2019). tie_embeddings: see Seq2SeqConfig. ensemble: train this many models
     (seeds seed, seed+1, ...) one after another within the one time budget and decode with all of
     them (seqlab.models.ensemble). backoff: at validation and test, read source words unseen in
-    training as the known word they most likely inflect (seqlab.translate.backoff) instead of <unk>; on the
-    prefix set it adds 1.2-1.9 test BLEU (a fifth of the test sentences hold an unseen word).
-    tune_alpha: after training, pick the length-normalisation exponent from ALPHA_GRID by beam BLEU
-    on the validation pairs (never the test pairs) and save it as the model's default.
+    training as the known word they most likely inflect (seqlab.translate.backoff) instead of
+    <unk>; on the prefix set it adds 1.2-1.9 test BLEU (a fifth of the test sentences hold an unseen word).
+    tune_alpha: after training, pick the length-normalisation exponent from ALPHA_GRID
+    (seqlab.translate.scoring) by beam BLEU on the validation pairs (never the test pairs) and save
+    it as the model's default.
     """
 
     attention: str = "additive"
@@ -67,29 +68,21 @@ class TrainConfig:
     backoff: bool = True
 
     def validate(self) -> "TrainConfig":
-        """Check every setting a caller can get wrong (SeqlabError naming the flag); returns self."""
+        """Check every setting a caller can get wrong (ParameterError naming the field); returns self."""
         from seqlab.models.seq2seq import ATTENTIONS, CELLS, ENCODERS
 
-        for name in ("max_minutes", "lr", "batch_size", "beam", "emb_size", "hidden_size", "ensemble", "patience"):
-            if getattr(self, name) <= 0:
-                raise SeqlabError(f"--{name.replace('_', '-')} must be positive, got {getattr(self, name)}")
-        for name, lo, hi, closed in (("dropout", 0, 1, False), ("label_smoothing", 0, 1, False),
-                                     ("teacher_forcing", 0, 1, True), ("word_dropout", 0, 1, False),
-                                     ("ema", 0, 1, False), ("min_lr_frac", 0, 1, True)):
-            v = getattr(self, name)
-            if not (lo <= v <= hi if closed else lo <= v < hi):
-                raise SeqlabError(f"--{name.replace('_', '-')} must be in [{lo}, {hi}{']' if closed else ')'}, got {v}")
-        if self.max_epochs is not None and self.max_epochs < 1:
-            raise SeqlabError(f"--max-epochs must be at least 1, got {self.max_epochs}")
-        if self.min_count < 1:
-            raise SeqlabError(f"--min-count must be at least 1, got {self.min_count}")
+        check_positive(self, "max_minutes", "lr", "batch_size", "beam", "emb_size", "hidden_size", "ensemble",
+                       "patience")
+        for name, closed in (("dropout", False), ("label_smoothing", False), ("teacher_forcing", True),
+                             ("word_dropout", False), ("ema", False), ("min_lr_frac", True)):
+            check_range(self, name, 0, 1, closed=closed)
+        check_at_least(self, 1, "max_epochs", "min_count")
         for name, allowed in (("attention", ATTENTIONS), ("encoder", ENCODERS), ("cell", CELLS),
                               ("select", ("bleu", "loss")), ("precision", ("auto", "bf16", "fp32"))):
-            if getattr(self, name) not in allowed:
-                raise SeqlabError(f"--{name} must be one of {', '.join(allowed)}, got {getattr(self, name)!r}")
+            check_choice(self, name, allowed)
         if self.tie_embeddings and self.emb_size != self.hidden_size:
-            raise SeqlabError(f"tied embeddings need --emb-size equal to --hidden-size, got {self.emb_size} "
-                              f"and {self.hidden_size}")
+            raise ParameterError("tie_embeddings", f"needs emb_size == hidden_size, got {self.emb_size} and "
+                                 f"{self.hidden_size}")
         return self
 
     def model_config(self, src_vocab_size: int, tgt_vocab_size: int, max_len: int):

@@ -27,7 +27,7 @@ from typing import Sequence
 import numpy as np
 
 from seqlab.batching import pad_sequences
-from seqlab.errors import SeqlabError
+from seqlab.errors import ParameterError, SeqlabError
 from seqlab.files import read_text
 from seqlab.vocab import Vocab
 
@@ -125,7 +125,7 @@ def load_pair_data(path: str | os.PathLike, reverse: bool = False, prefix_filter
     if max_len is None:
         max_len = PREFIX_MAX_LEN if prefix_filter else DEFAULT_MAX_LEN
     if max_len < 1:
-        raise SeqlabError(f"--max-len must be at least 1, got {max_len}")
+        raise ParameterError("max_len", f"must be at least 1, got {max_len}")
     raw = read_pairs(path, reverse=reverse)
     kept = filter_pairs(raw, max_len, prefix_filter, english_is_source=not reverse)
     if len(kept) < 10:

@@ -19,6 +19,8 @@ from dataclasses import dataclass
 
 import torch
 
+from seqlab.errors import ParameterError
+
 
 @dataclass
 class Hypothesis:
@@ -88,7 +90,7 @@ def beam_decode(model, src: torch.Tensor, lengths: torch.Tensor, eos_id: int, so
     """
     B = beam_size
     if B < 1:
-        raise ValueError("beam_size must be >= 1")
+        raise ParameterError("beam_size", f"must be at least 1, got {B}")
     N, S = src.shape
     dev = src.device
     memory = model.encode(src, lengths)

@@ -14,7 +14,7 @@ from dataclasses import asdict, replace
 from pathlib import Path
 from typing import Callable
 
-from seqlab.checkpoint import load_checkpoint, save_checkpoint
+from seqlab.checkpoint import load_checkpoint
 from seqlab.distributed import Group
 from seqlab.errors import SeqlabError
 from seqlab.files import check_fingerprint, fingerprint, read_text, write_json_atomic
@@ -22,9 +22,10 @@ from seqlab.models.ensemble import Ensemble
 from seqlab.training import check_train_state
 from seqlab.translate.config import TrainConfig
 from seqlab.translate.data import DEFAULT_MAX_LEN, PREFIX_MAX_LEN, PairData, encode_pairs, load_pair_data
-from seqlab.translate.train import (METRICS_NAME, TRAIN_STATE_KIND, TRAIN_STATE_NAME, VALID_BLEU_PAIRS, evaluate_loss,
-                                    train_translator)
-from seqlab.translate.translator import CHECKPOINT_KIND, CHECKPOINT_NAME, Translator
+from seqlab.translate.scoring import bleu, tune_alpha
+from seqlab.translate.train import (CHECKPOINT_NAME, METRICS_NAME, TRAIN_STATE_KIND, TRAIN_STATE_NAME,
+                                    VALID_BLEU_PAIRS, build_model, evaluate_loss, finish, fit, prepare,
+                                    read_model, save_model, write_metrics)
 from seqlab.vocab import Vocab
 
 ENSEMBLE_STATE_NAME = "ensemble.json"  # RUN/ensemble.json: config and data of an ensemble run, for --resume
@@ -34,71 +35,89 @@ DATA_KEYS = ("pairs", "reverse", "prefix_filter", "max_len_arg")   # what rebuil
 def train(data: PairData, cfg: TrainConfig, out_dir: str | os.PathLike, data_info: dict | None = None,
           show_progress: bool | None = None, max_len: int | None = None, resume: bool = False,
           group: Group = Group(), device: str = "cpu") -> dict:
-    """train_translator, or for cfg.ensemble = K > 1: K members in RUN/member1..K, each given an equal
-    share of the time still left (one that stops early leaves its time to the next), then decoded as
-    one (RUN/model.pt holds all K). Resumes member by member. group / device: see
-    seqlab.distributed (every rank trains every member; rank 0 joins and scores them)."""
-    cfg.validate()
+    """One model (seqlab.translate.train), or for cfg.ensemble = K > 1: K members in RUN/member1..K,
+    each given an equal share of the time still left (one that stops early leaves its time to the
+    next), then decoded as one (RUN/model.pt holds all K). Resumes member by member. group /
+    device: see seqlab.distributed (every rank trains every member; rank 0 joins and scores them).
+    Checks the settings (ParameterError naming the field) before anything else."""
+    return _train(data, cfg.validate(), out_dir, data_info, show_progress, max_len, resume, group, device)
+
+
+def _train(data: PairData, cfg: TrainConfig, out_dir: str | os.PathLike, data_info: dict | None,
+           show_progress: bool | None, max_len: int | None, resume: bool, group: Group, device: str) -> dict:
+    """`train` with settings already validated (by whichever entry the caller used)."""
     if cfg.ensemble == 1:
-        return train_translator(data, cfg, out_dir, data_info, show_progress, max_len, resume, group, device)
+        return _train_model(data, cfg, out_dir, data_info, show_progress, max_len, resume, group, device)[0]
     out = Path(out_dir)
     K, budget = cfg.ensemble, cfg.max_minutes * 60.0
     if group.is_main:
         write_json_atomic(out / ENSEMBLE_STATE_NAME, {"train_config": asdict(cfg), "info": data_info or {},
                                                       "max_len": max_len})
-    results, used = [], 0.0
+    results, bests, used = [], [], 0.0
     for k in range(K):
         mdir = out / f"member{k + 1}"
         done = mdir / METRICS_NAME
+        best = None                                 # a member kept from before a resume: read at the join
         if resume and done.exists() and json.loads(done.read_text())["stop_reason"] != "interrupted":
             m = json.loads(done.read_text())
         else:
             mcfg = replace(cfg, ensemble=1, seed=cfg.seed + k, tune_alpha=False,   # the ensemble tunes, once
                            max_minutes=max(budget - used, 1e-3) / (K - k) / 60)
-            m = train_translator(data, mcfg, mdir, data_info, show_progress, max_len,
-                                 resume=resume and (mdir / TRAIN_STATE_NAME).exists(), group=group, device=device)
+            m, best = _train_model(data, mcfg, mdir, data_info, show_progress, max_len,
+                                   resume and (mdir / TRAIN_STATE_NAME).exists(), group, device)
         results.append(m)
+        bests.append(best)
         used += m["seconds"] + m["eval_seconds"]          # its test decode comes out of the budget too
         if m["stop_reason"] == "interrupted":
             return {**m, "stop_reason": "interrupted", "members_done": k}
     if not group.is_main:
         return group.share(None)
-    return group.share(_finish_ensemble(data, cfg, out, results, used))
+    return group.share(_join_ensemble(data, cfg, out, results, bests, used))
 
 
-def _finish_ensemble(data: PairData, cfg: TrainConfig, out: Path, results: list[dict], used: float) -> dict:
-    """Join the K members into one checkpoint, tune and score it like a single model."""
+def _train_model(data: PairData, cfg: TrainConfig, out: str | os.PathLike, data_info: dict | None,
+                 show_progress: bool | None, max_len: int | None, resume: bool, group: Group,
+                 device: str) -> tuple[dict, dict | None]:
+    """One model from validated settings: its metrics, and (rank 0) its best model.pt payload as fit
+    holds it in memory (None when that is on disk only)."""
+    prep = prepare(data, cfg, out, data_info, max_len, group, device)
+    fitted, best = fit(prep, show_progress, resume)
+    return finish(prep, fitted, best), best
+
+
+def _join_ensemble(data: PairData, cfg: TrainConfig, out: Path, results: list[dict], bests: list[dict | None],
+                   used: float) -> dict:
+    """Join the K members into one model, tune and score it like a single model, in memory; write
+    RUN/model.pt once and RUN/metrics.json."""
     K = cfg.ensemble
-    first = load_checkpoint(out / "member1" / CHECKPOINT_NAME, CHECKPOINT_KIND)
-    model = Ensemble([Translator.load(out / f"member{k + 1}").model for k in range(K)]).eval()
+    payloads = [b if b is not None else read_model(out / f"member{k + 1}") for k, b in enumerate(bests)]
+    first = payloads[0]
+    model = Ensemble([build_model(p) for p in payloads]).eval()
     src_vocab, tgt_vocab = Vocab.from_dict(first["src_vocab"]), Vocab.from_dict(first["tgt_vocab"])
     info = dict(first["info"])
-    translator = Translator(model, src_vocab, tgt_vocab, int(info["max_len"]), cfg.beam, cfg.alpha, info,
-                            cfg.backoff)
-    alpha = translator.tune_alpha(data.valid, cfg.beam) if cfg.tune_alpha else cfg.alpha
+    max_len = int(info["max_len"])
+
+    def bleu_on(pairs, beam, alpha):
+        return bleu(model, pairs, src_vocab, tgt_vocab, max_len, beam, alpha, cfg.backoff)[0]
+
+    alpha = cfg.alpha
+    if cfg.tune_alpha:
+        alpha, info["alpha_scores"] = tune_alpha(lambda a: bleu_on(data.valid, cfg.beam, a))
     val = evaluate_loss(model, encode_pairs(data.valid, src_vocab, tgt_vocab))
-    vbleu = translator.bleu(data.valid[:VALID_BLEU_PAIRS], beam=1)[0]
-    payload = {**first, "model": model.state_dict(), "ensemble": K, "train_config": asdict(cfg),
-               "info": {**info, "members": K, "val_loss": val, "beam": cfg.beam, "alpha": alpha,
-                        "backoff": cfg.backoff}}
-    for key in ("format", "version", "kind"):
-        payload.pop(key, None)
-    save_checkpoint(out / CHECKPOINT_NAME, CHECKPOINT_KIND, payload)
+    vbleu = bleu_on(data.valid[:VALID_BLEU_PAIRS], 1, alpha)
+    save_model(out, {**first, "model": model.state_dict(), "ensemble": K, "train_config": asdict(cfg),
+                     "info": {**info, "members": K, "val_loss": val, "beam": cfg.beam, "alpha": alpha,
+                              "backoff": cfg.backoff}})
     t1 = time.perf_counter()
-    bleu, _ = Translator.load(out).bleu(data.test, cfg.beam)
-    metrics = {
-        "val_loss": round(val, 4), "val_bleu": round(vbleu, 2), "bleu": round(bleu, 2),
-        "precision": results[0]["precision"], "decoder": "greedy" if cfg.beam == 1 else f"beam{cfg.beam}",
-        "seconds": round(used, 1), "eval_seconds": round(time.perf_counter() - t1, 1),
-        "best_epoch": [m["best_epoch"] for m in results], "epochs": sum(m["epochs"] for m in results),
-        "steps": sum(m["steps"] for m in results), "stop_reason": f"ensemble of {K}",
-        "params": sum(p.numel() for p in model.parameters()), "train_config": asdict(cfg), "data": info,
-        "members": [{k: m[k] for k in ("val_loss", "val_bleu", "bleu", "seconds", "epochs", "best_epoch",
-                                       "stop_reason")} for m in results],
-        "history": [],
-    }
-    write_json_atomic(out / METRICS_NAME, metrics)
-    return metrics
+    test_bleu = bleu_on(data.test, cfg.beam, alpha)
+    kept = ("val_loss", "val_bleu", "bleu", "seconds", "epochs", "best_epoch", "stop_reason")
+    members = [{k: m[k] for k in kept} for m in results]
+    return write_metrics(
+        out, cfg, val_loss=val, val_bleu=vbleu, bleu=test_bleu, precision=results[0]["precision"],
+        seconds=used, eval_seconds=time.perf_counter() - t1, best_epoch=[m["best_epoch"] for m in results],
+        epochs=sum(m["epochs"] for m in results), steps=sum(m["steps"] for m in results),
+        stop_reason=f"ensemble of {K}", params=sum(p.numel() for p in model.parameters()), data=info,
+        members=members, history=[])
 
 
 # ------------------------------------------------------------------------------------ from files, resume
@@ -111,7 +130,8 @@ def train_from_file(pairs: str | os.PathLike, out_dir: str | os.PathLike, cfg: T
     """Read a LEFT<TAB>RIGHT pairs file (see seqlab.translate.data), split it 80/10/10 with cfg.seed and
     train into a new run directory. max_len: keep pairs with at most this many words per side
     (default 15, 9 with prefix_filter), also the longest sentence the model accepts. on_data: called
-    with the split data once it is read and checked, before training starts (the CLI reports sizes)."""
+    with the split data once it is read and checked, before training starts (the CLI reports sizes).
+    Checks the settings (ParameterError naming the field) before reading anything."""
     cfg = (cfg or TrainConfig()).validate()
     out = Path(out_dir)
     if any((out / f).exists() for f in (CHECKPOINT_NAME, TRAIN_STATE_NAME, ENSEMBLE_STATE_NAME)):
@@ -123,8 +143,7 @@ def train_from_file(pairs: str | os.PathLike, out_dir: str | os.PathLike, cfg: T
     group.barrier()                                 # every rank has checked before rank 0 writes
     if on_data is not None and group.is_main:
         on_data(data)
-    return train(data, cfg, out, data_info=info, max_len=limit, show_progress=show_progress, group=group,
-                 device=device)
+    return _train(data, cfg, out, info, show_progress, limit, False, group, device)
 
 
 def resume_state(out_dir: str | os.PathLike) -> tuple[TrainConfig, dict, str]:
@@ -179,8 +198,7 @@ def resume(out_dir: str | os.PathLike, pairs: str | os.PathLike | None = None, c
     group.barrier()
     if on_data is not None and group.is_main:
         on_data(data)
-    return train(data, cfg, out_dir, data_info=keep, max_len=info["max_len"], resume=True,
-                 show_progress=show_progress, group=group, device=device)
+    return _train(data, cfg, out_dir, keep, show_progress, info["max_len"], True, group, device)
 
 
 def _legacy_fingerprint(info: dict, pairs) -> dict | None:

@@ -1,7 +1,7 @@
 """The attention translator's training loop: one explicit loop, checkpoints, early stopping.
 
     data = load_pair_data(path, reverse=True, prefix_filter=True)     # seqlab.translate.data
-    result = train(data, TrainConfig(attention="additive"), "runs/fr-en")
+    metrics = train_translator(data, TrainConfig(attention="additive"), "runs/fr-en")
 
 Training: Adam with a cosine learning-rate decay over the time budget (so a 5-minute and a
 15-minute run both end annealed; with `max_epochs` set, the decay follows the steps of those
@@ -11,11 +11,13 @@ cross-entropy per target word, teacher forced) is measured; the best model so fa
 RUN/model.pt (atomically, via seqlab.checkpoint) and training stops early after `patience`
 epochs without improvement, at `max_epochs`, or when `max_minutes` is spent. Ctrl-C stops
 training, keeps the best checkpoint and still evaluates. Test BLEU (sacreBLEU, 13a tokenisation,
-on the normalised lowercase text) is then measured with the best model and the default decoder.
+on the normalised lowercase text) is then measured with the best model and the default decoder,
+held in memory since its epoch (seqlab.translate.scoring), as is the tuning of its length exponent.
 """
 
 from __future__ import annotations
 
+import copy
 import os
 import time
 from dataclasses import asdict, dataclass, field
@@ -30,15 +32,18 @@ from seqlab.distributed import Group, wrap
 from seqlab.ema import WeightEMA
 from seqlab.errors import SeqlabError
 from seqlab.files import write_json_atomic
+from seqlab.models.ensemble import Ensemble
 from seqlab.models.seq2seq import Seq2Seq, Seq2SeqConfig
 from seqlab.runtime import progress, resolve_device, seed_everything
 from seqlab.training import RunState, autocast, cosine_lr, resolve_precision
 from seqlab.translate.config import TrainConfig
 from seqlab.translate.data import (PAD_ID, SPECIALS, UNK_ID, PairData, build_vocab,
                                    collate, encode_pairs)
-from seqlab.translate.translator import CHECKPOINT_KIND, CHECKPOINT_NAME, Translator
+from seqlab.translate.scoring import bleu, tune_alpha
 from seqlab.vocab import Vocab
 
+CHECKPOINT_KIND = "translate"          # RUN/model.pt: the best weights, vocabularies, settings, test split
+CHECKPOINT_NAME = "model.pt"
 TRAIN_STATE_KIND = "translate-train"   # RUN/last.pt: everything --resume needs, written every epoch
 TRAIN_STATE_NAME = "last.pt"
 METRICS_NAME = "metrics.json"
@@ -70,6 +75,66 @@ def evaluate_loss(model: Seq2Seq, encoded, batch_size: int = 256) -> float:
     return total / max(count, 1)
 
 
+# ------------------------------------------------------------------------------------ RUN/model.pt
+
+
+def save_model(out_dir: str | os.PathLike, payload: dict) -> None:
+    """Write RUN/model.pt: {"model": state dict, "model_config", "train_config", "src_vocab",
+    "tgt_vocab", "test_pairs", "info": {max_len, beam, alpha, backoff, ...}} (+ "ensemble": K)."""
+    save_checkpoint(Path(out_dir) / CHECKPOINT_NAME, CHECKPOINT_KIND, payload)
+
+
+def model_path(run: str | os.PathLike) -> Path:
+    """RUN/model.pt of a run directory, or the checkpoint file itself."""
+    path = Path(run)
+    return path / CHECKPOINT_NAME if path.is_dir() else path
+
+
+def read_model(run: str | os.PathLike) -> dict:
+    """The payload `save_model` wrote (SeqlabError if missing, damaged or of another kind)."""
+    ck = load_checkpoint(model_path(run), CHECKPOINT_KIND)
+    return {k: v for k, v in ck.items() if k not in ("format", "version", "kind")}
+
+
+def build_model(payload: dict, device: str | torch.device = "cpu") -> torch.nn.Module:
+    """The Seq2Seq (or Ensemble of payload["ensemble"] members) of a model.pt payload, with its
+    weights, in eval mode on `device`."""
+    members = int(payload.get("ensemble", 1))
+    cfg = Seq2SeqConfig(**payload["model_config"])
+    model = Seq2Seq(cfg) if members == 1 else Ensemble([Seq2Seq(cfg) for _ in range(members)])
+    model.load_state_dict(payload["model"])
+    return model.to(device).eval()
+
+
+def write_metrics(out: Path, cfg: TrainConfig, *, val_loss: float, val_bleu: float | None, bleu: float,
+                  precision: str, seconds: float, eval_seconds: float, best_epoch, epochs: int, steps: int,
+                  stop_reason: str, params: int, data: dict, **tail) -> dict:
+    """RUN/metrics.json of one model or an ensemble, written atomically and returned: the scores
+    (teacher-forced val_loss, greedy val_bleu, test bleu with the default decoder), timings (training
+    seconds; eval_seconds for the test decode, with alpha tuning for one model), counts, the settings
+    and the data's provenance, then `tail` (one model: history, world_size, global_batch_size; an
+    ensemble: members, history)."""
+    metrics = {
+        "val_loss": round(val_loss, 4),
+        "val_bleu": None if val_bleu is None else round(val_bleu, 2),
+        "bleu": round(bleu, 2),
+        "precision": precision,
+        "decoder": "greedy" if cfg.beam == 1 else f"beam{cfg.beam}",
+        "seconds": round(seconds, 1),
+        "eval_seconds": round(eval_seconds, 1),
+        "best_epoch": best_epoch,
+        "epochs": epochs,
+        "steps": steps,
+        "stop_reason": stop_reason,
+        "params": params,
+        "train_config": asdict(cfg),
+        "data": data,
+        **tail,
+    }
+    write_json_atomic(out / METRICS_NAME, metrics)
+    return metrics
+
+
 # ------------------------------------------------------------------------------------ prepare
 
 
@@ -94,12 +159,12 @@ class Prepared:
 
 def prepare(data: PairData, cfg: TrainConfig, out_dir: str | os.PathLike, data_info: dict | None = None,
             max_len: int | None = None, group: Group = Group(), device: str = "cpu") -> Prepared:
-    """Check the settings, build the vocabularies (from the training pairs only) and encode.
+    """Build the vocabularies (from the training pairs only) and encode; cfg: settings already
+    validated (train_translator and seqlab.translate.run check them once, on entry).
 
     data_info: provenance stored in the checkpoint and metrics (file, direction, filters).
     max_len: the source length limit recorded for later translation (default: longest source seen).
     """
-    cfg.validate()
     out = Path(out_dir)
     if out.exists() and not out.is_dir():
         raise SeqlabError(f"output path exists and is not a directory: {out}")
@@ -116,21 +181,25 @@ def prepare(data: PairData, cfg: TrainConfig, out_dir: str | os.PathLike, data_i
                     resolve_precision(cfg.precision, dev), info, group, dev)
 
 
-def _save_best(prep: Prepared, model: Seq2Seq, progress_: dict, val: float) -> None:
-    """RUN/model.pt (rank 0): the weights with the vocabularies, settings and the held-out test split."""
+def _save_best(prep: Prepared, model: Seq2Seq, progress_: dict, val: float) -> dict | None:
+    """RUN/model.pt (rank 0): the weights with the vocabularies, settings and the held-out test split.
+    Returns what it wrote, with a copy of the weights (training goes on), for `finish` to score in
+    memory; None on the other ranks."""
     cfg = prep.cfg
     if not prep.group.is_main:
-        return
-    save_checkpoint(prep.out / CHECKPOINT_NAME, CHECKPOINT_KIND, {
+        return None
+    payload = {
         "test_pairs": [[" ".join(s), " ".join(t)] for s, t in prep.data.test],
-        "model": model.state_dict(),
+        "model": copy.deepcopy(model.state_dict()),       # deepcopy keeps tied weights one tensor
         "model_config": prep.model_cfg.to_dict(),
         "train_config": asdict(cfg),
         "src_vocab": prep.src_vocab.to_dict(),
         "tgt_vocab": prep.tgt_vocab.to_dict(),
         "info": {**prep.info, "beam": cfg.beam, "alpha": cfg.alpha, "backoff": cfg.backoff,
                  "epoch": progress_["epoch"], "step": progress_["step"], "val_loss": val},
-    })
+    }
+    save_model(prep.out, payload)
+    return payload
 
 
 # ------------------------------------------------------------------------------------ fit
@@ -185,18 +254,20 @@ def _train_epoch(prep: Prepared, state: RunState, net: torch.nn.Module, aux: tor
     return total, words, False
 
 
-def _validate(prep: Prepared, state: RunState, train_loss: float, t0: float) -> None:
-    """Validation loss (and greedy BLEU for select="bleu") of the (averaged) weights; keep the best."""
+def _validate(prep: Prepared, state: RunState, train_loss: float, t0: float) -> dict | None:
+    """Validation loss (and greedy BLEU for select="bleu") of the (averaged) weights; keep the best
+    (returns _save_best's payload when this epoch is the best so far, else None)."""
     cfg, model, p = prep.cfg, state.model, state.progress
     if state.ema is not None:
         state.ema.swap()                        # validate (and save) the averaged weights
+    kept = None
     try:
         val, vbleu = 0.0, 0.0
         if prep.group.is_main:                  # rank 0 validates, the others wait for its numbers
             val = evaluate_loss(model, prep.valid_enc)
             if cfg.select == "bleu":            # the current weights, greedy, as Translator decodes
-                tr = Translator(model, prep.src_vocab, prep.tgt_vocab, prep.max_len, backoff=cfg.backoff)
-                vbleu = tr.bleu(prep.data.valid[:VALID_BLEU_PAIRS], beam=1)[0]
+                vbleu = bleu(model, prep.data.valid[:VALID_BLEU_PAIRS], prep.src_vocab, prep.tgt_vocab,
+                             prep.max_len, beam=1, backoff=cfg.backoff)[0]
         val, vbleu = prep.group.agree(val), prep.group.agree(vbleu)
         vbleu = vbleu if cfg.select == "bleu" else None
         p["history"].append({"epoch": p["epoch"], "step": p["step"], "train_loss": train_loss, "val_loss": val,
@@ -204,12 +275,13 @@ def _validate(prep: Prepared, state: RunState, train_loss: float, t0: float) -> 
         score = vbleu if cfg.select == "bleu" else -val
         if score > p["best_score"]:
             p.update(best_score=score, best_val=val, best_bleu=vbleu, best_epoch=p["epoch"], bad_epochs=0)
-            _save_best(prep, model, p, val)
+            kept = _save_best(prep, model, p, val)
         else:
             p["bad_epochs"] += 1
     finally:
         if state.ema is not None:
             state.ema.swap()
+    return kept
 
 
 def _save_last(prep: Prepared, state: RunState, aux: torch.Generator, t0: float) -> None:
@@ -224,11 +296,13 @@ def _save_last(prep: Prepared, state: RunState, aux: torch.Generator, t0: float)
     g.barrier()                            # no rank reads last.pt (to resume) before rank 0 has written it
 
 
-def fit(prep: Prepared, show_progress: bool | None = None, resume: bool = False) -> dict:
+def fit(prep: Prepared, show_progress: bool | None = None,
+        resume: bool = False) -> tuple[dict, dict | None]:
     """The training loop: epochs until the budget, max_epochs or early stopping; RUN/model.pt holds
     the best epoch, RUN/last.pt the full state after every epoch (resume=True continues from it as
     if never stopped: the same data and settings are needed). Ctrl-C keeps the best model.
-    Returns the run's progress counters and its stop reason."""
+    Returns the run's progress counters and its stop reason, and (rank 0) the best epoch's model.pt
+    payload held in memory (None when that epoch came before a resume: it is on disk only)."""
     cfg, g = prep.cfg, prep.group
     seed_everything(cfg.seed)
     model = Seq2Seq(prep.model_cfg).to(prep.device)
@@ -253,6 +327,7 @@ def fit(prep: Prepared, show_progress: bool | None = None, resume: bool = False)
         t0 -= state.progress["elapsed"]          # the time budget and the LR schedule go on where they were
     net = wrap(model, g)
     p = state.progress
+    best = None
     max_epochs = cfg.max_epochs if cfg.max_epochs is not None else 10**9
     stop_reason = "early_stopping" if p["bad_epochs"] >= cfg.patience else "max_epochs"
     try:
@@ -262,7 +337,7 @@ def fit(prep: Prepared, show_progress: bool | None = None, resume: bool = False)
                 stop_reason = "time"
                 break
             p["epoch"] += 1
-            _validate(prep, state, total / words, t0)
+            best = _validate(prep, state, total / words, t0) or best
             _save_last(prep, state, aux, t0)
             if out_of_time:
                 stop_reason = "time"
@@ -272,47 +347,43 @@ def fit(prep: Prepared, show_progress: bool | None = None, resume: bool = False)
         stop_reason = "interrupted"
     if p["best_epoch"] == 0:                     # nothing saved yet: keep what we have
         p["best_val"] = evaluate_loss(model, prep.valid_enc) if g.is_main else 0.0
-        _save_best(prep, model, p, p["best_val"])
+        best = _save_best(prep, model, p, p["best_val"])
     return {**p, "seconds": time.perf_counter() - t0, "stop_reason": stop_reason,
-            "params": sum(q.numel() for q in model.parameters())}
+            "params": sum(q.numel() for q in model.parameters())}, best
 
 
 # ------------------------------------------------------------------------------------ finish
 
 
-def finish(prep: Prepared, fitted: dict) -> dict:
-    """Test BLEU of the best model with the default decoder (after tuning its length exponent on
-    the validation pairs if asked); rank 0 writes RUN/metrics.json and every rank returns it."""
+def finish(prep: Prepared, fitted: dict, best: dict | None) -> dict:
+    """Test BLEU of the best model (`best`: fit's payload; read from RUN/model.pt only when fit
+    does not hold that epoch) with the default decoder, after tuning its length exponent on the
+    validation pairs if asked -- in memory, then RUN/model.pt is written once more, with it.
+    Rank 0 writes RUN/metrics.json and every rank returns it."""
     if not prep.group.is_main:
         return prep.group.share(None)
-    cfg, ckpt_path = prep.cfg, prep.out / CHECKPOINT_NAME
-    translator = Translator.load(ckpt_path)
+    cfg = prep.cfg
+    if best is None or best["info"]["epoch"] != fitted["best_epoch"]:     # kept before a resume (or Ctrl-C
+        best = read_model(prep.out)                                         # between saving and keeping it)
+    model = build_model(best)                       # on the CPU, as Translator.load would give it
     t1 = time.perf_counter()
+    alpha = cfg.alpha
+
+    def bleu_on(pairs, alpha_):
+        return bleu(model, pairs, prep.src_vocab, prep.tgt_vocab, prep.max_len, cfg.beam, alpha_,
+                    cfg.backoff)[0]
+
     if cfg.tune_alpha and fitted["stop_reason"] != "interrupted":
-        ck = load_checkpoint(ckpt_path, CHECKPOINT_KIND)
-        ck["info"]["alpha"] = translator.tune_alpha(prep.data.valid, cfg.beam)
-        save_checkpoint(ckpt_path, CHECKPOINT_KIND, {k: v for k, v in ck.items() if k not in ("format", "version", "kind")})
-    bleu, _ = translator.bleu(prep.data.test, cfg.beam)
-    metrics = {
-        "val_loss": round(fitted["best_val"], 4),
-        "val_bleu": None if fitted["best_bleu"] is None else round(fitted["best_bleu"], 2),
-        "bleu": round(bleu, 2),
-        "precision": prep.precision,
-        "decoder": "greedy" if cfg.beam == 1 else f"beam{cfg.beam}",
-        "seconds": round(fitted["seconds"], 1),
-        "eval_seconds": round(time.perf_counter() - t1, 1),
-        "best_epoch": fitted["best_epoch"],
-        "epochs": fitted["epoch"],
-        "steps": fitted["step"],
-        "stop_reason": fitted["stop_reason"],
-        "params": fitted["params"],
-        "train_config": asdict(cfg),
-        "data": prep.info,
-        "history": fitted["history"],
-        "world_size": prep.group.world_size,
-        "global_batch_size": cfg.batch_size,
-    }
-    write_json_atomic(prep.out / METRICS_NAME, metrics)
+        alpha, _ = tune_alpha(lambda a: bleu_on(prep.data.valid, a))
+        best["info"]["alpha"] = alpha
+        save_model(prep.out, best)
+    test_bleu = bleu_on(prep.data.test, alpha)
+    metrics = write_metrics(
+        prep.out, cfg, val_loss=fitted["best_val"], val_bleu=fitted["best_bleu"], bleu=test_bleu,
+        precision=prep.precision, seconds=fitted["seconds"], eval_seconds=time.perf_counter() - t1,
+        best_epoch=fitted["best_epoch"], epochs=fitted["epoch"], steps=fitted["step"],
+        stop_reason=fitted["stop_reason"], params=fitted["params"], data=prep.info,
+        history=fitted["history"], world_size=prep.group.world_size, global_batch_size=cfg.batch_size)
     return prep.group.share(metrics)
 
 
@@ -320,6 +391,8 @@ def train_translator(data: PairData, cfg: TrainConfig, out_dir: str | os.PathLik
                      data_info: dict | None = None, show_progress: bool | None = None,
                      max_len: int | None = None, resume: bool = False, group: Group = Group(),
                      device: str = "cpu") -> dict:
-    """One model: prepare, fit, finish. Returns the metrics (also in RUN/metrics.json)."""
-    prep = prepare(data, cfg, out_dir, data_info, max_len, group, device)
-    return finish(prep, fit(prep, show_progress, resume))
+    """One model: validate the settings, prepare, fit, finish. Returns the metrics (also in
+    RUN/metrics.json). (seqlab.translate.run trains run directories and ensembles.)"""
+    prep = prepare(data, cfg.validate(), out_dir, data_info, max_len, group, device)
+    fitted, best = fit(prep, show_progress, resume)
+    return finish(prep, fitted, best)

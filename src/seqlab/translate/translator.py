@@ -1,5 +1,6 @@
-"""A trained translator: load a run, translate sentences (greedy or beam search, with attention
-weights), score corpus BLEU.
+"""A trained translator, the object a user holds: train or load a run, translate sentences (greedy
+or beam search, with attention weights), score corpus BLEU. It sits on top of the wing: training
+(seqlab.translate.run, .train) and scoring (.scoring) never import it.
 
     tr = Translator.load("runs/fr-en");  tr.translate(["je suis tres fatigue"], beam=5)
 """
@@ -8,23 +9,20 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass, field
-from pathlib import Path
 
 import torch
 
-from seqlab.checkpoint import load_checkpoint
+from seqlab.datasets import resolve_file
 from seqlab.errors import SeqlabError
-from seqlab.models.ensemble import Ensemble
-from seqlab.models.seq2seq import Seq2Seq, Seq2SeqConfig
+from seqlab.models.seq2seq import Seq2Seq
 from seqlab.translate.backoff import SpellingBackoff
-from seqlab.batching import pad_sequences
-from seqlab.translate.data import EOS_ID, PAD_ID, SOS_ID, tokenize
-from seqlab.translate.decoding import Hypothesis, beam_decode, greedy_decode
+from seqlab.translate.config import TrainConfig
+from seqlab.translate.data import tokenize
+from seqlab.translate.decoding import Hypothesis
+from seqlab.translate.run import train_from_file
+from seqlab.translate.scoring import decode_ids, outputs_bleu, tune_alpha
+from seqlab.translate.train import build_model, model_path, read_model
 from seqlab.vocab import Vocab
-
-CHECKPOINT_KIND = "translate"
-CHECKPOINT_NAME = "model.pt"
-ALPHA_GRID = (0.6, 0.8, 1.0, 1.2)  # length-normalisation exponents tried by TrainConfig.tune_alpha
 
 
 @dataclass
@@ -89,11 +87,8 @@ class Translator:
         """Train on a LEFT<TAB>RIGHT pairs file (or the dataset name "eng-fra") into a new run
         directory and return the best model; `metrics` holds the run's test BLEU and timings.
         reverse: translate RIGHT -> LEFT. prefix_filter / max_len: the tutorial's subset filters
-        (see seqlab.translate.data). config: TrainConfig's settings (attention, max_minutes, ...)."""
-        from seqlab.datasets import resolve_file
-        from seqlab.translate.config import TrainConfig
-        from seqlab.translate.run import train_from_file
-
+        (see seqlab.translate.data). config: TrainConfig's settings (attention, max_minutes, ...);
+        ParameterError names the one out of range."""
         metrics = train_from_file(resolve_file(pairs_path), run_dir, TrainConfig(**config), reverse=reverse,
                                   prefix_filter=prefix_filter, max_len=max_len, show_progress=show_progress)
         tr = cls.load(run_dir)
@@ -104,16 +99,9 @@ class Translator:
     def load(cls, run: str | os.PathLike, device: str | torch.device = "cpu") -> "Translator":
         """Load RUN/model.pt (or a checkpoint file given directly) onto `device` (a run trained on a
         GPU loads on a CPU-only machine)."""
-        path = Path(run)
-        if path.is_dir():
-            path = path / CHECKPOINT_NAME
-        ck = load_checkpoint(path, kind=CHECKPOINT_KIND)
+        ck = read_model(run)
         try:
-            members = int(ck.get("ensemble", 1))
-            model_cfg = Seq2SeqConfig(**ck["model_config"])
-            model = Seq2Seq(model_cfg) if members == 1 else Ensemble([Seq2Seq(model_cfg) for _ in range(members)])
-            model.load_state_dict(ck["model"])
-            model.to(device)
+            model = build_model(ck, device)
             src_vocab, tgt_vocab = Vocab.from_dict(ck["src_vocab"]), Vocab.from_dict(ck["tgt_vocab"])
             info = dict(ck["info"])
             tr = cls(model, src_vocab, tgt_vocab, int(info["max_len"]), int(info["beam"]),
@@ -121,7 +109,8 @@ class Translator:
             tr.test_pairs = [(str(s).split(), str(t).split()) for s, t in ck["test_pairs"]]
             return tr
         except (KeyError, TypeError, ValueError, RuntimeError) as e:
-            raise SeqlabError(f"{path}: damaged translate checkpoint ({type(e).__name__}: {str(e)[:100]})") from None
+            raise SeqlabError(f"{model_path(run)}: damaged translate checkpoint "
+                              f"({type(e).__name__}: {str(e)[:100]})") from None
 
     def encode_source(self, words: list[str]) -> tuple[list[int], dict[str, str]]:
         """Source ids of normalised words (unknown ones backed off when self.backoff, else <unk>), and
@@ -149,21 +138,9 @@ class Translator:
 
     def decode_ids(self, sources: list[list[int]], beam: int | None = None,
                    batch_size: int = 256) -> list[Hypothesis]:
-        """Decode id lists in batches; beam=1 is greedy."""
-        beam = self.beam if beam is None else beam
-        if beam < 1:
-            raise SeqlabError(f"--beam must be at least 1, got {beam}")
-        out: list[Hypothesis] = []
-        max_out = self.max_len + 2
-        device = next(self.model.parameters()).device
-        for i in range(0, len(sources), batch_size):
-            src, lens = pad_sequences(sources[i:i + batch_size], PAD_ID)
-            src, lens = src.to(device), lens.to(device)
-            if beam == 1:
-                out += greedy_decode(self.model, src, lens, EOS_ID, SOS_ID, max_out, alpha=self.alpha)
-            else:
-                out += beam_decode(self.model, src, lens, EOS_ID, SOS_ID, max_out, beam, alpha=self.alpha)
-        return out
+        """Decode id lists in batches; beam=1 is greedy (ParameterError if beam < 1)."""
+        return decode_ids(self.model, sources, self.max_len, self.beam if beam is None else beam, self.alpha,
+                          batch_size)
 
     def translate(self, sentences: str | list[str], beam: int | None = None) -> Translation | list[Translation]:
         """Translate one sentence (-> a Translation) or a list of them (-> a list, decoded in batches).
@@ -176,26 +153,18 @@ class Translator:
                 for (words, _, unk, resp), h in zip(encoded, hyps)]
 
     def tune_alpha(self, pairs: list[tuple[list[str], list[str]]], beam: int | None = None,
-                   grid: tuple[float, ...] = None) -> float:
-        """Set (and return) the length-normalisation exponent with the best BLEU on `pairs` — give it
-        validation pairs; ties keep the smaller exponent."""
-        scores = {}
-        for a in grid or ALPHA_GRID:
-            self.alpha = a
-            scores[a] = self.bleu(pairs, beam)[0]
-        self.alpha = max(scores, key=lambda a: (scores[a], -a))
-        self.info["alpha_scores"] = {str(a): round(v, 2) for a, v in scores.items()}
+                   grid: tuple[float, ...] | None = None) -> float:
+        """Set (and return) the length-normalisation exponent of `grid` (default ALPHA_GRID of
+        seqlab.translate.scoring) with the best BLEU on `pairs` — give it validation pairs; ties keep
+        the smaller exponent."""
+        def bleu_at(alpha: float) -> float:
+            self.alpha = alpha
+            return self.bleu(pairs, beam)[0]
+
+        self.alpha, self.info["alpha_scores"] = tune_alpha(bleu_at, grid)
         return self.alpha
 
     def bleu(self, pairs: list[tuple[list[str], list[str]]], beam: int | None = None) -> tuple[float, list[str]]:
         """Corpus BLEU (sacreBLEU) of the decoded sources against their references; and the outputs."""
         hyps = self.decode_ids([self.encode_source(s)[0] for s, _ in pairs], beam)
-        outputs = [" ".join(self.tgt_vocab.decode(h.ids)) for h in hyps]
-        return corpus_bleu(outputs, [" ".join(t) for _, t in pairs]), outputs
-
-
-def corpus_bleu(hypotheses: list[str], references: list[str]) -> float:
-    """sacreBLEU corpus score (0-100) with one reference per sentence."""
-    import sacrebleu
-
-    return float(sacrebleu.corpus_bleu(hypotheses, [references]).score)
+        return outputs_bleu(hyps, pairs, self.tgt_vocab)
