@@ -115,6 +115,25 @@ def test_wings_do_not_import_the_front_doors():
     assert wrong == []
 
 
+@pytest.mark.parametrize("front, below", [
+    ("translate.translator", ("train", "run", "scoring", "decoding", "config", "data")),
+    ("charlm.language_model", ("train", "corpus", "data", "sampling", "config")),
+    ("embeddings.word2vec", ("word2vec_train", "word2vec_kernels", "model", "corpus", "keyedvectors")),
+])
+def test_the_object_a_user_holds_sits_on_top_of_the_loop_that_trains_it(front, below):
+    """Translator, CharLM, Word2Vec: nothing they stand on reaches them, directly or through others."""
+    g = import_graph()
+    wing = "seqlab." + front.split(".")[0] + "."
+    for start in below:
+        seen, todo = set(), [wing + start]
+        while todo:
+            m = todo.pop()
+            if m not in seen:
+                seen.add(m)
+                todo.extend(g.get(m, ()))
+        assert "seqlab." + front not in seen, start
+
+
 @pytest.mark.parametrize("path", sorted(SRC.rglob("*.py")), ids=lambda p: str(p.relative_to(SRC)))
 def test_no_module_over_500_lines(path):
     assert len(path.read_text(encoding="utf-8").splitlines()) <= MAX_LINES

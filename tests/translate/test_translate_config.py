@@ -1,13 +1,10 @@
 """The translate wing's settings: TrainConfig.validate names the Python parameter, the CLI shows the
 flag; the Translator's keyword arguments are checked the same way; translate/ imports one way."""
 
-import ast
-from pathlib import Path
 
 import pytest
 import torch
 
-import seqlab.translate
 from seqlab.cli import main
 from seqlab.errors import ParameterError
 from seqlab.translate.config import TrainConfig
@@ -73,19 +70,3 @@ def test_the_cli_shows_the_flag(tmp_path, capsys, flags, line):
     assert capsys.readouterr().err.strip() == line
     assert not (tmp_path / "r").exists()
 
-
-def test_nothing_in_the_wing_imports_the_translator():
-    """Translator sits on top: the loop, the run directory and the scoring never import it (at
-    module level or inside a function), so no import circle can form through it."""
-    wing = Path(seqlab.translate.__file__).parent
-    for path in wing.glob("*.py"):
-        if path.name == "translator.py":
-            continue
-        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
-            if isinstance(node, ast.ImportFrom):
-                names = [node.module or ""] + [f"{node.module}.{a.name}" for a in node.names]
-            elif isinstance(node, ast.Import):
-                names = [a.name for a in node.names]
-            else:
-                continue
-            assert not any(n.startswith("seqlab.translate.translator") for n in names), path.name
