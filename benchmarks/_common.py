@@ -24,14 +24,20 @@ def machine_info() -> dict:
     except OSError:
         pass
     try:
-        commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True,
-                                cwd=Path(__file__).parent).stdout.strip()
+        commit = subprocess.run(
+            ["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True, cwd=Path(__file__).parent
+        ).stdout.strip()
     except OSError:
         commit = ""
-    info = {"cpu": cpu, "cores": os.cpu_count(), "load_avg_1m": os.getloadavg()[0],
-            "python": sys.version.split()[0], "commit": commit,
-            "date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())}
-    if "torch" in sys.modules:                 # the embedding benchmarks never import torch
+    info = {
+        "cpu": cpu,
+        "cores": os.cpu_count(),
+        "load_avg_1m": os.getloadavg()[0],
+        "python": sys.version.split()[0],
+        "commit": commit,
+        "date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
+    }
+    if "torch" in sys.modules:  # the embedding benchmarks never import torch
         torch = sys.modules["torch"]
         info.update(torch=torch.__version__, torch_threads=torch.get_num_threads())
     return info
@@ -46,5 +52,10 @@ def write_results(name: str, data: dict, markdown: str) -> None:
 
 def seqlab(*args, timeout=None) -> subprocess.CompletedProcess:
     """Run the seqlab CLI exactly as a user would (python -m seqlab ...), stderr passed through."""
-    return subprocess.run([sys.executable, "-m", "seqlab", *map(str, args)], stdout=subprocess.PIPE,
-                          text=True, timeout=timeout, check=True)
+    return subprocess.run(
+        [sys.executable, "-m", "seqlab", *map(str, args)],
+        stdout=subprocess.PIPE,
+        text=True,
+        timeout=timeout,
+        check=True,
+    )

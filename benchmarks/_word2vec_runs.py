@@ -36,8 +36,7 @@ def plain_corpus(gz: str | Path, out: Path, copies: int = 1, seed: int = 0) -> i
         lines = []
         for line in f:
             toks = line.split()
-            lines += [" ".join(toks[a:a + MAX_SENTENCE]) + "\n"
-                      for a in range(0, len(toks), MAX_SENTENCE)]
+            lines += [" ".join(toks[a : a + MAX_SENTENCE]) + "\n" for a in range(0, len(toks), MAX_SENTENCE)]
     tokens = sum(line.count(" ") + 1 for line in lines) * copies
     rng = random.Random(seed)
     with open(out, "w", encoding="utf-8") as g:
@@ -52,17 +51,29 @@ def plain_corpus(gz: str | Path, out: Path, copies: int = 1, seed: int = 0) -> i
 def settings(model: str, epochs: int, workers: int = 2, seed: int = 1) -> dict:
     """The settings both tools get (bench_word2vec.py's): 100d, window 5, negative 5, sample
     1e-4, min_count 5, alpha 0.025 skip-gram / 0.05 CBOW."""
-    return dict(model=model, vector_size=100, window=5, negative=5, sample=1e-4, min_count=5,
-                epochs=epochs, workers=workers, seed=seed,
-                alpha=0.025 if model == "skipgram" else 0.05, min_alpha=1e-4)
+    return dict(
+        model=model,
+        vector_size=100,
+        window=5,
+        negative=5,
+        sample=1e-4,
+        min_count=5,
+        epochs=epochs,
+        workers=workers,
+        seed=seed,
+        alpha=0.025 if model == "skipgram" else 0.05,
+        min_alpha=1e-4,
+    )
 
 
 def describe(s: dict, m: dict) -> tuple[str, str]:
     """The settings line and the machine line that head a results table."""
-    return (f"{s['model']}, 100d, window {s['window']}, negative {s['negative']}, sample {s['sample']}, "
-            f"min_count {s['min_count']}, {s['epochs']} epoch(s), {s['workers']} workers; each row its own process.",
-            f"Machine: {m['cores']} cores ({m['cpu']}), commit {m['commit']}, {m['date']}. Load averages "
-            "(1/5/15 min) before and after each row; above ~2.5 on 2 cores, other jobs shared the CPUs.")
+    return (
+        f"{s['model']}, 100d, window {s['window']}, negative {s['negative']}, sample {s['sample']}, "
+        f"min_count {s['min_count']}, {s['epochs']} epoch(s), {s['workers']} workers; each row its own process.",
+        f"Machine: {m['cores']} cores ({m['cpu']}), commit {m['commit']}, {m['date']}. Load averages "
+        "(1/5/15 min) before and after each row; above ~2.5 on 2 cores, other jobs shared the CPUs.",
+    )
 
 
 def _cpu() -> float:
@@ -80,10 +91,19 @@ def child(tool: str, corpus: str, cfg: dict, out: str | None, storage: str = "au
         from gensim.models import Word2Vec
 
         logging.disable(logging.CRITICAL)
-        m = Word2Vec(vector_size=cfg["vector_size"], window=cfg["window"], negative=cfg["negative"],
-                     sample=cfg["sample"], min_count=cfg["min_count"], workers=cfg["workers"],
-                     sg=int(cfg["model"] == "skipgram"), seed=cfg["seed"], alpha=cfg["alpha"],
-                     min_alpha=cfg["min_alpha"], hs=0)
+        m = Word2Vec(
+            vector_size=cfg["vector_size"],
+            window=cfg["window"],
+            negative=cfg["negative"],
+            sample=cfg["sample"],
+            min_count=cfg["min_count"],
+            workers=cfg["workers"],
+            sg=int(cfg["model"] == "skipgram"),
+            seed=cfg["seed"],
+            alpha=cfg["alpha"],
+            min_alpha=cfg["min_alpha"],
+            hs=0,
+        )
         m.build_vocab(corpus_file=corpus)  # corpus_file mode: gensim's fastest path
         c1, t1 = _cpu(), time.perf_counter()
         m.train(corpus_file=corpus, total_words=m.corpus_total_words, epochs=cfg["epochs"])
@@ -95,26 +115,45 @@ def child(tool: str, corpus: str, cfg: dict, out: str | None, storage: str = "au
         from seqlab.embeddings.config import Word2VecConfig
         from seqlab.embeddings.word2vec_train import train_word2vec
 
-        kv, st = train_word2vec(corpus, Word2VecConfig(**cfg, corpus_storage=storage),
-                                progress=False)
+        kv, st = train_word2vec(corpus, Word2VecConfig(**cfg, corpus_storage=storage), progress=False)
         train_s, cpu_s, words, vocab = st["seconds"], st["cpu_seconds"], st["corpus_words"], len(kv)
         if out:
             kv.save_word2vec_format(out, binary=True)
-    return {"tool": tool, "model": cfg["model"], "storage": storage if tool == "seqlab" else None,
-            "epochs": cfg["epochs"], "train_seconds": train_s,
-            "total_seconds": time.perf_counter() - t0, "cpu_seconds": cpu_s,
-            "words_per_sec": words * cfg["epochs"] / train_s, "corpus_words": int(words),
-            "vocab_size": int(vocab),
-            "peak_rss_mib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
-            "load_before": load_before, "load_after": load_averages()}
+    return {
+        "tool": tool,
+        "model": cfg["model"],
+        "storage": storage if tool == "seqlab" else None,
+        "epochs": cfg["epochs"],
+        "train_seconds": train_s,
+        "total_seconds": time.perf_counter() - t0,
+        "cpu_seconds": cpu_s,
+        "words_per_sec": words * cfg["epochs"] / train_s,
+        "corpus_words": int(words),
+        "vocab_size": int(vocab),
+        "peak_rss_mib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+        "load_before": load_before,
+        "load_after": load_averages(),
+    }
 
 
-def run_child(tool: str, corpus: str | Path, cfg: dict, out: str | Path | None = None,
-              storage: str = "auto") -> dict:
+def run_child(
+    tool: str, corpus: str | Path, cfg: dict, out: str | Path | None = None, storage: str = "auto"
+) -> dict:
     """`child` in a fresh Python process; its JSON as a dict."""
-    cmd = [sys.executable, str(HERE / "_word2vec_runs.py"), "--child",
-           json.dumps({"tool": tool, "corpus": str(corpus), "cfg": cfg,
-                       "out": str(out) if out else None, "storage": storage})]
+    cmd = [
+        sys.executable,
+        str(HERE / "_word2vec_runs.py"),
+        "--child",
+        json.dumps(
+            {
+                "tool": tool,
+                "corpus": str(corpus),
+                "cfg": cfg,
+                "out": str(out) if out else None,
+                "storage": storage,
+            }
+        ),
+    ]
     res = subprocess.run(cmd, capture_output=True, text=True)
     if res.returncode != 0:
         raise SystemExit(f"{tool} {cfg['model']} failed:\n{res.stderr[-3000:]}")

@@ -68,8 +68,13 @@ else:
 def run_one(src: Path, what: str) -> dict:
     cfg = settings(what, 5) if what in ("cbow", "skipgram") else {}
     before = load_averages()
-    out = subprocess.run([sys.executable, "-c", CHILD, what, json.dumps(cfg)], capture_output=True, text=True,
-                         env={**os.environ, "PYTHONPATH": str(src)}, check=True)
+    out = subprocess.run(
+        [sys.executable, "-c", CHILD, what, json.dumps(cfg)],
+        capture_output=True,
+        text=True,
+        env={**os.environ, "PYTHONPATH": str(src)},
+        check=True,
+    )
     r = json.loads(out.stdout.strip().splitlines()[-1])
     return {**r, "load_before": before, "load_after": load_averages()}
 
@@ -80,17 +85,20 @@ def main() -> None:
     ap.add_argument("--what", default="cbow,skipgram,lm", help="comma-separated: cbow, skipgram, lm")
     ap.add_argument("--rounds", type=int, default=3, help="old/new pairs per item")
     args = ap.parse_args()
-    old_rev = subprocess.run(["git", "-C", str(ROOT), "rev-parse", "--short", args.old], capture_output=True,
-                             text=True, check=True).stdout.strip()
+    old_rev = subprocess.run(
+        ["git", "-C", str(ROOT), "rev-parse", "--short", args.old], capture_output=True, text=True, check=True
+    ).stdout.strip()
     info = machine_info()
     rows = {}
     with tempfile.TemporaryDirectory() as tmp:
         wt = Path(tmp) / "old"
-        subprocess.run(["git", "-C", str(ROOT), "worktree", "add", "--detach", "-q", str(wt), old_rev], check=True)
+        subprocess.run(
+            ["git", "-C", str(ROOT), "worktree", "add", "--detach", "-q", str(wt), old_rev], check=True
+        )
         try:
             sides = {"old": wt / "src", "new": ROOT / "src"}
             for what in args.what.split(","):
-                for side in sides:                          # warm-up: numba compiles and caches once per tree
+                for side in sides:  # warm-up: numba compiles and caches once per tree
                     if what != "lm":
                         run_one(sides[side], what)
                 for rnd in range(args.rounds):
@@ -102,16 +110,32 @@ def main() -> None:
         finally:
             subprocess.run(["git", "-C", str(ROOT), "worktree", "remove", "--force", str(wt)], check=False)
     unit = {"cbow": "words/s", "skipgram": "words/s", "lm": "chars/s"}
-    summary = {w: {s: statistics.median(r["rate"] for r in rs) for s, rs in sides_.items()} for w, sides_ in rows.items()}
-    md = [f"# Speed at {old_rev} (old) vs {info['commit']} (new), alternating fresh processes", "",
-          f"Machine: {info['cores']} cores ({info['cpu']}), {info['date']}; {args.rounds} rounds per item, "
-          "the order alternating; load averages around every run in the JSON.", "",
-          "| item | unit | old: each run | new: each run | median new / old |", "| --- | --- | --- | --- | ---: |"]
+    summary = {
+        w: {s: statistics.median(r["rate"] for r in rs) for s, rs in sides_.items()}
+        for w, sides_ in rows.items()
+    }
+    md = [
+        f"# Speed at {old_rev} (old) vs {info['commit']} (new), alternating fresh processes",
+        "",
+        f"Machine: {info['cores']} cores ({info['cpu']}), {info['date']}; {args.rounds} rounds per item, "
+        "the order alternating; load averages around every run in the JSON.",
+        "",
+        "| item | unit | old: each run | new: each run | median new / old |",
+        "| --- | --- | --- | --- | ---: |",
+    ]
     for w, sides_ in rows.items():
         each = {s: ", ".join(f"{r['rate']:,.0f}" for r in rs) for s, rs in sides_.items()}
-        md.append(f"| {w} | {unit[w]} | {each['old']} | {each['new']} | {summary[w]['new'] / summary[w]['old']:.2f} |")
-    data = {"benchmark": "ab-commits", "old": old_rev, "new": info["commit"], "runs": rows, "medians": summary,
-            "machine": info}
+        md.append(
+            f"| {w} | {unit[w]} | {each['old']} | {each['new']} | {summary[w]['new'] / summary[w]['old']:.2f} |"
+        )
+    data = {
+        "benchmark": "ab-commits",
+        "old": old_rev,
+        "new": info["commit"],
+        "runs": rows,
+        "medians": summary,
+        "machine": info,
+    }
     write_results("ab_commits", data, "\n".join(md) + "\n")
     print("\n".join(md))
 

@@ -21,11 +21,10 @@ import torch.nn.functional as F
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _common import machine_info, write_results  # noqa: E402
-
 from seqlab.charlm import corpus as lmcorpus  # noqa: E402
+from seqlab.charlm.train import LMTrainConfig, train_lm  # noqa: E402
 from seqlab.datasets import dataset_path  # noqa: E402
 from seqlab.files import read_text  # noqa: E402
-from seqlab.charlm.train import LMTrainConfig, train_lm  # noqa: E402
 
 
 class PlainLSTM(nn.Module):
@@ -55,16 +54,25 @@ def plain_loop(ids, V, args) -> float:
         loss.backward()
         nn.utils.clip_grad_norm_(m.parameters(), 1.0)
         opt.step()
-        if step >= 2:                                  # two warm-up steps
+        if step >= 2:  # two warm-up steps
             t_total += time.perf_counter() - t0
             total += B * T
     return total / t_total
 
 
 def seqlab_path(corpus, impl, args, steps, precision="auto") -> float:
-    cfg = LMTrainConfig(mode="stream", impl=impl, layers=args.layers, hidden=args.hidden, embed=64,
-                        batch_size=args.batch_size, seq_len=args.seq_len, max_steps=steps,
-                        eval_every=10**9, precision=precision)
+    cfg = LMTrainConfig(
+        mode="stream",
+        impl=impl,
+        layers=args.layers,
+        hidden=args.hidden,
+        embed=64,
+        batch_size=args.batch_size,
+        seq_len=args.seq_len,
+        max_steps=steps,
+        eval_every=10**9,
+        precision=precision,
+    )
     with tempfile.TemporaryDirectory() as tmp:
         m = train_lm(corpus, cfg, tmp, show_progress=False)
     return m["train_chars_per_sec"]
@@ -89,23 +97,36 @@ def main() -> None:
     for rnd in range(2):
         res.setdefault("plain torch.nn.LSTM loop", []).append(plain_loop(corpus.train, V, args))
         res.setdefault("seqlab fused (default)", []).append(seqlab_path(corpus, "fused", args, args.steps))
-        res.setdefault("seqlab fused, fp32", []).append(seqlab_path(corpus, "fused", args, args.steps, "fp32"))
+        res.setdefault("seqlab fused, fp32", []).append(
+            seqlab_path(corpus, "fused", args, args.steps, "fp32")
+        )
     res["seqlab scratch, fp32"] = [seqlab_path(corpus, "scratch", args, max(3, args.steps // 5), "fp32")]
     best = {k: max(v) for k, v in res.items()}
     ratio = best["seqlab fused (default)"] / best["plain torch.nn.LSTM loop"]
     ratio32 = best["seqlab fused, fp32"] / best["plain torch.nn.LSTM loop"]
     precision = LMTrainConfig(precision="auto").resolved().precision
     info["load_avg_1m_end"] = os.getloadavg()[0]
-    data = {"benchmark": "lm-throughput", "config": vars(args), "chars_per_sec": best, "all_runs": res,
-            "fused_over_plain": ratio, "fused_fp32_over_plain": ratio32, "default_precision": precision, "goal": "fused within 10% of plain", "goal_met": ratio >= 0.9,
-            "machine": info}
-    md = (f"# Char-LM training throughput ({args.layers}x{args.hidden} LSTM, batch {args.batch_size}x{args.seq_len})\n\n"
-          "| path | chars/s (best of runs) |\n| --- | --- |\n" +
-          "\n".join(f"| {k} | {v:,.0f} |" for k, v in best.items()) +
-          f"\n\nThe default path trains in {precision} on this CPU. seqlab default / plain fp32 loop = **{ratio:.2f}** "
-          f"(goal >= 0.90: {'met' if ratio >= 0.9 else 'not met'}); seqlab fp32 / plain = {ratio32:.2f}.\n\n"
-          f"Machine: {info['cpu']}, {info['cores']} cores, {info['torch_threads']} torch threads, "
-          f"load {info['load_avg_1m']:.1f} -> {info['load_avg_1m_end']:.1f}, commit {info['commit']}, {info['date']}.\n")
+    data = {
+        "benchmark": "lm-throughput",
+        "config": vars(args),
+        "chars_per_sec": best,
+        "all_runs": res,
+        "fused_over_plain": ratio,
+        "fused_fp32_over_plain": ratio32,
+        "default_precision": precision,
+        "goal": "fused within 10% of plain",
+        "goal_met": ratio >= 0.9,
+        "machine": info,
+    }
+    md = (
+        f"# Char-LM training throughput ({args.layers}x{args.hidden} LSTM, batch {args.batch_size}x{args.seq_len})\n\n"
+        "| path | chars/s (best of runs) |\n| --- | --- |\n"
+        + "\n".join(f"| {k} | {v:,.0f} |" for k, v in best.items())
+        + f"\n\nThe default path trains in {precision} on this CPU. seqlab default / plain fp32 loop = **{ratio:.2f}** "
+        f"(goal >= 0.90: {'met' if ratio >= 0.9 else 'not met'}); seqlab fp32 / plain = {ratio32:.2f}.\n\n"
+        f"Machine: {info['cpu']}, {info['cores']} cores, {info['torch_threads']} torch threads, "
+        f"load {info['load_avg_1m']:.1f} -> {info['load_avg_1m_end']:.1f}, commit {info['commit']}, {info['date']}.\n"
+    )
     write_results("lm_throughput", data, md)
     print(md)
 

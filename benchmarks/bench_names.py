@@ -21,12 +21,17 @@ import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _common import machine_info, seqlab, write_results  # noqa: E402
-
 from seqlab.datasets import bundled_names_file  # noqa: E402
 
-ANCHORS = {"makemore bigram (README)": 2.48, "makemore MLP (README)": 2.17, "makemore WaveNet (README)": 1.99,
-           "makemore Transformer (README)": 1.92, "makemore Transformer, 10 min here": 1.966,
-           "makemore GRU, 10 min here": 1.973, "plain 2-layer LSTM here": 1.938}
+ANCHORS = {
+    "makemore bigram (README)": 2.48,
+    "makemore MLP (README)": 2.17,
+    "makemore WaveNet (README)": 1.99,
+    "makemore Transformer (README)": 1.92,
+    "makemore Transformer, 10 min here": 1.966,
+    "makemore GRU, 10 min here": 1.973,
+    "plain 2-layer LSTM here": 1.938,
+}
 
 
 def makemore_split(seed: int) -> tuple[list[str], list[str]]:
@@ -51,27 +56,53 @@ def main() -> None:
         (tmp / "train.txt").write_text("\n".join(train) + "\n")
         (tmp / "test.txt").write_text("\n".join(test) + "\n")
         run = tmp / "run"
-        out = seqlab("lm", "train", tmp / "train.txt", "-o", run, "--mode", "lines",
-                     "--max-minutes", args.minutes, *args.extra)
+        out = seqlab(
+            "lm",
+            "train",
+            tmp / "train.txt",
+            "-o",
+            run,
+            "--mode",
+            "lines",
+            "--max-minutes",
+            args.minutes,
+            *args.extra,
+        )
         metrics = json.loads(out.stdout.strip().splitlines()[-1])
         ev = json.loads(seqlab("lm", "eval", run, tmp / "test.txt").stdout)
         curve = [json.loads(l) for l in (run / "metrics.jsonl").read_text().splitlines()]
         samples = seqlab("lm", "sample", run, "-n", 10, "--seed", 1).stdout.split()
     info["load_avg_1m_end"] = __import__("os").getloadavg()[0]
-    result = {"benchmark": "names-makemore", "minutes": args.minutes, "extra_flags": args.extra,
-              "test_loss": ev["loss"], "test_chars": ev["chars"], "val_loss": metrics["val_loss"],
-              "train": metrics, "anchors": ANCHORS, "goal": 1.90, "goal_met": ev["loss"] < 1.90,
-              "samples": samples, "curve": curve, "machine": info}
-    rows = [f"| seqlab `lm train --mode lines --max-minutes {args.minutes:g}` {' '.join(args.extra)} "
-            f"| **{ev['loss']:.3f}** |"]
+    result = {
+        "benchmark": "names-makemore",
+        "minutes": args.minutes,
+        "extra_flags": args.extra,
+        "test_loss": ev["loss"],
+        "test_chars": ev["chars"],
+        "val_loss": metrics["val_loss"],
+        "train": metrics,
+        "anchors": ANCHORS,
+        "goal": 1.90,
+        "goal_met": ev["loss"] < 1.90,
+        "samples": samples,
+        "curve": curve,
+        "machine": info,
+    }
+    rows = [
+        f"| seqlab `lm train --mode lines --max-minutes {args.minutes:g}` {' '.join(args.extra)} "
+        f"| **{ev['loss']:.3f}** |"
+    ]
     rows += [f"| {k} | {v:.3f} |" for k, v in ANCHORS.items()]
-    md = (f"# Names (makemore protocol: 1,000 test names, seed {args.seed})\n\n"
-          f"| model | test loss (nats/char) |\n| --- | --- |\n" + "\n".join(rows) +
-          f"\n\nGoal < 1.90: **{'met' if result['goal_met'] else 'not met'}**. "
-          f"{metrics['steps']} steps, {metrics['train_chars_per_sec']:,.0f} chars/s, {metrics['params']:,} params, "
-          f"stopped by {metrics['stop_reason']}.\n\nSamples: {', '.join(samples)}\n\n"
-          f"Machine: {info['cpu']}, {info['cores']} cores, torch {info.get('torch', 'n/a')}, "
-          f"load {info['load_avg_1m']:.1f} -> {info['load_avg_1m_end']:.1f}, commit {info['commit']}, {info['date']}.\n")
+    md = (
+        f"# Names (makemore protocol: 1,000 test names, seed {args.seed})\n\n"
+        f"| model | test loss (nats/char) |\n| --- | --- |\n"
+        + "\n".join(rows)
+        + f"\n\nGoal < 1.90: **{'met' if result['goal_met'] else 'not met'}**. "
+        f"{metrics['steps']} steps, {metrics['train_chars_per_sec']:,.0f} chars/s, {metrics['params']:,} params, "
+        f"stopped by {metrics['stop_reason']}.\n\nSamples: {', '.join(samples)}\n\n"
+        f"Machine: {info['cpu']}, {info['cores']} cores, torch {info.get('torch', 'n/a')}, "
+        f"load {info['load_avg_1m']:.1f} -> {info['load_avg_1m_end']:.1f}, commit {info['commit']}, {info['date']}.\n"
+    )
     write_results("names", result, md)
     print(md)
 

@@ -40,10 +40,24 @@ def mix(n: int, inputs: dict, seed: int = 0) -> list[tuple[str, str, dict]]:
     request always gets the same answer. inputs: {"lm": run, "classify": run, "translate": run,
     "vectors": name, "sentences": [...], "french": [...]} (keys missing: endpoint left out)."""
     rng = np.random.default_rng(seed)
-    kinds = [("names", 0.2), ("analogy", 0.2), ("similar", 0.1), ("classify", 0.2), ("translate", 0.15),
-             ("lm_sample", 0.1), ("lm_stream", 0.05)]
-    needs = {"names": "names", "analogy": "vectors", "similar": "vectors", "classify": "classify",
-             "translate": "translate", "lm_sample": "lm", "lm_stream": "lm"}
+    kinds = [
+        ("names", 0.2),
+        ("analogy", 0.2),
+        ("similar", 0.1),
+        ("classify", 0.2),
+        ("translate", 0.15),
+        ("lm_sample", 0.1),
+        ("lm_stream", 0.05),
+    ]
+    needs = {
+        "names": "names",
+        "analogy": "vectors",
+        "similar": "vectors",
+        "classify": "classify",
+        "translate": "translate",
+        "lm_sample": "lm",
+        "lm_stream": "lm",
+    }
     kinds = [(k, w) for k, w in kinds if needs[k] in inputs]
     p = np.array([w for _, w in kinds]) / sum(w for _, w in kinds)
     out = []
@@ -53,22 +67,58 @@ def mix(n: int, inputs: dict, seed: int = 0) -> list[tuple[str, str, dict]]:
             out.append((kind, "/api/names", {"n": 10, "seed": i, "temperature": 1.0}))
         elif kind == "analogy":
             q = inputs.get("analogies", ["king - man + woman"])
-            out.append((kind, "/api/embed/analogy", {"vectors": inputs["vectors"], "query": q[i % len(q)], "topn": 5}))
+            out.append(
+                (
+                    kind,
+                    "/api/embed/analogy",
+                    {"vectors": inputs["vectors"], "query": q[i % len(q)], "topn": 5},
+                )
+            )
         elif kind == "similar":
             w = inputs.get("words", ["king"])
-            out.append((kind, "/api/embed/similar", {"vectors": inputs["vectors"], "word": w[i % len(w)], "topn": 10}))
+            out.append(
+                (
+                    kind,
+                    "/api/embed/similar",
+                    {"vectors": inputs["vectors"], "word": w[i % len(w)], "topn": 10},
+                )
+            )
         elif kind == "classify":
             s = inputs["sentences"]
             out.append((kind, "/api/classify", {"run": inputs["classify"], "text": s[i % len(s)]}))
         elif kind == "translate":
             s = inputs["french"]
-            out.append((kind, "/api/translate", {"run": inputs["translate"], "text": s[i % len(s)], "beam": 5}))
+            out.append(
+                (kind, "/api/translate", {"run": inputs["translate"], "text": s[i % len(s)], "beam": 5})
+            )
         elif kind == "lm_sample":
-            out.append((kind, "/api/lm/sample", {"run": inputs["lm"], "prime": inputs.get("prime", ""),
-                                                 "length": 200, "temperature": 0.8, "seed": i}))
+            out.append(
+                (
+                    kind,
+                    "/api/lm/sample",
+                    {
+                        "run": inputs["lm"],
+                        "prime": inputs.get("prime", ""),
+                        "length": 200,
+                        "temperature": 0.8,
+                        "seed": i,
+                    },
+                )
+            )
         else:
-            out.append((kind, "/api/lm/stream", {"run": inputs["lm"], "prime": inputs.get("prime", ""),
-                                                 "length": 200, "temperature": 0.8, "seed": i}))
+            out.append(
+                (
+                    kind,
+                    "/api/lm/stream",
+                    {
+                        "run": inputs["lm"],
+                        "prime": inputs.get("prime", ""),
+                        "length": 200,
+                        "temperature": 0.8,
+                        "seed": i,
+                    },
+                )
+            )
     return out
 
 
@@ -84,7 +134,9 @@ def call(conn: http.client.HTTPConnection, path: str, body: dict) -> tuple[int, 
     return r.status, r.read()
 
 
-def load(port: int, requests: list[tuple[str, str, dict]], clients: int, timeout: float = 600.0) -> list[dict]:
+def load(
+    port: int, requests: list[tuple[str, str, dict]], clients: int, timeout: float = 600.0
+) -> list[dict]:
     """Send `requests` from `clients` threads (each its own connection), every request once;
     returns one record per request: kind, status, seconds, body (bytes), index."""
     todo: queue.Queue = queue.Queue()
@@ -109,8 +161,15 @@ def load(port: int, requests: list[tuple[str, str, dict]], clients: int, timeout
                 conn.close()
                 conn = http.client.HTTPConnection("127.0.0.1", port, timeout=120)
             with lock:
-                records.append({"index": i, "kind": kind, "status": status, "seconds": time.perf_counter() - t0,
-                                "body": data})
+                records.append(
+                    {
+                        "index": i,
+                        "kind": kind,
+                        "status": status,
+                        "seconds": time.perf_counter() - t0,
+                        "body": data,
+                    }
+                )
         conn.close()
 
     threads = [threading.Thread(target=client) for _ in range(clients)]
@@ -125,9 +184,15 @@ def summarise(records: list[dict], seconds: float | None = None) -> dict:
     by_kind: dict[str, list[float]] = {}
     for r in records:
         by_kind.setdefault(r["kind"], []).append(r["seconds"] * 1000)
-    out = {k: {"n": len(v), "p50_ms": round(float(np.percentile(v, 50)), 1),
-               "p95_ms": round(float(np.percentile(v, 95)), 1), "max_ms": round(max(v), 1)}
-           for k, v in sorted(by_kind.items())}
+    out = {
+        k: {
+            "n": len(v),
+            "p50_ms": round(float(np.percentile(v, 50)), 1),
+            "p95_ms": round(float(np.percentile(v, 95)), 1),
+            "max_ms": round(max(v), 1),
+        }
+        for k, v in sorted(by_kind.items())
+    }
     if seconds:
         out["_all"] = {"n": len(records), "requests_per_s": round(len(records) / seconds, 1)}
     return out
@@ -145,8 +210,11 @@ def start_server(argv: list[str], log_path: Path, timeout: float = 600.0) -> tup
     and the names model (if any) is ready."""
     port = free_port()
     log = open(log_path, "w")
-    proc = subprocess.Popen([sys.executable, "-m", "seqlab", "serve", "--port", str(port), *argv],
-                            stdout=subprocess.DEVNULL, stderr=log)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "seqlab", "serve", "--port", str(port), *argv],
+        stdout=subprocess.DEVNULL,
+        stderr=log,
+    )
     t_end = time.monotonic() + timeout
     while time.monotonic() < t_end:
         if proc.poll() is not None:
@@ -186,18 +254,38 @@ def prepare_runs(d: Path, minutes: float) -> dict[str, Path]:
     if not (runs["shakespeare"] / "model.pt").exists():
         seqlab("lm", "train", "tinyshakespeare", "-o", runs["shakespeare"], "--max-minutes", minutes)
     if not (runs["mr"] / "model.pt").exists():
-        seqlab("classify", "train", "mr", "-o", runs["mr"], "--model", "cnn-rand", "--epochs", 3, "--folds", 2)
+        seqlab(
+            "classify", "train", "mr", "-o", runs["mr"], "--model", "cnn-rand", "--epochs", 3, "--folds", 2
+        )
     if not (runs["fr-en"] / "model.pt").exists():
-        seqlab("translate", "train", "eng-fra", "-o", runs["fr-en"], "--reverse", "--prefix-filter",
-               "--max-minutes", minutes)
+        seqlab(
+            "translate",
+            "train",
+            "eng-fra",
+            "-o",
+            runs["fr-en"],
+            "--reverse",
+            "--prefix-filter",
+            "--max-minutes",
+            minutes,
+        )
     return runs
 
 
-FRENCH = ["je suis très fatigué .", "il est plus grand que moi .", "nous sommes en retard .",
-          "elle est très intelligente .", "je ne suis pas content .", "tu es mon ami ."]
-SENTENCES = ["a gorgeous , witty , seductive movie .", "the plot is nothing but boilerplate clichés .",
-             "an utterly charming and hilarious film that reminds us how good movies can be .",
-             "it's so laddish and juvenile , only teenage boys could possibly find it funny ."]
+FRENCH = [
+    "je suis très fatigué .",
+    "il est plus grand que moi .",
+    "nous sommes en retard .",
+    "elle est très intelligente .",
+    "je ne suis pas content .",
+    "tu es mon ami .",
+]
+SENTENCES = [
+    "a gorgeous , witty , seductive movie .",
+    "the plot is nothing but boilerplate clichés .",
+    "an utterly charming and hilarious film that reminds us how good movies can be .",
+    "it's so laddish and juvenile , only teenage boys could possibly find it funny .",
+]
 ANALOGIES = ["king - man + woman", "paris - france + italy", "walking - walk + swim", "brother - man + woman"]
 
 
@@ -215,19 +303,35 @@ def main() -> int:
     runs = prepare_runs(args.runs_dir, args.train_minutes)
     load_before = uptime()
     argv = [a for name, path in runs.items() for a in ("--run", f"{name}={path}")]
-    argv += ["--vectors", "glove-6b-50d", "--names", "--cache-dir", str(args.runs_dir / "cache"),
-             "--workers", str(args.workers)]
+    argv += [
+        "--vectors",
+        "glove-6b-50d",
+        "--names",
+        "--cache-dir",
+        str(args.runs_dir / "cache"),
+        "--workers",
+        str(args.workers),
+    ]
     log_path = args.runs_dir / "serve.log"
     proc, port = start_server(argv, log_path)
     try:
-        inputs = {"names": True, "lm": "shakespeare", "classify": "mr", "translate": "fr-en",
-                  "vectors": "glove-6b-50d", "sentences": SENTENCES, "french": FRENCH, "analogies": ANALOGIES,
-                  "words": ["king", "frog", "computer", "france"], "prime": "ROMEO:"}
+        inputs = {
+            "names": True,
+            "lm": "shakespeare",
+            "classify": "mr",
+            "translate": "fr-en",
+            "vectors": "glove-6b-50d",
+            "sentences": SENTENCES,
+            "french": FRENCH,
+            "analogies": ANALOGIES,
+            "words": ["king", "frog", "computer", "france"],
+            "prime": "ROMEO:",
+        }
         loaded_at_start = log_path.read_text().count("loaded")
-        load(port, mix(40, inputs, seed=99), clients=2)                          # warm-up
+        load(port, mix(40, inputs, seed=99), clients=2)  # warm-up
         single = []
         for kind in ("names", "analogy", "similar", "classify", "translate", "lm_sample"):
-            reqs = [r for r in mix(args.single * 12, inputs, seed=1) if r[0] == kind][:args.single]
+            reqs = [r for r in mix(args.single * 12, inputs, seed=1) if r[0] == kind][: args.single]
             single += load(port, reqs, clients=1)
         rss0 = rss_mb(proc.pid)
         t0 = time.perf_counter()
@@ -241,37 +345,72 @@ def main() -> int:
     load_after = uptime()
     errors = [r for r in single + records if r["status"] != 200]
     one, many = summarise(single), summarise(records, wall)
-    goals = {k: {"goal_p95_ms": g, "p95_ms": one[k]["p95_ms"], "met": one[k]["p95_ms"] < g}
-             for k, g in GOALS_MS.items() if k in one}
-    data = {"machine": machine_info(), "uptime_before": load_before, "uptime_after": load_after,
-            "clients": args.clients, "requests": len(records), "workers": args.workers,
-            "errors": len(errors), "error_samples": [e["body"][:200].decode("utf-8", "replace") for e in errors[:5]],
-            "models_loaded_at_start": loaded_at_start, "models_loaded_after_load": loaded_after,
-            "rss_mb_before": round(rss0, 1), "rss_mb_after": round(rss1, 1),
-            "single_client": one, "concurrent": many, "goals_single_client": goals,
-            "runs": {k: str(v) for k, v in runs.items()}}
-    lines = [f"# seqlab serve under load ({data['machine']['date']}, commit {data['machine']['commit']})", "",
-             f"Machine: {data['machine']['cpu']}, {data['machine']['cores']} cores"
-             f"{', shared with other jobs' if os.getloadavg()[2] > data['machine']['cores'] else ''}. "
-             f"`uptime` before: `{load_before}`; after: `{load_after}`.", "",
-             f"Server: `seqlab serve --workers {args.workers}` with a 2x512 LSTM (Shakespeare), Kim's CNN "
-             "(cnn-rand, MR), the attention seq2seq (fr-en, default sizes), the default names model and "
-             "glove-6b-50d.", "",
-             "## One client (no queueing): the issue's goals", "",
-             "| endpoint | n | p50 ms | p95 ms | goal p95 | met |", "|---|---|---|---|---|---|"]
+    goals = {
+        k: {"goal_p95_ms": g, "p95_ms": one[k]["p95_ms"], "met": one[k]["p95_ms"] < g}
+        for k, g in GOALS_MS.items()
+        if k in one
+    }
+    data = {
+        "machine": machine_info(),
+        "uptime_before": load_before,
+        "uptime_after": load_after,
+        "clients": args.clients,
+        "requests": len(records),
+        "workers": args.workers,
+        "errors": len(errors),
+        "error_samples": [e["body"][:200].decode("utf-8", "replace") for e in errors[:5]],
+        "models_loaded_at_start": loaded_at_start,
+        "models_loaded_after_load": loaded_after,
+        "rss_mb_before": round(rss0, 1),
+        "rss_mb_after": round(rss1, 1),
+        "single_client": one,
+        "concurrent": many,
+        "goals_single_client": goals,
+        "runs": {k: str(v) for k, v in runs.items()},
+    }
+    lines = [
+        f"# seqlab serve under load ({data['machine']['date']}, commit {data['machine']['commit']})",
+        "",
+        f"Machine: {data['machine']['cpu']}, {data['machine']['cores']} cores"
+        f"{', shared with other jobs' if os.getloadavg()[2] > data['machine']['cores'] else ''}. "
+        f"`uptime` before: `{load_before}`; after: `{load_after}`.",
+        "",
+        f"Server: `seqlab serve --workers {args.workers}` with a 2x512 LSTM (Shakespeare), Kim's CNN "
+        "(cnn-rand, MR), the attention seq2seq (fr-en, default sizes), the default names model and "
+        "glove-6b-50d.",
+        "",
+        "## One client (no queueing): the issue's goals",
+        "",
+        "| endpoint | n | p50 ms | p95 ms | goal p95 | met |",
+        "|---|---|---|---|---|---|",
+    ]
     for k, v in one.items():
         g = GOALS_MS.get(k)
-        lines.append(f"| {k} | {v['n']} | {v['p50_ms']} | {v['p95_ms']} | {f'< {g} ms' if g else ''} | "
-                     f"{('yes' if v['p95_ms'] < g else 'no') if g else ''} |")
-    lines += ["", f"## {args.clients} concurrent clients, {len(records)} mixed requests", "",
-              f"{many['_all']['requests_per_s']} requests/s over {wall:.1f} s; {len(errors)} errors; models "
-              f"loaded at start {loaded_at_start}, after the load {loaded_after} (no reload); resident memory "
-              f"{rss0:.0f} MB before, {rss1:.0f} MB after.", "",
-              "| endpoint | n | p50 ms | p95 ms | max ms |", "|---|---|---|---|---|"]
-    lines += [f"| {k} | {v['n']} | {v['p50_ms']} | {v['p95_ms']} | {v['max_ms']} |" for k, v in many.items()
-              if k != "_all"]
-    lines += ["", f"With {args.workers} model calls at a time, the others queue: latency under load is mostly "
-              "waiting, so the goals are judged on the one-client table."]
+        lines.append(
+            f"| {k} | {v['n']} | {v['p50_ms']} | {v['p95_ms']} | {f'< {g} ms' if g else ''} | "
+            f"{('yes' if v['p95_ms'] < g else 'no') if g else ''} |"
+        )
+    lines += [
+        "",
+        f"## {args.clients} concurrent clients, {len(records)} mixed requests",
+        "",
+        f"{many['_all']['requests_per_s']} requests/s over {wall:.1f} s; {len(errors)} errors; models "
+        f"loaded at start {loaded_at_start}, after the load {loaded_after} (no reload); resident memory "
+        f"{rss0:.0f} MB before, {rss1:.0f} MB after.",
+        "",
+        "| endpoint | n | p50 ms | p95 ms | max ms |",
+        "|---|---|---|---|---|",
+    ]
+    lines += [
+        f"| {k} | {v['n']} | {v['p50_ms']} | {v['p95_ms']} | {v['max_ms']} |"
+        for k, v in many.items()
+        if k != "_all"
+    ]
+    lines += [
+        "",
+        f"With {args.workers} model calls at a time, the others queue: latency under load is mostly "
+        "waiting, so the goals are judged on the one-client table.",
+    ]
     write_results("serve", data, "\n".join(lines))
     print("\n".join(lines))
     return 1 if errors or loaded_after != loaded_at_start else 0

@@ -37,9 +37,19 @@ RESULTS = HERE / "results"
 
 
 def settings(quick: bool, model: str) -> dict:
-    return dict(model=model, vector_size=100, window=5, negative=5, sample=1e-4, min_count=5,
-                epochs=1 if quick else 5, workers=2, seed=1,
-                alpha=0.025 if model == "skipgram" else 0.05, min_alpha=1e-4)
+    return dict(
+        model=model,
+        vector_size=100,
+        window=5,
+        negative=5,
+        sample=1e-4,
+        min_count=5,
+        epochs=1 if quick else 5,
+        workers=2,
+        seed=1,
+        alpha=0.025 if model == "skipgram" else 0.05,
+        min_alpha=1e-4,
+    )
 
 
 def cpu_seconds() -> float:
@@ -57,16 +67,26 @@ def child(tool: str, corpus: str, plain: str, out: str, cfg: dict, max_words: in
         from gensim.models.word2vec import LineSentence
 
         logging.disable(logging.CRITICAL)
-        m = Word2Vec(vector_size=cfg["vector_size"], window=cfg["window"], negative=cfg["negative"],
-                     sample=cfg["sample"], min_count=cfg["min_count"], workers=cfg["workers"],
-                     sg=int(cfg["model"] == "skipgram"), seed=cfg["seed"], alpha=cfg["alpha"],
-                     min_alpha=cfg["min_alpha"], hs=0)
+        m = Word2Vec(
+            vector_size=cfg["vector_size"],
+            window=cfg["window"],
+            negative=cfg["negative"],
+            sample=cfg["sample"],
+            min_count=cfg["min_count"],
+            workers=cfg["workers"],
+            sg=int(cfg["model"] == "skipgram"),
+            seed=cfg["seed"],
+            alpha=cfg["alpha"],
+            min_alpha=cfg["min_alpha"],
+            hs=0,
+        )
         # "gensim": corpus_file mode (C++ reader, fastest); "gensim-iter": the usual iterable API
         source = {"corpus_file": plain} if tool == "gensim" else {"corpus_iterable": LineSentence(plain)}
         m.build_vocab(**source)
         c1, t1 = cpu_seconds(), time.perf_counter()
-        m.train(**source, total_words=m.corpus_total_words,
-                total_examples=m.corpus_count, epochs=cfg["epochs"])
+        m.train(
+            **source, total_words=m.corpus_total_words, total_examples=m.corpus_count, epochs=cfg["epochs"]
+        )
         train_s, train_cpu = time.perf_counter() - t1, cpu_seconds() - c1
         words = m.corpus_total_words
         m.wv.save_word2vec_format(out, binary=True)
@@ -82,10 +102,17 @@ def child(tool: str, corpus: str, plain: str, out: str, cfg: dict, max_words: in
         kv.save_word2vec_format(out, binary=True)
         vocab = st["vocab_size"]
     total_s = time.perf_counter() - t0
-    return {"tool": tool, "model": cfg["model"], "train_seconds": train_s, "total_seconds": total_s,
-            "cpu_seconds": train_cpu, "corpus_words": int(words), "vocab_size": int(vocab),
-            "words_per_sec": words * cfg["epochs"] / train_s,
-            "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}
+    return {
+        "tool": tool,
+        "model": cfg["model"],
+        "train_seconds": train_s,
+        "total_seconds": total_s,
+        "cpu_seconds": train_cpu,
+        "corpus_words": int(words),
+        "vocab_size": int(vocab),
+        "words_per_sec": words * cfg["epochs"] / train_s,
+        "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+    }
 
 
 def evaluate(path: str, analogies: str, ws353: str) -> dict:
@@ -96,12 +123,15 @@ def evaluate(path: str, analogies: str, ws353: str) -> dict:
 
     logging.disable(logging.CRITICAL)
     kv = KeyedVectors.load_word2vec_format(path, binary=True)
-    acc, sections = kv.evaluate_word_analogies(analogies, restrict_vocab=30000,
-                                               case_insensitive=True)
+    acc, sections = kv.evaluate_word_analogies(analogies, restrict_vocab=30000, case_insensitive=True)
     seen = sum(len(s["correct"]) + len(s["incorrect"]) for s in sections if s["section"] == "Total accuracy")
     pearson, spearman, oov = kv.evaluate_word_pairs(ws353, case_insensitive=True)
-    return {"analogy_accuracy": 100.0 * acc, "analogy_seen": seen,
-            "ws353_spearman": float(spearman[0]), "ws353_oov_percent": float(oov)}
+    return {
+        "analogy_accuracy": 100.0 * acc,
+        "analogy_seen": seen,
+        "ws353_spearman": float(spearman[0]),
+        "ws353_oov_percent": float(oov),
+    }
 
 
 def machine() -> str:
@@ -114,24 +144,42 @@ def machine() -> str:
     except OSError:
         pass
     load = os.getloadavg()
-    return (f"{os.cpu_count()} cores ({cpu}), {platform.system()}, python {platform.python_version()}; "
-            f"load average at start {load[0]:.1f}")
+    return (
+        f"{os.cpu_count()} cores ({cpu}), {platform.system()}, python {platform.python_version()}; "
+        f"load average at start {load[0]:.1f}"
+    )
 
 
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--quick", action="store_true", help="1 epoch instead of 5")
-    ap.add_argument("--max-words", type=int, default=None,
-                    help="use only the first N tokens of the corpus (default: all 17M)")
+    ap.add_argument(
+        "--max-words",
+        type=int,
+        default=None,
+        help="use only the first N tokens of the corpus (default: all 17M)",
+    )
     ap.add_argument("--models", default="skipgram,cbow", help="comma-separated (default: %(default)s)")
-    ap.add_argument("--tools", default="gensim,gensim-iter,seqlab", help="comma-separated (default: %(default)s)")
-    ap.add_argument("--out", default=str(RESULTS / "word2vec"),
-                    help="results path without extension (default: %(default)s)")
-    ap.add_argument("--seeds", default="1",
-                    help="comma-separated seeds; each tool runs once per seed and the summary compares "
-                         "means, since one run's analogy accuracy moves by a few tenths (default: %(default)s)")
-    ap.add_argument("--cbow-share", type=int, default=None,
-                    help="seqlab CBOW: centre words sharing one draw of negatives (default: seqlab's)")
+    ap.add_argument(
+        "--tools", default="gensim,gensim-iter,seqlab", help="comma-separated (default: %(default)s)"
+    )
+    ap.add_argument(
+        "--out",
+        default=str(RESULTS / "word2vec"),
+        help="results path without extension (default: %(default)s)",
+    )
+    ap.add_argument(
+        "--seeds",
+        default="1",
+        help="comma-separated seeds; each tool runs once per seed and the summary compares "
+        "means, since one run's analogy accuracy moves by a few tenths (default: %(default)s)",
+    )
+    ap.add_argument(
+        "--cbow-share",
+        type=int,
+        default=None,
+        help="seqlab CBOW: centre words sharing one draw of negatives (default: seqlab's)",
+    )
     ap.add_argument("--child", nargs=5, help=argparse.SUPPRESS)
     args = ap.parse_args(argv)
 
@@ -162,7 +210,7 @@ def main(argv=None) -> int:
                 if args.max_words is not None:
                     toks = toks[: max(0, args.max_words - n)]
                 for a in range(0, len(toks), 10_000):
-                    g.write(" ".join(toks[a:a + 10_000]) + "\n")
+                    g.write(" ".join(toks[a : a + 10_000]) + "\n")
                 n += len(toks)
         start = machine()
         for model in args.models.split(","):
@@ -172,8 +220,16 @@ def main(argv=None) -> int:
                 ccfg = dict(cfg, seed=seed)
                 if tool == "seqlab" and args.cbow_share is not None:
                     ccfg["cbow_shared_negatives"] = args.cbow_share
-                cmd = [sys.executable, __file__, "--child", tool, corpus, str(plain), str(out),
-                       json.dumps(ccfg)]
+                cmd = [
+                    sys.executable,
+                    __file__,
+                    "--child",
+                    tool,
+                    corpus,
+                    str(plain),
+                    str(out),
+                    json.dumps(ccfg),
+                ]
                 if args.max_words is not None:
                     cmd += ["--max-words", str(args.max_words)]
                 print(f"[bench] {tool} {model} seed {seed} ...", file=sys.stderr, flush=True)
@@ -199,10 +255,18 @@ def main(argv=None) -> int:
                     "analogy_delta_points": by["seqlab"]["analogy_accuracy"] - by[peer]["analogy_accuracy"],
                     "runs": [by["seqlab"]["runs"], by[peer]["runs"]],
                 }
-    result = {"machine": start, "gensim": gensim.__version__, "numba": numba.__version__,
-              "settings": settings(args.quick, "skipgram") | {"alpha": "0.025 skip-gram, 0.05 CBOW (both tools)"},
-              "max_words": args.max_words, "quick": args.quick, "rows": rows, "summary": summary, "ratios": ratios,
-              "finished": time.strftime("%Y-%m-%d %H:%M:%S UTC", time.gmtime())}
+    result = {
+        "machine": start,
+        "gensim": gensim.__version__,
+        "numba": numba.__version__,
+        "settings": settings(args.quick, "skipgram") | {"alpha": "0.025 skip-gram, 0.05 CBOW (both tools)"},
+        "max_words": args.max_words,
+        "quick": args.quick,
+        "rows": rows,
+        "summary": summary,
+        "ratios": ratios,
+        "finished": time.strftime("%Y-%m-%d %H:%M:%S UTC", time.gmtime()),
+    }
     from seqlab.files import write_json_atomic, write_text_atomic
 
     write_json_atomic(args.out + ".json", result)
@@ -217,10 +281,18 @@ def summarize(rows: list[dict]) -> dict:
     for x in rows:
         out.setdefault(x["model"], {}).setdefault(x["tool"], []).append(x)
     keys = ("words_per_sec", "cpu_seconds", "analogy_accuracy", "ws353_spearman")
-    return {m: {t: {**{k: sum(r[k] for r in rs) / len(rs) for k in keys}, "runs": len(rs),
-                    "analogy_min": min(r["analogy_accuracy"] for r in rs),
-                    "analogy_max": max(r["analogy_accuracy"] for r in rs)}
-                for t, rs in by.items()} for m, by in out.items()}
+    return {
+        m: {
+            t: {
+                **{k: sum(r[k] for r in rs) / len(rs) for k in keys},
+                "runs": len(rs),
+                "analogy_min": min(r["analogy_accuracy"] for r in rs),
+                "analogy_max": max(r["analogy_accuracy"] for r in rs),
+            }
+            for t, rs in by.items()
+        }
+        for m, by in out.items()
+    }
 
 
 def to_markdown(r: dict) -> str:
@@ -238,22 +310,33 @@ def to_markdown(r: dict) -> str:
         "| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
     ]
     for x in r["rows"]:
-        lines.append(f"| {x['model']} | {x['tool']} | {x.get('seed', 1)} | {x['words_per_sec']:,.0f} | {x['train_seconds']:.1f} | "
-                     f"{x['total_seconds']:.1f} | {x['cpu_seconds']:.1f} | {x['peak_rss_mb']:.0f} | "
-                     f"{x['analogy_accuracy']:.2f} | {x['analogy_seen']} | {x['ws353_spearman']:.3f} |")
+        lines.append(
+            f"| {x['model']} | {x['tool']} | {x.get('seed', 1)} | {x['words_per_sec']:,.0f} | {x['train_seconds']:.1f} | "
+            f"{x['total_seconds']:.1f} | {x['cpu_seconds']:.1f} | {x['peak_rss_mb']:.0f} | "
+            f"{x['analogy_accuracy']:.2f} | {x['analogy_seen']} | {x['ws353_spearman']:.3f} |"
+        )
     if any(t["runs"] > 1 for by in r.get("summary", {}).values() for t in by.values()):
-        lines += ["", "Means over seeds:", "",
-                  "| model | tool | runs | words/s | analogy % (min–max) | WS353 ρ |", "| --- | --- | ---: | ---: | ---: | ---: |"]
+        lines += [
+            "",
+            "Means over seeds:",
+            "",
+            "| model | tool | runs | words/s | analogy % (min–max) | WS353 ρ |",
+            "| --- | --- | ---: | ---: | ---: | ---: |",
+        ]
         for model, by in r["summary"].items():
             for tool, t in by.items():
-                lines.append(f"| {model} | {tool} | {t['runs']} | {t['words_per_sec']:,.0f} | "
-                             f"{t['analogy_accuracy']:.2f} ({t['analogy_min']:.2f}–{t['analogy_max']:.2f}) | "
-                             f"{t['ws353_spearman']:.3f} |")
+                lines.append(
+                    f"| {model} | {tool} | {t['runs']} | {t['words_per_sec']:,.0f} | "
+                    f"{t['analogy_accuracy']:.2f} ({t['analogy_min']:.2f}–{t['analogy_max']:.2f}) | "
+                    f"{t['ws353_spearman']:.3f} |"
+                )
     lines.append("")
     for name, q in r["ratios"].items():
-        lines.append(f"- {name}: seqlab {q['speedup_words_per_sec']:.2f}x words/s "
-                     f"({q['speedup_cpu']:.2f}x by CPU seconds), analogy {q['analogy_delta_points']:+.2f} points "
-                     f"(goal: >= 2x at >= -0.5 points)")
+        lines.append(
+            f"- {name}: seqlab {q['speedup_words_per_sec']:.2f}x words/s "
+            f"({q['speedup_cpu']:.2f}x by CPU seconds), analogy {q['analogy_delta_points']:+.2f} points "
+            f"(goal: >= 2x at >= -0.5 points)"
+        )
     return "\n".join(lines) + "\n"
 
 

@@ -35,8 +35,12 @@ def main(argv=None) -> int:
     ap.add_argument("--epochs", type=int, default=1)
     ap.add_argument("--tmp-dir", default=None, help="where the corpora go (default: the system's)")
     ap.add_argument("--no-gensim", action="store_true")
-    ap.add_argument("--repeat", type=int, default=1,
-                    help="seqlab disk/memory pairs per corpus, alternating (medians compared)")
+    ap.add_argument(
+        "--repeat",
+        type=int,
+        default=1,
+        help="seqlab disk/memory pairs per corpus, alternating (medians compared)",
+    )
     ap.add_argument("--name", default="word2vec_scale", help="results/<name>.json and .md")
     args = ap.parse_args(argv)
 
@@ -56,14 +60,24 @@ def main(argv=None) -> int:
                 row = run_child(tool, path, cfg, storage=storage or "auto")
                 row.update(corpus=name, corpus_tokens=tokens, corpus_bytes=path.stat().st_size)
                 rows.append(row)
-                print(f"[bench] {name} {tool} {storage or ''}: {row['words_per_sec']:,.0f} words/s, "
-                      f"peak {row['peak_rss_mib']:,.0f} MiB, {row['total_seconds']:.0f} s end to end, "
-                      f"load {row['load_before']} -> {row['load_after']}", file=sys.stderr, flush=True)
+                print(
+                    f"[bench] {name} {tool} {storage or ''}: {row['words_per_sec']:,.0f} words/s, "
+                    f"peak {row['peak_rss_mib']:,.0f} MiB, {row['total_seconds']:.0f} s end to end, "
+                    f"load {row['load_before']} -> {row['load_after']}",
+                    file=sys.stderr,
+                    flush=True,
+                )
             path.unlink()
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
-    result = {"machine": info, "load_at_end": load_averages(), "settings": cfg, "copies": args.copies,
-              "rows": rows, "summary": summarize(rows)}
+    result = {
+        "machine": info,
+        "load_at_end": load_averages(),
+        "settings": cfg,
+        "copies": args.copies,
+        "rows": rows,
+        "summary": summarize(rows),
+    }
     write_results(args.name, result, to_markdown(result))
     print(to_markdown(result))
     return 0
@@ -73,18 +87,27 @@ def summarize(rows: list[dict]) -> dict:
     """Per corpus: peak RSS (the largest of the repeats) and words/s (the median)."""
     out = {}
     for corpus in dict.fromkeys(r["corpus"] for r in rows):
+
         def pick(tool, storage):
-            return [r for r in rows if r["corpus"] == corpus and r["tool"] == tool
-                    and r["storage"] == storage]
+            return [
+                r for r in rows if r["corpus"] == corpus and r["tool"] == tool and r["storage"] == storage
+            ]
 
         disk, mem, gen = pick("seqlab", "disk"), pick("seqlab", "memory"), pick("gensim", None)
-        wps = {k: statistics.median(r["words_per_sec"] for r in v) for k, v in
-               (("disk", disk), ("memory", mem), ("gensim", gen)) if v}
-        s = {"tokens": disk[0]["corpus_tokens"], "runs_per_storage": len(disk),
-             "disk_peak_rss_gib": max(r["peak_rss_mib"] for r in disk) / 1024,
-             "memory_peak_rss_gib": max(r["peak_rss_mib"] for r in mem) / 1024,
-             "disk_words_per_sec": wps["disk"], "memory_words_per_sec": wps["memory"],
-             "disk_over_memory_words_per_sec": wps["disk"] / wps["memory"]}
+        wps = {
+            k: statistics.median(r["words_per_sec"] for r in v)
+            for k, v in (("disk", disk), ("memory", mem), ("gensim", gen))
+            if v
+        }
+        s = {
+            "tokens": disk[0]["corpus_tokens"],
+            "runs_per_storage": len(disk),
+            "disk_peak_rss_gib": max(r["peak_rss_mib"] for r in disk) / 1024,
+            "memory_peak_rss_gib": max(r["peak_rss_mib"] for r in mem) / 1024,
+            "disk_words_per_sec": wps["disk"],
+            "memory_words_per_sec": wps["memory"],
+            "disk_over_memory_words_per_sec": wps["disk"] / wps["memory"],
+        }
         if gen:
             s["gensim_peak_rss_gib"] = gen[0]["peak_rss_mib"] / 1024
             s["disk_over_gensim_words_per_sec"] = wps["disk"] / wps["gensim"]
@@ -104,15 +127,19 @@ def to_markdown(r: dict) -> str:
         "| --- | ---: | --- | --- | ---: | ---: | ---: | ---: | --- | --- |",
     ]
     for x in r["rows"]:
-        lines.append(f"| {x['corpus']} | {x['corpus_tokens'] / 1e6:.1f}M | {x['tool']} | {x['storage'] or ''} | "
-                     f"{x['peak_rss_mib']:,.0f} | {x['words_per_sec']:,.0f} | {x['train_seconds']:.1f} | "
-                     f"{x['total_seconds']:.1f} | {' '.join(map(str, x['load_before']))} | "
-                     f"{' '.join(map(str, x['load_after']))} |")
+        lines.append(
+            f"| {x['corpus']} | {x['corpus_tokens'] / 1e6:.1f}M | {x['tool']} | {x['storage'] or ''} | "
+            f"{x['peak_rss_mib']:,.0f} | {x['words_per_sec']:,.0f} | {x['train_seconds']:.1f} | "
+            f"{x['total_seconds']:.1f} | {' '.join(map(str, x['load_before']))} | "
+            f"{' '.join(map(str, x['load_after']))} |"
+        )
     lines.append("")
     for corpus, q in r["summary"].items():
-        line = (f"- {corpus}: disk peak RSS {q['disk_peak_rss_gib']:.2f} GiB (memory path "
-                f"{q['memory_peak_rss_gib']:.2f} GiB); disk words/s = {q['disk_over_memory_words_per_sec']:.2f}x "
-                f"the in-memory path (medians of {q['runs_per_storage']})")
+        line = (
+            f"- {corpus}: disk peak RSS {q['disk_peak_rss_gib']:.2f} GiB (memory path "
+            f"{q['memory_peak_rss_gib']:.2f} GiB); disk words/s = {q['disk_over_memory_words_per_sec']:.2f}x "
+            f"the in-memory path (medians of {q['runs_per_storage']})"
+        )
         if "disk_over_gensim_words_per_sec" in q:
             line += f", {q['disk_over_gensim_words_per_sec']:.2f}x gensim's"
         lines.append(line)

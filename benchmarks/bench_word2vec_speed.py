@@ -25,20 +25,26 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _common import machine_info, write_results  # noqa: E402
-from _word2vec_runs import (analogy_accuracy, describe, load_averages, plain_corpus,  # noqa: E402
-                            run_child, settings)
+from _word2vec_runs import analogy_accuracy, describe, load_averages, plain_corpus, run_child, settings  # noqa: E402
 
 
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--epochs", type=int, default=5)
     ap.add_argument("--runs", type=int, default=5, help="consecutive seqlab CBOW runs")
-    ap.add_argument("--gensim-runs", type=int, default=2,
-                    help="gensim CBOW runs, split before and after seqlab's (default: %(default)s)")
+    ap.add_argument(
+        "--gensim-runs",
+        type=int,
+        default=2,
+        help="gensim CBOW runs, split before and after seqlab's (default: %(default)s)",
+    )
     ap.add_argument("--skipgram", type=int, default=1, help="skip-gram runs per tool (0: none)")
-    ap.add_argument("--hogwild", action="store_true",
-                    help="after each seqlab CBOW run (the default sync, replicas) run one with "
-                         "sync=hogwild, the shared-vectors training it replaced")
+    ap.add_argument(
+        "--hogwild",
+        action="store_true",
+        help="after each seqlab CBOW run (the default sync, replicas) run one with "
+        "sync=hogwild, the shared-vectors training it replaced",
+    )
     ap.add_argument("--name", default="word2vec_speed", help="results/<name>.json and .md")
     args = ap.parse_args(argv)
 
@@ -56,9 +62,12 @@ def main(argv=None) -> int:
             row = run_child(tool, plain, dict(settings(model, args.epochs), **extra), out)
             row.update(label=label, analogy_accuracy=analogy_accuracy(out), **extra)
             rows.append(row)
-            print(f"[bench] {label}: {row['words_per_sec']:,.0f} words/s, {row['cpu_seconds']:.1f} CPU s, "
-                  f"analogy {row['analogy_accuracy']:.2f}%, load {row['load_before']} -> {row['load_after']}",
-                  file=sys.stderr, flush=True)
+            print(
+                f"[bench] {label}: {row['words_per_sec']:,.0f} words/s, {row['cpu_seconds']:.1f} CPU s, "
+                f"analogy {row['analogy_accuracy']:.2f}%, load {row['load_before']} -> {row['load_after']}",
+                file=sys.stderr,
+                flush=True,
+            )
 
         before = (args.gensim_runs + 1) // 2
         for i in range(before):
@@ -75,8 +84,13 @@ def main(argv=None) -> int:
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
 
-    result = {"machine": info, "load_at_end": load_averages(), "settings": settings("cbow", args.epochs),
-              "rows": rows, "summary": summarize(rows)}
+    result = {
+        "machine": info,
+        "load_at_end": load_averages(),
+        "settings": settings("cbow", args.epochs),
+        "rows": rows,
+        "summary": summarize(rows),
+    }
     write_results(args.name, result, to_markdown(result))
     print(to_markdown(result))
     return 0
@@ -84,28 +98,43 @@ def main(argv=None) -> int:
 
 def summarize(rows: list[dict]) -> dict:
     def wps(tool, model, sync=None):
-        return [r["words_per_sec"] for r in rows
-                if r["tool"] == tool and r["model"] == model and r.get("sync") == sync]
+        return [
+            r["words_per_sec"]
+            for r in rows
+            if r["tool"] == tool and r["model"] == model and r.get("sync") == sync
+        ]
 
     out: dict = {}
     cbow, g_cbow = wps("seqlab", "cbow"), wps("gensim", "cbow")
     if cbow:
-        out["cbow"] = {"runs": len(cbow), "fastest": max(cbow), "slowest": min(cbow),
-                       "median": statistics.median(cbow), "slowest_over_fastest": min(cbow) / max(cbow)}
+        out["cbow"] = {
+            "runs": len(cbow),
+            "fastest": max(cbow),
+            "slowest": min(cbow),
+            "median": statistics.median(cbow),
+            "slowest_over_fastest": min(cbow) / max(cbow),
+        }
         if g_cbow:
             out["cbow"]["gensim_median"] = statistics.median(g_cbow)
             out["cbow"]["median_over_gensim"] = statistics.median(cbow) / statistics.median(g_cbow)
     hog = wps("seqlab", "cbow", "hogwild")
     if hog:
-        out["cbow_hogwild"] = {"runs": len(hog), "fastest": max(hog), "slowest": min(hog),
-                               "median": statistics.median(hog),
-                               "slowest_over_fastest": min(hog) / max(hog)}
+        out["cbow_hogwild"] = {
+            "runs": len(hog),
+            "fastest": max(hog),
+            "slowest": min(hog),
+            "median": statistics.median(hog),
+            "slowest_over_fastest": min(hog) / max(hog),
+        }
         if g_cbow:
             out["cbow_hogwild"]["median_over_gensim"] = statistics.median(hog) / statistics.median(g_cbow)
     sg, g_sg = wps("seqlab", "skipgram"), wps("gensim", "skipgram")
     if sg and g_sg:
-        out["skipgram"] = {"median": statistics.median(sg), "gensim_median": statistics.median(g_sg),
-                           "over_gensim": statistics.median(sg) / statistics.median(g_sg)}
+        out["skipgram"] = {
+            "median": statistics.median(sg),
+            "gensim_median": statistics.median(g_sg),
+            "over_gensim": statistics.median(sg) / statistics.median(g_sg),
+        }
     return out
 
 
@@ -121,27 +150,37 @@ def to_markdown(r: dict) -> str:
         "| --- | ---: | ---: | ---: | ---: | --- | --- |",
     ]
     for x in r["rows"]:
-        lines.append(f"| {x['label']} | {x['words_per_sec']:,.0f} | {x['train_seconds']:.1f} | {x['cpu_seconds']:.1f} | "
-                     f"{x['analogy_accuracy']:.2f} | {' '.join(map(str, x['load_before']))} | "
-                     f"{' '.join(map(str, x['load_after']))} |")
+        lines.append(
+            f"| {x['label']} | {x['words_per_sec']:,.0f} | {x['train_seconds']:.1f} | {x['cpu_seconds']:.1f} | "
+            f"{x['analogy_accuracy']:.2f} | {' '.join(map(str, x['load_before']))} | "
+            f"{' '.join(map(str, x['load_after']))} |"
+        )
     lines.append("")
     c = r["summary"].get("cbow")
     if c:
-        lines.append(f"- CBOW, {c['runs']} runs: slowest {c['slowest']:,.0f}, fastest {c['fastest']:,.0f} words/s: "
-                     f"slowest/fastest {c['slowest_over_fastest']:.2f} (goal >= 0.8)")
+        lines.append(
+            f"- CBOW, {c['runs']} runs: slowest {c['slowest']:,.0f}, fastest {c['fastest']:,.0f} words/s: "
+            f"slowest/fastest {c['slowest_over_fastest']:.2f} (goal >= 0.8)"
+        )
         if "median_over_gensim" in c:
-            lines.append(f"- CBOW median {c['median']:,.0f} words/s = {c['median_over_gensim']:.2f}x gensim's "
-                         f"median {c['gensim_median']:,.0f} (goal >= 3)")
+            lines.append(
+                f"- CBOW median {c['median']:,.0f} words/s = {c['median_over_gensim']:.2f}x gensim's "
+                f"median {c['gensim_median']:,.0f} (goal >= 3)"
+            )
     h = r["summary"].get("cbow_hogwild")
     if h:
-        lines.append(f"- CBOW with sync=hogwild, {h['runs']} runs: slowest {h['slowest']:,.0f}, fastest "
-                     f"{h['fastest']:,.0f} words/s (slowest/fastest {h['slowest_over_fastest']:.2f}), median "
-                     f"{h['median']:,.0f}" + (f" = {h['median_over_gensim']:.2f}x gensim's"
-                                              if "median_over_gensim" in h else ""))
+        lines.append(
+            f"- CBOW with sync=hogwild, {h['runs']} runs: slowest {h['slowest']:,.0f}, fastest "
+            f"{h['fastest']:,.0f} words/s (slowest/fastest {h['slowest_over_fastest']:.2f}), median "
+            f"{h['median']:,.0f}"
+            + (f" = {h['median_over_gensim']:.2f}x gensim's" if "median_over_gensim" in h else "")
+        )
     g = r["summary"].get("skipgram")
     if g:
-        lines.append(f"- skip-gram {g['median']:,.0f} words/s = {g['over_gensim']:.2f}x gensim's "
-                     f"{g['gensim_median']:,.0f} (goal >= 2.9)")
+        lines.append(
+            f"- skip-gram {g['median']:,.0f} words/s = {g['over_gensim']:.2f}x gensim's "
+            f"{g['gensim_median']:,.0f} (goal >= 2.9)"
+        )
     return "\n".join(lines) + "\n"
 
 

@@ -34,8 +34,8 @@ SIZE = {"mr": 10.7, "subj": 10.0, "mpqa": 10.6, "cr": 3.8, "sst1": 0.85, "sst2":
 def export(path: str) -> None:
     import numpy as np
 
-    from seqlab.embeddings.keyedvectors import load_vectors
     from seqlab.classify.data import DATASETS, load_dataset
+    from seqlab.embeddings.keyedvectors import load_vectors
 
     kv = load_vectors("glove-6b-50d")
     words = set()

@@ -70,7 +70,7 @@ def matrices(variant: str, V: int):
             raw = np.frombuffer(buf, dtype=np.uint8)
             off = (-raw.ctypes.data) % (1 << 21)
             buf.madvise(mmap.MADV_NOHUGEPAGE, off, a.nbytes)
-            b = raw[off:off + a.nbytes].view(np.float32).reshape(a.shape)
+            b = raw[off : off + a.nbytes].view(np.float32).reshape(a.shape)
             b[:] = a
             out.append(b)
         return out[0], out[1], D
@@ -131,11 +131,33 @@ def child(variant: str, encoded: str) -> dict:
         _churn(6)
         time.sleep(3)  # free page reporting runs about two seconds after pages are freed
     syn0, syn1, dim = matrices(variant, len(counts))
-    copies = [(syn0, syn1)] + [(syn0.copy(), syn1.copy()) if variant == "private" else (syn0, syn1)
-                               for _ in range(workers - 1)]
+    copies = [(syn0, syn1)] + [
+        (syn0.copy(), syn1.copy()) if variant == "private" else (syn0, syn1) for _ in range(workers - 1)
+    ]
     counters = np.zeros((workers, 16))
-    K.train_cbow_job(syn0.copy(), syn1.copy(), ids, starts, 0, 1, keep, thr, alias, sig, logsig,
-                     5, 5, 0.05, 1e-4, 0.0, float(N), np.uint64(1), counters[0], 1, dim)  # load the kernel
+    K.train_cbow_job(
+        syn0.copy(),
+        syn1.copy(),
+        ids,
+        starts,
+        0,
+        1,
+        keep,
+        thr,
+        alias,
+        sig,
+        logsig,
+        5,
+        5,
+        0.05,
+        1e-4,
+        0.0,
+        float(N),
+        np.uint64(1),
+        counters[0],
+        1,
+        dim,
+    )  # load the kernel
     lock, nxt, cpu = threading.Lock(), [0], [0.0] * workers
 
     def work(w):
@@ -148,8 +170,29 @@ def child(variant: str, encoded: str) -> dict:
             if j >= len(jobs):
                 break
             lo, hi, pos = jobs[j]
-            K.train_cbow_job(a, b, ids, starts, lo, hi, keep, thr, alias, sig, logsig, 5, 5, 0.05,
-                             1e-4, float(pos), float(N), np.uint64(j + 1), counters[w], 1, dim)
+            K.train_cbow_job(
+                a,
+                b,
+                ids,
+                starts,
+                lo,
+                hi,
+                keep,
+                thr,
+                alias,
+                sig,
+                logsig,
+                5,
+                5,
+                0.05,
+                1e-4,
+                float(pos),
+                float(N),
+                np.uint64(j + 1),
+                counters[w],
+                1,
+                dim,
+            )
         cpu[w] = time.thread_time() - t
 
     stop = [False]
@@ -173,13 +216,19 @@ def child(variant: str, encoded: str) -> dict:
     for th in extra:
         th.join()
     ru1 = resource.getrusage(resource.RUSAGE_SELF)
-    return {"variant": variant, "workers": workers, "cpu_ns_per_word": sum(cpu) / N * 1e9,
-            "words_per_sec": N / wall, "wall_seconds": wall,
-            "vectors_mib": (syn0.nbytes + syn1.nbytes) / 2**20,
-            "vectors_huge_mib": huge_kib([syn0, syn1]) / 1024,
-            "steal_jiffies": _steal_jiffies() - steal0,
-            "involuntary_switches": ru1.ru_nivcsw - ru0.ru_nivcsw,
-            "load_before": load_before, "load_after": load_averages()}
+    return {
+        "variant": variant,
+        "workers": workers,
+        "cpu_ns_per_word": sum(cpu) / N * 1e9,
+        "words_per_sec": N / wall,
+        "wall_seconds": wall,
+        "vectors_mib": (syn0.nbytes + syn1.nbytes) / 2**20,
+        "vectors_huge_mib": huge_kib([syn0, syn1]) / 1024,
+        "steal_jiffies": _steal_jiffies() - steal0,
+        "involuntary_switches": ru1.ru_nivcsw - ru0.ru_nivcsw,
+        "load_before": load_before,
+        "load_after": load_averages(),
+    }
 
 
 def pingpong(exe: Path | None) -> float | None:
@@ -208,36 +257,49 @@ def main(argv=None) -> int:
     tmp = Path(tempfile.mkdtemp(prefix="diag_cbow_"))
     rows = []
     try:
-        enc = encode_corpus(dataset_path("word2vec_corpus"), min_count=5, max_sentence=10_000,
-                            storage="memory")
+        enc = encode_corpus(
+            dataset_path("word2vec_corpus"), min_count=5, max_sentence=10_000, storage="memory"
+        )
         np.savez(tmp / "enc.npz", ids=enc.ids, starts=enc.starts, counts=enc.counts)
         exe = None
         if shutil.which("cc"):
             exe = tmp / "pingpong"
-            built = subprocess.run(["cc", "-O2", "-pthread", str(HERE / "vcpu_pingpong.c"), "-o", str(exe)],
-                                   capture_output=True)
+            built = subprocess.run(
+                ["cc", "-O2", "-pthread", str(HERE / "vcpu_pingpong.c"), "-o", str(exe)], capture_output=True
+            )
             exe = exe if built.returncode == 0 else None
         for r in range(args.rounds):
             k = r % len(variants)
             for variant in variants[k:] + variants[:k]:  # rotate, so no variant always runs first
                 rt = pingpong(exe)
-                res = subprocess.run([sys.executable, __file__, "--child", variant, str(tmp / "enc.npz")],
-                                     capture_output=True, text=True)
+                res = subprocess.run(
+                    [sys.executable, __file__, "--child", variant, str(tmp / "enc.npz")],
+                    capture_output=True,
+                    text=True,
+                )
                 if res.returncode != 0:
                     raise SystemExit(res.stderr[-3000:])
                 row = json.loads(res.stdout.strip().splitlines()[-1])
                 row.update(round=r + 1, pingpong_ns=rt)
                 rows.append(row)
-                print(f"[diag] round {r + 1} {variant}: {row['cpu_ns_per_word']:.0f} CPU ns/word, "
-                      f"{row['words_per_sec'] / 1e6:.2f}M words/s, ping-pong {rt} ns, "
-                      f"load {row['load_before']}", file=sys.stderr, flush=True)
+                print(
+                    f"[diag] round {r + 1} {variant}: {row['cpu_ns_per_word']:.0f} CPU ns/word, "
+                    f"{row['words_per_sec'] / 1e6:.2f}M words/s, ping-pong {rt} ns, "
+                    f"load {row['load_before']}",
+                    file=sys.stderr,
+                    flush=True,
+                )
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
     summary = {}
     for v in variants:
         cost = [x["cpu_ns_per_word"] for x in rows if x["variant"] == v]
-        summary[v] = {"runs": len(cost), "median_cpu_ns_per_word": statistics.median(cost),
-                      "min": min(cost), "max": max(cost)}
+        summary[v] = {
+            "runs": len(cost),
+            "median_cpu_ns_per_word": statistics.median(cost),
+            "min": min(cost),
+            "max": max(cost),
+        }
     result = {"machine": info, "load_at_end": load_averages(), "rows": rows, "summary": summary}
     write_results(args.name, result, to_markdown(result))
     print(to_markdown(result))
@@ -246,20 +308,32 @@ def main(argv=None) -> int:
 
 def to_markdown(r: dict) -> str:
     m = r["machine"]
-    lines = ["# CBOW: what one word costs under each variant (fresh process per row)", "",
-             f"gutenberg8, one CBOW epoch per row. Machine: {m['cores']} cores ({m['cpu']}), commit "
-             f"{m['commit']}, {m['date']}. CPU ns/word = the threads' CPU time / words.", "",
-             "| variant | runs | median CPU ns/word | min | max |", "| --- | ---: | ---: | ---: | ---: |"]
+    lines = [
+        "# CBOW: what one word costs under each variant (fresh process per row)",
+        "",
+        f"gutenberg8, one CBOW epoch per row. Machine: {m['cores']} cores ({m['cpu']}), commit "
+        f"{m['commit']}, {m['date']}. CPU ns/word = the threads' CPU time / words.",
+        "",
+        "| variant | runs | median CPU ns/word | min | max |",
+        "| --- | ---: | ---: | ---: | ---: |",
+    ]
     for v, s in r["summary"].items():
-        lines.append(f"| {v} | {s['runs']} | {s['median_cpu_ns_per_word']:.0f} | {s['min']:.0f} | {s['max']:.0f} |")
-    lines += ["", "| round | variant | CPU ns/word | words/s | vectors on huge pages | steal jiffies | "
-              "involuntary switches | ping-pong ns | load before |",
-              "| ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: | --- |"]
+        lines.append(
+            f"| {v} | {s['runs']} | {s['median_cpu_ns_per_word']:.0f} | {s['min']:.0f} | {s['max']:.0f} |"
+        )
+    lines += [
+        "",
+        "| round | variant | CPU ns/word | words/s | vectors on huge pages | steal jiffies | "
+        "involuntary switches | ping-pong ns | load before |",
+        "| ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: | --- |",
+    ]
     for x in r["rows"]:
-        lines.append(f"| {x['round']} | {x['variant']} | {x['cpu_ns_per_word']:.0f} | {x['words_per_sec']:,.0f} | "
-                     f"{x['vectors_huge_mib']:.0f} / {x['vectors_mib']:.0f} MiB | {x.get('steal_jiffies', '')} | "
-                     f"{x.get('involuntary_switches', '')} | {x['pingpong_ns'] or ''} | "
-                     f"{' '.join(map(str, x['load_before']))} |")
+        lines.append(
+            f"| {x['round']} | {x['variant']} | {x['cpu_ns_per_word']:.0f} | {x['words_per_sec']:,.0f} | "
+            f"{x['vectors_huge_mib']:.0f} / {x['vectors_mib']:.0f} MiB | {x.get('steal_jiffies', '')} | "
+            f"{x.get('involuntary_switches', '')} | {x['pingpong_ns'] or ''} | "
+            f"{' '.join(map(str, x['load_before']))} |"
+        )
     return "\n".join(lines) + "\n"
 
 

@@ -24,14 +24,13 @@ import torch
 from seqlab.classify.data import load_dataset
 from seqlab.classify.estimators import DCNN_RECIPES, DCNNClassifier
 
-
 RECIPES = {
-    **DCNN_RECIPES,                                           # b50 (the first defaults), b4 (authors' code)
-    "batch4": dict(batch_size=4, lr=0.1),                     # b4's small batches alone
-    "decay": dict(layer_decay=DCNN_RECIPES["b4"]["layer_decay"]),   # b4's per-layer L2 alone
-    "fold2": dict(fold_every=True),                           # b50, folding after both layers (authors' code)
-    "d64": dict(embedding_dim=64),                            # b50, wider embeddings
-    "init": dict(),                                           # b50, the Theano port's initialisation (below)
+    **DCNN_RECIPES,  # b50 (the first defaults), b4 (authors' code)
+    "batch4": dict(batch_size=4, lr=0.1),  # b4's small batches alone
+    "decay": dict(layer_decay=DCNN_RECIPES["b4"]["layer_decay"]),  # b4's per-layer L2 alone
+    "fold2": dict(fold_every=True),  # b50, folding after both layers (authors' code)
+    "d64": dict(embedding_dim=64),  # b50, wider embeddings
+    "init": dict(),  # b50, the Theano port's initialisation (below)
 }
 
 
@@ -56,14 +55,25 @@ class _GodinInit(DCNNClassifier):
 
 
 def recipe(dataset: str, epochs: int, names: list[str]) -> None:
-    ds = load_dataset(dataset)                                # phrases, as the table trains SST
+    ds = load_dataset(dataset)  # phrases, as the table trains SST
     for name in names:
         t = time.time()
         cls = _GodinInit if name == "init" else DCNNClassifier
         est = cls(epochs=epochs, seed=0, dev_checks=4, **RECIPES[name]).fit(*ds.train, *ds.dev)
-        print(name, RECIPES[name], "dev", [[round(a, 3) for a in h["dev_checks"]] for h in est.history_],
-              "best", round(est.dev_accuracy_, 4), "at epoch", est.best_check_,
-              "s/epoch", [round(h["seconds"]) for h in est.history_], round(time.time() - t), flush=True)
+        print(
+            name,
+            RECIPES[name],
+            "dev",
+            [[round(a, 3) for a in h["dev_checks"]] for h in est.history_],
+            "best",
+            round(est.dev_accuracy_, 4),
+            "at epoch",
+            est.best_check_,
+            "s/epoch",
+            [round(h["seconds"]) for h in est.history_],
+            round(time.time() - t),
+            flush=True,
+        )
 
 
 def main(which: str) -> None:
@@ -76,17 +86,33 @@ def main(which: str) -> None:
         ds = load_dataset("sst2", sst_train="sentences")
         for opt, lr, wd in [("adagrad", 0.05, 1e-5), ("adagrad", 0.1, 1e-5), ("adadelta", 1.0, 0.0)]:
             t = time.time()
-            est = DCNNClassifier(optimizer=opt, lr=lr, weight_decay=wd, epochs=4, seed=0).fit(*ds.train, *ds.dev)
-            print(opt, lr, wd, [round(h["dev_accuracy"], 3) for h in est.history_],
-                  [round(h["seconds"], 1) for h in est.history_], "test", round(est.score(*ds.test), 4),
-                  round(time.time() - t), flush=True)
+            est = DCNNClassifier(optimizer=opt, lr=lr, weight_decay=wd, epochs=4, seed=0).fit(
+                *ds.train, *ds.dev
+            )
+            print(
+                opt,
+                lr,
+                wd,
+                [round(h["dev_accuracy"], 3) for h in est.history_],
+                [round(h["seconds"], 1) for h in est.history_],
+                "test",
+                round(est.score(*ds.test), 4),
+                round(time.time() - t),
+                flush=True,
+            )
     else:
         ds = load_dataset("trec")
         for kw in [dict(), dict(lr=0.02), dict(embedding_dim=32), dict(weight_decay=1e-4)]:
             t = time.time()
             est = DCNNClassifier(epochs=12, seed=0, **kw).fit(*ds.train)
-            print(kw, [round(h["dev_accuracy"], 3) for h in est.history_], "best", est.best_epoch_,
-                  round(time.time() - t), flush=True)
+            print(
+                kw,
+                [round(h["dev_accuracy"], 3) for h in est.history_],
+                "best",
+                est.best_epoch_,
+                round(time.time() - t),
+                flush=True,
+            )
 
 
 if __name__ == "__main__":

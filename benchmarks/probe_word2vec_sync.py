@@ -44,11 +44,20 @@ def main(argv: list[str]) -> int:
                     cfg.update(sync="replicas", sync_hot_rows=hot, sync_words=words, sync_full_words=full)
                 out = Path(tmp) / "v.bin"
                 r = run_child("seqlab", plain, cfg, out)
-                print(json.dumps({"model": model, "variant": v, "round": rnd + 1,
-                                  "words_per_sec": round(r["words_per_sec"]),
-                                  "cpu_seconds": round(r["cpu_seconds"], 1),
-                                  "analogy": round(analogy_accuracy(out), 2),
-                                  "load_before": r["load_before"]}), flush=True)
+                print(
+                    json.dumps(
+                        {
+                            "model": model,
+                            "variant": v,
+                            "round": rnd + 1,
+                            "words_per_sec": round(r["words_per_sec"]),
+                            "cpu_seconds": round(r["cpu_seconds"], 1),
+                            "analogy": round(analogy_accuracy(out), 2),
+                            "load_before": r["load_before"],
+                        }
+                    ),
+                    flush=True,
+                )
     return 0
 
 

@@ -23,20 +23,45 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
 
 # (layers, hidden) -> training chars that fit in 15 CPU minutes (2 cores, bf16), evaluations excluded.
-CPU_CHARS_15MIN = {(2, 512): 11.6e6, (3, 512): 7.3e6, (2, 768): 5.2e6, (2, 384): 16.7e6,
-                   (1, 1024): 8.3e6, (3, 384): 10.7e6}
+CPU_CHARS_15MIN = {
+    (2, 512): 11.6e6,
+    (3, 512): 7.3e6,
+    (2, 768): 5.2e6,
+    (2, 384): 16.7e6,
+    (1, 1024): 8.3e6,
+    (3, 384): 10.7e6,
+}
 
-BASE = dict(layers=2, hidden=512, embed=64, dropout=0.2, batch=64, seq=128, lr=2e-3, wd=0.01,
-            ema=0.0, windows="sequential", warmup=100, min_lr=0.05)
+BASE = dict(
+    layers=2,
+    hidden=512,
+    embed=64,
+    dropout=0.2,
+    batch=64,
+    seq=128,
+    lr=2e-3,
+    wd=0.01,
+    ema=0.0,
+    windows="sequential",
+    warmup=100,
+    min_lr=0.05,
+)
 
 
 def candidates() -> list[dict]:
     c = []
     for d in (0.1, 0.2, 0.3, 0.4, 0.5):
         c.append(dict(dropout=d))
-    c += [dict(dropout=0.3, wd=0.1), dict(dropout=0.3, ema=0.998), dict(dropout=0.3, lr=3e-3),
-          dict(dropout=0.3, lr=1e-3), dict(dropout=0.3, seq=256), dict(dropout=0.3, batch=32),
-          dict(dropout=0.3, windows="random"), dict(dropout=0.3, embed=128)]
+    c += [
+        dict(dropout=0.3, wd=0.1),
+        dict(dropout=0.3, ema=0.998),
+        dict(dropout=0.3, lr=3e-3),
+        dict(dropout=0.3, lr=1e-3),
+        dict(dropout=0.3, seq=256),
+        dict(dropout=0.3, batch=32),
+        dict(dropout=0.3, windows="random"),
+        dict(dropout=0.3, embed=128),
+    ]
     for d in (0.2, 0.3, 0.4):
         c.append(dict(layers=3, dropout=d))
     for d in (0.3, 0.5):
@@ -55,18 +80,24 @@ def run_one(cfg: dict) -> dict:
     import torch.nn.functional as F
 
     from seqlab.charlm import data as lmdata
-    from seqlab.datasets import dataset_path
     from seqlab.charlm.corpus import stream_corpus
-    from seqlab.models.rnn import CharRNN, CharRNNConfig
     from seqlab.charlm.train import evaluate as seqlab_evaluate
+    from seqlab.datasets import dataset_path
+    from seqlab.models.rnn import CharRNN, CharRNNConfig
 
     dev = torch.device("cuda" if torch.cuda.is_available() else "cpu")
     torch.manual_seed(1337)
     text = Path(dataset_path("tinyshakespeare")).read_text(encoding="utf-8")
     corpus = stream_corpus(text, 0.1)
-    model = CharRNN(CharRNNConfig(vocab_size=len(corpus.vocab), hidden_size=cfg["hidden"],
-                                  num_layers=cfg["layers"], embed_size=cfg["embed"],
-                                  dropout=cfg["dropout"])).to(dev)
+    model = CharRNN(
+        CharRNNConfig(
+            vocab_size=len(corpus.vocab),
+            hidden_size=cfg["hidden"],
+            num_layers=cfg["layers"],
+            embed_size=cfg["embed"],
+            dropout=cfg["dropout"],
+        )
+    ).to(dev)
     opt = torch.optim.AdamW(model.parameters(), lr=cfg["lr"], weight_decay=cfg["wd"], betas=(0.9, 0.99))
     ema = [p.detach().clone() for p in model.parameters()] if cfg["ema"] > 0 else None
     gen = torch.Generator().manual_seed(1337)
@@ -88,7 +119,7 @@ def run_one(cfg: dict) -> dict:
         model.eval()
         tot, n, state = 0.0, 0, None
         for r in range(0, val_cols.shape[0] - 1, 256):
-            ch = val_cols[r: r + 257]
+            ch = val_cols[r : r + 257]
             x, y = ch[:-1].t(), ch[1:].t()
             lo, state = model(x, state)
             tot += F.cross_entropy(lo.reshape(-1, lo.shape[-1]), y.reshape(-1), reduction="sum").item()
@@ -137,8 +168,15 @@ def run_one(cfg: dict) -> dict:
             if v < best:
                 best, best_ctx = v, evaluate_ctx()
             curve.append((step, round(loss.item(), 4), round(v, 4)))
-    return {"config": cfg, "steps": total, "chars": total * cfg["batch"] * cfg["seq"], "best_val": best, "best_val_ctx": best_ctx,
-            "curve": curve, "gpu_seconds": round(time.time() - t0, 1)}
+    return {
+        "config": cfg,
+        "steps": total,
+        "chars": total * cfg["batch"] * cfg["seq"],
+        "best_val": best,
+        "best_val_ctx": best_ctx,
+        "curve": curve,
+        "gpu_seconds": round(time.time() - t0, 1),
+    }
 
 
 def main() -> None:
@@ -160,9 +198,12 @@ def main() -> None:
         for r in pool.imap_unordered(run_one, cands):
             results.append(r)
             c = r["config"]
-            print(f"{r['best_val']:.4f} ctx {r['best_val_ctx']:.4f}  L{c['layers']} H{c['hidden']} d{c['dropout']} wd{c['wd']} lr{c['lr']} "
-                  f"B{c['batch']} T{c['seq']} E{c['embed']} ema{c['ema']} {c['windows']}  "
-                  f"({r['steps']} steps, {r['gpu_seconds']} s)", flush=True)
+            print(
+                f"{r['best_val']:.4f} ctx {r['best_val_ctx']:.4f}  L{c['layers']} H{c['hidden']} d{c['dropout']} wd{c['wd']} lr{c['lr']} "
+                f"B{c['batch']} T{c['seq']} E{c['embed']} ema{c['ema']} {c['windows']}  "
+                f"({r['steps']} steps, {r['gpu_seconds']} s)",
+                flush=True,
+            )
             Path(args.out).write_text(json.dumps(results, indent=1))
     print("\nbest first:")
     for r in sorted(results, key=lambda r: r["best_val"]):

@@ -13,8 +13,10 @@ torch.set_num_threads(1)
 
 def pytest_configure(config):
     config.addinivalue_line(
-        "markers", "needs_data(*names): skip (naming the dataset) unless these seqlab.datasets names are "
-                   "found, via SEQLAB_DATA or ../shared/data next to the checkout")
+        "markers",
+        "needs_data(*names): skip (naming the dataset) unless these seqlab.datasets names are "
+        "found, via SEQLAB_DATA or ../shared/data next to the checkout",
+    )
 
 
 def pytest_collection_modifyitems(config, items):
@@ -30,7 +32,7 @@ def pytest_collection_modifyitems(config, items):
                     try:
                         dataset_path(name)
                         missing[name] = None
-                    except SeqlabError as e:   # "dataset 'x' not found at ..." or "data folder not found"
+                    except SeqlabError as e:  # "dataset 'x' not found at ..." or "data folder not found"
                         missing[name] = str(e) if repr(name) in str(e) else f"dataset {name!r}: {e}"
                 if missing[name]:
                     item.add_marker(pytest.mark.skip(reason=missing[name]))
@@ -46,10 +48,12 @@ def _isolated_cache(tmp_path, monkeypatch):
 @pytest.fixture
 def cli(capsys):
     """cli(*argv) -> (exit code, stdout, stderr) of `seqlab ARGV` run in-process."""
+
     def run(*argv):
         code = main([str(a) for a in argv])
         out, err = capsys.readouterr()
         return code, out, err
+
     return run
 
 
@@ -57,12 +61,14 @@ def cli(capsys):
 def cli_error(cli):
     """cli_error(*argv, match=...) runs a command that must fail cleanly: a non-zero exit, exactly one
     line on stderr starting 'seqlab: error:' and holding `match`, no traceback; returns that line."""
+
     def run(*argv, match):
         code, _, err = cli(*argv)
         assert code != 0, err
         assert err.startswith("seqlab: error: ") and err.count("\n") == 1, err
         assert "Traceback" not in err and match in err, err
         return err.strip()
+
     return run
 
 
@@ -75,7 +81,7 @@ def long_line_file(tmp_path_factory):
     letters = np.frombuffer(b"abcdefghij", dtype=np.uint8)
     n = 10_000_000
     buf = letters[rng.integers(0, len(letters), size=n)]
-    spaces = np.cumsum(rng.integers(4, 10, size=n // 4))                   # every 4-9 bytes
+    spaces = np.cumsum(rng.integers(4, 10, size=n // 4))  # every 4-9 bytes
     buf[spaces[spaces < n]] = ord(" ")
     buf[n // 2] = ord("\t")
     path = tmp_path_factory.mktemp("long") / "one_line.txt"

@@ -13,8 +13,8 @@ def blocks(heading: str) -> list[str]:
     """The ```python blocks between `heading` and the next second-level heading."""
     text = API_MD.read_text(encoding="utf-8")
     start = text.index(heading + "\n")
-    nxt = re.search(r"^## ", text[start + len(heading):], flags=re.M)
-    body = text[start:start + len(heading) + nxt.start()] if nxt else text[start:]
+    nxt = re.search(r"^## ", text[start + len(heading) :], flags=re.M)
+    body = text[start : start + len(heading) + nxt.start()] if nxt else text[start:]
     return re.findall(r"^```python\n(.*?)^```", body, flags=re.M | re.S)
 
 

@@ -36,12 +36,14 @@ def import_graph() -> dict[str, set[str]]:
             elif isinstance(node, ast.ImportFrom):
                 base = node.module or ""
                 if node.level:
-                    base = ".".join(package.split(".")[: len(package.split(".")) - node.level + 1] + [base]).strip(".")
+                    base = ".".join(
+                        package.split(".")[: len(package.split(".")) - node.level + 1] + [base]
+                    ).strip(".")
                 targets = [f"{base}.{a.name}" if f"{base}.{a.name}" in files else base for a in node.names]
             else:
                 continue
             for t in targets:
-                while t and t not in files:           # `import seqlab.x.y` as a name inside a module
+                while t and t not in files:  # `import seqlab.x.y` as a name inside a module
                     t = t.rpartition(".")[0]
                 if t and t != mod:
                     graph[mod].add(t)
@@ -88,7 +90,8 @@ def _wing(mod: str) -> str | None:
 def test_the_graph_sees_real_imports():
     g = import_graph()
     assert "seqlab.models.rnn" in g["seqlab.charlm.train"] or any(
-        "seqlab.models.rnn" in g[m] for m in g if m.startswith("seqlab.charlm."))
+        "seqlab.models.rnn" in g[m] for m in g if m.startswith("seqlab.charlm.")
+    )
     assert "seqlab.cli.arguments" in g["seqlab.cli"]
     # a circle is found when there is one
     assert cycles({"a": {"b"}, "b": {"c"}, "c": {"a"}, "d": {"a"}}) == [["a", "b", "c"]]
@@ -101,25 +104,35 @@ def test_no_import_circles():
 def test_lower_layers_import_no_wing():
     """models/ and the shared modules (errors, files, runtime, checkpoint, ...) sit below the wings."""
     g = import_graph()
-    upward = sorted((m, t) for m, targets in g.items() for t in targets
-                    if _wing(m) is None and m not in ("seqlab", "seqlab.__main__") and _wing(t) is not None)
+    upward = sorted(
+        (m, t)
+        for m, targets in g.items()
+        for t in targets
+        if _wing(m) is None and m not in ("seqlab", "seqlab.__main__") and _wing(t) is not None
+    )
     assert upward == []
 
 
 def test_wings_do_not_import_the_front_doors():
     """Only the front doors (cli, serve, `python -m seqlab`) import cli or serve."""
     g = import_graph()
-    wrong = sorted((m, t) for m, targets in g.items() for t in targets
-                   if _wing(t) in ("cli", "serve") and _wing(m) not in ("cli", "serve")
-                   and m not in ("seqlab.__main__",))
+    wrong = sorted(
+        (m, t)
+        for m, targets in g.items()
+        for t in targets
+        if _wing(t) in ("cli", "serve") and _wing(m) not in ("cli", "serve") and m not in ("seqlab.__main__",)
+    )
     assert wrong == []
 
 
-@pytest.mark.parametrize("front, below", [
-    ("translate.translator", ("train", "run", "scoring", "decoding", "config", "data")),
-    ("charlm.language_model", ("train", "corpus", "data", "sampling", "config")),
-    ("embeddings.word2vec", ("word2vec_train", "word2vec_kernels", "model", "corpus", "keyedvectors")),
-])
+@pytest.mark.parametrize(
+    "front, below",
+    [
+        ("translate.translator", ("train", "run", "scoring", "decoding", "config", "data")),
+        ("charlm.language_model", ("train", "corpus", "data", "sampling", "config")),
+        ("embeddings.word2vec", ("word2vec_train", "word2vec_kernels", "model", "corpus", "keyedvectors")),
+    ],
+)
 def test_the_object_a_user_holds_sits_on_top_of_the_loop_that_trains_it(front, below):
     """Translator, CharLM, Word2Vec: nothing they stand on reaches them, directly or through others."""
     g = import_graph()

@@ -17,8 +17,20 @@ import json
 import numpy as np
 import pytest
 
-TINY_LM = ["--layers", "1", "--hidden", "16", "--embed", "4", "--batch-size", "4", "--eval-every", "5",
-           "--precision", "fp32"]
+TINY_LM = [
+    "--layers",
+    "1",
+    "--hidden",
+    "16",
+    "--embed",
+    "4",
+    "--batch-size",
+    "4",
+    "--eval-every",
+    "5",
+    "--precision",
+    "fp32",
+]
 
 
 def truncated_gzip(path, text):
@@ -41,10 +53,40 @@ def runs(tmp_path_factory):
     tmp = tmp_path_factory.mktemp("runs")
     (tmp / "play.txt").write_text("To be, or not to be, that is the question.\n" * 40)
     (tmp / "names.txt").write_text("\n".join(["emma", "olivia", "ava", "isabella", "sophia", "mia"] * 10))
-    assert main(["lm", "train", str(tmp / "play.txt"), "-o", str(tmp / "stream"), "--max-steps", "5",
-                 "--seq-len", "16", *TINY_LM]) == 0
-    assert main(["lm", "train", str(tmp / "names.txt"), "-o", str(tmp / "lines"), "--mode", "lines",
-                 "--max-steps", "5", *TINY_LM]) == 0
+    assert (
+        main(
+            [
+                "lm",
+                "train",
+                str(tmp / "play.txt"),
+                "-o",
+                str(tmp / "stream"),
+                "--max-steps",
+                "5",
+                "--seq-len",
+                "16",
+                *TINY_LM,
+            ]
+        )
+        == 0
+    )
+    assert (
+        main(
+            [
+                "lm",
+                "train",
+                str(tmp / "names.txt"),
+                "-o",
+                str(tmp / "lines"),
+                "--mode",
+                "lines",
+                "--max-steps",
+                "5",
+                *TINY_LM,
+            ]
+        )
+        == 0
+    )
     return tmp
 
 
@@ -52,8 +94,19 @@ def runs(tmp_path_factory):
 def test_truncated_gzip_text_for_lm_train_and_eval(tmp_path, cli_error, runs):
     gz = truncated_gzip(tmp_path / "input.txt.gz", random_text(200_000))
     for mode in ("stream", "lines"):
-        cli_error("lm", "train", gz, "-o", tmp_path / mode, "--mode", mode, "--max-steps", 1, *TINY_LM,
-                  match="corrupt gzip file")
+        cli_error(
+            "lm",
+            "train",
+            gz,
+            "-o",
+            tmp_path / mode,
+            "--mode",
+            mode,
+            "--max-steps",
+            1,
+            *TINY_LM,
+            match="corrupt gzip file",
+        )
         assert not (tmp_path / mode).exists()
     cli_error("lm", "eval", runs / "stream", gz, match="corrupt gzip file")
 
@@ -64,10 +117,24 @@ def test_truncated_gzip_corpus_for_embed_train(tmp_path, cli_error, method):
     rng = np.random.default_rng(0)
     text = "\n".join(" ".join(rng.choice(words, size=12)) for _ in range(3000))
     gz = truncated_gzip(tmp_path / "corpus.txt.gz", text)
-    err = cli_error("embed", "train", gz, "-o", tmp_path / "v.bin", "--method", method, "--min-count", 1,
-                    "--dim", 4, "--epochs", 1, match="corpus.txt.gz")
+    err = cli_error(
+        "embed",
+        "train",
+        gz,
+        "-o",
+        tmp_path / "v.bin",
+        "--method",
+        method,
+        "--min-count",
+        1,
+        "--dim",
+        4,
+        "--epochs",
+        1,
+        match="corpus.txt.gz",
+    )
     assert "ended before the end-of-stream marker" in err or "corrupt" in err
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["corpus.txt.gz"]        # no vectors file
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["corpus.txt.gz"]  # no vectors file
 
 
 def test_truncated_gzip_pairs_for_translate_train(tmp_path, cli_error):
@@ -107,8 +174,21 @@ def test_translate_trains_on_a_bom_crlf_pairs_file(tmp_path, cli):
     rows = [f"Ka lo {w}.\tkax lox {w}x !" for w in "mi nu pe ro sa ti".split()] * 4
     odd = tmp_path / "odd.tsv"
     odd.write_bytes(b"\xef\xbb\xbf" + ("\r\n".join(rows) + "\r\n").encode())
-    code, out, err = cli("translate", "train", odd, "-o", tmp_path / "run", "--max-epochs", 1, "--emb-size", 8,
-                         "--hidden-size", 8, "--beam", 1)
+    code, out, err = cli(
+        "translate",
+        "train",
+        odd,
+        "-o",
+        tmp_path / "run",
+        "--max-epochs",
+        1,
+        "--emb-size",
+        8,
+        "--hidden-size",
+        8,
+        "--beam",
+        1,
+    )
     assert code == 0, err
     from seqlab.translate.translator import Translator
 
@@ -132,16 +212,39 @@ def test_empty_prime_is_as_if_not_given(runs, cli, capsys, run, amount):
 # ------------------------------------------------------------------------------ one 10 MB line
 def test_a_10mb_single_line_is_one_long_stream(long_line_file, tmp_path, cli):
     """Stream mode needs no newlines: a 10 MB one-line file trains like any text."""
-    code, out, err = cli("lm", "train", long_line_file, "-o", tmp_path / "run", "--max-steps", 2, "--seq-len", 16,
-                         "--val-fraction", "0.001", *TINY_LM)
+    code, out, err = cli(
+        "lm",
+        "train",
+        long_line_file,
+        "-o",
+        tmp_path / "run",
+        "--max-steps",
+        2,
+        "--seq-len",
+        16,
+        "--val-fraction",
+        "0.001",
+        *TINY_LM,
+    )
     assert code == 0, err
     m = json.loads(out.strip().splitlines()[-1])
-    assert m["steps"] == 2 and "on 9,990,000 characters" in err            # all but the validation 0.1%
+    assert m["steps"] == 2 and "on 9,990,000 characters" in err  # all but the validation 0.1%
 
 
 def test_a_10mb_single_line_in_lines_mode_is_one_clear_line(long_line_file, tmp_path, cli_error, runs):
-    cli_error("lm", "train", long_line_file, "-o", tmp_path / "run", "--mode", "lines", "--max-steps", 1, *TINY_LM,
-              match="a line of 10,000,000 characters")
+    cli_error(
+        "lm",
+        "train",
+        long_line_file,
+        "-o",
+        tmp_path / "run",
+        "--mode",
+        "lines",
+        "--max-steps",
+        1,
+        *TINY_LM,
+        match="a line of 10,000,000 characters",
+    )
     assert not (tmp_path / "run").exists()
     cli_error("lm", "eval", runs / "lines", long_line_file, match="use stream mode")
 
@@ -149,8 +252,21 @@ def test_a_10mb_single_line_in_lines_mode_is_one_clear_line(long_line_file, tmp_
 def test_a_10mb_single_line_trains_word2vec(long_line_file, tmp_path, cli):
     """word2vec cuts a line into sentences of MAX_SENTENCE tokens (windows stop there) and trains."""
     out = tmp_path / "v.txt"
-    code, stdout, err = cli("embed", "train", long_line_file, "-o", out, "--dim", 4, "--epochs", 1, "--min-count", 50,
-                            "--workers", 1)
+    code, stdout, err = cli(
+        "embed",
+        "train",
+        long_line_file,
+        "-o",
+        out,
+        "--dim",
+        4,
+        "--epochs",
+        1,
+        "--min-count",
+        50,
+        "--workers",
+        1,
+    )
     assert code == 0, err
     stats = json.loads(stdout.strip().splitlines()[-1])
     assert stats["corpus_words"] > 1_000_000 and out.stat().st_size > 0
@@ -158,5 +274,7 @@ def test_a_10mb_single_line_trains_word2vec(long_line_file, tmp_path, cli):
 
 def test_a_10mb_single_line_pairs_file_is_one_clear_line(long_line_file, tmp_path, cli_error):
     """The line holds a tab, so it is a pair; neither side fits --max-len words."""
-    cli_error("translate", "train", long_line_file, "-o", tmp_path / "run", match="pairs left after filtering")
+    cli_error(
+        "translate", "train", long_line_file, "-o", tmp_path / "run", match="pairs left after filtering"
+    )
     assert not (tmp_path / "run").exists()

@@ -12,8 +12,22 @@ import torch
 from seqlab.checkpoint import load_checkpoint, save_checkpoint
 
 TEXT = "To be, or not to be, that is the question.\n" * 60
-SMALL = ["--layers", "1", "--hidden", "16", "--embed", "8", "--batch-size", "4", "--seq-len", "16",
-         "--eval-every", "5", "--precision", "fp32"]
+SMALL = [
+    "--layers",
+    "1",
+    "--hidden",
+    "16",
+    "--embed",
+    "8",
+    "--batch-size",
+    "4",
+    "--seq-len",
+    "16",
+    "--eval-every",
+    "5",
+    "--precision",
+    "fp32",
+]
 
 
 @pytest.fixture(scope="module")
@@ -24,24 +38,55 @@ def runs(tmp_path_factory):
     d = tmp_path_factory.mktemp("runs")
     (d / "t.txt").write_text(TEXT)
     assert main(["lm", "train", str(d / "t.txt"), "-o", str(d / "lm"), "--max-steps", "10", *SMALL]) == 0
-    (d / "p.tsv").write_text("\n".join(f"{a} {b}\t{a}x {b}x" for a in "ka lo mi su".split()
-                                       for b in "no vi pe".split()) * 3 + "\n")
-    assert main(["translate", "train", str(d / "p.tsv"), "-o", str(d / "tr"), "--max-epochs", "1",
-                 "--emb-size", "8", "--hidden-size", "8", "--beam", "1", "--precision", "fp32"]) == 0
-    (d / "c.tsv").write_text("\n".join(f"{'pos' if i % 2 else 'neg'}\t{'good' if i % 2 else 'bad'} film {i % 5}"
-                                       for i in range(40)) + "\n")
-    assert main(["classify", "train", str(d / "c.tsv"), "-o", str(d / "clf"), "--model", "mnb", "--folds", "2"]) == 0
+    (d / "p.tsv").write_text(
+        "\n".join(f"{a} {b}\t{a}x {b}x" for a in "ka lo mi su".split() for b in "no vi pe".split()) * 3 + "\n"
+    )
+    assert (
+        main(
+            [
+                "translate",
+                "train",
+                str(d / "p.tsv"),
+                "-o",
+                str(d / "tr"),
+                "--max-epochs",
+                "1",
+                "--emb-size",
+                "8",
+                "--hidden-size",
+                "8",
+                "--beam",
+                "1",
+                "--precision",
+                "fp32",
+            ]
+        )
+        == 0
+    )
+    (d / "c.tsv").write_text(
+        "\n".join(
+            f"{'pos' if i % 2 else 'neg'}\t{'good' if i % 2 else 'bad'} film {i % 5}" for i in range(40)
+        )
+        + "\n"
+    )
+    assert (
+        main(["classify", "train", str(d / "c.tsv"), "-o", str(d / "clf"), "--model", "mnb", "--folds", "2"])
+        == 0
+    )
     return d
 
 
-@pytest.mark.parametrize("argv, found", [
-    (["translate", "eval", "{lm}"], "holds a character-level language model"),
-    (["translate", "{lm}", "ka lo"], "holds a character-level language model"),
-    (["lm", "sample", "{clf}"], "holds a sentence classifier"),
-    (["lm", "eval", "{tr}", "{text}"], "holds a translation model"),
-    (["classify", "predict", "{tr}", "good film"], "holds a translation model"),
-    (["lm", "sample", "{lm}/last.pt"], "holds the training state of a language model"),
-])
+@pytest.mark.parametrize(
+    "argv, found",
+    [
+        (["translate", "eval", "{lm}"], "holds a character-level language model"),
+        (["translate", "{lm}", "ka lo"], "holds a character-level language model"),
+        (["lm", "sample", "{clf}"], "holds a sentence classifier"),
+        (["lm", "eval", "{tr}", "{text}"], "holds a translation model"),
+        (["classify", "predict", "{tr}", "good film"], "holds a translation model"),
+        (["lm", "sample", "{lm}/last.pt"], "holds the training state of a language model"),
+    ],
+)
 def test_a_run_of_another_kind_is_one_line(runs, cli_error, argv, found):
     argv = [a.format(lm=runs / "lm", tr=runs / "tr", clf=runs / "clf", text=runs / "t.txt") for a in argv]
     line = cli_error(*argv, match=found)
@@ -67,15 +112,22 @@ def test_a_damaged_checkpoint_is_one_line(runs, tmp_path, cli_error, damage):
         last.write_bytes(last.read_bytes()[:300])
     elif damage == "garbage":
         last.write_bytes(os.urandom(2000))
-    elif damage == "pickle":                          # an arbitrary pickle is refused, never executed
-        torch.save({"format": "seqlab", "version": 1, "kind": "charlm-train", "x": RuntimeError("x")}, last,
-                   _use_new_zipfile_serialization=True)
+    elif damage == "pickle":  # an arbitrary pickle is refused, never executed
+        torch.save(
+            {"format": "seqlab", "version": 1, "kind": "charlm-train", "x": RuntimeError("x")},
+            last,
+            _use_new_zipfile_serialization=True,
+        )
     else:
         ck = load_checkpoint(last)
         del ck["progress"]
-        save_checkpoint(last, "charlm-train", {k: v for k, v in ck.items() if k not in ("format", "version", "kind")})
-    match = {"missing keys": "lacks progress", "garbage": "last.pt: damaged, truncated or not a seqlab "
-             "checkpoint (not a zip archive"}.get(damage, "last.pt")
+        save_checkpoint(
+            last, "charlm-train", {k: v for k, v in ck.items() if k not in ("format", "version", "kind")}
+        )
+    match = {
+        "missing keys": "lacks progress",
+        "garbage": "last.pt: damaged, truncated or not a seqlab checkpoint (not a zip archive",
+    }.get(damage, "last.pt")
     cli_error("lm", "train", runs / "t.txt", "-o", run, "--resume", "--max-steps", "20", match=match)
 
 
@@ -97,7 +149,7 @@ def test_a_run_killed_while_writing_a_checkpoint_keeps_the_previous_one(runs, tm
             os.kill(os.getpid(), signal.SIGKILL)             # ... and killed
         torch.save = dying_save
         from seqlab.cli import main
-        main(["lm", "train", {str(runs / 't.txt')!r}, "-o", {str(run)!r}, "--resume", "--max-steps", "20"])
+        main(["lm", "train", {str(runs / "t.txt")!r}, "-o", {str(run)!r}, "--resume", "--max-steps", "20"])
     """)
     p = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120)
     assert p.returncode == -9, p.stderr[-2000:]
@@ -115,8 +167,11 @@ def test_a_damaged_translation_state_is_one_line(runs, tmp_path, cli_error):
     run = tmp_path / "tr"
     shutil.copytree(runs / "tr", run)
     ck = load_checkpoint(run / "last.pt")
-    save_checkpoint(run / "last.pt", "translate-train",
-                    {k: v for k, v in ck.items() if k not in ("format", "version", "kind", "progress")})
+    save_checkpoint(
+        run / "last.pt",
+        "translate-train",
+        {k: v for k, v in ck.items() if k not in ("format", "version", "kind", "progress")},
+    )
     cli_error("translate", "train", runs / "p.tsv", "-o", run, "--resume", match="lacks progress")
     (run / "last.pt").write_bytes(b"not a checkpoint at all")
     cli_error("translate", "train", runs / "p.tsv", "-o", run, "--resume", match="damaged, truncated")

@@ -27,12 +27,15 @@ def test_lm_config_validate_returns_self_and_names_the_field():
         LMTrainConfig(seq_len=0).resolved()
 
 
-@pytest.mark.parametrize("make", [
-    lambda: __import__("seqlab.models.rnn", fromlist=["x"]).CharRNNConfig(vocab_size=5, dropout=1.0),
-    lambda: __import__("seqlab.models.textcnn", fromlist=["x"]).TextCNNConfig(5, 2, conv="full"),
-    lambda: __import__("seqlab.models.textrnn", fromlist=["x"]).TextRNNConfig(5, 2, pooling="sum"),
-    lambda: __import__("seqlab.models.dcnn", fromlist=["x"]).DCNNConfig(5, 2, embedding_dim=7),
-])
+@pytest.mark.parametrize(
+    "make",
+    [
+        lambda: __import__("seqlab.models.rnn", fromlist=["x"]).CharRNNConfig(vocab_size=5, dropout=1.0),
+        lambda: __import__("seqlab.models.textcnn", fromlist=["x"]).TextCNNConfig(5, 2, conv="full"),
+        lambda: __import__("seqlab.models.textrnn", fromlist=["x"]).TextRNNConfig(5, 2, pooling="sum"),
+        lambda: __import__("seqlab.models.dcnn", fromlist=["x"]).DCNNConfig(5, 2, embedding_dim=7),
+    ],
+)
 def test_model_configs_validate_with_parameter_names(make):
     with pytest.raises(ParameterError) as info:
         make().validate()
@@ -46,12 +49,20 @@ def test_python_callers_see_parameter_names_not_flags():
         make_estimator("cnn-rand", dev_checks=0)
 
 
-@pytest.mark.parametrize("argv, line", [
-    (["lm", "train", "{f}", "-o", "{d}/r", "--val-fraction", "2"], "--val-fraction must be between 0 and 1, got 2.0"),
-    (["lm", "train", "{f}", "-o", "{d}/r", "--hidden", "0"], "--hidden must be at least 1, got 0"),
-    (["classify", "train", "mr", "-o", "{d}/c", "--model", "cnn-rand", "--dev-checks", "0"],
-     "--dev-checks must be at least 1, got 0"),
-])
+@pytest.mark.parametrize(
+    "argv, line",
+    [
+        (
+            ["lm", "train", "{f}", "-o", "{d}/r", "--val-fraction", "2"],
+            "--val-fraction must be between 0 and 1, got 2.0",
+        ),
+        (["lm", "train", "{f}", "-o", "{d}/r", "--hidden", "0"], "--hidden must be at least 1, got 0"),
+        (
+            ["classify", "train", "mr", "-o", "{d}/c", "--model", "cnn-rand", "--dev-checks", "0"],
+            "--dev-checks must be at least 1, got 0",
+        ),
+    ],
+)
 def test_cli_shows_the_flag_of_the_parameter(tmp_path, capsys, argv, line):
     f = tmp_path / "a.txt"
     f.write_text("hello world\n" * 50, encoding="utf-8")

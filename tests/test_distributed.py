@@ -22,11 +22,18 @@ import torch.multiprocessing as mp
 
 from seqlab.distributed import Group
 
-TEXT = "".join(random.Random(0).choice(["the cat sat ", "on a mat. ", "a dog ran\n", "to the sea "])
-               for _ in range(400))
+TEXT = "".join(
+    random.Random(0).choice(["the cat sat ", "on a mat. ", "a dog ran\n", "to the sea "]) for _ in range(400)
+)
 NAMES = ["anna", "bob", "carla", "dmitri", "eve", "fatima", "gus", "hana", "ivan", "jo", "kemal", "lena"] * 6
-PAIRS = "\n".join(f"{a} {b}.\t{a}x {b}x !" for a in ["ka", "lo", "mi", "su", "te", "ra"]
-                  for b in ["no", "vi", "pe", "do", "zu"]) * 3
+PAIRS = (
+    "\n".join(
+        f"{a} {b}.\t{a}x {b}x !"
+        for a in ["ka", "lo", "mi", "su", "te", "ra"]
+        for b in ["no", "vi", "pe", "do", "zu"]
+    )
+    * 3
+)
 
 
 def free_port() -> int:
@@ -48,14 +55,26 @@ def run_case(case: str, tmp: Path, group: Group):
 
         lines = case == "lines"
         corpus = lines_corpus(NAMES, 0.1, 0) if lines else stream_corpus(TEXT, 0.1)
-        cfg = LMTrainConfig(mode="lines" if lines else "stream", seq_len=16, layers=1, hidden=24, embed=8,
-                            batch_size=6, max_steps=8, eval_every=4, precision="fp32", seed=3,
-                            dropout=0.2 if case == "stream-resume" else 0.0)
-        if case == "stream-resume":           # stopped at step 5, then resumed: exact under two processes
-            run = tmp / f"{case}-w{group.world_size}"                # every rank reads last.pt to resume
+        cfg = LMTrainConfig(
+            mode="lines" if lines else "stream",
+            seq_len=16,
+            layers=1,
+            hidden=24,
+            embed=8,
+            batch_size=6,
+            max_steps=8,
+            eval_every=4,
+            precision="fp32",
+            seed=3,
+            dropout=0.2 if case == "stream-resume" else 0.0,
+        )
+        if case == "stream-resume":  # stopped at step 5, then resumed: exact under two processes
+            run = tmp / f"{case}-w{group.world_size}"  # every rank reads last.pt to resume
+
             def stop(step):
                 if step == 5:
                     raise KeyboardInterrupt
+
             try:
                 train_lm(corpus, cfg, run, show_progress=False, on_step=stop, group=group)
             except KeyboardInterrupt:
@@ -76,16 +95,30 @@ def run_case(case: str, tmp: Path, group: Group):
 
         (tmp / "pairs.tsv").write_text(PAIRS + "\n", encoding="utf-8")
         data = load_pair_data(tmp / "pairs.tsv", max_len=6, seed=0)
-        cfg = TrainConfig(emb_size=16, hidden_size=24, batch_size=12, max_epochs=2, max_minutes=5, beam=1,
-                          precision="fp32", dropout=0.0, select="loss", seed=1)
+        cfg = TrainConfig(
+            emb_size=16,
+            hidden_size=24,
+            batch_size=12,
+            max_epochs=2,
+            max_minutes=5,
+            beam=1,
+            precision="fp32",
+            dropout=0.0,
+            select="loss",
+            seed=1,
+        )
         train_translator(data, cfg, run, show_progress=False, group=group)
         return load_checkpoint(run / "last.pt")["model"] if group.is_main else None
     if case == "cnn":
         from seqlab.classify.estimators import CNNClassifier
 
         rng = random.Random(2)
-        X = [" ".join(rng.choice(["good", "bad", "film", "plot", "very", "the"]) for _ in range(rng.randint(3, 8)))
-             for _ in range(90)]
+        X = [
+            " ".join(
+                rng.choice(["good", "bad", "film", "plot", "very", "the"]) for _ in range(rng.randint(3, 8))
+            )
+            for _ in range(90)
+        ]
         y = [int("good" in s) for s in X]
         est = CNNClassifier(embedding_dim=8, num_filters=4, dropout=0.0, epochs=2, batch_size=10, seed=0)
         est.fit(X, y)
@@ -94,7 +127,9 @@ def run_case(case: str, tmp: Path, group: Group):
 
 
 def _worker(rank: int, port: int, tmp: str, cases: list[str], out: str) -> None:
-    torch.distributed.init_process_group("gloo", init_method=f"tcp://127.0.0.1:{port}", rank=rank, world_size=2)
+    torch.distributed.init_process_group(
+        "gloo", init_method=f"tcp://127.0.0.1:{port}", rank=rank, world_size=2
+    )
     try:
         group = Group(rank, 2, rank, 2)
         results = {c: run_case(c, Path(tmp), group) for c in cases}
@@ -123,7 +158,7 @@ def test_two_processes_train_the_same_weights_as_one(tmp_path):
         one = run_case(case, tmp_path, Group())
         for k in one:
             torch.testing.assert_close(two[case][k], one[k], atol=1e-5, rtol=1e-4, msg=f"{case}: {k}")
-    for case in ("stream", "lines", "translate"):          # rank 1 wrote nothing, rank 0 a whole run
+    for case in ("stream", "lines", "translate"):  # rank 1 wrote nothing, rank 0 a whole run
         assert not (tmp_path / f"{case}-w2-r1").exists() or not any((tmp_path / f"{case}-w2-r1").iterdir())
         assert (tmp_path / f"{case}-w2-r0" / "last.pt").exists()
     metrics = json.loads((tmp_path / "stream-w2-r0" / "metrics.json").read_text())
@@ -139,14 +174,35 @@ def test_group_shards_cover_a_batch_once():
 
 # -------------------------------------------------------------------------- torchrun end to end
 
+
 def _text_file(tmp: Path) -> Path:
     p = tmp / "t.txt"
     p.write_text(TEXT, encoding="utf-8")
     return p
 
 
-SMALL = ["--layers", "1", "--hidden", "24", "--embed", "8", "--batch-size", "6", "--seq-len", "16",
-         "--eval-every", "4", "--precision", "fp32", "--dropout", "0", "--threads", "1", "--seed", "3"]
+SMALL = [
+    "--layers",
+    "1",
+    "--hidden",
+    "24",
+    "--embed",
+    "8",
+    "--batch-size",
+    "6",
+    "--seq-len",
+    "16",
+    "--eval-every",
+    "4",
+    "--precision",
+    "fp32",
+    "--dropout",
+    "0",
+    "--threads",
+    "1",
+    "--seed",
+    "3",
+]
 
 
 def _torchrun(*args, env=None):
@@ -161,11 +217,38 @@ def test_two_machines_rendezvous_on_loopback(tmp_path):
     text = _text_file(tmp_path)
     assert main(["lm", "train", str(text), "-o", str(tmp_path / "one"), "--max-steps", "8", *SMALL]) == 0
     port = free_port()
-    procs = [subprocess.Popen(_torchrun("--nnodes", "2", "--node-rank", str(r), "--nproc-per-node", "1",
-                                        "--rdzv-backend", "c10d", "--rdzv-endpoint", f"127.0.0.1:{port}",
-                                        "--rdzv-id", "seqlab-test", "-m", "seqlab", "lm", "train", str(text),
-                                        "-o", str(tmp_path / "two"), "--max-steps", "8", *SMALL),
-                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) for r in (0, 1)]
+    procs = [
+        subprocess.Popen(
+            _torchrun(
+                "--nnodes",
+                "2",
+                "--node-rank",
+                str(r),
+                "--nproc-per-node",
+                "1",
+                "--rdzv-backend",
+                "c10d",
+                "--rdzv-endpoint",
+                f"127.0.0.1:{port}",
+                "--rdzv-id",
+                "seqlab-test",
+                "-m",
+                "seqlab",
+                "lm",
+                "train",
+                str(text),
+                "-o",
+                str(tmp_path / "two"),
+                "--max-steps",
+                "8",
+                *SMALL,
+            ),
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for r in (0, 1)
+    ]
     for p in procs:
         out, err = p.communicate(timeout=180)
         assert p.returncode == 0, err[-2000:]
@@ -194,23 +277,42 @@ def test_a_killed_rank_ends_the_job_and_keeps_the_checkpoint(tmp_path):
 
     text = _text_file(tmp_path)
     run = tmp_path / "run"
-    p = subprocess.Popen([sys.executable, "-m", "seqlab", "lm", "train", str(text), "-o", str(run),
-                          "--max-steps", "100000", "--nproc", "2", *SMALL],
-                         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    p = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "seqlab",
+            "lm",
+            "train",
+            str(text),
+            "-o",
+            str(run),
+            "--max-steps",
+            "100000",
+            "--nproc",
+            "2",
+            *SMALL,
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     try:
         deadline = time.time() + 120
         while not (run / "last.pt").exists():
             assert p.poll() is None, p.communicate()[1][-2000:]
             assert time.time() < deadline, "no checkpoint after 120 s"
             time.sleep(0.2)
-        workers = _children(p.pid)                    # the launcher runs inside `seqlab`; these are the ranks
+        workers = _children(p.pid)  # the launcher runs inside `seqlab`; these are the ranks
         assert len(workers) == 2, workers
         t0 = time.time()
         os.kill(workers[1], signal.SIGKILL)
         _, err = p.communicate(timeout=90)
         assert p.returncode == 2 and time.time() - t0 < 90
         last = err.strip().splitlines()[-1]
-        assert last.startswith("seqlab: error: training process 1 of 2 was killed by signal SIGKILL"), err[-3000:]
+        assert last.startswith("seqlab: error: training process 1 of 2 was killed by signal SIGKILL"), err[
+            -3000:
+        ]
     finally:
         if p.poll() is None:
             p.kill()
@@ -225,11 +327,13 @@ def test_asking_for_cuda_without_a_gpu_is_one_line(tmp_path, capsys):
     assert main(["lm", "train", str(text), "-o", str(tmp_path / "run"), "--max-steps", "4", *SMALL]) == 0
     (tmp_path / "pairs.tsv").write_text(PAIRS + "\n", encoding="utf-8")
     capsys.readouterr()
-    for argv in (["lm", "train", str(text), "-o", str(tmp_path / "gpu"), "--device", "cuda"],
-                 ["lm", "sample", str(tmp_path / "run"), "--device", "cuda"],
-                 ["lm", "eval", str(tmp_path / "run"), str(text), "--device", "cuda"],
-                 ["translate", "train", str(tmp_path / "pairs.tsv"), "-o", str(tmp_path / "t"), "--device", "cuda"],
-                 ["translate", "eval", str(tmp_path / "run"), "--device", "cuda"]):
+    for argv in (
+        ["lm", "train", str(text), "-o", str(tmp_path / "gpu"), "--device", "cuda"],
+        ["lm", "sample", str(tmp_path / "run"), "--device", "cuda"],
+        ["lm", "eval", str(tmp_path / "run"), str(text), "--device", "cuda"],
+        ["translate", "train", str(tmp_path / "pairs.tsv"), "-o", str(tmp_path / "t"), "--device", "cuda"],
+        ["translate", "eval", str(tmp_path / "run"), "--device", "cuda"],
+    ):
         assert main(argv) == 2, argv
         err = capsys.readouterr().err.strip().splitlines()
         assert len(err) == 1 and "no CUDA GPU" in err[0], (argv, err)

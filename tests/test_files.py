@@ -17,7 +17,7 @@ def test_atomic_write_replaces_whole_file_with_normal_permissions(tmp_path):
     umask = os.umask(0)
     os.umask(umask)
     assert stat.S_IMODE(p.stat().st_mode) == 0o666 & ~umask
-    assert [f.name for f in tmp_path.iterdir()] == ["out.txt"]       # no temp files left
+    assert [f.name for f in tmp_path.iterdir()] == ["out.txt"]  # no temp files left
 
 
 def test_failed_write_keeps_the_old_file(tmp_path):
@@ -30,8 +30,10 @@ def test_failed_write_keeps_the_old_file(tmp_path):
     assert p.read_text() == "old" and len(list(tmp_path.iterdir())) == 1
 
 
-@pytest.mark.parametrize("content,needle", [(b"", "empty"), (b"ab\x00cd", "binary"), (b"\xff\xfe\xfa", "UTF-8"),
-                                            (b"  \n\n ", "no text")])
+@pytest.mark.parametrize(
+    "content,needle",
+    [(b"", "empty"), (b"ab\x00cd", "binary"), (b"\xff\xfe\xfa", "UTF-8"), (b"  \n\n ", "no text")],
+)
 def test_read_text_rejects_bad_files(tmp_path, content, needle):
     p = tmp_path / "f.txt"
     p.write_bytes(content)

@@ -53,7 +53,7 @@ def __getattr__(name: str):
     if module is None:
         raise AttributeError(f"module 'seqlab' has no attribute {name!r}")
     value = getattr(importlib.import_module(module), name)
-    globals()[name] = value          # later lookups skip __getattr__
+    globals()[name] = value  # later lookups skip __getattr__
     return value
 
 

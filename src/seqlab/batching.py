@@ -13,14 +13,18 @@ Padding then costs little while every epoch still sees a new order; without a ge
 
 from __future__ import annotations
 
-from typing import Sequence
+from collections.abc import Sequence
 
 import torch
 
 
-def bucket_batches(lengths: Sequence[int] | torch.Tensor, batch_size: int,
-                   generator: torch.Generator | None = None, pool: int = 50,
-                   drop_last: bool = False) -> list[torch.Tensor]:
+def bucket_batches(
+    lengths: Sequence[int] | torch.Tensor,
+    batch_size: int,
+    generator: torch.Generator | None = None,
+    pool: int = 50,
+    drop_last: bool = False,
+) -> list[torch.Tensor]:
     """Index batches (LongTensors) of similar length, as drawn above.
 
     pool: batches per sorting pool (larger: less padding, less randomness). drop_last: drop the
@@ -45,8 +49,9 @@ def bucket_batches(lengths: Sequence[int] | torch.Tensor, batch_size: int,
     return [batches[i] for i in order]
 
 
-def pad_sequences(seqs: Sequence[Sequence[int] | torch.Tensor], pad_id: int = 0,
-                  min_length: int = 1) -> tuple[torch.Tensor, torch.Tensor]:
+def pad_sequences(
+    seqs: Sequence[Sequence[int] | torch.Tensor], pad_id: int = 0, min_length: int = 1
+) -> tuple[torch.Tensor, torch.Tensor]:
     """Right-pad id sequences into one LongTensor (B, T) with T = the longest (at least
     `min_length`); also return the lengths (B,)."""
     lens = torch.tensor([len(s) for s in seqs], dtype=torch.long)

@@ -46,19 +46,25 @@ def load_checkpoint(path: str | os.PathLike, kind: str | None = None) -> dict:
         obj = torch.load(p, map_location="cpu", weights_only=True)
     except Exception as e:  # corrupt zip, foreign pickle with disallowed globals, truncated file...
         first = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
-        first = first.split(". ")[0][:120]                  # torch's first sentence says what broke
+        first = first.split(". ")[0][:120]  # torch's first sentence says what broke
         with open(p, "rb") as f:
-            if f.read(4) != b"PK\x03\x04":                # torch.save writes a zip archive
+            if f.read(4) != b"PK\x03\x04":  # torch.save writes a zip archive
                 first = "not a zip archive, as torch.save writes"
-        raise SeqlabError(f"cannot load checkpoint {p}: damaged, truncated or not a seqlab checkpoint ({first})") from None
+        raise SeqlabError(
+            f"cannot load checkpoint {p}: damaged, truncated or not a seqlab checkpoint ({first})"
+        ) from None
     if not isinstance(obj, dict) or obj.get("format") != FORMAT:
         raise SeqlabError(f"{p} is not a seqlab checkpoint")
     version = obj.get("version")
     if isinstance(version, int) and version > VERSION:
-        raise SeqlabError(f"{p} was written by a newer seqlab (checkpoint format {version}; this one reads "
-                          f"format {VERSION}): upgrade seqlab to use it")
+        raise SeqlabError(
+            f"{p} was written by a newer seqlab (checkpoint format {version}; this one reads "
+            f"format {VERSION}): upgrade seqlab to use it"
+        )
     if version != VERSION:
-        raise SeqlabError(f"{p}: unsupported checkpoint format {version!r} (this seqlab reads format {VERSION})")
+        raise SeqlabError(
+            f"{p}: unsupported checkpoint format {version!r} (this seqlab reads format {VERSION})"
+        )
     if kind is not None and obj.get("kind") != kind:
         found = KINDS.get(obj.get("kind"), f"a {obj.get('kind')!r} checkpoint")
         wanted = KINDS.get(kind, repr(kind)).split(" (")[0]

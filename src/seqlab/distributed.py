@@ -25,7 +25,7 @@ import torch
 
 from seqlab.errors import SeqlabError
 
-TIMEOUT = timedelta(minutes=10)    # how long a collective waits for a silent peer before failing
+TIMEOUT = timedelta(minutes=10)  # how long a collective waits for a silent peer before failing
 
 
 @dataclass(frozen=True)
@@ -97,8 +97,10 @@ def _collective(fn, *args, **kw):
         return fn(*args, **kw)
     except (RuntimeError, ValueError) as e:
         first = (str(e).strip().splitlines() or [type(e).__name__])[0][:160]
-        raise SeqlabError(f"another training process stopped or stopped answering ({first}); "
-                          "the last checkpoint is kept, continue with --resume") from None
+        raise SeqlabError(
+            f"another training process stopped or stopped answering ({first}); "
+            "the last checkpoint is kept, continue with --resume"
+        ) from None
 
 
 def current_group() -> Group:
@@ -106,8 +108,12 @@ def current_group() -> Group:
     for code such as scikit-learn estimators, whose parameters cannot carry a process group."""
     if torch.distributed.is_available() and torch.distributed.is_initialized():
         env = os.environ
-        return Group(torch.distributed.get_rank(), torch.distributed.get_world_size(),
-                     int(env.get("LOCAL_RANK", 0)), int(env.get("LOCAL_WORLD_SIZE", 1)))
+        return Group(
+            torch.distributed.get_rank(),
+            torch.distributed.get_world_size(),
+            int(env.get("LOCAL_RANK", 0)),
+            int(env.get("LOCAL_WORLD_SIZE", 1)),
+        )
     return Group()
 
 
@@ -122,10 +128,14 @@ def init(device: str = "cpu") -> tuple[Group, str]:
     from seqlab.runtime import resolve_device
 
     if not launched_by_torchrun():
-        return Group(), str(resolve_device(device))        # an unusable device fails here, before any work
+        return Group(), str(resolve_device(device))  # an unusable device fails here, before any work
     env = os.environ
-    group = Group(int(env["RANK"]), int(env["WORLD_SIZE"]), int(env.get("LOCAL_RANK", 0)),
-                  int(env.get("LOCAL_WORLD_SIZE", 1)))
+    group = Group(
+        int(env["RANK"]),
+        int(env["WORLD_SIZE"]),
+        int(env.get("LOCAL_RANK", 0)),
+        int(env.get("LOCAL_WORLD_SIZE", 1)),
+    )
     dev = resolve_device(device)
     if dev.type == "cuda":
         torch.cuda.set_device(group.local_rank)
@@ -158,10 +168,15 @@ def launch(nproc: int, python_args: list[str]) -> None:
         elastic_launch(config=config, entrypoint=cmd)(*cmd_args)
     except ChildFailedError as e:
         rank, failure = e.get_first_failure()
-        how = (f"was killed by signal {failure.signal_name()}" if failure.exitcode < 0
-               else f"exited with code {failure.exitcode}")
-        raise SeqlabError(f"training process {rank} of {nproc} {how}; the others were stopped and the last "
-                          "checkpoint is kept (continue with --resume)") from None
+        how = (
+            f"was killed by signal {failure.signal_name()}"
+            if failure.exitcode < 0
+            else f"exited with code {failure.exitcode}"
+        )
+        raise SeqlabError(
+            f"training process {rank} of {nproc} {how}; the others were stopped and the last "
+            "checkpoint is kept (continue with --resume)"
+        ) from None
 
 
 def shutdown() -> None:

@@ -23,13 +23,19 @@ class WeightEMA:
 
     def state_dict(self) -> dict:
         """Decay, warm-up flag, update count and the averaged tensors (weights_only-loadable)."""
-        return {"decay": self.decay, "warmup": self.warmup, "steps": self.steps,
-                "shadow": [s.detach().clone() for s in self.shadow]}
+        return {
+            "decay": self.decay,
+            "warmup": self.warmup,
+            "steps": self.steps,
+            "shadow": [s.detach().clone() for s in self.shadow],
+        }
 
     @torch.no_grad()
     def load_state_dict(self, d: dict) -> None:
         if len(d["shadow"]) != len(self.shadow):
-            raise ValueError(f"the saved average has {len(d['shadow'])} tensors, the model {len(self.shadow)}")
+            raise ValueError(
+                f"the saved average has {len(d['shadow'])} tensors, the model {len(self.shadow)}"
+            )
         self.decay, self.warmup, self.steps = float(d["decay"]), bool(d["warmup"]), int(d["steps"])
         for s, v in zip(self.shadow, d["shadow"]):
             s.copy_(v)

@@ -10,9 +10,10 @@ import gzip
 import json
 import os
 import tempfile
+from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import IO, Iterator
+from typing import IO
 
 from seqlab.errors import SeqlabError
 
@@ -68,7 +69,7 @@ def open_text_stream(path: str | os.PathLike) -> IO[str]:
         return gzip.open(p, "rt", encoding="utf-8")
     if b"\x00" in head:
         raise SeqlabError(f"file looks binary (contains NUL bytes), expected UTF-8 text: {p}")
-    return open(p, "r", encoding="utf-8")
+    return open(p, encoding="utf-8")
 
 
 @contextmanager
@@ -82,7 +83,7 @@ def atomic_path(path: str | os.PathLike) -> Iterator[Path]:
     fd, tmp = tempfile.mkstemp(prefix=f".{dest.name}.", suffix=".tmp", dir=dest.parent)
     os.close(fd)
     tmp_path = Path(tmp)
-    os.chmod(tmp_path, 0o666 & ~_umask())      # mkstemp makes 0600; give the file ordinary permissions
+    os.chmod(tmp_path, 0o666 & ~_umask())  # mkstemp makes 0600; give the file ordinary permissions
     try:
         yield tmp_path
         os.replace(tmp_path, dest)
@@ -122,12 +123,16 @@ def fingerprint(path: str | os.PathLike) -> dict:
 def check_fingerprint(saved: dict | None, path: str | os.PathLike, run: str | os.PathLike) -> None:
     """SeqlabError naming the difference when `path` is not the file the run in `run` was trained on."""
     if not saved:
-        return                                  # a run from before fingerprints were recorded
+        return  # a run from before fingerprints were recorded
     now = fingerprint(path)
     if now["sha256"] == saved["sha256"]:
         return
     if now["path"] != saved["path"]:
-        raise SeqlabError(f"{run} was trained on {saved['path']}, not {now['path']}; resume with the same data "
-                          "or train a new run with another -o")
-    raise SeqlabError(f"{now['path']} has changed since {run} was trained on it ({saved['size']:,} bytes then, "
-                      f"{now['size']:,} now); resume needs the same data")
+        raise SeqlabError(
+            f"{run} was trained on {saved['path']}, not {now['path']}; resume with the same data "
+            "or train a new run with another -o"
+        )
+    raise SeqlabError(
+        f"{now['path']} has changed since {run} was trained on it ({saved['size']:,} bytes then, "
+        f"{now['size']:,} now); resume needs the same data"
+    )

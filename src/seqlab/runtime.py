@@ -79,5 +79,13 @@ def progress(total=None, desc: str = "", unit: str = "it", enabled: bool | None 
     from tqdm.auto import tqdm
 
     disable = None if enabled is None else (not enabled)
-    return tqdm(total=total, desc=desc, unit=unit, file=sys.stderr, disable=disable,
-                dynamic_ncols=True, leave=False, **kw)
+    return tqdm(
+        total=total,
+        desc=desc,
+        unit=unit,
+        file=sys.stderr,
+        disable=disable,
+        dynamic_ncols=True,
+        leave=False,
+        **kw,
+    )

@@ -24,8 +24,9 @@ from seqlab.errors import SeqlabError
 PRECISIONS = ("auto", "bf16", "fp32")
 
 
-def cosine_lr(peak: float, progress: float, min_ratio: float = 0.0, step: int = 0,
-              warmup_steps: int = 0) -> float:
+def cosine_lr(
+    peak: float, progress: float, min_ratio: float = 0.0, step: int = 0, warmup_steps: int = 0
+) -> float:
     """The learning rate at `progress` (0..1) of the budget.
 
     Linear warm-up over the first `warmup_steps` steps, then a cosine from `peak` down to
@@ -67,8 +68,10 @@ def check_train_state(d: dict) -> dict:
     """SeqlabError naming what a saved training state lacks (damaged, or from an older seqlab)."""
     missing = [k for k in STATE_KEYS if k not in d]
     if missing:
-        raise SeqlabError(f"the saved training state lacks {', '.join(missing)} (damaged, or written by an older "
-                          "seqlab); it cannot be resumed")
+        raise SeqlabError(
+            f"the saved training state lacks {', '.join(missing)} (damaged, or written by an older "
+            "seqlab); it cannot be resumed"
+        )
     return d
 
 
@@ -83,8 +86,15 @@ class RunState:
     saved too (dropout masks draw from torch's global generator).
     """
 
-    def __init__(self, model: torch.nn.Module, optimizer: torch.optim.Optimizer, generator: torch.Generator,
-                 ema: WeightEMA | None = None, batcher: Any = None, progress: dict | None = None):
+    def __init__(
+        self,
+        model: torch.nn.Module,
+        optimizer: torch.optim.Optimizer,
+        generator: torch.Generator,
+        ema: WeightEMA | None = None,
+        batcher: Any = None,
+        progress: dict | None = None,
+    ):
         self.model, self.optimizer, self.generator = model, optimizer, generator
         self.ema, self.batcher = ema, batcher
         self.progress: dict = dict(progress or {})
@@ -105,8 +115,11 @@ class RunState:
         resumed the same way (SeqlabError otherwise)."""
         check_train_state(d)
         if (d.get("ema") is None) != (self.ema is None):
-            raise SeqlabError("the saved run " + ("kept" if d.get("ema") is not None else "did not keep")
-                              + " a weight average (--ema); resume it with the same setting")
+            raise SeqlabError(
+                "the saved run "
+                + ("kept" if d.get("ema") is not None else "did not keep")
+                + " a weight average (--ema); resume it with the same setting"
+            )
         self.model.load_state_dict(d["model"])
         self.optimizer.load_state_dict(d["optimizer"])
         self.generator.set_state(d["data_rng"])

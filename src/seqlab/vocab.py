@@ -7,7 +7,7 @@ so the same corpus always gives the same ids. Serialises to a plain dict for che
 from __future__ import annotations
 
 from collections import Counter
-from typing import Iterable, Sequence
+from collections.abc import Iterable, Sequence
 
 from seqlab.errors import SeqlabError
 
@@ -26,15 +26,21 @@ class Vocab:
         self.unk = unk
 
     @classmethod
-    def from_counts(cls, counts: Counter | dict, specials: Sequence[str] = (), unk: str | None = None,
-                    min_count: int = 1, max_size: int | None = None) -> "Vocab":
+    def from_counts(
+        cls,
+        counts: Counter | dict,
+        specials: Sequence[str] = (),
+        unk: str | None = None,
+        min_count: int = 1,
+        max_size: int | None = None,
+    ) -> Vocab:
         items = sorted(((t, c) for t, c in counts.items() if c >= min_count), key=lambda tc: (-tc[1], tc[0]))
         if max_size is not None:
             items = items[: max(0, max_size - len(specials))]
         return cls([t for t, _ in items], specials, unk)
 
     @classmethod
-    def from_iterable(cls, tokens: Iterable[str], **kw) -> "Vocab":
+    def from_iterable(cls, tokens: Iterable[str], **kw) -> Vocab:
         return cls.from_counts(Counter(tokens), **kw)
 
     def __len__(self) -> int:
@@ -61,6 +67,6 @@ class Vocab:
         return {"itos": list(self.itos), "specials": list(self.specials), "unk": self.unk}
 
     @classmethod
-    def from_dict(cls, d: dict) -> "Vocab":
+    def from_dict(cls, d: dict) -> Vocab:
         specials = list(d.get("specials", []))
-        return cls(list(d["itos"])[len(specials):], specials, d.get("unk"))
+        return cls(list(d["itos"])[len(specials) :], specials, d.get("unk"))

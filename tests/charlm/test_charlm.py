@@ -21,8 +21,8 @@ def test_sequential_windows_continue_each_column():
     x1, y1, reset1 = b.next(gen)
     x2, y2, reset2 = b.next(gen)
     assert reset1 and not reset2
-    assert torch.equal(y1, x1 + 1)                         # targets are inputs shifted by one char
-    assert torch.equal(x2[:, 0], x1[:, -1] + 1)            # row b of batch k+1 continues row b of batch k
+    assert torch.equal(y1, x1 + 1)  # targets are inputs shifted by one char
+    assert torch.equal(x2[:, 0], x1[:, -1] + 1)  # row b of batch k+1 continues row b of batch k
 
 
 def test_padded_lines_mask_targets():
@@ -38,22 +38,27 @@ def test_line_batches_group_similar_lengths_and_cover_every_line():
     gen = torch.Generator().manual_seed(0)
     order = b._epoch_order(gen)
     assert sorted(order.tolist()) == list(range(400))
-    spread = [max(len(seqs[i]) for i in blk) - min(len(seqs[i]) for i in blk) for blk in order.view(-1, 8).tolist()]
-    assert sum(spread) / len(spread) <= 1.0                # random batches would differ by ~12 characters
-    assert not torch.equal(order, b._epoch_order(gen))      # a new order every epoch
+    spread = [
+        max(len(seqs[i]) for i in blk) - min(len(seqs[i]) for i in blk) for blk in order.view(-1, 8).tolist()
+    ]
+    assert sum(spread) / len(spread) <= 1.0  # random batches would differ by ~12 characters
+    assert not torch.equal(order, b._epoch_order(gen))  # a new order every epoch
 
 
 def test_overfits_a_tiny_names_list_and_samples_them(tmp_path):
     names = ["anna", "bob", "carol", "dave", "eve", "frank"]
     corpus = lmcorpus.lines_corpus(names * 4, val_fraction=0.2, seed=0)
-    cfg = LMTrainConfig(mode="lines", max_steps=250, eval_every=50, patience=100, seed=0,
-                        **{**TINY, "hidden": 64})
+    cfg = LMTrainConfig(
+        mode="lines", max_steps=250, eval_every=50, patience=100, seed=0, **{**TINY, "hidden": 64}
+    )
     m = train_lm(corpus, cfg, tmp_path / "run", show_progress=False)
-    assert m["val_loss"] < 0.9                              # ln(8 symbols) = 2.08 at the start
+    assert m["val_loss"] < 0.9  # ln(8 symbols) = 2.08 at the start
     model, ck = load_model(tmp_path / "run")
     vocab = Vocab.from_dict(ck["vocab"])
-    out = ["".join(vocab.decode(s)) for s in generate_lines(model, 20, 0, temperature=0.5,
-                                                            generator=torch.Generator().manual_seed(0))]
+    out = [
+        "".join(vocab.decode(s))
+        for s in generate_lines(model, 20, 0, temperature=0.5, generator=torch.Generator().manual_seed(0))
+    ]
     assert sum(o in names for o in out) >= 15
 
 
@@ -74,8 +79,15 @@ def test_resume_after_interrupt_equals_uninterrupted_run(tmp_path, mode):
         corpus = lmcorpus.stream_corpus("abcdefghij klmnop qrstuvw xyz. " * 40, 0.1)
     else:
         corpus = lmcorpus.lines_corpus(["alpha", "beta", "gamma", "delta", "epsilon", "zeta"] * 5, 0.2, 0)
-    cfg = LMTrainConfig(mode=mode, seq_len=8, max_steps=30, eval_every=10, seed=3, ema=0.9 if mode == "lines" else 0.0,
-                        **{**TINY, "dropout": 0.2, "layers": 2})
+    cfg = LMTrainConfig(
+        mode=mode,
+        seq_len=8,
+        max_steps=30,
+        eval_every=10,
+        seed=3,
+        ema=0.9 if mode == "lines" else 0.0,
+        **{**TINY, "dropout": 0.2, "layers": 2},
+    )
 
     train_lm(corpus, cfg, tmp_path / "straight", show_progress=False)
 
@@ -95,7 +107,7 @@ def test_resume_after_interrupt_equals_uninterrupted_run(tmp_path, mode):
     for k in a["model"]:
         torch.testing.assert_close(a["model"][k], b["model"][k], atol=0, rtol=0, msg=k)
     if cfg.ema:
-        assert a["ema"]["steps"] == b["ema"]["steps"] == 30          # the average's count survives resume
+        assert a["ema"]["steps"] == b["ema"]["steps"] == 30  # the average's count survives resume
         for x, y in zip(a["ema"]["shadow"], b["ema"]["shadow"]):
             torch.testing.assert_close(x, y, atol=0, rtol=0)
 
@@ -108,13 +120,13 @@ def test_ema_tracks_the_average_of_the_weights():
     ema = WeightEMA(lin, 0.5)
     with torch.no_grad():
         lin.weight.fill_(4.0)
-    ema.update()                                            # 0.5*0 + 0.5*4
+    ema.update()  # 0.5*0 + 0.5*4
     torch.testing.assert_close(ema.shadow[0], torch.full((1, 2), 2.0))
     ema.swap()
     torch.testing.assert_close(lin.weight.detach(), torch.full((1, 2), 2.0))
     ema.swap()
     torch.testing.assert_close(lin.weight.detach(), torch.full((1, 2), 4.0))
-    warm = WeightEMA(lin, 0.999, warmup=True)                 # step 1: d = 2/11, not 0.999
+    warm = WeightEMA(lin, 0.999, warmup=True)  # step 1: d = 2/11, not 0.999
     with torch.no_grad():
         lin.weight.fill_(15.0)
     warm.update()
@@ -131,7 +143,7 @@ def test_lines_eval_counts_every_char_and_the_end_marker():
     nll, n = evaluate(model, "lines", seqs)
     assert n == (3 + 1) + (2 + 1)
     manual = 0.0
-    model.eval()                                            # evaluate() switches dropout off too
+    model.eval()  # evaluate() switches dropout off too
     with torch.no_grad():
         for s in seqs:
             logits, _ = model(s[None, :-1])
@@ -157,10 +169,12 @@ def test_stream_eval_with_context_scores_every_char_given_its_history(n_data):
     model.eval()
     with torch.no_grad():
         for b in range(cols):
-            s = len(context) + b * rows                            # first scored char of column b
-            window = text[s - warm - 1: s + rows]                  # warm history + inputs + last target
+            s = len(context) + b * rows  # first scored char of column b
+            window = text[s - warm - 1 : s + rows]  # warm history + inputs + last target
             logits, _ = model(window[None, :-1])
-            manual += torch.nn.functional.cross_entropy(logits[0, warm:], window[warm + 1:], reduction="sum").item()
+            manual += torch.nn.functional.cross_entropy(
+                logits[0, warm:], window[warm + 1 :], reduction="sum"
+            ).item()
             count += rows
     assert n == count == cols * rows
     assert nll == pytest.approx(manual, rel=1e-5)
@@ -195,15 +209,16 @@ def test_bf16_runs_the_training_products_in_bfloat16_and_tracks_fp32(tmp_path):
     losses, dtypes, current = {}, {}, {}
 
     def record(module, args, out):
-        if isinstance(module, torch.nn.Linear):                 # the output layer W_out h + b_out
+        if isinstance(module, torch.nn.Linear):  # the output layer W_out h + b_out
             dtypes.setdefault((current["prec"], module.training), set()).add(out.dtype)
 
     hook = torch.nn.modules.module.register_module_forward_hook(record)
     try:
         for prec in ("fp32", "bf16"):
             current["prec"] = prec
-            cfg = LMTrainConfig(mode="stream", seq_len=16, max_steps=40, eval_every=20, seed=0, precision=prec,
-                                **TINY)
+            cfg = LMTrainConfig(
+                mode="stream", seq_len=16, max_steps=40, eval_every=20, seed=0, precision=prec, **TINY
+            )
             losses[prec] = train_lm(corpus, cfg, tmp_path / prec, show_progress=False)["val_loss"]
     finally:
         hook.remove()

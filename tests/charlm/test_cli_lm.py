@@ -29,7 +29,9 @@ def text_file(tmp_path):
 @pytest.fixture
 def trained_run(tmp_path, text_file, capsys):
     run = tmp_path / "run"
-    code, out, err = run_cli(capsys, "lm", "train", text_file, "-o", run, "--max-steps", 40, "--seq-len", 16, *SMALL)
+    code, out, err = run_cli(
+        capsys, "lm", "train", text_file, "-o", run, "--max-steps", 40, "--seq-len", 16, *SMALL
+    )
     assert code == 0, err
     return run, out
 
@@ -79,19 +81,27 @@ def test_lines_mode_and_eval_with_end_markers(tmp_path, capsys):
     names = tmp_path / "names.txt"
     names.write_text("\n".join(["emma", "olivia", "ava", "isabella", "sophia", "mia"] * 10))
     run = tmp_path / "names_run"
-    code, _, err = run_cli(capsys, "lm", "train", names, "-o", run, "--mode", "lines", "--max-steps", 30, *SMALL)
+    code, _, err = run_cli(
+        capsys, "lm", "train", names, "-o", run, "--mode", "lines", "--max-steps", 30, *SMALL
+    )
     assert code == 0, err
     code, out, _ = run_cli(capsys, "lm", "eval", run, names)
-    assert json.loads(out)["chars"] == sum(len(n) + 1 for n in ["emma", "olivia", "ava", "isabella", "sophia", "mia"]) * 10
+    assert (
+        json.loads(out)["chars"]
+        == sum(len(n) + 1 for n in ["emma", "olivia", "ava", "isabella", "sophia", "mia"]) * 10
+    )
     code, out, _ = run_cli(capsys, "lm", "sample", run, "-n", 5, "--seed", 1)
     assert code == 0 and len(out.splitlines()) == 5
 
 
 def test_names_command_prints_new_names(tmp_path, capsys):
     data = tmp_path / "pets.txt"
-    data.write_text("\n".join(["rex", "max", "bella", "luna", "charlie", "lucy", "cooper", "daisy", "milo"] * 20))
-    code, out, err = run_cli(capsys, "names", "-n", 8, "--seed", 1, "--data", data, "--train-minutes", 0.05,
-                             "--temperature", 1.5)
+    data.write_text(
+        "\n".join(["rex", "max", "bella", "luna", "charlie", "lucy", "cooper", "daisy", "milo"] * 20)
+    )
+    code, out, err = run_cli(
+        capsys, "names", "-n", 8, "--seed", 1, "--data", data, "--train-minutes", 0.05, "--temperature", 1.5
+    )
     assert code == 0, err
     got = out.splitlines()
     assert len(got) == 8 and len(set(got)) == 8
@@ -102,8 +112,20 @@ def test_names_command_prints_new_names(tmp_path, capsys):
 
 
 def test_names_by_language_is_conditioned(capsys):
-    code, out, err = run_cli(capsys, "names", "-n", 3, "--seed", 0, "--language", "russian",
-                             "--train-minutes", 0.03, "--temperature", 1.3)
+    code, out, err = run_cli(
+        capsys,
+        "names",
+        "-n",
+        3,
+        "--seed",
+        0,
+        "--language",
+        "russian",
+        "--train-minutes",
+        0.03,
+        "--temperature",
+        1.3,
+    )
     assert code == 0, err
     assert len(out.splitlines()) == 3
 
@@ -117,13 +139,16 @@ def _bad(capsys, tmp_path, *argv):
     return err
 
 
-@pytest.mark.parametrize("content,needle", [
-    (None, "not found"),
-    (b"", "empty"),
-    (b"\x00\x01\x02binary\x00" * 50, "binary"),
-    (b"caf\xe9 au lait " * 40, "UTF-8"),
-    (b"too short", "too short"),
-])
+@pytest.mark.parametrize(
+    "content,needle",
+    [
+        (None, "not found"),
+        (b"", "empty"),
+        (b"\x00\x01\x02binary\x00" * 50, "binary"),
+        (b"caf\xe9 au lait " * 40, "UTF-8"),
+        (b"too short", "too short"),
+    ],
+)
 def test_bad_training_files(tmp_path, capsys, content, needle):
     f = tmp_path / "input.txt"
     if content is not None:
@@ -131,7 +156,7 @@ def test_bad_training_files(tmp_path, capsys, content, needle):
     run = tmp_path / "run"
     err = _bad(capsys, tmp_path, "lm", "train", f, "-o", run, "--max-steps", 1)
     assert needle in err
-    assert not run.exists()                                    # no half-written run directory
+    assert not run.exists()  # no half-written run directory
 
 
 def test_bad_checkpoints(tmp_path, capsys, text_file):
@@ -161,13 +186,19 @@ def test_other_bad_input(tmp_path, capsys, trained_run, text_file):
     assert "already exists" in _bad(capsys, tmp_path, "lm", "train", text_file, "-o", run)
     assert "not conditioned" in _bad(capsys, tmp_path, "lm", "sample", run, "--language", "French")
     assert "vocabulary" in _bad(capsys, tmp_path, "lm", "sample", run, "--prime", "§§")
-    assert "nothing to resume" in _bad(capsys, tmp_path, "lm", "train", text_file, "-o", tmp_path / "new", "--resume")
+    assert "nothing to resume" in _bad(
+        capsys, tmp_path, "lm", "train", text_file, "-o", tmp_path / "new", "--resume"
+    )
 
 
 def test_module_entry_point_and_help():
-    r = subprocess.run([sys.executable, "-m", "seqlab", "lm", "train", "--help"], capture_output=True, text=True)
+    r = subprocess.run(
+        [sys.executable, "-m", "seqlab", "lm", "train", "--help"], capture_output=True, text=True
+    )
     assert r.returncode == 0 and "--max-minutes" in r.stdout and "truncated BPTT" in r.stdout
-    r = subprocess.run([sys.executable, "-m", "seqlab", "lm", "sample", "/nonexistent"], capture_output=True, text=True)
+    r = subprocess.run(
+        [sys.executable, "-m", "seqlab", "lm", "sample", "/nonexistent"], capture_output=True, text=True
+    )
     assert r.returncode != 0 and "Traceback" not in r.stderr and "seqlab: error" in r.stderr
 
 
@@ -184,14 +215,39 @@ def test_ctrl_c_saves_a_checkpoint_that_resumes(tmp_path, text_file):
     import time
 
     run = tmp_path / "run"
-    cmd = [sys.executable, "-m", "seqlab", "lm", "train", str(text_file), "-o", str(run), "--seq-len", "16",
-           "--layers", "1", "--hidden", "16", "--eval-every", "5", "--threads", "1",
-           "--patience", "100000",  # never stops by itself: on a fast machine early stopping beat the signal
-           "--epochs", "100000"]
+    cmd = [
+        sys.executable,
+        "-m",
+        "seqlab",
+        "lm",
+        "train",
+        str(text_file),
+        "-o",
+        str(run),
+        "--seq-len",
+        "16",
+        "--layers",
+        "1",
+        "--hidden",
+        "16",
+        "--eval-every",
+        "5",
+        "--threads",
+        "1",
+        "--patience",
+        "100000",  # never stops by itself: on a fast machine early stopping beat the signal
+        "--epochs",
+        "100000",
+    ]
     # SIGINT back to its default in the child: a shell that starts the suite in the background
     # (`pytest &` without job control) ignores SIGINT, and an ignored signal is inherited through exec
-    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
+    proc = subprocess.Popen(
+        cmd,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
+    )
     deadline = time.time() + 300
     while not (run / "last.pt").exists() and time.time() < deadline and proc.poll() is None:
         time.sleep(0.2)
@@ -216,12 +272,14 @@ def test_resume_refuses_another_file_and_other_shape_flags(trained_run, text_fil
     code, _, err = run_cli(capsys, "lm", "train", other, "-o", run, "--resume", "--max-steps", 60)
     assert code == 2 and len(err.strip().splitlines()) == 1
     assert str(text_file.resolve()) in err and str(other.resolve()) in err
-    code, _, err = run_cli(capsys, "lm", "train", text_file, "-o", run, "--resume", "--hidden", 64, "--max-steps", 60)
+    code, _, err = run_cli(
+        capsys, "lm", "train", text_file, "-o", run, "--resume", "--hidden", 64, "--max-steps", 60
+    )
     assert code == 2 and "--hidden 64 differs from the run's 32" in err and len(err.strip().splitlines()) == 1
-    text_file.write_text(TEXT + "one more line\n")                 # same path, other content
+    text_file.write_text(TEXT + "one more line\n")  # same path, other content
     code, _, err = run_cli(capsys, "lm", "train", text_file, "-o", run, "--resume", "--max-steps", 60)
     assert code == 2 and "has changed since" in err
-    assert {p.name: p.stat().st_mtime_ns for p in run.iterdir()} == before       # nothing in the run changed
+    assert {p.name: p.stat().st_mtime_ns for p in run.iterdir()} == before  # nothing in the run changed
 
 
 def test_time_budget_becomes_steps_once_and_resume_keeps_them(tmp_path, text_file):
@@ -233,13 +291,23 @@ def test_time_budget_becomes_steps_once_and_resume_keeps_them(tmp_path, text_fil
     from seqlab.charlm.train import train_lm
     from seqlab.checkpoint import load_checkpoint
 
-    base = dict(seq_len=16, layers=1, hidden=16, embed=8, batch_size=4, eval_every=7, warmup_steps=10,
-                precision="fp32", seed=2, dropout=0.1)
+    base = dict(
+        seq_len=16,
+        layers=1,
+        hidden=16,
+        embed=8,
+        batch_size=4,
+        eval_every=7,
+        warmup_steps=10,
+        precision="fp32",
+        seed=2,
+        dropout=0.1,
+    )
     cfg = LMTrainConfig(max_minutes=0.04, **base)
     corpus = read_corpus(cfg.resolved(), path=text_file)
 
     def stop(step):
-        if step == 12:                      # after the plan (made at step 10)
+        if step == 12:  # after the plan (made at step 10)
             raise KeyboardInterrupt
 
     with pytest.raises(KeyboardInterrupt):
@@ -248,7 +316,9 @@ def test_time_budget_becomes_steps_once_and_resume_keeps_them(tmp_path, text_fil
     assert planned is not None and planned > 12
     resumed = train_lm(corpus, cfg, tmp_path / "cut", resume=True, show_progress=False)
     assert resumed["steps"] == resumed["planned_steps"] == planned and resumed["stop_reason"] == "max_minutes"
-    by_steps = train_lm(corpus, LMTrainConfig(max_steps=planned, **base), tmp_path / "steps", show_progress=False)
+    by_steps = train_lm(
+        corpus, LMTrainConfig(max_steps=planned, **base), tmp_path / "steps", show_progress=False
+    )
     assert by_steps["steps"] == planned
     a, b = (load_checkpoint(tmp_path / d / "last.pt")["model"] for d in ("cut", "steps"))
     assert all(torch.equal(a[k], b[k]) for k in a)

@@ -22,9 +22,39 @@ def scratch_gru_run(tmp_path_factory):
     tmp = tmp_path_factory.mktemp("scratch")
     (tmp / "text.txt").write_text(TEXT)
     run = tmp / "run"
-    code = main(["lm", "train", str(tmp / "text.txt"), "-o", str(run), "--impl", "scratch", "--cell", "gru",
-                 "--layers", "2", "--hidden", "24", "--embed", "8", "--dropout", "0.1", "--batch-size", "4",
-                 "--seq-len", "16", "--max-steps", "40", "--eval-every", "20", "--lr", "0.05", "--precision", "fp32"])
+    code = main(
+        [
+            "lm",
+            "train",
+            str(tmp / "text.txt"),
+            "-o",
+            str(run),
+            "--impl",
+            "scratch",
+            "--cell",
+            "gru",
+            "--layers",
+            "2",
+            "--hidden",
+            "24",
+            "--embed",
+            "8",
+            "--dropout",
+            "0.1",
+            "--batch-size",
+            "4",
+            "--seq-len",
+            "16",
+            "--max-steps",
+            "40",
+            "--eval-every",
+            "20",
+            "--lr",
+            "0.05",
+            "--precision",
+            "fp32",
+        ]
+    )
     assert code == 0
     return run, tmp / "text.txt"
 
@@ -53,7 +83,9 @@ def test_fused_path_evaluates_and_samples_like_the_scratch_run(scratch_gru_run, 
     assert code == 0, err
     loss = json.loads(out)["loss"]
     nll, n = evaluate(fused, "stream", ids, batch_size=max(1, min(64, len(ids) // 2048)))
-    assert nll / n == pytest.approx(loss, rel=1e-5) and loss < 1.5      # trained (0.84); ln(19 chars) = 2.9 at the start
+    assert (
+        nll / n == pytest.approx(loss, rel=1e-5) and loss < 1.5
+    )  # trained (0.84); ln(19 chars) = 2.9 at the start
     # per-step logits along a sampled text, and the samples themselves
     prime = vocab.encode(list("the "))
     a = generate_stream(scratch, prime, 200, generator=torch.Generator().manual_seed(3))

@@ -32,4 +32,4 @@ def test_shakespeare_five_minutes_beats_unigram_by_far(tmp_path, capsys):
     code = main(["lm", "train", str(dataset_path("tinyshakespeare")), "-o", str(run), "--max-minutes", "5"])
     assert code == 0
     m = json.loads((run / "metrics.json").read_text())
-    assert m["val_loss"] < 1.8                      # unigram entropy of the text is ~3.3 nats/char
+    assert m["val_loss"] < 1.8  # unigram entropy of the text is ~3.3 nats/char

@@ -9,14 +9,23 @@ from sklearn.naive_bayes import MultinomialNB
 from seqlab.classify.baselines import MNBClassifier, NBSVMClassifier
 from seqlab.classify.data import load_dataset
 
-DOCS = ["a good film", "a bad film", "good good fun", "bad plot , bad acting", "fun and good", "not good",
-        "really bad", "good acting"]
+DOCS = [
+    "a good film",
+    "a bad film",
+    "good good fun",
+    "bad plot , bad acting",
+    "fun and good",
+    "not good",
+    "really bad",
+    "good acting",
+]
 LABELS = np.array([1, 0, 1, 0, 1, 0, 0, 1])
 
 
 def _binary(docs):
-    vec = CountVectorizer(tokenizer=str.split, token_pattern=None, lowercase=False, binary=True,
-                          ngram_range=(1, 2))
+    vec = CountVectorizer(
+        tokenizer=str.split, token_pattern=None, lowercase=False, binary=True, ngram_range=(1, 2)
+    )
     return vec, vec.fit_transform(docs)
 
 
@@ -68,12 +77,13 @@ def test_nbsvm_multiclass_is_one_vs_rest():
         np.testing.assert_allclose(est.r_[k], r, atol=1e-12)
         np.testing.assert_allclose(est.coef_[k], w, atol=1e-4)
         scores.append(Ft @ (r * w) + 0.25 * svm.intercept_[0])
-    scores = np.stack(scores, axis=1)                                         # (4, 3)
+    scores = np.stack(scores, axis=1)  # (4, 3)
     np.testing.assert_allclose(est.decision_function(test), scores, atol=1e-4)
     assert est.predict(test).tolist() == np.array(["a", "b", "c"])[scores.argmax(1)].tolist()
-    assert len(set(est.predict(DOCS))) == 3                                   # not one class for all
-    np.testing.assert_allclose(est.predict_proba(test), np.exp(scores) / np.exp(scores).sum(1, keepdims=True),
-                               atol=1e-4)
+    assert len(set(est.predict(DOCS))) == 3  # not one class for all
+    np.testing.assert_allclose(
+        est.predict_proba(test), np.exp(scores) / np.exp(scores).sum(1, keepdims=True), atol=1e-4
+    )
 
 
 @pytest.fixture(scope="module")
@@ -91,7 +101,7 @@ def mr_subset():
 def test_baselines_beat_chance_clearly_on_real_mr(cls, mr_subset):
     Xtr, ytr, Xte, yte = mr_subset
     acc = cls().fit(Xtr, ytr).score(Xte, yte)
-    assert acc > 0.68, acc                   # chance is 0.5; the full-data 10-fold CV gives ~0.79
+    assert acc > 0.68, acc  # chance is 0.5; the full-data 10-fold CV gives ~0.79
 
 
 @pytest.mark.needs_data("sentence_classification")

@@ -35,24 +35,43 @@ def write_glove(path, dim=6, bad_row=False):
 
 
 def test_help_teaches(capsys):
-    for cmd in (["classify", "train", "--help"], ["classify", "table", "--help"], ["classify", "predict", "--help"]):
+    for cmd in (
+        ["classify", "train", "--help"],
+        ["classify", "table", "--help"],
+        ["classify", "predict", "--help"],
+    ):
         with pytest.raises(SystemExit) as e:
             main(cmd)
         assert e.value.code == 0
-    out = re.sub(r"-\s+", "-", capsys.readouterr().out)            # argparse may wrap at a hyphen
+    out = re.sub(r"-\s+", "-", capsys.readouterr().out)  # argparse may wrap at a hyphen
     assert "cnn-multichannel" in out and "glove-6b-50d" in out and "default" in out
 
 
 def test_train_then_predict_cnn(tmp_path, capsys):
-    data = write_dataset(tmp_path / "toy.tsv", n=300)     # the label is the cue word: learnable exactly
+    data = write_dataset(tmp_path / "toy.tsv", n=300)  # the label is the cue word: learnable exactly
     run = tmp_path / "run"
-    rc = main(["classify", "train", str(data), "-o", str(run), "--model", "cnn-rand", "--folds", "2",
-               "--epochs", "4", "--seed", "1"])
+    rc = main(
+        [
+            "classify",
+            "train",
+            str(data),
+            "-o",
+            str(run),
+            "--model",
+            "cnn-rand",
+            "--folds",
+            "2",
+            "--epochs",
+            "4",
+            "--seed",
+            "1",
+        ]
+    )
     assert rc == 0
     m = json.loads((run / "metrics.json").read_text())
     assert {"accuracy", "std", "folds", "seconds"} <= set(m)
     assert m["folds"] == 2 and len(m["fold_accuracies"]) == 2
-    assert min(m["fold_accuracies"]) > 0.9                # chance is 0.5
+    assert min(m["fold_accuracies"]) > 0.9  # chance is 0.5
     assert "best fold" in m["checkpoint"]
     capsys.readouterr()
     rc = main(["classify", "predict", str(run), "what a great superb film", "awful , dull"])
@@ -70,13 +89,30 @@ def test_train_then_predict_cnn(tmp_path, capsys):
 def test_train_static_with_user_vectors_and_mnb_on_csv(tmp_path, capsys):
     data = write_dataset(tmp_path / "toy.tsv")
     vec = write_glove(tmp_path / "vec.txt")
-    rc = main(["classify", "train", str(data), "-o", str(tmp_path / "st"), "--model", "cnn-static",
-               "--vectors", str(vec), "--folds", "2", "--epochs", "2"])
+    rc = main(
+        [
+            "classify",
+            "train",
+            str(data),
+            "-o",
+            str(tmp_path / "st"),
+            "--model",
+            "cnn-static",
+            "--vectors",
+            str(vec),
+            "--folds",
+            "2",
+            "--epochs",
+            "2",
+        ]
+    )
     assert rc == 0
     assert "GoogleNews" in " ".join(json.loads((tmp_path / "st" / "metrics.json").read_text())["notes"])
     csv = tmp_path / "toy.csv"
-    csv.write_text("label,text\n" + "\n".join(ln.replace("\t", ",", 1) for ln in
-                                             data.read_text().splitlines()) + "\n", encoding="utf-8")
+    csv.write_text(
+        "label,text\n" + "\n".join(ln.replace("\t", ",", 1) for ln in data.read_text().splitlines()) + "\n",
+        encoding="utf-8",
+    )
     rc = main(["classify", "train", str(csv), "-o", str(tmp_path / "mnb"), "--model", "mnb", "--folds", "3"])
     assert rc == 0
     assert json.loads((tmp_path / "mnb" / "metrics.json").read_text())["accuracy"] > 0.9
@@ -88,7 +124,19 @@ def test_train_static_with_user_vectors_and_mnb_on_csv(tmp_path, capsys):
 @pytest.mark.needs_data("sentence_classification")
 def test_table_caches_folds_and_resumes(tmp_path, capsys):
     table = tmp_path / "T.md"
-    args = ["classify", "table", "-o", str(table), "--datasets", "cr", "--models", "mnb", "nbsvm", "--folds", "2"]
+    args = [
+        "classify",
+        "table",
+        "-o",
+        str(table),
+        "--datasets",
+        "cr",
+        "--models",
+        "mnb",
+        "nbsvm",
+        "--folds",
+        "2",
+    ]
     assert main(args) == 0
     out = capsys.readouterr().out
     assert "total time" in out and "MNB (Wang and Manning, 2012)" in out
@@ -111,30 +159,107 @@ def test_table_caches_folds_and_resumes(tmp_path, capsys):
     assert "CR mnb (1/2)" in table.read_text().split("Folds trained on a GPU")[1]
 
 
-@pytest.mark.parametrize("make_args,match", [
-    (lambda d: ["classify", "train", "imdb", "-o", str(d / "r"), "--model", "cnn-rand"], "unknown dataset"),
-    (lambda d: ["classify", "train", "mr", "-o", str(d / "r"), "--model", "svm"], "unknown model"),
-    (lambda d: ["classify", "train", str(d / "empty.tsv"), "-o", str(d / "r"), "--model", "mnb"], "empty"),
-    (lambda d: ["classify", "train", str(d / "nolabel.tsv"), "-o", str(d / "r"), "--model", "mnb"], "without a label"),
-    (lambda d: ["classify", "train", str(d / "one.tsv"), "-o", str(d / "r"), "--model", "mnb"], "only one class"),
-    (lambda d: ["classify", "train", str(d / "toy.tsv"), "-o", str(d / "r"), "--model", "cnn-static",
-                "--vectors", str(d / "badvec.txt")], "dimension|values|expected"),
-    (lambda d: ["classify", "predict", str(d / "nothing"), "hello"], "not found"),
-    (lambda d: ["classify", "table", "-o", str(d / "T.md"), "--models", "cnn-huge"], "unknown model"),
-    (lambda d: ["classify", "table", "-o", str(d / "T.md"), "--datasets", "imdb"], "unknown dataset"),
-    (lambda d: ["classify", "train", str(d / "toy.tsv"), "-o", str(d / "r"), "--model", "cnn-rand",
-                "--conv", "full"], "unknown convolution 'full'; use narrow or wide"),
-    (lambda d: ["classify", "train", "sst2", "-o", str(d / "r"), "--model", "cnn-rand",
-                "--sst-train", "trees"], "unknown SST training set 'trees'; use phrases or sentences"),
-    (lambda d: ["classify", "table", "-o", str(d / "T.md"), "--models", "dcnn:wide"], "unknown DCNN recipe 'wide'"),
-    (lambda d: ["classify", "table", "-o", str(d / "T.md"), "--models", "gru:wide"], "only Kim's CNN rows"),
-    (lambda d: ["classify", "train", "trec", "-o", str(d / "r"), "--model", "dcnn", "--recipe", "b8"],
-     "unknown DCNN recipe 'b8'; use b4 or b50"),
-    (lambda d: ["classify", "table", "-o", str(d / "T.md"), "--sst-train", "all"], "unknown SST training set"),
-    (lambda d: ["classify", "train", str(d / "toy.tsv"), "-o", str(d / "r"), "--model", "cnn-rand",
-                "--dev-checks", "0"], "--dev-checks must be at least 1"),
-    (lambda d: ["classify", "table", "-o", str(d / "T.md"), "--dev-checks", "-2"], "--dev-checks must be at least 1"),
-])
+@pytest.mark.parametrize(
+    "make_args,match",
+    [
+        (
+            lambda d: ["classify", "train", "imdb", "-o", str(d / "r"), "--model", "cnn-rand"],
+            "unknown dataset",
+        ),
+        (lambda d: ["classify", "train", "mr", "-o", str(d / "r"), "--model", "svm"], "unknown model"),
+        (
+            lambda d: ["classify", "train", str(d / "empty.tsv"), "-o", str(d / "r"), "--model", "mnb"],
+            "empty",
+        ),
+        (
+            lambda d: ["classify", "train", str(d / "nolabel.tsv"), "-o", str(d / "r"), "--model", "mnb"],
+            "without a label",
+        ),
+        (
+            lambda d: ["classify", "train", str(d / "one.tsv"), "-o", str(d / "r"), "--model", "mnb"],
+            "only one class",
+        ),
+        (
+            lambda d: [
+                "classify",
+                "train",
+                str(d / "toy.tsv"),
+                "-o",
+                str(d / "r"),
+                "--model",
+                "cnn-static",
+                "--vectors",
+                str(d / "badvec.txt"),
+            ],
+            "dimension|values|expected",
+        ),
+        (lambda d: ["classify", "predict", str(d / "nothing"), "hello"], "not found"),
+        (lambda d: ["classify", "table", "-o", str(d / "T.md"), "--models", "cnn-huge"], "unknown model"),
+        (lambda d: ["classify", "table", "-o", str(d / "T.md"), "--datasets", "imdb"], "unknown dataset"),
+        (
+            lambda d: [
+                "classify",
+                "train",
+                str(d / "toy.tsv"),
+                "-o",
+                str(d / "r"),
+                "--model",
+                "cnn-rand",
+                "--conv",
+                "full",
+            ],
+            "unknown convolution 'full'; use narrow or wide",
+        ),
+        (
+            lambda d: [
+                "classify",
+                "train",
+                "sst2",
+                "-o",
+                str(d / "r"),
+                "--model",
+                "cnn-rand",
+                "--sst-train",
+                "trees",
+            ],
+            "unknown SST training set 'trees'; use phrases or sentences",
+        ),
+        (
+            lambda d: ["classify", "table", "-o", str(d / "T.md"), "--models", "dcnn:wide"],
+            "unknown DCNN recipe 'wide'",
+        ),
+        (
+            lambda d: ["classify", "table", "-o", str(d / "T.md"), "--models", "gru:wide"],
+            "only Kim's CNN rows",
+        ),
+        (
+            lambda d: ["classify", "train", "trec", "-o", str(d / "r"), "--model", "dcnn", "--recipe", "b8"],
+            "unknown DCNN recipe 'b8'; use b4 or b50",
+        ),
+        (
+            lambda d: ["classify", "table", "-o", str(d / "T.md"), "--sst-train", "all"],
+            "unknown SST training set",
+        ),
+        (
+            lambda d: [
+                "classify",
+                "train",
+                str(d / "toy.tsv"),
+                "-o",
+                str(d / "r"),
+                "--model",
+                "cnn-rand",
+                "--dev-checks",
+                "0",
+            ],
+            "--dev-checks must be at least 1",
+        ),
+        (
+            lambda d: ["classify", "table", "-o", str(d / "T.md"), "--dev-checks", "-2"],
+            "--dev-checks must be at least 1",
+        ),
+    ],
+)
 def test_bad_input_gives_one_error_line(tmp_path, capsys, make_args, match):
     import re
 
@@ -175,7 +300,9 @@ def write_tiny_sst(root, n_train=60, seed=0):
         trees = [parse_tree(t) for t in lines]
         for task, name in (("sst1", "fine"), ("sst2", "binary")):
             x, y = sentence_examples(trees, task)
-            (folder / f"stsa.{name}.{part}").write_text("".join(f"{b} {a}\n" for a, b in zip(x, y)), encoding="utf-8")
+            (folder / f"stsa.{name}.{part}").write_text(
+                "".join(f"{b} {a}\n" for a, b in zip(x, y)), encoding="utf-8"
+            )
     return folder
 
 
@@ -185,9 +312,11 @@ def test_sst_trains_on_phrases_by_default_and_on_sentences_when_asked(tmp_path, 
     write_tiny_sst(tmp_path, n_train=200)
     monkeypatch.setenv("SEQLAB_DATA", str(tmp_path))
     n_phrases = len(load_dataset("sst2").train[0])
-    assert 195 < n_phrases <= 206                              # distinct roots + six cue words (fillers: neutral)
-    for model, extra, n in (("dcnn", [], n_phrases), ("cnn-rand", ["--sst-train", "sentences", "--conv", "wide",
-                                                                          "--dev-checks", "3"], 200)):
+    assert 195 < n_phrases <= 206  # distinct roots + six cue words (fillers: neutral)
+    for model, extra, n in (
+        ("dcnn", [], n_phrases),
+        ("cnn-rand", ["--sst-train", "sentences", "--conv", "wide", "--dev-checks", "3"], 200),
+    ):
         run = tmp_path / model
         rc = main(["classify", "train", "sst2", "-o", str(run), "--model", model, "--epochs", "5", *extra])
         assert rc == 0
@@ -205,35 +334,52 @@ def test_table_cache_keys_see_model_conv_and_sst_training_set(tmp_path):
     from seqlab.classify.table import TableConfig, cache_file
 
     base = TableConfig()
-    names = {cache_file(tmp_path, TableConfig(sst_train=sst), d, row, 0, False).name
-             for sst in ("phrases", "sentences") for d in ("sst1", "trec")
-             for row in ("cnn-rand", "cnn-rand:wide", "cnn-rand:narrow", "dcnn", "cnn-static")}
+    names = {
+        cache_file(tmp_path, TableConfig(sst_train=sst), d, row, 0, False).name
+        for sst in ("phrases", "sentences")
+        for d in ("sst1", "trec")
+        for row in ("cnn-rand", "cnn-rand:wide", "cnn-rand:narrow", "dcnn", "cnn-static")
+    }
     # cnn-rand and cnn-rand:narrow are the same row (4 distinct rows); SST-1 differs by training
     # set, TREC has none: 4 * 2 + 4 names
     assert len(names) == 12
-    assert cache_file(tmp_path, base, "sst2", "cnn-rand:wide", 0, False).name == \
-        "sst2__cnn-rand__wide__phrases__e25__s0__test.json"
+    assert (
+        cache_file(tmp_path, base, "sst2", "cnn-rand:wide", 0, False).name
+        == "sst2__cnn-rand__wide__phrases__e25__s0__test.json"
+    )
     # the DCNN's recipes: b50 (default) keeps the key of the cells computed before b4 was tried; b4 has its own
     assert cache_file(tmp_path, base, "mr", "dcnn:b50", 2, True).name == "mr__dcnn__e25__s0__fold3of10.json"
     assert cache_file(tmp_path, base, "mr", "dcnn", 2, True).name == "mr__dcnn__e25__s0__fold3of10.json"
-    assert cache_file(tmp_path, base, "mr", "dcnn:b4", 2, True).name == "mr__dcnn__b4__e25__s0__fold3of10.json"
+    assert (
+        cache_file(tmp_path, base, "mr", "dcnn:b4", 2, True).name == "mr__dcnn__b4__e25__s0__fold3of10.json"
+    )
     # the pretrained rows since issue 13's fix (rescaled vectors, trained rows widened to 300)
-    assert cache_file(tmp_path, base, "mr", "cnn-non-static", 0, True).name == \
-        "mr__cnn-non-static__narrow__glove-6b-50d__std0.144__w300__e25__s0__fold1of10.json"
+    assert (
+        cache_file(tmp_path, base, "mr", "cnn-non-static", 0, True).name
+        == "mr__cnn-non-static__narrow__glove-6b-50d__std0.144__w300__e25__s0__fold1of10.json"
+    )
     assert "__std0.144__e25" in cache_file(tmp_path, base, "mr", "cnn-static", 0, True).name
     # more than one dev check per epoch is a different protocol: its own key (neural rows only)
     dc = TableConfig(dev_checks=4)
-    assert cache_file(tmp_path, dc, "sst1", "dcnn:b4", 0, False).name == "sst1__dcnn__b4__phrases__e25__dc4__s0__test.json"
-    assert cache_file(tmp_path, dc, "mr", "nbsvm", 0, True).name == cache_file(tmp_path, base, "mr", "nbsvm", 0, True).name
+    assert (
+        cache_file(tmp_path, dc, "sst1", "dcnn:b4", 0, False).name
+        == "sst1__dcnn__b4__phrases__e25__dc4__s0__test.json"
+    )
+    assert (
+        cache_file(tmp_path, dc, "mr", "nbsvm", 0, True).name
+        == cache_file(tmp_path, base, "mr", "nbsvm", 0, True).name
+    )
 
 
 def test_a_malformed_tree_file_is_one_error_line(tmp_path, monkeypatch, cli_error):
     folder = write_tiny_sst(tmp_path)
     trees = folder / "sst_trees" / "train.txt"
     lines = trees.read_text().split("\n")
-    lines[6] = lines[6][:-1]                                   # drop the last ')' of line 7
+    lines[6] = lines[6][:-1]  # drop the last ')' of line 7
     trees.write_text("\n".join(lines))
     monkeypatch.setenv("SEQLAB_DATA", str(tmp_path))
-    err = cli_error("classify", "train", "sst1", "-o", tmp_path / "r", "--model", "cnn-rand", match="train.txt:7")
+    err = cli_error(
+        "classify", "train", "sst1", "-o", tmp_path / "r", "--model", "cnn-rand", match="train.txt:7"
+    )
     assert "unbalanced brackets" in err
     assert not (tmp_path / "r" / "metrics.json").exists()

@@ -5,21 +5,28 @@ import re
 import numpy as np
 import pytest
 
+from seqlab.classify.data import (
+    clean_str,
+    clean_str_sst,
+    holdout_split,
+    load_any,
+    load_dataset,
+    load_user_file,
+    stratified_folds,
+)
 from seqlab.errors import SeqlabError
-from seqlab.classify.data import (clean_str, clean_str_sst, holdout_split, load_any, load_dataset, load_user_file,
-                                  stratified_folds)
 
 
 def kim_clean_str(string, TREC=False):
     """Kim's process_data.py clean_str, copied rule for rule. (" \\( " is the same string value as
     Kim's " \\( " written without the doubled backslash, which Python 3.12 warns about.)"""
     string = re.sub(r"[^A-Za-z0-9(),!?\'\`]", " ", string)
-    string = re.sub(r"\'s", " \'s", string)
-    string = re.sub(r"\'ve", " \'ve", string)
-    string = re.sub(r"n\'t", " n\'t", string)
-    string = re.sub(r"\'re", " \'re", string)
-    string = re.sub(r"\'d", " \'d", string)
-    string = re.sub(r"\'ll", " \'ll", string)
+    string = re.sub(r"\'s", " 's", string)
+    string = re.sub(r"\'ve", " 've", string)
+    string = re.sub(r"n\'t", " n't", string)
+    string = re.sub(r"\'re", " 're", string)
+    string = re.sub(r"\'d", " 'd", string)
+    string = re.sub(r"\'ll", " 'll", string)
     string = re.sub(r",", " , ", string)
     string = re.sub(r"!", " ! ", string)
     string = re.sub(r"\(", " \\( ", string)
@@ -61,7 +68,9 @@ def test_clean_str_on_real_lines_matches_kim():
         lines = (folder / name).read_text(encoding="utf-8").split("\n")[:300]
         for ln in lines:
             text = ln.partition(" ")[2]
-            assert clean_str(text, trec=name.startswith("TREC")) == kim_clean_str(text, TREC=name.startswith("TREC"))
+            assert clean_str(text, trec=name.startswith("TREC")) == kim_clean_str(
+                text, TREC=name.startswith("TREC")
+            )
 
 
 README_COUNTS = {  # shared/data/README.md, sentence_classification table
@@ -78,7 +87,7 @@ README_COUNTS = {  # shared/data/README.md, sentence_classification table
 @pytest.mark.needs_data("sentence_classification")
 @pytest.mark.parametrize("name", list(README_COUNTS))
 def test_loaders_give_readme_counts(name):
-    ds = load_dataset(name, sst_train="sentences")                  # SST: the stsa.*.train sentences
+    ds = load_dataset(name, sst_train="sentences")  # SST: the stsa.*.train sentences
     train, dev, test = README_COUNTS[name]
     assert np.bincount(ds.train[1]).tolist() == train
     assert len(ds.train[0]) == sum(train)
@@ -112,11 +121,11 @@ def test_stratified_folds_partition_stratify_and_repeat():
     folds = stratified_folds(y, 10, seed=3)
     assert len(folds) == 10
     all_test = np.concatenate([te for _, te in folds])
-    assert sorted(all_test.tolist()) == list(range(len(y)))            # each row tested exactly once
+    assert sorted(all_test.tolist()) == list(range(len(y)))  # each row tested exactly once
     for tr, te in folds:
         assert len(np.intersect1d(tr, te)) == 0 and len(tr) + len(te) == len(y)
         counts = np.bincount(y[te], minlength=3)
-        assert np.all(np.abs(counts - np.array([53, 24, 3])) <= 1)      # proportions kept per fold
+        assert np.all(np.abs(counts - np.array([53, 24, 3])) <= 1)  # proportions kept per fold
     again = stratified_folds(y, 10, seed=3)
     assert all(np.array_equal(a[1], b[1]) for a, b in zip(folds, again))
     other = stratified_folds(y, 10, seed=4)
@@ -142,12 +151,15 @@ def test_user_files_tab_and_csv(tmp_path):
     assert ds.labels == ("ham", "spam") and ds.train[0][0] == "win money , now"
 
 
-@pytest.mark.parametrize("content,match", [
-    ("pos\tgood\nno label here\n", "without a label"),
-    ("pos\tgood\npos\tfine\n", "only one class"),
-    ("", "empty"),
-    ("\tgood\npos\tok\n", "without a label"),
-])
+@pytest.mark.parametrize(
+    "content,match",
+    [
+        ("pos\tgood\nno label here\n", "without a label"),
+        ("pos\tgood\npos\tfine\n", "only one class"),
+        ("", "empty"),
+        ("\tgood\npos\tok\n", "without a label"),
+    ],
+)
 def test_user_file_errors(tmp_path, content, match):
     p = tmp_path / "bad.tsv"
     p.write_text(content, encoding="utf-8")

@@ -17,10 +17,13 @@ ESTIMATORS = (CNNClassifier, RNNClassifier, CNNRNNClassifier, DCNNClassifier)
 def test_get_params_lists_own_and_shared_parameters(cls):
     params = cls().get_params()
     assert set(TRAINING_PARAMS) <= set(params)
-    assert len(params) > len(TRAINING_PARAMS)          # and the estimator's own
+    assert len(params) > len(TRAINING_PARAMS)  # and the estimator's own
     changed = {k: v for k, v in params.items() if k in TRAINING_PARAMS and v != TRAINING_PARAMS[k]}
-    expected = {RNNClassifier: {"optimizer": "adam", "lr": 1e-3}, CNNRNNClassifier: {"optimizer": "adam", "lr": 1e-3},
-                DCNNClassifier: {"optimizer": "adagrad", "lr": 0.05, "max_norm": 0.0}}.get(cls, {})
+    expected = {
+        RNNClassifier: {"optimizer": "adam", "lr": 1e-3},
+        CNNRNNClassifier: {"optimizer": "adam", "lr": 1e-3},
+        DCNNClassifier: {"optimizer": "adagrad", "lr": 0.05, "max_norm": 0.0},
+    }.get(cls, {})
     assert changed == expected
 
 
@@ -38,7 +41,7 @@ def test_positional_arguments_bind_in_order_and_unknown_names_fail():
     assert CNNClassifier("static").variant == "static"
     assert RNNClassifier("gru", True).bidirectional is True
     with pytest.raises(TypeError):
-        CNNClassifier(epoch=3)                         # a typo is an error, as in scikit-learn
+        CNNClassifier(epoch=3)  # a typo is an error, as in scikit-learn
     with pytest.raises(TypeError):
-        estimator_params({}, learning_rate=0.1)        # only shared parameters can be re-defaulted
+        estimator_params({}, learning_rate=0.1)  # only shared parameters can be re-defaulted
     assert "epochs=3" in repr(CNNClassifier(epochs=3)) and "lr" not in repr(CNNClassifier(epochs=3))

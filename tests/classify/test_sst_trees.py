@@ -7,8 +7,14 @@ import collections
 import numpy as np
 import pytest
 
-from seqlab.classify.sst_trees import (Tree, node_count, parse_tree, phrase_examples, read_trees,
-                                       sentence_examples)
+from seqlab.classify.sst_trees import (
+    Tree,
+    node_count,
+    parse_tree,
+    phrase_examples,
+    read_trees,
+    sentence_examples,
+)
 from seqlab.errors import SeqlabError
 
 # "The film -LRB- sort of -RRB- works ." / "Comedy\/drama , not bad" / "the film" again
@@ -22,28 +28,31 @@ TREES = [
 def test_leaves_labels_and_postorder():
     t = parse_tree(TREES[0])
     assert t.label == 3 and t.word is None and len(t.children) == 2
-    assert t.leaves() == ["The", "film", "-LRB-", "sort", "of", "-RRB-", "works", "."]   # kept as released
+    assert t.leaves() == ["The", "film", "-LRB-", "sort", "of", "-RRB-", "works", "."]  # kept as released
     order = [(" ".join(n.leaves()), n.label) for n in t.postorder()]
-    assert order[:3] == [("The", 2), ("film", 2), ("The film", 2)]                     # children first
-    assert order[-1] == ("The film -LRB- sort of -RRB- works .", 3)                     # the root last
-    assert node_count([t]) == 15                                   # 8 leaves + 7 inner nodes
+    assert order[:3] == [("The", 2), ("film", 2), ("The film", 2)]  # children first
+    assert order[-1] == ("The film -LRB- sort of -RRB- works .", 3)  # the root last
+    assert node_count([t]) == 15  # 8 leaves + 7 inner nodes
     assert parse_tree(TREES[1]).leaves()[0] == "Comedy\\/drama"
     u = parse_tree(TREES[0], unescape=True)
     assert u.leaves()[2] == "(" and u.leaves()[5] == ")"
     assert parse_tree(TREES[1], unescape=True).leaves()[0] == "Comedy/drama"
-    assert parse_tree("(2 8\xa01\\/2)").word == "8\xa01\\/2"         # a no-break space stays inside a token
+    assert parse_tree("(2 8\xa01\\/2)").word == "8\xa01\\/2"  # a no-break space stays inside a token
     assert parse_tree("(0 x)") == Tree(0, word="x")
 
 
-@pytest.mark.parametrize("line,match", [
-    ("(3 (2 The) (2 film)", "unbalanced brackets"),
-    ("(3 (2 The) (2 film)))", "unbalanced brackets"),
-    ("(3 (2 The)) (2 film)", "unbalanced brackets .text after the tree"),
-    ("(x (2 The) (2 film))", "integer label"),
-    ("(3 (2 The film))", "one token"),
-    ("(3 )", "without a token"),
-    ("The film", "expected '\\('"),
-])
+@pytest.mark.parametrize(
+    "line,match",
+    [
+        ("(3 (2 The) (2 film)", "unbalanced brackets"),
+        ("(3 (2 The) (2 film)))", "unbalanced brackets"),
+        ("(3 (2 The)) (2 film)", "unbalanced brackets .text after the tree"),
+        ("(x (2 The) (2 film))", "integer label"),
+        ("(3 (2 The film))", "one token"),
+        ("(3 )", "without a token"),
+        ("The film", "expected '\\('"),
+    ],
+)
 def test_malformed_trees_are_clear_errors(line, match):
     with pytest.raises(SeqlabError, match=match):
         parse_tree(line)
@@ -55,24 +64,37 @@ def test_read_trees_names_the_file_and_line(tmp_path):
     with pytest.raises(SeqlabError, match=r"train.txt:4: unbalanced brackets \(3 '\(' and 2 '\)'\)"):
         read_trees(p)
     p.write_text(TREES[0] + "\n\n" + TREES[1] + "\n", encoding="utf-8")
-    assert len(read_trees(p)) == 2                                 # blank lines skipped
+    assert len(read_trees(p)) == 2  # blank lines skipped
 
 
 def test_phrase_sets_dedup_in_postorder_and_relabel_for_sst2():
     trees = [parse_tree(t) for t in TREES]
     x1, y1 = phrase_examples(trees, "sst1")
     assert x1[:3] == ["the", "film", "the film"] and y1[:3] == [2, 2, 2]
-    assert len(x1) == len(set(x1))                                  # distinct phrases only
-    assert x1.count("the film") == 1                                # tree 3 repeats it (after lowercasing)
+    assert len(x1) == len(set(x1))  # distinct phrases only
+    assert x1.count("the film") == 1  # tree 3 repeats it (after lowercasing)
     assert ("comedy\\/drama , not bad", 1) in zip(x1, y1)
-    assert len(x1) == 15 + 7 + 2                                    # tree 3 adds "rocks" and its root only
+    assert len(x1) == 15 + 7 + 2  # tree 3 adds "rocks" and its root only
     x2, y2 = phrase_examples(trees, "sst2")
-    assert dict(zip(x2, y2)) == {"-lrb-": 0, "works": 1, "works .": 1, "-lrb- sort of -rrb- works .": 1,
-                                 "the film -lrb- sort of -rrb- works .": 1, "not": 0, "bad": 1, "not bad": 0,
-                                 "comedy\\/drama , not bad": 0, "rocks": 1, "the film rocks": 1}
+    assert dict(zip(x2, y2)) == {
+        "-lrb-": 0,
+        "works": 1,
+        "works .": 1,
+        "-lrb- sort of -rrb- works .": 1,
+        "the film -lrb- sort of -rrb- works .": 1,
+        "not": 0,
+        "bad": 1,
+        "not bad": 0,
+        "comedy\\/drama , not bad": 0,
+        "rocks": 1,
+        "the film rocks": 1,
+    }
     s2 = sentence_examples(trees, "sst2")
-    assert s2 == (["the film -lrb- sort of -rrb- works .", "comedy\\/drama , not bad", "the film rocks"], [1, 0, 1])
-    assert sentence_examples([parse_tree("(2 (2 a) (2 b))")], "sst2") == ([], [])   # neutral sentences go
+    assert s2 == (
+        ["the film -lrb- sort of -rrb- works .", "comedy\\/drama , not bad", "the film rocks"],
+        [1, 0, 1],
+    )
+    assert sentence_examples([parse_tree("(2 (2 a) (2 b))")], "sst2") == ([], [])  # neutral sentences go
     with pytest.raises(SeqlabError, match="unknown SST task"):
         phrase_examples(trees, "sst3")
 
@@ -123,5 +145,5 @@ def test_treebank_counts_and_every_stsa_file():
     assert (len(x1), len(x2)) == (156817, 76961)
     assert np.bincount(y1).tolist() == [7189, 27513, 79856, 33016, 9243]
     assert np.bincount(y2).tolist() == [34702, 42259]
-    ds = load_dataset("sst2")                                       # phrases by default, then clean_str_sst
+    ds = load_dataset("sst2")  # phrases by default, then clean_str_sst
     assert len(ds.train[0]) == 76961 and ds.train[0][0] == "new"

@@ -12,14 +12,16 @@ SECTION = "## Word embeddings"
 def section_blocks(text: str, heading: str) -> list[str]:
     """The ```python blocks between `heading` and the next second-level heading."""
     start = text.index(heading + "\n")
-    nxt = re.search(r"^## ", text[start + len(heading):], flags=re.M)
-    body = text[start:start + len(heading) + nxt.start()] if nxt else text[start:]
+    nxt = re.search(r"^## ", text[start + len(heading) :], flags=re.M)
+    body = text[start : start + len(heading) + nxt.start()] if nxt else text[start:]
     return re.findall(r"^```python\n(.*?)^```", body, flags=re.M | re.S)
 
 
 def test_section_extraction_stops_at_the_next_section():
-    text = "## A\n```python\nx = 1\n```\n## Word embeddings\n```python\ny = 2\n```\n### sub\n" \
-           "```python\nz = 3\n```\n## B\n```python\nboom\n```\n"
+    text = (
+        "## A\n```python\nx = 1\n```\n## Word embeddings\n```python\ny = 2\n```\n### sub\n"
+        "```python\nz = 3\n```\n## B\n```python\nboom\n```\n"
+    )
     assert section_blocks(text, SECTION) == ["y = 2\n", "z = 3\n"]
 
 

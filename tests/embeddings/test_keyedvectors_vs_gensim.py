@@ -27,8 +27,9 @@ def pair():
     rng = np.random.default_rng(1)
     centres = rng.normal(size=(6, 16))
     words = [f"w{i}" for i in range(296)] + ["King", "king", "café", "naïve"]
-    vectors = (centres[rng.integers(0, 6, size=len(words))]
-               + 0.6 * rng.normal(size=(len(words), 16))).astype(np.float32)
+    vectors = (centres[rng.integers(0, 6, size=len(words))] + 0.6 * rng.normal(size=(len(words), 16))).astype(
+        np.float32
+    )
     counts = np.sort(rng.integers(1, 50, size=len(words)))[::-1]  # (N,) descending, many ties
     ours = KeyedVectors.from_arrays(words, vectors, counts=counts)
     theirs = GensimKV(16)
@@ -42,7 +43,9 @@ def pair():
 def euclid():
     """gensim's test vectors, loaded by each library (fresh per test: some tests add vectors)."""
     path = datapath("euclidean_vectors.bin")
-    return KeyedVectors.load_word2vec_format(path, binary=True), GensimKV.load_word2vec_format(path, binary=True)
+    return KeyedVectors.load_word2vec_format(path, binary=True), GensimKV.load_word2vec_format(
+        path, binary=True
+    )
 
 
 def same_ranking(ours, theirs, atol=1e-5):
@@ -122,8 +125,9 @@ def test_norms_normed_vectors_and_unit_normalize_all(pair):
     theirs.fill_norms()
     np.testing.assert_allclose(ours.norms, theirs.norms, rtol=1e-6)
     np.testing.assert_allclose(ours.get_normed_vectors(), theirs.get_normed_vectors(), atol=1e-6)
-    np.testing.assert_allclose(ours.get_vector("w9", norm=True), theirs.get_vector("w9", norm=True),
-                               atol=1e-6)
+    np.testing.assert_allclose(
+        ours.get_vector("w9", norm=True), theirs.get_vector("w9", norm=True), atol=1e-6
+    )
     a = KeyedVectors.from_arrays(ours.index_to_key, ours.vectors.copy())
     b = GensimKV(16)
     b.add_vectors(theirs.index_to_key, theirs.vectors.copy())
@@ -156,12 +160,16 @@ def test_most_similar(pair, query):
 def test_most_similar_with_vectors_and_2d_arrays(pair):
     ours, theirs = pair
     v = ours["w5"] * 3.0
-    same_ranking(ours.most_similar(positive=[v, "w6"], negative=["w7"]),
-                 theirs.most_similar(positive=[v, "w6"], negative=["w7"]))
+    same_ranking(
+        ours.most_similar(positive=[v, "w6"], negative=["w7"]),
+        theirs.most_similar(positive=[v, "w6"], negative=["w7"]),
+    )
     block = theirs.vectors[10:15]  # (5, D): five query vectors at once
     same_ranking(ours.most_similar(positive=block), theirs.most_similar(positive=block))
-    same_ranking(ours.most_similar(positive=block, negative=theirs.vectors[20]),
-                 theirs.most_similar(positive=block, negative=theirs.vectors[20]))
+    same_ranking(
+        ours.most_similar(positive=block, negative=theirs.vectors[20]),
+        theirs.most_similar(positive=block, negative=theirs.vectors[20]),
+    )
 
 
 def test_most_similar_topn_none_returns_every_similarity(pair):
@@ -170,25 +178,37 @@ def test_most_similar_topn_none_returns_every_similarity(pair):
         got, want = ours.most_similar(topn=None, **query), theirs.most_similar(topn=None, **query)
         assert got.shape == want.shape
         np.testing.assert_allclose(got, want, atol=1e-6)
-    np.testing.assert_allclose(ours.similar_by_key("w4", topn=None),
-                               theirs.similar_by_key("w4", topn=None), atol=1e-6)
+    np.testing.assert_allclose(
+        ours.similar_by_key("w4", topn=None), theirs.similar_by_key("w4", topn=None), atol=1e-6
+    )
 
 
-@pytest.mark.parametrize("query", [dict(positive=["w1", "w2"], negative=["w3"]), dict(positive="w4"),
-                                   dict(positive=["naïve", "King"], negative=["café", "w3"])])
+@pytest.mark.parametrize(
+    "query",
+    [
+        dict(positive=["w1", "w2"], negative=["w3"]),
+        dict(positive="w4"),
+        dict(positive=["naïve", "King"], negative=["café", "w3"]),
+    ],
+)
 def test_most_similar_cosmul(pair, query):
     ours, theirs = pair
     got, want = ours.most_similar_cosmul(**query), theirs.most_similar_cosmul(**query)
     assert [k for k, _ in got] == [k for k, _ in want]
     np.testing.assert_allclose([s for _, s in got], [s for _, s in want], rtol=1e-5)
-    np.testing.assert_allclose(ours.most_similar_cosmul(topn=None, **query),
-                               theirs.most_similar_cosmul(topn=None, **query), rtol=1e-5)
+    np.testing.assert_allclose(
+        ours.most_similar_cosmul(topn=None, **query),
+        theirs.most_similar_cosmul(topn=None, **query),
+        rtol=1e-5,
+    )
 
 
 def test_similar_by_word_key_vector(pair):
     ours, theirs = pair
     same_ranking(ours.similar_by_word("w11", topn=7), theirs.similar_by_word("w11", topn=7))
-    same_ranking(ours.similar_by_key("w12", restrict_vocab=100), theirs.similar_by_key("w12", restrict_vocab=100))
+    same_ranking(
+        ours.similar_by_key("w12", restrict_vocab=100), theirs.similar_by_key("w12", restrict_vocab=100)
+    )
     v = theirs["w13"] + 0.1
     same_ranking(ours.similar_by_vector(v, topn=5), theirs.similar_by_vector(v, topn=5))
 
@@ -210,8 +230,9 @@ def test_similarity_distance_and_distances(pair):
     v = theirs["w8"] * 2
     np.testing.assert_allclose(ours.distances(v, others), theirs.distances(v, others), atol=1e-6)
     all_vecs = theirs.vectors[:30]
-    np.testing.assert_allclose(KeyedVectors.cosine_similarities(v, all_vecs),
-                               GensimKV.cosine_similarities(v, all_vecs), atol=1e-6)
+    np.testing.assert_allclose(
+        KeyedVectors.cosine_similarities(v, all_vecs), GensimKV.cosine_similarities(v, all_vecs), atol=1e-6
+    )
 
 
 def test_closer_than_rank_and_given(pair):
@@ -229,7 +250,8 @@ def test_relative_cosine_similarity_n_similarity_and_centrality(pair):
     ours, theirs = pair
     for wa, wb, topn in [("w1", "w2", 10), ("King", "king", 5), ("w3", "w200", 1)]:
         assert ours.relative_cosine_similarity(wa, wb, topn) == pytest.approx(
-            theirs.relative_cosine_similarity(wa, wb, topn), rel=1e-5)
+            theirs.relative_cosine_similarity(wa, wb, topn), rel=1e-5
+        )
     for ws1, ws2 in [(["w1", "w2"], ["w3"]), (["café"], ["naïve", "King", "w9"])]:
         assert ours.n_similarity(ws1, ws2) == pytest.approx(theirs.n_similarity(ws1, ws2), abs=1e-6)
     words = ["w1", "w2", "w3", "w4", "w10", "King"]
@@ -240,47 +262,72 @@ def test_relative_cosine_similarity_n_similarity_and_centrality(pair):
     assert ours.doesnt_match(words) == theirs.doesnt_match(words)
 
 
-@pytest.mark.parametrize("kwargs", [{}, dict(weights=[1, 2, -3, 0.5]), dict(pre_normalize=False),
-                                    dict(post_normalize=True), dict(weights=np.array([1.0, 1, 1, 4]))])
+@pytest.mark.parametrize(
+    "kwargs",
+    [
+        {},
+        dict(weights=[1, 2, -3, 0.5]),
+        dict(pre_normalize=False),
+        dict(post_normalize=True),
+        dict(weights=np.array([1.0, 1, 1, 4])),
+    ],
+)
 def test_get_mean_vector(pair, kwargs):
     ours, theirs = pair
     keys = ["w1", "nosuchword", "King", 5]  # an unknown word is skipped (ignore_missing=True)
-    np.testing.assert_allclose(ours.get_mean_vector(keys, **kwargs),
-                               theirs.get_mean_vector(keys, **kwargs), atol=1e-6)
+    np.testing.assert_allclose(
+        ours.get_mean_vector(keys, **kwargs), theirs.get_mean_vector(keys, **kwargs), atol=1e-6
+    )
 
 
 @pytest.mark.parametrize("pre_normalize", [True, False])
 def test_get_mean_vector_of_words_and_vectors(pair, pre_normalize):
     ours, theirs = pair
     keys = [theirs["w2"] * 3, "w1", theirs["w3"]]  # a vector enters as given
-    np.testing.assert_allclose(ours.get_mean_vector(keys, [1, -2, 0.5], pre_normalize),
-                               theirs.get_mean_vector(keys, [1, -2, 0.5], pre_normalize), atol=1e-5)
+    np.testing.assert_allclose(
+        ours.get_mean_vector(keys, [1, -2, 0.5], pre_normalize),
+        theirs.get_mean_vector(keys, [1, -2, 0.5], pre_normalize),
+        atol=1e-5,
+    )
 
 
 def test_gensim_tests_on_real_vectors(euclid):
     """The real word2vec vectors of gensim's test data, all query types at once."""
     ours, theirs = euclid
     same_ranking(ours.most_similar("war", topn=20), theirs.most_similar("war", topn=20))
-    same_ranking(ours.most_similar(["war", "terrorism"], ["peace"]), theirs.most_similar(["war", "terrorism"], ["peace"]))
+    same_ranking(
+        ours.most_similar(["war", "terrorism"], ["peace"]),
+        theirs.most_similar(["war", "terrorism"], ["peace"]),
+    )
     assert ours.closer_than("war", "israel") == theirs.closer_than("war", "israel")
     assert ours.rank("war", "call") == theirs.rank("war", "call")
     assert ours.relative_cosine_similarity("good", "nice") == pytest.approx(
-        theirs.relative_cosine_similarity("good", "nice"), rel=1e-5)
+        theirs.relative_cosine_similarity("good", "nice"), rel=1e-5
+    )
     np.testing.assert_allclose(ours.distances("war"), theirs.distances("war"), atol=1e-6)
 
 
 # ---- missing words: a KeyError, as gensim's, with seqlab's message -------------------------------
-@pytest.mark.parametrize("call", [
-    lambda kv: kv["nosuchword"], lambda kv: kv.get_vector("nosuchword"),
-    lambda kv: kv.get_index("nosuchword"), lambda kv: kv.most_similar("nosuchword"),
-    lambda kv: kv.most_similar(["w1"], ["nosuchword"]), lambda kv: kv.most_similar_cosmul("nosuchword"),
-    lambda kv: kv.similarity("w1", "nosuchword"), lambda kv: kv.distance("nosuchword", "w1"),
-    lambda kv: kv.distances("nosuchword"), lambda kv: kv.closer_than("w1", "nosuchword"),
-    lambda kv: kv.rank("nosuchword", "w1"), lambda kv: kv.get_vecattr("nosuchword", "count"),
-    lambda kv: kv.most_similar_to_given("nosuchword", ["w1"]),
-    lambda kv: kv.relative_cosine_similarity("w1", "nosuchword"),
-    lambda kv: kv.get_mean_vector(["nosuchword", "w1"], ignore_missing=False),
-])
+@pytest.mark.parametrize(
+    "call",
+    [
+        lambda kv: kv["nosuchword"],
+        lambda kv: kv.get_vector("nosuchword"),
+        lambda kv: kv.get_index("nosuchword"),
+        lambda kv: kv.most_similar("nosuchword"),
+        lambda kv: kv.most_similar(["w1"], ["nosuchword"]),
+        lambda kv: kv.most_similar_cosmul("nosuchword"),
+        lambda kv: kv.similarity("w1", "nosuchword"),
+        lambda kv: kv.distance("nosuchword", "w1"),
+        lambda kv: kv.distances("nosuchword"),
+        lambda kv: kv.closer_than("w1", "nosuchword"),
+        lambda kv: kv.rank("nosuchword", "w1"),
+        lambda kv: kv.get_vecattr("nosuchword", "count"),
+        lambda kv: kv.most_similar_to_given("nosuchword", ["w1"]),
+        lambda kv: kv.relative_cosine_similarity("w1", "nosuchword"),
+        lambda kv: kv.get_mean_vector(["nosuchword", "w1"], ignore_missing=False),
+    ],
+)
 def test_missing_word_is_a_key_error_in_both(pair, call):
     ours, theirs = pair
     with pytest.raises(KeyError):
@@ -299,7 +346,7 @@ def _emd2_by_linprog(a, b, cost):
     n, m = cost.shape
     eq = np.zeros((n + m, n * m))
     for i in range(n):
-        eq[i, i * m:(i + 1) * m] = 1
+        eq[i, i * m : (i + 1) * m] = 1
     for j in range(m):
         eq[n + j, j::m] = 1
     return linprog(cost.ravel(), A_eq=eq, b_eq=np.concatenate([a, b]), bounds=(0, None)).fun
@@ -308,9 +355,13 @@ def _emd2_by_linprog(a, b, cost):
 def test_wmdistance_matches_gensim(pair, monkeypatch):
     ours, theirs = pair
     monkeypatch.setitem(sys.modules, "ot", types.SimpleNamespace(emd2=_emd2_by_linprog))
-    docs = [(["w1", "w2", "w2", "King"], ["w3", "café", "w1"]),
-            (["w10", "nosuchword", "w11"], ["w12", "w13", "w13", "w13", "w14"]),
-            (["w5"], ["w5", "w5"]), (["w5"], ["w6"]), (["nosuchword"], ["w1"])]
+    docs = [
+        (["w1", "w2", "w2", "King"], ["w3", "café", "w1"]),
+        (["w10", "nosuchword", "w11"], ["w12", "w13", "w13", "w13", "w14"]),
+        (["w5"], ["w5", "w5"]),
+        (["w5"], ["w6"]),
+        (["nosuchword"], ["w1"]),
+    ]
     for d1, d2 in docs:
         for norm in (True, False):
             want = theirs.wmdistance(d1, d2, norm=norm)
@@ -334,7 +385,10 @@ def test_wmdistance_equals_the_best_assignment_for_equal_sized_documents(pair):
 # ---- evaluation (delegated to seqlab.embeddings.evaluation) --------------------------------------
 def test_evaluate_word_pairs_and_analogies_on_gensims_data(euclid):
     ours, theirs = euclid
-    got, want = ours.evaluate_word_pairs(datapath("wordsim353.tsv")), theirs.evaluate_word_pairs(datapath("wordsim353.tsv"))
+    got, want = (
+        ours.evaluate_word_pairs(datapath("wordsim353.tsv")),
+        theirs.evaluate_word_pairs(datapath("wordsim353.tsv")),
+    )
     assert got[0][0] == pytest.approx(want[0][0], abs=1e-6)  # pearson
     assert got[1][0] == pytest.approx(want[1][0], abs=1e-6)  # spearman
     assert got[2] == pytest.approx(want[2])  # oov ratio
@@ -349,7 +403,9 @@ def test_save_binary_and_vocab_byte_for_byte(pair, tmp_path):
     ours, theirs = pair
     for kwargs in (dict(), dict(prefix="p_"), dict(total_vec=500)):
         ours.save_word2vec_format(tmp_path / "a.bin", fvocab=tmp_path / "a.vocab", binary=True, **kwargs)
-        theirs.save_word2vec_format(str(tmp_path / "b.bin"), fvocab=str(tmp_path / "b.vocab"), binary=True, **kwargs)
+        theirs.save_word2vec_format(
+            str(tmp_path / "b.bin"), fvocab=str(tmp_path / "b.vocab"), binary=True, **kwargs
+        )
         assert (tmp_path / "a.bin").read_bytes() == (tmp_path / "b.bin").read_bytes()
         assert (tmp_path / "a.vocab").read_bytes() == (tmp_path / "b.vocab").read_bytes()
 
@@ -387,7 +443,9 @@ def test_save_append(pair, tmp_path):
     small_theirs = theirs.vectors_for_all(["w1", "w2"])
     for kv, name in ((small_ours, "a.bin"), (small_theirs, "b.bin")):
         kv.save_word2vec_format(str(tmp_path / name), binary=True, total_vec=4)
-        kv.save_word2vec_format(str(tmp_path / name), binary=True, write_header=False, prefix="x", append=True)
+        kv.save_word2vec_format(
+            str(tmp_path / name), binary=True, write_header=False, prefix="x", append=True
+        )
     assert (tmp_path / "a.bin").read_bytes() == (tmp_path / "b.bin").read_bytes()
     assert KeyedVectors.load_word2vec_format(tmp_path / "a.bin").index_to_key == ["w1", "w2", "xw1", "xw2"]
 
@@ -396,9 +454,15 @@ def test_save_append(pair, tmp_path):
 @pytest.mark.parametrize("limit", [None, 1])
 def test_load_with_fvocab_unicode_errors_and_limit(unicode_errors, limit):
     """gensim's test files: words cut inside a multibyte character, and a vocabulary file."""
-    model, vocab = datapath("w2v_keyedvectors_load_test.modeldata"), datapath("w2v_keyedvectors_load_test.vocab")
+    model, vocab = (
+        datapath("w2v_keyedvectors_load_test.modeldata"),
+        datapath("w2v_keyedvectors_load_test.vocab"),
+    )
     kwargs = dict(fvocab=vocab, binary=False, unicode_errors=unicode_errors, limit=limit)
-    ours, theirs = KeyedVectors.load_word2vec_format(model, **kwargs), GensimKV.load_word2vec_format(model, **kwargs)
+    ours, theirs = (
+        KeyedVectors.load_word2vec_format(model, **kwargs),
+        GensimKV.load_word2vec_format(model, **kwargs),
+    )
     assert ours.index_to_key == theirs.index_to_key
     np.testing.assert_array_equal(ours.vectors, theirs.vectors)
     np.testing.assert_array_equal(ours.expandos["count"], theirs.expandos["count"])

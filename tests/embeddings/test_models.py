@@ -21,8 +21,10 @@ def factor_corpus(n_sent=300, seed=0, F=2, G=8, ctx=6, length=12):
     out = []
     for _ in range(n_sent):
         f, g = rng.integers(F), rng.integers(G)
-        s = [f"t{f}_{g}"] + [f"f{f}_{rng.integers(ctx)}" if rng.random() < 0.5
-                             else f"g{g}_{rng.integers(ctx)}" for _ in range(length - 1)]
+        s = [f"t{f}_{g}"] + [
+            f"f{f}_{rng.integers(ctx)}" if rng.random() < 0.5 else f"g{g}_{rng.integers(ctx)}"
+            for _ in range(length - 1)
+        ]
         rng.shuffle(s)
         out.append(s)
     return out
@@ -50,10 +52,10 @@ def shared_factor_margin(vector_of, F=2, G=8):
     M = np.stack([vector_of(f"t{f}_{g}") for f, g in words]).astype(np.float64)
     M /= np.linalg.norm(M, axis=1, keepdims=True)
     S = M @ M.T
-    same = [S[i, j] for i, a in enumerate(words) for j, b in enumerate(words)
-            if i != j and a[1] == b[1]]
-    none = [S[i, j] for i, a in enumerate(words) for j, b in enumerate(words)
-            if a[0] != b[0] and a[1] != b[1]]
+    same = [S[i, j] for i, a in enumerate(words) for j, b in enumerate(words) if i != j and a[1] == b[1]]
+    none = [
+        S[i, j] for i, a in enumerate(words) for j, b in enumerate(words) if a[0] != b[0] and a[1] != b[1]
+    ]
     return float(np.mean(same) - np.mean(none))
 
 
@@ -68,8 +70,18 @@ def test_quality_comparable_to_gensim(sg):
     gensim_models = pytest.importorskip("gensim.models")
     logging.getLogger("gensim").setLevel(logging.ERROR)
     sents = factor_corpus(1500)
-    settings = dict(vector_size=20, window=5, min_count=1, sg=sg, negative=5, sample=1e-3,
-                    epochs=5, workers=1, seed=1, alpha=0.025 if sg else 0.05)
+    settings = dict(
+        vector_size=20,
+        window=5,
+        min_count=1,
+        sg=sg,
+        negative=5,
+        sample=1e-3,
+        epochs=5,
+        workers=1,
+        seed=1,
+        alpha=0.025 if sg else 0.05,
+    )
     ours = seqlab.Word2Vec(sents, **settings)
     theirs = gensim_models.Word2Vec(sents, hs=0, **settings)
     acc, g_acc = analogy_accuracy(ours.wv.get_vector), analogy_accuracy(theirs.wv.get_vector)
@@ -121,8 +133,15 @@ def test_argument_errors():
         seqlab.Word2Vec("corpus.txt")
     with pytest.raises(ParameterError, match="sg must be"):
         seqlab.Word2Vec(sg=2)
-    for bad in (dict(vector_size=0), dict(window=0), dict(negative=0), dict(sample=-1),
-                dict(epochs=0), dict(min_count=0), dict(corpus_storage="tape")):
+    for bad in (
+        dict(vector_size=0),
+        dict(window=0),
+        dict(negative=0),
+        dict(sample=-1),
+        dict(epochs=0),
+        dict(min_count=0),
+        dict(corpus_storage="tape"),
+    ):
         with pytest.raises(ParameterError) as e:
             seqlab.Word2Vec(**bad)
         assert e.value.parameter == next(iter(bad)) and str(e.value).count("\n") == 0
@@ -134,11 +153,14 @@ def test_argument_errors():
         seqlab.Word2Vec(corpus_file="/nonexistent/corpus.txt")
 
 
-@pytest.mark.parametrize("cls,kw", [
-    (seqlab.Word2Vec, dict(vector_size=6, epochs=1, workers=1)),
-    (seqlab.GloVe, dict(vector_size=6, epochs=3)),
-    (seqlab.PPMI, dict(vector_size=6)),
-])
+@pytest.mark.parametrize(
+    "cls,kw",
+    [
+        (seqlab.Word2Vec, dict(vector_size=6, epochs=1, workers=1)),
+        (seqlab.GloVe, dict(vector_size=6, epochs=3)),
+        (seqlab.PPMI, dict(vector_size=6)),
+    ],
+)
 def test_save_load_round_trip(tmp_path, cls, kw):
     m = cls(factor_corpus(100), min_count=1, **kw)
     path = tmp_path / "model.any-suffix"
@@ -146,7 +168,8 @@ def test_save_load_round_trip(tmp_path, cls, kw):
     assert [p.name for p in tmp_path.iterdir()] == [path.name]  # atomic: no temp file left
     with zipfile.ZipFile(path) as z:  # an npz of plain arrays: no pickle anywhere
         assert sorted(z.namelist()) == sorted(
-            ["meta.npy", "vectors.npy", "counts.npy"] + (["syn1neg.npy"] if cls is seqlab.Word2Vec else []))
+            ["meta.npy", "vectors.npy", "counts.npy"] + (["syn1neg.npy"] if cls is seqlab.Word2Vec else [])
+        )
     back = cls.load(path)
     assert back.wv.index_to_key == m.wv.index_to_key
     assert np.array_equal(back.wv.vectors, m.wv.vectors)
@@ -214,8 +237,10 @@ def test_config_for_fills_each_methods_defaults():
 def test_every_method_reports_the_same_stats_keys():
     sents = factor_corpus(100)
     common = {"words_per_sec", "seconds", "vocab_size", "corpus_words"}
-    for cfg in (Word2VecConfig(vector_size=4, min_count=1, epochs=2, workers=1),
-                GloveConfig(vector_size=4, min_count=1, epochs=2)):
+    for cfg in (
+        Word2VecConfig(vector_size=4, min_count=1, epochs=2, workers=1),
+        GloveConfig(vector_size=4, min_count=1, epochs=2),
+    ):
         kv, stats = train_vectors(sents, cfg)
         assert common | {"loss_per_epoch", "final_loss"} <= set(stats)
         assert len(stats["loss_per_epoch"]) == 2 and stats["final_loss"] == stats["loss_per_epoch"][-1]

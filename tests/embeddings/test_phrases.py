@@ -5,8 +5,8 @@ from collections import Counter
 import numpy as np
 import pytest
 
-from seqlab.errors import SeqlabError
 from seqlab.embeddings.phrases import Phrases
+from seqlab.errors import SeqlabError
 
 
 def corpus(seed=0, n=500):
@@ -27,8 +27,10 @@ def brute_force_scores(sents, delta):
     uni = Counter(w for s in sents for w in s)
     bi = Counter(p for s in sents for p in zip(s, s[1:]))
     n = sum(uni.values())
-    return {(a, b): ((c - delta) / (uni[a] * uni[b]) * n if uni[a] >= delta and uni[b] >= delta else 0.0)
-            for (a, b), c in bi.items()}
+    return {
+        (a, b): ((c - delta) / (uni[a] * uni[b]) * n if uni[a] >= delta and uni[b] >= delta else 0.0)
+        for (a, b), c in bi.items()
+    }
 
 
 def test_scores_and_choices_match_brute_force():

@@ -15,13 +15,13 @@ TINY = [["a", "b", "a", "c"], ["b", "a"]]  # vocabulary by count: a(3) b(2) c(1)
 def clustered_corpus(seed=0, n=600, k=4, m=10, length=12):
     """Sentences each drawn from one of k disjoint word clusters: neighbours must share a cluster."""
     rng = np.random.default_rng(seed)
-    return [[f"c{c}_{j}" for j in rng.integers(0, m, size=length)]
-            for c in rng.integers(0, k, size=n)]
+    return [[f"c{c}_{j}" for j in rng.integers(0, m, size=length)] for c in rng.integers(0, k, size=n)]
 
 
 def cluster_purity(kv, topn=5):
-    hits = sum(x.split("_")[0] == w.split("_")[0]
-               for w in kv.index_to_key for x, _ in kv.most_similar(w, topn=topn))
+    hits = sum(
+        x.split("_")[0] == w.split("_")[0] for w in kv.index_to_key for x, _ in kv.most_similar(w, topn=topn)
+    )
     return hits / (topn * len(kv))
 
 
@@ -60,8 +60,9 @@ def test_truncated_svd_matches_reference():
     U2, S2 = truncated_svd(small, 3)
     Ud, Sd, _ = np.linalg.svd(small.toarray())
     # same subspace up to sign: compare Gram matrices
-    np.testing.assert_allclose((U2 * S2) @ (U2 * S2).T, (Ud[:, :3] * Sd[:3]) @ (Ud[:, :3] * Sd[:3]).T,
-                               atol=1e-10)
+    np.testing.assert_allclose(
+        (U2 * S2) @ (U2 * S2).T, (Ud[:, :3] * Sd[:3]) @ (Ud[:, :3] * Sd[:3]).T, atol=1e-10
+    )
 
 
 def test_ppmi_vectors_recover_clusters():

@@ -8,9 +8,9 @@ import sys
 import numpy as np
 import pytest
 
-from seqlab.errors import SeqlabError
 from seqlab.embeddings.config import Word2VecConfig
 from seqlab.embeddings.word2vec_train import train_word2vec
+from seqlab.errors import SeqlabError
 
 
 def topic_corpus(n_sent=600, seed=0):
@@ -32,8 +32,9 @@ def within_minus_across(kv, topics):
 @pytest.mark.parametrize("model", ["skipgram", "cbow"])
 def test_topics_separate_and_loss_falls(model):
     sents, topics = topic_corpus()
-    cfg = Word2VecConfig(model=model, vector_size=16, window=3, negative=5, sample=0, min_count=1,
-                         epochs=4, workers=1, seed=3)
+    cfg = Word2VecConfig(
+        model=model, vector_size=16, window=3, negative=5, sample=0, min_count=1, epochs=4, workers=1, seed=3
+    )
     kv, stats = train_word2vec(sents, cfg, progress=False)
     assert within_minus_across(kv, topics) > 0.5
     losses = stats["loss_per_epoch"]
@@ -54,16 +55,28 @@ def test_one_worker_is_bit_for_bit_reproducible():
     assert not np.array_equal(a.vectors, c.vectors)
 
 
-@pytest.mark.parametrize("model,sync", [("skipgram", "auto"), ("cbow", "auto"),
-                                        ("cbow", "hogwild"), ("skipgram", "hogwild")])
+@pytest.mark.parametrize(
+    "model,sync", [("skipgram", "auto"), ("cbow", "auto"), ("cbow", "hogwild"), ("skipgram", "hogwild")]
+)
 def test_several_workers_train_every_job(monkeypatch, model, sync):
     import seqlab.embeddings.word2vec_train as w2v
 
     monkeypatch.setattr(w2v, "JOB_WORDS", 500)  # many small jobs shared by 2 threads
     sents, topics = topic_corpus()
-    cfg = Word2VecConfig(model=model, vector_size=16, window=3, sample=0, min_count=1, epochs=3,
-                         workers=2, seed=1, sync=sync, sync_words=1000, sync_hot_rows=6,
-                         sync_full_words=4000)
+    cfg = Word2VecConfig(
+        model=model,
+        vector_size=16,
+        window=3,
+        sample=0,
+        min_count=1,
+        epochs=3,
+        workers=2,
+        seed=1,
+        sync=sync,
+        sync_words=1000,
+        sync_hot_rows=6,
+        sync_full_words=4000,
+    )
     kv, stats = train_word2vec(sents, cfg, progress=False)
     assert stats["workers"] == 2
     assert stats["sync"] == ("hogwild" if sync == "hogwild" else "replicas")
@@ -79,14 +92,24 @@ def test_replicas_repeat_bit_for_bit_with_two_workers(monkeypatch):
 
     monkeypatch.setattr(w2v, "JOB_WORDS", 300)
     sents, _ = topic_corpus(300)
-    opts = dict(model="cbow", vector_size=8, window=2, sample=1e-2, min_count=1, epochs=2, seed=5,
-                sync="replicas", sync_words=600, sync_hot_rows=5, sync_full_words=2400)
+    opts = dict(
+        model="cbow",
+        vector_size=8,
+        window=2,
+        sample=1e-2,
+        min_count=1,
+        epochs=2,
+        seed=5,
+        sync="replicas",
+        sync_words=600,
+        sync_hot_rows=5,
+        sync_full_words=2400,
+    )
     a, sa = train_word2vec(sents, Word2VecConfig(workers=2, **opts), progress=False)
     b, _ = train_word2vec(sents, Word2VecConfig(workers=2, **opts), progress=False)
     assert sa["sync"] == "replicas" and np.array_equal(a.vectors, b.vectors)
     one, s1 = train_word2vec(sents, Word2VecConfig(workers=1, **opts), progress=False)
-    plain, _ = train_word2vec(sents, Word2VecConfig(workers=1, **dict(opts, sync="hogwild")),
-                              progress=False)
+    plain, _ = train_word2vec(sents, Word2VecConfig(workers=1, **dict(opts, sync="hogwild")), progress=False)
     assert s1["sync"] == "hogwild" and np.array_equal(one.vectors, plain.vectors)
     assert not np.array_equal(a.vectors, one.vectors)  # two threads really split the work
 
@@ -105,8 +128,9 @@ def test_replicas_stop_cleanly_when_a_thread_fails(monkeypatch):
 
     monkeypatch.setattr(w2v.K, "train_cbow_job", failing)
     sents, _ = topic_corpus(300)
-    cfg = Word2VecConfig(model="cbow", vector_size=8, min_count=1, epochs=2, workers=2,
-                         sync="replicas", sync_words=400)
+    cfg = Word2VecConfig(
+        model="cbow", vector_size=8, min_count=1, epochs=2, workers=2, sync="replicas", sync_words=400
+    )
     with pytest.raises(RuntimeError, match="kernel failed"):
         train_word2vec(sents, cfg, progress=False)
 
@@ -131,8 +155,9 @@ def test_file_plain_and_gzip_give_the_same_vectors(tmp_path):
 def test_vectors_load_in_gensim(tmp_path):
     gensim_models = pytest.importorskip("gensim.models")
     sents, _ = topic_corpus(50)
-    kv, _ = train_word2vec(sents, Word2VecConfig(vector_size=8, min_count=1, epochs=1, workers=1),
-                           progress=False)
+    kv, _ = train_word2vec(
+        sents, Word2VecConfig(vector_size=8, min_count=1, epochs=1, workers=1), progress=False
+    )
     for name, binary in (("v.bin", True), ("v.txt", False)):
         kv.save_word2vec_format(tmp_path / name)
         g = gensim_models.KeyedVectors.load_word2vec_format(str(tmp_path / name), binary=binary)
@@ -148,8 +173,9 @@ def test_phrases_option_joins_pairs():
         s = list(rng.choice(words, size=8))
         s[2:4] = ["new", "york"]
         sents.append(s)
-    cfg = Word2VecConfig(vector_size=8, min_count=1, epochs=1, workers=1, phrases=1,
-                         phrase_threshold=5, phrase_min_count=5)
+    cfg = Word2VecConfig(
+        vector_size=8, min_count=1, epochs=1, workers=1, phrases=1, phrase_threshold=5, phrase_min_count=5
+    )
     kv, stats = train_word2vec(iter(sents), cfg, progress=False)  # a one-shot iterator is fine
     assert "new_york" in kv.key_to_index and "new" not in kv.key_to_index
     assert stats["corpus_words"] == 400 * 7
@@ -157,8 +183,7 @@ def test_phrases_option_joins_pairs():
 
 def test_progress_bar_reports_rate_lr_and_loss(capsys):
     sents, _ = topic_corpus(100)
-    train_word2vec(sents, Word2VecConfig(vector_size=8, min_count=1, epochs=1, workers=1),
-                   progress=True)
+    train_word2vec(sents, Word2VecConfig(vector_size=8, min_count=1, epochs=1, workers=1), progress=True)
     err = capsys.readouterr().err
     assert "word" in err and "lr=" in err and "loss=" in err
 
@@ -182,8 +207,16 @@ def test_errors(tmp_path):
         train_word2vec(["a sentence as a string"], cfg)
     with pytest.raises(SeqlabError):
         train_word2vec(123, cfg)
-    for bad in (dict(model="glove"), dict(vector_size=0), dict(negative=0), dict(epochs=0),
-                dict(sample=-1), dict(window=0), dict(sync="locks"), dict(sync_words=0)):
+    for bad in (
+        dict(model="glove"),
+        dict(vector_size=0),
+        dict(negative=0),
+        dict(epochs=0),
+        dict(sample=-1),
+        dict(window=0),
+        dict(sync="locks"),
+        dict(sync_words=0),
+    ):
         with pytest.raises(SeqlabError):
             train_word2vec([["a", "b"]], Word2VecConfig(min_count=1, **bad))
 
@@ -213,8 +246,17 @@ sys.exit(1 if "torch" in sys.modules else 0)
 def test_disk_backed_corpus_gives_the_same_vectors(tmp_path, model):
     """One worker: the memory-mapped id file and the in-memory array train bit for bit alike."""
     sents, _ = topic_corpus(300)
-    base = dict(model=model, vector_size=8, window=3, sample=1e-2, min_count=1, epochs=2,
-                workers=1, seed=4, tmp_dir=str(tmp_path))
+    base = dict(
+        model=model,
+        vector_size=8,
+        window=3,
+        sample=1e-2,
+        min_count=1,
+        epochs=2,
+        workers=1,
+        seed=4,
+        tmp_dir=str(tmp_path),
+    )
     mem, s_mem = train_word2vec(sents, Word2VecConfig(**base, corpus_storage="memory"))
     disk, s_disk = train_word2vec(sents, Word2VecConfig(**base, corpus_storage="disk"))
     assert disk.index_to_key == mem.index_to_key
@@ -259,8 +301,9 @@ def test_peak_memory_of_the_disk_backed_corpus(tmp_path):
     path.write_text("\n".join(map(" ".join, words[ids])) + "\n")
     grew = {}
     for storage in ("disk", "memory"):
-        res = subprocess.run([sys.executable, "-c", PEAK_RSS_CHILD, str(path), storage],
-                             capture_output=True, text=True)
+        res = subprocess.run(
+            [sys.executable, "-c", PEAK_RSS_CHILD, str(path), storage], capture_output=True, text=True
+        )
         assert res.returncode == 0, res.stderr
         out = json.loads(res.stdout)
         assert out["tokens"] == 3_000_000
@@ -280,8 +323,11 @@ def test_vector_rows_fill_whole_cache_lines():
     assert a.ctypes.data % (1 << 21) == 0 and a.strides[0] % 64 == 0
     if sys.platform.startswith("linux"):  # private memory: shared anonymous maps get no huge pages
         with open("/proc/self/maps") as f:
-            perms = next(line.split()[1] for line in f
-                         if int(line.split("-")[0], 16) <= a.ctypes.data < int(line.split()[0].split("-")[1], 16))
+            perms = next(
+                line.split()[1]
+                for line in f
+                if int(line.split("-")[0], 16) <= a.ctypes.data < int(line.split()[0].split("-")[1], 16)
+            )
         assert perms == "rw-p", perms
     syn0, syn1 = init_vectors(7, 20, seed=1)
     assert syn0.shape == syn1.shape == (7, 32)
@@ -310,8 +356,27 @@ def test_padded_rows_train_exactly_like_plain_rows(model):
     plain = [np.ascontiguousarray(a[:, :D]) for a in padded]
 
     def run(syn0, syn1, *dim):
-        args = (syn0, syn1, ids, starts, 0, 2, keep, thr, alias, sig, logsig, 3, 4, 0.05, 1e-4,
-                0.0, 800.0, np.uint64(9), np.zeros(3))
+        args = (
+            syn0,
+            syn1,
+            ids,
+            starts,
+            0,
+            2,
+            keep,
+            thr,
+            alias,
+            sig,
+            logsig,
+            3,
+            4,
+            0.05,
+            1e-4,
+            0.0,
+            800.0,
+            np.uint64(9),
+            np.zeros(3),
+        )
         if model == "skipgram":
             return K.train_sg_job(*args, *dim)
         return K.train_cbow_job(*args, 1, *dim)

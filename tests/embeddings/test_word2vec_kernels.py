@@ -20,10 +20,11 @@ def table_sigmoid(x):
 
 # ---------------------------------------------------------------- tables
 
+
 def test_noise_table_follows_count_to_the_075():
     counts = np.array([1000, 300, 50, 7, 1, 120, 5000], dtype=np.int64)
     thr, alias = K.build_alias_table(counts.astype(np.float64) ** 0.75)
-    want = counts ** 0.75 / (counts ** 0.75).sum()
+    want = counts**0.75 / (counts**0.75).sum()
     np.testing.assert_allclose(K.alias_probabilities(thr, alias), want, rtol=1e-6)
     # and the kernels' own sampler draws from it (not from counts, not uniform)
     draws, _ = K.sample_noise(thr, alias, 400_000, np.uint64(7))
@@ -63,6 +64,7 @@ def test_sigmoid_tables():
 
 
 # ---------------------------------------------------------------- one update vs numpy
+
 
 def loss_one_centre(X, T):
     """Negative-sampling loss of context rows X (C, D) against target rows T (1+K, D), T[0] positive."""
@@ -113,8 +115,27 @@ def run_kernel(model, syn0, syn1, sent, noise, negative, alpha):
     ids = np.asarray(sent, dtype=np.int32)
     starts = np.array([0, len(ids)], dtype=np.int64)
     a, b, stats = syn0.copy(), syn1.copy(), np.zeros(3)
-    args = (a, b, ids, starts, 0, 1, keep, thr, alias, sig, logsig, 1, negative, alpha, alpha,
-            0.0, 1.0, np.uint64(1), stats)
+    args = (
+        a,
+        b,
+        ids,
+        starts,
+        0,
+        1,
+        keep,
+        thr,
+        alias,
+        sig,
+        logsig,
+        1,
+        negative,
+        alpha,
+        alpha,
+        0.0,
+        1.0,
+        np.uint64(1),
+        stats,
+    )
     if model == "sg":
         K.train_sg_job(*args)
     else:
@@ -173,8 +194,9 @@ def test_kernel_loss_is_the_negative_sampling_loss():
     syn1 = rng.normal(0, 0.4, (V, D)).astype(np.float32)
     sent = [1, 2]  # two centres, one context each, tiny alpha so the second sees ~old values
     _, _, stats = run_kernel("sg", syn0, syn1, sent, 5, 2, 1e-9)
-    want = (loss_one_centre(syn0[[2]].astype(float), syn1[[1, 5, 5]].astype(float))
-            + loss_one_centre(syn0[[1]].astype(float), syn1[[2, 5, 5]].astype(float)))
+    want = loss_one_centre(syn0[[2]].astype(float), syn1[[1, 5, 5]].astype(float)) + loss_one_centre(
+        syn0[[1]].astype(float), syn1[[2, 5, 5]].astype(float)
+    )
     assert stats[2] == 6
     assert stats[1] == pytest.approx(want, rel=2e-3)
 
@@ -239,8 +261,26 @@ def test_python_splitmix_replays_the_kernels_stream():
     assert int(K.splitmix64(np.uint64(12345))) == SplitMix64(12345).next()
 
 
-def job_reference(model, syn0, syn1, ids, starts, keep, thr, alias, window, negative, alpha0, min_alpha,
-                  pos0, total, state, decay=True, reduce_window=True, skip_centre=True):
+def job_reference(
+    model,
+    syn0,
+    syn1,
+    ids,
+    starts,
+    keep,
+    thr,
+    alias,
+    window,
+    negative,
+    alpha0,
+    min_alpha,
+    pos0,
+    total,
+    state,
+    decay=True,
+    reduce_window=True,
+    skip_centre=True,
+):
     """train_sg_job / train_cbow_job (share=1) in numpy from the same RNG stream. The flags switch one
     feature off (the draws stay the same), to show that the test sees each of them.
 
@@ -266,7 +306,7 @@ def job_reference(model, syn0, syn1, ids, starts, keep, thr, alias, window, nega
         for i in range(n):
             if i + K.LOOKAHEAD < n:
                 negs[i + K.LOOKAHEAD] = [rng.noise(thr, alias) for _ in range(negative)]
-            b = rng.below(window) if reduce_window else rng.below(window) * 0    # drawn either way
+            b = rng.below(window) if reduce_window else rng.below(window) * 0  # drawn either way
             ctx = [sent[j] for j in range(max(0, i - window + b), min(n - 1, i + window - b) + 1) if j != i]
             if not ctx:
                 continue
@@ -275,16 +315,16 @@ def job_reference(model, syn0, syn1, ids, starts, keep, thr, alias, window, nega
             skipped += negative - len(noise)
             tgt = [centre] + noise
             labels = np.array([1.0] + [0.0] * len(noise))
-            if model == "sg":   # all contexts against all targets, from the old values
-                X, T = syn0[ctx], syn1[tgt]                              # (C, D), (1+K', D)
-                idx = bins(X @ T.T)                                      # (C, 1+K')
+            if model == "sg":  # all contexts against all targets, from the old values
+                X, T = syn0[ctx], syn1[tgt]  # (C, D), (1+K', D)
+                idx = bins(X @ T.T)  # (C, 1+K')
                 G = (labels - sig[idx]) * alpha
                 loss -= logsig[idx[:, 0]].sum() + logsig[size - 1 - idx[:, 1:]].sum()
                 nterms += idx.size
                 dX, dT = G @ T, G.T @ X
                 np.add.at(syn1, tgt, dT)
                 np.add.at(syn0, ctx, dX)
-            else:               # the mean context; targets one after another
+            else:  # the mean context; targets one after another
                 h = syn0[ctx].mean(0)
                 neu = np.zeros_like(h)
                 for t, label in zip(tgt, labels):
@@ -330,16 +370,53 @@ def test_two_epochs_of_jobs_match_the_numpy_reference(model):
     r0, r1 = syn0.copy(), syn1.copy()
     total_loss = total_terms = total_skipped = 0
     for epoch, seed in enumerate((11, 12)):
-        args = (k0, k1, ids, starts, 0, len(starts) - 1, keep, thr, alias, sig, logsig, window, negative,
-                alpha0, min_alpha, float(epoch * N), float(2 * N), np.uint64(seed), stats)
+        args = (
+            k0,
+            k1,
+            ids,
+            starts,
+            0,
+            len(starts) - 1,
+            keep,
+            thr,
+            alias,
+            sig,
+            logsig,
+            window,
+            negative,
+            alpha0,
+            min_alpha,
+            float(epoch * N),
+            float(2 * N),
+            np.uint64(seed),
+            stats,
+        )
         state = K.train_sg_job(*args) if model == "sg" else K.train_cbow_job(*args, 1)
         r0, r1, loss, terms, skipped, ref_state = job_reference(
-            model, r0, r1, ids, starts, keep, thr, alias, window, negative, alpha0, min_alpha,
-            epoch * N, 2 * N, seed)
+            model,
+            r0,
+            r1,
+            ids,
+            starts,
+            keep,
+            thr,
+            alias,
+            window,
+            negative,
+            alpha0,
+            min_alpha,
+            epoch * N,
+            2 * N,
+            seed,
+        )
         assert int(state) == ref_state
-        total_loss, total_terms, total_skipped = total_loss + loss, total_terms + terms, total_skipped + skipped
-    assert total_skipped > 0                                    # the skip was exercised
-    assert np.abs(r0 - syn0).max() > 0.05                       # and the updates are not tiny
+        total_loss, total_terms, total_skipped = (
+            total_loss + loss,
+            total_terms + terms,
+            total_skipped + skipped,
+        )
+    assert total_skipped > 0  # the skip was exercised
+    assert np.abs(r0 - syn0).max() > 0.05  # and the updates are not tiny
     np.testing.assert_allclose(k0, r0, atol=2e-5)
     np.testing.assert_allclose(k1, r1, atol=2e-5)
     assert stats[0] == 2 * N and stats[2] == total_terms
@@ -359,10 +436,30 @@ def test_the_reference_comparison_sees_each_feature(feature):
     sig, logsig = K.sigmoid_tables()
     N = len(ids)
     k0, k1 = syn0.copy(), syn1.copy()
-    K.train_sg_job(k0, k1, ids, starts, 0, len(starts) - 1, keep, thr, alias, sig, logsig, 3, 4, 0.1, 0.001,
-                   float(N), float(2 * N), np.uint64(12), np.zeros(3))
-    r0 = job_reference("sg", syn0, syn1, ids, starts, keep, thr, alias, 3, 4, 0.1, 0.001, N, 2 * N, 12,
-                       **{feature: False})[0]
+    K.train_sg_job(
+        k0,
+        k1,
+        ids,
+        starts,
+        0,
+        len(starts) - 1,
+        keep,
+        thr,
+        alias,
+        sig,
+        logsig,
+        3,
+        4,
+        0.1,
+        0.001,
+        float(N),
+        float(2 * N),
+        np.uint64(12),
+        np.zeros(3),
+    )
+    r0 = job_reference(
+        "sg", syn0, syn1, ids, starts, keep, thr, alias, 3, 4, 0.1, 0.001, N, 2 * N, 12, **{feature: False}
+    )[0]
     assert np.abs(k0 - r0).max() > 1e-3
 
 
@@ -372,8 +469,9 @@ def test_merge_replicas_keeps_every_threads_change(workers):
     every replica; rows outside the range untouched."""
     rng = np.random.default_rng(0)
     master = rng.standard_normal((10, 16)).astype(np.float32)
-    reps = tuple(master + rng.standard_normal(master.shape).astype(np.float32) * (w + 1)
-                 for w in range(workers))
+    reps = tuple(
+        master + rng.standard_normal(master.shape).astype(np.float32) * (w + 1) for w in range(workers)
+    )
     m0, r0 = master.copy(), [r.copy() for r in reps]
     K.merge_replicas(master, reps, 2, 7)
     want = m0[2:7] + sum(r[2:7] - m0[2:7] for r in r0)

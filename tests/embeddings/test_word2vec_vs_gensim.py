@@ -19,7 +19,7 @@ def circle_corpus(n_words=200, n_sentences=1000, length=10, kappa=4.0, seed=0):
     theta = 2 * np.pi * np.arange(n_words) / n_words
     sentences = []
     for _ in range(n_sentences):
-        p = np.exp(kappa * np.cos(theta - rng.uniform(0, 2 * np.pi)))        # von Mises around a point
+        p = np.exp(kappa * np.cos(theta - rng.uniform(0, 2 * np.pi)))  # von Mises around a point
         sentences.append([f"w{i}" for i in rng.choice(n_words, size=length, p=p / p.sum())])
     return sentences, theta
 
@@ -41,7 +41,9 @@ def test_similarity_quality_is_at_least_gensims(model):
     starts slower while the output vectors are still near zero."""
     gensim_models = pytest.importorskip("gensim.models")
     sentences, theta = circle_corpus()
-    settings = dict(vector_size=16, window=3, negative=5, sample=1e-3, min_count=1, epochs=10, workers=1, seed=1)
+    settings = dict(
+        vector_size=16, window=3, negative=5, sample=1e-3, min_count=1, epochs=10, workers=1, seed=1
+    )
     kv, _ = train_word2vec(sentences, Word2VecConfig(model=model, **settings))
     g = gensim_models.Word2Vec(sentences, sg=int(model == "skipgram"), hs=0, ns_exponent=0.75, **settings)
     ours, theirs = similarity_score(lambda w: kv[w], theta), similarity_score(lambda w: g.wv[w], theta)

@@ -31,8 +31,8 @@ def test_kmax_pool_equals_brute_force_with_ties_short_rows_and_per_sentence_k():
     g = torch.Generator().manual_seed(0)
     for _ in range(150):
         B, R, T = 3, 2, int(torch.randint(1, 9, (1,), generator=g))
-        x = torch.randint(-2, 3, (B, R, T), generator=g).float()           # few values: many ties
-        k = torch.randint(1, 7, (B,), generator=g)                          # often k > T
+        x = torch.randint(-2, 3, (B, R, T), generator=g).float()  # few values: many ties
+        k = torch.randint(1, 7, (B,), generator=g)  # often k > T
         lengths = torch.randint(0, T + 1, (B,), generator=g)
         out = kmax_pool(x, k, lengths)
         assert out.shape == (B, R, int(k.max()))
@@ -44,10 +44,10 @@ def test_kmax_pool_equals_brute_force_with_ties_short_rows_and_per_sentence_k():
 def test_kmax_pool_keeps_order_and_passes_gradient_only_to_the_kept_values():
     x = torch.tensor([[[3.0, 1.0, 4.0, 1.0, 5.0, 9.0, 2.0, 6.0]]], requires_grad=True)
     out = kmax_pool(x, 3)
-    assert out.tolist() == [[[5.0, 9.0, 6.0]]]                               # not [9, 6, 5]
+    assert out.tolist() == [[[5.0, 9.0, 6.0]]]  # not [9, 6, 5]
     out.sum().backward()
     assert x.grad.tolist() == [[[0, 0, 0, 0, 1, 1, 0, 1]]]
-    assert kmax_pool(torch.tensor([[2.0, 9.0, 2.0]]), 2).tolist() == [[2.0, 9.0]]   # tie: earlier 2 kept
+    assert kmax_pool(torch.tensor([[2.0, 9.0, 2.0]]), 2).tolist() == [[2.0, 9.0]]  # tie: earlier 2 kept
     assert kmax_pool(torch.tensor([[7.0, -1.0]]), 4).tolist() == [[7.0, -1.0, 0.0, 0.0]]  # shorter than k
 
 
@@ -68,10 +68,10 @@ def test_fold_sums_row_pairs_and_wide_conv_matches_explicit_sums():
     assert f.shape == (2, 3, 2, 5) and torch.equal(f[:, :, 1], x[:, :, 2] + x[:, :, 3])
     torch.manual_seed(0)
     conv = WideConv(maps_in=2, maps_out=3, rows=4, width=3)
-    x = torch.randn(2, 2, 4, 5)                                              # (B, maps_in, rows, T)
+    x = torch.randn(2, 2, 4, 5)  # (B, maps_in, rows, T)
     y = conv(x).detach()
-    assert y.shape == (2, 3, 4, 5 + 3 - 1)                                   # wide: T + m - 1
-    w = conv.conv.weight.detach().view(4, 3, 2, 3)                                    # (rows, maps_out, maps_in, width)
+    assert y.shape == (2, 3, 4, 5 + 3 - 1)  # wide: T + m - 1
+    w = conv.conv.weight.detach().view(4, 3, 2, 3)  # (rows, maps_out, maps_in, width)
     xp = F.pad(x, (2, 2))
     for b, j, r, t in itertools.product(range(2), range(3), range(4), range(7)):
         # F_j[r, t] = sum_k sum_tau m_{j,k}[r, tau] * F_k[r, t + tau] over the zero-padded rows
@@ -87,9 +87,9 @@ def _dcnn(seed=0, **kw):
 def _ids(B=6, T=9, seed=0):
     g = torch.Generator().manual_seed(seed)
     ids = torch.randint(1, V, (B, T), generator=g)
-    ids[0, 5:] = 0                                                           # shorter sentences
-    ids[1, 1:] = 0                                                           # one word
-    ids[2, :] = 0                                                            # empty after cleaning
+    ids[0, 5:] = 0  # shorter sentences
+    ids[1, 1:] = 0  # one word
+    ids[2, :] = 0  # empty after cleaning
     return ids
 
 
@@ -111,7 +111,7 @@ def test_folding_after_every_layer_halves_the_rows_twice():
     ids = _ids()
     longer = torch.cat([ids, torch.zeros(ids.shape[0], 4, dtype=torch.long)], dim=1)
     with torch.no_grad():
-        assert torch.allclose(m(ids), m(longer), atol=1e-5)                 # padding still invisible
+        assert torch.allclose(m(ids), m(longer), atol=1e-5)  # padding still invisible
     with pytest.raises(ValueError, match="divisible by 4"):
         DCNN(DCNNConfig(V, C, embedding_dim=6, fold_every=True))
 
@@ -124,13 +124,13 @@ def test_padding_does_not_change_the_output():
         full = m(ids)
         assert torch.allclose(full, m(longer), atol=1e-5)
         for b, n in ((0, 5), (1, 1), (3, 9)):
-            assert torch.allclose(m(ids[b:b + 1, :n]), full[b:b + 1], atol=1e-5)   # alone, unpadded
+            assert torch.allclose(m(ids[b : b + 1, :n]), full[b : b + 1], atol=1e-5)  # alone, unpadded
 
 
 def test_overfits_a_tiny_set():
     m = _dcnn(d=8, dropout=0.0)
     ids = _ids(B=20, T=8, seed=1)
-    ids[2, :4] = torch.arange(1, 5)                                          # no empty sentence here
+    ids[2, :4] = torch.arange(1, 5)  # no empty sentence here
     y = torch.randint(0, C, (20,), generator=torch.Generator().manual_seed(2))
     opt = torch.optim.Adam(m.parameters(), lr=0.03)
     for _ in range(100):

@@ -14,7 +14,7 @@ def test_scratch_matches_fused_outputs_and_gradients(cell, layers):
     torch.manual_seed(0)
     scratch = make_recurrent(cell, "scratch", 6, 8, layers)
     fused = make_recurrent(cell, "fused", 6, 8, layers)
-    fused.load_state_dict(scratch.state_dict())        # same parameter names, copied unchanged
+    fused.load_state_dict(scratch.state_dict())  # same parameter names, copied unchanged
     x = torch.randn(3, 5, 6)
     if cell == "lstm":
         h0 = (torch.randn(layers, 3, 8), torch.randn(layers, 3, 8))
@@ -44,7 +44,7 @@ def test_lstm_step_is_the_lecture_formula():
     m = ScratchRecurrent("lstm", D, H)
     x, h, c = torch.randn(1, 1, D), torch.randn(1, 1, H), torch.randn(1, 1, H)
     out, (h1, c1) = m(x, (h, c))
-    W = torch.cat([m.weight_hh_l0, m.weight_ih_l0], dim=1)          # W acting on [h, x]
+    W = torch.cat([m.weight_hh_l0, m.weight_ih_l0], dim=1)  # W acting on [h, x]
     b = m.bias_ih_l0 + m.bias_hh_l0
     z = W @ torch.cat([h[0, 0], x[0, 0]]) + b
     i, f, g, o = z.split(H)
@@ -117,6 +117,6 @@ def test_fast_dropout_rate_and_expectation():
     y = fast_dropout(x, 0.3)
     cut = round(0.3 * 256)
     assert abs((y == 0).float().mean().item() - cut / 256) < 0.005
-    assert abs(y.mean().item() - 1.0) < 0.01                      # inverted scaling keeps the mean
+    assert abs(y.mean().item() - 1.0) < 0.01  # inverted scaling keeps the mean
     assert torch.equal(fast_dropout(x, 0.3, training=False), x)
     assert torch.equal(fast_dropout(x, 0.0), x)

@@ -18,7 +18,7 @@ V, C = 40, 3
 def _ids(B=6, T=9, seed=0):
     g = torch.Generator().manual_seed(seed)
     ids = torch.randint(1, V, (B, T), generator=g)
-    ids[0, 5:] = 0                                   # a shorter sentence, right-padded
+    ids[0, 5:] = 0  # a shorter sentence, right-padded
     return ids
 
 
@@ -36,9 +36,20 @@ def _rnn(kind, seed=0):
     return TextRNN(TextRNNConfig(V, C, 16, 12, cell, bi, 1, pool))
 
 
-ALL = [("cnn", v) for v in ("rand", "static", "non-static", "multichannel")] + [("cnn-wide", "rand"), ("dcnn", 16)] + \
-      [("rnn", k) for k in (("lstm", False, "max"), ("lstm", True, "max"), ("gru", False, "mean"),
-                             ("lstm", True, "last"), "cnn-rnn")]
+ALL = (
+    [("cnn", v) for v in ("rand", "static", "non-static", "multichannel")]
+    + [("cnn-wide", "rand"), ("dcnn", 16)]
+    + [
+        ("rnn", k)
+        for k in (
+            ("lstm", False, "max"),
+            ("lstm", True, "max"),
+            ("gru", False, "mean"),
+            ("lstm", True, "last"),
+            "cnn-rnn",
+        )
+    ]
+)
 
 
 def _make(kind, arg, **kw):
@@ -72,8 +83,13 @@ def test_initial_predictions_are_near_uniform_and_every_trainable_weight_gets_gr
         else:
             assert p.grad is None, name
     frozen = {n for n, p in m.named_parameters() if not p.requires_grad}
-    assert frozen == ({"embedding.weight"} if arg == "static" else {"static_embedding.weight"}
-                      if arg == "multichannel" else set())
+    assert frozen == (
+        {"embedding.weight"}
+        if arg == "static"
+        else {"static_embedding.weight"}
+        if arg == "multichannel"
+        else set()
+    )
 
 
 @pytest.mark.parametrize("kind,arg", ALL)
@@ -84,12 +100,13 @@ def test_padding_does_not_change_the_output(kind, arg):
     longer = torch.cat([ids, torch.zeros(ids.shape[0], 7, dtype=torch.long)], dim=1)
     with torch.no_grad():
         assert torch.allclose(m(ids), m(longer), atol=1e-5)
-        single = m(ids[:1, :5])                       # sentence 0 alone, without any padding
+        single = m(ids[:1, :5])  # sentence 0 alone, without any padding
         assert torch.allclose(single, m(ids)[:1], atol=1e-5)
 
 
-@pytest.mark.parametrize("kind,arg", [("cnn", "rand"), ("cnn", "non-static"), ("rnn", ("lstm", True, "max")),
-                                      ("rnn", "cnn-rnn")])
+@pytest.mark.parametrize(
+    "kind,arg", [("cnn", "rand"), ("cnn", "non-static"), ("rnn", ("lstm", True, "max")), ("rnn", "cnn-rnn")]
+)
 def test_overfits_a_tiny_set(kind, arg):
     m = _make(kind, arg)
     ids = _ids(B=20, T=8, seed=1)
@@ -114,21 +131,21 @@ def test_cnn_features_match_the_slides_formula(conv):
     torch.manual_seed(0)
     m = TextCNN(TextCNNConfig(V, C, 16, (3, 4, 5), 8, 0.5, "rand", conv=conv)).eval()
     ids = _ids(B=3, T=6)
-    ids[1, 3:] = 0                                            # 3 words: narrow windows for h = 3 only
-    feats = m.features(ids)                                   # (3, 24)
+    ids[1, 3:] = 0  # 3 words: narrow windows for h = 3 only
+    feats = m.features(ids)  # (3, 24)
     emb = m.embedding.weight.detach()
     for b in range(3):
         n = int((ids[b] != 0).sum())
         expect = []
         for conv_layer in m.convs:
-            w, bias = conv_layer.weight.detach(), conv_layer.bias.detach()      # (F, D, h), (F,)
+            w, bias = conv_layer.weight.detach(), conv_layer.bias.detach()  # (F, D, h), (F,)
             h = w.shape[2]
-            x = emb[ids[b, :n]]                                                 # (n, D)
+            x = emb[ids[b, :n]]  # (n, D)
             if conv == "wide":
                 x = torch.cat([torch.zeros(h - 1, 16), x, torch.zeros(h - 1, 16)])
-            c = [torch.relu((w * x[i:i + h].T).sum(dim=(1, 2)) + bias) for i in range(x.shape[0] - h + 1)]
+            c = [torch.relu((w * x[i : i + h].T).sum(dim=(1, 2)) + bias) for i in range(x.shape[0] - h + 1)]
             assert len(c) == (n + h - 1 if conv == "wide" else max(0, n - h + 1))
-            expect.append(torch.stack(c).max(0).values if c else torch.zeros(8))   # max over time
+            expect.append(torch.stack(c).max(0).values if c else torch.zeros(8))  # max over time
         assert torch.allclose(feats[b], torch.cat(expect), atol=1e-5)
     assert feats[1, 8:].abs().sum() == 0 if conv == "narrow" else feats[1, 8:].abs().sum() > 0
 
@@ -136,10 +153,10 @@ def test_cnn_features_match_the_slides_formula(conv):
 def test_multichannel_equals_each_filter_on_both_channels():
     m = _cnn("multichannel").eval()
     with torch.no_grad():
-        m.embedding.weight.add_(torch.randn_like(m.embedding.weight) * 0.3)   # channels now differ
+        m.embedding.weight.add_(torch.randn_like(m.embedding.weight) * 0.3)  # channels now differ
         m.embedding.weight[0] = 0
     ids = _ids()
-    ids[0, 5:] = ids[0, :4].repeat(2)[:4]                     # full-length sentences: no masking
+    ids[0, 5:] = ids[0, :4].repeat(2)[:4]  # full-length sentences: no masking
     conv = m.convs[0]
     x1 = m.embedding(ids).transpose(1, 2)
     x2 = m.static_embedding(ids).transpose(1, 2)
@@ -150,12 +167,12 @@ def test_multichannel_equals_each_filter_on_both_channels():
 def test_max_norm_holds_after_a_step():
     m = _cnn("rand")
     with torch.no_grad():
-        m.fc.weight.mul_(50.0)                                # rows far above norm 3
+        m.fc.weight.mul_(50.0)  # rows far above norm 3
     opt = torch.optim.Adadelta(m.parameters(), lr=1.0, rho=0.95, eps=1e-6)
     loss = F.cross_entropy(m(_ids()), torch.zeros(6, dtype=torch.long))
     loss.backward()
     opt.step()
-    assert m.fc.weight.norm(dim=1).max() > 3.5               # the step alone does not enforce it
+    assert m.fc.weight.norm(dim=1).max() > 3.5  # the step alone does not enforce it
     apply_max_norm(m.fc, 3.0)
     norms = m.fc.weight.norm(dim=1)
     assert torch.all(norms <= 3.0 + 1e-5) and torch.allclose(norms, torch.full_like(norms, 3.0), atol=1e-4)
@@ -164,7 +181,7 @@ def test_max_norm_holds_after_a_step():
         small.weight.fill_(0.1)
     before = small.weight.clone()
     apply_max_norm(small, 3.0)
-    assert torch.equal(small.weight, before)                  # rows under the limit are untouched
+    assert torch.equal(small.weight, before)  # rows under the limit are untouched
 
 
 @pytest.mark.parametrize("variant", ["rand", "static", "non-static", "multichannel"])
@@ -180,6 +197,6 @@ def test_which_embeddings_train(variant):
         opt.step()
     changed = not torch.equal(m.embedding.weight, before)
     assert changed == (variant != "static")
-    assert torch.all(m.embedding.weight[0] == 0)              # the padding vector stays zero
+    assert torch.all(m.embedding.weight[0] == 0)  # the padding vector stays zero
     if variant == "multichannel":
         assert torch.equal(m.static_embedding.weight, static_before)

@@ -13,10 +13,32 @@ import torch
 
 from seqlab.cli import main
 
-LM_TEXT = ("ROMEO:\nBut soft, what light through yonder window breaks?\nIt is the east, and Juliet is the sun.\n\n"
-           "JULIET:\nO Romeo, Romeo, wherefore art thou Romeo?\nDeny thy father and refuse thy name.\n\n")
-NAMES = ["emma", "olivia", "ava", "isabella", "sophia", "mia", "amelia", "harper", "evelyn", "abigail",
-         "emily", "ella", "elizabeth", "camila", "luna", "sofia", "avery", "mila", "aria", "scarlett"]
+LM_TEXT = (
+    "ROMEO:\nBut soft, what light through yonder window breaks?\nIt is the east, and Juliet is the sun.\n\n"
+    "JULIET:\nO Romeo, Romeo, wherefore art thou Romeo?\nDeny thy father and refuse thy name.\n\n"
+)
+NAMES = [
+    "emma",
+    "olivia",
+    "ava",
+    "isabella",
+    "sophia",
+    "mia",
+    "amelia",
+    "harper",
+    "evelyn",
+    "abigail",
+    "emily",
+    "ella",
+    "elizabeth",
+    "camila",
+    "luna",
+    "sofia",
+    "avery",
+    "mila",
+    "aria",
+    "scarlett",
+]
 COPY_WORDS = "ka lo mi nu pe ro sa ti".split()
 FILLER = [f"w{i}" for i in range(25)]
 
@@ -59,8 +81,14 @@ def write_vectors(path: Path) -> Path:
     """word2vec text vectors: axes base, royal, female and 3 of noise, so king - man + woman = queen."""
     rng = np.random.default_rng(0)
     base, royal, female = np.eye(6)[0], np.eye(6)[1], np.eye(6)[2]
-    vecs = {"man": base, "woman": base + female, "king": base + royal, "queen": base + royal + female,
-            "prince": base + 0.9 * royal + 0.1 * female, "girl": base + female * 1.1}
+    vecs = {
+        "man": base,
+        "woman": base + female,
+        "king": base + royal,
+        "queen": base + royal + female,
+        "prince": base + 0.9 * royal + 0.1 * female,
+        "girl": base + female * 1.1,
+    }
     for w in ("frog", "toad", "lizard", "apple", "pear", "paris", "france", "italy", "rome"):
         vecs[w] = rng.normal(size=6)
     vecs = {w: v + 0.01 * rng.normal(size=6) for w, v in vecs.items()}
@@ -75,28 +103,121 @@ def runs(tmp_path_factory) -> dict[str, Path]:
     tmp = tmp_path_factory.mktemp("serve_runs")
     text = tmp / "lm.txt"
     text.write_text(LM_TEXT * 30, encoding="utf-8")
-    _quiet(["lm", "train", text, "-o", tmp / "lm", "--max-steps", 30, "--layers", 1, "--hidden", 32, "--embed", 8,
-            "--seq-len", 32, "--batch-size", 8, "--eval-every", 30, "--threads", 1])
+    _quiet(
+        [
+            "lm",
+            "train",
+            text,
+            "-o",
+            tmp / "lm",
+            "--max-steps",
+            30,
+            "--layers",
+            1,
+            "--hidden",
+            32,
+            "--embed",
+            8,
+            "--seq-len",
+            32,
+            "--batch-size",
+            8,
+            "--eval-every",
+            30,
+            "--threads",
+            1,
+        ]
+    )
     data = write_sentiment(tmp / "sentiment.tsv")
-    _quiet(["classify", "train", data, "-o", tmp / "cnn", "--model", "cnn-rand", "--epochs", 3, "--folds", 2, "--seed", 1])
+    _quiet(
+        [
+            "classify",
+            "train",
+            data,
+            "-o",
+            tmp / "cnn",
+            "--model",
+            "cnn-rand",
+            "--epochs",
+            3,
+            "--folds",
+            2,
+            "--seed",
+            1,
+        ]
+    )
     _quiet(["classify", "train", data, "-o", tmp / "nbsvm", "--model", "nbsvm", "--folds", 2])
     pairs = write_copy_pairs(tmp / "pairs.tsv")
-    _quiet(["translate", "train", pairs, "-o", tmp / "translate", "--max-len", 6, "--emb-size", 16,
-            "--hidden-size", 32, "--batch-size", 32, "--max-epochs", 2, "--lr", "0.02", "--beam", 2])
+    _quiet(
+        [
+            "translate",
+            "train",
+            pairs,
+            "-o",
+            tmp / "translate",
+            "--max-len",
+            6,
+            "--emb-size",
+            16,
+            "--hidden-size",
+            32,
+            "--batch-size",
+            32,
+            "--max-epochs",
+            2,
+            "--lr",
+            "0.02",
+            "--beam",
+            2,
+        ]
+    )
     names = tmp / "names.txt"
     names.write_text("\n".join(NAMES * 5) + "\n", encoding="utf-8")
-    _quiet(["lm", "train", names, "-o", tmp / "names", "--mode", "lines", "--max-steps", 60, "--layers", 1,
-            "--hidden", 32, "--embed", 8, "--batch-size", 16, "--eval-every", 60, "--threads", 1])
-    return {"lm": tmp / "lm", "cnn": tmp / "cnn", "nbsvm": tmp / "nbsvm", "translate": tmp / "translate",
-            "names": tmp / "names", "names_file": names, "vectors_file": write_vectors(tmp / "vectors.txt")}
+    _quiet(
+        [
+            "lm",
+            "train",
+            names,
+            "-o",
+            tmp / "names",
+            "--mode",
+            "lines",
+            "--max-steps",
+            60,
+            "--layers",
+            1,
+            "--hidden",
+            32,
+            "--embed",
+            8,
+            "--batch-size",
+            16,
+            "--eval-every",
+            60,
+            "--threads",
+            1,
+        ]
+    )
+    return {
+        "lm": tmp / "lm",
+        "cnn": tmp / "cnn",
+        "nbsvm": tmp / "nbsvm",
+        "translate": tmp / "translate",
+        "names": tmp / "names",
+        "names_file": names,
+        "vectors_file": write_vectors(tmp / "vectors.txt"),
+    }
 
 
 @pytest.fixture(scope="session")
 def registry(runs):
     from seqlab.serve.registry import NamesService, Registry
 
-    return Registry.load({"lm": runs["lm"], "cnn": runs["cnn"], "nbsvm": runs["nbsvm"], "fr-en": runs["translate"]},
-                         {"tiny": runs["vectors_file"]}, NamesService.from_run(runs["names"]))
+    return Registry.load(
+        {"lm": runs["lm"], "cnn": runs["cnn"], "nbsvm": runs["nbsvm"], "fr-en": runs["translate"]},
+        {"tiny": runs["vectors_file"]},
+        NamesService.from_run(runs["names"]),
+    )
 
 
 @pytest.fixture(scope="session")
@@ -110,5 +231,8 @@ def client(registry):
 
 
 def pytest_configure(config):
-    config.addinivalue_line("markers", "browser: drives headless Chromium against a live `seqlab serve` "
-                                       "(skips, naming what is missing, without Chromium or Playwright)")
+    config.addinivalue_line(
+        "markers",
+        "browser: drives headless Chromium against a live `seqlab serve` "
+        "(skips, naming what is missing, without Chromium or Playwright)",
+    )

@@ -20,7 +20,10 @@ def test_help_teaches(cli):
 
 
 def test_named_specs():
-    assert named(["a=runs/x", "runs/y/"], "run", lambda s: s.rstrip("/").split("/")[-1]) == {"a": "runs/x", "y": "runs/y/"}
+    assert named(["a=runs/x", "runs/y/"], "run", lambda s: s.rstrip("/").split("/")[-1]) == {
+        "a": "runs/x",
+        "y": "runs/y/",
+    }
     with pytest.raises(SeqlabError, match="two --run are named 'x'"):
         named(["x=a", "x=b"], "run", str)
     with pytest.raises(SeqlabError, match="NAME=VALUE"):
@@ -36,16 +39,27 @@ def launched(monkeypatch):
 
 
 def test_loopback_by_default_and_runs_by_name(cli, launched, runs):
-    code, out, err = cli("serve", "--run", f"shakespeare={runs['lm']}", "--run", runs["translate"],
-                         "--vectors", f"tiny={runs['vectors_file']}", "--port", "8123")
+    code, out, err = cli(
+        "serve",
+        "--run",
+        f"shakespeare={runs['lm']}",
+        "--run",
+        runs["translate"],
+        "--vectors",
+        f"tiny={runs['vectors_file']}",
+        "--port",
+        "8123",
+    )
     assert code == 0, err
     app, host, port = launched[0]
     assert (host, port) == ("127.0.0.1", 8123)
     assert "no authentication" not in err and "http://127.0.0.1:8123/" in err
     reg = app.state.registry
-    assert reg.kinds() == {"shakespeare": "charlm", "translate": "translate"} and list(reg.vectors) == ["tiny"]
-    assert reg.names.state == "off"                       # runs given: no names model unless --names
-    assert out == ""                                      # stdout carries nothing; notes go to stderr
+    assert reg.kinds() == {"shakespeare": "charlm", "translate": "translate"} and list(reg.vectors) == [
+        "tiny"
+    ]
+    assert reg.names.state == "off"  # runs given: no names model unless --names
+    assert out == ""  # stdout carries nothing; notes go to stderr
 
 
 def test_other_hosts_warn_that_there_is_no_authentication(cli, launched, runs):
@@ -55,12 +69,15 @@ def test_other_hosts_warn_that_there_is_no_authentication(cli, launched, runs):
     assert launched[0][0].state.registry.names.state == "ready"
 
 
-@pytest.mark.parametrize("argv, match", [
-    (["--run", "/nonexistent/run"], "run folder not found"),
-    (["--workers", "0", "--no-names"], "--workers must be at least 1"),
-    (["--vectors", "nope.txt"], "vectors not found"),
-    (["--port", "70000"], "--port must be between"),
-])
+@pytest.mark.parametrize(
+    "argv, match",
+    [
+        (["--run", "/nonexistent/run"], "run folder not found"),
+        (["--workers", "0", "--no-names"], "--workers must be at least 1"),
+        (["--vectors", "nope.txt"], "vectors not found"),
+        (["--port", "70000"], "--port must be between"),
+    ],
+)
 def test_start_up_errors_are_one_line(cli_error, launched, argv, match):
     cli_error("serve", *argv, match=match)
     assert not launched

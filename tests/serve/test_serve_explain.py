@@ -18,7 +18,7 @@ from seqlab.vocab import Vocab
 
 def test_token_spans_find_kims_tokens_in_the_raw_text():
     text = "Don't (really) STOP, it's Great!"
-    tokens = clean_str(text).split()                 # do n't \( really \) stop , it 's great !
+    tokens = clean_str(text).split()  # do n't \( really \) stop , it 's great !
     spans = token_spans(text, tokens)
     assert None not in spans
     assert [text[a:b].lower() for a, b in spans] == [t.replace("\\", "") for t in tokens]
@@ -39,13 +39,13 @@ def hand_built(conv: str = "wide") -> TrainedClassifier:
             p.zero_()
         model.embedding.weight.copy_(torch.eye(V))
         model.embedding.weight[0] = 0
-        w = model.convs[0].weight                                         # (maps, D, width)
-        w[0, vocab.stoi["not"], 0] = 1.0                                  # filter 0: "not" then "good"
+        w = model.convs[0].weight  # (maps, D, width)
+        w[0, vocab.stoi["not"], 0] = 1.0  # filter 0: "not" then "good"
         w[0, vocab.stoi["good"], 1] = 1.0
-        model.convs[0].bias[0] = -1.0                                     # fires only when both are there
-        w[1, vocab.stoi["good"], 0] = 0.5                                 # filter 1: "good" alone, weakly
-        model.fc.weight[0, 0], model.fc.weight[1, 0] = 2.0, -2.0          # filter 0 -> "bad" (class 0)
-        model.fc.weight[1, 1], model.fc.weight[0, 1] = 1.0, -1.0          # filter 1 -> "good"
+        model.convs[0].bias[0] = -1.0  # fires only when both are there
+        w[1, vocab.stoi["good"], 0] = 0.5  # filter 1: "good" alone, weakly
+        model.fc.weight[0, 0], model.fc.weight[1, 0] = 2.0, -2.0  # filter 0 -> "bad" (class 0)
+        model.fc.weight[1, 1], model.fc.weight[0, 1] = 1.0, -1.0  # filter 1 -> "good"
     model.eval()
     est = CNNClassifier(embedding_dim=V)
     est.vocab_, est.classes_, est.model_ = vocab, np.array([0, 1]), model
@@ -83,7 +83,7 @@ def test_occlusion_and_empty_text(registry):
     ex = explain(clf, "w5 superb w6")
     assert ex.method == "occlusion" and ex.label == "good"
     assert max(ex.highlights, key=lambda h: h.weight).text == "superb"
-    one = explain(clf, "dull")                              # one word: compared with a uniform guess
+    one = explain(clf, "dull")  # one word: compared with a uniform guess
     assert one.highlights[0].weight == pytest.approx(one.probabilities["bad"] - 0.5)
     with pytest.raises(SeqlabError, match="no words left"):
         explain(clf, "§ ¤")

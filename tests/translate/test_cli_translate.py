@@ -32,8 +32,22 @@ def tiny_tsv(path, n=240, seed=0):
     return path
 
 
-SMALL = ["--emb-size", "16", "--hidden-size", "32", "--batch-size", "32", "--max-epochs", "3",
-         "--max-minutes", "1", "--lr", "0.01", "--beam", "2"]
+SMALL = [
+    "--emb-size",
+    "16",
+    "--hidden-size",
+    "32",
+    "--batch-size",
+    "32",
+    "--max-epochs",
+    "3",
+    "--max-minutes",
+    "1",
+    "--lr",
+    "0.01",
+    "--beam",
+    "2",
+]
 
 
 @pytest.fixture(scope="module")
@@ -43,9 +57,30 @@ def run_dir(tmp_path_factory):
     run = tmp / "run"
     old = torch.get_num_threads()
     torch.set_num_threads(1)
-    try:                                  # enough to learn the copy language (BLEU ~90, 2 s)
-        assert main(["translate", "train", str(pairs), "-o", str(run), "--max-len", "6", *SMALL, "--max-epochs", "8",
-                     "--emb-size", "32", "--hidden-size", "64", "--lr", "0.02"]) == 0
+    try:  # enough to learn the copy language (BLEU ~90, 2 s)
+        assert (
+            main(
+                [
+                    "translate",
+                    "train",
+                    str(pairs),
+                    "-o",
+                    str(run),
+                    "--max-len",
+                    "6",
+                    *SMALL,
+                    "--max-epochs",
+                    "8",
+                    "--emb-size",
+                    "32",
+                    "--hidden-size",
+                    "64",
+                    "--lr",
+                    "0.02",
+                ]
+            )
+            == 0
+        )
     finally:
         torch.set_num_threads(old)
     return run
@@ -55,7 +90,7 @@ def test_train_writes_metrics_and_checkpoint(run_dir):
     m = json.loads((run_dir / "metrics.json").read_text())
     for key in ("val_loss", "bleu", "seconds"):
         assert isinstance(m[key], (int, float))
-    assert m["bleu"] > 60 and 0 < m["val_loss"] < 0.5 and m["seconds"] > 0   # untrained: BLEU ~0, ln V ~ 2.5
+    assert m["bleu"] > 60 and 0 < m["val_loss"] < 0.5 and m["seconds"] > 0  # untrained: BLEU ~0, ln V ~ 2.5
     assert m["decoder"] == "beam2" and m["epochs"] == 8
     assert (run_dir / "model.pt").is_file()
     assert not [p for p in run_dir.iterdir() if p.name.endswith(".tmp")]  # atomic writes left nothing behind
@@ -65,7 +100,7 @@ def test_translate_a_sentence_and_plot(run_dir, tmp_path, capsys):
     png = tmp_path / "attn.png"
     assert main(["translate", str(run_dir), "Ka lo mi.", "--beam", "3", "--plot", str(png)]) == 0
     out = capsys.readouterr().out.strip()
-    assert out == "kax lox mix !"                         # the copy language's answer
+    assert out == "kax lox mix !"  # the copy language's answer
     assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
 
 
@@ -85,8 +120,24 @@ def test_eval_prints_bleu_and_samples(run_dir, capsys):
 def test_direction_reverse_swaps_the_languages(tmp_path, capsys):
     pairs = tiny_tsv(tmp_path / "p.tsv", n=60)
     run = tmp_path / "rev"
-    assert main(["translate", "train", str(pairs), "-o", str(run), "--reverse", "--max-len", "6", *SMALL[:6],
-                 "--max-epochs", "1"]) == 0
+    assert (
+        main(
+            [
+                "translate",
+                "train",
+                str(pairs),
+                "-o",
+                str(run),
+                "--reverse",
+                "--max-len",
+                "6",
+                *SMALL[:6],
+                "--max-epochs",
+                "1",
+            ]
+        )
+        == 0
+    )
     capsys.readouterr()
     assert main(["translate", str(run), "kax lox"]) == 0  # right column is now the source
     assert main(["translate", str(run), "ka lo"]) == 2
@@ -99,12 +150,15 @@ def error_line(capsys):
     return err[0]
 
 
-@pytest.mark.parametrize("sentence,match", [
-    ("", "empty sentence"),
-    (" ... ", "empty sentence"),
-    ("zzz qqq", "no known words"),
-    ("ka lo mi nu pe ro sa", "at most 6"),
-])
+@pytest.mark.parametrize(
+    "sentence,match",
+    [
+        ("", "empty sentence"),
+        (" ... ", "empty sentence"),
+        ("zzz qqq", "no known words"),
+        ("ka lo mi nu pe ro sa", "at most 6"),
+    ],
+)
 def test_bad_sentences(run_dir, capsys, sentence, match):
     assert main(["translate", str(run_dir), sentence]) == 2
     assert match in error_line(capsys)
@@ -121,8 +175,20 @@ def test_bad_pairs_files(tmp_path, capsys):
     empty.write_text("")
     assert main(["translate", "train", str(empty), "-o", str(tmp_path / "r")]) == 2
     assert "empty" in error_line(capsys)
-    assert main(["translate", "train", str(tiny_tsv(tmp_path / "t.tsv", 20)), "-o", str(tmp_path / "r"),
-                 "--max-len", "1"]) == 2
+    assert (
+        main(
+            [
+                "translate",
+                "train",
+                str(tiny_tsv(tmp_path / "t.tsv", 20)),
+                "-o",
+                str(tmp_path / "r"),
+                "--max-len",
+                "1",
+            ]
+        )
+        == 2
+    )
     assert "pairs left" in error_line(capsys)
     assert not (tmp_path / "r").exists()
 
@@ -152,8 +218,15 @@ def test_bad_training_flags(tmp_path, capsys):
     assert e.value.code == 2
 
 
-@pytest.mark.parametrize("argv", [["translate", "--help"], ["translate", "train", "--help"],
-                                  ["translate", "eval", "--help"], ["translate", "RUN", "--help"]])
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["translate", "--help"],
+        ["translate", "train", "--help"],
+        ["translate", "eval", "--help"],
+        ["translate", "RUN", "--help"],
+    ],
+)
 def test_help_teaches_every_form(argv, capsys):
     with pytest.raises(SystemExit) as e:
         main(argv)
@@ -195,8 +268,8 @@ def test_unquoted_words_are_one_sentence(run_dir, capsys):
 
 
 def test_heatmap_checks_its_axes(tmp_path):
-    from seqlab.translate.plot import save_attention_png
     from seqlab.errors import SeqlabError
+    from seqlab.translate.plot import save_attention_png
 
     attn = torch.softmax(torch.randn(3, 4), -1)
     save_attention_png(tmp_path / "ok.png", ["a", "b", "c", "d"], ["x", "y", "<eos>"], attn)
@@ -224,9 +297,30 @@ def test_resume_after_ctrl_c_equals_an_uninterrupted_run(tmp_path, monkeypatch, 
     import seqlab.translate.train as T
 
     pairs = tiny_tsv(tmp_path / "p.tsv", 200)
-    flags = ["--max-len", "6", "--emb-size", "16", "--hidden-size", "32", "--batch-size", "32", "--max-epochs", "4",
-             "--max-minutes", "1", "--lr", "0.01", "--beam", "1", "--precision", "fp32", "--ema", "0.9",
-             "--patience", "10"]
+    flags = [
+        "--max-len",
+        "6",
+        "--emb-size",
+        "16",
+        "--hidden-size",
+        "32",
+        "--batch-size",
+        "32",
+        "--max-epochs",
+        "4",
+        "--max-minutes",
+        "1",
+        "--lr",
+        "0.01",
+        "--beam",
+        "1",
+        "--precision",
+        "fp32",
+        "--ema",
+        "0.9",
+        "--patience",
+        "10",
+    ]
     whole, cut = tmp_path / "whole", tmp_path / "cut"
     assert main(["translate", "train", str(pairs), "-o", str(whole), *flags]) == 0
 
@@ -243,7 +337,7 @@ def test_resume_after_ctrl_c_equals_an_uninterrupted_run(tmp_path, monkeypatch, 
     assert main(["translate", "train", str(pairs), "-o", str(cut), *flags]) == 0
     assert "--resume" in capsys.readouterr().err
     monkeypatch.setattr(T, "collate", real_collate)
-    assert main(["translate", "train", str(pairs), "-o", str(cut), *flags]) == 2       # no silent overwrite
+    assert main(["translate", "train", str(pairs), "-o", str(cut), *flags]) == 2  # no silent overwrite
     assert "--resume" in error_line(capsys)
     assert main(["translate", "train", str(pairs), "-o", str(cut), "--resume"]) == 0
 
@@ -261,8 +355,22 @@ def test_resume_after_ctrl_c_equals_an_uninterrupted_run(tmp_path, monkeypatch, 
 def test_resume_refuses_other_data_and_other_settings(tmp_path, capsys):
     pairs = tiny_tsv(tmp_path / "p.tsv", 120)
     run = tmp_path / "run"
-    flags = ["--max-len", "6", "--emb-size", "16", "--hidden-size", "32", "--max-epochs", "1", "--max-minutes", "1",
-             "--beam", "1", "--precision", "fp32"]
+    flags = [
+        "--max-len",
+        "6",
+        "--emb-size",
+        "16",
+        "--hidden-size",
+        "32",
+        "--max-epochs",
+        "1",
+        "--max-minutes",
+        "1",
+        "--beam",
+        "1",
+        "--precision",
+        "fp32",
+    ]
     assert main(["translate", "train", str(pairs), "-o", str(run), *flags]) == 0
     before = {p.name: p.stat().st_mtime_ns for p in run.iterdir()}
     other = tiny_tsv(tmp_path / "other.tsv", 120, seed=3)
@@ -272,10 +380,10 @@ def test_resume_refuses_other_data_and_other_settings(tmp_path, capsys):
     assert str(pairs.resolve()) in line and str(other.resolve()) in line
     assert main(["translate", "train", str(pairs), "-o", str(run), "--resume", "--hidden-size", "64"]) == 2
     assert "--hidden-size 64 differs from the run's 32" in error_line(capsys)
-    pairs.write_text(pairs.read_text() + "ka lo\tkax lox\n", encoding="utf-8")      # same path, new content
+    pairs.write_text(pairs.read_text() + "ka lo\tkax lox\n", encoding="utf-8")  # same path, new content
     assert main(["translate", "train", str(pairs), "-o", str(run), "--resume"]) == 2
     assert "has changed since" in error_line(capsys)
-    assert {p.name: p.stat().st_mtime_ns for p in run.iterdir()} == before           # nothing in the run changed
+    assert {p.name: p.stat().st_mtime_ns for p in run.iterdir()} == before  # nothing in the run changed
 
 
 def test_ensemble_trains_members_within_the_budget_and_resumes(tmp_path, monkeypatch, capsys):
@@ -283,8 +391,28 @@ def test_ensemble_trains_members_within_the_budget_and_resumes(tmp_path, monkeyp
 
     pairs = tiny_tsv(tmp_path / "p.tsv", 200)
     run = tmp_path / "ens"
-    flags = ["--max-len", "6", "--emb-size", "16", "--hidden-size", "32", "--batch-size", "32", "--max-epochs", "2",
-             "--max-minutes", "1", "--lr", "0.01", "--beam", "2", "--ensemble", "2", "--precision", "fp32"]
+    flags = [
+        "--max-len",
+        "6",
+        "--emb-size",
+        "16",
+        "--hidden-size",
+        "32",
+        "--batch-size",
+        "32",
+        "--max-epochs",
+        "2",
+        "--max-minutes",
+        "1",
+        "--lr",
+        "0.01",
+        "--beam",
+        "2",
+        "--ensemble",
+        "2",
+        "--precision",
+        "fp32",
+    ]
     calls = {"n": 0}
     real_collate = T.collate
 
@@ -303,7 +431,7 @@ def test_ensemble_trains_members_within_the_budget_and_resumes(tmp_path, monkeyp
     assert main(["translate", "train", str(pairs), "-o", str(run), "--resume"]) == 0
     m = json.loads((run / "metrics.json").read_text())
     assert m["stop_reason"] == "ensemble of 2" and len(m["members"]) == 2
-    assert m["members"][0] == {k: first[k] for k in m["members"][0]}          # member 1 was kept, not retrained
+    assert m["members"][0] == {k: first[k] for k in m["members"][0]}  # member 1 was kept, not retrained
     assert m["seconds"] < 60 + 5 and {"val_loss", "bleu", "seconds"} <= set(m)
     tr = Translator.load(run)
     assert len(tr.model.members) == 2
@@ -327,11 +455,11 @@ def test_unseen_inflections_back_off_to_known_words_unless_disabled(tmp_path, ca
     backed = capsys.readouterr()
     assert "kalamos -> kalamo" in backed.err and "<unk>" not in backed.err
     assert main(["translate", str(run), "kalamo peroni"]) == 0
-    assert capsys.readouterr().out == backed.out                 # read exactly as the known form
+    assert capsys.readouterr().out == backed.out  # read exactly as the known form
     assert main(["translate", str(run), "kalamos peroni", "--no-backoff"]) == 0
     assert "read as <unk>): kalamos" in capsys.readouterr().err
     assert main(["translate", "eval", str(run), "--no-backoff", "--samples", "0"]) == 0
-    assert capsys.readouterr().out.startswith("BLEU ")     # every test word was seen: no note
+    assert capsys.readouterr().out.startswith("BLEU ")  # every test word was seen: no note
     load = Translator.load
 
     def with_unseen(path, device="cpu"):
@@ -341,8 +469,10 @@ def test_unseen_inflections_back_off_to_known_words_unless_disabled(tmp_path, ca
 
     monkeypatch.setattr(Translator, "load", with_unseen)
     assert main(["translate", "eval", str(run), "--samples", "0"]) == 0
-    assert "2 unseen source words in the test split: 1 read as a known word (backoff on), 1 as <unk>" \
+    assert (
+        "2 unseen source words in the test split: 1 read as a known word (backoff on), 1 as <unk>"
         in capsys.readouterr().err
+    )
 
 
 def test_time_budgeted_resume_continues_the_clock(tmp_path):
@@ -352,14 +482,32 @@ def test_time_budgeted_resume_continues_the_clock(tmp_path):
 
     pairs = tiny_tsv(tmp_path / "p.tsv", 200)
     run = tmp_path / "run"
-    flags = ["--max-len", "6", "--emb-size", "16", "--hidden-size", "32", "--batch-size", "32",
-             "--max-minutes", "0.05", "--lr", "0.01", "--beam", "1", "--precision", "fp32", "--patience", "100"]
+    flags = [
+        "--max-len",
+        "6",
+        "--emb-size",
+        "16",
+        "--hidden-size",
+        "32",
+        "--batch-size",
+        "32",
+        "--max-minutes",
+        "0.05",
+        "--lr",
+        "0.01",
+        "--beam",
+        "1",
+        "--precision",
+        "fp32",
+        "--patience",
+        "100",
+    ]
     assert main(["translate", "train", str(pairs), "-o", str(run), *flags]) == 0
     first = load_checkpoint(run / "last.pt")["progress"]
     assert json.loads((run / "metrics.json").read_text())["stop_reason"] == "time"
     assert main(["translate", "train", str(pairs), "-o", str(run), "--resume", "--max-minutes", "0.1"]) == 0
     second = load_checkpoint(run / "last.pt")["progress"]
     assert second["epoch"] > first["epoch"] and second["step"] > first["step"]
-    assert first["elapsed"] < second["elapsed"] <= 0.1 * 60 + 5          # the clock went on from the saved time
+    assert first["elapsed"] < second["elapsed"] <= 0.1 * 60 + 5  # the clock went on from the saved time
     resumed_epoch = second["history"][len(first["history"])]
-    assert resumed_epoch["seconds"] > first["elapsed"]                   # its clock starts at the saved time
+    assert resumed_epoch["seconds"] > first["elapsed"]  # its clock starts at the saved time

@@ -8,8 +8,8 @@ import math
 import pytest
 import torch
 
-from seqlab.translate.decoding import beam_decode, greedy_decode, sequence_logprob
 from seqlab.models.seq2seq import Seq2Seq, Seq2SeqConfig
+from seqlab.translate.decoding import beam_decode, greedy_decode, sequence_logprob
 
 SOS, EOS = 1, 2
 
@@ -22,12 +22,19 @@ def one_thread():
     torch.set_num_threads(old)
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def random_model(attention="additive", encoder="rnn", seed=0, steps=30):
     """A small model, briefly trained to reverse random id strings so its outputs vary in length."""
     torch.manual_seed(seed)
-    cfg = Seq2SeqConfig(src_vocab_size=30, tgt_vocab_size=12, emb_size=16, hidden_size=24,
-                        attention=attention, encoder=encoder, dropout=0.0)
+    cfg = Seq2SeqConfig(
+        src_vocab_size=30,
+        tgt_vocab_size=12,
+        emb_size=16,
+        hidden_size=24,
+        attention=attention,
+        encoder=encoder,
+        dropout=0.0,
+    )
     model = Seq2Seq(cfg)
     opt = torch.optim.Adam(model.parameters(), lr=1e-2)
     g = torch.Generator().manual_seed(seed)
@@ -56,8 +63,9 @@ def sources(lengths, seed=1):
     return src, torch.tensor(lengths)
 
 
-@pytest.mark.parametrize("attention,encoder", [("additive", "rnn"), ("dot", "rnn"), ("general", "cnn"),
-                                               ("none", "rnn")])
+@pytest.mark.parametrize(
+    "attention,encoder", [("additive", "rnn"), ("dot", "rnn"), ("general", "cnn"), ("none", "rnn")]
+)
 def test_beam_of_one_is_greedy(attention, encoder):
     model = random_model(attention, encoder)
     src, lens = sources([5, 3, 7, 1, 4, 6])
@@ -77,10 +85,10 @@ def test_reported_scores_match_a_recomputation_and_batching_changes_nothing():
     hyps = beam_decode(model, src, lens, EOS, SOS, max_len=8, beam_size=4, alpha=1.0)
     for i, h in enumerate(hyps):
         n = int(lens[i])
-        lp = sequence_logprob(model, src[i:i + 1, :n], lens[i:i + 1], h.ids, EOS, SOS)
+        lp = sequence_logprob(model, src[i : i + 1, :n], lens[i : i + 1], h.ids, EOS, SOS)
         assert h.logprob == pytest.approx(lp, abs=1e-4)
         assert h.score == pytest.approx(lp / (len(h.ids) + 1), abs=1e-4)
-        alone = beam_decode(model, src[i:i + 1, :n], lens[i:i + 1], EOS, SOS, max_len=8, beam_size=4)[0]
+        alone = beam_decode(model, src[i : i + 1, :n], lens[i : i + 1], EOS, SOS, max_len=8, beam_size=4)[0]
         assert alone.ids == h.ids
         torch.testing.assert_close(alone.attention, h.attention[:, :n])
 
@@ -156,5 +164,7 @@ def test_length_is_capped_and_eos_is_forced():
     with torch.no_grad():
         model.out.bias[EOS] -= 100.0  # never wants to stop
     src, lens = sources([3, 4])
-    for h in greedy_decode(model, src, lens, EOS, SOS, max_len=5) + beam_decode(model, src, lens, EOS, SOS, 5, 3):
+    for h in greedy_decode(model, src, lens, EOS, SOS, max_len=5) + beam_decode(
+        model, src, lens, EOS, SOS, 5, 3
+    ):
         assert len(h.ids) == 5 and h.finished and EOS not in h.ids

@@ -8,11 +8,11 @@ import torch.nn.functional as F
 
 from seqlab.errors import ParameterError
 from seqlab.models.seq2seq import Seq2Seq, Seq2SeqConfig
-from seqlab.translate.data import PAD_ID, PairData, split_pairs
 from seqlab.translate.config import TrainConfig
+from seqlab.translate.data import PAD_ID, PairData, split_pairs
 from seqlab.translate.scoring import corpus_bleu
-from seqlab.translate.translator import Translator
 from seqlab.translate.train import train_translator
+from seqlab.translate.translator import Translator
 
 
 @pytest.fixture(autouse=True)
@@ -25,8 +25,17 @@ def one_thread():
 
 def make_model(attention="additive", encoder="rnn", cell="lstm", seed=0, **kw):
     torch.manual_seed(seed)
-    cfg = Seq2SeqConfig(src_vocab_size=20, tgt_vocab_size=15, emb_size=12, hidden_size=16, encoder=encoder,
-                        cell=cell, attention=attention, dropout=0.1, **kw)
+    cfg = Seq2SeqConfig(
+        src_vocab_size=20,
+        tgt_vocab_size=15,
+        emb_size=12,
+        hidden_size=16,
+        encoder=encoder,
+        cell=cell,
+        attention=attention,
+        dropout=0.1,
+        **kw,
+    )
     return Seq2Seq(cfg).eval()
 
 
@@ -129,8 +138,18 @@ def test_learns_to_reverse_a_tiny_language_and_bleu_is_high(tmp_path):
     pairs = reverse_language()
     tr, va, te = split_pairs(pairs, seed=0)
     data = PairData(tr, va, te, n_read=len(pairs), n_kept=len(pairs))
-    cfg = TrainConfig(emb_size=32, hidden_size=64, dropout=0.0, label_smoothing=0.0, batch_size=32,
-                      lr=1e-2, max_epochs=12, max_minutes=2.0, beam=3, seed=0)
+    cfg = TrainConfig(
+        emb_size=32,
+        hidden_size=64,
+        dropout=0.0,
+        label_smoothing=0.0,
+        batch_size=32,
+        lr=1e-2,
+        max_epochs=12,
+        max_minutes=2.0,
+        beam=3,
+        seed=0,
+    )
     m = train_translator(data, cfg, tmp_path, show_progress=False)
     assert m["val_loss"] < 0.5, m  # initial loss is ln(V) ~ 2.5
     assert m["bleu"] > 90, m  # held-out sentences of the synthetic language, beam 3
@@ -155,8 +174,8 @@ def brute_force_bleu(hyps, refs):
     for h, r in zip(hyps, refs):
         h, r = h.split(), r.split()
         for n in range(1, 5):
-            hc = Counter(tuple(h[i:i + n]) for i in range(len(h) - n + 1))
-            rc = Counter(tuple(r[i:i + n]) for i in range(len(r) - n + 1))
+            hc = Counter(tuple(h[i : i + n]) for i in range(len(h) - n + 1))
+            rc = Counter(tuple(r[i : i + n]) for i in range(len(r) - n + 1))
             match[n - 1] += sum(min(c, rc[g]) for g, c in hc.items())
             total[n - 1] += max(len(h) - n + 1, 0)
     c, r = sum(len(h.split()) for h in hyps), sum(len(x.split()) for x in refs)
@@ -168,8 +187,12 @@ def test_corpus_bleu_is_corpus_level_sacrebleu_with_a_known_score():
     assert corpus_bleu(HYPS, REFS) == pytest.approx(47.79, abs=0.005)
     assert corpus_bleu(HYPS, REFS) == pytest.approx(brute_force_bleu(HYPS, REFS), abs=1e-9)
     short = ["the cat is on the mat", "a cat is on", "i am very tired", "he is a good man"]
-    assert corpus_bleu(short, REFS) == pytest.approx(brute_force_bleu(short, REFS), abs=1e-9)  # brevity penalty
-    assert corpus_bleu(short, REFS) == pytest.approx(100 * math.exp(1 - 21 / 19))   # every n-gram right, 19 of 21 words
+    assert corpus_bleu(short, REFS) == pytest.approx(
+        brute_force_bleu(short, REFS), abs=1e-9
+    )  # brevity penalty
+    assert corpus_bleu(short, REFS) == pytest.approx(
+        100 * math.exp(1 - 21 / 19)
+    )  # every n-gram right, 19 of 21 words
     assert corpus_bleu(REFS, REFS) == pytest.approx(100.0)
 
 
@@ -183,11 +206,19 @@ def test_bleu_scores_against_normalised_lowercased_references():
     from seqlab.translate.data import SPECIALS, build_vocab, filter_pairs
     from seqlab.vocab import Vocab
 
-    raw = [("Le chat est sur le tapis.", "The cat is on the mat."), ("Un chat est sur le tapis !", "A cat is on the mat!"),
-           ("Je suis très fatigué.", "I'm very tired."), ("C'est un homme bon.", "He's a good man.")]
+    raw = [
+        ("Le chat est sur le tapis.", "The cat is on the mat."),
+        ("Un chat est sur le tapis !", "A cat is on the mat!"),
+        ("Je suis très fatigué.", "I'm very tired."),
+        ("C'est un homme bon.", "He's a good man."),
+    ]
     pairs = filter_pairs(raw, max_len=15)
-    assert [" ".join(t) for _, t in pairs] == ["the cat is on the mat", "a cat is on the mat !", "i m very tired",
-                                               "he s a good man"]
+    assert [" ".join(t) for _, t in pairs] == [
+        "the cat is on the mat",
+        "a cat is on the mat !",
+        "i m very tired",
+        "he s a good man",
+    ]
     outputs = ["the cat sat on the mat", "a cat is on a mat !", "i m tired", "he s a man"]
     words = sorted({w for s in outputs for w in s.split()} | {w for _, t in pairs for w in t})
     tgt_vocab = Vocab(words, specials=SPECIALS, unk=SPECIALS[3])
@@ -214,34 +245,51 @@ def test_best_epoch_is_picked_by_validation_bleu(tmp_path, ema):
     pairs = reverse_language(300, seed=1)
     tr, va, te = split_pairs(pairs, seed=0)
     data = PairData(tr, va, te, n_read=len(pairs), n_kept=len(pairs))
-    cfg = TrainConfig(emb_size=16, hidden_size=32, dropout=0.0, batch_size=32, lr=1e-2, max_epochs=6,
-                      max_minutes=2.0, beam=1, seed=0, select="bleu", precision="fp32", ema=ema)
+    cfg = TrainConfig(
+        emb_size=16,
+        hidden_size=32,
+        dropout=0.0,
+        batch_size=32,
+        lr=1e-2,
+        max_epochs=6,
+        max_minutes=2.0,
+        beam=1,
+        seed=0,
+        select="bleu",
+        precision="fp32",
+        ema=ema,
+    )
     m = train_translator(data, cfg, tmp_path, show_progress=False)
     scores = [h["val_bleu"] for h in m["history"]]
     assert m["best_epoch"] == 1 + scores.index(max(scores))
     assert m["val_bleu"] == pytest.approx(max(scores), abs=0.01)
     again, _ = Translator.load(tmp_path).bleu(va, beam=1)
     assert again == pytest.approx(max(scores), abs=1e-6)
-    if ema:   # the average is not the raw weights: validation differs from the plain run's
-        plain = train_translator(data, TrainConfig(**{**cfg.__dict__, "ema": 0.0}), tmp_path / "plain",
-                                 show_progress=False)
+    if ema:  # the average is not the raw weights: validation differs from the plain run's
+        plain = train_translator(
+            data, TrainConfig(**{**cfg.__dict__, "ema": 0.0}), tmp_path / "plain", show_progress=False
+        )
         assert [h["val_loss"] for h in plain["history"]] != [h["val_loss"] for h in m["history"]]
         assert [h["train_loss"] for h in plain["history"]] == [h["train_loss"] for h in m["history"]]
         with pytest.raises(ParameterError, match="^ema must be in"):
             train_translator(data, TrainConfig(ema=1.0, max_epochs=1), tmp_path / "x", show_progress=False)
         with pytest.raises(ParameterError, match="^select must be one of bleu, loss"):
-            train_translator(data, TrainConfig(select="accuracy", max_epochs=1), tmp_path / "x", show_progress=False)
+            train_translator(
+                data, TrainConfig(select="accuracy", max_epochs=1), tmp_path / "x", show_progress=False
+            )
 
 
 def test_tied_embeddings_share_one_matrix():
     cfg = Seq2SeqConfig(10, 12, emb_size=16, hidden_size=16, tie_embeddings=True)
     model = Seq2Seq(cfg)
     assert model.out.weight is model.tgt_emb.weight
-    n_untied = sum(p.numel() for p in Seq2Seq(Seq2SeqConfig(10, 12, emb_size=16, hidden_size=16)).parameters())
+    n_untied = sum(
+        p.numel() for p in Seq2Seq(Seq2SeqConfig(10, 12, emb_size=16, hidden_size=16)).parameters()
+    )
     assert sum(p.numel() for p in model.parameters()) == n_untied - 12 * 16
     with pytest.raises(ValueError, match="^tie_embeddings needs emb_size == hidden_size"):
         Seq2Seq(Seq2SeqConfig(10, 12, emb_size=8, hidden_size=16, tie_embeddings=True))
-    state = model.state_dict()                       # a checkpoint round trip keeps them tied
+    state = model.state_dict()  # a checkpoint round trip keeps them tied
     back = Seq2Seq(Seq2SeqConfig(**cfg.to_dict()))
     back.load_state_dict(state)
     assert back.out.weight is back.tgt_emb.weight and torch.equal(back.out.weight, model.out.weight)
@@ -261,8 +309,8 @@ def test_forward_equals_step_by_step_decoding(attention, cell):
 
 
 def test_an_ensemble_of_one_decodes_like_its_member_and_averages_log_probs():
-    from seqlab.translate.decoding import beam_decode, greedy_decode
     from seqlab.models.ensemble import Ensemble
+    from seqlab.translate.decoding import beam_decode, greedy_decode
 
     torch.manual_seed(0)
     cfg = Seq2SeqConfig(12, 14, emb_size=16, hidden_size=16, dropout=0.0)
@@ -270,7 +318,10 @@ def test_an_ensemble_of_one_decodes_like_its_member_and_averages_log_probs():
     src = torch.randint(3, 12, (4, 6))
     lens = torch.tensor([6, 5, 3, 2])
     one = Ensemble([a]).eval()
-    for dec in (lambda m: greedy_decode(m, src, lens, 2, 1, 8), lambda m: beam_decode(m, src, lens, 2, 1, 8, 3)):
+    for dec in (
+        lambda m: greedy_decode(m, src, lens, 2, 1, 8),
+        lambda m: beam_decode(m, src, lens, 2, 1, 8, 3),
+    ):
         ha, h1 = dec(a), dec(one)
         assert [h.ids for h in ha] == [h.ids for h in h1]
         assert [h.logprob for h in ha] == pytest.approx([h.logprob for h in h1], abs=1e-5)
@@ -292,8 +343,19 @@ def test_tune_alpha_picks_the_best_exponent_on_validation_and_saves_it(tmp_path)
     pairs = reverse_language(300, seed=2)
     tr, va, te = split_pairs(pairs, seed=0)
     data = PairData(tr, va, te, n_read=len(pairs), n_kept=len(pairs))
-    cfg = TrainConfig(emb_size=16, hidden_size=32, dropout=0.0, batch_size=32, lr=1e-2, max_epochs=3,
-                      max_minutes=2.0, beam=3, seed=0, precision="fp32", tune_alpha=True)
+    cfg = TrainConfig(
+        emb_size=16,
+        hidden_size=32,
+        dropout=0.0,
+        batch_size=32,
+        lr=1e-2,
+        max_epochs=3,
+        max_minutes=2.0,
+        beam=3,
+        seed=0,
+        precision="fp32",
+        tune_alpha=True,
+    )
     m = train_translator(data, cfg, tmp_path, show_progress=False)
     loaded = Translator.load(tmp_path)
     scores = {}
@@ -312,16 +374,20 @@ def test_word_dropout_replaces_only_real_words_at_about_its_rate(tmp_path):
 
     ids = torch.randint(len(SPECIALS), 50, (200, 30))
     ids[:, -5:] = PAD_ID
-    ids[:, 0] = 1                                  # a special token: never dropped
+    ids[:, 0] = 1  # a special token: never dropped
     out = drop_words(ids, 0.2, torch.Generator().manual_seed(0))
     changed = out != ids
     assert (out[changed] == UNK_ID).all()
     assert not changed[:, -5:].any() and not changed[:, 0].any()
     assert 0.17 < changed[:, 1:-5].float().mean() < 0.23
-    assert torch.equal(drop_words(ids, 0.2, torch.Generator().manual_seed(0)), out)   # seeded
+    assert torch.equal(drop_words(ids, 0.2, torch.Generator().manual_seed(0)), out)  # seeded
     with pytest.raises(ParameterError, match=r"^word_dropout must be in \[0, 1\), got 1.0"):
-        train_translator(PairData([(["a"], ["b"])], [(["a"], ["b"])], [(["a"], ["b"])], 1, 1),
-                         TrainConfig(word_dropout=1.0, max_epochs=1), tmp_path, show_progress=False)
+        train_translator(
+            PairData([(["a"], ["b"])], [(["a"], ["b"])], [(["a"], ["b"])], 1, 1),
+            TrainConfig(word_dropout=1.0, max_epochs=1),
+            tmp_path,
+            show_progress=False,
+        )
 
 
 def test_backoff_reads_an_unseen_inflection_as_its_known_form():
@@ -334,13 +400,13 @@ def test_backoff_reads_an_unseen_inflection_as_its_known_form():
     torch.manual_seed(0)
     model = Seq2Seq(Seq2SeqConfig(len(src_vocab), len(tgt_vocab), emb_size=8, hidden_size=8, dropout=0.0))
     tr = Translator(model, src_vocab, tgt_vocab, max_len=6, beam=2)
-    seen, = tr.translate(["kalamo peroni sa"])
-    inflected, = tr.translate(["kalamos peroni sa"])
+    (seen,) = tr.translate(["kalamo peroni sa"])
+    (inflected,) = tr.translate(["kalamos peroni sa"])
     assert inflected.respelled == {"kalamos": "kalamo"} and inflected.unknown == ["kalamos"]
     assert inflected.output == seen.output
     torch.testing.assert_close(inflected.weights, seen.weights)
     assert tr.bleu([(["kalamos", "peroni", "sa"], seen.output)])[0] == pytest.approx(100.0)
     tr.backoff = False
-    plain, = tr.translate(["kalamos peroni sa"])
+    (plain,) = tr.translate(["kalamos peroni sa"])
     assert plain.respelled == {} and tr.encode_source(["kalamos"])[0] == [src_vocab.index(SPECIALS[3])]
     assert not torch.equal(plain.weights, seen.weights)

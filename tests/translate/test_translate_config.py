@@ -1,7 +1,6 @@
 """The translate wing's settings: TrainConfig.validate names the Python parameter, the CLI shows the
 flag; the Translator's keyword arguments are checked the same way; translate/ imports one way."""
 
-
 import pytest
 import torch
 
@@ -10,16 +9,22 @@ from seqlab.errors import ParameterError
 from seqlab.translate.config import TrainConfig
 
 
-@pytest.mark.parametrize("changes,message", [
-    ({"max_epochs": 0}, "max_epochs must be at least 1, got 0"),
-    ({"max_minutes": 0}, "max_minutes must be positive, got 0"),
-    ({"batch_size": -1}, "batch_size must be positive, got -1"),
-    ({"teacher_forcing": 1.5}, "teacher_forcing must be in [0, 1], got 1.5"),
-    ({"label_smoothing": 1.0}, "label_smoothing must be in [0, 1), got 1.0"),
-    ({"attention": "cosine"}, "attention must be one of additive, dot, general, none, got 'cosine'"),
-    ({"precision": "fp16"}, "precision must be one of auto, bf16, fp32, got 'fp16'"),
-    ({"tie_embeddings": True, "emb_size": 8}, "tie_embeddings needs emb_size == hidden_size, got 8 and 256"),
-])
+@pytest.mark.parametrize(
+    "changes,message",
+    [
+        ({"max_epochs": 0}, "max_epochs must be at least 1, got 0"),
+        ({"max_minutes": 0}, "max_minutes must be positive, got 0"),
+        ({"batch_size": -1}, "batch_size must be positive, got -1"),
+        ({"teacher_forcing": 1.5}, "teacher_forcing must be in [0, 1], got 1.5"),
+        ({"label_smoothing": 1.0}, "label_smoothing must be in [0, 1), got 1.0"),
+        ({"attention": "cosine"}, "attention must be one of additive, dot, general, none, got 'cosine'"),
+        ({"precision": "fp16"}, "precision must be one of auto, bf16, fp32, got 'fp16'"),
+        (
+            {"tie_embeddings": True, "emb_size": 8},
+            "tie_embeddings needs emb_size == hidden_size, got 8 and 256",
+        ),
+    ],
+)
 def test_validate_names_the_python_parameter(changes, message):
     with pytest.raises(ParameterError) as e:
         TrainConfig(**changes).validate()
@@ -57,16 +62,18 @@ def test_translate_names_the_beam_keyword():
     assert tr.translate("ka lo", beam=1).output == tr.translate(["ka lo"], beam=1)[0].output
 
 
-@pytest.mark.parametrize("flags,line", [
-    (["--max-epochs", "0"], "seqlab: error: --max-epochs must be at least 1, got 0"),
-    (["--max-len", "0"], "seqlab: error: --max-len must be at least 1, got 0"),
-    (["--word-dropout", "1"], "seqlab: error: --word-dropout must be in [0, 1), got 1.0"),
-    (["--nproc", "0"], "seqlab: error: --nproc must be at least 1, got 0"),
-])
+@pytest.mark.parametrize(
+    "flags,line",
+    [
+        (["--max-epochs", "0"], "seqlab: error: --max-epochs must be at least 1, got 0"),
+        (["--max-len", "0"], "seqlab: error: --max-len must be at least 1, got 0"),
+        (["--word-dropout", "1"], "seqlab: error: --word-dropout must be in [0, 1), got 1.0"),
+        (["--nproc", "0"], "seqlab: error: --nproc must be at least 1, got 0"),
+    ],
+)
 def test_the_cli_shows_the_flag(tmp_path, capsys, flags, line):
     pairs = tmp_path / "p.tsv"
     pairs.write_text("".join(f"ka lo {i}\tkax lox {i}\n" for i in range(20)), encoding="utf-8")
     assert main(["translate", "train", str(pairs), "-o", str(tmp_path / "r"), *flags]) == 2
     assert capsys.readouterr().err.strip() == line
     assert not (tmp_path / "r").exists()
-

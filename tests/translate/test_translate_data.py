@@ -1,12 +1,23 @@
 """Pair reading, normalisation, filters, splits, vocabularies and batches (seqlab.translate.data)."""
 
-
 import pytest
 import torch
 
 from seqlab.errors import SeqlabError
-from seqlab.translate.data import (EOS_ID, PAD_ID, SOS_ID, UNK_ID, build_vocab, collate, encode_pairs, filter_pairs,
-                          load_pair_data, normalize, read_pairs, split_pairs)
+from seqlab.translate.data import (
+    EOS_ID,
+    PAD_ID,
+    SOS_ID,
+    UNK_ID,
+    build_vocab,
+    collate,
+    encode_pairs,
+    filter_pairs,
+    load_pair_data,
+    normalize,
+    read_pairs,
+    split_pairs,
+)
 
 
 def test_normalize_follows_the_tutorial():
@@ -29,11 +40,14 @@ def test_read_pairs_direction_and_extra_columns(tmp_path):
     assert read_pairs(p, reverse=True) == [("Va !", "Go."), ("Salut.", "Hi.")]
 
 
-@pytest.mark.parametrize("text,match", [
-    ("Go.\tVa !\nno tab here\n", "line 2"),
-    ("Go.\t\n", "line 1"),
-    ("\tVa !\n", "line 1"),
-])
+@pytest.mark.parametrize(
+    "text,match",
+    [
+        ("Go.\tVa !\nno tab here\n", "line 2"),
+        ("Go.\t\n", "line 1"),
+        ("\tVa !\n", "line 1"),
+    ],
+)
 def test_malformed_lines_name_the_line(tmp_path, text, match):
     with pytest.raises(SeqlabError, match=match):
         read_pairs(_write(tmp_path, text))
@@ -51,13 +65,20 @@ def test_bad_files(tmp_path):
 
 
 def test_filter_counts_words_and_prefix_uses_the_english_side():
-    pairs = [("I am cold.", "J'ai froid."), ("You are tall.", "Tu es grand."), ("Go away.", "Pars."),
-             ("I am a very very very very very very long one.", "Court.")]
+    pairs = [
+        ("I am cold.", "J'ai froid."),
+        ("You are tall.", "Tu es grand."),
+        ("Go away.", "Pars."),
+        ("I am a very very very very very very long one.", "Court."),
+    ]
     assert len(filter_pairs(pairs, max_len=15)) == 4
     assert len(filter_pairs(pairs, max_len=3)) == 3
     kept = filter_pairs(pairs, max_len=15, prefix_filter=True)
-    assert [s for s, _ in kept] == [["i", "am", "cold"], ["you", "are", "tall"],
-                                    "i am a very very very very very very long one".split()]
+    assert [s for s, _ in kept] == [
+        ["i", "am", "cold"],
+        ["you", "are", "tall"],
+        "i am a very very very very very very long one".split(),
+    ]
     rev = [(b, a) for a, b in pairs]  # French first: the prefix is checked on the target side
     assert len(filter_pairs(rev, max_len=15, prefix_filter=True, english_is_source=False)) == 3
 
@@ -101,7 +122,18 @@ def test_eng_fra_prefix_subset_has_the_tutorials_9250_pairs():
     assert d.n_kept == 9250  # data README: the tutorial's filter
     assert (len(d.train), len(d.valid), len(d.test)) == (7400, 925, 925)
     src, tgt = d.train[0]
-    assert tgt[:2] in (["i", "am"], ["i", "m"], ["he", "is"], ["he", "s"], ["she", "is"], ["she", "s"],
-                       ["you", "are"], ["you", "re"], ["we", "are"], ["we", "re"], ["they", "are"],
-                       ["they", "re"])
+    assert tgt[:2] in (
+        ["i", "am"],
+        ["i", "m"],
+        ["he", "is"],
+        ["he", "s"],
+        ["she", "is"],
+        ["she", "s"],
+        ["you", "are"],
+        ["you", "re"],
+        ["we", "are"],
+        ["we", "re"],
+        ["they", "are"],
+        ["they", "re"],
+    )
     assert all(len(s) <= 9 and len(t) <= 9 for s, t in d.train + d.valid + d.test)

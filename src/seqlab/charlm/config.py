@@ -12,10 +12,30 @@ from seqlab.errors import ParameterError, check_at_least, check_choice, check_po
 # (benchmarks/sweep_charlm_gpu.py): at that budget the model is short of updates more than of
 # regularisation, so a high learning rate and light dropout win, with strong weight decay.
 MODE_DEFAULTS = {
-    "stream": dict(layers=2, hidden=512, embed=64, dropout=0.2, batch_size=64, lr=4e-3, weight_decay=0.2,
-                   epochs=50, ema=0.0, eval_every=100),
-    "lines": dict(layers=2, hidden=512, embed=64, dropout=0.3, batch_size=64, lr=2e-3, weight_decay=0.01,
-                  epochs=200, ema=0.0, eval_every=200),
+    "stream": dict(
+        layers=2,
+        hidden=512,
+        embed=64,
+        dropout=0.2,
+        batch_size=64,
+        lr=4e-3,
+        weight_decay=0.2,
+        epochs=50,
+        ema=0.0,
+        eval_every=100,
+    ),
+    "lines": dict(
+        layers=2,
+        hidden=512,
+        embed=64,
+        dropout=0.3,
+        batch_size=64,
+        lr=2e-3,
+        weight_decay=0.01,
+        epochs=200,
+        ema=0.0,
+        eval_every=200,
+    ),
 }
 
 
@@ -23,35 +43,35 @@ MODE_DEFAULTS = {
 class LMTrainConfig:
     """How to train a character-level model. Fields left None take MODE_DEFAULTS[mode]."""
 
-    mode: str = "stream"           # stream: one long text | lines: one example per line
-    cell: str = "lstm"             # rnn | lstm | gru
-    impl: str = "fused"            # fused (torch kernels) | scratch (the equations, step by step)
+    mode: str = "stream"  # stream: one long text | lines: one example per line
+    cell: str = "lstm"  # rnn | lstm | gru
+    impl: str = "fused"  # fused (torch kernels) | scratch (the equations, step by step)
     layers: int | None = None
     hidden: int | None = None
     embed: int | None = None
     dropout: float | None = None
-    seq_len: int = 128             # stream mode: characters per truncated-BPTT window
-    windows: str = "sequential"    # stream mode: sequential (state carried) | random
+    seq_len: int = 128  # stream mode: characters per truncated-BPTT window
+    windows: str = "sequential"  # stream mode: sequential (state carried) | random
     batch_size: int | None = None
     lr: float | None = None
     weight_decay: float | None = None
     clip: float = 1.0
     warmup_steps: int = 100
-    schedule: str = "cosine"       # cosine | constant
-    min_lr_ratio: float = 0.05     # cosine decays to lr * min_lr_ratio at the end of the budget
+    schedule: str = "cosine"  # cosine | constant
+    min_lr_ratio: float = 0.05  # cosine decays to lr * min_lr_ratio at the end of the budget
     epochs: int | None = None
     max_steps: int | None = None
     max_minutes: float | None = None
     eval_every: int | None = None
-    patience: int = 10             # evaluations without improvement before stopping
+    patience: int = 10  # evaluations without improvement before stopping
     val_fraction: float = 0.1
-    precision: str = "auto"        # fp32 | bf16 (autocast products to bfloat16 in training; weights stay
-                                   # fp32) | auto = bf16 where the CPU does it natively, else fp32
-    ema: float | None = None       # >0: validate and keep an exponential moving average of the weights
+    precision: str = "auto"  # fp32 | bf16 (autocast products to bfloat16 in training; weights stay
+    # fp32) | auto = bf16 where the CPU does it natively, else fp32
+    ema: float | None = None  # >0: validate and keep an exponential moving average of the weights
     seed: int = 1337
-    device: str = "cpu"            # cpu | cuda | auto (cuda when present); checkpoints always load on the CPU
+    device: str = "cpu"  # cpu | cuda | auto (cuda when present); checkpoints always load on the CPU
 
-    def validate(self) -> "LMTrainConfig":
+    def validate(self) -> LMTrainConfig:
         """Check every field a caller can get wrong (ParameterError naming it); returns self.
         Fields left None are checked once `resolved()` fills them in."""
         from seqlab.models.rnn import CELLS, IMPLS  # the nn layer names its cells
@@ -62,8 +82,19 @@ class LMTrainConfig:
         check_choice(self, "windows", ("sequential", "random"))
         check_choice(self, "schedule", ("cosine", "constant"))
         check_choice(self, "precision", ("auto", "fp32", "bf16"))
-        check_at_least(self, 1, "layers", "hidden", "embed", "seq_len", "batch_size", "epochs", "max_steps",
-                       "eval_every", "patience")
+        check_at_least(
+            self,
+            1,
+            "layers",
+            "hidden",
+            "embed",
+            "seq_len",
+            "batch_size",
+            "epochs",
+            "max_steps",
+            "eval_every",
+            "patience",
+        )
         check_at_least(self, 0, "warmup_steps", "weight_decay")
         check_positive(self, "lr", "clip", "max_minutes")
         check_range(self, "dropout", 0, 1)
@@ -73,7 +104,7 @@ class LMTrainConfig:
         check_range(self, "ema", 0, 1)
         return self
 
-    def resolved(self) -> "LMTrainConfig":
+    def resolved(self) -> LMTrainConfig:
         """A validated copy with the mode's defaults filled in and `precision` decided for the device."""
         self.validate()
         d = asdict(self)
@@ -88,6 +119,6 @@ class LMTrainConfig:
         return c
 
     @classmethod
-    def from_dict(cls, d: dict) -> "LMTrainConfig":
+    def from_dict(cls, d: dict) -> LMTrainConfig:
         names = {f.name for f in fields(cls)}
         return cls(**{k: v for k, v in d.items() if k in names})

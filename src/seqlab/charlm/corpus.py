@@ -17,9 +17,9 @@ from seqlab.vocab import Vocab
 class LMCorpus:
     """Everything the trainer needs: mode, vocabulary, train/validation parts, category names."""
 
-    mode: str                                   # "stream" | "lines"
+    mode: str  # "stream" | "lines"
     vocab: Vocab
-    train: object                               # stream: ids (N,); lines: list of id tensors
+    train: object  # stream: ids (N,); lines: list of id tensors
     val: object
     train_categories: torch.Tensor | None = None
     val_categories: torch.Tensor | None = None
@@ -49,8 +49,13 @@ def stream_corpus(text: str, val_fraction: float = 0.1) -> LMCorpus:
     return LMCorpus("stream", vocab, train, val)
 
 
-def lines_corpus(lines: list[str], val_fraction: float = 0.1, seed: int = 0,
-                 categories: list[int] | None = None, category_names: list[str] | None = None) -> LMCorpus:
+def lines_corpus(
+    lines: list[str],
+    val_fraction: float = 0.1,
+    seed: int = 0,
+    categories: list[int] | None = None,
+    category_names: list[str] | None = None,
+) -> LMCorpus:
     """Lines (optionally each with a category id) -> shuffled train/validation split by seed."""
     vocab = lmdata.line_vocab(lines)
     items = list(zip(lines, categories)) if categories is not None else [(ln, None) for ln in lines]
@@ -60,10 +65,13 @@ def lines_corpus(lines: list[str], val_fraction: float = 0.1, seed: int = 0,
         return torch.tensor([c for _, c in part], dtype=torch.long) if categories is not None else None
 
     return LMCorpus(
-        "lines", vocab,
+        "lines",
+        vocab,
         lmdata.encode_lines([ln for ln, _ in train_items], vocab),
         lmdata.encode_lines([ln for ln, _ in val_items], vocab),
-        cats(train_items), cats(val_items), list(category_names or []),
+        cats(train_items),
+        cats(val_items),
+        list(category_names or []),
         train_lines=[ln for ln, _ in train_items],
     )
 

@@ -31,7 +31,7 @@ from seqlab.vocab import Vocab
 
 BOUNDARY = "<s>"
 IGNORE = -1
-MAX_LINE_CHARS = 10_000   # lines mode: longer "lines" are running text, for stream mode
+MAX_LINE_CHARS = 10_000  # lines mode: longer "lines" are running text, for stream mode
 
 
 def char_vocab(text: str) -> Vocab:
@@ -57,7 +57,7 @@ def encode_text(text: str, vocab: Vocab) -> torch.Tensor:
 def split_stream(ids: torch.Tensor, val_fraction: float) -> tuple[torch.Tensor, torch.Tensor]:
     """First (1 - val_fraction) for training, the rest for validation (nanoGPT's split)."""
     n_val = int(len(ids) * val_fraction)
-    return ids[: len(ids) - n_val], ids[len(ids) - n_val:]
+    return ids[: len(ids) - n_val], ids[len(ids) - n_val :]
 
 
 def split_lines(items: list, val_fraction: float, seed: int) -> tuple[list, list]:
@@ -90,8 +90,10 @@ class StreamBatcher:
             # Fall back to fewer columns for short texts rather than refusing them.
             self.batch_size = max(1, len(self.ids) // (self.seq_len + 1))
         if len(self.ids) < self.seq_len + 1:
-            raise SeqlabError(f"text is too short: {len(self.ids)} characters, need more than one "
-                              f"training window ({self.seq_len + 1}); lower --seq-len")
+            raise SeqlabError(
+                f"text is too short: {len(self.ids)} characters, need more than one "
+                f"training window ({self.seq_len + 1}); lower --seq-len"
+            )
         self.epoch, self.pos, self.columns = 0, 0, None
 
     def steps_per_epoch(self) -> int:
@@ -103,7 +105,7 @@ class StreamBatcher:
         # A random shift each epoch so window boundaries move and every char starts a column sometime.
         max_shift = max(0, min(self.seq_len, len(self.ids) - self.batch_size * (self.seq_len + 1)))
         shift = int(torch.randint(0, max_shift + 1, (1,), generator=gen)) if max_shift else 0
-        self.columns = fold_columns(self.ids[shift:], self.batch_size)   # (rows, B)
+        self.columns = fold_columns(self.ids[shift:], self.batch_size)  # (rows, B)
         self.pos = 0
 
     def next(self, gen: torch.Generator) -> tuple[torch.Tensor, torch.Tensor, bool]:
@@ -112,7 +114,7 @@ class StreamBatcher:
             hi = len(self.ids) - self.seq_len - 1
             starts = torch.randint(0, hi + 1, (self.batch_size,), generator=gen)
             idx = starts[:, None] + torch.arange(self.seq_len + 1)
-            win = self.ids[idx]                                            # (B, T+1)
+            win = self.ids[idx]  # (B, T+1)
             return win[:, :-1], win[:, 1:], True
         reset = False
         if self.columns is None or self.pos + self.seq_len + 1 > self.columns.shape[0]:
@@ -120,28 +122,36 @@ class StreamBatcher:
                 self.epoch += 1
             self._new_epoch(gen)
             reset = True
-        chunk = self.columns[self.pos: self.pos + self.seq_len + 1]          # (T+1, B)
+        chunk = self.columns[self.pos : self.pos + self.seq_len + 1]  # (T+1, B)
         self.pos += self.seq_len
         return chunk[:-1].t().contiguous(), chunk[1:].t().contiguous(), reset
 
     def state_dict(self) -> dict:
-        return {"epoch": self.epoch, "pos": self.pos, "batch_size": self.batch_size,
-                "columns": self.columns}
+        return {"epoch": self.epoch, "pos": self.pos, "batch_size": self.batch_size, "columns": self.columns}
 
     def load_state_dict(self, d: dict) -> None:
-        self.epoch, self.pos, self.batch_size, self.columns = d["epoch"], d["pos"], d["batch_size"], d["columns"]
+        self.epoch, self.pos, self.batch_size, self.columns = (
+            d["epoch"],
+            d["pos"],
+            d["batch_size"],
+            d["columns"],
+        )
 
 
 def encode_lines(lines: list[str], vocab: Vocab) -> list[torch.Tensor]:
     """Each line -> ids of <s> c1..cn <s> (input is [:-1], target [1:]). SeqlabError for a line
     longer than MAX_LINE_CHARS or a character the vocabulary lacks."""
     longest = max(map(len, lines), default=0)
-    if longest > MAX_LINE_CHARS:      # each line is run as one sequence: a 10 MB line would never finish
-        raise SeqlabError(f"a line of {longest:,} characters: lines mode takes one short example per line "
-                          f"(at most {MAX_LINE_CHARS:,} characters); use stream mode for running text")
+    if longest > MAX_LINE_CHARS:  # each line is run as one sequence: a 10 MB line would never finish
+        raise SeqlabError(
+            f"a line of {longest:,} characters: lines mode takes one short example per line "
+            f"(at most {MAX_LINE_CHARS:,} characters); use stream mode for running text"
+        )
     unknown = sorted(set("".join(lines)) - set(vocab.stoi))
     if unknown:
-        raise SeqlabError(f"{len(unknown)} character(s) not in the model's vocabulary: {''.join(unknown[:20])!r}")
+        raise SeqlabError(
+            f"{len(unknown)} character(s) not in the model's vocabulary: {''.join(unknown[:20])!r}"
+        )
     b = vocab.stoi[BOUNDARY]
     lut = vocab.stoi
     return [torch.tensor([b] + [lut[ch] for ch in line] + [b], dtype=torch.long) for line in lines]
@@ -149,7 +159,7 @@ def encode_lines(lines: list[str], vocab: Vocab) -> list[torch.Tensor]:
 
 def pad_lines(seqs: list[torch.Tensor]) -> tuple[torch.Tensor, torch.Tensor]:
     """Encoded lines -> x (B, T) padded with id 0, y (B, T) = x shifted by one, padded with IGNORE."""
-    padded, _ = pad_sequences(seqs, pad_id=IGNORE, min_length=2)     # (B, T+1)
+    padded, _ = pad_sequences(seqs, pad_id=IGNORE, min_length=2)  # (B, T+1)
     x, y = padded[:, :-1], padded[:, 1:]
     return x.masked_fill(x == IGNORE, 0), y
 
@@ -184,7 +194,7 @@ class LineBatcher:
                 self.epoch += 1
             self.order = self._epoch_order(gen)
             self.pos = 0
-        idx = self.order[self.pos: self.pos + self.batch_size]
+        idx = self.order[self.pos : self.pos + self.batch_size]
         self.pos += self.batch_size
         x, y = pad_lines([self.seqs[i] for i in idx.tolist()])
         cats = self.categories[idx] if self.categories is not None else None

@@ -18,8 +18,8 @@ import math
 import os
 import shutil
 import tempfile
+from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Callable, Iterator
 
 import torch
 
@@ -29,15 +29,15 @@ from seqlab.charlm.config import LMTrainConfig
 from seqlab.charlm.sampling import generate_lines, iter_stream
 from seqlab.charlm.train import TRAIN_STATE_KIND, evaluate, load_model, train_lm
 from seqlab.checkpoint import load_checkpoint
-from seqlab.training import check_train_state
 from seqlab.distributed import Group
 from seqlab.errors import ParameterError, SeqlabError
 from seqlab.files import check_fingerprint, fingerprint, read_text, write_json_atomic
+from seqlab.training import check_train_state
 from seqlab.vocab import Vocab
 
 CONFIG_NAME = "config.json"
-BUDGET_KEYS = ("max_steps", "max_minutes", "epochs")        # what a resumed run may change
-MAX_SAMPLE_CHARS = 200_000                                  # "-n lines" never draws more than this
+BUDGET_KEYS = ("max_steps", "max_minutes", "epochs")  # what a resumed run may change
+MAX_SAMPLE_CHARS = 200_000  # "-n lines" never draws more than this
 
 
 def read_corpus(cfg: LMTrainConfig, path: str | os.PathLike | None = None, text: str | None = None):
@@ -45,15 +45,21 @@ def read_corpus(cfg: LMTrainConfig, path: str | os.PathLike | None = None, text:
     stream text holds at least one training window and a validation part."""
     cfg.validate()
     if cfg.mode == "lines":
-        lines = lmcorpus.read_lines(path) if text is None else [ln.rstrip() for ln in text.splitlines() if ln.strip()]
+        lines = (
+            lmcorpus.read_lines(path)
+            if text is None
+            else [ln.rstrip() for ln in text.splitlines() if ln.strip()]
+        )
         if not lines:
             raise SeqlabError("no lines to train on")
         return lmcorpus.lines_corpus(lines, cfg.val_fraction, cfg.seed)
     text = read_text(path) if text is None else text
     corpus = lmcorpus.stream_corpus(text, cfg.val_fraction)
     if len(corpus.train) < cfg.seq_len + 2 or len(corpus.val) < 2:
-        raise SeqlabError(f"text is too short: {len(text)} characters, need more than one training window "
-                          f"({cfg.seq_len + 1}) plus a validation part; lower --seq-len or use a longer file")
+        raise SeqlabError(
+            f"text is too short: {len(text)} characters, need more than one training window "
+            f"({cfg.seq_len + 1}) plus a validation part; lower --seq-len or use a longer file"
+        )
     return corpus
 
 
@@ -70,15 +76,25 @@ def _resume_config(run: Path, changes: dict) -> tuple[LMTrainConfig, dict]:
         if key in BUDGET_KEYS:
             setattr(cfg, key, value)
         elif key in saved and saved[key] is not None and saved[key] != value:
-            raise SeqlabError(f"--{key.replace('_', '-')} {value} differs from the run's {saved[key]}; a resumed run "
-                              "keeps its settings (only --max-steps, --max-minutes and --epochs may change)")
+            raise SeqlabError(
+                f"--{key.replace('_', '-')} {value} differs from the run's {saved[key]}; a resumed run "
+                "keeps its settings (only --max-steps, --max-minutes and --epochs may change)"
+            )
     return cfg, saved
 
 
-def train_run(run_dir: str | os.PathLike, cfg: LMTrainConfig | None = None, path: str | os.PathLike | None = None,
-              text: str | None = None, resume: bool = False, changes: dict | None = None,
-              show_progress: bool | None = None, on_start: Callable | None = None, on_step=None,
-              group: Group = Group()) -> dict:
+def train_run(
+    run_dir: str | os.PathLike,
+    cfg: LMTrainConfig | None = None,
+    path: str | os.PathLike | None = None,
+    text: str | None = None,
+    resume: bool = False,
+    changes: dict | None = None,
+    show_progress: bool | None = None,
+    on_start: Callable | None = None,
+    on_step=None,
+    group: Group = Group(),
+) -> dict:
     """Train a new run in `run_dir` on a file (`path`) or a string (`text`), or resume it.
 
     resume: continue RUN from last.pt with the settings in RUN/config.json; `changes` are the
@@ -96,23 +112,30 @@ def train_run(run_dir: str | os.PathLike, cfg: LMTrainConfig | None = None, path
         cfg, saved = _resume_config(run, dict(changes or {}))
         if path is not None:
             check_fingerprint(saved.get("data_fingerprint"), path, run)
-        check_train_state(load_checkpoint(run / "last.pt", TRAIN_STATE_KIND))     # damaged: fail before any output
+        check_train_state(
+            load_checkpoint(run / "last.pt", TRAIN_STATE_KIND)
+        )  # damaged: fail before any output
     else:
         if run.exists() and (not run.is_dir() or any(run.iterdir())):
             raise SeqlabError(f"{run} already exists and is not empty; use --resume or another -o")
         cfg = cfg or LMTrainConfig()
     cfg = cfg.resolved()
-    corpus = read_corpus(cfg, path, text)          # every input check happens before RUN is created
+    corpus = read_corpus(cfg, path, text)  # every input check happens before RUN is created
     created = not run.exists()
-    group.barrier()                                # every rank has checked before rank 0 writes
+    group.barrier()  # every rank has checked before rank 0 writes
     try:
         if not resume and group.is_main:
-            source = ({"data": str(path), "data_fingerprint": fingerprint(path)} if path is not None else
-                      {"data": None, "data_fingerprint": None})
+            source = (
+                {"data": str(path), "data_fingerprint": fingerprint(path)}
+                if path is not None
+                else {"data": None, "data_fingerprint": None}
+            )
             write_json_atomic(run / CONFIG_NAME, {**cfg.__dict__, **source})
         if on_start is not None and group.is_main:
             on_start(cfg, corpus)
-        return train_lm(corpus, cfg, run, resume=resume, show_progress=show_progress, on_step=on_step, group=group)
+        return train_lm(
+            corpus, cfg, run, resume=resume, show_progress=show_progress, on_step=on_step, group=group
+        )
     except BaseException:
         if created and group.is_main and not (run / "last.pt").exists():
             shutil.rmtree(run, ignore_errors=True)
@@ -138,7 +161,7 @@ class CharLM:
 
     # -- construction -------------------------------------------------------------------------
     @classmethod
-    def load(cls, run_dir: str | os.PathLike, impl: str | None = None, device: str = "cpu") -> "CharLM":
+    def load(cls, run_dir: str | os.PathLike, impl: str | None = None, device: str = "cpu") -> CharLM:
         """RUN/model.pt of `seqlab lm train` (or a checkpoint file) on `device` ("cpu", "cuda",
         "auto"; a run trained on a GPU loads on a CPU-only machine). impl: "fused" or "scratch" cells
         for the same weights (default: as trained)."""
@@ -148,17 +171,30 @@ class CharLM:
         return cls(model.to(resolve_device(device)), ck, run_dir)
 
     @classmethod
-    def train(cls, text_or_path: str | os.PathLike, run_dir: str | os.PathLike | None = None,
-              mode: str = "stream", max_minutes: float | None = None, max_steps: int | None = None,
-              seed: int = 0, show_progress: bool | None = False, **config) -> "CharLM":
+    def train(
+        cls,
+        text_or_path: str | os.PathLike,
+        run_dir: str | os.PathLike | None = None,
+        mode: str = "stream",
+        max_minutes: float | None = None,
+        max_steps: int | None = None,
+        seed: int = 0,
+        show_progress: bool | None = False,
+        **config,
+    ) -> CharLM:
         """Train on a file (a path that exists) or on the text itself, into `run_dir` (default: a new
         temporary directory), and return the best model. mode: "stream" or "lines"; the other
         settings are LMTrainConfig's (cell, hidden, layers, lr, dropout, ...)."""
         cfg = LMTrainConfig(mode=mode, max_minutes=max_minutes, max_steps=max_steps, seed=seed, **config)
         path = Path(text_or_path) if isinstance(text_or_path, os.PathLike) or _is_file(text_or_path) else None
         run = Path(run_dir) if run_dir is not None else Path(tempfile.mkdtemp(prefix="seqlab-charlm-"))
-        train_run(run, cfg, path=path, text=None if path is not None else str(text_or_path),
-                  show_progress=show_progress)
+        train_run(
+            run,
+            cfg,
+            path=path,
+            text=None if path is not None else str(text_or_path),
+            show_progress=show_progress,
+        )
         return cls.load(run)
 
     # -- checks shared by sample and evaluate -------------------------------------------------
@@ -166,8 +202,10 @@ class CharLM:
         """Ids of `text`; SeqlabError naming characters the model never saw."""
         missing = sorted({ch for ch in text if ch not in self.vocab.stoi or ch == lmdata.BOUNDARY})
         if missing:
-            raise SeqlabError(f"character(s) {''.join(missing)!r} are not in the model's vocabulary "
-                              "(never seen in training)")
+            raise SeqlabError(
+                f"character(s) {''.join(missing)!r} are not in the model's vocabulary "
+                "(never seen in training)"
+            )
         return [self.vocab.stoi[ch] for ch in text]
 
     def category(self, name: str | None) -> int | None:
@@ -184,20 +222,42 @@ class CharLM:
         return match
 
     # -- sampling -----------------------------------------------------------------------------
-    def sample_lines(self, n: int = 10, prefix: str = "", language: str | None = None,
-                     temperature: float = 1.0, top_k: int | None = None, max_len: int = 64,
-                     seed: int | None = None, generator: torch.Generator | None = None) -> list[str]:
+    def sample_lines(
+        self,
+        n: int = 10,
+        prefix: str = "",
+        language: str | None = None,
+        temperature: float = 1.0,
+        top_k: int | None = None,
+        max_len: int = 64,
+        seed: int | None = None,
+        generator: torch.Generator | None = None,
+    ) -> list[str]:
         """n lines of a lines model, each starting with `prefix` (drawn in parallel)."""
         self._check_lines("sample_lines")
         _check_sampling(temperature, top_k, n=n, max_len=max_len)
         gen = generator or _generator(seed)
-        ids = generate_lines(self.model, n, self.vocab.stoi[lmdata.BOUNDARY], self.encode(prefix),
-                             self.category(language), max_len=max_len, temperature=temperature, top_k=top_k,
-                             generator=gen)
+        ids = generate_lines(
+            self.model,
+            n,
+            self.vocab.stoi[lmdata.BOUNDARY],
+            self.encode(prefix),
+            self.category(language),
+            max_len=max_len,
+            temperature=temperature,
+            top_k=top_k,
+            generator=gen,
+        )
         return ["".join(self.vocab.decode(x)) for x in ids]
 
-    def stream(self, prime: str | None = None, length: int = 500, temperature: float = 1.0,
-               top_k: int | None = None, seed: int | None = None) -> Iterator[str]:
+    def stream(
+        self,
+        prime: str | None = None,
+        length: int = 500,
+        temperature: float = 1.0,
+        top_k: int | None = None,
+        seed: int | None = None,
+    ) -> Iterator[str]:
         """The characters of a stream model's continuation of `prime`, one at a time as drawn."""
         if self.mode != "stream":
             raise SeqlabError("this is a lines model; use sample_lines (or -n) instead of streaming text")
@@ -210,32 +270,47 @@ class CharLM:
         """A newline where the text has them (a new paragraph), else the first character."""
         return "\n" if "\n" in self.vocab.stoi else self.vocab.itos[0]
 
-    def sample(self, length: int | None = None, temperature: float = 1.0, top_k: int | None = None,
-               prime: str | None = None, seed: int | None = None, n: int | None = None,
-               language: str | None = None) -> str:
+    def sample(
+        self,
+        length: int | None = None,
+        temperature: float = 1.0,
+        top_k: int | None = None,
+        prime: str | None = None,
+        seed: int | None = None,
+        n: int | None = None,
+        language: str | None = None,
+    ) -> str:
         """Generated text. Stream models: `prime` followed by `length` characters (default 500), or by
         as many as it takes to write `n` lines. Lines models: `n` lines (default 10) starting with
         `prime`, joined by newlines (`length` caps each line). Same seed, same text."""
         if self.mode == "lines":
-            lines = self.sample_lines(n if n is not None else 10, prime or "", language, temperature, top_k,
-                                      max_len=length or 64, seed=seed)
+            lines = self.sample_lines(
+                n if n is not None else 10,
+                prime or "",
+                language,
+                temperature,
+                top_k,
+                max_len=length or 64,
+                seed=seed,
+            )
             return "\n".join(lines)
         self.category(language)
         prime = self.default_prime() if prime is None or prime == "" else prime
         gen = _generator(seed)
         if n is None:
             _check_sampling(temperature, top_k, length=500 if length is None else length)
-            out = iter_stream(self.model, self.encode(prime), 500 if length is None else length, temperature,
-                              top_k, gen)
+            out = iter_stream(
+                self.model, self.encode(prime), 500 if length is None else length, temperature, top_k, gen
+            )
             return prime + "".join(self.vocab.itos[i] for i in out)
         _check_sampling(temperature, top_k, n=n)
         if "\n" not in self.vocab.stoi:
             raise SeqlabError("this model never saw a newline; ask for a length instead of a number of lines")
-        text = prime                                # draw in chunks until n new lines have appeared
+        text = prime  # draw in chunks until n new lines have appeared
         while text.count("\n") - prime.count("\n") < n and len(text) < MAX_SAMPLE_CHARS:
             out = iter_stream(self.model, self.encode(text[-256:]), 200, temperature, top_k, gen)
             text += "".join(self.vocab.itos[i] for i in out)
-        return prime + "\n".join(text[len(prime):].split("\n")[:n])
+        return prime + "\n".join(text[len(prime) :].split("\n")[:n])
 
     # -- evaluation ---------------------------------------------------------------------------
     def evaluate(self, text_or_path: str | os.PathLike, language: str | None = None) -> dict:
@@ -244,8 +319,11 @@ class CharLM:
         is_path = isinstance(text_or_path, os.PathLike) or _is_file(text_or_path)
         category = self.category(language)
         if self.mode == "lines":
-            lines = (lmcorpus.read_lines(text_or_path) if is_path else
-                     [ln.rstrip() for ln in str(text_or_path).splitlines() if ln.strip()])
+            lines = (
+                lmcorpus.read_lines(text_or_path)
+                if is_path
+                else [ln.rstrip() for ln in str(text_or_path).splitlines() if ln.strip()]
+            )
             if not lines:
                 raise SeqlabError("no lines to evaluate")
             seqs = lmdata.encode_lines(lines, self.vocab)
@@ -261,7 +339,9 @@ class CharLM:
 
     def _check_lines(self, what: str) -> None:
         if self.mode != "lines":
-            raise SeqlabError(f"{what} needs a lines model (trained with mode='lines'); this one is a stream model")
+            raise SeqlabError(
+                f"{what} needs a lines model (trained with mode='lines'); this one is a stream model"
+            )
 
 
 def _is_file(x) -> bool:

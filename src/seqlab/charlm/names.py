@@ -14,9 +14,9 @@ import hashlib
 import os
 import shutil
 import tempfile
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable
 
 import torch
 
@@ -27,8 +27,8 @@ from seqlab.charlm.language_model import CharLM
 from seqlab.charlm.train import train_lm
 from seqlab.errors import ParameterError, SeqlabError
 
-NAMES_MODEL_VERSION = "names-v1"   # bump when the names defaults change, so caches retrain
-MAX_DRAWS = 50                     # rounds of drawing before giving up on finding n new names
+NAMES_MODEL_VERSION = "names-v1"  # bump when the names defaults change, so caches retrain
+MAX_DRAWS = 50  # rounds of drawing before giving up on finding n new names
 
 
 @dataclass
@@ -41,9 +41,15 @@ class NamesModel:
     run_dir: Path
 
     @classmethod
-    def load_or_train(cls, language: str | None = None, data: str | os.PathLike | None = None,
-                      train_minutes: float = 2.0, retrain: bool = False, cache_dir: str | os.PathLike | None = None,
-                      on_train: Callable[[str], None] | None = None) -> "NamesModel":
+    def load_or_train(
+        cls,
+        language: str | None = None,
+        data: str | os.PathLike | None = None,
+        train_minutes: float = 2.0,
+        retrain: bool = False,
+        cache_dir: str | os.PathLike | None = None,
+        on_train: Callable[[str], None] | None = None,
+    ) -> NamesModel:
         """The cached model for these names, trained first if there is none (about 2 minutes).
 
         language: one of the 18 languages of the bundled surnames (a model conditioned on the
@@ -51,7 +57,9 @@ class NamesModel:
         bundled makemore list. on_train(message) is called before and after a training run.
         """
         if language and data:
-            raise ParameterError("language", "draws from the bundled surnames; it cannot be combined with data")
+            raise ParameterError(
+                "language", "draws from the bundled surnames; it cannot be combined with data"
+            )
         if language:
             files = datasets.language_files()
             match = {k.lower(): k for k in files}.get(language.lower())
@@ -65,17 +73,31 @@ class NamesModel:
             lines, cats, cat_names, match = lmcorpus.read_lines(path), None, None, None
             known = frozenset(lines)
             source = "data"
-        key = hashlib.sha256(("\n".join(lines) + f"|{cats is not None}|{NAMES_MODEL_VERSION}").encode()).hexdigest()[:16]
+        key = hashlib.sha256(
+            ("\n".join(lines) + f"|{cats is not None}|{NAMES_MODEL_VERSION}").encode()
+        ).hexdigest()[:16]
         run = datasets.cache_dir(cache_dir) / f"names-{key}"
         if retrain and run.exists():
             shutil.rmtree(run)
         if not (run / "model.pt").exists():
-            _train(run, lmcorpus.lines_corpus(lines, 0.05, 1337, cats, cat_names), train_minutes,
-                   on_train, f"{len(lines):,} {source} lines")
+            _train(
+                run,
+                lmcorpus.lines_corpus(lines, 0.05, 1337, cats, cat_names),
+                train_minutes,
+                on_train,
+                f"{len(lines):,} {source} lines",
+            )
         return cls(CharLM.load(run), known, match, run)
 
-    def generate(self, n: int = 20, start: str = "", temperature: float = 1.0, seed: int | None = None,
-                 allow_known: bool = False, generator: torch.Generator | None = None) -> list[str]:
+    def generate(
+        self,
+        n: int = 20,
+        start: str = "",
+        temperature: float = 1.0,
+        seed: int | None = None,
+        allow_known: bool = False,
+        generator: torch.Generator | None = None,
+    ) -> list[str]:
         """Up to n distinct names beginning with `start`, drawn in rounds until n are found; names of
         the training list are skipped unless allow_known (fewer than n come back only when
         MAX_DRAWS rounds found no more: raise the temperature)."""
@@ -84,10 +106,10 @@ class NamesModel:
         gen = generator or torch.Generator().manual_seed(seed if seed is not None else torch.seed() % 2**62)
         found: list[str] = []
         seen: set[str] = set()
-        rows = min(2 * n + 8, 256)      # about half the draws are new names; each step costs per row
+        rows = min(2 * n + 8, 256)  # about half the draws are new names; each step costs per row
         for _ in range(MAX_DRAWS):
             lines = self.lm.sample_lines(rows, start, self.category, temperature, generator=gen)
-            rows = min(2 * rows, 512)   # a start or temperature that gives few new names: draw more next round
+            rows = min(2 * rows, 512)  # a start or temperature that gives few new names: draw more next round
             for name in lines:
                 if not name or name in seen or (not allow_known and name in self.known):
                     continue
@@ -114,13 +136,24 @@ def _train(run: Path, corpus, minutes: float, on_train, what: str) -> None:
         shutil.rmtree(run)
     os.replace(tmp, run)
     if on_train:
-        on_train(f"trained: validation loss {m['val_loss']:.3f} nats/char after {m['steps']} steps, "
-                 f"{m['seconds']:.0f} s")
+        on_train(
+            f"trained: validation loss {m['val_loss']:.3f} nats/char after {m['steps']} steps, "
+            f"{m['seconds']:.0f} s"
+        )
 
 
-def generate_names(n: int = 20, language: str | None = None, start: str = "", temperature: float = 1.0,
-                   seed: int | None = None, *, allow_known: bool = False, data: str | os.PathLike | None = None,
-                   train_minutes: float = 2.0, cache_dir: str | os.PathLike | None = None) -> list[str]:
+def generate_names(
+    n: int = 20,
+    language: str | None = None,
+    start: str = "",
+    temperature: float = 1.0,
+    seed: int | None = None,
+    *,
+    allow_known: bool = False,
+    data: str | os.PathLike | None = None,
+    train_minutes: float = 2.0,
+    cache_dir: str | os.PathLike | None = None,
+) -> list[str]:
     """n new names from the same cached model as `seqlab names` (trained on first use).
 
     language: draw surnames of one of 18 languages (e.g. "Russian"). start: a prefix every name

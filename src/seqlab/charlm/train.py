@@ -36,14 +36,21 @@ from seqlab.models.rnn import CharRNN, CharRNNConfig, detach_state
 from seqlab.runtime import progress, resolve_device
 from seqlab.training import RunState, autocast, cosine_lr
 
-MODEL_KIND = "charlm"               # RUN/model.pt: the best weights, for sampling and evaluation
-TRAIN_STATE_KIND = "charlm-train"   # RUN/last.pt: everything --resume needs
+MODEL_KIND = "charlm"  # RUN/model.pt: the best weights, for sampling and evaluation
+TRAIN_STATE_KIND = "charlm-train"  # RUN/last.pt: everything --resume needs
 
 
 def model_config(cfg: LMTrainConfig, corpus: LMCorpus) -> CharRNNConfig:
-    return CharRNNConfig(vocab_size=len(corpus.vocab), cell=cfg.cell, impl=cfg.impl, embed_size=cfg.embed,
-                         hidden_size=cfg.hidden, num_layers=cfg.layers, dropout=cfg.dropout,
-                         num_categories=len(corpus.categories))
+    return CharRNNConfig(
+        vocab_size=len(corpus.vocab),
+        cell=cfg.cell,
+        impl=cfg.impl,
+        embed_size=cfg.embed,
+        hidden_size=cfg.hidden,
+        num_layers=cfg.layers,
+        dropout=cfg.dropout,
+        num_categories=len(corpus.categories),
+    )
 
 
 def lr_at(cfg: LMTrainConfig, step: int, progress_frac: float) -> float:
@@ -54,8 +61,16 @@ def lr_at(cfg: LMTrainConfig, step: int, progress_frac: float) -> float:
 
 
 @torch.no_grad()
-def evaluate(model: CharRNN, corpus_mode: str, data, categories=None, batch_size: int = 64,
-             seq_len: int = 256, context: torch.Tensor | None = None, warm: int = 256) -> tuple[float, int]:
+def evaluate(
+    model: CharRNN,
+    corpus_mode: str,
+    data,
+    categories=None,
+    batch_size: int = 64,
+    seq_len: int = 256,
+    context: torch.Tensor | None = None,
+    warm: int = 256,
+) -> tuple[float, int]:
     """Summed negative log-likelihood (nats) and the number of predicted characters.
 
     stream: the text folded into columns, hidden state carried down each column. With `context`
@@ -71,34 +86,48 @@ def evaluate(model: CharRNN, corpus_mode: str, data, categories=None, batch_size
     total, count = 0.0, 0
     try:
         if corpus_mode == "stream" and context is not None and len(context) > warm and len(data) >= 2:
-            text = torch.cat([context[-(warm + 1):], data]).to(device)   # warm+1 chars of history, then data
+            text = torch.cat([context[-(warm + 1) :], data]).to(device)  # warm+1 chars of history, then data
             B = max(1, min(batch_size, len(data) // max(warm, seq_len)))
             rows = len(data) // B
             starts = (warm + 1) + torch.arange(B, device=device) * rows  # first scored char of each column
-            seqs = text[starts[:, None] - (warm + 1) + torch.arange(warm + rows, device=device)[None, :]]  # (B, warm+rows)
-            _, state = model(seqs[:, :warm], None)                       # history only: nothing scored
+            seqs = text[
+                starts[:, None] - (warm + 1) + torch.arange(warm + rows, device=device)[None, :]
+            ]  # (B, warm+rows)
+            _, state = model(seqs[:, :warm], None)  # history only: nothing scored
             for r in range(warm, warm + rows, seq_len):
-                x = seqs[:, r: r + seq_len]                              # input x_{t-1} ...
-                y = text[(starts[:, None] + (r - warm) + torch.arange(x.shape[1], device=device)[None, :])]  # ... x_t
+                x = seqs[:, r : r + seq_len]  # input x_{t-1} ...
+                y = text[
+                    (starts[:, None] + (r - warm) + torch.arange(x.shape[1], device=device)[None, :])
+                ]  # ... x_t
                 logits, state = model(x, state)
-                total += F.cross_entropy(logits.reshape(-1, logits.shape[-1]), y.reshape(-1), reduction="sum").item()
+                total += F.cross_entropy(
+                    logits.reshape(-1, logits.shape[-1]), y.reshape(-1), reduction="sum"
+                ).item()
                 count += y.numel()
         elif corpus_mode == "stream":
-            cols = lmdata.fold_columns(data, max(1, min(batch_size, len(data) // (seq_len + 1) or 1))).to(device)  # (R, B)
+            cols = lmdata.fold_columns(data, max(1, min(batch_size, len(data) // (seq_len + 1) or 1))).to(
+                device
+            )  # (R, B)
             state = None
             for r in range(0, cols.shape[0] - 1, seq_len):
-                chunk = cols[r: r + seq_len + 1]
+                chunk = cols[r : r + seq_len + 1]
                 x, y = chunk[:-1].t(), chunk[1:].t()
                 logits, state = model(x, state)
-                total += F.cross_entropy(logits.reshape(-1, logits.shape[-1]), y.reshape(-1), reduction="sum").item()
+                total += F.cross_entropy(
+                    logits.reshape(-1, logits.shape[-1]), y.reshape(-1), reduction="sum"
+                ).item()
                 count += y.numel()
         else:
             for i in range(0, len(data), batch_size):
-                x, y = (t.to(device) for t in lmdata.pad_lines(data[i: i + batch_size]))
-                cats = categories[i: i + batch_size].to(device) if categories is not None else None
+                x, y = (t.to(device) for t in lmdata.pad_lines(data[i : i + batch_size]))
+                cats = categories[i : i + batch_size].to(device) if categories is not None else None
                 logits, _ = model(x, None, cats)
-                total += F.cross_entropy(logits.reshape(-1, logits.shape[-1]), y.reshape(-1),
-                                         ignore_index=lmdata.IGNORE, reduction="sum").item()
+                total += F.cross_entropy(
+                    logits.reshape(-1, logits.shape[-1]),
+                    y.reshape(-1),
+                    ignore_index=lmdata.IGNORE,
+                    reduction="sum",
+                ).item()
                 count += int((y != lmdata.IGNORE).sum())
     finally:
         model.train(was_training)
@@ -107,11 +136,20 @@ def evaluate(model: CharRNN, corpus_mode: str, data, categories=None, batch_size
 
 def save_model(path: Path, model: CharRNN, corpus: LMCorpus, cfg: LMTrainConfig, extra: dict) -> None:
     """The inference checkpoint: weights, vocabulary, categories, model and training config."""
-    save_checkpoint(path, MODEL_KIND, {
-        "model": model.state_dict(), "model_config": model.config.to_dict(), "train_config": asdict(cfg),
-        "vocab": corpus.vocab.to_dict(), "mode": corpus.mode, "categories": list(corpus.categories),
-        "train_lines": list(corpus.train_lines), **extra,
-    })
+    save_checkpoint(
+        path,
+        MODEL_KIND,
+        {
+            "model": model.state_dict(),
+            "model_config": model.config.to_dict(),
+            "train_config": asdict(cfg),
+            "vocab": corpus.vocab.to_dict(),
+            "mode": corpus.mode,
+            "categories": list(corpus.categories),
+            "train_lines": list(corpus.train_lines),
+            **extra,
+        },
+    )
 
 
 def load_model(run_dir: str | Path, impl: str | None = None) -> tuple[CharRNN, dict]:
@@ -128,7 +166,9 @@ def load_model(run_dir: str | Path, impl: str | None = None) -> tuple[CharRNN, d
         model = CharRNN(CharRNNConfig(**config))
         model.load_state_dict(ck["model"])
     except (KeyError, TypeError, RuntimeError) as e:
-        raise SeqlabError(f"checkpoint {path} does not match its model config: {str(e).splitlines()[0][:120]}") from None
+        raise SeqlabError(
+            f"checkpoint {path} does not match its model config: {str(e).splitlines()[0][:120]}"
+        ) from None
     model.eval()
     return model, ck
 
@@ -151,10 +191,10 @@ class _Loop:
     run: Path
     device: torch.device
     state: RunState
-    net: torch.nn.Module            # what trains: the model, or DDP around it
+    net: torch.nn.Module  # what trains: the model, or DDP around it
     group: Group
     steps_per_epoch: int
-    base_steps: int                 # from epochs and max_steps
+    base_steps: int  # from epochs and max_steps
     max_seconds: float | None
 
     @property
@@ -167,7 +207,7 @@ class _Loop:
 
     def budget_fraction(self) -> float:
         fr = self.p["step"] / self.total_steps()
-        if self.max_seconds and self.p["planned_steps"] is None:     # not converted to steps yet
+        if self.max_seconds and self.p["planned_steps"] is None:  # not converted to steps yet
             fr = max(fr, self.p["elapsed"] / self.max_seconds)
         return fr
 
@@ -185,27 +225,48 @@ def _start(corpus: LMCorpus, cfg: LMTrainConfig, run: Path, resume: bool, group:
     else:
         batcher = lmdata.LineBatcher(corpus.train, corpus.train_categories, cfg.batch_size)
     if batcher.batch_size < group.world_size:
-        raise SeqlabError(f"a batch of {batcher.batch_size} sequences cannot be shared by {group.world_size} "
-                          "processes; raise --batch-size or use fewer processes")
-    state = RunState(model, opt, torch.Generator().manual_seed(cfg.seed),
-                     ema=WeightEMA(model, cfg.ema) if cfg.ema > 0 else None, batcher=batcher,
-                     progress={"step": 0, "elapsed": 0.0, "train_time": 0.0, "train_chars": 0,
-                               "best": {"val_loss": float("inf"), "step": 0}, "bad_evals": 0, "history": [],
-                               "hidden": None, "planned_steps": None})
+        raise SeqlabError(
+            f"a batch of {batcher.batch_size} sequences cannot be shared by {group.world_size} "
+            "processes; raise --batch-size or use fewer processes"
+        )
+    state = RunState(
+        model,
+        opt,
+        torch.Generator().manual_seed(cfg.seed),
+        ema=WeightEMA(model, cfg.ema) if cfg.ema > 0 else None,
+        batcher=batcher,
+        progress={
+            "step": 0,
+            "elapsed": 0.0,
+            "train_time": 0.0,
+            "train_chars": 0,
+            "best": {"val_loss": float("inf"), "step": 0},
+            "bad_evals": 0,
+            "history": [],
+            "hidden": None,
+            "planned_steps": None,
+        },
+    )
     if resume:
         ck = load_checkpoint(run / "last.pt", kind=TRAIN_STATE_KIND)
         if ck.get("vocab") is not None and ck["vocab"] != corpus.vocab.to_dict():
-            raise SeqlabError(f"{run} was trained on text with another vocabulary ({len(ck['vocab']['itos'])} "
-                              f"characters, now {len(corpus.vocab)}); resume with the same data")
+            raise SeqlabError(
+                f"{run} was trained on text with another vocabulary ({len(ck['vocab']['itos'])} "
+                f"characters, now {len(corpus.vocab)}); resume with the same data"
+            )
         saved_model = ck.get("model_config")
         if saved_model is not None and saved_model != model.config.to_dict():
-            raise SeqlabError(f"{run} holds another model: {differences(saved_model, model.config.to_dict())}")
+            raise SeqlabError(
+                f"{run} holds another model: {differences(saved_model, model.config.to_dict())}"
+            )
         saved_world = int(ck.get("world_size", 1))
         if saved_world != group.world_size:
-            raise SeqlabError(f"{run} was trained by {saved_world} process(es); resume it with {saved_world} "
-                              f"(now {group.world_size}) so every process gets its own random state back")
+            raise SeqlabError(
+                f"{run} was trained by {saved_world} process(es); resume it with {saved_world} "
+                f"(now {group.world_size}) so every process gets its own random state back"
+            )
         state.load_state_dict(ck)
-        if group.enabled:                            # each rank's own dropout RNG and hidden state
+        if group.enabled:  # each rank's own dropout RNG and hidden state
             mine = ck["ranks"][group.rank]
             set_rng_state(mine["rng"])
             state.progress["hidden"] = mine["hidden"]
@@ -213,8 +274,18 @@ def _start(corpus: LMCorpus, cfg: LMTrainConfig, run: Path, resume: bool, group:
     base = cfg.epochs * steps_per_epoch
     if cfg.max_steps:
         base = min(base, cfg.max_steps)
-    return _Loop(corpus, cfg, run, device, state, wrap(model, group), group, steps_per_epoch, base,
-                 cfg.max_minutes * 60 if cfg.max_minutes else None)
+    return _Loop(
+        corpus,
+        cfg,
+        run,
+        device,
+        state,
+        wrap(model, group),
+        group,
+        steps_per_epoch,
+        base,
+        cfg.max_minutes * 60 if cfg.max_minutes else None,
+    )
 
 
 def _save_last(loop: _Loop) -> None:
@@ -224,28 +295,46 @@ def _save_last(loop: _Loop) -> None:
     p["hidden"] = detach_state(p["hidden"])
     ranks = loop.group.gather({"rng": rng_state(), "hidden": p["hidden"]}) if loop.group.enabled else None
     if loop.group.is_main:
-        save_checkpoint(loop.run / "last.pt", TRAIN_STATE_KIND, {
-            **loop.state.state_dict(), "train_config": asdict(loop.cfg),
-            "model_config": loop.state.model.config.to_dict(), "vocab": loop.corpus.vocab.to_dict(),
-            "mode": loop.corpus.mode, "world_size": loop.group.world_size, "ranks": ranks})
-    loop.group.barrier()                   # no rank reads last.pt (to resume) before rank 0 has written it
+        save_checkpoint(
+            loop.run / "last.pt",
+            TRAIN_STATE_KIND,
+            {
+                **loop.state.state_dict(),
+                "train_config": asdict(loop.cfg),
+                "model_config": loop.state.model.config.to_dict(),
+                "vocab": loop.corpus.vocab.to_dict(),
+                "mode": loop.corpus.mode,
+                "world_size": loop.group.world_size,
+                "ranks": ranks,
+            },
+        )
+    loop.group.barrier()  # no rank reads last.pt (to resume) before rank 0 has written it
 
 
 def _validate(loop: _Loop, last_loss: float) -> None:
     """Validation loss of the (averaged) weights; the best weights go to RUN/model.pt."""
     p, model, ema = loop.p, loop.state.model, loop.state.ema
     if ema is not None:
-        ema.swap()                                         # validate (and keep) the averaged weights
+        ema.swap()  # validate (and keep) the averaged weights
     try:
         val_loss = 0.0
-        if loop.group.is_main:                  # rank 0 validates, the others wait for its number
-            context = loop.corpus.train if loop.corpus.mode == "stream" else None   # validation continues the text
-            nll, n = evaluate(model, loop.corpus.mode, loop.corpus.val, loop.corpus.val_categories, context=context)
+        if loop.group.is_main:  # rank 0 validates, the others wait for its number
+            context = (
+                loop.corpus.train if loop.corpus.mode == "stream" else None
+            )  # validation continues the text
+            nll, n = evaluate(
+                model, loop.corpus.mode, loop.corpus.val, loop.corpus.val_categories, context=context
+            )
             val_loss = nll / max(n, 1)
         val_loss = loop.group.agree(val_loss)
-        rec = {"step": p["step"], "epoch": round(p["step"] / loop.steps_per_epoch, 3), "seconds": round(p["elapsed"], 2),
-               "train_loss": round(last_loss, 5), "val_loss": round(val_loss, 5),
-               "lr": round(lr_at(loop.cfg, p["step"], loop.budget_fraction()), 7)}
+        rec = {
+            "step": p["step"],
+            "epoch": round(p["step"] / loop.steps_per_epoch, 3),
+            "seconds": round(p["elapsed"], 2),
+            "train_loss": round(last_loss, 5),
+            "val_loss": round(val_loss, 5),
+            "lr": round(lr_at(loop.cfg, p["step"], loop.budget_fraction()), 7),
+        }
         p["history"].append(rec)
         if loop.group.is_main:
             with open(loop.run / "metrics.jsonl", "a", encoding="utf-8") as f:
@@ -254,7 +343,13 @@ def _validate(loop: _Loop, last_loss: float) -> None:
             p["best"] = {"val_loss": val_loss, "step": p["step"]}
             p["bad_evals"] = 0
             if loop.group.is_main:
-                save_model(loop.run / "model.pt", model, loop.corpus, loop.cfg, {"step": p["step"], "val_loss": val_loss})
+                save_model(
+                    loop.run / "model.pt",
+                    model,
+                    loop.corpus,
+                    loop.cfg,
+                    {"step": p["step"], "val_loss": val_loss},
+                )
         else:
             p["bad_evals"] += 1
     finally:
@@ -269,26 +364,32 @@ def _train_step(loop: _Loop, precision: str) -> tuple[float, int]:
     for group in opt.param_groups:
         group["lr"] = lr_at(loop.cfg, p["step"], loop.budget_fraction())
     if loop.corpus.mode == "stream":
-        x, y, reset = loop.state.batcher.next(gen)                  # (B, T): every rank draws the same
-        rows = g.shard(x.shape[0])                                  # this rank's columns of the stream
+        x, y, reset = loop.state.batcher.next(gen)  # (B, T): every rank draws the same
+        rows = g.shard(x.shape[0])  # this rank's columns of the stream
         x, y = x[rows].to(loop.device), y[rows].to(loop.device)
         with autocast(precision, loop.device):
             logits, hidden = net(x, None if reset else p["hidden"])  # (B/N, T, V)
         p["hidden"] = detach_state(hidden, torch.float32)
-        loss_sum = F.cross_entropy(logits.float().reshape(-1, logits.shape[-1]), y.reshape(-1), reduction="sum")
+        loss_sum = F.cross_entropy(
+            logits.float().reshape(-1, logits.shape[-1]), y.reshape(-1), reduction="sum"
+        )
         n_chars = y.numel()
     else:
         x, y, cats = loop.state.batcher.next(gen)
-        rows = g.shard(x.shape[0])                                  # this rank's lines of the batch
+        rows = g.shard(x.shape[0])  # this rank's lines of the batch
         x, y = x[rows].to(loop.device), y[rows].to(loop.device)
         cats = cats[rows].to(loop.device) if cats is not None else None
         with autocast(precision, loop.device):
             logits, _ = net(x, None, cats)
-        loss_sum = F.cross_entropy(logits.float().reshape(-1, logits.shape[-1]), y.reshape(-1),
-                                   ignore_index=lmdata.IGNORE, reduction="sum")
+        loss_sum = F.cross_entropy(
+            logits.float().reshape(-1, logits.shape[-1]),
+            y.reshape(-1),
+            ignore_index=lmdata.IGNORE,
+            reduction="sum",
+        )
         n_chars = int((y != lmdata.IGNORE).sum())
-    count, total = g.totals(n_chars, float(loss_sum.detach()))       # over the global batch
-    loss = loss_sum * (g.world_size / max(count, 1.0))                # DDP's mean of these = the global mean's gradient
+    count, total = g.totals(n_chars, float(loss_sum.detach()))  # over the global batch
+    loss = loss_sum * (g.world_size / max(count, 1.0))  # DDP's mean of these = the global mean's gradient
     opt.zero_grad(set_to_none=True)
     loss.backward()
     if loop.cfg.clip > 0:
@@ -316,8 +417,12 @@ def _stop_reason(loop: _Loop) -> str | None:
 def _fit(loop: _Loop, show_progress: bool | None, on_step) -> str:
     """Steps until a budget or early stopping ends the run; Ctrl-C saves RUN/last.pt and re-raises."""
     p, cfg = loop.p, loop.cfg
-    bar = progress(total=loop.total_steps(), desc="train", unit="step",
-                   enabled=show_progress if loop.group.is_main else False)
+    bar = progress(
+        total=loop.total_steps(),
+        desc="train",
+        unit="step",
+        enabled=show_progress if loop.group.is_main else False,
+    )
     bar.update(p["step"])
     loop.state.model.train()
     running, t_last = None, time.perf_counter()
@@ -334,15 +439,18 @@ def _fit(loop: _Loop, show_progress: bool | None, on_step) -> str:
                 left = (loop.total_steps() - p["step"]) * p["elapsed"] / max(p["step"], 1)
                 if loop.max_seconds and p["planned_steps"] is None:
                     left = min(left, loop.max_seconds - p["elapsed"])
-                bar.set_postfix(loss=f"{running:.3f}", chars_s=f"{p['train_chars'] / max(p['train_time'], 1e-9):,.0f}",
-                                best=f"{p['best']['val_loss']:.3f}" if p["best"]["step"] else "-",
-                                eta=time.strftime("%H:%M:%S", time.gmtime(max(0.0, left))))
+                bar.set_postfix(
+                    loss=f"{running:.3f}",
+                    chars_s=f"{p['train_chars'] / max(p['train_time'], 1e-9):,.0f}",
+                    best=f"{p['best']['val_loss']:.3f}" if p["best"]["step"] else "-",
+                    eta=time.strftime("%H:%M:%S", time.gmtime(max(0.0, left))),
+                )
             planning = bool(loop.max_seconds) and p["planned_steps"] is None and p["step"] == cfg.warmup_steps
             validating = p["step"] % cfg.eval_every == 0 or planning
             if validating:
-                _validate(loop, running)      # counts against --max-minutes (wall clock), not chars/s
+                _validate(loop, running)  # counts against --max-minutes (wall clock), not chars/s
             now = time.perf_counter()
-            p["elapsed"] = loop.group.agree(p["elapsed"] + now - t_last)     # rank 0's clock decides
+            p["elapsed"] = loop.group.agree(p["elapsed"] + now - t_last)  # rank 0's clock decides
             t_last = now
             if validating:
                 if planning:
@@ -370,8 +478,15 @@ def _plan_steps(loop: _Loop, bar) -> None:
     bar.refresh()
 
 
-def train_lm(corpus: LMCorpus, cfg: LMTrainConfig, run_dir: str | Path, resume: bool = False,
-             show_progress: bool | None = None, on_step=None, group: Group = Group()) -> dict:
+def train_lm(
+    corpus: LMCorpus,
+    cfg: LMTrainConfig,
+    run_dir: str | Path,
+    resume: bool = False,
+    show_progress: bool | None = None,
+    on_step=None,
+    group: Group = Group(),
+) -> dict:
     """Train (or resume) a CharRNN on `corpus`, writing checkpoints and metrics into `run_dir`.
 
     on_step(step) is called after each optimizer step (tests use it to simulate Ctrl-C). group:
@@ -387,7 +502,7 @@ def train_lm(corpus: LMCorpus, cfg: LMTrainConfig, run_dir: str | Path, resume: 
     try:
         stop = _fit(loop, show_progress, on_step)
     except KeyboardInterrupt:
-        _write_metrics(loop, n_params, "interrupted", plot=False)   # exit promptly; resume draws the curve
+        _write_metrics(loop, n_params, "interrupted", plot=False)  # exit promptly; resume draws the curve
         raise
     return _write_metrics(loop, n_params, stop)
 
@@ -396,11 +511,18 @@ def _write_metrics(loop: _Loop, n_params: int, stop_reason, plot: bool = True) -
     p, run = loop.p, loop.run
     val = p["best"]["val_loss"]
     metrics = {
-        "val_loss": val, "val_bpc": val / math.log(2), "best_step": p["best"]["step"],
-        "train_chars_per_sec": p["train_chars"] / max(p["train_time"], 1e-9), "steps": p["step"],
-        "seconds": round(p["elapsed"], 2), "params": n_params, "stop_reason": stop_reason,
-        "train_chars": p["train_chars"], "planned_steps": p["planned_steps"],
-        "world_size": loop.group.world_size, "global_batch_size": loop.state.batcher.batch_size,
+        "val_loss": val,
+        "val_bpc": val / math.log(2),
+        "best_step": p["best"]["step"],
+        "train_chars_per_sec": p["train_chars"] / max(p["train_time"], 1e-9),
+        "steps": p["step"],
+        "seconds": round(p["elapsed"], 2),
+        "params": n_params,
+        "stop_reason": stop_reason,
+        "train_chars": p["train_chars"],
+        "planned_steps": p["planned_steps"],
+        "world_size": loop.group.world_size,
+        "global_batch_size": loop.state.batcher.batch_size,
     }
     if not loop.group.is_main:
         return metrics

@@ -27,8 +27,15 @@ from sklearn.feature_extraction.text import CountVectorizer
 
 
 def _vectorizer(ngram_max: int, vocabulary: dict | None = None) -> CountVectorizer:
-    return CountVectorizer(tokenizer=str.split, token_pattern=None, lowercase=False, binary=True,
-                           ngram_range=(1, ngram_max), vocabulary=vocabulary, dtype=np.float64)
+    return CountVectorizer(
+        tokenizer=str.split,
+        token_pattern=None,
+        lowercase=False,
+        binary=True,
+        ngram_range=(1, ngram_max),
+        vocabulary=vocabulary,
+        dtype=np.float64,
+    )
 
 
 def _features_state(vec: CountVectorizer) -> list[str]:
@@ -53,9 +60,9 @@ class MNBClassifier(ClassifierMixin, BaseEstimator):
         y = np.asarray(y)
         self.classes_ = np.unique(y)
         self.vectorizer_ = _vectorizer(self.ngram_max)
-        F = self.vectorizer_.fit_transform(list(X))                             # (N, V) binary
+        F = self.vectorizer_.fit_transform(list(X))  # (N, V) binary
         counts = np.vstack([np.asarray(F[y == c].sum(axis=0)).ravel() for c in self.classes_])
-        smoothed = counts + self.alpha                                         # (C, V)
+        smoothed = counts + self.alpha  # (C, V)
         self.feature_log_prob_ = np.log(smoothed / smoothed.sum(axis=1, keepdims=True))
         prior = np.array([(y == c).mean() for c in self.classes_])
         self.class_log_prior_ = np.log(prior)
@@ -72,13 +79,16 @@ class MNBClassifier(ClassifierMixin, BaseEstimator):
         return self.classes_[self._joint_log_likelihood(X).argmax(axis=1)]
 
     def get_state(self) -> dict:
-        return {"params": self.get_params(), "classes": self.classes_.tolist(),
-                "features": _features_state(self.vectorizer_),
-                "feature_log_prob": self.feature_log_prob_,
-                "class_log_prior": self.class_log_prior_}
+        return {
+            "params": self.get_params(),
+            "classes": self.classes_.tolist(),
+            "features": _features_state(self.vectorizer_),
+            "feature_log_prob": self.feature_log_prob_,
+            "class_log_prior": self.class_log_prior_,
+        }
 
     @classmethod
-    def from_state(cls, state: dict) -> "MNBClassifier":
+    def from_state(cls, state: dict) -> MNBClassifier:
         est = cls(**state["params"])
         est.classes_ = np.asarray(state["classes"])
         est.vectorizer_ = _vectorizer(est.ngram_max, {t: i for i, t in enumerate(state["features"])})
@@ -90,8 +100,14 @@ class MNBClassifier(ClassifierMixin, BaseEstimator):
 class NBSVMClassifier(ClassifierMixin, BaseEstimator):
     """NBSVM of Wang & Manning (2012): an SVM on naive-Bayes log-count-ratio scaled n-grams."""
 
-    def __init__(self, ngram_max: int = 2, alpha: float = 1.0, C: float = 1.0, beta: float = 0.25,
-                 max_iter: int = 10000):
+    def __init__(
+        self,
+        ngram_max: int = 2,
+        alpha: float = 1.0,
+        C: float = 1.0,
+        beta: float = 0.25,
+        max_iter: int = 10000,
+    ):
         self.ngram_max = ngram_max
         self.alpha = alpha
         self.C = C
@@ -104,29 +120,29 @@ class NBSVMClassifier(ClassifierMixin, BaseEstimator):
         y = np.asarray(y)
         self.classes_ = np.unique(y)
         self.vectorizer_ = _vectorizer(self.ngram_max)
-        F = self.vectorizer_.fit_transform(list(X)).tocsr()                     # (N, V) binary
+        F = self.vectorizer_.fit_transform(list(X)).tocsr()  # (N, V) binary
         targets = [self.classes_[1]] if len(self.classes_) == 2 else list(self.classes_)
         r_rows, w_rows, b = [], [], []
         for c in targets:
             pos = y == c
             p = self.alpha + np.asarray(F[pos].sum(axis=0)).ravel()
             q = self.alpha + np.asarray(F[~pos].sum(axis=0)).ravel()
-            r = np.log((p / p.sum()) / (q / q.sum()))                          # (V,)
+            r = np.log((p / p.sum()) / (q / q.sum()))  # (V,)
             svm = LinearSVC(C=self.C, loss="squared_hinge", dual=True, max_iter=self.max_iter)
             svm.fit(F @ sparse.diags(r), pos.astype(int))
             w = svm.coef_.ravel()
-            w_rows.append((1 - self.beta) * np.abs(w).mean() + self.beta * w)   # interpolation
+            w_rows.append((1 - self.beta) * np.abs(w).mean() + self.beta * w)  # interpolation
             r_rows.append(r)
-            b.append(self.beta * float(svm.intercept_[0]))                     # see module doc
-        self.r_ = np.vstack(r_rows)                                            # (K, V)
-        self.coef_ = np.vstack(w_rows)                                         # (K, V)
-        self.intercept_ = np.asarray(b)                                        # (K,)
+            b.append(self.beta * float(svm.intercept_[0]))  # see module doc
+        self.r_ = np.vstack(r_rows)  # (K, V)
+        self.coef_ = np.vstack(w_rows)  # (K, V)
+        self.intercept_ = np.asarray(b)  # (K,)
         return self
 
     def decision_function(self, X) -> np.ndarray:
         """(N,) for two classes (positive = classes_[1]), else (N, C) one-vs-rest scores."""
         F = self.vectorizer_.transform(list(X)).tocsr()
-        scores = np.asarray((F @ (self.r_ * self.coef_).T)) + self.intercept_   # (N, K)
+        scores = np.asarray(F @ (self.r_ * self.coef_).T) + self.intercept_  # (N, K)
         return scores[:, 0] if len(self.classes_) == 2 else scores
 
     def predict(self, X) -> np.ndarray:
@@ -142,12 +158,17 @@ class NBSVMClassifier(ClassifierMixin, BaseEstimator):
         return _softmax(s)
 
     def get_state(self) -> dict:
-        return {"params": self.get_params(), "classes": self.classes_.tolist(),
-                "features": _features_state(self.vectorizer_), "r": self.r_,
-                "coef": self.coef_, "intercept": self.intercept_}
+        return {
+            "params": self.get_params(),
+            "classes": self.classes_.tolist(),
+            "features": _features_state(self.vectorizer_),
+            "r": self.r_,
+            "coef": self.coef_,
+            "intercept": self.intercept_,
+        }
 
     @classmethod
-    def from_state(cls, state: dict) -> "NBSVMClassifier":
+    def from_state(cls, state: dict) -> NBSVMClassifier:
         est = cls(**state["params"])
         est.classes_ = np.asarray(state["classes"])
         est.vectorizer_ = _vectorizer(est.ngram_max, {t: i for i, t in enumerate(state["features"])})

@@ -30,9 +30,9 @@ import csv
 import io
 import os
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable
 
 import numpy as np
 
@@ -89,27 +89,38 @@ CLEANERS: dict[str, Callable[[str], str]] = {
 class DatasetSpec:
     """Where a named set lives and how Kim evaluated it."""
 
-    files: tuple[str, ...]          # (all,) for CV sets, (train, test) or (train, dev, test)
-    cleaner: str                    # key of CLEANERS
-    labels: tuple[str, ...]         # label names, index = integer label in the file
-    cv: bool                        # True: 10-fold cross-validation; False: fixed test split
-    phrases: str | None = None      # SST: the task whose phrase-level training set the trees give
+    files: tuple[str, ...]  # (all,) for CV sets, (train, test) or (train, dev, test)
+    cleaner: str  # key of CLEANERS
+    labels: tuple[str, ...]  # label names, index = integer label in the file
+    cv: bool  # True: 10-fold cross-validation; False: fixed test split
+    phrases: str | None = None  # SST: the task whose phrase-level training set the trees give
 
 
-SST_TRAIN = ("phrases", "sentences")   # what SST-1/SST-2 train on (Kim: phrases)
+SST_TRAIN = ("phrases", "sentences")  # what SST-1/SST-2 train on (Kim: phrases)
 SST_TREES = "sst_trees/train.txt"
 
 
 _SENT = "sentence_classification"
 DATASETS: dict[str, DatasetSpec] = {
     "mr": DatasetSpec(("rt-polarity.all",), "kim", ("negative", "positive"), True),
-    "sst1": DatasetSpec(("stsa.fine.train", "stsa.fine.dev", "stsa.fine.test"), "kim-sst",
-                        ("very negative", "negative", "neutral", "positive", "very positive"), False, "sst1"),
-    "sst2": DatasetSpec(("stsa.binary.train", "stsa.binary.dev", "stsa.binary.test"), "kim-sst",
-                        ("negative", "positive"), False, "sst2"),
+    "sst1": DatasetSpec(
+        ("stsa.fine.train", "stsa.fine.dev", "stsa.fine.test"),
+        "kim-sst",
+        ("very negative", "negative", "neutral", "positive", "very positive"),
+        False,
+        "sst1",
+    ),
+    "sst2": DatasetSpec(
+        ("stsa.binary.train", "stsa.binary.dev", "stsa.binary.test"),
+        "kim-sst",
+        ("negative", "positive"),
+        False,
+        "sst2",
+    ),
     "subj": DatasetSpec(("subj.all",), "kim", ("subjective", "objective"), True),
-    "trec": DatasetSpec(("TREC.train.all", "TREC.test.all"), "kim-trec",
-                        ("DESC", "ENTY", "ABBR", "HUM", "LOC", "NUM"), False),
+    "trec": DatasetSpec(
+        ("TREC.train.all", "TREC.test.all"), "kim-trec", ("DESC", "ENTY", "ABBR", "HUM", "LOC", "NUM"), False
+    ),
     "cr": DatasetSpec(("custrev.all",), "kim", ("negative", "positive"), True),
     "mpqa": DatasetSpec(("mpqa.all",), "kim", ("negative", "positive"), True),
 }
@@ -163,7 +174,9 @@ def check_sst_train(sst_train: str) -> str:
     return sst_train
 
 
-def load_dataset(name: str, root: str | os.PathLike | None = None, sst_train: str = "phrases") -> SentenceDataset:
+def load_dataset(
+    name: str, root: str | os.PathLike | None = None, sst_train: str = "phrases"
+) -> SentenceDataset:
     """Load one of mr, sst1, sst2, subj, trec, cr, mpqa with Kim's preprocessing.
 
     sst_train: what SST-1/SST-2 train on: "phrases" (Kim: every distinct labelled phrase of the
@@ -185,9 +198,14 @@ def load_dataset(name: str, root: str | os.PathLike | None = None, sst_train: st
     elif len(parts) == 3:
         ds.dev, ds.test = parts[1], parts[2]
     if spec.phrases:
-        ds.notes.append(f"trained on {len(parts[0][0])} "
-                        + ("phrases of the training trees (Kim's phrase-level set)" if sst_train == "phrases"
-                           else "training sentences only (no phrases)"))
+        ds.notes.append(
+            f"trained on {len(parts[0][0])} "
+            + (
+                "phrases of the training trees (Kim's phrase-level set)"
+                if sst_train == "phrases"
+                else "training sentences only (no phrases)"
+            )
+        )
     return ds
 
 
@@ -211,8 +229,9 @@ def load_user_file(path: str | os.PathLike, clean: str = "kim") -> SentenceDatas
             if i == 1 and [c.strip().lower() for c in rec[:2]] == ["label", "text"]:
                 continue
             if len(rec) < 2 or not rec[0].strip():
-                raise SeqlabError(f"{p}:{i}: expected 'label<TAB>text' or CSV 'label,text', "
-                                  "got a line without a label")
+                raise SeqlabError(
+                    f"{p}:{i}: expected 'label<TAB>text' or CSV 'label,text', got a line without a label"
+                )
             rows.append((rec[0].strip(), ",".join(rec[1:])))
     if not rows:
         raise SeqlabError(f"{p}: no examples")
@@ -226,15 +245,18 @@ def load_user_file(path: str | os.PathLike, clean: str = "kim") -> SentenceDatas
     return SentenceDataset(p.name, names, clean, True, (texts, y))
 
 
-def load_any(name_or_path: str, root: str | os.PathLike | None = None, sst_train: str = "phrases") -> SentenceDataset:
+def load_any(
+    name_or_path: str, root: str | os.PathLike | None = None, sst_train: str = "phrases"
+) -> SentenceDataset:
     """A named dataset, else an existing file; a clear error when it is neither."""
     check_sst_train(sst_train)
     if name_or_path.lower().replace("-", "") in DATASETS:
         return load_dataset(name_or_path, root, sst_train)
     if os.path.exists(name_or_path):
         return load_user_file(name_or_path)
-    raise SeqlabError(f"unknown dataset {name_or_path!r}: not one of {', '.join(DATASETS)} "
-                      "and not an existing file")
+    raise SeqlabError(
+        f"unknown dataset {name_or_path!r}: not one of {', '.join(DATASETS)} and not an existing file"
+    )
 
 
 # --------------------------------------------------------------------------- splits
@@ -247,13 +269,15 @@ def stratified_folds(y: np.ndarray, k: int = 10, seed: int = 0) -> list[tuple[np
     """
     from sklearn.model_selection import StratifiedKFold
 
-    y = np.unique(np.asarray(y), return_inverse=True)[1]          # any labels -> 0..C-1
+    y = np.unique(np.asarray(y), return_inverse=True)[1]  # any labels -> 0..C-1
     if k < 2:
         raise SeqlabError(f"cross-validation needs at least 2 folds, got {k}")
     smallest = int(np.bincount(y).min()) if len(y) else 0
     if smallest < k:
-        raise SeqlabError(f"{k}-fold cross-validation needs at least {k} examples of every class "
-                          f"(the rarest has {smallest})")
+        raise SeqlabError(
+            f"{k}-fold cross-validation needs at least {k} examples of every class "
+            f"(the rarest has {smallest})"
+        )
     skf = StratifiedKFold(n_splits=k, shuffle=True, random_state=seed)
     return [(tr, te) for tr, te in skf.split(np.zeros(len(y)), y)]
 

@@ -14,7 +14,7 @@ change where their papers do) and trains with TorchClassifier's loop.
 
 from __future__ import annotations
 
-from typing import Callable
+from collections.abc import Callable
 
 import torch
 
@@ -26,8 +26,15 @@ from seqlab.models.dcnn import DCNN, DCNNConfig
 from seqlab.models.textcnn import CONVS, VARIANTS, TextCNN, TextCNNConfig
 from seqlab.models.textrnn import CNNRNN, CNNRNNConfig, TextRNN, TextRNNConfig
 
-__all__ = ["PAD", "UNK", "CNNClassifier", "DCNNClassifier", "RNNClassifier", "CNNRNNClassifier",
-           "make_estimator"]
+__all__ = [
+    "PAD",
+    "UNK",
+    "CNNClassifier",
+    "DCNNClassifier",
+    "RNNClassifier",
+    "CNNRNNClassifier",
+    "make_estimator",
+]
 
 
 class CNNClassifier(TorchClassifier):
@@ -41,8 +48,19 @@ class CNNClassifier(TorchClassifier):
     `make_estimator` sets the defaults that issue 13's ablation chose for the named models."""
 
     __init__ = estimator_params(
-        dict(variant="rand", vectors=None, embedding_dim=None, filter_widths=(3, 4, 5), num_filters=100,
-             dropout=0.5, conv="narrow", vector_std=None, unknown_init="matched", min_width=0))
+        dict(
+            variant="rand",
+            vectors=None,
+            embedding_dim=None,
+            filter_widths=(3, 4, 5),
+            num_filters=100,
+            dropout=0.5,
+            conv="narrow",
+            vector_std=None,
+            unknown_init="matched",
+            min_width=0,
+        )
+    )
 
     def _needs_vectors(self) -> bool:
         if self.variant not in VARIANTS:
@@ -51,13 +69,23 @@ class CNNClassifier(TorchClassifier):
         return self.variant != "rand"
 
     def _build(self, vocab_size, num_classes, pretrained, dim):
-        cfg = TextCNNConfig(vocab_size, num_classes, dim, tuple(self.filter_widths), self.num_filters,
-                            self.dropout, self.variant, conv=self.conv)
+        cfg = TextCNNConfig(
+            vocab_size,
+            num_classes,
+            dim,
+            tuple(self.filter_widths),
+            self.num_filters,
+            self.dropout,
+            self.variant,
+            conv=self.conv,
+        )
         return TextCNN(cfg, pretrained)
 
     def _from_config(self, d):
-        return TextCNN(TextCNNConfig.from_dict(d), None if d["variant"] == "rand" else
-                       torch.zeros(d["vocab_size"], d["embedding_dim"]))
+        return TextCNN(
+            TextCNNConfig.from_dict(d),
+            None if d["variant"] == "rand" else torch.zeros(d["vocab_size"], d["embedding_dim"]),
+        )
 
 
 class RNNClassifier(TorchClassifier):
@@ -66,16 +94,34 @@ class RNNClassifier(TorchClassifier):
     (lr 1e-3) by default. Random embeddings unless `vectors` is given (then fine-tuned)."""
 
     __init__ = estimator_params(
-        dict(cell="lstm", bidirectional=False, pooling="max", hidden_size=150, vectors=None,
-             embedding_dim=None, dropout=0.5),
-        optimizer="adam", lr=1e-3)
+        dict(
+            cell="lstm",
+            bidirectional=False,
+            pooling="max",
+            hidden_size=150,
+            vectors=None,
+            embedding_dim=None,
+            dropout=0.5,
+        ),
+        optimizer="adam",
+        lr=1e-3,
+    )
 
     def _needs_vectors(self) -> bool:
         return self.vectors is not None
 
     def _build(self, vocab_size, num_classes, pretrained, dim):
-        cfg = TextRNNConfig(vocab_size, num_classes, dim, self.hidden_size, self.cell, self.bidirectional,
-                            1, self.pooling, self.dropout)
+        cfg = TextRNNConfig(
+            vocab_size,
+            num_classes,
+            dim,
+            self.hidden_size,
+            self.cell,
+            self.bidirectional,
+            1,
+            self.pooling,
+            self.dropout,
+        )
         return TextRNN(cfg, pretrained)
 
     def _from_config(self, d):
@@ -86,16 +132,33 @@ class CNNRNNClassifier(TorchClassifier):
     """Hybrid: a bidirectional LSTM/GRU under Kim's convolution (seqlab.models.textrnn.CNNRNN)."""
 
     __init__ = estimator_params(
-        dict(cell="lstm", hidden_size=100, vectors=None, embedding_dim=None, filter_widths=(3, 4, 5),
-             num_filters=100, dropout=0.5),
-        optimizer="adam", lr=1e-3)
+        dict(
+            cell="lstm",
+            hidden_size=100,
+            vectors=None,
+            embedding_dim=None,
+            filter_widths=(3, 4, 5),
+            num_filters=100,
+            dropout=0.5,
+        ),
+        optimizer="adam",
+        lr=1e-3,
+    )
 
     def _needs_vectors(self) -> bool:
         return self.vectors is not None
 
     def _build(self, vocab_size, num_classes, pretrained, dim):
-        cfg = CNNRNNConfig(vocab_size, num_classes, dim, self.hidden_size, self.cell,
-                           tuple(self.filter_widths), self.num_filters, self.dropout)
+        cfg = CNNRNNConfig(
+            vocab_size,
+            num_classes,
+            dim,
+            self.hidden_size,
+            self.cell,
+            tuple(self.filter_widths),
+            self.num_filters,
+            self.dropout,
+        )
         return CNNRNN(cfg, pretrained)
 
     def _from_config(self, d):
@@ -110,9 +173,22 @@ class DCNNClassifier(TorchClassifier):
     `vectors` (optional) initialise the embeddings (their dimension must be even, for folding)."""
 
     __init__ = estimator_params(
-        dict(embedding_dim=48, widths=(7, 5), maps=(6, 14), k_top=4, vectors=None, dropout=0.5,
-             weight_decay=1e-5, layer_decay=None, adagrad_reset=0, fold_every=False),
-        max_norm=0.0, optimizer="adagrad", lr=0.05)
+        dict(
+            embedding_dim=48,
+            widths=(7, 5),
+            maps=(6, 14),
+            k_top=4,
+            vectors=None,
+            dropout=0.5,
+            weight_decay=1e-5,
+            layer_decay=None,
+            adagrad_reset=0,
+            fold_every=False,
+        ),
+        max_norm=0.0,
+        optimizer="adagrad",
+        lr=0.05,
+    )
 
     def _needs_vectors(self) -> bool:
         return self.vectors is not None
@@ -124,15 +200,18 @@ class DCNNClassifier(TorchClassifier):
             return super()._optimizer(model)
         decay = tuple(self.layer_decay)
         if len(decay) != len(model.convs) + 2:
-            raise SeqlabError(f"layer_decay needs {len(model.convs) + 2} values (embedding, each "
-                              f"convolution, output), got {len(decay)}")
+            raise SeqlabError(
+                f"layer_decay needs {len(model.convs) + 2} values (embedding, each "
+                f"convolution, output), got {len(decay)}"
+            )
         groups = [([model.embedding.weight], decay[0])]
         groups += [(list(conv.parameters()), wd) for conv, wd in zip(model.convs, decay[1:-1])]
         groups += [([model.fc.weight], decay[-1]), (list(model.biases) + [model.fc.bias], 0.0)]
         # fused: one pass over the dense embedding table per step instead of one per elementwise op
         fused = next(model.parameters()).device.type in ("cpu", "cuda")
-        return torch.optim.Adagrad([{"params": p, "weight_decay": wd} for p, wd in groups], lr=self.lr,
-                                   fused=fused)
+        return torch.optim.Adagrad(
+            [{"params": p, "weight_decay": wd} for p, wd in groups], lr=self.lr, fused=fused
+        )
 
     def _end_epoch(self, epoch: int, opt) -> None:
         """Every `adagrad_reset` epochs Adagrad's sums of squared gradients start again from zero
@@ -142,8 +221,16 @@ class DCNNClassifier(TorchClassifier):
                 st["sum"].zero_()
 
     def _build(self, vocab_size, num_classes, pretrained, dim):
-        cfg = DCNNConfig(vocab_size, num_classes, dim, tuple(self.widths), tuple(self.maps), self.k_top,
-                         dropout=self.dropout, fold_every=self.fold_every)
+        cfg = DCNNConfig(
+            vocab_size,
+            num_classes,
+            dim,
+            tuple(self.widths),
+            tuple(self.maps),
+            self.k_top,
+            dropout=self.dropout,
+            fold_every=self.fold_every,
+        )
         try:
             return DCNN(cfg, pretrained)
         except ValueError as e:
@@ -155,13 +242,29 @@ class DCNNClassifier(TorchClassifier):
 
 # --------------------------------------------------------------------------- names -> estimators
 
-MODELS = ("cnn-rand", "cnn-static", "cnn-non-static", "cnn-multichannel", "dcnn", "lstm", "bilstm", "gru",
-          "cnn-rnn", "nbsvm", "mnb")
+MODELS = (
+    "cnn-rand",
+    "cnn-static",
+    "cnn-non-static",
+    "cnn-multichannel",
+    "dcnn",
+    "lstm",
+    "bilstm",
+    "gru",
+    "cnn-rnn",
+    "nbsvm",
+    "mnb",
+)
 PRETRAINED_MODELS = ("cnn-static", "cnn-non-static", "cnn-multichannel")
-KIM_CNN_MODELS = ("cnn-rand",) + PRETRAINED_MODELS          # the models `conv` applies to
-ESTIMATORS = {"CNNClassifier": CNNClassifier, "DCNNClassifier": DCNNClassifier, "RNNClassifier": RNNClassifier,
-              "CNNRNNClassifier": CNNRNNClassifier, "MNBClassifier": MNBClassifier,
-              "NBSVMClassifier": NBSVMClassifier}
+KIM_CNN_MODELS = ("cnn-rand",) + PRETRAINED_MODELS  # the models `conv` applies to
+ESTIMATORS = {
+    "CNNClassifier": CNNClassifier,
+    "DCNNClassifier": DCNNClassifier,
+    "RNNClassifier": RNNClassifier,
+    "CNNRNNClassifier": CNNRNNClassifier,
+    "MNBClassifier": MNBClassifier,
+    "NBSVMClassifier": NBSVMClassifier,
+}
 
 
 # How the DCNN trains. The paper gives Adagrad, mini-batches and L2 but not their sizes; "b4" is
@@ -171,8 +274,8 @@ DCNN_RECIPES = {
     "b4": dict(batch_size=4, lr=0.1, layer_decay=(1e-4, 3e-5, 3e-6, 1e-4), adagrad_reset=5),
     "b50": dict(batch_size=50, lr=0.05, weight_decay=1e-5),
 }
-DCNN_RECIPE = "b50"    # the default: b4 gained 1.1 on SST-2's dev set but lost 2.0 on its test set
-                       # and 1.8 on TREC's, at 2.7x the time per epoch (docs/classify.md)
+DCNN_RECIPE = "b50"  # the default: b4 gained 1.1 on SST-2's dev set but lost 2.0 on its test set
+# and 1.8 on TREC's, at 2.7x the time per epoch (docs/classify.md)
 
 
 def check_recipe(recipe: str) -> str:
@@ -193,9 +296,18 @@ def check_conv(conv: str) -> str:
     return conv
 
 
-def make_estimator(model: str, vectors=None, epochs: int = 25, seed: int = 0,
-                   num_threads: int | None = None, callback: Callable | None = None, device: str = "cpu",
-                   conv: str = "narrow", dev_checks: int = 1, recipe: str = DCNN_RECIPE):
+def make_estimator(
+    model: str,
+    vectors=None,
+    epochs: int = 25,
+    seed: int = 0,
+    num_threads: int | None = None,
+    callback: Callable | None = None,
+    device: str = "cpu",
+    conv: str = "narrow",
+    dev_checks: int = 1,
+    recipe: str = DCNN_RECIPE,
+):
     """The estimator a model name stands for, with the paper's settings. `vectors` is used by the
     pretrained CNN variants (and by the RNNs and the DCNN when given); `conv` (narrow | wide) by
     Kim's CNN only; `recipe` (DCNN_RECIPES) by the DCNN only; `dev_checks` (dev-set scorings per
@@ -203,8 +315,14 @@ def make_estimator(model: str, vectors=None, epochs: int = 25, seed: int = 0,
     check_conv(conv)
     check_recipe(recipe)
     check_dev_checks(dev_checks)
-    common = dict(epochs=epochs, seed=seed, num_threads=num_threads, callback=callback, device=device,
-                  dev_checks=dev_checks)
+    common = dict(
+        epochs=epochs,
+        seed=seed,
+        num_threads=num_threads,
+        callback=callback,
+        device=device,
+        dev_checks=dev_checks,
+    )
     if model == "cnn-rand":
         return CNNClassifier("rand", conv=conv, **common)
     if model in PRETRAINED_MODELS:
@@ -212,11 +330,21 @@ def make_estimator(model: str, vectors=None, epochs: int = 25, seed: int = 0,
             raise SeqlabError(f"{model} needs pretrained vectors (--vectors FILE or glove-6b-50d)")
         # issue 13's ablation (docs/classify.md): vectors at CNN-rand's scale, and rows that are
         # trained widened to Kim's 300 dimensions (no-ops for 300-d vectors of that scale)
-        return CNNClassifier(model[4:], vectors=vectors, conv=conv, vector_std=KIM_STD,
-                             min_width=0 if model == "cnn-static" else 300, **common)
+        return CNNClassifier(
+            model[4:],
+            vectors=vectors,
+            conv=conv,
+            vector_std=KIM_STD,
+            min_width=0 if model == "cnn-static" else 300,
+            **common,
+        )
     if model == "dcnn":
-        return DCNNClassifier(vectors=vectors, embedding_dim=None if vectors is not None else 48,
-                              **DCNN_RECIPES[recipe], **common)
+        return DCNNClassifier(
+            vectors=vectors,
+            embedding_dim=None if vectors is not None else 48,
+            **DCNN_RECIPES[recipe],
+            **common,
+        )
     if model in ("lstm", "bilstm", "gru"):
         return RNNClassifier("gru" if model == "gru" else "lstm", bidirectional=model == "bilstm", **common)
     if model == "cnn-rnn":

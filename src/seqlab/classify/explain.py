@@ -31,7 +31,7 @@ import torch.nn.functional as F
 
 from seqlab.errors import SeqlabError
 
-MAX_HIGHLIGHTS = 8                  # the strongest spans (by |weight|) a result keeps by default
+MAX_HIGHLIGHTS = 8  # the strongest spans (by |weight|) a result keeps by default
 
 
 @dataclass
@@ -49,7 +49,7 @@ class Explanation:
     label: str
     probabilities: dict[str, float]
     highlights: list[Highlight] = field(default_factory=list)
-    method: str = "occlusion"       # "max-pool" (CNN) or "occlusion"
+    method: str = "occlusion"  # "max-pool" (CNN) or "occlusion"
 
 
 def token_spans(text: str, tokens: list[str]) -> list[tuple[int, int] | None]:
@@ -70,7 +70,9 @@ def token_spans(text: str, tokens: list[str]) -> list[tuple[int, int] | None]:
     return spans
 
 
-def cnn_ngram_weights(model, ids: list[int], target: int) -> tuple[dict[tuple[int, int], float], torch.Tensor]:
+def cnn_ngram_weights(
+    model, ids: list[int], target: int
+) -> tuple[dict[tuple[int, int], float], torch.Tensor]:
     """{(first token, last token + 1): weight} of the n-grams that won a max-pool for class
     `target`, and the (F,) pooled features. The convolutions' own outputs are caught by forward
     hooks while TextCNN.features runs, so the windows are the model's (a test checks that their
@@ -81,25 +83,27 @@ def cnn_ngram_weights(model, ids: list[int], target: int) -> tuple[dict[tuple[in
     outputs: list[torch.Tensor] = []
     hooks = [conv.register_forward_hook(lambda mod, inp, out: outputs.append(out)) for conv in model.convs]
     try:
-        pooled = model.features(torch.tensor([ids]))[0]                  # (F,)
+        pooled = model.features(torch.tensor([ids]))[0]  # (F,)
     finally:
         for h in hooks:
             h.remove()
-    W = model.fc.weight                                                  # (C, F)
-    others = torch.cat([W[:target], W[target + 1:]]).mean(dim=0) if W.shape[0] > 1 else torch.zeros_like(W[0])
-    margin_w = W[target] - others                                        # (F,)
+    W = model.fc.weight  # (C, F)
+    others = (
+        torch.cat([W[:target], W[target + 1 :]]).mean(dim=0) if W.shape[0] > 1 else torch.zeros_like(W[0])
+    )
+    margin_w = W[target] - others  # (F,)
     T = len(ids)
     weights: dict[tuple[int, int], float] = {}
     offset = 0
     for conv, out in zip(model.convs, outputs):
         width = conv.kernel_size[0]
         left = width - 1 if wide else 0
-        h = F.relu(out[0])                                               # (maps, windows)
-        h[:, max(0, T + width - 1 if wide else T - width + 1):] = 0.0    # windows past the sentence
-        val, where = h.max(dim=1)                                        # (maps,), (maps,)
+        h = F.relu(out[0])  # (maps, windows)
+        h[:, max(0, T + width - 1 if wide else T - width + 1) :] = 0.0  # windows past the sentence
+        val, where = h.max(dim=1)  # (maps,), (maps,)
         for j in range(h.shape[0]):
             contribution = float(margin_w[offset + j] * val[j])
-            start = int(where[j]) - left                                 # window -> first token
+            start = int(where[j]) - left  # window -> first token
             span = (max(0, start), min(T, start + width))
             if contribution != 0.0 and span[0] < span[1]:
                 weights[span] = weights.get(span, 0.0) + contribution
@@ -116,7 +120,7 @@ def explain(clf, text: str, top: int = MAX_HIGHLIGHTS) -> Explanation:
         raise SeqlabError("no words left in the text after cleaning; type a sentence")
     est = clf.estimator
     cleaned = " ".join(tokens)
-    probs = np.asarray(est.predict_proba([cleaned])[0], dtype=np.float64)          # (C,)
+    probs = np.asarray(est.predict_proba([cleaned])[0], dtype=np.float64)  # (C,)
     target = int(probs.argmax())
     spans = token_spans(text, tokens)
     if isinstance(est, CNNClassifier):
@@ -125,10 +129,13 @@ def explain(clf, text: str, top: int = MAX_HIGHLIGHTS) -> Explanation:
             weights, _ = cnn_ngram_weights(est.model_, [stoi.get(t, unk) for t in tokens], target)
         method = "max-pool"
     else:
-        dropped = [" ".join(tokens[:i] + tokens[i + 1:]) for i in range(len(tokens))]
+        dropped = [" ".join(tokens[:i] + tokens[i + 1 :]) for i in range(len(tokens))]
         # one word alone: nothing is left to classify without it, so compare with a uniform guess
-        p = (np.asarray(est.predict_proba(dropped), dtype=np.float64)[:, target] if len(tokens) > 1
-             else np.full(1, 1.0 / len(probs)))
+        p = (
+            np.asarray(est.predict_proba(dropped), dtype=np.float64)[:, target]
+            if len(tokens) > 1
+            else np.full(1, 1.0 / len(probs))
+        )
         weights = {(i, i + 1): float(probs[target] - p[i]) for i in range(len(tokens))}
         method = "occlusion"
     highlights = []
@@ -140,4 +147,6 @@ def explain(clf, text: str, top: int = MAX_HIGHLIGHTS) -> Explanation:
         highlights.append(Highlight(start, end, float(w), text[start:end]))
     highlights = sorted(highlights, key=lambda h: -abs(h.weight))[:top]
     highlights.sort(key=lambda h: (h.start, h.end))
-    return Explanation(clf.labels[target], {lab: float(q) for lab, q in zip(clf.labels, probs)}, highlights, method)
+    return Explanation(
+        clf.labels[target], {lab: float(q) for lab, q in zip(clf.labels, probs)}, highlights, method
+    )

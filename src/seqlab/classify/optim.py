@@ -19,8 +19,8 @@ class RowAdadelta:
 
     def __init__(self, weight: torch.nn.Parameter, lr: float = 1.0, rho: float = 0.95, eps: float = 1e-6):
         self.weight, self.lr, self.rho, self.eps = weight, lr, rho, eps
-        self.square_avg = torch.zeros_like(weight)                # E[g^2]
-        self.acc_delta = torch.zeros_like(weight)                 # E[dx^2]
+        self.square_avg = torch.zeros_like(weight)  # E[g^2]
+        self.acc_delta = torch.zeros_like(weight)  # E[dx^2]
         self.last = torch.zeros(weight.shape[0], dtype=torch.long, device=weight.device)
         self.t = 0
 
@@ -34,8 +34,8 @@ class RowAdadelta:
         if g is None:
             return
         g = g.coalesce() if g.is_sparse else g.to_sparse().coalesce()
-        rows, gv = g.indices()[0], g.values()                     # (R,), (R, D)
-        decay = self.rho ** (self.t - 1 - self.last[rows]).to(gv.dtype)[:, None]   # missed steps
+        rows, gv = g.indices()[0], g.values()  # (R,), (R, D)
+        decay = self.rho ** (self.t - 1 - self.last[rows]).to(gv.dtype)[:, None]  # missed steps
         sq = self.square_avg[rows] * decay * self.rho + (1 - self.rho) * gv * gv
         acc = self.acc_delta[rows] * decay
         delta = (acc + self.eps).sqrt() / (sq + self.eps).sqrt() * gv

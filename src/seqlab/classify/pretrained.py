@@ -6,18 +6,18 @@ uniformly with the known vectors' variance, per dimension — Kim's recipe for C
 
 from __future__ import annotations
 
-from typing import Sequence
+from collections.abc import Sequence
 
 import numpy as np
 
 from seqlab.errors import ParameterError
 
+KIM_STD = 0.25 / np.sqrt(3.0)  # std of Kim's U[-0.25, 0.25], CNN-rand's rows: 0.144
 
-KIM_STD = 0.25 / np.sqrt(3.0)        # std of Kim's U[-0.25, 0.25], CNN-rand's rows: 0.144
 
-
-def pretrained_matrix(words: Sequence[str], kv, seed: int = 0, unknown: str = "matched",
-                      std: float | None = None) -> tuple[np.ndarray, int]:
+def pretrained_matrix(
+    words: Sequence[str], kv, seed: int = 0, unknown: str = "matched", std: float | None = None
+) -> tuple[np.ndarray, int]:
     """Rows for `words` from KeyedVectors `kv` (exact match, then lowercase).
 
     std: rescale the vectors so that their standard deviation (over all entries of the found
@@ -28,7 +28,7 @@ def pretrained_matrix(words: Sequence[str], kv, seed: int = 0, unknown: str = "m
     Returns (matrix (len(words), D) float32, number of words found)."""
     if unknown not in ("matched", "kim"):
         raise ParameterError("unknown_init", f"must be matched or kim, got {unknown!r}")
-    vecs = np.asarray(kv.vectors, dtype=np.float32)                     # (N, D), maybe memory-mapped
+    vecs = np.asarray(kv.vectors, dtype=np.float32)  # (N, D), maybe memory-mapped
     index = kv.key_to_index
     rows = np.full(len(words), -1, dtype=np.int64)
     for i, w in enumerate(words):

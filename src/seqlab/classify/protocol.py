@@ -10,8 +10,8 @@ estimator holds out its own 10% dev part) and scored on the remaining fold.
 from __future__ import annotations
 
 import time
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from typing import Callable, Iterator
 
 import numpy as np
 
@@ -44,7 +44,9 @@ def units(ds: SentenceDataset, folds: int = 10, seed: int = 0) -> Iterator[Unit]
     """The protocol's units for `ds`, in order (the same seed gives the same folds)."""
     if not ds.cv:
         dev = ds.dev if ds.dev is not None else (None, None)
-        yield Unit(0, 1, list(ds.train[0]), np.asarray(ds.train[1]), list(ds.test[0]), np.asarray(ds.test[1]), *dev)
+        yield Unit(
+            0, 1, list(ds.train[0]), np.asarray(ds.train[1]), list(ds.test[0]), np.asarray(ds.test[1]), *dev
+        )
         return
     X = np.asarray(ds.train[0], dtype=object)
     y = np.asarray(ds.train[1])
@@ -68,18 +70,23 @@ def fit_and_score(est, unit: Unit) -> float:
 
 @dataclass
 class ProtocolResult:
-    accuracy: float                         # mean over units
-    std: float                              # population std over units (0 for a test split)
+    accuracy: float  # mean over units
+    std: float  # population std over units (0 for a test split)
     accuracies: list[float]
     seconds: float
-    best_unit: int                          # 0-based index of the unit with the highest accuracy
+    best_unit: int  # 0-based index of the unit with the highest accuracy
     best_estimator: object = field(repr=False, default=None)
-    train_examples: int = 0                 # examples a unit trains on (mean over folds; where the
-                                            # estimator holds out its own 10% dev part, they are included)
+    train_examples: int = 0  # examples a unit trains on (mean over folds; where the
+    # estimator holds out its own 10% dev part, they are included)
 
 
-def evaluate(make_estimator: Callable[[], object], ds: SentenceDataset, folds: int = 10, seed: int = 0,
-             on_unit: Callable[[Unit], None] | None = None) -> ProtocolResult:
+def evaluate(
+    make_estimator: Callable[[], object],
+    ds: SentenceDataset,
+    folds: int = 10,
+    seed: int = 0,
+    on_unit: Callable[[Unit], None] | None = None,
+) -> ProtocolResult:
     """Run every unit of the protocol with a fresh estimator from `make_estimator()`; keep the
     estimator of the best unit (the only one for a test split)."""
     t0 = time.perf_counter()
@@ -93,14 +100,27 @@ def evaluate(make_estimator: Callable[[], object], ds: SentenceDataset, folds: i
             best_est = est
         scores.append(acc)
         sizes.append(len(unit.X_train))
-    return ProtocolResult(float(np.mean(scores)), float(np.std(scores)), scores, time.perf_counter() - t0,
-                          int(np.argmax(scores)), best_est, int(round(np.mean(sizes))))
+    return ProtocolResult(
+        float(np.mean(scores)),
+        float(np.std(scores)),
+        scores,
+        time.perf_counter() - t0,
+        int(np.argmax(scores)),
+        best_est,
+        int(round(np.mean(sizes))),
+    )
 
 
-def cross_validate(estimator, X, y, folds: int = 10, seed: int = 0,
-                   on_fold: Callable[[int, int], None] | None = None) -> ProtocolResult:
+def cross_validate(
+    estimator, X, y, folds: int = 10, seed: int = 0, on_fold: Callable[[int, int], None] | None = None
+) -> ProtocolResult:
     """Stratified k-fold CV of texts X and labels y (fixed `seed`): a fresh copy of `estimator`
     (same parameters) per fold; the estimator of the best fold is kept."""
     ds = SentenceDataset("data", tuple(str(c) for c in np.unique(y)), "kim", True, (list(X), np.asarray(y)))
-    return evaluate(lambda: type(estimator)(**estimator.get_params()), ds, folds, seed,
-                    on_unit=(lambda u: on_fold(u.index, u.units)) if on_fold else None)
+    return evaluate(
+        lambda: type(estimator)(**estimator.get_params()),
+        ds,
+        folds,
+        seed,
+        on_unit=(lambda u: on_fold(u.index, u.units)) if on_fold else None,
+    )

@@ -9,16 +9,25 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from pathlib import Path
-from typing import Callable
 
 import numpy as np
 
 from seqlab.checkpoint import load_checkpoint, save_checkpoint
 from seqlab.classify import protocol
 from seqlab.classify.data import CLEANERS, load_any
-from seqlab.classify.estimators import (DCNN_RECIPE, KIM_CNN_MODELS, MODELS, PRETRAINED_MODELS, check_conv,
-                                        check_recipe, estimator_from_state, estimator_state, make_estimator)
+from seqlab.classify.estimators import (
+    DCNN_RECIPE,
+    KIM_CNN_MODELS,
+    MODELS,
+    PRETRAINED_MODELS,
+    check_conv,
+    check_recipe,
+    estimator_from_state,
+    estimator_state,
+    make_estimator,
+)
 from seqlab.distributed import current_group
 from seqlab.errors import ParameterError, SeqlabError
 from seqlab.files import write_json_atomic
@@ -26,11 +35,23 @@ from seqlab.files import write_json_atomic
 CHECKPOINT_KIND = "sentence-classifier"
 
 
-def train_classifier(dataset: str, model: str, run_dir: str | os.PathLike, vectors: str | None = None,
-                     folds: int = 10, epochs: int = 25, seed: int = 0, threads: int | None = None,
-                     device: str = "cpu", callback: Callable | None = None,
-                     on_unit: Callable[[protocol.Unit], None] | None = None, conv: str = "narrow",
-                     sst_train: str = "phrases", dev_checks: int = 1, recipe: str = DCNN_RECIPE) -> dict:
+def train_classifier(
+    dataset: str,
+    model: str,
+    run_dir: str | os.PathLike,
+    vectors: str | None = None,
+    folds: int = 10,
+    epochs: int = 25,
+    seed: int = 0,
+    threads: int | None = None,
+    device: str = "cpu",
+    callback: Callable | None = None,
+    on_unit: Callable[[protocol.Unit], None] | None = None,
+    conv: str = "narrow",
+    sst_train: str = "phrases",
+    dev_checks: int = 1,
+    recipe: str = DCNN_RECIPE,
+) -> dict:
     """Train `model` (one of MODELS) on a named dataset or a user's file by Kim's protocol and write
     RUN/model.pt (the model of the test split, or of the best fold) and RUN/metrics.json.
 
@@ -58,34 +79,77 @@ def train_classifier(dataset: str, model: str, run_dir: str | os.PathLike, vecto
 
         kv = load_vectors(vectors)
     run = Path(run_dir)
-    res = protocol.evaluate(lambda: make_estimator(model, vectors=kv, epochs=epochs, seed=seed, num_threads=threads,
-                                                   callback=callback, device=device, conv=conv,
-                                                   dev_checks=dev_checks, recipe=recipe),
-                            ds, folds, seed, on_unit)
+    res = protocol.evaluate(
+        lambda: make_estimator(
+            model,
+            vectors=kv,
+            epochs=epochs,
+            seed=seed,
+            num_threads=threads,
+            callback=callback,
+            device=device,
+            conv=conv,
+            dev_checks=dev_checks,
+            recipe=recipe,
+        ),
+        ds,
+        folds,
+        seed,
+        on_unit,
+    )
     accs = res.accuracies
     if ds.cv:
-        which = (f"the model of fold {res.best_unit + 1} of {folds} (the best fold, "
-                 f"{100 * accs[res.best_unit]:.2f}% on its held-out part)")
+        which = (
+            f"the model of fold {res.best_unit + 1} of {folds} (the best fold, "
+            f"{100 * accs[res.best_unit]:.2f}% on its held-out part)"
+        )
     else:
-        which = "the model trained on the training split (dev: " + \
-            ("the standard dev set)" if ds.dev is not None else "10% of train held out)")
+        which = "the model trained on the training split (dev: " + (
+            "the standard dev set)" if ds.dev is not None else "10% of train held out)"
+        )
     est = res.best_estimator
     labels = [ds.labels[int(c)] for c in est.classes_]
-    group = current_group()                        # under torchrun every rank trained; rank 0 writes
+    group = current_group()  # under torchrun every rank trained; rank 0 writes
     if group.is_main:
-        save_checkpoint(run / "model.pt", CHECKPOINT_KIND, {
-            "estimator": checkpoint_values(estimator_state(est)), "labels": labels, "cleaner": ds.cleaner,
-            "dataset": ds.name, "model": model, "vectors": vectors})
-    metrics = {"dataset": ds.name, "model": model, "accuracy": res.accuracy, "std": res.std,
-               "folds": len(accs) if ds.cv else 1, "fold_accuracies": accs,
-               "protocol": protocol.protocol_name(ds, folds), "seconds": res.seconds, "epochs": epochs,
-               "train_examples": res.train_examples, "conv": conv if model in KIM_CNN_MODELS else None,
-               "sst_train": sst_train if ds.name in ("sst1", "sst2") else None, "dev_checks": dev_checks,
-               "recipe": recipe if model == "dcnn" else None,
-               "seed": seed, "vectors": vectors, "checkpoint": which, "notes": ds.notes + (
-                   [f"pretrained vectors: {vectors} (the paper used 300-d GoogleNews word2vec)"]
-                   if model in PRETRAINED_MODELS else []),
-               "world_size": group.world_size, "global_batch_size": getattr(est, "batch_size", None)}
+        save_checkpoint(
+            run / "model.pt",
+            CHECKPOINT_KIND,
+            {
+                "estimator": checkpoint_values(estimator_state(est)),
+                "labels": labels,
+                "cleaner": ds.cleaner,
+                "dataset": ds.name,
+                "model": model,
+                "vectors": vectors,
+            },
+        )
+    metrics = {
+        "dataset": ds.name,
+        "model": model,
+        "accuracy": res.accuracy,
+        "std": res.std,
+        "folds": len(accs) if ds.cv else 1,
+        "fold_accuracies": accs,
+        "protocol": protocol.protocol_name(ds, folds),
+        "seconds": res.seconds,
+        "epochs": epochs,
+        "train_examples": res.train_examples,
+        "conv": conv if model in KIM_CNN_MODELS else None,
+        "sst_train": sst_train if ds.name in ("sst1", "sst2") else None,
+        "dev_checks": dev_checks,
+        "recipe": recipe if model == "dcnn" else None,
+        "seed": seed,
+        "vectors": vectors,
+        "checkpoint": which,
+        "notes": ds.notes
+        + (
+            [f"pretrained vectors: {vectors} (the paper used 300-d GoogleNews word2vec)"]
+            if model in PRETRAINED_MODELS
+            else []
+        ),
+        "world_size": group.world_size,
+        "global_batch_size": getattr(est, "batch_size", None),
+    }
     if group.is_main:
         write_json_atomic(run / "metrics.json", metrics)
     return metrics
@@ -115,19 +179,28 @@ class TrainedClassifier:
         self.info = info or {}
 
     @classmethod
-    def load(cls, run_dir: str | os.PathLike) -> "TrainedClassifier":
+    def load(cls, run_dir: str | os.PathLike) -> TrainedClassifier:
         run = Path(run_dir)
         path = run / "model.pt" if run.is_dir() else run
         if not path.exists():
-            raise SeqlabError(f"run folder not found: {run}" if not run.exists() else
-                              f"{run} is not a trained classifier run (no model.pt inside)")
+            raise SeqlabError(
+                f"run folder not found: {run}"
+                if not run.exists()
+                else f"{run} is not a trained classifier run (no model.pt inside)"
+            )
         ck = load_checkpoint(path, CHECKPOINT_KIND)
         try:
             est = estimator_from_state(ck["estimator"])
-            return cls(est, ck["labels"], ck.get("cleaner") or "kim",
-                       {k: ck.get(k) for k in ("dataset", "model", "vectors")})
+            return cls(
+                est,
+                ck["labels"],
+                ck.get("cleaner") or "kim",
+                {k: ck.get(k) for k in ("dataset", "model", "vectors")},
+            )
         except (KeyError, TypeError, ValueError, RuntimeError) as e:
-            raise SeqlabError(f"{path}: damaged classifier checkpoint ({type(e).__name__}: {str(e)[:100]})") from None
+            raise SeqlabError(
+                f"{path}: damaged classifier checkpoint ({type(e).__name__}: {str(e)[:100]})"
+            ) from None
 
     def clean(self, text: str) -> str:
         return CLEANERS.get(self.cleaner, CLEANERS["kim"])(text)
@@ -140,4 +213,3 @@ class TrainedClassifier:
 
     def predict(self, texts: list[str]) -> list[str]:
         return [self.labels[int(i)] for i in self.predict_proba(texts).argmax(axis=1)]
-

@@ -27,14 +27,14 @@ from __future__ import annotations
 
 import os
 import re
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterable, Iterator
 
 from seqlab.errors import SeqlabError
 from seqlab.files import read_text
 
-_TOKEN = re.compile(r"\(|\)|[^ \t\r\n()]+")       # tokens may hold a no-break space ("8\xa01\/2")
+_TOKEN = re.compile(r"\(|\)|[^ \t\r\n()]+")  # tokens may hold a no-break space ("8\xa01\/2")
 _LABEL = re.compile(r"-?\d+")
 _UNESCAPE = {"-LRB-": "(", "-RRB-": ")", "-LSB-": "[", "-RSB-": "]", "-LCB-": "{", "-RCB-": "}"}
 
@@ -44,7 +44,7 @@ class Tree:
     """A treebank node: its label and either one token (a leaf) or its children."""
 
     label: int
-    children: tuple["Tree", ...] = ()
+    children: tuple[Tree, ...] = ()
     word: str | None = None
 
     def leaves(self) -> list[str]:
@@ -53,7 +53,7 @@ class Tree:
             return [self.word]
         return [w for c in self.children for w in c.leaves()]
 
-    def postorder(self) -> Iterator["Tree"]:
+    def postorder(self) -> Iterator[Tree]:
         """Every node, children before their parent (the order of Kim's phrase files)."""
         for c in self.children:
             yield from c.postorder()
@@ -85,7 +85,7 @@ def parse_tree(line: str, where: str = "tree", unescape: bool = False) -> Tree:
         pos += 1
         if tokens[pos] == ")":
             raise SeqlabError(f"{where}: node without a token or children at token {pos + 1}")
-        if tokens[pos] != "(":                                           # a leaf: (label token)
+        if tokens[pos] != "(":  # a leaf: (label token)
             word = tokens[pos]
             pos += 1
             if tokens[pos] != ")":

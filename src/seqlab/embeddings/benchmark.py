@@ -18,10 +18,14 @@ from seqlab.embeddings.keyedvectors import load_vectors
 from seqlab.errors import ParameterError
 
 
-def evaluate_vectors(kv, analogies="questions-words", similarity=("wordsim353", "simlex999"),
-                     restrict_vocab: int | None = 30000,
-                     similarity_restrict_vocab: int | None = 300000,
-                     case_insensitive: bool = True) -> dict:
+def evaluate_vectors(
+    kv,
+    analogies="questions-words",
+    similarity=("wordsim353", "simlex999"),
+    restrict_vocab: int | None = 30000,
+    similarity_restrict_vocab: int | None = 300000,
+    case_insensitive: bool = True,
+) -> dict:
     """Run the analogy and similarity benchmarks and return one flat dict of scores: the dict
     that `seqlab embed eval --json` prints.
 
@@ -43,17 +47,19 @@ def evaluate_vectors(kv, analogies="questions-words", similarity=("wordsim353", 
     its stem, e.g. `wordsim353`) `similarity.<name>.spearman`, `.pearson` and `.oov_ratio` (%).
     The vectors are not modified.
     """
-    for name, value in (("restrict_vocab", restrict_vocab),
-                        ("similarity_restrict_vocab", similarity_restrict_vocab)):
+    for name, value in (
+        ("restrict_vocab", restrict_vocab),
+        ("similarity_restrict_vocab", similarity_restrict_vocab),
+    ):
         if value is not None and value < 1:
             raise ParameterError(name, f"must be at least 1, got {value}")
     if isinstance(kv, (str, os.PathLike)):
         kv = load_vectors(kv)
     out: dict = {}
     if analogies is not None:
-        acc, sections = evaluate_word_analogies(kv, resolve_file(analogies),
-                                                restrict_vocab=restrict_vocab,
-                                                case_insensitive=case_insensitive)
+        acc, sections = evaluate_word_analogies(
+            kv, resolve_file(analogies), restrict_vocab=restrict_vocab, case_insensitive=case_insensitive
+        )
         total = sections[-1]
         out["analogy.accuracy"] = acc
         out["analogy.seen"] = total["seen"]
@@ -66,9 +72,9 @@ def evaluate_vectors(kv, analogies="questions-words", similarity=("wordsim353", 
     for spec in similarity or ():
         path = resolve_file(spec)
         name = Path(path).name.split(".")[0]
-        pearson, spearman, oov = evaluate_word_pairs(kv, path,
-                                                     restrict_vocab=similarity_restrict_vocab,
-                                                     case_insensitive=case_insensitive)
+        pearson, spearman, oov = evaluate_word_pairs(
+            kv, path, restrict_vocab=similarity_restrict_vocab, case_insensitive=case_insensitive
+        )
         out[f"similarity.{name}.spearman"] = float(spearman[0])
         out[f"similarity.{name}.pearson"] = float(pearson[0])
         out[f"similarity.{name}.oov_ratio"] = oov

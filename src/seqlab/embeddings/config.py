@@ -22,7 +22,6 @@ SYNCS = ("auto", "hogwild", "replicas")  # how word2vec threads share the vector
 AUTO_REPLICA_BYTES = 1 << 30  # sync="auto" uses replicas only while the copies fit in 1 GiB
 
 
-
 @dataclass
 class Word2VecConfig:
     """Hyper-parameters of word2vec (names and defaults follow gensim / word2vec.c).
@@ -91,13 +90,25 @@ class Word2VecConfig:
             raise ParameterError("model", f"must be 'skipgram' or 'cbow', got {self.model!r}")
         check_choice(self, "sync", SYNCS)
         check_choice(self, "corpus_storage", STORAGES)
-        check_at_least(self, 1, "vector_size", "window", "min_count", "max_vocab", "epochs",
-                       "cbow_shared_negatives", "phrase_min_count", "sync_words",
-                       "sync_hot_rows", "sync_full_words")
+        check_at_least(
+            self,
+            1,
+            "vector_size",
+            "window",
+            "min_count",
+            "max_vocab",
+            "epochs",
+            "cbow_shared_negatives",
+            "phrase_min_count",
+            "sync_words",
+            "sync_hot_rows",
+            "sync_full_words",
+        )
         check_at_least(self, 0, "workers", "phrases")
         if self.negative < 1:
-            raise ParameterError("negative", f"must be at least 1, got {self.negative} "
-                                             "(only negative sampling is implemented)")
+            raise ParameterError(
+                "negative", f"must be at least 1, got {self.negative} (only negative sampling is implemented)"
+            )
         if self.sample < 0:
             raise ParameterError("sample", f"must be 0 or more, got {self.sample}")
         check_positive(self, "alpha")  # None: the model's default

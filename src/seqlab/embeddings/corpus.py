@@ -54,12 +54,15 @@ def read_sentences(corpus) -> Iterator[list[str]]:
         yield from _read_file(corpus)
         return
     if not isinstance(corpus, Iterable) or isinstance(corpus, bytes):
-        raise SeqlabError(f"corpus must be a file path or an iterable of lists of tokens, "
-                          f"got {type(corpus).__name__}")
+        raise SeqlabError(
+            f"corpus must be a file path or an iterable of lists of tokens, got {type(corpus).__name__}"
+        )
     for sent in corpus:
         if isinstance(sent, (str, bytes)):
-            raise SeqlabError("corpus must be a path or an iterable of lists of tokens, got an "
-                              "iterable of strings (split each sentence into tokens)")
+            raise SeqlabError(
+                "corpus must be a path or an iterable of lists of tokens, got an "
+                "iterable of strings (split each sentence into tokens)"
+            )
         if len(sent):
             yield sent if isinstance(sent, list) else list(sent)
 
@@ -121,8 +124,9 @@ class Vocabulary:
         return {w: i for i, w in enumerate(self.words)}
 
 
-def order_vocabulary(words: list[str], counts: np.ndarray, min_count: int = 1,
-                     max_vocab: int | None = None) -> np.ndarray:
+def order_vocabulary(
+    words: list[str], counts: np.ndarray, min_count: int = 1, max_vocab: int | None = None
+) -> np.ndarray:
     """Indices into `words` of the kept words, in vocabulary order (the rule in the module doc).
 
     SeqlabError when no word reaches min_count (or the counts are all zero: an empty corpus).
@@ -132,8 +136,10 @@ def order_vocabulary(words: list[str], counts: np.ndarray, min_count: int = 1,
         raise SeqlabError("corpus is empty (no tokens)")
     kept = np.nonzero(counts >= min_count)[0]
     if len(kept) == 0:
-        raise SeqlabError(f"every word occurs fewer than min_count={min_count} times "
-                          f"({len(words)} distinct words, most frequent {int(counts.max())} times)")
+        raise SeqlabError(
+            f"every word occurs fewer than min_count={min_count} times "
+            f"({len(words)} distinct words, most frequent {int(counts.max())} times)"
+        )
     kept_words = [words[i] for i in kept.tolist()]
     alpha_rank = np.empty(len(kept), dtype=np.int64)
     alpha_rank[sorted(range(len(kept)), key=kept_words.__getitem__)] = np.arange(len(kept))
@@ -141,8 +147,9 @@ def order_vocabulary(words: list[str], counts: np.ndarray, min_count: int = 1,
     return order[:max_vocab] if max_vocab is not None else order
 
 
-def build_vocab(corpus, min_count: int = 1, max_vocab: int | None = None,
-                progress: bool | None = None) -> Vocabulary:
+def build_vocab(
+    corpus, min_count: int = 1, max_vocab: int | None = None, progress: bool | None = None
+) -> Vocabulary:
     """Count the words of `corpus` in one pass and keep them in vocabulary order.
 
     SeqlabError for an empty corpus or when no word reaches min_count.
@@ -154,8 +161,9 @@ def build_vocab(corpus, min_count: int = 1, max_vocab: int | None = None,
     return Vocabulary([words[i] for i in order], counts[order], store.tokens)
 
 
-def _count(corpus, store, progress: bool | None, max_sentence: int | None = None
-           ) -> tuple[WordIndex, np.ndarray]:
+def _count(
+    corpus, store, progress: bool | None, max_sentence: int | None = None
+) -> tuple[WordIndex, np.ndarray]:
     """The counting pass: provisional ids of every token go to `store`, chunk by chunk."""
     from seqlab.runtime import progress as bar
 
@@ -169,10 +177,11 @@ def _count(corpus, store, progress: bool | None, max_sentence: int | None = None
         nonlocal counts, pending, lengths
         ids = np.array(pending, dtype=np.int32)
         if len(counts) < len(index):
-            counts = np.concatenate([counts, np.zeros(max(len(index), 2 * len(counts))
-                                                      - len(counts), dtype=np.int64)])
+            counts = np.concatenate(
+                [counts, np.zeros(max(len(index), 2 * len(counts)) - len(counts), dtype=np.int64)]
+            )
         b = np.bincount(ids)
-        counts[:len(b)] += b
+        counts[: len(b)] += b
         store.add(ids, np.frombuffer(lengths, dtype=np.int64).copy())
         pbar.update(len(ids))
         pending, lengths = [], array("q")
@@ -191,7 +200,7 @@ def _count(corpus, store, progress: bool | None, max_sentence: int | None = None
                 flush()
         if pending:
             flush()
-    return index, counts[:len(index)]
+    return index, counts[: len(index)]
 
 
 # ---- encoding -----------------------------------------------------------------------------------
@@ -224,7 +233,7 @@ class EncodedCorpus:
             e = int(np.searchsorted(self.starts, self.starts[s] + chunk_tokens, side="left"))
             e = min(max(e, s + 1), S)
             lo, hi = int(self.starts[s]), int(self.starts[e])
-            lengths = np.diff(self.starts[s:e + 1])
+            lengths = np.diff(self.starts[s : e + 1])
             yield np.array(self.ids[lo:hi]), np.repeat(np.arange(s, e), lengths)
             self.release(lo, hi)
             s = e
@@ -265,10 +274,16 @@ class EncodedCorpus:
                 pass
 
 
-def encode_corpus(corpus, min_count: int = 1, max_vocab: int | None = None,
-                  max_sentence: int | None = None, storage: str = "auto",
-                  tmp_dir: str | os.PathLike | None = None, progress: bool | None = None,
-                  memory_tokens: int = IN_MEMORY_MAX_TOKENS) -> EncodedCorpus:
+def encode_corpus(
+    corpus,
+    min_count: int = 1,
+    max_vocab: int | None = None,
+    max_sentence: int | None = None,
+    storage: str = "auto",
+    tmp_dir: str | os.PathLike | None = None,
+    progress: bool | None = None,
+    memory_tokens: int = IN_MEMORY_MAX_TOKENS,
+) -> EncodedCorpus:
     """Read `corpus` once and encode it with its own vocabulary (see the module doc).
 
     min_count / max_vocab: vocabulary cut-offs. max_sentence: lines longer than this are cut into
@@ -328,10 +343,11 @@ class _Chunks:
 
     def _to_disk(self) -> None:
         try:
-            self.files = (tempfile.TemporaryFile(dir=self.tmp_dir),
-                          tempfile.TemporaryFile(dir=self.tmp_dir))
+            self.files = (tempfile.TemporaryFile(dir=self.tmp_dir), tempfile.TemporaryFile(dir=self.tmp_dir))
         except OSError as e:
-            raise SeqlabError(f"cannot create the corpus id file in {self.tmp_dir or 'the temporary folder'}: {e}") from None
+            raise SeqlabError(
+                f"cannot create the corpus id file in {self.tmp_dir or 'the temporary folder'}: {e}"
+            ) from None
         for ids, lengths in self.mem:
             self._write(ids, lengths)
         self.mem = []
@@ -359,7 +375,7 @@ class _Chunks:
             while self.mem:  # pop: each raw chunk is freed once mapped (peak ~ ids + raw chunks)
                 raw, lengths = self.mem.pop(0)
                 kept, n = _compact(remap, raw, lengths)
-                ids[at:at + len(kept)] = kept
+                ids[at : at + len(kept)] = kept
                 at += len(kept)
                 kept_lengths.append(n)
             starts = np.concatenate([[0], np.cumsum(np.concatenate(kept_lengths))])
@@ -400,8 +416,7 @@ class _Chunks:
         return EncodedCorpus(vocab, ids, starts, "disk", (ids_map, starts_map))
 
 
-def _compact(remap: np.ndarray, ids: np.ndarray, lengths: np.ndarray
-             ) -> tuple[np.ndarray, np.ndarray]:
+def _compact(remap: np.ndarray, ids: np.ndarray, lengths: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """(kept final ids, tokens kept per sentence, empty sentences left out) of one chunk."""
     mapped = remap[ids]  # (n,)
     keep = mapped >= 0
@@ -410,8 +425,9 @@ def _compact(remap: np.ndarray, ids: np.ndarray, lengths: np.ndarray
     return mapped[keep], per_sentence[per_sentence > 0]
 
 
-def encode_with(corpus, key_to_index: dict[str, int], chunk_tokens: int = CHUNK_TOKENS
-                ) -> Iterator[tuple[np.ndarray, np.ndarray]]:
+def encode_with(
+    corpus, key_to_index: dict[str, int], chunk_tokens: int = CHUNK_TOKENS
+) -> Iterator[tuple[np.ndarray, np.ndarray]]:
     """(ids, sentence number) arrays over chunks of whole sentences, with a given vocabulary;
     words outside it are removed before any windowing (as word2vec and GloVe's cooccur do)."""
     get = key_to_index.get

@@ -17,8 +17,7 @@ tokens; streamed) or an iterable of token lists, read and counted by seqlab.embe
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-from typing import Sequence
+from collections.abc import Iterable, Sequence
 
 import numpy as np
 import scipy.sparse as sp
@@ -52,8 +51,9 @@ def _identity(tokens):
     return tokens
 
 
-def bag_of_words(documents, vocabulary: Sequence[str] | None = None, binary: bool = False,
-                 min_df: int = 1) -> tuple[sp.csr_matrix, list[str]]:
+def bag_of_words(
+    documents, vocabulary: Sequence[str] | None = None, binary: bool = False, min_df: int = 1
+) -> tuple[sp.csr_matrix, list[str]]:
     """(X, vocabulary): X[d, w] = how often word w occurs in document d (csr, (n_docs, V)).
 
     Documents are token lists or strings (split on whitespace; no lowercasing, no punctuation
@@ -64,8 +64,9 @@ def bag_of_words(documents, vocabulary: Sequence[str] | None = None, binary: boo
     from sklearn.feature_extraction.text import CountVectorizer
 
     docs = _as_token_lists(documents)
-    vec = CountVectorizer(analyzer=_identity, vocabulary=vocabulary, binary=binary,
-                          min_df=min_df, dtype=np.float64)
+    vec = CountVectorizer(
+        analyzer=_identity, vocabulary=vocabulary, binary=binary, min_df=min_df, dtype=np.float64
+    )
     try:
         X = vec.fit_transform(docs)
     except ValueError as e:  # empty vocabulary
@@ -73,9 +74,14 @@ def bag_of_words(documents, vocabulary: Sequence[str] | None = None, binary: boo
     return X.tocsr(), list(vec.get_feature_names_out())
 
 
-def tfidf(documents, vocabulary: Sequence[str] | None = None, min_df: int = 1,
-          smooth_idf: bool = True, sublinear_tf: bool = False, norm: str | None = "l2"
-          ) -> tuple[sp.csr_matrix, list[str]]:
+def tfidf(
+    documents,
+    vocabulary: Sequence[str] | None = None,
+    min_df: int = 1,
+    smooth_idf: bool = True,
+    sublinear_tf: bool = False,
+    norm: str | None = "l2",
+) -> tuple[sp.csr_matrix, list[str]]:
     """(X, vocabulary) with X[d, w] = tf(w, d) * idf(w), rows L2-normalised (scikit-learn).
 
     idf(w) = ln((1 + n) / (1 + df(w))) + 1 with `smooth_idf` (else ln(n / df(w)) + 1); tf is the
@@ -85,8 +91,14 @@ def tfidf(documents, vocabulary: Sequence[str] | None = None, min_df: int = 1,
     from sklearn.feature_extraction.text import TfidfVectorizer
 
     docs = _as_token_lists(documents)
-    vec = TfidfVectorizer(analyzer=_identity, vocabulary=vocabulary, min_df=min_df,
-                          smooth_idf=smooth_idf, sublinear_tf=sublinear_tf, norm=norm)
+    vec = TfidfVectorizer(
+        analyzer=_identity,
+        vocabulary=vocabulary,
+        min_df=min_df,
+        smooth_idf=smooth_idf,
+        sublinear_tf=sublinear_tf,
+        norm=norm,
+    )
     try:
         X = vec.fit_transform(docs)
     except ValueError as e:
@@ -95,9 +107,14 @@ def tfidf(documents, vocabulary: Sequence[str] | None = None, min_df: int = 1,
 
 
 # ---- co-occurrence ------------------------------------------------------------------------------
-def cooccurrence(corpus, vocabulary: Sequence[str] | dict[str, int], window: int = 5,
-                 weighting: str = "uniform", symmetric: bool = True,
-                 progress: bool | None = None) -> sp.csr_matrix:
+def cooccurrence(
+    corpus,
+    vocabulary: Sequence[str] | dict[str, int],
+    window: int = 5,
+    weighting: str = "uniform",
+    symmetric: bool = True,
+    progress: bool | None = None,
+) -> sp.csr_matrix:
     """(V, V) float64 csr: X[i, j] = weighted count of word j within `window` words of word i.
 
     weighting: "uniform" counts every neighbour 1; "harmonic" counts a neighbour at distance d
@@ -105,15 +122,20 @@ def cooccurrence(corpus, vocabulary: Sequence[str] | dict[str, int], window: int
     otherwise X[i, j] counts only j to the right of i. Words outside `vocabulary` are removed
     before windowing (as word2vec and GloVe's cooccur do: a window of 5 means 5 known words).
     """
-    index = vocabulary if isinstance(vocabulary, dict) else {w: i for i, w in
-                                                             enumerate(vocabulary)}
-    return cooccurrence_of_chunks(encode_with(corpus, index, COUNT_CHUNK_TOKENS), len(index), window,
-                                  weighting, symmetric, progress)
+    index = vocabulary if isinstance(vocabulary, dict) else {w: i for i, w in enumerate(vocabulary)}
+    return cooccurrence_of_chunks(
+        encode_with(corpus, index, COUNT_CHUNK_TOKENS), len(index), window, weighting, symmetric, progress
+    )
 
 
-def cooccurrence_of_chunks(chunks: Iterable[tuple[np.ndarray, np.ndarray]], v: int,
-                           window: int = 5, weighting: str = "uniform", symmetric: bool = True,
-                           progress: bool | None = None) -> sp.csr_matrix:
+def cooccurrence_of_chunks(
+    chunks: Iterable[tuple[np.ndarray, np.ndarray]],
+    v: int,
+    window: int = 5,
+    weighting: str = "uniform",
+    symmetric: bool = True,
+    progress: bool | None = None,
+) -> sp.csr_matrix:
     """`cooccurrence` over (ids, sentence number) chunks of whole sentences, ids in [0, v)."""
     if window < 1:
         raise ParameterError("window", f"must be at least 1, got {window}")

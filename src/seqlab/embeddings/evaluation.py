@@ -61,15 +61,13 @@ def parse_expression(expr: str) -> tuple[list[str], list[str]]:
                 raise SeqlabError(f"two operators in a row in {expr!r}")
             sign, tok = tok[0], tok[1:]
         if sign is None and (positive or negative):
-            raise SeqlabError(f"missing + or - between words in {expr!r} "
-                              "(write e.g. 'king - man + woman')")
+            raise SeqlabError(f"missing + or - between words in {expr!r} (write e.g. 'king - man + woman')")
         (negative if sign == "-" else positive).append(tok)
         sign = None
     if sign is not None:
         raise SeqlabError(f"expression {expr!r} ends with an operator")
     if not positive:
-        raise SeqlabError(f"expression {expr!r} needs at least one word added "
-                          "(e.g. 'king - man + woman')")
+        raise SeqlabError(f"expression {expr!r} needs at least one word added (e.g. 'king - man + woman')")
     return positive, negative
 
 
@@ -91,20 +89,18 @@ def read_analogies(path: str | os.PathLike) -> list[AnalogySection]:
         if not words:
             continue
         if not sections:
-            raise SeqlabError(f"{path}: line {line_no}: question before the first ': section' "
-                              "header")
+            raise SeqlabError(f"{path}: line {line_no}: question before the first ': section' header")
         if len(words) != 4:
-            raise SeqlabError(f"{path}: line {line_no}: expected 4 words 'a b c d', got "
-                              f"{len(words)}")
+            raise SeqlabError(f"{path}: line {line_no}: expected 4 words 'a b c d', got {len(words)}")
         sections[-1].questions.append(tuple(words))
     if not any(s.questions for s in sections):
-        raise SeqlabError(f"{path}: no analogy questions found (expected ': section' headers "
-                          "and lines 'a b c d')")
+        raise SeqlabError(
+            f"{path}: no analogy questions found (expected ': section' headers and lines 'a b c d')"
+        )
     return sections
 
 
-def read_word_pairs(path: str | os.PathLike, delimiter: str = "\t"
-                    ) -> list[tuple[str, str, float]]:
+def read_word_pairs(path: str | os.PathLike, delimiter: str = "\t") -> list[tuple[str, str, float]]:
     """Parse a similarity file into (word1, word2, score) triples.
 
     `#` lines and blank lines are skipped; so is a first line whose score is not a number (a
@@ -124,8 +120,10 @@ def read_word_pairs(path: str | os.PathLike, delimiter: str = "\t"
             if first:
                 first = False
                 continue
-            raise SeqlabError(f"{path}: line {line_no}: expected 'word1{delimiter!r}word2"
-                              f"{delimiter!r}score', got {line[:60]!r}") from None
+            raise SeqlabError(
+                f"{path}: line {line_no}: expected 'word1{delimiter!r}word2"
+                f"{delimiter!r}score', got {line[:60]!r}"
+            ) from None
         first = False
         pairs.append((a, b, score))
     if not pairs:
@@ -170,22 +168,31 @@ def _answer(normed: np.ndarray, q: np.ndarray, vocab: _RestrictedVocab, method: 
     preds = np.empty(len(q), dtype=np.int64)
     step = max(1, _BLOCK_FLOATS // max(vocab.size, 1))
     for s in range(0, len(q), step):
-        a, b, c = (q[s:s + step, j] for j in range(3))
+        a, b, c = (q[s : s + step, j] for j in range(3))
         if method == "most_similar":
             query = normed[b] - normed[a] + normed[c]  # (B, D); ranking ignores its norm
             sims = query @ normed.T  # (B, R)
         else:  # 3CosMul with cosines shifted to [0, 1], as in gensim
-            sims = ((1 + normed[b] @ normed.T) * (1 + normed[c] @ normed.T) / 4
-                    / ((1 + normed[a] @ normed.T) / 2 + 1e-6))  # (B, R)
-        bi, rows = vocab.rows_of(q[s:s + step, :3])
+            sims = (
+                (1 + normed[b] @ normed.T)
+                * (1 + normed[c] @ normed.T)
+                / 4
+                / ((1 + normed[a] @ normed.T) / 2 + 1e-6)
+            )  # (B, R)
+        bi, rows = vocab.rows_of(q[s : s + step, :3])
         sims[bi, rows] = -np.inf
-        preds[s:s + step] = vocab.canon[np.argmax(sims, axis=1)]
+        preds[s : s + step] = vocab.canon[np.argmax(sims, axis=1)]
     return preds
 
 
-def evaluate_word_analogies(kv, analogies, restrict_vocab: int | None = 300000,
-                            case_insensitive: bool = True, dummy4unknown: bool = False,
-                            similarity_function: str = "most_similar"):
+def evaluate_word_analogies(
+    kv,
+    analogies,
+    restrict_vocab: int | None = 300000,
+    case_insensitive: bool = True,
+    dummy4unknown: bool = False,
+    similarity_function: str = "most_similar",
+):
     """Accuracy on an analogy file, as gensim's `evaluate_word_analogies` but without side effects.
 
     Args:
@@ -204,8 +211,10 @@ def evaluate_word_analogies(kv, analogies, restrict_vocab: int | None = 300000,
         gensim), `seen` and `skipped`, followed by a "Total accuracy" entry over all sections.
     """
     if similarity_function not in ("most_similar", "most_similar_cosmul"):
-        raise SeqlabError(f"unknown similarity_function {similarity_function!r}; "
-                          "use 'most_similar' or 'most_similar_cosmul'")
+        raise SeqlabError(
+            f"unknown similarity_function {similarity_function!r}; "
+            "use 'most_similar' or 'most_similar_cosmul'"
+        )
     sections = read_analogies(analogies)
     vocab = _RestrictedVocab(kv, restrict_vocab, case_insensitive)
     fold = vocab.fold
@@ -214,37 +223,52 @@ def evaluate_word_analogies(kv, analogies, restrict_vocab: int | None = 300000,
     sec_of = np.repeat(np.arange(len(sections)), [len(s.questions) for s in sections])
     lookup = vocab.lookup
     known = np.array([all(w in lookup for w in q) for q in folded], dtype=bool)
-    q_rows = np.array([[lookup[w] for w in q] for q, ok in zip(folded, known) if ok],
-                      dtype=np.int64).reshape(-1, 4)
+    q_rows = np.array([[lookup[w] for w in q] for q, ok in zip(folded, known) if ok], dtype=np.int64).reshape(
+        -1, 4
+    )
     correct = np.zeros(len(folded), dtype=bool)
     if len(q_rows):
-        normed = np.ascontiguousarray(kv.get_normed_vectors()[:vocab.size])  # (R, D)
+        normed = np.ascontiguousarray(kv.get_normed_vectors()[: vocab.size])  # (R, D)
         preds = _answer(normed, q_rows, vocab, similarity_function)
         correct[np.nonzero(known)[0]] = preds == q_rows[:, 3]
 
     out = []
     for si, s in enumerate(sections):
         idx = np.nonzero(sec_of == si)[0]
-        sec = {"section": s.name, "correct": [], "incorrect": [],
-               "seen": int(known[idx].sum()), "skipped": int((~known[idx]).sum())}
+        sec = {
+            "section": s.name,
+            "correct": [],
+            "incorrect": [],
+            "seen": int(known[idx].sum()),
+            "skipped": int((~known[idx]).sum()),
+        }
         for i in idx:
             if known[i]:
                 sec["correct" if correct[i] else "incorrect"].append(folded[i])
             elif dummy4unknown:
                 sec["incorrect"].append(folded[i])
         out.append(sec)
-    total = {"section": "Total accuracy",
-             "correct": [q for s in out for q in s["correct"]],
-             "incorrect": [q for s in out for q in s["incorrect"]],
-             "seen": int(known.sum()), "skipped": int((~known).sum())}
+    total = {
+        "section": "Total accuracy",
+        "correct": [q for s in out for q in s["correct"]],
+        "incorrect": [q for s in out for q in s["incorrect"]],
+        "seen": int(known.sum()),
+        "skipped": int((~known).sum()),
+    }
     out.append(total)
     n = len(total["correct"]) + len(total["incorrect"])
     accuracy = len(total["correct"]) / n if n else 0.0
     return accuracy, out
 
 
-def evaluate_word_pairs(kv, pairs, delimiter: str = "\t", restrict_vocab: int | None = 300000,
-                        case_insensitive: bool = True, dummy4unknown: bool = False):
+def evaluate_word_pairs(
+    kv,
+    pairs,
+    delimiter: str = "\t",
+    restrict_vocab: int | None = 300000,
+    case_insensitive: bool = True,
+    dummy4unknown: bool = False,
+):
     """Correlation of cosines with human similarity scores, as gensim's `evaluate_word_pairs`.
 
     Returns:
@@ -260,15 +284,18 @@ def evaluate_word_pairs(kv, pairs, delimiter: str = "\t", restrict_vocab: int | 
     fold, lookup = vocab.fold, vocab.lookup
     known = np.array([fold(a) in lookup and fold(b) in lookup for a, b, _ in triples])
     gold = np.array([t[2] for t in triples], dtype=np.float64)
-    rows = np.array([[lookup[fold(a)], lookup[fold(b)]] for (a, b, _), ok in zip(triples, known)
-                     if ok], dtype=np.int64).reshape(-1, 2)
+    rows = np.array(
+        [[lookup[fold(a)], lookup[fold(b)]] for (a, b, _), ok in zip(triples, known) if ok], dtype=np.int64
+    ).reshape(-1, 2)
     normed = kv.get_normed_vectors()
     model = np.zeros(len(triples), dtype=np.float64)
     model[known] = np.einsum("ij,ij->i", normed[rows[:, 0]], normed[rows[:, 1]])
     keep = np.ones_like(known) if dummy4unknown else known
     if keep.sum() < 3:
-        raise SeqlabError(f"{pairs}: only {int(keep.sum())} pairs have both words in the "
-                          "vocabulary; at least 3 are needed for a correlation")
+        raise SeqlabError(
+            f"{pairs}: only {int(keep.sum())} pairs have both words in the "
+            "vocabulary; at least 3 are needed for a correlation"
+        )
     pearson = stats.pearsonr(gold[keep], model[keep])
     spearman = stats.spearmanr(gold[keep], model[keep])
     oov_ratio = 100.0 * float((~known).sum()) / len(triples)

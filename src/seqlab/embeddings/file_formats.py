@@ -30,9 +30,10 @@ import gzip
 import json
 import os
 import shutil
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
-from typing import IO, Iterator, Sequence
+from typing import IO
 
 import numpy as np
 
@@ -49,8 +50,7 @@ class VectorsDecodeError(VectorsFormatError, UnicodeDecodeError):
     and the `UnicodeDecodeError` fields (`encoding`, `object`, `start`, `end`, `reason`) are kept."""
 
     def __init__(self, message: str, cause: UnicodeDecodeError):
-        UnicodeDecodeError.__init__(self, cause.encoding, cause.object, cause.start, cause.end,
-                                    cause.reason)
+        UnicodeDecodeError.__init__(self, cause.encoding, cause.object, cause.start, cause.end, cause.reason)
         self.message = message
 
     def __str__(self) -> str:
@@ -58,9 +58,14 @@ class VectorsDecodeError(VectorsFormatError, UnicodeDecodeError):
 
 
 # ---- reading ------------------------------------------------------------------------------------
-def read_word2vec(path, binary: bool | None = None, no_header: bool = False,
-                  limit: int | None = None, encoding: str = "utf8",
-                  unicode_errors: str = "strict") -> tuple[list[str], np.ndarray]:
+def read_word2vec(
+    path,
+    binary: bool | None = None,
+    no_header: bool = False,
+    limit: int | None = None,
+    encoding: str = "utf8",
+    unicode_errors: str = "strict",
+) -> tuple[list[str], np.ndarray]:
     """The words and their vectors `(N, D)` float32 from a word2vec or GloVe file.
 
     Args:
@@ -77,18 +82,19 @@ def read_word2vec(path, binary: bool | None = None, no_header: bool = False,
     if no_header:
         if binary:
             raise VectorsFormatError("no_header is only supported for text files (GloVe format)")
-        return _parse_text(data, p, header=False, limit=limit, encoding=encoding,
-                           unicode_errors=unicode_errors)
+        return _parse_text(
+            data, p, header=False, limit=limit, encoding=encoding, unicode_errors=unicode_errors
+        )
     if binary is None:
         binary = _sniff_binary(data, p)
     if binary:
         return _parse_binary(data, p, limit, encoding, unicode_errors)
-    return _parse_text(data, p, header=True, limit=limit, encoding=encoding,
-                       unicode_errors=unicode_errors)
+    return _parse_text(data, p, header=True, limit=limit, encoding=encoding, unicode_errors=unicode_errors)
 
 
-def read_vocab_counts(path, words: Sequence[str], encoding: str = "utf8",
-                      unicode_errors: str = "strict") -> np.ndarray:
+def read_vocab_counts(
+    path, words: Sequence[str], encoding: str = "utf8", unicode_errors: str = "strict"
+) -> np.ndarray:
     """Counts `(N,)` int64 for `words` from a `word count` file; 0 for a word the file lacks."""
     p = check_readable(path)
     text = _decode(_read_bytes(p), p, _encoding_name(encoding), unicode_errors)
@@ -102,8 +108,9 @@ def read_vocab_counts(path, words: Sequence[str], encoding: str = "utf8",
                 raise ValueError
             counts[parts[0]] = int(parts[1])
         except ValueError:
-            raise VectorsFormatError(f"{p}: line {line_no} should be 'WORD COUNT', got "
-                                     f"{line[:60]!r}") from None
+            raise VectorsFormatError(
+                f"{p}: line {line_no} should be 'WORD COUNT', got {line[:60]!r}"
+            ) from None
     return np.array([counts.get(w, 0) for w in words], dtype=np.int64)
 
 
@@ -132,7 +139,9 @@ def _decode(data: bytes, p: Path, encoding: str, unicode_errors: str) -> str:
         line_no = data.count(b"\n", 0, e.start) + 1
         raise VectorsDecodeError(
             f"{p}: line {line_no} is not valid {encoding} text (a binary .bin file? a word cut "
-            "inside a character loads with unicode_errors='replace')", e) from None
+            "inside a character loads with unicode_errors='replace')",
+            e,
+        ) from None
 
 
 def _encoding_name(encoding: str) -> str:
@@ -156,10 +165,10 @@ def _parse_header(data: bytes, p: Path) -> tuple[int, int, int]:
         shown = line[:60].decode("utf-8", "replace")
         raise VectorsFormatError(
             f"{p}: line 1 should be the header 'NUM_WORDS DIM', got {shown!r} (a GloVe file "
-            "without header loads with no_header=True)") from None
+            "without header loads with no_header=True)"
+        ) from None
     if n <= 0 or d <= 0:
-        raise VectorsFormatError(f"{p}: header says {n} words of dimension {d}; both must be "
-                                 "positive")
+        raise VectorsFormatError(f"{p}: header says {n} words of dimension {d}; both must be positive")
     return n, d, (end + 1 if end >= 0 else len(data))
 
 
@@ -169,7 +178,7 @@ def _sniff_binary(data: bytes, p: Path) -> bool:
     _parse_header(data, p)
     off = data.find(b"\n") + 1
     end = data.find(b"\n", off)
-    first = data[off: end if end >= 0 else len(data)]
+    first = data[off : end if end >= 0 else len(data)]
     try:
         parts = first.decode("utf-8").rstrip().split(" ")
         [float(x) for x in parts[1:]]
@@ -178,8 +187,9 @@ def _sniff_binary(data: bytes, p: Path) -> bool:
         return True
 
 
-def _parse_text(data: bytes, p: Path, header: bool, limit: int | None, encoding: str,
-                unicode_errors: str) -> tuple[list[str], np.ndarray]:
+def _parse_text(
+    data: bytes, p: Path, header: bool, limit: int | None, encoding: str, unicode_errors: str
+) -> tuple[list[str], np.ndarray]:
     lines = _decode(data, p, encoding, unicode_errors).split("\n")
     while lines and lines[-1].strip() == "":  # trailing newline(s)
         lines.pop()
@@ -189,11 +199,13 @@ def _parse_text(data: bytes, p: Path, header: bool, limit: int | None, encoding:
         start = 1
         body = len(lines) - 1
         if body < (n if limit is None else min(n, limit)):
-            raise VectorsFormatError(f"{p}: truncated file: header says {n} words but only "
-                                     f"{body} lines follow")
+            raise VectorsFormatError(
+                f"{p}: truncated file: header says {n} words but only {body} lines follow"
+            )
         if limit is None and body > n:
-            raise VectorsFormatError(f"{p}: header says {n} words but {body} lines follow "
-                                     "(wrong header, or files joined?)")
+            raise VectorsFormatError(
+                f"{p}: header says {n} words but {body} lines follow (wrong header, or files joined?)"
+            )
     stop = len(lines) if limit is None else min(len(lines), start + limit)
     words: list[str] = []
     chunk: list[str] = []
@@ -206,8 +218,10 @@ def _parse_text(data: bytes, p: Path, header: bool, limit: int | None, encoding:
                 raise VectorsFormatError(f"{p}: line {i + 1} has no numbers after the word")
         if len(parts) != d + 1:
             said = "the header's dimension" if header else "as line 1"
-            raise VectorsFormatError(f"{p}: line {i + 1} has {len(parts) - 1} numbers, expected "
-                                     f"{d} ({said}; wrong dimension or malformed line)")
+            raise VectorsFormatError(
+                f"{p}: line {i + 1} has {len(parts) - 1} numbers, expected "
+                f"{d} ({said}; wrong dimension or malformed line)"
+            )
         words.append(parts[0])
         chunk.extend(parts[1:])
         if len(chunk) >= 1_000_000 or i == stop - 1:  # parse numbers in blocks: fast, bounded memory
@@ -229,13 +243,15 @@ def _floats(tokens: list[str], d: int, p: Path, first_line: int) -> np.ndarray:
             try:
                 float(tok)
             except ValueError:
-                raise VectorsFormatError(f"{p}: line {first_line + j // d}: {tok[:30]!r} is not "
-                                         "a number") from None
+                raise VectorsFormatError(
+                    f"{p}: line {first_line + j // d}: {tok[:30]!r} is not a number"
+                ) from None
         raise
 
 
-def _parse_binary(data: bytes, p: Path, limit: int | None, encoding: str,
-                  unicode_errors: str) -> tuple[list[str], np.ndarray]:
+def _parse_binary(
+    data: bytes, p: Path, limit: int | None, encoding: str, unicode_errors: str
+) -> tuple[list[str], np.ndarray]:
     n_header, d, pos = _parse_header(data, p)
     n = n_header if limit is None else min(n_header, limit)
     nbytes = 4 * d
@@ -248,29 +264,41 @@ def _parse_binary(data: bytes, p: Path, limit: int | None, encoding: str,
         space = data.find(b" ", pos, pos + 10_000)
         if space < 0:
             if pos >= size:
-                raise VectorsFormatError(f"{p}: truncated file: header says {n_header} words "
-                                         f"but the file ends after {i}")
-            raise VectorsFormatError(f"{p}: word {i + 1} at byte {pos} is not followed by a "
-                                     "space (malformed binary file or wrong dimension in header)")
+                raise VectorsFormatError(
+                    f"{p}: truncated file: header says {n_header} words but the file ends after {i}"
+                )
+            raise VectorsFormatError(
+                f"{p}: word {i + 1} at byte {pos} is not followed by a "
+                "space (malformed binary file or wrong dimension in header)"
+            )
         try:
             word = data[pos:space].decode(encoding, errors=unicode_errors)
         except UnicodeDecodeError as e:
-            raise VectorsDecodeError(f"{p}: word {i + 1} at byte {pos} is not valid {encoding} "
-                                     "(wrong dimension in header, or a word cut inside a "
-                                     "character: try unicode_errors='replace')", e) from None
+            raise VectorsDecodeError(
+                f"{p}: word {i + 1} at byte {pos} is not valid {encoding} "
+                "(wrong dimension in header, or a word cut inside a "
+                "character: try unicode_errors='replace')",
+                e,
+            ) from None
         if not word or any(c in word for c in "\t\n\r\x00"):  # word2vec.c writes none of these
-            raise VectorsFormatError(f"{p}: word {i + 1} at byte {pos} is empty or holds control "
-                                     f"bytes (header says dimension {d}: is it wrong?)")
+            raise VectorsFormatError(
+                f"{p}: word {i + 1} at byte {pos} is empty or holds control "
+                f"bytes (header says dimension {d}: is it wrong?)"
+            )
         if space + 1 + nbytes > size:
-            raise VectorsFormatError(f"{p}: truncated file: vector of word {i + 1} ({word!r}) is "
-                                     f"cut short (header says {n_header} words of dimension {d})")
+            raise VectorsFormatError(
+                f"{p}: truncated file: vector of word {i + 1} ({word!r}) is "
+                f"cut short (header says {n_header} words of dimension {d})"
+            )
         words.append(word)
         offsets[i] = space + 1
         pos = space + 1 + nbytes
     if limit is None and data[pos:].strip(b"\n"):
-        raise VectorsFormatError(f"{p}: {len(data) - pos} bytes left after the {n} words the "
-                                 f"header announces (wrong header: more words, or a dimension "
-                                 f"other than {d}?)")
+        raise VectorsFormatError(
+            f"{p}: {len(data) - pos} bytes left after the {n} words the "
+            f"header announces (wrong header: more words, or a dimension "
+            f"other than {d}?)"
+        )
     buf = np.frombuffer(data, dtype=np.uint8)
     gather = offsets[:, None] + np.arange(nbytes)[None, :]  # (N, 4D) byte positions
     vectors = buf[gather].view("<f4").reshape(n, d).astype(np.float32)  # (N, D)
@@ -280,6 +308,7 @@ def _parse_binary(data: bytes, p: Path, limit: int | None, encoding: str,
 
 def _check(words: list[str], vectors: np.ndarray, p: Path, first_line: int | None) -> None:
     """Refuse NaN/inf values and duplicate words (gensim keeps the first and warns)."""
+
     def where(i: int) -> str:
         return f"line {first_line + i}" if first_line else f"word {i + 1}"
 
@@ -290,15 +319,23 @@ def _check(words: list[str], vectors: np.ndarray, p: Path, first_line: int | Non
     seen: dict[str, int] = {}
     for i, w in enumerate(words):
         if w in seen:
-            raise VectorsFormatError(f"{p}: {where(i)}: duplicate word {w!r} (first seen at "
-                                     f"{where(seen[w])})")
+            raise VectorsFormatError(
+                f"{p}: {where(i)}: duplicate word {w!r} (first seen at {where(seen[w])})"
+            )
         seen[w] = i
 
 
 # ---- writing ------------------------------------------------------------------------------------
-def write_word2vec(path, keys: Sequence, vectors: np.ndarray, binary: bool,
-                   write_header: bool = True, total_vec: int | None = None, prefix: str = "",
-                   append: bool = False) -> None:
+def write_word2vec(
+    path,
+    keys: Sequence,
+    vectors: np.ndarray,
+    binary: bool,
+    write_header: bool = True,
+    total_vec: int | None = None,
+    prefix: str = "",
+    append: bool = False,
+) -> None:
     """Write `keys` and their rows of `vectors` (N, D) in word2vec text or binary format.
 
     The file is written to a temporary file and renamed, so an interrupted save keeps the old
@@ -311,8 +348,7 @@ def write_word2vec(path, keys: Sequence, vectors: np.ndarray, binary: bool,
     names = [f"{prefix}{k}" for k in keys]
     for name in names:
         if not name or any(c.isspace() for c in name):
-            raise SeqlabError(f"cannot save word {name!r}: word2vec format needs words without "
-                              "whitespace")
+            raise SeqlabError(f"cannot save word {name!r}: word2vec format needs words without whitespace")
     vecs = np.ascontiguousarray(vectors, dtype="<f4")  # (N, D) little-endian float32
     n, d = vecs.shape
     with _open_for_write(path, append) as f:
@@ -327,12 +363,11 @@ def write_word2vec(path, keys: Sequence, vectors: np.ndarray, binary: bool,
                 f.write(name.encode("utf-8") + b" " + (fmt % tuple(row)).encode() + b"\n")
 
 
-def write_vocab(path, keys: Sequence, counts: Sequence[int], prefix: str = "",
-                append: bool = False) -> None:
+def write_vocab(path, keys: Sequence, counts: Sequence[int], prefix: str = "", append: bool = False) -> None:
     """Write word2vec.c's vocabulary file: `word count` per line, atomically."""
     with _open_for_write(Path(path), append) as f:
         for key, count in zip(keys, counts):
-            f.write(f"{prefix}{key} {int(count)}\n".encode("utf-8"))
+            f.write(f"{prefix}{key} {int(count)}\n".encode())
 
 
 @contextmanager
@@ -381,8 +416,10 @@ def read_model(path) -> tuple[Path, dict, dict[str, np.ndarray]]:
     if not isinstance(meta, dict) or meta.get("format") != MODEL_FORMAT:
         raise SeqlabError(f"{p}: not a seqlab model file (no {MODEL_FORMAT!r} header)")
     if meta.get("version") != MODEL_FORMAT_VERSION:
-        raise SeqlabError(f"{p}: model file version {meta.get('version')!r}; this seqlab "
-                          f"reads version {MODEL_FORMAT_VERSION}")
+        raise SeqlabError(
+            f"{p}: model file version {meta.get('version')!r}; this seqlab "
+            f"reads version {MODEL_FORMAT_VERSION}"
+        )
     return p, meta, arrays
 
 

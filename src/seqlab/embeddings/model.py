@@ -33,8 +33,7 @@ def corpus_argument(sentences, corpus_file):
     if sentences is not None and corpus_file is not None:
         raise SeqlabError("give sentences or corpus_file, not both")
     if isinstance(sentences, (str, bytes, os.PathLike)):
-        raise SeqlabError("sentences must be an iterable of token lists; pass a file as "
-                          "corpus_file=")
+        raise SeqlabError("sentences must be an iterable of token lists; pass a file as corpus_file=")
     return corpus_file if corpus_file is not None else sentences
 
 
@@ -65,8 +64,10 @@ class EmbeddingModel:
         if corpus is None:
             raise SeqlabError("train needs sentences or corpus_file")
         if self.wv is not None:
-            raise SeqlabError(f"this {type(self).__name__} is already trained; continued "
-                              "training is not supported, build a new model")
+            raise SeqlabError(
+                f"this {type(self).__name__} is already trained; continued "
+                "training is not supported, build a new model"
+            )
         self._fit(corpus)
         return self
 
@@ -91,11 +92,17 @@ class EmbeddingModel:
         """Write the model to one .npz file at `path` (any name), atomically."""
         if self.wv is None:
             raise SeqlabError(f"nothing to save: this {type(self).__name__} is not trained")
-        meta = {"model": type(self).__name__, "config": asdict(self.config), "stats": self.stats,
-                "words": list(self.wv.index_to_key)}
+        meta = {
+            "model": type(self).__name__,
+            "config": asdict(self.config),
+            "stats": self.stats,
+            "words": list(self.wv.index_to_key),
+        }
         counts = self.wv.expandos.get("count", np.zeros(len(self.wv), dtype=np.int64))
-        arrays = {"vectors": np.asarray(self.wv.vectors, dtype=np.float32),
-                  "counts": np.asarray(counts, dtype=np.int64)}
+        arrays = {
+            "vectors": np.asarray(self.wv.vectors, dtype=np.float32),
+            "counts": np.asarray(counts, dtype=np.int64),
+        }
         arrays.update({k: getattr(self, k) for k in self._extra_arrays})
         write_model(path, meta, arrays)
 
@@ -104,8 +111,10 @@ class EmbeddingModel:
         """A model written by `save`; SeqlabError (one line) for a damaged or foreign file."""
         p, meta, arrays = read_model(path)
         if meta.get("model") != cls.__name__:
-            raise SeqlabError(f"{p}: holds a {meta.get('model')} model, not {cls.__name__}; "
-                              f"load it with seqlab.{meta.get('model')}.load")
+            raise SeqlabError(
+                f"{p}: holds a {meta.get('model')} model, not {cls.__name__}; "
+                f"load it with seqlab.{meta.get('model')}.load"
+            )
         try:
             config = cls._config_cls(**meta["config"])
             words, vectors, counts = meta["words"], arrays["vectors"], arrays["counts"]
@@ -114,8 +123,9 @@ class EmbeddingModel:
             raise SeqlabError(f"{p}: damaged model file (missing or unknown {_one_line(e)})") from None
         for name, a in extras.items():
             if a.shape != vectors.shape:
-                raise SeqlabError(f"{p}: damaged model file ({name} has shape {a.shape}, "
-                                  f"vectors {vectors.shape})")
+                raise SeqlabError(
+                    f"{p}: damaged model file ({name} has shape {a.shape}, vectors {vectors.shape})"
+                )
         model = cls.__new__(cls)
         model.config, model.progress, model.stats = config, None, meta.get("stats", {})
         model.wv = KeyedVectors.from_arrays(words, vectors, counts=counts)

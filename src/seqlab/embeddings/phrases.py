@@ -42,14 +42,13 @@ class Phrases:
     After fit: layers_ (one dict per pass, (a, b) -> score), total_words_ (tokens per pass).
     """
 
-    def __init__(self, passes: int = 1, threshold: float = 100.0, min_count: int = 5,
-                 delimiter: str = "_"):
+    def __init__(self, passes: int = 1, threshold: float = 100.0, min_count: int = 5, delimiter: str = "_"):
         self.passes = passes
         self.threshold = threshold
         self.min_count = min_count
         self.delimiter = delimiter
 
-    def fit(self, corpus) -> "Phrases":
+    def fit(self, corpus) -> Phrases:
         """corpus: a path, a re-iterable of token lists (e.g. a list) or a function returning a
         new stream of token lists (each pass reads it again)."""
         if self.passes < 1:

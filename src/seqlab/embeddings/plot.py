@@ -9,8 +9,8 @@ object API with the Agg canvas, so no global backend is switched and nothing ope
 from __future__ import annotations
 
 import os
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Sequence
 
 import numpy as np
 
@@ -32,8 +32,9 @@ def project_2d(X: np.ndarray, method: str = "pca", seed: int = 1) -> np.ndarray:
         from sklearn.manifold import TSNE
 
         perplexity = float(min(30.0, (len(X) - 1) / 3))
-        return TSNE(n_components=2, perplexity=perplexity, init="pca", random_state=seed,
-                    metric="cosine").fit_transform(X)
+        return TSNE(
+            n_components=2, perplexity=perplexity, init="pca", random_state=seed, metric="cosine"
+        ).fit_transform(X)
     Xc = X - X.mean(axis=0)
     _, _, Vt = np.linalg.svd(Xc, full_matrices=False)
     Y = Xc @ Vt[:2].T  # (n, <=2)
@@ -54,8 +55,14 @@ def parse_pairs(specs: Sequence[str]) -> list[tuple[str, str]]:
     return pairs
 
 
-def plot_words(kv, words: Sequence[str] = (), pairs: Sequence[tuple[str, str]] = (),
-               method: str = "pca", seed: int = 1, title: str | None = None):
+def plot_words(
+    kv,
+    words: Sequence[str] = (),
+    pairs: Sequence[tuple[str, str]] = (),
+    method: str = "pca",
+    seed: int = 1,
+    title: str | None = None,
+):
     """A matplotlib Figure: every word (and every word of `pairs`) as a labelled point, with an
     arrow from a to b for each pair (a, b). Unknown words raise SeqlabError naming them."""
     from matplotlib.figure import Figure
@@ -70,14 +77,17 @@ def plot_words(kv, words: Sequence[str] = (), pairs: Sequence[tuple[str, str]] =
     fig = Figure(figsize=(7, 6), dpi=110)
     ax = fig.add_subplot()
     paired = {w for p in pairs for w in p}
-    ax.scatter(Y[:, 0], Y[:, 1], s=18,
-               c=["tab:red" if w in paired else "tab:blue" for w in names], zorder=3)
+    ax.scatter(Y[:, 0], Y[:, 1], s=18, c=["tab:red" if w in paired else "tab:blue" for w in names], zorder=3)
     for w in names:
         ax.annotate(w, pos[w], xytext=(4, 4), textcoords="offset points", fontsize=9, zorder=4)
     for a, b in pairs:
-        ax.annotate("", xy=pos[b], xytext=pos[a], zorder=2,
-                    arrowprops=dict(arrowstyle="->", color="tab:gray", lw=1.2,
-                                    shrinkA=4, shrinkB=4))
+        ax.annotate(
+            "",
+            xy=pos[b],
+            xytext=pos[a],
+            zorder=2,
+            arrowprops=dict(arrowstyle="->", color="tab:gray", lw=1.2, shrinkA=4, shrinkB=4),
+        )
     ax.set_title(title or f"word vectors, {method.upper()} projection ({len(names)} words)")
     ax.set_xticks([])
     ax.set_yticks([])

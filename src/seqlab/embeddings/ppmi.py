@@ -77,19 +77,25 @@ def train_ppmi(corpus, config: PPMIConfig | None = None, progress: bool | None =
     cfg = (config or PPMIConfig()).validate()
     t0 = time.perf_counter()
     enc = encode_corpus(corpus, cfg.min_count, cfg.max_vocab, progress=progress)
-    X = cooccurrence_of_chunks(enc.chunks(COUNT_CHUNK_TOKENS), len(enc.vocab), cfg.window,
-                               cfg.weighting, progress=progress)
+    X = cooccurrence_of_chunks(
+        enc.chunks(COUNT_CHUNK_TOKENS), len(enc.vocab), cfg.window, cfg.weighting, progress=progress
+    )
     vocab = enc.vocab
     enc.close()
     M = ppmi(X, cds=cfg.cds, shift=cfg.shift)
     U, S = truncated_svd(M, cfg.vector_size, cfg.seed)
-    W = U * (S ** cfg.eig)  # (V, dim)
+    W = U * (S**cfg.eig)  # (V, dim)
     if W.shape[1] < cfg.vector_size:  # a vocabulary smaller than dim: pad, keep the promised size
         W = np.hstack([W, np.zeros((W.shape[0], cfg.vector_size - W.shape[1]))])
     seconds = time.perf_counter() - t0
     n_words = vocab.corpus_words
-    stats = {"seconds": seconds, "vocab_size": len(vocab), "corpus_words": n_words,
-             "words_per_sec": n_words / max(seconds, 1e-9), "nonzeros": int(M.nnz)}
+    stats = {
+        "seconds": seconds,
+        "vocab_size": len(vocab),
+        "corpus_words": n_words,
+        "words_per_sec": n_words / max(seconds, 1e-9),
+        "nonzeros": int(M.nnz),
+    }
     return KeyedVectors.from_arrays(vocab.words, W, counts=vocab.counts), stats
 
 
@@ -115,13 +121,33 @@ class PPMI(EmbeddingModel):
     _config_cls = PPMIConfig
     _aliases = {"max_final_vocab": lambda c: c.max_vocab}
 
-    def __init__(self, sentences=None, corpus_file=None, vector_size: int = 100, window: int = 5,
-                 min_count: int = 5, seed: int = 1, *, cds: float = 0.75, shift: float = 1.0,
-                 eig: float = 0.5, weighting: str = "uniform",
-                 max_final_vocab: int | None = None, progress: bool | None = None):
-        config = PPMIConfig(vector_size=vector_size, window=window, weighting=weighting,
-                            min_count=min_count, max_vocab=max_final_vocab, cds=cds,
-                            shift=shift, eig=eig, seed=seed)
+    def __init__(
+        self,
+        sentences=None,
+        corpus_file=None,
+        vector_size: int = 100,
+        window: int = 5,
+        min_count: int = 5,
+        seed: int = 1,
+        *,
+        cds: float = 0.75,
+        shift: float = 1.0,
+        eig: float = 0.5,
+        weighting: str = "uniform",
+        max_final_vocab: int | None = None,
+        progress: bool | None = None,
+    ):
+        config = PPMIConfig(
+            vector_size=vector_size,
+            window=window,
+            weighting=weighting,
+            min_count=min_count,
+            max_vocab=max_final_vocab,
+            cds=cds,
+            shift=shift,
+            eig=eig,
+            seed=seed,
+        )
         super().__init__(corpus_argument(sentences, corpus_file), config, progress)
 
     def _fit(self, corpus) -> None:

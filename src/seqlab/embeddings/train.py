@@ -12,8 +12,7 @@ from seqlab.embeddings.config import GloveConfig, PPMIConfig, Word2VecConfig
 from seqlab.errors import SeqlabError
 
 
-def train_vectors(corpus, config: Word2VecConfig | GloveConfig | PPMIConfig,
-                  progress: bool | None = None):
+def train_vectors(corpus, config: Word2VecConfig | GloveConfig | PPMIConfig, progress: bool | None = None):
     """Train the method `config` describes on `corpus` (a path or token lists); returns
     (KeyedVectors, stats). Every method's stats have words_per_sec, seconds, vocab_size and
     corpus_words; word2vec and GloVe add loss_per_epoch and final_loss."""

@@ -18,8 +18,8 @@ vector stays zero when normalised (cosine 0, not NaN).
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Sequence
 from numbers import Integral
-from typing import Iterable, Sequence
 
 import numpy as np
 
@@ -56,7 +56,8 @@ class VocabMatrix:
             raise SeqlabError(
                 f"{type(self).__name__}(vector_size, count=0, dtype=float32) takes the dimension "
                 f"first, as in gensim; got {type(vector_size).__name__}. To build from words and a "
-                f"matrix use {type(self).__name__}.from_arrays(words, vectors)")
+                f"matrix use {type(self).__name__}.from_arrays(words, vectors)"
+            )
         self.vector_size = int(vector_size)
         self.index_to_key: list = [None] * count
         self.key_to_index: dict = {}
@@ -66,8 +67,9 @@ class VocabMatrix:
         self.norms = None
 
     @classmethod
-    def from_arrays(cls, words: Sequence[str], vectors: np.ndarray,
-                    counts: Sequence[int] | None = None) -> "VocabMatrix":
+    def from_arrays(
+        cls, words: Sequence[str], vectors: np.ndarray, counts: Sequence[int] | None = None
+    ) -> VocabMatrix:
         """Vectors for `words` (unique, in row order) from a matrix: how seqlab's trainers build one.
 
         Args:
@@ -177,15 +179,18 @@ class VocabMatrix:
             keys, weights = [keys], np.asarray(weights).reshape(1, -1)
         keys, weights = list(keys), np.asarray(weights)
         if weights.shape != (len(keys), self.vector_size):
-            raise SeqlabError(f"{len(keys)} keys need weights of shape ({len(keys)}, "
-                              f"{self.vector_size}), got {weights.shape}")
+            raise SeqlabError(
+                f"{len(keys)} keys need weights of shape ({len(keys)}, "
+                f"{self.vector_size}), got {weights.shape}"
+            )
         new = [i for i, k in enumerate(keys) if k not in self.key_to_index]
         old = [i for i, k in enumerate(keys) if k in self.key_to_index]
         _unique_index([keys[i] for i in new])  # two new rows for one key would lose one
         grow = len(new) - (len(self) - self.next_index)  # beyond the preallocated, empty slots
         if grow > 0:
             self.vectors = np.concatenate(
-                [self.vectors, np.zeros((grow, self.vector_size), dtype=self.vectors.dtype)])
+                [self.vectors, np.zeros((grow, self.vector_size), dtype=self.vectors.dtype)]
+            )
             self.index_to_key.extend([None] * grow)
         rows = list(range(self.next_index, self.next_index + len(new)))
         for row, i in zip(rows, new):
@@ -231,8 +236,10 @@ class VocabMatrix:
         if not len(self):
             return
         if "count" not in self.expandos:
-            raise SeqlabError("sort_by_descending_frequency needs word counts (the 'count' "
-                              "attribute; see from_arrays(counts=...) or set_vecattr)")
+            raise SeqlabError(
+                "sort_by_descending_frequency needs word counts (the 'count' "
+                "attribute; see from_arrays(counts=...) or set_vecattr)"
+            )
         counts = np.asarray(self.expandos["count"], dtype=np.int64)
         order = np.lexsort((-np.arange(len(counts)), -counts))
         self.index_to_key = [self.index_to_key[i] for i in order]
@@ -241,8 +248,9 @@ class VocabMatrix:
         self.vectors = self.vectors[order]
         self.norms = None
 
-    def vectors_for_all(self, keys: Iterable, allow_inference: bool = True,
-                        copy_vecattrs: bool = False) -> "VocabMatrix":
+    def vectors_for_all(
+        self, keys: Iterable, allow_inference: bool = True, copy_vecattrs: bool = False
+    ) -> VocabMatrix:
         """A new object of this class with the known ones of `keys` (deduplicated, in order).
 
         Its "count" attribute is made up in descending order, as gensim's loader does, unless
@@ -305,8 +313,14 @@ class VocabMatrix:
         self.vectors = np.array(self.get_normed_vectors())
         self.fill_norms(force=True)
 
-    def get_mean_vector(self, keys, weights=None, pre_normalize: bool = True,
-                        post_normalize: bool = False, ignore_missing: bool = True) -> np.ndarray:
+    def get_mean_vector(
+        self,
+        keys,
+        weights=None,
+        pre_normalize: bool = True,
+        post_normalize: bool = False,
+        ignore_missing: bool = True,
+    ) -> np.ndarray:
         """Weighted mean (D,) of keys and/or vectors, divided by the sum of |weights|.
 
         Args:
@@ -318,8 +332,7 @@ class VocabMatrix:
         """
         if len(keys) == 0:
             raise SeqlabError("cannot compute a mean of no keys")
-        weights = (np.ones(len(keys)) if weights is None
-                   else np.asarray(weights, dtype=self.vectors.dtype))
+        weights = np.ones(len(keys)) if weights is None else np.asarray(weights, dtype=self.vectors.dtype)
         if weights.shape != (len(keys),):
             raise SeqlabError(f"{len(keys)} keys but weights of shape {weights.shape}")
         mean = np.zeros(self.vector_size, dtype=self.vectors.dtype)

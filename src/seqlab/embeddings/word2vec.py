@@ -64,24 +64,57 @@ class Word2Vec(EmbeddingModel):
     _extra_arrays = ("syn1neg",)
     _aliases = {"sg": lambda c: int(c.model == "skipgram"), "max_final_vocab": lambda c: c.max_vocab}
 
-    def __init__(self, sentences=None, corpus_file=None, vector_size: int = 100, window: int = 5,
-                 min_count: int = 5, sg: int = 1, negative: int = 5, sample: float = 1e-3,
-                 epochs: int = 5, workers: int = 0, seed: int = 1, *,
-                 alpha: float | None = None, min_alpha: float = 1e-4,
-                 ns_exponent: float = 0.75, max_final_vocab: int | None = None,
-                 phrases: int = 0, phrase_threshold: float = 100.0, phrase_min_count: int = 5,
-                 cbow_shared_negatives: int = 1, corpus_storage: str = "auto",
-                 tmp_dir: str | None = None, sync: str = "auto", progress: bool | None = None):
+    def __init__(
+        self,
+        sentences=None,
+        corpus_file=None,
+        vector_size: int = 100,
+        window: int = 5,
+        min_count: int = 5,
+        sg: int = 1,
+        negative: int = 5,
+        sample: float = 1e-3,
+        epochs: int = 5,
+        workers: int = 0,
+        seed: int = 1,
+        *,
+        alpha: float | None = None,
+        min_alpha: float = 1e-4,
+        ns_exponent: float = 0.75,
+        max_final_vocab: int | None = None,
+        phrases: int = 0,
+        phrase_threshold: float = 100.0,
+        phrase_min_count: int = 5,
+        cbow_shared_negatives: int = 1,
+        corpus_storage: str = "auto",
+        tmp_dir: str | None = None,
+        sync: str = "auto",
+        progress: bool | None = None,
+    ):
         if sg not in (0, 1):
             raise ParameterError("sg", f"must be 1 (skip-gram) or 0 (CBOW), got {sg!r}")
         config = Word2VecConfig(
-            model="skipgram" if sg else "cbow", vector_size=vector_size, window=window,
-            negative=negative, ns_exponent=ns_exponent, sample=sample, min_count=min_count,
-            max_vocab=max_final_vocab, epochs=epochs, alpha=alpha, min_alpha=min_alpha,
-            workers=workers, phrases=phrases, phrase_threshold=phrase_threshold,
-            phrase_min_count=phrase_min_count, seed=seed,
-            cbow_shared_negatives=cbow_shared_negatives, corpus_storage=corpus_storage,
-            tmp_dir=tmp_dir, sync=sync)
+            model="skipgram" if sg else "cbow",
+            vector_size=vector_size,
+            window=window,
+            negative=negative,
+            ns_exponent=ns_exponent,
+            sample=sample,
+            min_count=min_count,
+            max_vocab=max_final_vocab,
+            epochs=epochs,
+            alpha=alpha,
+            min_alpha=min_alpha,
+            workers=workers,
+            phrases=phrases,
+            phrase_threshold=phrase_threshold,
+            phrase_min_count=phrase_min_count,
+            seed=seed,
+            cbow_shared_negatives=cbow_shared_negatives,
+            corpus_storage=corpus_storage,
+            tmp_dir=tmp_dir,
+            sync=sync,
+        )
         self.syn1neg = None
         super().__init__(corpus_argument(sentences, corpus_file), config, progress)
 

@@ -123,8 +123,9 @@ def _prefetch(typingctx, arr, row, col):
         i32 = ir.IntType(32)
         fnty = ir.FunctionType(ir.VoidType(), [i8p, i32, i32, i32])
         fn = cgutils.get_or_insert_function(builder.module, fnty, "llvm.prefetch.p0")
-        builder.call(fn, [builder.bitcast(ptr, i8p), ir.Constant(i32, 0), ir.Constant(i32, 3),
-                          ir.Constant(i32, 1)])
+        builder.call(
+            fn, [builder.bitcast(ptr, i8p), ir.Constant(i32, 0), ir.Constant(i32, 3), ir.Constant(i32, 1)]
+        )
         return context.get_dummy_value()
 
     return sig, codegen
@@ -189,9 +190,28 @@ def _subsample(ids, lo, hi, keep, buf, state):
 
 
 @njit(nogil=True, cache=True, fastmath=True)
-def train_sg_job(syn0, syn1, ids, starts, s_lo, s_hi, keep, neg_threshold, neg_alias,
-                 sig_table, logsig_table, window, negative, alpha0, min_alpha, pos0, total,
-                 state, stats, dim=0):
+def train_sg_job(
+    syn0,
+    syn1,
+    ids,
+    starts,
+    s_lo,
+    s_hi,
+    keep,
+    neg_threshold,
+    neg_alias,
+    sig_table,
+    logsig_table,
+    window,
+    negative,
+    alpha0,
+    min_alpha,
+    pos0,
+    total,
+    state,
+    stats,
+    dim=0,
+):
     """Skip-gram with negative sampling over sentences s_lo..s_hi-1; updates syn0/syn1 in place.
 
     syn0, syn1: (V, D) float32 input and output vectors. ids: (N,) int32 corpus, sentence s is
@@ -319,9 +339,29 @@ def train_sg_job(syn0, syn1, ids, starts, s_lo, s_hi, keep, neg_threshold, neg_a
 
 
 @njit(nogil=True, cache=True, fastmath=True)
-def train_cbow_job(syn0, syn1, ids, starts, s_lo, s_hi, keep, neg_threshold, neg_alias,
-                   sig_table, logsig_table, window, negative, alpha0, min_alpha, pos0, total,
-                   state, stats, share, dim=0):
+def train_cbow_job(
+    syn0,
+    syn1,
+    ids,
+    starts,
+    s_lo,
+    s_hi,
+    keep,
+    neg_threshold,
+    neg_alias,
+    sig_table,
+    logsig_table,
+    window,
+    negative,
+    alpha0,
+    min_alpha,
+    pos0,
+    total,
+    state,
+    stats,
+    share,
+    dim=0,
+):
     """CBOW (mean of context vectors) with negative sampling; arguments as in train_sg_job.
 
     For centre c with context mean h and targets t_0 = c (label 1), t_1..t_K noise (label 0):

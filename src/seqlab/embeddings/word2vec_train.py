@@ -53,11 +53,19 @@ def prepare_corpus(corpus, config: Word2VecConfig, progress: bool | None = None)
 
         if not isinstance(corpus, (str, os.PathLike)) and iter(corpus) is corpus:
             corpus = list(read_sentences(corpus))  # phrase passes read the corpus more than once
-        phrases = Phrases(passes=config.phrases, threshold=config.phrase_threshold,
-                          min_count=config.phrase_min_count).fit(corpus)
+        phrases = Phrases(
+            passes=config.phrases, threshold=config.phrase_threshold, min_count=config.phrase_min_count
+        ).fit(corpus)
         corpus = phrases.transform_stream(read_sentences(corpus))
-    return encode_corpus(corpus, config.min_count, config.max_vocab, max_sentence=MAX_SENTENCE,
-                         storage=config.corpus_storage, tmp_dir=config.tmp_dir, progress=progress)
+    return encode_corpus(
+        corpus,
+        config.min_count,
+        config.max_vocab,
+        max_sentence=MAX_SENTENCE,
+        storage=config.corpus_storage,
+        tmp_dir=config.tmp_dir,
+        progress=progress,
+    )
 
 
 def split_jobs(starts: np.ndarray, job_words: int) -> list[tuple[int, int, int]]:
@@ -77,8 +85,7 @@ def _resolve_workers(n: int) -> int:
     return n if n > 0 else (os.cpu_count() or 1)
 
 
-def train_word2vec(corpus, config: Word2VecConfig | None = None,
-                   progress: bool | None = None):
+def train_word2vec(corpus, config: Word2VecConfig | None = None, progress: bool | None = None):
     """Train word2vec on `corpus` and return (vectors as a KeyedVectors, stats).
 
     corpus: a path (plain or gzip text, whitespace tokens, streamed line by line; a line is a
@@ -95,8 +102,9 @@ def train_word2vec(corpus, config: Word2VecConfig | None = None,
     return KeyedVectors.from_arrays(vocab.words, syn0, counts=vocab.counts), stats
 
 
-def fit_word2vec(corpus, config: Word2VecConfig | None = None, progress: bool | None = None
-                 ) -> tuple[Vocabulary, np.ndarray, np.ndarray, dict]:
+def fit_word2vec(
+    corpus, config: Word2VecConfig | None = None, progress: bool | None = None
+) -> tuple[Vocabulary, np.ndarray, np.ndarray, dict]:
     """`train_word2vec`, returning (vocabulary, input vectors, output vectors, stats) with the
     vectors as (V, D) float32 arrays (the output vectors are gensim's syn1neg)."""
     config = (config or Word2VecConfig()).validate()
@@ -143,7 +151,7 @@ def aligned_rows(rows: int, dim: int) -> np.ndarray:
     off = (-raw.ctypes.data) % ALIGN
     if hasattr(mmap, "MADV_HUGEPAGE"):
         buf.madvise(mmap.MADV_HUGEPAGE, off, nbytes)
-    return raw[off:off + rows * width * 4].view(np.float32).reshape(rows, width)
+    return raw[off : off + rows * width * 4].view(np.float32).reshape(rows, width)
 
 
 def copy_rows(a: np.ndarray) -> np.ndarray:
@@ -175,8 +183,9 @@ class Rounds:
             self.barrier.wait()  # every slice is merged: the next round starts from the sum
 
 
-def train_encoded(enc: EncodedCorpus, config: Word2VecConfig, progress: bool | None = None
-                  ) -> tuple[np.ndarray, np.ndarray, dict]:
+def train_encoded(
+    enc: EncodedCorpus, config: Word2VecConfig, progress: bool | None = None
+) -> tuple[np.ndarray, np.ndarray, dict]:
     """Train on an encoded corpus; returns (input vectors, output vectors, stats), both (V, D)
     float32 (the output vectors are gensim's syn1neg)."""
     V, D = len(enc.words), config.vector_size
@@ -194,8 +203,11 @@ def train_encoded(enc: EncodedCorpus, config: Word2VecConfig, progress: bool | N
     counters = np.zeros((workers, 16), dtype=np.float64)
 
     # sync="replicas": a private copy of both matrices per thread, merged every round
-    replicas = ([(copy_rows(syn0), copy_rows(syn1)) for _ in range(workers)]
-                if config.sync_mode(workers, V) == "replicas" else None)
+    replicas = (
+        [(copy_rows(syn0), copy_rows(syn1)) for _ in range(workers)]
+        if config.sync_mode(workers, V) == "replicas"
+        else None
+    )
     per_round = max(1, config.sync_words // JOB_WORDS)  # jobs per thread per round
     full_every = max(1, config.sync_full_words // (per_round * JOB_WORDS))  # rounds
     hot = min(V, config.sync_hot_rows)
@@ -218,9 +230,27 @@ def train_encoded(enc: EncodedCorpus, config: Word2VecConfig, progress: bool | N
         # each job's RNG state depends on (seed, epoch, job) only, never on thread timing
         key = ((config.seed * 1_000_003 + epoch) * 10_000_019 + j) % 2**64
         state = np.uint64(K.splitmix64(np.uint64(key)))
-        args = (w0, w1, enc.ids, enc.starts, s_lo, s_hi, keep, neg_threshold, neg_alias,
-                sig, logsig, config.window, config.negative, alpha0, config.min_alpha,
-                float(epoch * n_words + pos), total, state, counters[wid])
+        args = (
+            w0,
+            w1,
+            enc.ids,
+            enc.starts,
+            s_lo,
+            s_hi,
+            keep,
+            neg_threshold,
+            neg_alias,
+            sig,
+            logsig,
+            config.window,
+            config.negative,
+            alpha0,
+            config.min_alpha,
+            float(epoch * n_words + pos),
+            total,
+            state,
+            counters[wid],
+        )
         if config.model == "skipgram":
             K.train_sg_job(*args, D)
         else:
@@ -230,8 +260,7 @@ def train_encoded(enc: EncodedCorpus, config: Word2VecConfig, progress: bool | N
     t_train = time.perf_counter()
     cpu_train = time.process_time()
     rounds = Rounds(workers, per_round, merge) if replicas else None
-    loss_per_epoch = run_epochs(run_job, len(jobs), workers, counters, config, total, progress,
-                                rounds)
+    loss_per_epoch = run_epochs(run_job, len(jobs), workers, counters, config, total, progress, rounds)
     seconds = time.perf_counter() - t_train
     stats = {
         "words_per_sec": float(enc.vocab.corpus_words * config.epochs / max(seconds, 1e-9)),
@@ -250,9 +279,16 @@ def train_encoded(enc: EncodedCorpus, config: Word2VecConfig, progress: bool | N
     return np.ascontiguousarray(syn0[:, :D]), np.ascontiguousarray(syn1[:, :D]), stats
 
 
-def run_epochs(run_job, n_jobs: int, workers: int, counters: np.ndarray,
-               config: Word2VecConfig, total: float, progress: bool | None,
-               rounds: Rounds | None = None) -> list[float]:
+def run_epochs(
+    run_job,
+    n_jobs: int,
+    workers: int,
+    counters: np.ndarray,
+    config: Word2VecConfig,
+    total: float,
+    progress: bool | None,
+    rounds: Rounds | None = None,
+) -> list[float]:
     """Hand the jobs of each epoch to `workers` threads, in order as they come free (Hogwild) or
     in `rounds` (replicas); returns the loss per epoch.
 
@@ -262,8 +298,9 @@ def run_epochs(run_job, n_jobs: int, workers: int, counters: np.ndarray,
     from seqlab.runtime import progress as progress_bar
 
     alpha0 = config.start_alpha
-    bar = progress_bar(total=int(total), desc=f"word2vec {config.model}", unit="word",
-                       enabled=progress, unit_scale=True)
+    bar = progress_bar(
+        total=int(total), desc=f"word2vec {config.model}", unit="word", enabled=progress, unit_scale=True
+    )
     errors: list[BaseException] = []
     loss_per_epoch = []
     try:
@@ -275,8 +312,7 @@ def run_epochs(run_job, n_jobs: int, workers: int, counters: np.ndarray,
             def worker(wid: int, epoch=epoch) -> None:
                 try:
                     if rounds is not None:
-                        rounds.run(wid, n_jobs, lambda j: run_job(wid, epoch, j),
-                                   lambda: bool(errors))
+                        rounds.run(wid, n_jobs, lambda j: run_job(wid, epoch, j), lambda: bool(errors))
                         return
                     while not errors:
                         with lock:
@@ -292,8 +328,7 @@ def run_epochs(run_job, n_jobs: int, workers: int, counters: np.ndarray,
                     if rounds is not None:
                         rounds.barrier.abort()
 
-            threads = [threading.Thread(target=worker, args=(w,), daemon=True)
-                       for w in range(workers)]
+            threads = [threading.Thread(target=worker, args=(w,), daemon=True) for w in range(workers)]
             for th in threads:
                 th.start()
 

@@ -58,22 +58,24 @@ def kmax_pool(x: torch.Tensor, k: int | torch.Tensor, lengths: torch.Tensor | No
     """
     B, T = x.shape[0], x.shape[-1]
     k = torch.full((B,), k, dtype=torch.long, device=x.device) if isinstance(k, int) else k.to(x.device)
-    lengths = torch.full((B,), T, dtype=torch.long, device=x.device) if lengths is None else lengths.to(x.device)
+    lengths = (
+        torch.full((B,), T, dtype=torch.long, device=x.device) if lengths is None else lengths.to(x.device)
+    )
     K = int(k.max())
-    if K > T:                                                     # room for K candidates
+    if K > T:  # room for K candidates
         x = F.pad(x, (0, K - T))
-    view = (B,) + (1,) * (x.dim() - 1)                            # broadcast per-sentence values
-    kk = torch.minimum(k, lengths).view(view)                     # values row b keeps
+    view = (B,) + (1,) * (x.dim() - 1)  # broadcast per-sentence values
+    kk = torch.minimum(k, lengths).view(view)  # values row b keeps
     pos = torch.arange(x.shape[-1], device=x.device)
     masked = x.masked_fill(pos >= lengths.view(view), float("-inf"))
-    top = masked.topk(K, dim=-1).values                           # (B, ..., K) descending
-    kth = top.gather(-1, (kk - 1).clamp(min=0).expand(*top.shape[:-1], 1))   # the kk-th largest
+    top = masked.topk(K, dim=-1).values  # (B, ..., K) descending
+    kth = top.gather(-1, (kk - 1).clamp(min=0).expand(*top.shape[:-1], 1))  # the kk-th largest
     kth = kth.masked_fill(kk == 0, float("inf"))
     above = masked > kth
-    tied = masked == kth                                          # ties at the threshold:
-    need = kk - above.sum(dim=-1, keepdim=True)                   # take the earliest `need`
-    chosen = above | (tied & (tied.cumsum(dim=-1) <= need))      # exactly kk per row, in order
-    slot = torch.where(chosen, chosen.cumsum(dim=-1) - 1, K)      # output column; K = discarded
+    tied = masked == kth  # ties at the threshold:
+    need = kk - above.sum(dim=-1, keepdim=True)  # take the earliest `need`
+    chosen = above | (tied & (tied.cumsum(dim=-1) <= need))  # exactly kk per row, in order
+    slot = torch.where(chosen, chosen.cumsum(dim=-1) - 1, K)  # output column; K = discarded
     out = x.new_zeros(*x.shape[:-1], K + 1).scatter(-1, slot, x)
     return out[..., :K]
 
@@ -95,38 +97,45 @@ class WideConv(nn.Module):
     def __init__(self, maps_in: int, maps_out: int, rows: int, width: int):
         super().__init__()
         self.maps_in, self.maps_out, self.rows, self.width = maps_in, maps_out, rows, width
-        self.conv = nn.Conv1d(rows * maps_in, rows * maps_out, width, padding=width - 1, groups=rows, bias=False)
+        self.conv = nn.Conv1d(
+            rows * maps_in, rows * maps_out, width, padding=width - 1, groups=rows, bias=False
+        )
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        B, K, d, T = x.shape                                                  # (B, maps_in, rows, T)
-        y = self.conv(x.transpose(1, 2).reshape(B, d * K, T))                 # (B, rows * maps_out, T+w-1)
-        return y.view(B, d, self.maps_out, -1).transpose(1, 2)                # (B, maps_out, rows, T+w-1)
+        B, K, d, T = x.shape  # (B, maps_in, rows, T)
+        y = self.conv(x.transpose(1, 2).reshape(B, d * K, T))  # (B, rows * maps_out, T+w-1)
+        return y.view(B, d, self.maps_out, -1).transpose(1, 2)  # (B, maps_out, rows, T+w-1)
 
 
 @dataclass
 class DCNNConfig:
     vocab_size: int
     num_classes: int
-    embedding_dim: int = 48            # d (paper, sentiment: 48)
-    widths: tuple[int, ...] = (7, 5)   # filter width per convolutional layer
-    maps: tuple[int, ...] = (6, 14)    # feature maps per layer
+    embedding_dim: int = 48  # d (paper, sentiment: 48)
+    widths: tuple[int, ...] = (7, 5)  # filter width per convolutional layer
+    maps: tuple[int, ...] = (6, 14)  # feature maps per layer
     k_top: int = 4
-    fold_last: bool = True             # folding in the last convolutional layer (Figure 3)
-    fold_every: bool = False           # folding after every convolutional layer (the authors' code)
+    fold_last: bool = True  # folding in the last convolutional layer (Figure 3)
+    fold_every: bool = False  # folding after every convolutional layer (the authors' code)
     dropout: float = 0.5
     padding_idx: int = 0
 
-    def validate(self) -> "DCNNConfig":
+    def validate(self) -> DCNNConfig:
         """Check every field (ParameterError naming it); returns self."""
         if len(self.widths) != len(self.maps) or not self.widths:
-            raise ParameterError("widths", f"need one width per layer: widths {self.widths}, maps {self.maps}")
+            raise ParameterError(
+                "widths", f"need one width per layer: widths {self.widths}, maps {self.maps}"
+            )
         check_at_least(self, 1, "vocab_size", "embedding_dim", "k_top")
         check_at_least(self, 2, "num_classes")
         check_range(self, "dropout", 0, 1)
         folds = self.folds()
         if self.embedding_dim % (2 ** sum(folds)):
-            raise ParameterError("embedding_dim", f"must be divisible by {2 ** sum(folds)} for folding "
-                                                  f"{sum(folds)} time(s) (even, for one fold), got {self.embedding_dim}")
+            raise ParameterError(
+                "embedding_dim",
+                f"must be divisible by {2 ** sum(folds)} for folding "
+                f"{sum(folds)} time(s) (even, for one fold), got {self.embedding_dim}",
+            )
         return self
 
     def folds(self) -> list[bool]:
@@ -140,7 +149,7 @@ class DCNNConfig:
         return d
 
     @classmethod
-    def from_dict(cls, d: dict) -> "DCNNConfig":
+    def from_dict(cls, d: dict) -> DCNNConfig:
         d = dict(d)
         d["widths"], d["maps"] = tuple(d["widths"]), tuple(d["maps"])
         return cls(**d)
@@ -155,7 +164,7 @@ class DCNN(nn.Module):
         self.folds = folds = config.folds()
         V, d = config.vocab_size, config.embedding_dim
         if pretrained is None:
-            init = torch.empty(V, d).uniform_(-0.25, 0.25)                    # as Kim's CNN-rand
+            init = torch.empty(V, d).uniform_(-0.25, 0.25)  # as Kim's CNN-rand
         else:
             if tuple(pretrained.shape) != (V, d):
                 raise ParameterError("pretrained", f"has shape {tuple(pretrained.shape)}, not ({V}, {d})")
@@ -168,7 +177,7 @@ class DCNN(nn.Module):
         for (w, J), folded in zip(zip(config.widths, config.maps), folds):
             self.convs.append(WideConv(maps_in, J, rows, w))
             rows = rows // 2 if folded else rows
-            self.biases.append(nn.Parameter(torch.zeros(J, rows, 1)))         # one bias per row of each map
+            self.biases.append(nn.Parameter(torch.zeros(J, rows, 1)))  # one bias per row of each map
             maps_in = J
         self.dropout = nn.Dropout(config.dropout)
         self.fc = nn.Linear(config.maps[-1] * rows * config.k_top, config.num_classes)
@@ -177,20 +186,20 @@ class DCNN(nn.Module):
         """The penultimate layer, before dropout. ids (B, s), right-padded -> (B, maps * rows * k_top)."""
         cfg = self.config
         L = len(cfg.widths)
-        s = (ids != cfg.padding_idx).sum(dim=1)                               # (B,) sentence lengths
-        x = self.embedding(ids).transpose(1, 2).unsqueeze(1)                  # (B, 1, d, T)
-        valid = s                                                             # valid columns of x
+        s = (ids != cfg.padding_idx).sum(dim=1)  # (B,) sentence lengths
+        x = self.embedding(ids).transpose(1, 2).unsqueeze(1)  # (B, 1, d, T)
+        valid = s  # valid columns of x
         for l, (conv, bias) in enumerate(zip(self.convs, self.biases), 1):
-            c = conv(x)                                                       # (B, J, d, T+w-1)
-            valid = valid + conv.width - 1                                    # wide: s -> s+w-1
+            c = conv(x)  # (B, J, d, T+w-1)
+            valid = valid + conv.width - 1  # wide: s -> s+w-1
             if self.folds[l - 1]:
-                c = fold(c)                                                   # (B, J, rows/2, T+w-1)
-            k = dynamic_k(s, l, L, cfg.k_top)                                 # (B,)
-            p = kmax_pool(c, k, valid)                                        # (B, J, rows, K)
+                c = fold(c)  # (B, J, rows/2, T+w-1)
+            k = dynamic_k(s, l, L, cfg.k_top)  # (B,)
+            p = kmax_pool(c, k, valid)  # (B, J, rows, K)
             keep = (torch.arange(p.shape[-1], device=ids.device) < k[:, None])[:, None, None, :]
-            x = torch.tanh(p + bias).masked_fill(~keep, 0.0)                  # zeros past each k
+            x = torch.tanh(p + bias).masked_fill(~keep, 0.0)  # zeros past each k
             valid = k
-        return x.flatten(1)                                                   # (B, J * rows * k_top)
+        return x.flatten(1)  # (B, J * rows * k_top)
 
     def forward(self, ids: torch.Tensor) -> torch.Tensor:
-        return self.fc(self.dropout(self.features(ids)))                      # (B, C)
+        return self.fc(self.dropout(self.features(ids)))  # (B, C)

@@ -45,25 +45,25 @@ def rnn_step(x_proj, h, w_hh, b_hh):
 def lstm_step(x_proj, state, w_hh, b_hh):
     """One LSTM step with the lecture's gates (torch's row order: i, f, C~, o)."""
     h, c = state
-    gates = x_proj + h @ w_hh.t() + b_hh                              # (B, 4H)
+    gates = x_proj + h @ w_hh.t() + b_hh  # (B, 4H)
     i, f, g, o = gates.chunk(4, dim=-1)
-    f = torch.sigmoid(f)                                              # forget gate f_t
-    i = torch.sigmoid(i)                                              # input gate i_t
-    c_tilde = torch.tanh(g)                                           # candidate C~_t
-    c = f * c + i * c_tilde                                           # C_t = f*C_{t-1} + i*C~_t
-    o = torch.sigmoid(o)                                              # output gate o_t
-    h = o * torch.tanh(c)                                             # h_t = o_t * tanh(C_t)
+    f = torch.sigmoid(f)  # forget gate f_t
+    i = torch.sigmoid(i)  # input gate i_t
+    c_tilde = torch.tanh(g)  # candidate C~_t
+    c = f * c + i * c_tilde  # C_t = f*C_{t-1} + i*C~_t
+    o = torch.sigmoid(o)  # output gate o_t
+    h = o * torch.tanh(c)  # h_t = o_t * tanh(C_t)
     return h, c
 
 
 def gru_step(x_proj, h, w_hh, b_hh):
     """One GRU step (torch's row order: r, z, n)."""
-    h_proj = h @ w_hh.t() + b_hh                                      # (B, 3H)
+    h_proj = h @ w_hh.t() + b_hh  # (B, 3H)
     x_r, x_z, x_n = x_proj.chunk(3, dim=-1)
     h_r, h_z, h_n = h_proj.chunk(3, dim=-1)
-    r = torch.sigmoid(x_r + h_r)                                      # reset gate
-    z = torch.sigmoid(x_z + h_z)                                      # update gate
-    n = torch.tanh(x_n + r * h_n)                                     # candidate
+    r = torch.sigmoid(x_r + h_r)  # reset gate
+    z = torch.sigmoid(x_z + h_z)  # update gate
+    n = torch.tanh(x_n + r * h_n)  # candidate
     return (1 - z) * n + z * h
 
 
@@ -74,8 +74,9 @@ class ScratchRecurrent(nn.Module):
     (h (L, B, H) or (h, c) for the LSTM), the same contract as the torch modules.
     """
 
-    def __init__(self, cell: str, input_size: int, hidden_size: int, num_layers: int = 1,
-                 dropout: float = 0.0):
+    def __init__(
+        self, cell: str, input_size: int, hidden_size: int, num_layers: int = 1, dropout: float = 0.0
+    ):
         super().__init__()
         if cell not in CELLS:
             raise ParameterError("cell", f"must be one of {', '.join(CELLS)}, got {cell!r}")
@@ -83,8 +84,12 @@ class ScratchRecurrent(nn.Module):
         g = GATES[cell]
         for layer in range(num_layers):
             in_size = input_size if layer == 0 else hidden_size
-            self.register_parameter(f"weight_ih_l{layer}", nn.Parameter(torch.empty(g * hidden_size, in_size)))
-            self.register_parameter(f"weight_hh_l{layer}", nn.Parameter(torch.empty(g * hidden_size, hidden_size)))
+            self.register_parameter(
+                f"weight_ih_l{layer}", nn.Parameter(torch.empty(g * hidden_size, in_size))
+            )
+            self.register_parameter(
+                f"weight_hh_l{layer}", nn.Parameter(torch.empty(g * hidden_size, hidden_size))
+            )
             self.register_parameter(f"bias_ih_l{layer}", nn.Parameter(torch.empty(g * hidden_size)))
             self.register_parameter(f"bias_hh_l{layer}", nn.Parameter(torch.empty(g * hidden_size)))
         self.reset_parameters()
@@ -107,7 +112,7 @@ class ScratchRecurrent(nn.Module):
             b_ih, b_hh = getattr(self, f"bias_ih_l{layer}"), getattr(self, f"bias_hh_l{layer}")
             if layer > 0 and self.dropout > 0 and self.training:
                 out = fast_dropout(out, self.dropout)
-            x_proj = out @ w_ih.t() + b_ih                            # (B, T, G*H): input half for all t
+            x_proj = out @ w_ih.t() + b_ih  # (B, T, G*H): input half for all t
             if self.cell == "lstm":
                 s = (state[0][layer], state[1][layer])
             else:
@@ -123,13 +128,13 @@ class ScratchRecurrent(nn.Module):
                 else:
                     s = rnn_step(x_proj[:, t], s, w_hh, b_hh)
                     steps.append(s)
-            out = torch.stack(steps, dim=1)                           # (B, T, H)
+            out = torch.stack(steps, dim=1)  # (B, T, H)
             if self.cell == "lstm":
                 finals_h.append(s[0])
                 finals_c.append(s[1])
             else:
                 finals_h.append(s)
-        h_n = torch.stack(finals_h)                                   # (L, B, H)
+        h_n = torch.stack(finals_h)  # (L, B, H)
         return out, ((h_n, torch.stack(finals_c)) if self.cell == "lstm" else h_n)
 
 
@@ -145,8 +150,8 @@ def fast_dropout(x: torch.Tensor, p: float, training: bool = True) -> torch.Tens
         return x
     cut = min(255, round(p * 256))
     n = x.numel()
-    bits = torch.randint(-2**63, 2**63 - 1, ((n + 7) // 8,), dtype=torch.int64, device=x.device)
-    keep = bits.view(torch.uint8)[:n].view(x.shape) >= cut                      # P(keep) = 1 - cut/256
+    bits = torch.randint(-(2**63), 2**63 - 1, ((n + 7) // 8,), dtype=torch.int64, device=x.device)
+    keep = bits.view(torch.uint8)[:n].view(x.shape) >= cut  # P(keep) = 1 - cut/256
     return x * keep.to(x.dtype) * (256.0 / (256 - cut))
 
 
@@ -183,10 +188,19 @@ class _LayerwiseDropout:
         for layer in range(L):
             if layer > 0:
                 out = fast_dropout(out, self.dropout)
-            params = w[4 * layer: 4 * layer + 4]                 # W_ih, W_hh, b_ih, b_hh of this layer
-            state = (hx[0][layer: layer + 1], hx[1][layer: layer + 1]) if is_lstm else hx[layer: layer + 1]
-            res = op(out, state, params, has_biases=True, num_layers=1, dropout=0.0, train=True,
-                     bidirectional=False, batch_first=True)
+            params = w[4 * layer : 4 * layer + 4]  # W_ih, W_hh, b_ih, b_hh of this layer
+            state = (hx[0][layer : layer + 1], hx[1][layer : layer + 1]) if is_lstm else hx[layer : layer + 1]
+            res = op(
+                out,
+                state,
+                params,
+                has_biases=True,
+                num_layers=1,
+                dropout=0.0,
+                train=True,
+                bidirectional=False,
+                batch_first=True,
+            )
             if is_lstm:
                 out, h, c = res
                 c_n.append(c)
@@ -209,8 +223,9 @@ class FusedGRU(_LayerwiseDropout, nn.GRU):
     cell_name = "gru"
 
 
-def make_recurrent(cell: str, impl: str, input_size: int, hidden_size: int, num_layers: int = 1,
-                   dropout: float = 0.0) -> nn.Module:
+def make_recurrent(
+    cell: str, impl: str, input_size: int, hidden_size: int, num_layers: int = 1, dropout: float = 0.0
+) -> nn.Module:
     """The recurrent stack for `cell` in the chosen implementation (same parameters either way)."""
     if impl not in IMPLS:
         raise ParameterError("impl", f"must be one of {', '.join(IMPLS)}, got {impl!r}")
@@ -218,8 +233,14 @@ def make_recurrent(cell: str, impl: str, input_size: int, hidden_size: int, num_
         return ScratchRecurrent(cell, input_size, hidden_size, num_layers, dropout)
     cls = {"rnn": FusedRNN, "lstm": FusedLSTM, "gru": FusedGRU}[cell]
     kw = {"nonlinearity": "tanh"} if cell == "rnn" else {}
-    return cls(input_size, hidden_size, num_layers, batch_first=True,
-               dropout=dropout if num_layers > 1 else 0.0, **kw)
+    return cls(
+        input_size,
+        hidden_size,
+        num_layers,
+        batch_first=True,
+        dropout=dropout if num_layers > 1 else 0.0,
+        **kw,
+    )
 
 
 @dataclass
@@ -227,16 +248,16 @@ class CharRNNConfig:
     """Shape of a character-level language model."""
 
     vocab_size: int
-    cell: str = "lstm"            # rnn | lstm | gru
-    impl: str = "fused"           # scratch | fused
-    embed_size: int = 64          # character embedding (a learned one-hot projection)
+    cell: str = "lstm"  # rnn | lstm | gru
+    impl: str = "fused"  # scratch | fused
+    embed_size: int = 64  # character embedding (a learned one-hot projection)
     hidden_size: int = 512
     num_layers: int = 2
-    dropout: float = 0.25         # on embeddings, between layers and before the output layer
-    num_categories: int = 0       # >0: condition every step on a category (e.g. a name's language)
+    dropout: float = 0.25  # on embeddings, between layers and before the output layer
+    num_categories: int = 0  # >0: condition every step on a category (e.g. a name's language)
     category_size: int = 16
 
-    def validate(self) -> "CharRNNConfig":
+    def validate(self) -> CharRNNConfig:
         """Check every field (ParameterError naming it); returns self."""
         check_choice(self, "cell", CELLS)
         check_choice(self, "impl", IMPLS)
@@ -266,14 +287,14 @@ class CharRNN(nn.Module):
 
     def forward(self, idx, state=None, category=None):
         """idx (B, T) int64 -> logits (B, T, V), new recurrent state."""
-        x = self.drop(self.embed(idx))                                # (B, T, E)
+        x = self.drop(self.embed(idx))  # (B, T, E)
         if self.config.num_categories > 0:
             if category is None:
                 raise ParameterError("category", "is needed: this model is conditioned on a category (B,)")
             cat = self.category(category)[:, None, :].expand(-1, idx.shape[1], -1)  # (B, T, C)
             x = torch.cat([x, cat], dim=-1)
-        out, state = self.rnn(x, state)                               # (B, T, H)
-        return self.head(self.drop(out)), state                       # (B, T, V)
+        out, state = self.rnn(x, state)  # (B, T, H)
+        return self.head(self.drop(out)), state  # (B, T, V)
 
 
 def detach_state(state, dtype=None):

@@ -66,18 +66,28 @@ class Seq2SeqConfig:
     pad_id: int = 0
     tie_embeddings: bool = False
 
-    def validate(self) -> "Seq2SeqConfig":
+    def validate(self) -> Seq2SeqConfig:
         """Check every field (ParameterError naming it); returns self. Seq2Seq calls it."""
         check_choice(self, "attention", ATTENTIONS)
         check_choice(self, "encoder", ENCODERS)
         check_choice(self, "cell", CELLS)
-        check_at_least(self, 1, "src_vocab_size", "tgt_vocab_size", "emb_size", "hidden_size", "cnn_layers",
-                       "kernel_size", "max_positions")
+        check_at_least(
+            self,
+            1,
+            "src_vocab_size",
+            "tgt_vocab_size",
+            "emb_size",
+            "hidden_size",
+            "cnn_layers",
+            "kernel_size",
+            "max_positions",
+        )
         check_at_least(self, 0, "pad_id")
         check_range(self, "dropout", 0, 1)
         if self.tie_embeddings and self.emb_size != self.hidden_size:
-            raise ParameterError("tie_embeddings", f"needs emb_size == hidden_size, got {self.emb_size} and "
-                                 f"{self.hidden_size}")
+            raise ParameterError(
+                "tie_embeddings", f"needs emb_size == hidden_size, got {self.emb_size} and {self.hidden_size}"
+            )
         return self
 
     def to_dict(self) -> dict:
@@ -106,7 +116,9 @@ class RNNEncoder(nn.Module):
     def forward(self, emb, lengths, mask):
         packed = nn.utils.rnn.pack_padded_sequence(emb, lengths.cpu(), batch_first=True, enforce_sorted=False)
         out, last = self.rnn(packed)
-        out, _ = nn.utils.rnn.pad_packed_sequence(out, batch_first=True, total_length=emb.shape[1])  # (B, S, 2H)
+        out, _ = nn.utils.rnn.pad_packed_sequence(
+            out, batch_first=True, total_length=emb.shape[1]
+        )  # (B, S, 2H)
         h_n = last[0] if isinstance(last, tuple) else last  # (2, B, H): forward end, backward start
         summary = torch.tanh(self.summ(torch.cat([h_n[0], h_n[1]], dim=-1)))  # (B, H)
         return self.proj(out), summary  # (B, S, H), (B, H)
@@ -125,7 +137,8 @@ class CNNEncoder(nn.Module):
         self.pos = nn.Embedding(cfg.max_positions, cfg.emb_size)
         self.inp = nn.Linear(cfg.emb_size, H)
         self.convs = nn.ModuleList(
-            nn.Conv1d(H, 2 * H, cfg.kernel_size, padding=cfg.kernel_size // 2) for _ in range(cfg.cnn_layers))
+            nn.Conv1d(H, 2 * H, cfg.kernel_size, padding=cfg.kernel_size // 2) for _ in range(cfg.cnn_layers)
+        )
         self.drop = nn.Dropout(cfg.dropout)
         self.summ = nn.Linear(H, H)
         self.max_positions = cfg.max_positions
@@ -139,7 +152,7 @@ class CNNEncoder(nn.Module):
         x = self.inp(emb + self.pos(pos)) * m  # (B, S, H)
         for conv in self.convs:
             y = F.glu(conv(self.drop(x).transpose(1, 2)), dim=1).transpose(1, 2)  # (B, S, H)
-            x = (x + y) * (0.5 ** 0.5) * m
+            x = (x + y) * (0.5**0.5) * m
         mean = x.sum(1) / lengths.clamp(min=1).unsqueeze(-1).to(x.dtype)  # (B, H)
         return x, torch.tanh(self.summ(mean))
 
@@ -231,8 +244,9 @@ class Seq2Seq(nn.Module):
         return o, new_state, attn
 
     # -- training ------------------------------------------------------------------------------
-    def forward(self, src, src_lens, tgt_in, teacher_forcing: float = 1.0,
-                generator: torch.Generator | None = None):
+    def forward(
+        self, src, src_lens, tgt_in, teacher_forcing: float = 1.0, generator: torch.Generator | None = None
+    ):
         """Teacher-forced decoding of a batch.
 
         src (B, S), src_lens (B,), tgt_in (B, T) = <sos> y_1 .. y_{T-1}. With `teacher_forcing` < 1

@@ -51,22 +51,24 @@ CONVS = ("narrow", "wide")
 class TextCNNConfig:
     vocab_size: int
     num_classes: int
-    embedding_dim: int = 300          # Kim: 300 (word2vec); glove-6b-50d gives 50
+    embedding_dim: int = 300  # Kim: 300 (word2vec); glove-6b-50d gives 50
     filter_widths: tuple[int, ...] = (3, 4, 5)
-    num_filters: int = 100            # feature maps per width
+    num_filters: int = 100  # feature maps per width
     dropout: float = 0.5
-    variant: str = "rand"             # one of VARIANTS
-    padding_idx: int = 0              # its embedding is zero and never trained
-    conv: str = "narrow"              # one of CONVS: c in R^{n-h+1} (narrow) or R^{n+h-1} (wide)
+    variant: str = "rand"  # one of VARIANTS
+    padding_idx: int = 0  # its embedding is zero and never trained
+    conv: str = "narrow"  # one of CONVS: c in R^{n-h+1} (narrow) or R^{n+h-1} (wide)
 
-    def validate(self) -> "TextCNNConfig":
+    def validate(self) -> TextCNNConfig:
         """Check every field (ParameterError naming it); returns self."""
         check_choice(self, "variant", VARIANTS)
         check_choice(self, "conv", CONVS)
         check_at_least(self, 1, "vocab_size", "embedding_dim", "num_filters")
         check_at_least(self, 2, "num_classes")
         if not self.filter_widths or min(self.filter_widths) < 1:
-            raise ParameterError("filter_widths", f"must be one or more widths >= 1, got {self.filter_widths}")
+            raise ParameterError(
+                "filter_widths", f"must be one or more widths >= 1, got {self.filter_widths}"
+            )
         check_range(self, "dropout", 0, 1)
         return self
 
@@ -76,7 +78,7 @@ class TextCNNConfig:
         return d
 
     @classmethod
-    def from_dict(cls, d: dict) -> "TextCNNConfig":
+    def from_dict(cls, d: dict) -> TextCNNConfig:
         d = dict(d)
         d["filter_widths"] = tuple(d["filter_widths"])
         return cls(**d)
@@ -111,11 +113,11 @@ class TextCNN(nn.Module):
     def features(self, ids: torch.Tensor) -> torch.Tensor:
         """Max-pooled feature vector per sentence, before dropout. ids (B, T), right-padded with
         `padding_idx` -> (B, maps * widths)."""
-        n = (ids != self.config.padding_idx).sum(dim=1)           # (B,) sentence lengths
-        x = self.embedding(ids)                                   # (B, T, D)
+        n = (ids != self.config.padding_idx).sum(dim=1)  # (B,) sentence lengths
+        x = self.embedding(ids)  # (B, T, D)
         if self.config.variant == "multichannel":
-            x = x + self.static_embedding(ids)                    # same filters on both channels
-        x = x.transpose(1, 2)                                     # (B, D, T)
+            x = x + self.static_embedding(ids)  # same filters on both channels
+        x = x.transpose(1, 2)  # (B, D, T)
         wide = self.config.conv == "wide"
         out = []
         for conv in self.convs:
@@ -123,14 +125,14 @@ class TextCNN(nn.Module):
             # wide: h-1 zeros each side -> n+h-1 windows; narrow: none -> n-h+1 (at least one
             # window is computed, so that a batch shorter than h still has a (masked) column)
             xp = F.pad(x, (h - 1, h - 1)) if wide else F.pad(x, (0, max(0, h - x.shape[2])))
-            c = F.relu(conv(xp))                                  # (B, maps, windows)
-            valid = n + (h - 1) if wide else n - (h - 1)          # (B,) windows of each sentence
-            keep = torch.arange(c.shape[2], device=ids.device)[None, :] < valid[:, None]   # (B, windows)
-            out.append(c.masked_fill(~keep[:, None, :], 0.0).amax(dim=2))   # (B, maps); 0 if none
-        return torch.cat(out, dim=1)                              # (B, maps * widths)
+            c = F.relu(conv(xp))  # (B, maps, windows)
+            valid = n + (h - 1) if wide else n - (h - 1)  # (B,) windows of each sentence
+            keep = torch.arange(c.shape[2], device=ids.device)[None, :] < valid[:, None]  # (B, windows)
+            out.append(c.masked_fill(~keep[:, None, :], 0.0).amax(dim=2))  # (B, maps); 0 if none
+        return torch.cat(out, dim=1)  # (B, maps * widths)
 
     def forward(self, ids: torch.Tensor) -> torch.Tensor:
-        return self.fc(self.dropout(self.features(ids)))          # (B, C)
+        return self.fc(self.dropout(self.features(ids)))  # (B, C)
 
 
 @torch.no_grad()

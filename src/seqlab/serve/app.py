@@ -16,9 +16,10 @@ from __future__ import annotations
 
 import json
 import time
+from collections.abc import Iterator
 from functools import partial
 from pathlib import Path
-from typing import Annotated, Iterator
+from typing import Annotated
 
 import anyio
 import numpy as np
@@ -34,11 +35,14 @@ from seqlab.serve import schemas as S
 from seqlab.serve.registry import CLASSIFY, LM, TRANSLATE, NotFound, NotReady, Registry
 
 STATIC = Path(__file__).parent / "static"
-STREAM_CHUNK_CHARS = 64              # an SSE event carries at most this many characters...
-STREAM_CHUNK_SECONDS = 0.05          # ...or what was drawn in this long, whichever comes first
+STREAM_CHUNK_CHARS = 64  # an SSE event carries at most this many characters...
+STREAM_CHUNK_SECONDS = 0.05  # ...or what was drawn in this long, whichever comes first
 SECURITY_HEADERS = [
-    (b"content-security-policy", b"default-src 'self'; img-src 'self' data:; frame-ancestors 'none'; "
-                                 b"form-action 'none'; base-uri 'none'"),
+    (
+        b"content-security-policy",
+        b"default-src 'self'; img-src 'self' data:; frame-ancestors 'none'; "
+        b"form-action 'none'; base-uri 'none'",
+    ),
     (b"x-content-type-options", b"nosniff"),
     (b"referrer-policy", b"no-referrer"),
 ]
@@ -60,7 +64,7 @@ class Pool:
         self._limiter: anyio.CapacityLimiter | None = None
 
     async def run(self, fn, *args):
-        if self._limiter is None:                   # created inside the event loop that uses it
+        if self._limiter is None:  # created inside the event loop that uses it
             self._limiter = anyio.CapacityLimiter(self.workers)
         return await anyio.to_thread.run_sync(partial(_inference, fn, *args), limiter=self._limiter)
 
@@ -160,9 +164,17 @@ class Guard:
 
     async def _reply(self, send, status: int, message: str) -> None:
         body = json.dumps({"error": message}).encode()
-        await send({"type": "http.response.start", "status": status,
-                    "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode()),
-                                *SECURITY_HEADERS]})
+        await send(
+            {
+                "type": "http.response.start",
+                "status": status,
+                "headers": [
+                    (b"content-type", b"application/json"),
+                    (b"content-length", str(len(body)).encode()),
+                    *SECURITY_HEADERS,
+                ],
+            }
+        )
         await send({"type": "http.response.body", "body": body})
 
 
@@ -176,9 +188,14 @@ def create_app(registry: Registry, workers: int = 2, allowed_hosts: list[str] | 
     allowed_hosts: the Host names accepted (None: any; the CLI passes the loopback names when it
     binds 127.0.0.1)."""
     pool = Pool(workers)
-    app = FastAPI(title="seqlab", version=_version(), docs_url=None, redoc_url=None,
-                  description="Neural sequence models of one lecture on RNNs: names, text, word vectors, "
-                              "sentence classification, attention translation. Errors: {\"error\": line}.")
+    app = FastAPI(
+        title="seqlab",
+        version=_version(),
+        docs_url=None,
+        redoc_url=None,
+        description="Neural sequence models of one lecture on RNNs: names, text, word vectors, "
+        'sentence classification, attention translation. Errors: {"error": line}.',
+    )
     app.state.registry, app.state.pool = registry, pool
     app.add_middleware(Guard, allowed_hosts=allowed_hosts)
 
@@ -233,17 +250,31 @@ def create_app(registry: Registry, workers: int = 2, allowed_hosts: list[str] | 
     @app.post("/api/lm/sample", response_model=S.SampleResponse)
     async def lm_sample(req: S.SampleRequest):
         lm = registry.run(req.run, LM)
-        text = await pool.run(partial(lm.sample, length=req.length, temperature=req.temperature, top_k=req.top_k,
-                                      prime=req.prime or None, seed=req.seed))
+        text = await pool.run(
+            partial(
+                lm.sample,
+                length=req.length,
+                temperature=req.temperature,
+                top_k=req.top_k,
+                prime=req.prime or None,
+                seed=req.seed,
+            )
+        )
         return {"text": text}
 
-    @app.get("/api/lm/stream", responses={200: {"content": {"text/event-stream": {}},
-                                                "description": "events `data: {\"text\": chars}`, then "
-                                                               "`event: end` (or `event: error`)"}})
+    @app.get(
+        "/api/lm/stream",
+        responses={
+            200: {
+                "content": {"text/event-stream": {}},
+                "description": 'events `data: {"text": chars}`, then `event: end` (or `event: error`)',
+            }
+        },
+    )
     async def lm_stream(q: Annotated[S.StreamQuery, Query()]):
         lm = registry.run(q.run, LM)
         chars = lm.stream(q.prime or None, q.length, q.temperature, q.top_k, q.seed)
-        first = await pool.run(take, chars)                 # a bad prime fails here, as a plain 422
+        first = await pool.run(take, chars)  # a bad prime fails here, as a plain 422
 
         async def events():
             sent, chunk = 0, first
@@ -257,8 +288,11 @@ def create_app(registry: Registry, workers: int = 2, allowed_hosts: list[str] | 
                 return
             yield f"event: end\ndata: {json.dumps({'chars': sent})}\n\n"
 
-        return StreamingResponse(events(), media_type="text/event-stream",
-                                 headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"})
+        return StreamingResponse(
+            events(),
+            media_type="text/event-stream",
+            headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
+        )
 
     # -- embeddings ---------------------------------------------------------------------------
     def ranked(pairs) -> dict:
@@ -275,7 +309,9 @@ def create_app(registry: Registry, workers: int = 2, allowed_hosts: list[str] | 
 
         kv = registry.vectors_for(req.vectors)
         positive, negative = parse_expression(req.query)
-        return ranked(await pool.run(partial(kv.most_similar, positive=positive, negative=negative, topn=req.topn)))
+        return ranked(
+            await pool.run(partial(kv.most_similar, positive=positive, negative=negative, topn=req.topn))
+        )
 
     @app.post("/api/embed/project", response_model=S.ProjectResponse)
     async def project(req: S.ProjectRequest):
@@ -283,7 +319,9 @@ def create_app(registry: Registry, workers: int = 2, allowed_hosts: list[str] | 
         words = list(dict.fromkeys(w.strip() for w in req.words if w.strip()))
         missing = [w for w in words if w not in kv]
         if missing:
-            raise SeqlabError(f"not in the vocabulary: {', '.join(missing[:10])}" + (" ..." if len(missing) > 10 else ""))
+            raise SeqlabError(
+                f"not in the vocabulary: {', '.join(missing[:10])}" + (" ..." if len(missing) > 10 else "")
+            )
         if len(words) < 2:
             raise SeqlabError("give at least two different words to place on the plane")
         xy = await pool.run(_project, kv, words, req.method)
@@ -295,15 +333,23 @@ def create_app(registry: Registry, workers: int = 2, allowed_hosts: list[str] | 
         from seqlab.classify.explain import explain
 
         ex = await pool.run(explain, registry.run(req.run, CLASSIFY), req.text)
-        return {"label": ex.label, "probabilities": ex.probabilities, "explanation": ex.method,
-                "highlights": [vars(h) for h in ex.highlights]}
+        return {
+            "label": ex.label,
+            "probabilities": ex.probabilities,
+            "explanation": ex.method,
+            "highlights": [vars(h) for h in ex.highlights],
+        }
 
     # -- translation --------------------------------------------------------------------------
     @app.post("/api/translate", response_model=S.TranslateResponse)
     async def translate(req: S.TranslateRequest):
         tr = await pool.run(partial(registry.run(req.run, TRANSLATE).translate, req.text, beam=req.beam))
-        return {"translation": tr.text, "source_tokens": tr.source_tokens, "output_tokens": tr.output_tokens,
-                "attention": tr.attention}
+        return {
+            "translation": tr.text,
+            "source_tokens": tr.source_tokens,
+            "output_tokens": tr.output_tokens,
+            "attention": tr.attention,
+        }
 
     return app
 

@@ -15,14 +15,14 @@ from __future__ import annotations
 import os
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Callable
 
 from seqlab.errors import SeqlabError
 
 LM, CLASSIFY, TRANSLATE = "charlm", "sentence-classifier", "translate"
-KINDS = {LM: "lm", CLASSIFY: "classify", TRANSLATE: "translate"}     # checkpoint kind -> command that made it
+KINDS = {LM: "lm", CLASSIFY: "classify", TRANSLATE: "translate"}  # checkpoint kind -> command that made it
 
 
 class NotFound(SeqlabError):
@@ -73,30 +73,39 @@ class NamesService:
     say that it is training. models: language (None: first names) -> NamesModel."""
 
     models: dict = field(default_factory=dict)
-    state: str = "off"               # off | loading | training | ready | failed
+    state: str = "off"  # off | loading | training | ready | failed
     message: str = "no names model is served (start seqlab serve without --run, or with --names)"
     loads: int = 0
     _done: threading.Event = field(default_factory=threading.Event, repr=False)
 
     @classmethod
-    def ready(cls, models: dict) -> "NamesService":
+    def ready(cls, models: dict) -> NamesService:
         svc = cls(dict(models), "ready", "ready")
         svc._done.set()
         return svc
 
     @classmethod
-    def start(cls, data: str | os.PathLike | None = None, languages: list[str] = (),
-              train_minutes: float = 2.0, cache_dir: str | os.PathLike | None = None,
-              log: Callable[[str], None] | None = None) -> "NamesService":
+    def start(
+        cls,
+        data: str | os.PathLike | None = None,
+        languages: list[str] = (),
+        train_minutes: float = 2.0,
+        cache_dir: str | os.PathLike | None = None,
+        log: Callable[[str], None] | None = None,
+    ) -> NamesService:
         """Load (or train) the first-names model of `data` (default: the bundled list) and the
         surname model for each of `languages` on a daemon thread; returns at once."""
         svc = cls(state="loading", message="loading the names model")
-        threading.Thread(target=svc._load, args=(data, list(languages), train_minutes, cache_dir, log),
-                         name="seqlab-names", daemon=True).start()
+        threading.Thread(
+            target=svc._load,
+            args=(data, list(languages), train_minutes, cache_dir, log),
+            name="seqlab-names",
+            daemon=True,
+        ).start()
         return svc
 
     @classmethod
-    def from_run(cls, run_dir: str | os.PathLike) -> "NamesService":
+    def from_run(cls, run_dir: str | os.PathLike) -> NamesService:
         """Serve a lines-mode run of `seqlab lm train --mode lines` (one name per line) as the names
         model; names of its training lines count as known. A run conditioned on categories serves
         each category as a language."""
@@ -105,7 +114,9 @@ class NamesService:
 
         lm = CharLM.load(run_dir)
         if lm.mode != "lines":
-            raise SeqlabError(f"{run_dir} is a stream model; the names tab needs a run trained with --mode lines")
+            raise SeqlabError(
+                f"{run_dir} is a stream model; the names tab needs a run trained with --mode lines"
+            )
         cats = lm.categories or [None]
         svc = cls.ready({c: NamesModel(lm, lm.train_lines, c, Path(run_dir)) for c in cats})
         svc.loads = 1
@@ -120,20 +131,25 @@ class NamesService:
                 log(message)
 
         try:
-            models = {None: NamesModel.load_or_train(None, data, train_minutes, cache_dir=cache_dir,
-                                                     on_train=on_train)}
+            models = {
+                None: NamesModel.load_or_train(
+                    None, data, train_minutes, cache_dir=cache_dir, on_train=on_train
+                )
+            }
             self.loads += 1
-            shared = None                           # the 18 languages share one conditioned network
+            shared = None  # the 18 languages share one conditioned network
             for lang in languages:
                 self.message = f"loading the {lang} surnames model"
-                m = NamesModel.load_or_train(lang, None, train_minutes, cache_dir=cache_dir, on_train=on_train)
+                m = NamesModel.load_or_train(
+                    lang, None, train_minutes, cache_dir=cache_dir, on_train=on_train
+                )
                 if shared is None:
                     shared, self.loads = m, self.loads + 1
                 elif m.run_dir == shared.run_dir:
                     m = replace(m, lm=shared.lm)
                 models[m.category] = m
             self.models, self.state, self.message = models, "ready", "ready"
-        except Exception as e:                      # the server keeps serving everything else
+        except Exception as e:  # the server keeps serving everything else
             why = str(e).splitlines()[0] if str(e) else type(e).__name__
             self.state, self.message = "failed", f"the names model could not be loaded: {why}"
             if log:
@@ -169,15 +185,22 @@ class NamesService:
 class Registry:
     """Runs by name (name -> (kind, model)), vectors by name, and the names service."""
 
-    def __init__(self, runs: dict | None = None, vectors: dict | None = None, names: NamesService | None = None):
+    def __init__(
+        self, runs: dict | None = None, vectors: dict | None = None, names: NamesService | None = None
+    ):
         self.runs: dict[str, tuple[str, object]] = dict(runs or {})
         self.vectors: dict[str, object] = dict(vectors or {})
         self.names = names or NamesService()
         self._loads = 0
 
     @classmethod
-    def load(cls, runs: dict[str, str | os.PathLike] | None = None, vectors: dict[str, str] | None = None,
-             names: NamesService | None = None, log: Callable[[str], None] | None = None) -> "Registry":
+    def load(
+        cls,
+        runs: dict[str, str | os.PathLike] | None = None,
+        vectors: dict[str, str] | None = None,
+        names: NamesService | None = None,
+        log: Callable[[str], None] | None = None,
+    ) -> Registry:
         """Load every run directory and vectors (a name such as glove-6b-50d, or a file) once."""
         reg = cls(names=names)
         for name, path in (runs or {}).items():
@@ -194,7 +217,9 @@ class Registry:
         if log:
             log(f"loaded run {name!r} ({KINDS[kind]}) from {path} in {time.perf_counter() - t0:.1f} s")
 
-    def add_vectors(self, name: str, spec: str | os.PathLike, log: Callable[[str], None] | None = None) -> None:
+    def add_vectors(
+        self, name: str, spec: str | os.PathLike, log: Callable[[str], None] | None = None
+    ) -> None:
         from seqlab.embeddings.keyedvectors import load_vectors
 
         t0 = time.perf_counter()
@@ -202,8 +227,10 @@ class Registry:
         self.vectors[name] = kv
         self._loads += 1
         if log:
-            log(f"loaded vectors {name!r} ({len(kv.index_to_key):,} words) from {spec} "
-                f"in {time.perf_counter() - t0:.1f} s")
+            log(
+                f"loaded vectors {name!r} ({len(kv.index_to_key):,} words) from {spec} "
+                f"in {time.perf_counter() - t0:.1f} s"
+            )
 
     @property
     def loads(self) -> int:

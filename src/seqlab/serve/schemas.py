@@ -12,20 +12,28 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-MAX_BODY_BYTES = 64 * 1024          # larger request bodies get 413
-MAX_TEXT = 2_000                    # characters of any free text (prime, sentence, analogy query)
+MAX_BODY_BYTES = 64 * 1024  # larger request bodies get 413
+MAX_TEXT = 2_000  # characters of any free text (prime, sentence, analogy query)
 MAX_NAMES = 1_000
-MAX_LENGTH = 10_000                 # characters an LM may draw in one request
+MAX_LENGTH = 10_000  # characters an LM may draw in one request
 MAX_TOPN = 100
 MAX_BEAM = 20
-MAX_WORDS = 200                     # words on one 2-D map
-MAX_WORD = 100                      # characters of one word
+MAX_WORDS = 200  # words on one 2-D map
+MAX_WORD = 100  # characters of one word
 MAX_SEED = 2**62
 
-RunName = Field(None, min_length=1, max_length=100,
-                description="a run given to `seqlab serve --run NAME=DIR` (default: the first run of this kind)")
-VectorsName = Field(None, min_length=1, max_length=100,
-                    description="vectors given to `seqlab serve --vectors NAME=...` (default: the first)")
+RunName = Field(
+    None,
+    min_length=1,
+    max_length=100,
+    description="a run given to `seqlab serve --run NAME=DIR` (default: the first run of this kind)",
+)
+VectorsName = Field(
+    None,
+    min_length=1,
+    max_length=100,
+    description="vectors given to `seqlab serve --vectors NAME=...` (default: the first)",
+)
 Seed = Field(None, ge=0, le=MAX_SEED, description="same seed, same output (default: a fresh random seed)")
 Temperature = Field(1.0, ge=0.0, le=10.0, description="< 1 safer, > 1 wilder; 0 is greedy")
 
@@ -37,8 +45,12 @@ class Request(BaseModel):
 # ------------------------------------------------------------------------------------------ names
 class NamesRequest(Request):
     n: int = Field(10, ge=1, le=MAX_NAMES, description="how many names")
-    language: str | None = Field(None, max_length=40, description="surnames of one of 18 languages "
-                                 "(served when `seqlab serve --names-languages`); null: first names")
+    language: str | None = Field(
+        None,
+        max_length=40,
+        description="surnames of one of 18 languages "
+        "(served when `seqlab serve --names-languages`); null: first names",
+    )
     start: str = Field("", max_length=50, description="every name begins with this prefix")
     temperature: float = Temperature
     seed: int | None = Seed
@@ -60,8 +72,12 @@ class NamesStatus(BaseModel):
 class SampleRequest(Request):
     run: str | None = RunName
     prime: str = Field("", max_length=MAX_TEXT, description="text the model continues (default: a newline)")
-    length: int = Field(200, ge=1, le=MAX_LENGTH, description="characters to draw after the prime "
-                        "(lines models: the longest line)")
+    length: int = Field(
+        200,
+        ge=1,
+        le=MAX_LENGTH,
+        description="characters to draw after the prime (lines models: the longest line)",
+    )
     temperature: float = Temperature
     top_k: int | None = Field(None, ge=1, le=1000, description="draw only among the k likeliest characters")
     seed: int | None = Seed
@@ -84,8 +100,11 @@ class SimilarRequest(Request):
 
 class AnalogyRequest(Request):
     vectors: str | None = VectorsName
-    query: str = Field(min_length=1, max_length=MAX_TEXT, description="words joined by + and -, "
-                       "e.g. 'king - man + woman' (3CosAdd)")
+    query: str = Field(
+        min_length=1,
+        max_length=MAX_TEXT,
+        description="words joined by + and -, e.g. 'king - man + woman' (3CosAdd)",
+    )
     topn: int = Field(5, ge=1, le=MAX_TOPN)
 
 
@@ -100,8 +119,9 @@ class RankedResponse(BaseModel):
 
 class ProjectRequest(Request):
     vectors: str | None = VectorsName
-    words: list[str] = Field(min_length=2, max_length=MAX_WORDS,
-                             description="words to place on the plane (duplicates are dropped)")
+    words: list[str] = Field(
+        min_length=2, max_length=MAX_WORDS, description="words to place on the plane (duplicates are dropped)"
+    )
     method: Literal["pca", "tsne"] = Field("pca", description="pca keeps parallel offsets parallel")
 
 
@@ -134,8 +154,9 @@ class ClassifyResponse(BaseModel):
     highlights: list[HighlightOut]
     explanation: Literal["max-pool", "occlusion"] = Field(
         description="max-pool: n-grams whose CNN filters won the max-pool, weighted by their share of the "
-                    "label's logit margin; occlusion: words, weighted by the drop in the label's "
-                    "probability when the word is removed")
+        "label's logit margin; occlusion: words, weighted by the drop in the label's "
+        "probability when the word is removed"
+    )
 
 
 # ------------------------------------------------------------------------------------- translate
@@ -149,13 +170,15 @@ class TranslateResponse(BaseModel):
     translation: str
     source_tokens: list[str]
     output_tokens: list[str] = Field(description="the translation's words and a final <eos>")
-    attention: list[list[float]] = Field(description="one row per output token, over the source tokens; "
-                                         "each row sums to 1")
+    attention: list[list[float]] = Field(
+        description="one row per output token, over the source tokens; each row sums to 1"
+    )
 
 
 # ---------------------------------------------------------------------------------------- health
 class Health(BaseModel):
     status: Literal["ok"]
-    runs: dict[str, str] = Field(description="run name -> the kind its checkpoint declares "
-                                 "(charlm, sentence-classifier, translate)")
+    runs: dict[str, str] = Field(
+        description="run name -> the kind its checkpoint declares (charlm, sentence-classifier, translate)"
+    )
     vectors: list[str]

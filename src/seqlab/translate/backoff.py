@@ -49,9 +49,9 @@ class SpellingBackoff:
             return word
         if len(word) < self.min_prefix:
             return None
-        stem = word[:self.min_prefix]
+        stem = word[: self.min_prefix]
         best, best_key = None, None
-        for cand in self.sorted[bisect_left(self.sorted, stem):]:
+        for cand in self.sorted[bisect_left(self.sorted, stem) :]:
             if not cand.startswith(stem):
                 break
             p = common_prefix(word, cand)

@@ -67,22 +67,35 @@ class TrainConfig:
     word_dropout: float = 0.0
     backoff: bool = True
 
-    def validate(self) -> "TrainConfig":
+    def validate(self) -> TrainConfig:
         """Check every setting a caller can get wrong (ParameterError naming the field); returns self."""
         from seqlab.models.seq2seq import ATTENTIONS, CELLS, ENCODERS
 
-        check_positive(self, "max_minutes", "lr", "batch_size", "beam", "emb_size", "hidden_size", "ensemble",
-                       "patience")
-        for name, closed in (("dropout", False), ("label_smoothing", False), ("teacher_forcing", True),
-                             ("word_dropout", False), ("ema", False), ("min_lr_frac", True)):
+        check_positive(
+            self, "max_minutes", "lr", "batch_size", "beam", "emb_size", "hidden_size", "ensemble", "patience"
+        )
+        for name, closed in (
+            ("dropout", False),
+            ("label_smoothing", False),
+            ("teacher_forcing", True),
+            ("word_dropout", False),
+            ("ema", False),
+            ("min_lr_frac", True),
+        ):
             check_range(self, name, 0, 1, closed=closed)
         check_at_least(self, 1, "max_epochs", "min_count")
-        for name, allowed in (("attention", ATTENTIONS), ("encoder", ENCODERS), ("cell", CELLS),
-                              ("select", ("bleu", "loss")), ("precision", ("auto", "bf16", "fp32"))):
+        for name, allowed in (
+            ("attention", ATTENTIONS),
+            ("encoder", ENCODERS),
+            ("cell", CELLS),
+            ("select", ("bleu", "loss")),
+            ("precision", ("auto", "bf16", "fp32")),
+        ):
             check_choice(self, name, allowed)
         if self.tie_embeddings and self.emb_size != self.hidden_size:
-            raise ParameterError("tie_embeddings", f"needs emb_size == hidden_size, got {self.emb_size} and "
-                                 f"{self.hidden_size}")
+            raise ParameterError(
+                "tie_embeddings", f"needs emb_size == hidden_size, got {self.emb_size} and {self.hidden_size}"
+            )
         return self
 
     def model_config(self, src_vocab_size: int, tgt_vocab_size: int, max_len: int):
@@ -90,8 +103,16 @@ class TrainConfig:
         from seqlab.models.seq2seq import Seq2SeqConfig
         from seqlab.translate.data import PAD_ID
 
-        return Seq2SeqConfig(src_vocab_size=src_vocab_size, tgt_vocab_size=tgt_vocab_size,
-                             emb_size=self.emb_size, hidden_size=self.hidden_size, encoder=self.encoder,
-                             cell=self.cell, attention=self.attention, dropout=self.dropout,
-                             max_positions=max(max_len + 1, 16), pad_id=PAD_ID,
-                             tie_embeddings=self.tie_embeddings)
+        return Seq2SeqConfig(
+            src_vocab_size=src_vocab_size,
+            tgt_vocab_size=tgt_vocab_size,
+            emb_size=self.emb_size,
+            hidden_size=self.hidden_size,
+            encoder=self.encoder,
+            cell=self.cell,
+            attention=self.attention,
+            dropout=self.dropout,
+            max_positions=max(max_len + 1, 16),
+            pad_id=PAD_ID,
+            tie_embeddings=self.tie_embeddings,
+        )

@@ -20,9 +20,9 @@ import os
 import re
 import unicodedata
 from collections import Counter
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Sequence
 
 import numpy as np
 
@@ -36,16 +36,27 @@ SPECIALS = (PAD, SOS, EOS, UNK)
 PAD_ID, SOS_ID, EOS_ID, UNK_ID = range(4)
 
 # The tutorial's English prefixes ("i m" is "I'm" after normalisation).
-ENG_PREFIXES = ("i am ", "i m ", "he is", "he s ", "she is", "she s ", "you are", "you re ",
-                "we are", "we re ", "they are", "they re ")
+ENG_PREFIXES = (
+    "i am ",
+    "i m ",
+    "he is",
+    "he s ",
+    "she is",
+    "she s ",
+    "you are",
+    "you re ",
+    "we are",
+    "we re ",
+    "they are",
+    "they re ",
+)
 PREFIX_MAX_LEN = 9  # the tutorial keeps pairs with both sides < 10 words
 DEFAULT_MAX_LEN = 15
 
 
 def normalize(s: str) -> str:
     """Tutorial normalisation: strip accents, lowercase, split off !?, keep only letters and !?"""
-    s = "".join(c for c in unicodedata.normalize("NFD", s.lower().strip())
-                if unicodedata.category(c) != "Mn")
+    s = "".join(c for c in unicodedata.normalize("NFD", s.lower().strip()) if unicodedata.category(c) != "Mn")
     s = re.sub(r"([.!?])", r" \1", s)
     s = re.sub(r"[^a-z!?]+", " ", s)
     return " ".join(s.split())
@@ -87,8 +98,12 @@ def read_pairs(path: str | os.PathLike, reverse: bool = False) -> list[tuple[str
     return pairs
 
 
-def filter_pairs(pairs: Sequence[tuple[str, str]], max_len: int, prefix_filter: bool = False,
-                 english_is_source: bool = True) -> list[tuple[list[str], list[str]]]:
+def filter_pairs(
+    pairs: Sequence[tuple[str, str]],
+    max_len: int,
+    prefix_filter: bool = False,
+    english_is_source: bool = True,
+) -> list[tuple[list[str], list[str]]]:
     """Normalise and keep pairs whose sides both have 1..max_len words.
 
     ``prefix_filter`` keeps only English sentences starting "i am / he is / she is / you are /
@@ -113,11 +128,16 @@ def split_pairs(pairs: list, seed: int, fractions=(0.8, 0.1, 0.1)) -> tuple[list
     n_train = int(round(fractions[0] * len(pairs)))
     n_valid = int(round(fractions[1] * len(pairs)))
     pick = [pairs[i] for i in order]
-    return pick[:n_train], pick[n_train:n_train + n_valid], pick[n_train + n_valid:]
+    return pick[:n_train], pick[n_train : n_train + n_valid], pick[n_train + n_valid :]
 
 
-def load_pair_data(path: str | os.PathLike, reverse: bool = False, prefix_filter: bool = False,
-                   max_len: int | None = None, seed: int = 0) -> PairData:
+def load_pair_data(
+    path: str | os.PathLike,
+    reverse: bool = False,
+    prefix_filter: bool = False,
+    max_len: int | None = None,
+    seed: int = 0,
+) -> PairData:
     """Read, normalise, filter and split a pairs file.
 
     ``max_len`` defaults to 15 words, or 9 with ``prefix_filter`` (the tutorial's "< 10").
@@ -129,9 +149,11 @@ def load_pair_data(path: str | os.PathLike, reverse: bool = False, prefix_filter
     raw = read_pairs(path, reverse=reverse)
     kept = filter_pairs(raw, max_len, prefix_filter, english_is_source=not reverse)
     if len(kept) < 10:
-        raise SeqlabError(f"{Path(path)}: only {len(kept)} pairs left after filtering "
-                          f"(max {max_len} words{', prefix filter' if prefix_filter else ''}); need at least 10 "
-                          "for a train/validation/test split")
+        raise SeqlabError(
+            f"{Path(path)}: only {len(kept)} pairs left after filtering "
+            f"(max {max_len} words{', prefix filter' if prefix_filter else ''}); need at least 10 "
+            "for a train/validation/test split"
+        )
     train, valid, test = split_pairs(kept, seed)
     return PairData(train, valid, test, n_read=len(raw), n_kept=len(kept))
 

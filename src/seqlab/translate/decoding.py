@@ -44,8 +44,15 @@ def _index(obj, idx):
 
 
 @torch.no_grad()
-def greedy_decode(model, src: torch.Tensor, lengths: torch.Tensor, eos_id: int, sos_id: int,
-                  max_len: int, alpha: float = 1.0) -> list[Hypothesis]:
+def greedy_decode(
+    model,
+    src: torch.Tensor,
+    lengths: torch.Tensor,
+    eos_id: int,
+    sos_id: int,
+    max_len: int,
+    alpha: float = 1.0,
+) -> list[Hypothesis]:
     """Pick the most probable word at each step until <eos> (forced after `max_len` words); N at once."""
     memory = model.encode(src, lengths)
     state = model.start(memory)
@@ -74,14 +81,25 @@ def greedy_decode(model, src: torch.Tensor, lengths: torch.Tensor, eos_id: int, 
     for n in range(N):
         row = ids_t[n].tolist()
         k = row.index(eos_id)  # always present: <eos> is forced at max_len
-        out.append(Hypothesis(row[:k], attn_t[n, : k + 1], float(logprob[n]),
-                              float(logprob[n]) / (k + 1) ** alpha, True))
+        out.append(
+            Hypothesis(
+                row[:k], attn_t[n, : k + 1], float(logprob[n]), float(logprob[n]) / (k + 1) ** alpha, True
+            )
+        )
     return out
 
 
 @torch.no_grad()
-def beam_decode(model, src: torch.Tensor, lengths: torch.Tensor, eos_id: int, sos_id: int,
-                max_len: int, beam_size: int = 5, alpha: float = 1.0) -> list[Hypothesis]:
+def beam_decode(
+    model,
+    src: torch.Tensor,
+    lengths: torch.Tensor,
+    eos_id: int,
+    sos_id: int,
+    max_len: int,
+    beam_size: int = 5,
+    alpha: float = 1.0,
+) -> list[Hypothesis]:
     """Length-normalised beam search of width `beam_size` for N sentences at once.
 
     alpha: length-normalisation exponent (0 = raw log-probability, favours short outputs; 1 =
@@ -151,15 +169,23 @@ def beam_decode(model, src: torch.Tensor, lengths: torch.Tensor, eos_id: int, so
     for n in range(N):
         if torch.isfinite(best_score[n]):
             k = int(best_len[n])
-            out.append(Hypothesis(best_ids[n, :k].tolist(), best_attn[n, : k + 1], float(best_lp[n]),
-                                  float(best_score[n]), True))
+            out.append(
+                Hypothesis(
+                    best_ids[n, :k].tolist(),
+                    best_attn[n, : k + 1],
+                    float(best_lp[n]),
+                    float(best_score[n]),
+                    True,
+                )
+            )
         else:  # cannot happen with max_len forcing <eos>, kept for safety
             out.append(Hypothesis([], best_attn[n, :1], neg_inf, neg_inf, False))
     return out
 
 
-def sequence_logprob(model, src: torch.Tensor, lengths: torch.Tensor, ids: list[int], eos_id: int,
-                     sos_id: int) -> float:
+def sequence_logprob(
+    model, src: torch.Tensor, lengths: torch.Tensor, ids: list[int], eos_id: int, sos_id: int
+) -> float:
     """Log-probability of `ids` + <eos> given one source sentence (src (1, S)); for tests and scoring."""
     with torch.no_grad():
         memory = model.encode(src, lengths)

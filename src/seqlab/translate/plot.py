@@ -8,14 +8,15 @@ when a plot is drawn, so the rest of seqlab does not pay for it.
 from __future__ import annotations
 
 import os
-from typing import Sequence
+from collections.abc import Sequence
 
 from seqlab.errors import SeqlabError
 from seqlab.files import atomic_path
 
 
-def save_attention_png(path: str | os.PathLike, source: Sequence[str], output: Sequence[str],
-                       attention, title: str | None = None) -> None:
+def save_attention_png(
+    path: str | os.PathLike, source: Sequence[str], output: Sequence[str], attention, title: str | None = None
+) -> None:
     """Write a heatmap PNG of `attention` (len(output), len(source)) atomically to `path`.
 
     `output` may include the final "<eos>" row; extra rows/columns in `attention` beyond the word
@@ -25,8 +26,10 @@ def save_attention_png(path: str | os.PathLike, source: Sequence[str], output: S
 
     a = np.asarray(attention.detach().cpu() if hasattr(attention, "detach") else attention, dtype=float)
     if a.ndim != 2 or a.shape != (len(output), len(source)):
-        raise SeqlabError(f"attention has shape {a.shape}, expected ({len(output)}, {len(source)}) "
-                          "(output words x source words)")
+        raise SeqlabError(
+            f"attention has shape {a.shape}, expected ({len(output)}, {len(source)}) "
+            "(output words x source words)"
+        )
     if not str(path).lower().endswith(".png"):
         raise SeqlabError(f"plot file must end in .png: {path}")
     import matplotlib

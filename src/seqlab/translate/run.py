@@ -10,9 +10,9 @@ from __future__ import annotations
 import json
 import os
 import time
+from collections.abc import Callable
 from dataclasses import asdict, replace
 from pathlib import Path
-from typing import Callable
 
 from seqlab.checkpoint import load_checkpoint
 from seqlab.distributed import Group
@@ -23,18 +23,38 @@ from seqlab.training import check_train_state
 from seqlab.translate.config import TrainConfig
 from seqlab.translate.data import DEFAULT_MAX_LEN, PREFIX_MAX_LEN, PairData, encode_pairs, load_pair_data
 from seqlab.translate.scoring import bleu, tune_alpha
-from seqlab.translate.train import (CHECKPOINT_NAME, METRICS_NAME, TRAIN_STATE_KIND, TRAIN_STATE_NAME,
-                                    VALID_BLEU_PAIRS, build_model, evaluate_loss, finish, fit, prepare,
-                                    read_model, save_model, write_metrics)
+from seqlab.translate.train import (
+    CHECKPOINT_NAME,
+    METRICS_NAME,
+    TRAIN_STATE_KIND,
+    TRAIN_STATE_NAME,
+    VALID_BLEU_PAIRS,
+    build_model,
+    evaluate_loss,
+    finish,
+    fit,
+    prepare,
+    read_model,
+    save_model,
+    write_metrics,
+)
 from seqlab.vocab import Vocab
 
 ENSEMBLE_STATE_NAME = "ensemble.json"  # RUN/ensemble.json: config and data of an ensemble run, for --resume
-DATA_KEYS = ("pairs", "reverse", "prefix_filter", "max_len_arg")   # what rebuilds the data on resume
+DATA_KEYS = ("pairs", "reverse", "prefix_filter", "max_len_arg")  # what rebuilds the data on resume
 
 
-def train(data: PairData, cfg: TrainConfig, out_dir: str | os.PathLike, data_info: dict | None = None,
-          show_progress: bool | None = None, max_len: int | None = None, resume: bool = False,
-          group: Group = Group(), device: str = "cpu") -> dict:
+def train(
+    data: PairData,
+    cfg: TrainConfig,
+    out_dir: str | os.PathLike,
+    data_info: dict | None = None,
+    show_progress: bool | None = None,
+    max_len: int | None = None,
+    resume: bool = False,
+    group: Group = Group(),
+    device: str = "cpu",
+) -> dict:
     """One model (seqlab.translate.train), or for cfg.ensemble = K > 1: K members in RUN/member1..K,
     each given an equal share of the time still left (one that stops early leaves its time to the
     next), then decoded as one (RUN/model.pt holds all K). Resumes member by member. group /
@@ -43,31 +63,56 @@ def train(data: PairData, cfg: TrainConfig, out_dir: str | os.PathLike, data_inf
     return _train(data, cfg.validate(), out_dir, data_info, show_progress, max_len, resume, group, device)
 
 
-def _train(data: PairData, cfg: TrainConfig, out_dir: str | os.PathLike, data_info: dict | None,
-           show_progress: bool | None, max_len: int | None, resume: bool, group: Group, device: str) -> dict:
+def _train(
+    data: PairData,
+    cfg: TrainConfig,
+    out_dir: str | os.PathLike,
+    data_info: dict | None,
+    show_progress: bool | None,
+    max_len: int | None,
+    resume: bool,
+    group: Group,
+    device: str,
+) -> dict:
     """`train` with settings already validated (by whichever entry the caller used)."""
     if cfg.ensemble == 1:
         return _train_model(data, cfg, out_dir, data_info, show_progress, max_len, resume, group, device)[0]
     out = Path(out_dir)
     K, budget = cfg.ensemble, cfg.max_minutes * 60.0
     if group.is_main:
-        write_json_atomic(out / ENSEMBLE_STATE_NAME, {"train_config": asdict(cfg), "info": data_info or {},
-                                                      "max_len": max_len})
+        write_json_atomic(
+            out / ENSEMBLE_STATE_NAME,
+            {"train_config": asdict(cfg), "info": data_info or {}, "max_len": max_len},
+        )
     results, bests, used = [], [], 0.0
     for k in range(K):
         mdir = out / f"member{k + 1}"
         done = mdir / METRICS_NAME
-        best = None                                 # a member kept from before a resume: read at the join
+        best = None  # a member kept from before a resume: read at the join
         if resume and done.exists() and json.loads(done.read_text())["stop_reason"] != "interrupted":
             m = json.loads(done.read_text())
         else:
-            mcfg = replace(cfg, ensemble=1, seed=cfg.seed + k, tune_alpha=False,   # the ensemble tunes, once
-                           max_minutes=max(budget - used, 1e-3) / (K - k) / 60)
-            m, best = _train_model(data, mcfg, mdir, data_info, show_progress, max_len,
-                                   resume and (mdir / TRAIN_STATE_NAME).exists(), group, device)
+            mcfg = replace(
+                cfg,
+                ensemble=1,
+                seed=cfg.seed + k,
+                tune_alpha=False,  # the ensemble tunes, once
+                max_minutes=max(budget - used, 1e-3) / (K - k) / 60,
+            )
+            m, best = _train_model(
+                data,
+                mcfg,
+                mdir,
+                data_info,
+                show_progress,
+                max_len,
+                resume and (mdir / TRAIN_STATE_NAME).exists(),
+                group,
+                device,
+            )
         results.append(m)
         bests.append(best)
-        used += m["seconds"] + m["eval_seconds"]          # its test decode comes out of the budget too
+        used += m["seconds"] + m["eval_seconds"]  # its test decode comes out of the budget too
         if m["stop_reason"] == "interrupted":
             return {**m, "stop_reason": "interrupted", "members_done": k}
     if not group.is_main:
@@ -75,9 +120,17 @@ def _train(data: PairData, cfg: TrainConfig, out_dir: str | os.PathLike, data_in
     return group.share(_join_ensemble(data, cfg, out, results, bests, used))
 
 
-def _train_model(data: PairData, cfg: TrainConfig, out: str | os.PathLike, data_info: dict | None,
-                 show_progress: bool | None, max_len: int | None, resume: bool, group: Group,
-                 device: str) -> tuple[dict, dict | None]:
+def _train_model(
+    data: PairData,
+    cfg: TrainConfig,
+    out: str | os.PathLike,
+    data_info: dict | None,
+    show_progress: bool | None,
+    max_len: int | None,
+    resume: bool,
+    group: Group,
+    device: str,
+) -> tuple[dict, dict | None]:
     """One model from validated settings: its metrics, and (rank 0) its best model.pt payload as fit
     holds it in memory (None when that is on disk only)."""
     prep = prepare(data, cfg, out, data_info, max_len, group, device)
@@ -85,8 +138,9 @@ def _train_model(data: PairData, cfg: TrainConfig, out: str | os.PathLike, data_
     return finish(prep, fitted, best), best
 
 
-def _join_ensemble(data: PairData, cfg: TrainConfig, out: Path, results: list[dict], bests: list[dict | None],
-                   used: float) -> dict:
+def _join_ensemble(
+    data: PairData, cfg: TrainConfig, out: Path, results: list[dict], bests: list[dict | None], used: float
+) -> dict:
     """Join the K members into one model, tune and score it like a single model, in memory; write
     RUN/model.pt once and RUN/metrics.json."""
     K = cfg.ensemble
@@ -105,28 +159,62 @@ def _join_ensemble(data: PairData, cfg: TrainConfig, out: Path, results: list[di
         alpha, info["alpha_scores"] = tune_alpha(lambda a: bleu_on(data.valid, cfg.beam, a))
     val = evaluate_loss(model, encode_pairs(data.valid, src_vocab, tgt_vocab))
     vbleu = bleu_on(data.valid[:VALID_BLEU_PAIRS], 1, alpha)
-    save_model(out, {**first, "model": model.state_dict(), "ensemble": K, "train_config": asdict(cfg),
-                     "info": {**info, "members": K, "val_loss": val, "beam": cfg.beam, "alpha": alpha,
-                              "backoff": cfg.backoff}})
+    save_model(
+        out,
+        {
+            **first,
+            "model": model.state_dict(),
+            "ensemble": K,
+            "train_config": asdict(cfg),
+            "info": {
+                **info,
+                "members": K,
+                "val_loss": val,
+                "beam": cfg.beam,
+                "alpha": alpha,
+                "backoff": cfg.backoff,
+            },
+        },
+    )
     t1 = time.perf_counter()
     test_bleu = bleu_on(data.test, cfg.beam, alpha)
     kept = ("val_loss", "val_bleu", "bleu", "seconds", "epochs", "best_epoch", "stop_reason")
     members = [{k: m[k] for k in kept} for m in results]
     return write_metrics(
-        out, cfg, val_loss=val, val_bleu=vbleu, bleu=test_bleu, precision=results[0]["precision"],
-        seconds=used, eval_seconds=time.perf_counter() - t1, best_epoch=[m["best_epoch"] for m in results],
-        epochs=sum(m["epochs"] for m in results), steps=sum(m["steps"] for m in results),
-        stop_reason=f"ensemble of {K}", params=sum(p.numel() for p in model.parameters()), data=info,
-        members=members, history=[])
+        out,
+        cfg,
+        val_loss=val,
+        val_bleu=vbleu,
+        bleu=test_bleu,
+        precision=results[0]["precision"],
+        seconds=used,
+        eval_seconds=time.perf_counter() - t1,
+        best_epoch=[m["best_epoch"] for m in results],
+        epochs=sum(m["epochs"] for m in results),
+        steps=sum(m["steps"] for m in results),
+        stop_reason=f"ensemble of {K}",
+        params=sum(p.numel() for p in model.parameters()),
+        data=info,
+        members=members,
+        history=[],
+    )
 
 
 # ------------------------------------------------------------------------------------ from files, resume
 
 
-def train_from_file(pairs: str | os.PathLike, out_dir: str | os.PathLike, cfg: TrainConfig | None = None,
-                    reverse: bool = False, prefix_filter: bool = False, max_len: int | None = None,
-                    show_progress: bool | None = None, on_data: Callable[[PairData], None] | None = None,
-                    group: Group = Group(), device: str = "cpu") -> dict:
+def train_from_file(
+    pairs: str | os.PathLike,
+    out_dir: str | os.PathLike,
+    cfg: TrainConfig | None = None,
+    reverse: bool = False,
+    prefix_filter: bool = False,
+    max_len: int | None = None,
+    show_progress: bool | None = None,
+    on_data: Callable[[PairData], None] | None = None,
+    group: Group = Group(),
+    device: str = "cpu",
+) -> dict:
     """Read a LEFT<TAB>RIGHT pairs file (see seqlab.translate.data), split it 80/10/10 with cfg.seed and
     train into a new run directory. max_len: keep pairs with at most this many words per side
     (default 15, 9 with prefix_filter), also the longest sentence the model accepts. on_data: called
@@ -137,10 +225,17 @@ def train_from_file(pairs: str | os.PathLike, out_dir: str | os.PathLike, cfg: T
     if any((out / f).exists() for f in (CHECKPOINT_NAME, TRAIN_STATE_NAME, ENSEMBLE_STATE_NAME)):
         raise SeqlabError(f"{out} already holds a run; use --resume to continue it, or another -o")
     data = load_pair_data(pairs, reverse=reverse, prefix_filter=prefix_filter, max_len=max_len, seed=cfg.seed)
-    info = {"pairs": str(pairs), "reverse": reverse, "prefix_filter": prefix_filter, "max_len_arg": max_len,
-            "pairs_fingerprint": fingerprint(pairs), "n_read": data.n_read, "n_kept": data.n_kept}
-    limit = max_len or (PREFIX_MAX_LEN if prefix_filter else DEFAULT_MAX_LEN)      # the filter's limit
-    group.barrier()                                 # every rank has checked before rank 0 writes
+    info = {
+        "pairs": str(pairs),
+        "reverse": reverse,
+        "prefix_filter": prefix_filter,
+        "max_len_arg": max_len,
+        "pairs_fingerprint": fingerprint(pairs),
+        "n_read": data.n_read,
+        "n_kept": data.n_kept,
+    }
+    limit = max_len or (PREFIX_MAX_LEN if prefix_filter else DEFAULT_MAX_LEN)  # the filter's limit
+    group.barrier()  # every rank has checked before rank 0 writes
     if on_data is not None and group.is_main:
         on_data(data)
     return _train(data, cfg, out, info, show_progress, limit, False, group, device)
@@ -150,7 +245,7 @@ def resume_state(out_dir: str | os.PathLike) -> tuple[TrainConfig, dict, str]:
     """The settings, data provenance and a one-line position of the run to resume in `out_dir`."""
     out = Path(out_dir)
     state, ens = out / TRAIN_STATE_NAME, out / ENSEMBLE_STATE_NAME
-    if ens.exists():                   # an ensemble: its finished members are kept, the others resume
+    if ens.exists():  # an ensemble: its finished members are kept, the others resume
         try:
             ck = json.loads(read_text(ens))
             ck["info"] = {**ck["info"], "max_len": ck["max_len"]}
@@ -170,9 +265,15 @@ def resume_state(out_dir: str | os.PathLike) -> tuple[TrainConfig, dict, str]:
     return cfg, info, where
 
 
-def resume(out_dir: str | os.PathLike, pairs: str | os.PathLike | None = None, changes: dict | None = None,
-           show_progress: bool | None = None, on_data: Callable[[PairData], None] | None = None,
-           group: Group = Group(), device: str = "cpu") -> dict:
+def resume(
+    out_dir: str | os.PathLike,
+    pairs: str | os.PathLike | None = None,
+    changes: dict | None = None,
+    show_progress: bool | None = None,
+    on_data: Callable[[PairData], None] | None = None,
+    group: Group = Group(),
+    device: str = "cpu",
+) -> dict:
     """Continue the run in `out_dir` with its own data and settings.
 
     pairs: the pairs file the caller names (checked to be the one the run was trained on: same
@@ -185,15 +286,22 @@ def resume(out_dir: str | os.PathLike, pairs: str | os.PathLike | None = None, c
         if key == "max_minutes":
             cfg.max_minutes = value
         elif getattr(cfg, key) != value:
-            raise SeqlabError(f"--{key.replace('_', '-')} {value} differs from the run's {getattr(cfg, key)}; "
-                              "a resumed run keeps its settings (only --max-minutes may change)")
+            raise SeqlabError(
+                f"--{key.replace('_', '-')} {value} differs from the run's {getattr(cfg, key)}; "
+                "a resumed run keeps its settings (only --max-minutes may change)"
+            )
     cfg.validate()
     if pairs is not None:
         check_fingerprint(info.get("pairs_fingerprint") or _legacy_fingerprint(info, pairs), pairs, out_dir)
     elif info.get("pairs_fingerprint"):
         check_fingerprint(info["pairs_fingerprint"], info["pairs"], out_dir)
-    data = load_pair_data(info["pairs"], reverse=info["reverse"], prefix_filter=info["prefix_filter"],
-                          max_len=info["max_len_arg"], seed=cfg.seed)
+    data = load_pair_data(
+        info["pairs"],
+        reverse=info["reverse"],
+        prefix_filter=info["prefix_filter"],
+        max_len=info["max_len_arg"],
+        seed=cfg.seed,
+    )
     keep = {k: info[k] for k in info if k in (*DATA_KEYS, "pairs_fingerprint", "n_read", "n_kept")}
     group.barrier()
     if on_data is not None and group.is_main:

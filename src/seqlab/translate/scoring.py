@@ -22,8 +22,9 @@ ALPHA_GRID = (0.6, 0.8, 1.0, 1.2)  # length-normalisation exponents tried by Tra
 Pairs = list[tuple[list[str], list[str]]]
 
 
-def decode_ids(model, sources: list[list[int]], max_len: int, beam: int = 1, alpha: float = 1.0,
-               batch_size: int = 256) -> list[Hypothesis]:
+def decode_ids(
+    model, sources: list[list[int]], max_len: int, beam: int = 1, alpha: float = 1.0, batch_size: int = 256
+) -> list[Hypothesis]:
     """Decode source id lists in batches on the model's device: greedy for beam=1, else beam search
     of that width with length exponent `alpha`. max_len: the longest source the model was trained
     on; outputs stop at max_len + 2 words."""
@@ -35,7 +36,7 @@ def decode_ids(model, sources: list[list[int]], max_len: int, beam: int = 1, alp
     max_out = max_len + 2
     device = next(model.parameters()).device
     for i in range(0, len(sources), batch_size):
-        src, lens = pad_sequences(sources[i:i + batch_size], PAD_ID)
+        src, lens = pad_sequences(sources[i : i + batch_size], PAD_ID)
         src, lens = src.to(device), lens.to(device)
         if beam == 1:
             out += greedy_decode(model, src, lens, EOS_ID, SOS_ID, max_out, alpha=alpha)
@@ -50,20 +51,30 @@ def outputs_bleu(hyps: list[Hypothesis], pairs: Pairs, tgt_vocab: Vocab) -> tupl
     return corpus_bleu(outputs, [" ".join(t) for _, t in pairs]), outputs
 
 
-def bleu(model, pairs: Pairs, src_vocab: Vocab, tgt_vocab: Vocab, max_len: int, beam: int = 1,
-         alpha: float = 1.0, backoff: bool = True) -> tuple[float, list[str]]:
+def bleu(
+    model,
+    pairs: Pairs,
+    src_vocab: Vocab,
+    tgt_vocab: Vocab,
+    max_len: int,
+    beam: int = 1,
+    alpha: float = 1.0,
+    backoff: bool = True,
+) -> tuple[float, list[str]]:
     """Corpus BLEU of the model's translations of the pairs' sources (unknown source words read as
     the known word they most likely inflect when `backoff`, else <unk>); and the outputs."""
     if backoff:
-        speller = SpellingBackoff(src_vocab.itos[len(src_vocab.specials):])
+        speller = SpellingBackoff(src_vocab.itos[len(src_vocab.specials) :])
         sources = [src_vocab.encode(speller.respell(s)[0]) for s, _ in pairs]
     else:
         sources = [src_vocab.encode(s) for s, _ in pairs]
     return outputs_bleu(decode_ids(model, sources, max_len, beam, alpha), pairs, tgt_vocab)
 
 
-def tune_alpha(bleu_at: Callable[[float], float], grid: tuple[float, ...] | None = None,
-               ) -> tuple[float, dict[str, float]]:
+def tune_alpha(
+    bleu_at: Callable[[float], float],
+    grid: tuple[float, ...] | None = None,
+) -> tuple[float, dict[str, float]]:
     """The exponent of `grid` (default ALPHA_GRID) whose BLEU, bleu_at(alpha), is best (ties keep
     the smaller; give it validation pairs, never the test pairs); and every score, by str(alpha)."""
     scores = {a: bleu_at(a) for a in grid or ALPHA_GRID}

@@ -43,7 +43,6 @@ class Translation:
     respelled: dict[str, str] = field(default_factory=dict)  # unknown words read as a known one (backoff)
     score: float = 0.0
 
-
     @property
     def text(self) -> str:
         return " ".join(self.output)
@@ -69,34 +68,57 @@ class Translator:
     word they most likely inflect (seqlab.translate.backoff) instead of <unk>.
     """
 
-    def __init__(self, model: Seq2Seq, src_vocab: Vocab, tgt_vocab: Vocab, max_len: int,
-                 beam: int = 5, alpha: float = 1.0, info: dict | None = None, backoff: bool = True):
+    def __init__(
+        self,
+        model: Seq2Seq,
+        src_vocab: Vocab,
+        tgt_vocab: Vocab,
+        max_len: int,
+        beam: int = 5,
+        alpha: float = 1.0,
+        info: dict | None = None,
+        backoff: bool = True,
+    ):
         self.model = model.eval()
         self.src_vocab, self.tgt_vocab = src_vocab, tgt_vocab
         self.max_len, self.beam, self.alpha = max_len, beam, alpha
         self.backoff = backoff
-        self.speller = SpellingBackoff(src_vocab.itos[len(src_vocab.specials):])
+        self.speller = SpellingBackoff(src_vocab.itos[len(src_vocab.specials) :])
         self.info = info or {}
         self.test_pairs: list[tuple[list[str], list[str]]] = []  # the held-out split, when loaded from a run
-        self.metrics: dict = {}                                   # RUN/metrics.json of a run just trained
+        self.metrics: dict = {}  # RUN/metrics.json of a run just trained
 
     @classmethod
-    def train(cls, pairs_path: str | os.PathLike, run_dir: str | os.PathLike, reverse: bool = False,
-              prefix_filter: bool = False, max_len: int | None = None, show_progress: bool | None = False,
-              **config) -> "Translator":
+    def train(
+        cls,
+        pairs_path: str | os.PathLike,
+        run_dir: str | os.PathLike,
+        reverse: bool = False,
+        prefix_filter: bool = False,
+        max_len: int | None = None,
+        show_progress: bool | None = False,
+        **config,
+    ) -> Translator:
         """Train on a LEFT<TAB>RIGHT pairs file (or the dataset name "eng-fra") into a new run
         directory and return the best model; `metrics` holds the run's test BLEU and timings.
         reverse: translate RIGHT -> LEFT. prefix_filter / max_len: the tutorial's subset filters
         (see seqlab.translate.data). config: TrainConfig's settings (attention, max_minutes, ...);
         ParameterError names the one out of range."""
-        metrics = train_from_file(resolve_file(pairs_path), run_dir, TrainConfig(**config), reverse=reverse,
-                                  prefix_filter=prefix_filter, max_len=max_len, show_progress=show_progress)
+        metrics = train_from_file(
+            resolve_file(pairs_path),
+            run_dir,
+            TrainConfig(**config),
+            reverse=reverse,
+            prefix_filter=prefix_filter,
+            max_len=max_len,
+            show_progress=show_progress,
+        )
         tr = cls.load(run_dir)
         tr.metrics = metrics
         return tr
 
     @classmethod
-    def load(cls, run: str | os.PathLike, device: str | torch.device = "cpu") -> "Translator":
+    def load(cls, run: str | os.PathLike, device: str | torch.device = "cpu") -> Translator:
         """Load RUN/model.pt (or a checkpoint file given directly) onto `device` (a run trained on a
         GPU loads on a CPU-only machine)."""
         ck = read_model(run)
@@ -104,13 +126,22 @@ class Translator:
             model = build_model(ck, device)
             src_vocab, tgt_vocab = Vocab.from_dict(ck["src_vocab"]), Vocab.from_dict(ck["tgt_vocab"])
             info = dict(ck["info"])
-            tr = cls(model, src_vocab, tgt_vocab, int(info["max_len"]), int(info["beam"]),
-                     float(info["alpha"]), info, bool(info.get("backoff", True)))
+            tr = cls(
+                model,
+                src_vocab,
+                tgt_vocab,
+                int(info["max_len"]),
+                int(info["beam"]),
+                float(info["alpha"]),
+                info,
+                bool(info.get("backoff", True)),
+            )
             tr.test_pairs = [(str(s).split(), str(t).split()) for s, t in ck["test_pairs"]]
             return tr
         except (KeyError, TypeError, ValueError, RuntimeError) as e:
-            raise SeqlabError(f"{model_path(run)}: damaged translate checkpoint "
-                              f"({type(e).__name__}: {str(e)[:100]})") from None
+            raise SeqlabError(
+                f"{model_path(run)}: damaged translate checkpoint ({type(e).__name__}: {str(e)[:100]})"
+            ) from None
 
     def encode_source(self, words: list[str]) -> tuple[list[int], dict[str, str]]:
         """Source ids of normalised words (unknown ones backed off when self.backoff, else <unk>), and
@@ -127,36 +158,50 @@ class Translator:
         if not words:
             raise SeqlabError("empty sentence: nothing to translate (only punctuation or spaces?)")
         if len(words) > self.max_len:
-            raise SeqlabError(f"sentence has {len(words)} words after normalisation; this model takes "
-                              f"at most {self.max_len} (its training --max-len)")
+            raise SeqlabError(
+                f"sentence has {len(words)} words after normalisation; this model takes "
+                f"at most {self.max_len} (its training --max-len)"
+            )
         unknown = [w for w in words if w not in self.src_vocab.stoi]
         if len(unknown) == len(words):
-            raise SeqlabError(f"no known words in the sentence ({' '.join(words)!r}); is it in the "
-                              f"model's source language?")
+            raise SeqlabError(
+                f"no known words in the sentence ({' '.join(words)!r}); is it in the model's source language?"
+            )
         ids, respelled = self.encode_source(words)
         return words, ids, unknown, respelled
 
-    def decode_ids(self, sources: list[list[int]], beam: int | None = None,
-                   batch_size: int = 256) -> list[Hypothesis]:
+    def decode_ids(
+        self, sources: list[list[int]], beam: int | None = None, batch_size: int = 256
+    ) -> list[Hypothesis]:
         """Decode id lists in batches; beam=1 is greedy (ParameterError if beam < 1)."""
-        return decode_ids(self.model, sources, self.max_len, self.beam if beam is None else beam, self.alpha,
-                          batch_size)
+        return decode_ids(
+            self.model, sources, self.max_len, self.beam if beam is None else beam, self.alpha, batch_size
+        )
 
-    def translate(self, sentences: str | list[str], beam: int | None = None) -> Translation | list[Translation]:
+    def translate(
+        self, sentences: str | list[str], beam: int | None = None
+    ) -> Translation | list[Translation]:
         """Translate one sentence (-> a Translation) or a list of them (-> a list, decoded in batches).
         beam: beam width (1 = greedy; default: the run's decoder)."""
         if isinstance(sentences, str):
             return self.translate([sentences], beam)[0]
         encoded = [self.source_ids(s) for s in sentences]
         hyps = self.decode_ids([ids for _, ids, _, _ in encoded], beam)
-        return [Translation(words, self.tgt_vocab.decode(h.ids), h.attention.cpu(), unk, resp, h.score)
-                for (words, _, unk, resp), h in zip(encoded, hyps)]
+        return [
+            Translation(words, self.tgt_vocab.decode(h.ids), h.attention.cpu(), unk, resp, h.score)
+            for (words, _, unk, resp), h in zip(encoded, hyps)
+        ]
 
-    def tune_alpha(self, pairs: list[tuple[list[str], list[str]]], beam: int | None = None,
-                   grid: tuple[float, ...] | None = None) -> float:
+    def tune_alpha(
+        self,
+        pairs: list[tuple[list[str], list[str]]],
+        beam: int | None = None,
+        grid: tuple[float, ...] | None = None,
+    ) -> float:
         """Set (and return) the length-normalisation exponent of `grid` (default ALPHA_GRID of
         seqlab.translate.scoring) with the best BLEU on `pairs` — give it validation pairs; ties keep
         the smaller exponent."""
+
         def bleu_at(alpha: float) -> float:
             self.alpha = alpha
             return self.bleu(pairs, beam)[0]
@@ -164,7 +209,9 @@ class Translator:
         self.alpha, self.info["alpha_scores"] = tune_alpha(bleu_at, grid)
         return self.alpha
 
-    def bleu(self, pairs: list[tuple[list[str], list[str]]], beam: int | None = None) -> tuple[float, list[str]]:
+    def bleu(
+        self, pairs: list[tuple[list[str], list[str]]], beam: int | None = None
+    ) -> tuple[float, list[str]]:
         """Corpus BLEU (sacreBLEU) of the decoded sources against their references; and the outputs."""
         hyps = self.decode_ids([self.encode_source(s)[0] for s, _ in pairs], beam)
         return outputs_bleu(hyps, pairs, self.tgt_vocab)
