@@ -70,7 +70,8 @@ def describe(s: dict, m: dict) -> tuple[str, str]:
     """The settings line and the machine line that head a results table."""
     return (
         f"{s['model']}, 100d, window {s['window']}, negative {s['negative']}, sample {s['sample']}, "
-        f"min_count {s['min_count']}, {s['epochs']} epoch(s), {s['workers']} workers; each row its own process.",
+        f"min_count {s['min_count']}, {s['epochs']} epoch(s), {s['workers']} workers; "
+        "each row its own process.",
         f"Machine: {m['cores']} cores ({m['cpu']}), commit {m['commit']}, {m['date']}. Load averages "
         "(1/5/15 min) before and after each row; above ~2.5 on 2 cores, other jobs shared the CPUs.",
     )

@@ -126,7 +126,8 @@ def main() -> None:
     for w, sides_ in rows.items():
         each = {s: ", ".join(f"{r['rate']:,.0f}" for r in rs) for s, rs in sides_.items()}
         md.append(
-            f"| {w} | {unit[w]} | {each['old']} | {each['new']} | {summary[w]['new'] / summary[w]['old']:.2f} |"
+            f"| {w} | {unit[w]} | {each['old']} | {each['new']} "
+            f"| {summary[w]['new'] / summary[w]['old']:.2f} |"
         )
     data = {
         "benchmark": "ab-commits",

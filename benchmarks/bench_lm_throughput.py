@@ -94,7 +94,7 @@ def main() -> None:
     V = len(corpus.vocab)
     res = {}
     # Interleave the measurements so load changes on a shared machine hit every path alike.
-    for rnd in range(2):
+    for _ in range(2):
         res.setdefault("plain torch.nn.LSTM loop", []).append(plain_loop(corpus.train, V, args))
         res.setdefault("seqlab fused (default)", []).append(seqlab_path(corpus, "fused", args, args.steps))
         res.setdefault("seqlab fused, fp32", []).append(
@@ -119,13 +119,16 @@ def main() -> None:
         "machine": info,
     }
     md = (
-        f"# Char-LM training throughput ({args.layers}x{args.hidden} LSTM, batch {args.batch_size}x{args.seq_len})\n\n"
+        f"# Char-LM training throughput ({args.layers}x{args.hidden} LSTM, "
+        f"batch {args.batch_size}x{args.seq_len})\n\n"
         "| path | chars/s (best of runs) |\n| --- | --- |\n"
         + "\n".join(f"| {k} | {v:,.0f} |" for k, v in best.items())
-        + f"\n\nThe default path trains in {precision} on this CPU. seqlab default / plain fp32 loop = **{ratio:.2f}** "
+        + f"\n\nThe default path trains in {precision} on this CPU. "
+        f"seqlab default / plain fp32 loop = **{ratio:.2f}** "
         f"(goal >= 0.90: {'met' if ratio >= 0.9 else 'not met'}); seqlab fp32 / plain = {ratio32:.2f}.\n\n"
         f"Machine: {info['cpu']}, {info['cores']} cores, {info['torch_threads']} torch threads, "
-        f"load {info['load_avg_1m']:.1f} -> {info['load_avg_1m_end']:.1f}, commit {info['commit']}, {info['date']}.\n"
+        f"load {info['load_avg_1m']:.1f} -> {info['load_avg_1m_end']:.1f}, "
+        f"commit {info['commit']}, {info['date']}.\n"
     )
     write_results("lm_throughput", data, md)
     print(md)

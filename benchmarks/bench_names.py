@@ -98,10 +98,12 @@ def main() -> None:
         f"| model | test loss (nats/char) |\n| --- | --- |\n"
         + "\n".join(rows)
         + f"\n\nGoal < 1.90: **{'met' if result['goal_met'] else 'not met'}**. "
-        f"{metrics['steps']} steps, {metrics['train_chars_per_sec']:,.0f} chars/s, {metrics['params']:,} params, "
+        f"{metrics['steps']} steps, {metrics['train_chars_per_sec']:,.0f} chars/s, "
+        f"{metrics['params']:,} params, "
         f"stopped by {metrics['stop_reason']}.\n\nSamples: {', '.join(samples)}\n\n"
         f"Machine: {info['cpu']}, {info['cores']} cores, torch {info.get('torch', 'n/a')}, "
-        f"load {info['load_avg_1m']:.1f} -> {info['load_avg_1m_end']:.1f}, commit {info['commit']}, {info['date']}.\n"
+        f"load {info['load_avg_1m']:.1f} -> {info['load_avg_1m_end']:.1f}, "
+        f"commit {info['commit']}, {info['date']}.\n"
     )
     write_results("names", result, md)
     print(md)

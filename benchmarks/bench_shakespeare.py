@@ -75,7 +75,8 @@ def main() -> None:
         "machine": info,
     }
     rows = [
-        f"| seqlab `lm train --max-minutes {args.minutes:g}` {' '.join(args.extra)} | **{metrics['val_loss']:.3f}** |"
+        f"| seqlab `lm train --max-minutes {args.minutes:g}` {' '.join(args.extra)} "
+        f"| **{metrics['val_loss']:.3f}** |"
     ]
     rows += [f"| {k} | {v:.3f} |" for k, v in ANCHORS.items()]
     curve_rows = [
@@ -91,7 +92,8 @@ def main() -> None:
         + "\n".join(curve_rows)
         + f"\n\nSample (T=0.8):\n\n```\n{sample.strip()}\n```\n\n"
         f"Machine: {info['cpu']}, {info['cores']} cores, torch {info.get('torch', 'n/a')}, "
-        f"load {info['load_avg_1m']:.1f} -> {info['load_avg_1m_end']:.1f}, commit {info['commit']}, {info['date']}.\n"
+        f"load {info['load_avg_1m']:.1f} -> {info['load_avg_1m_end']:.1f}, "
+        f"commit {info['commit']}, {info['date']}.\n"
     )
     write_results(args.name, result, md)
     print(md)

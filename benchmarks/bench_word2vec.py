@@ -300,18 +300,23 @@ def to_markdown(r: dict) -> str:
     lines = [
         f"# word2vec: seqlab vs gensim {r['gensim']}",
         "",
-        f"Corpus gutenberg8 ({'first %d tokens' % r['max_words'] if r['max_words'] else '17.0M tokens'}), "
+        "Corpus gutenberg8 ("
+        f"{'first {:d} tokens'.format(r['max_words']) if r['max_words'] else '17.0M tokens'}), "
         f"{s['vector_size']}d, window {s['window']}, negative {s['negative']}, sample {s['sample']}, "
-        f"min_count {s['min_count']}, {s['epochs']} epoch(s), {s['workers']} workers, alpha {s['alpha']}.",
+        f"min_count {s['min_count']}, {s['epochs']} epoch(s), {s['workers']} workers, "
+        f"alpha {s['alpha']}.",
         f"Machine: {r['machine']}. Finished {r['finished']}.",
-        "Analogy: questions-words, case-insensitive, restrict_vocab 30000; both scored by gensim's evaluator.",
+        "Analogy: questions-words, case-insensitive, restrict_vocab 30000; "
+        "both scored by gensim's evaluator.",
         "",
-        "| model | tool | seed | words/s | train s | end-to-end s | CPU s | peak RSS MB | analogy % | seen | WS353 ρ |",
+        "| model | tool | seed | words/s | train s | end-to-end s | CPU s | peak RSS MB "
+        "| analogy % | seen | WS353 ρ |",
         "| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
     ]
     for x in r["rows"]:
         lines.append(
-            f"| {x['model']} | {x['tool']} | {x.get('seed', 1)} | {x['words_per_sec']:,.0f} | {x['train_seconds']:.1f} | "
+            f"| {x['model']} | {x['tool']} | {x.get('seed', 1)} | {x['words_per_sec']:,.0f} "
+            f"| {x['train_seconds']:.1f} | "
             f"{x['total_seconds']:.1f} | {x['cpu_seconds']:.1f} | {x['peak_rss_mb']:.0f} | "
             f"{x['analogy_accuracy']:.2f} | {x['analogy_seen']} | {x['ws353_spearman']:.3f} |"
         )

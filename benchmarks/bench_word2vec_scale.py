@@ -88,7 +88,7 @@ def summarize(rows: list[dict]) -> dict:
     out = {}
     for corpus in dict.fromkeys(r["corpus"] for r in rows):
 
-        def pick(tool, storage):
+        def pick(tool, storage, corpus=corpus):
             return [
                 r for r in rows if r["corpus"] == corpus and r["tool"] == tool and r["storage"] == storage
             ]
@@ -123,7 +123,8 @@ def to_markdown(r: dict) -> str:
         f"{setup} The big corpus is gutenberg8 x{r['copies']}, each copy in its own shuffled line order.",
         machine,
         "",
-        "| corpus | tokens | tool | corpus storage | peak RSS MiB | words/s | train s | end-to-end s | load before | load after |",
+        "| corpus | tokens | tool | corpus storage | peak RSS MiB | words/s | train s | end-to-end s "
+        "| load before | load after |",
         "| --- | ---: | --- | --- | ---: | ---: | ---: | ---: | --- | --- |",
     ]
     for x in r["rows"]:

@@ -151,7 +151,8 @@ def to_markdown(r: dict) -> str:
     ]
     for x in r["rows"]:
         lines.append(
-            f"| {x['label']} | {x['words_per_sec']:,.0f} | {x['train_seconds']:.1f} | {x['cpu_seconds']:.1f} | "
+            f"| {x['label']} | {x['words_per_sec']:,.0f} | {x['train_seconds']:.1f} "
+            f"| {x['cpu_seconds']:.1f} | "
             f"{x['analogy_accuracy']:.2f} | {' '.join(map(str, x['load_before']))} | "
             f"{' '.join(map(str, x['load_after']))} |"
         )

@@ -1,10 +1,11 @@
-"""Is one row of the Kim table really above another, or is it the seed? The same cells under
+r"""Is one row of the Kim table really above another, or is it the seed? The same cells under
 several seeds (the table's own code, protocol and cache), with each row's mean, spread and the
 paired differences seed by seed.
 
     python benchmarks/classify_seeds.py --dataset trec --models cnn-rand cnn-non-static --seeds 0 1 2 3
     python benchmarks/classify_seeds.py --dataset sst1 --models cnn-rand cnn-non-static --epochs 10
-    python benchmarks/classify_seeds.py --dataset sst1 --models cnn-rand cnn-non-static --epochs 5 --dev-checks 4
+    python benchmarks/classify_seeds.py --dataset sst1 --models cnn-rand cnn-non-static --epochs 5 \
+        --dev-checks 4
 
 A table cell is one training (TREC, SST: one test split) or the mean of 10 folds, under seed 0;
 the seed moves a single test-split number by about a point, so a difference of 0.2-0.3 between

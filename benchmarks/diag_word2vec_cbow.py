@@ -117,13 +117,14 @@ def _steal_jiffies() -> int:
 
 def child(variant: str, encoded: str) -> dict:
     from seqlab.embeddings import word2vec_kernels as K
+    from seqlab.embeddings import word2vec_sampling as S
     from seqlab.embeddings.word2vec_train import JOB_WORDS, split_jobs
 
     z = np.load(encoded)
     ids, starts, counts = z["ids"], z["starts"], z["counts"]
     ids.flags.writeable = starts.flags.writeable = False  # as seqlab passes them
-    keep = K.keep_thresholds(K.keep_probabilities(counts, 1e-4))
-    thr, alias = K.build_alias_table(counts.astype(np.float64) ** 0.75)
+    keep = S.keep_thresholds(S.keep_probabilities(counts, 1e-4))
+    thr, alias = S.build_alias_table(counts.astype(np.float64) ** 0.75)
     sig, logsig = K.sigmoid_tables()
     jobs, N = split_jobs(starts, JOB_WORDS), len(ids)
     workers = 1 if variant in ("single",) + EXTRA else 2

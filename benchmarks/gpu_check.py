@@ -158,11 +158,13 @@ def main() -> int:
     ]
     for name, r in agree.items():
         md.append(
-            f"| {name} val loss | {r['val_loss_cpu']:.5f} | {r['val_loss_cuda']:.5f} | {r['max_weight_diff']:.2e} |"
+            f"| {name} val loss | {r['val_loss_cpu']:.5f} | {r['val_loss_cuda']:.5f} "
+            f"| {r['max_weight_diff']:.2e} |"
         )
     md += [
         "",
-        f"Shakespeare 2x512 LSTM: {fast['shakespeare_chars_per_sec']:,} chars/s ({fast['shakespeare_precision']}); "
+        f"Shakespeare 2x512 LSTM: {fast['shakespeare_chars_per_sec']:,} chars/s "
+        f"({fast['shakespeare_precision']}); "
         f"translation (eng-fra, defaults): {fast['translate_pairs_per_sec']:,} pairs/s.",
     ]
     write_results("gpu_check", {"agreement": agree, "speed": fast, "machine": info}, "\n".join(md))

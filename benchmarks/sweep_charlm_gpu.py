@@ -81,7 +81,7 @@ def run_one(cfg: dict) -> dict:
 
     from seqlab.charlm import data as lmdata
     from seqlab.charlm.corpus import stream_corpus
-    from seqlab.charlm.train import evaluate as seqlab_evaluate
+    from seqlab.charlm.evaluation import evaluate as seqlab_evaluate
     from seqlab.datasets import dataset_path
     from seqlab.models.rnn import CharRNN, CharRNNConfig
 
@@ -199,7 +199,8 @@ def main() -> None:
             results.append(r)
             c = r["config"]
             print(
-                f"{r['best_val']:.4f} ctx {r['best_val_ctx']:.4f}  L{c['layers']} H{c['hidden']} d{c['dropout']} wd{c['wd']} lr{c['lr']} "
+                f"{r['best_val']:.4f} ctx {r['best_val_ctx']:.4f}  "
+                f"L{c['layers']} H{c['hidden']} d{c['dropout']} wd{c['wd']} lr{c['lr']} "
                 f"B{c['batch']} T{c['seq']} E{c['embed']} ema{c['ema']} {c['windows']}  "
                 f"({r['steps']} steps, {r['gpu_seconds']} s)",
                 flush=True,

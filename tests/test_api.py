@@ -1,4 +1,5 @@
-"""The front door: `import seqlab` is cheap, every public name resolves, the embeddings side needs no torch."""
+"""The front door: `import seqlab` is cheap, every public name resolves, the embeddings side
+needs no torch."""
 
 import subprocess
 import sys
@@ -37,4 +38,4 @@ def test_unknown_names_raise_attribute_error():
     import pytest
 
     with pytest.raises(AttributeError, match="no attribute 'Word2Vector'"):
-        seqlab.Word2Vector
+        _ = seqlab.Word2Vector

@@ -1,4 +1,5 @@
-"""The one length-bucketing batcher and padder (seqlab.batching) shared by the LM, classifiers and translation."""
+"""The one length-bucketing batcher and padder (seqlab.batching) shared by the LM, classifiers
+and translation."""
 
 import torch
 

@@ -6,13 +6,17 @@ only what they would otherwise each write again, and had started to write differ
 - `cosine_lr`: warm-up, then cosine decay of the learning rate over a budget fraction;
 - `resolve_precision` / `autocast`: "auto" -> bf16 where it pays, else fp32, and the context for it;
 - `RunState`: model, optimizer, data position, RNG states and weight average as one object with
-  `state_dict()` / `load_state_dict()`, so `--resume` restores the same things in every loop.
+  `state_dict()` / `load_state_dict()`, so `--resume` restores the same things in every loop;
+- `StopSignals`: Ctrl-C (SIGINT) and SIGTERM end a run at a clean point, so its last checkpoint
+  resumes exactly.
 """
 
 from __future__ import annotations
 
 import contextlib
 import math
+import signal
+import threading
 from typing import Any
 
 import torch
@@ -129,3 +133,46 @@ class RunState:
         if self.batcher is not None:
             self.batcher.load_state_dict(d["batcher"])
         self.progress = dict(d["progress"])
+
+
+class Interrupted(KeyboardInterrupt):
+    """A run stopped by a signal; `signal_name` says which ("SIGINT" or "SIGTERM"), so the command
+    can exit as a shell expects (130 or 143)."""
+
+    def __init__(self, signal_name: str = "SIGINT"):
+        super().__init__(signal_name)
+        self.signal_name = signal_name
+
+
+class StopSignals:
+    """SIGINT (Ctrl-C) and SIGTERM (kill, a scheduler, `docker stop`) while a loop trains.
+
+    deferred=True: the first signal only sets `requested` (its name); the loop finishes the step in
+    flight and stops at the next boundary it checks, so what it saves is one consistent state (data
+    position, RNG, weights and step counter agree) and `--resume` continues exactly. A second
+    signal raises `Interrupted` (a KeyboardInterrupt) at once. deferred=False: either signal raises
+    it at once (for loops that only ever save at clean points). Handlers are installed only in the
+    main thread (Python's rule) and restored on exit.
+    """
+
+    def __init__(self, deferred: bool = True):
+        self.deferred = deferred
+        self.requested: str | None = None
+        self._previous: dict = {}
+
+    def __enter__(self) -> StopSignals:
+        if threading.current_thread() is threading.main_thread():
+            for sig in (signal.SIGINT, signal.SIGTERM):
+                self._previous[sig] = signal.signal(sig, self._handle)
+        return self
+
+    def _handle(self, signum, frame) -> None:
+        name = signal.Signals(signum).name
+        if not self.deferred or self.requested is not None:
+            raise Interrupted(name)
+        self.requested = name
+
+    def __exit__(self, *exc) -> bool:
+        for sig, handler in self._previous.items():
+            signal.signal(sig, handler if handler is not None else signal.SIG_DFL)
+        return False

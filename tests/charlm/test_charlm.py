@@ -7,8 +7,11 @@ import torch
 
 from seqlab.charlm import corpus as lmcorpus
 from seqlab.charlm import data as lmdata
+from seqlab.charlm.config import LMTrainConfig
+from seqlab.charlm.evaluation import evaluate
+from seqlab.charlm.model_file import load_model
 from seqlab.charlm.sampling import generate_lines, generate_stream, sample_next
-from seqlab.charlm.train import LMTrainConfig, evaluate, load_model, train_lm
+from seqlab.charlm.train import train_lm
 from seqlab.vocab import Vocab
 
 TINY = dict(layers=1, hidden=32, embed=8, dropout=0.0, batch_size=4, lr=1e-2, warmup_steps=5)

@@ -203,7 +203,8 @@ def test_module_entry_point_and_help():
 
 
 def test_building_the_cli_does_not_import_torch():
-    """`seqlab --help` and the embedding commands stay fast: torch is imported only when a command needs it."""
+    """`seqlab --help` and the embedding commands stay fast: torch is imported only when a command
+    needs it."""
     code = "import sys, seqlab.cli; seqlab.cli.build_parser(); print('torch' in sys.modules)"
     r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert r.stdout.strip() == "False", r.stderr

@@ -7,8 +7,9 @@ import pytest
 import torch
 
 from seqlab.charlm import data as lmdata
+from seqlab.charlm.evaluation import evaluate
+from seqlab.charlm.model_file import load_model
 from seqlab.charlm.sampling import generate_stream
-from seqlab.charlm.train import evaluate, load_model
 from seqlab.files import read_text
 from seqlab.vocab import Vocab
 

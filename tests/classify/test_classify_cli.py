@@ -347,7 +347,8 @@ def test_table_cache_keys_see_model_conv_and_sst_training_set(tmp_path):
         cache_file(tmp_path, base, "sst2", "cnn-rand:wide", 0, False).name
         == "sst2__cnn-rand__wide__phrases__e25__s0__test.json"
     )
-    # the DCNN's recipes: b50 (default) keeps the key of the cells computed before b4 was tried; b4 has its own
+    # the DCNN's recipes: b50 (default) keeps the key of the cells computed before b4 was tried;
+    # b4 has its own
     assert cache_file(tmp_path, base, "mr", "dcnn:b50", 2, True).name == "mr__dcnn__e25__s0__fold3of10.json"
     assert cache_file(tmp_path, base, "mr", "dcnn", 2, True).name == "mr__dcnn__e25__s0__fold3of10.json"
     assert (

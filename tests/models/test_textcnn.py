@@ -1,6 +1,6 @@
-"""Kim's CNN (narrow and wide), the DCNN and the RNN/hybrid networks: shapes, a near-uniform start with gradient in every
-trainable parameter, overfitting, max-norm, frozen/tuned
-embeddings, brute-force convolution parity, and invariance to the padding that bucketing adds."""
+"""Kim's CNN (narrow and wide), the DCNN and the RNN/hybrid networks: shapes, a near-uniform start
+with gradient in every trainable parameter, overfitting, max-norm, frozen/tuned embeddings,
+brute-force convolution parity, and invariance to the padding that bucketing adds."""
 
 import math
 

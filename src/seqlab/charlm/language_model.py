@@ -26,8 +26,10 @@ import torch
 from seqlab.charlm import corpus as lmcorpus
 from seqlab.charlm import data as lmdata
 from seqlab.charlm.config import LMTrainConfig
+from seqlab.charlm.evaluation import evaluate
+from seqlab.charlm.model_file import load_model
 from seqlab.charlm.sampling import generate_lines, iter_stream
-from seqlab.charlm.train import TRAIN_STATE_KIND, evaluate, load_model, train_lm
+from seqlab.charlm.train import TRAIN_STATE_KIND, train_lm
 from seqlab.checkpoint import load_checkpoint
 from seqlab.distributed import Group
 from seqlab.errors import ParameterError, SeqlabError

@@ -27,6 +27,8 @@ import torch.nn.functional as F
 from seqlab.charlm import data as lmdata
 from seqlab.charlm.config import LMTrainConfig
 from seqlab.charlm.corpus import LMCorpus
+from seqlab.charlm.evaluation import evaluate
+from seqlab.charlm.model_file import save_model
 from seqlab.checkpoint import load_checkpoint, rng_state, save_checkpoint, set_rng_state
 from seqlab.distributed import Group, wrap
 from seqlab.ema import WeightEMA
@@ -34,9 +36,8 @@ from seqlab.errors import SeqlabError
 from seqlab.files import write_json_atomic
 from seqlab.models.rnn import CharRNN, CharRNNConfig, detach_state
 from seqlab.runtime import progress, resolve_device
-from seqlab.training import RunState, autocast, cosine_lr
+from seqlab.training import Interrupted, RunState, StopSignals, autocast, cosine_lr
 
-MODEL_KIND = "charlm"  # RUN/model.pt: the best weights, for sampling and evaluation
 TRAIN_STATE_KIND = "charlm-train"  # RUN/last.pt: everything --resume needs
 
 
@@ -61,118 +62,6 @@ def lr_at(cfg: LMTrainConfig, step: int, progress_frac: float) -> float:
 
 
 @torch.no_grad()
-def evaluate(
-    model: CharRNN,
-    corpus_mode: str,
-    data,
-    categories=None,
-    batch_size: int = 64,
-    seq_len: int = 256,
-    context: torch.Tensor | None = None,
-    warm: int = 256,
-) -> tuple[float, int]:
-    """Summed negative log-likelihood (nats) and the number of predicted characters.
-
-    stream: the text folded into columns, hidden state carried down each column. With `context`
-    (the text just before `data`, e.g. the training part) of more than `warm` characters, each
-    column's state is first warmed on the `warm` characters that precede it, so every character
-    is scored once, given real history: -log P(x_t | x_<t) as a single stream would have it.
-    Without context, each column starts from a zero state and its first character is not scored.
-    lines: every character and the end marker of each line.
-    """
-    was_training = model.training
-    model.eval()
-    device = next(model.parameters()).device
-    total, count = 0.0, 0
-    try:
-        if corpus_mode == "stream" and context is not None and len(context) > warm and len(data) >= 2:
-            text = torch.cat([context[-(warm + 1) :], data]).to(device)  # warm+1 chars of history, then data
-            B = max(1, min(batch_size, len(data) // max(warm, seq_len)))
-            rows = len(data) // B
-            starts = (warm + 1) + torch.arange(B, device=device) * rows  # first scored char of each column
-            seqs = text[
-                starts[:, None] - (warm + 1) + torch.arange(warm + rows, device=device)[None, :]
-            ]  # (B, warm+rows)
-            _, state = model(seqs[:, :warm], None)  # history only: nothing scored
-            for r in range(warm, warm + rows, seq_len):
-                x = seqs[:, r : r + seq_len]  # input x_{t-1} ...
-                y = text[
-                    (starts[:, None] + (r - warm) + torch.arange(x.shape[1], device=device)[None, :])
-                ]  # ... x_t
-                logits, state = model(x, state)
-                total += F.cross_entropy(
-                    logits.reshape(-1, logits.shape[-1]), y.reshape(-1), reduction="sum"
-                ).item()
-                count += y.numel()
-        elif corpus_mode == "stream":
-            cols = lmdata.fold_columns(data, max(1, min(batch_size, len(data) // (seq_len + 1) or 1))).to(
-                device
-            )  # (R, B)
-            state = None
-            for r in range(0, cols.shape[0] - 1, seq_len):
-                chunk = cols[r : r + seq_len + 1]
-                x, y = chunk[:-1].t(), chunk[1:].t()
-                logits, state = model(x, state)
-                total += F.cross_entropy(
-                    logits.reshape(-1, logits.shape[-1]), y.reshape(-1), reduction="sum"
-                ).item()
-                count += y.numel()
-        else:
-            for i in range(0, len(data), batch_size):
-                x, y = (t.to(device) for t in lmdata.pad_lines(data[i : i + batch_size]))
-                cats = categories[i : i + batch_size].to(device) if categories is not None else None
-                logits, _ = model(x, None, cats)
-                total += F.cross_entropy(
-                    logits.reshape(-1, logits.shape[-1]),
-                    y.reshape(-1),
-                    ignore_index=lmdata.IGNORE,
-                    reduction="sum",
-                ).item()
-                count += int((y != lmdata.IGNORE).sum())
-    finally:
-        model.train(was_training)
-    return total, count
-
-
-def save_model(path: Path, model: CharRNN, corpus: LMCorpus, cfg: LMTrainConfig, extra: dict) -> None:
-    """The inference checkpoint: weights, vocabulary, categories, model and training config."""
-    save_checkpoint(
-        path,
-        MODEL_KIND,
-        {
-            "model": model.state_dict(),
-            "model_config": model.config.to_dict(),
-            "train_config": asdict(cfg),
-            "vocab": corpus.vocab.to_dict(),
-            "mode": corpus.mode,
-            "categories": list(corpus.categories),
-            "train_lines": list(corpus.train_lines),
-            **extra,
-        },
-    )
-
-
-def load_model(run_dir: str | Path, impl: str | None = None) -> tuple[CharRNN, dict]:
-    """Load RUN/model.pt (or a checkpoint file) for sampling and evaluation. impl: run the weights
-    with "fused" torch kernels or the "scratch" cells (the same parameters either way; default:
-    what the run trained with)."""
-    p = Path(run_dir)
-    path = p / "model.pt" if p.is_dir() else p
-    if p.is_dir() and not path.exists():
-        raise SeqlabError(f"{p} is not a trained run (no model.pt inside)")
-    ck = load_checkpoint(path, kind=MODEL_KIND)
-    try:
-        config = {**ck["model_config"], **({"impl": impl} if impl else {})}
-        model = CharRNN(CharRNNConfig(**config))
-        model.load_state_dict(ck["model"])
-    except (KeyError, TypeError, RuntimeError) as e:
-        raise SeqlabError(
-            f"checkpoint {path} does not match its model config: {str(e).splitlines()[0][:120]}"
-        ) from None
-    model.eval()
-    return model, ck
-
-
 def differences(saved: dict, now: dict) -> str:
     """'hidden_size 512 (run) vs 256 (now), ...' for the keys whose values differ."""
     keys = sorted(k for k in set(saved) | set(now) if saved.get(k) != now.get(k))
@@ -415,8 +304,11 @@ def _stop_reason(loop: _Loop) -> str | None:
 
 
 def _fit(loop: _Loop, show_progress: bool | None, on_step) -> str:
-    """Steps until a budget or early stopping ends the run; Ctrl-C saves RUN/last.pt and re-raises."""
-    p, cfg = loop.p, loop.cfg
+    """Steps until a budget or early stopping ends the run. Ctrl-C or SIGTERM lets the step in
+    flight finish (with its validation and checkpoint when due), saves RUN/last.pt there and raises
+    KeyboardInterrupt; a second signal stops at once and keeps the last checkpoint saved at a clean
+    point, never a half-done step (seqlab.training.StopSignals)."""
+    p = loop.p
     bar = progress(
         total=loop.total_steps(),
         desc="train",
@@ -425,48 +317,63 @@ def _fit(loop: _Loop, show_progress: bool | None, on_step) -> str:
     )
     bar.update(p["step"])
     loop.state.model.train()
-    running, t_last = None, time.perf_counter()
+    clean = [True]  # False from a step's first change of state to the end of its bookkeeping
     try:
-        while (stop := _stop_reason(loop)) is None:
-            t0 = time.perf_counter()
-            loss, n_chars = _train_step(loop, cfg.precision)
-            t1 = time.perf_counter()
-            p["train_time"] += t1 - t0
-            p["train_chars"] += n_chars
-            running = loss if running is None else 0.95 * running + 0.05 * loss
-            bar.update(1)
-            if p["step"] % 10 == 0:
-                left = (loop.total_steps() - p["step"]) * p["elapsed"] / max(p["step"], 1)
-                if loop.max_seconds and p["planned_steps"] is None:
-                    left = min(left, loop.max_seconds - p["elapsed"])
-                bar.set_postfix(
-                    loss=f"{running:.3f}",
-                    chars_s=f"{p['train_chars'] / max(p['train_time'], 1e-9):,.0f}",
-                    best=f"{p['best']['val_loss']:.3f}" if p["best"]["step"] else "-",
-                    eta=time.strftime("%H:%M:%S", time.gmtime(max(0.0, left))),
-                )
-            planning = bool(loop.max_seconds) and p["planned_steps"] is None and p["step"] == cfg.warmup_steps
-            validating = p["step"] % cfg.eval_every == 0 or planning
-            if validating:
-                _validate(loop, running)  # counts against --max-minutes (wall clock), not chars/s
-            now = time.perf_counter()
-            p["elapsed"] = loop.group.agree(p["elapsed"] + now - t_last)  # rank 0's clock decides
-            t_last = now
-            if validating:
-                if planning:
-                    _plan_steps(loop, bar)
-                _save_last(loop)
-            if on_step is not None:
-                on_step(p["step"])
+        with StopSignals() as signals:
+            stop, running = _steps(loop, bar, on_step, signals, clean)
     except KeyboardInterrupt:
         bar.close()
-        _save_last(loop)
+        if clean[0]:
+            _save_last(loop)
         raise
     bar.close()
     if not p["history"] or p["history"][-1]["step"] != p["step"]:
         _validate(loop, running if running is not None else float("nan"))
     _save_last(loop)
     return stop
+
+
+def _steps(loop: _Loop, bar, on_step, signals: StopSignals, clean: list) -> tuple[str, float | None]:
+    """The loop itself: step, progress line, validation and checkpoint when due; returns the stop
+    reason and the running training loss. A stop signal is honoured between steps only."""
+    p, cfg = loop.p, loop.cfg
+    running, t_last = None, time.perf_counter()
+    while (stop := _stop_reason(loop)) is None:
+        clean[0] = False
+        t0 = time.perf_counter()
+        loss, n_chars = _train_step(loop, cfg.precision)
+        t1 = time.perf_counter()
+        p["train_time"] += t1 - t0
+        p["train_chars"] += n_chars
+        running = loss if running is None else 0.95 * running + 0.05 * loss
+        bar.update(1)
+        if p["step"] % 10 == 0:
+            left = (loop.total_steps() - p["step"]) * p["elapsed"] / max(p["step"], 1)
+            if loop.max_seconds and p["planned_steps"] is None:
+                left = min(left, loop.max_seconds - p["elapsed"])
+            bar.set_postfix(
+                loss=f"{running:.3f}",
+                chars_s=f"{p['train_chars'] / max(p['train_time'], 1e-9):,.0f}",
+                best=f"{p['best']['val_loss']:.3f}" if p["best"]["step"] else "-",
+                eta=time.strftime("%H:%M:%S", time.gmtime(max(0.0, left))),
+            )
+        planning = bool(loop.max_seconds) and p["planned_steps"] is None and p["step"] == cfg.warmup_steps
+        validating = p["step"] % cfg.eval_every == 0 or planning
+        if validating:
+            _validate(loop, running)  # counts against --max-minutes (wall clock), not chars/s
+        now = time.perf_counter()
+        p["elapsed"] = loop.group.agree(p["elapsed"] + now - t_last)  # rank 0's clock decides
+        t_last = now
+        if validating:
+            if planning:
+                _plan_steps(loop, bar)
+            _save_last(loop)
+        clean[0] = True
+        if on_step is not None:
+            on_step(p["step"])
+        if loop.group.agree(signals.requested is not None):  # every rank stops after the same step
+            raise Interrupted(signals.requested or "SIGINT")
+    return stop, running
 
 
 def _plan_steps(loop: _Loop, bar) -> None:

@@ -2,8 +2,8 @@
 
     clf = TrainedClassifier.load("runs/mr")
     ex = explain(clf, "What a gorgeous, witty film!")
-    ex.label, ex.probabilities          # "positive", {"negative": 0.08, "positive": 0.92}
-    ex.highlights                       # [Highlight(start=7, end=21, weight=1.9, text="gorgeous, witty"), ...]
+    ex.label, ex.probabilities         # "positive", {"negative": 0.08, "positive": 0.92}
+    ex.highlights                      # [Highlight(start=7, end=21, weight=1.9, text="gorgeous, witty"), ...]
 
 Two explanations, chosen by the model:
 

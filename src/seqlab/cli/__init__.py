@@ -16,7 +16,8 @@ from seqlab.cli.arguments import flag_for, record_flags
 from seqlab.errors import ParameterError, SeqlabError
 
 EXIT_ERROR = 2
-EXIT_INTERRUPTED = 130
+EXIT_INTERRUPTED = 130  # 128 + SIGINT, as a shell reports Ctrl-C
+EXIT_TERMINATED = 143  # 128 + SIGTERM
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -50,9 +51,9 @@ def main(argv: list[str] | None = None) -> int:
     except SeqlabError as e:
         print(f"seqlab: error: {e}", file=sys.stderr)
         return EXIT_ERROR
-    except KeyboardInterrupt:
+    except KeyboardInterrupt as e:  # Ctrl-C, or SIGTERM turned into a clean stop by a training loop
         print("seqlab: interrupted", file=sys.stderr)
-        return EXIT_INTERRUPTED
+        return EXIT_TERMINATED if getattr(e, "signal_name", None) == "SIGTERM" else EXIT_INTERRUPTED
     except (FileNotFoundError, IsADirectoryError, PermissionError) as e:
         print(f"seqlab: error: {e.strerror or e}: {e.filename}", file=sys.stderr)
         return EXIT_ERROR

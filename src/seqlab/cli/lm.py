@@ -99,7 +99,8 @@ def _train_texts() -> dict:
         "Ctrl-C saves the last checkpoint; --resume continues exactly where it stopped.\n\n"
         f"Per-mode defaults: stream {MODE_DEFAULTS['stream']}\n"
         f"                   lines  {MODE_DEFAULTS['lines']}",
-        epilog="examples:\n  seqlab lm train $SEQLAB_DATA/tinyshakespeare/input.txt -o runs/shakespeare --max-minutes 15\n"
+        epilog="examples:\n"
+        "  seqlab lm train $SEQLAB_DATA/tinyshakespeare/input.txt -o runs/shakespeare --max-minutes 15\n"
         "  seqlab lm train names.txt -o runs/names --mode lines --max-minutes 5\n"
         "  seqlab lm train input.txt -o runs/tiny --cell gru --impl scratch --layers 1 --hidden 128",
     )
@@ -262,7 +263,8 @@ def _train(args, group, device) -> int:
     def announce(c, corpus):
         print(
             f"{'resuming' if args.resume else 'training'} {c.cell} ({c.impl}) {c.layers}x{c.hidden} on "
-            f"{corpus.train_chars:,} characters ({corpus.mode} mode, vocabulary {len(corpus.vocab)}) -> {run}",
+            f"{corpus.train_chars:,} characters ({corpus.mode} mode, vocabulary {len(corpus.vocab)}) "
+            f"-> {run}",
             file=sys.stderr,
         )
 
