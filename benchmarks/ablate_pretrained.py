@@ -28,7 +28,7 @@ from seqlab.classify import protocol
 from seqlab.classify.data import load_dataset
 from seqlab.classify.estimators import CNNClassifier
 from seqlab.classify.pretrained import KIM_STD
-from seqlab.embeddings.keyedvectors import load_vectors
+from seqlab.embeddings.vector_sources import load_vectors
 from seqlab.files import write_json_atomic, write_text_atomic
 
 OUT = Path(__file__).resolve().parent / "results" / "classify_pretrained_ablation"

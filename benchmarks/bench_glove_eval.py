@@ -24,7 +24,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _common import machine_info  # noqa: E402
 from seqlab.datasets import dataset_path
 from seqlab.embeddings.benchmark import evaluate_vectors
-from seqlab.embeddings.keyedvectors import load_vectors
+from seqlab.embeddings.vector_sources import load_vectors
 from seqlab.files import write_json_atomic, write_text_atomic
 
 TARGETS = {

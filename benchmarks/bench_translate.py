@@ -82,7 +82,8 @@ def machine() -> dict:
 
 
 def cpu_s(r: dict) -> str:
-    """CPU seconds the job got for training + its first test decode (rows from before it was recorded: n/a)."""
+    """CPU seconds the job got for training + its first test decode (rows from before it was
+    recorded: n/a)."""
     return f"{r['cpu_seconds_incl_eval']:.0f}" if "cpu_seconds_incl_eval" in r else "n/a"
 
 
@@ -103,14 +104,17 @@ def render(results: list[dict]) -> str:
         "Test BLEU (sacreBLEU, normalised lowercase text as in the PyTorch tutorial). Each row trained",
         "for its own budget on a 2-core CPU (load = 1-minute load average when the row started;",
         "2.0 would mean the two cores were fully used by others; CPU s = CPU time the job actually got for",
-        "training plus one test decode; threads = torch threads of the row). Goals (issue 5, 15 min per model):",
+        "training plus one test decode; threads = torch threads of the row). "
+        "Goals (issue 5, 15 min per model):",
         "prefix set >= 62, full set >= 55, attention >= 5 above none on the full set.",
         "",
-        "Unknown-word backoff (seqlab.translate.backoff: an unseen source word read as the known word it most likely",
+        "Unknown-word backoff (seqlab.translate.backoff: an unseen source word read as the known word "
+        "it most likely",
         "inflects) is on in rows run since it existed; those rows also give beam-5 BLEU without it, from the",
         "same model.",
         "",
-        "| set | row | seed | encoder | attention | budget (min) | trained (s) | CPU s | threads | epochs | val loss | greedy BLEU | beam-5 BLEU | backoff | beam-5 without backoff | load |",
+        "| set | row | seed | encoder | attention | budget (min) | trained (s) | CPU s | threads | epochs "
+        "| val loss | greedy BLEU | beam-5 BLEU | backoff | beam-5 without backoff | load |",
         "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     for r in sorted(results, key=row_order):
@@ -119,7 +123,8 @@ def render(results: list[dict]) -> str:
         backoff = "on" if c.get("backoff") else "off"
         without = f"{r['bleu_beam5_no_backoff']:.2f}" if "bleu_beam5_no_backoff" in r else "="
         lines.append(
-            f"| {r['set']} | {r['row']} | {c['seed']} | {c['encoder']}-{c['cell'] if c['encoder'] == 'rnn' else 'conv'} "
+            f"| {r['set']} | {r['row']} | {c['seed']} "
+            f"| {c['encoder']}-{c['cell'] if c['encoder'] == 'rnn' else 'conv'} "
             f"| {c['attention']} | {c['max_minutes']:g} | {r['seconds']:.0f} | {cpu_s(r)} "
             f"| {r['machine']['torch_threads']} | {r['epochs']} "
             f"| {r['val_loss']:.3f} | {r['bleu_greedy']:.2f} | {r['bleu_beam5']:.2f} | {backoff} | {without} "
@@ -132,15 +137,18 @@ def render(results: list[dict]) -> str:
             "Where the backoff's gain comes from: beam-5 test BLEU of the sentences holding a source",
             "word unseen in training, and of the rest, with the backoff off and on (same model).",
             "",
-            "| set | row | seed | budget (min) | unseen-word sentences | unseen: off | unseen: on | rest: off | rest: on |",
+            "| set | row | seed | budget (min) | unseen-word sentences "
+            "| unseen: off | unseen: on | rest: off | rest: on |",
             "|---|---|---|---|---|---|---|---|---|",
         ]
         for r in sorted(split, key=row_order):
             u = r["unseen_words"]
             lines.append(
-                f"| {r['set']} | {r['row']} | {r['train_config']['seed']} | {r['train_config']['max_minutes']:g} "
+                f"| {r['set']} | {r['row']} | {r['train_config']['seed']} "
+                f"| {r['train_config']['max_minutes']:g} "
                 f"| {u['sentences']} of {u['of']} | {u['no_backoff']['unseen']:.2f} "
-                f"| {u['backoff']['unseen']:.2f} | {u['no_backoff']['rest']:.2f} | {u['backoff']['rest']:.2f} |"
+                f"| {u['backoff']['unseen']:.2f} | {u['no_backoff']['rest']:.2f} "
+                f"| {u['backoff']['rest']:.2f} |"
             )
     lines += [
         "",
@@ -171,7 +179,8 @@ def main(argv=None) -> int:
         "--seed",
         type=int,
         default=0,
-        help="seed of the 80/10/10 split and of training; each seed keeps its own rows (default: %(default)s)",
+        help="seed of the 80/10/10 split and of training; each seed keeps its own rows "
+        "(default: %(default)s)",
     )
     ap.add_argument(
         "--threads",

@@ -35,7 +35,7 @@ def export(path: str) -> None:
     import numpy as np
 
     from seqlab.classify.data import DATASETS, load_dataset
-    from seqlab.embeddings.keyedvectors import load_vectors
+    from seqlab.embeddings.vector_sources import load_vectors
 
     kv = load_vectors("glove-6b-50d")
     words = set()

@@ -261,12 +261,13 @@ def test_lm_resumes_exactly_after_sigint_right_after_an_optimizer_update(lm_setu
     assert_same_weights(a["model"], b["model"], "lm SIGINT inside optimizer.step() at step 25, resumed")
 
 
-def test_translate_resumes_exactly_after_sigint(translate_setup):
+@pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM], ids=["SIGINT", "SIGTERM"])
+def test_translate_resumes_exactly_after_a_signal(translate_setup, sig):
     d, pairs = translate_setup
-    run = d / "sigint"
-    # translate catches Ctrl-C, keeps the best model, still evaluates it and exits 0
+    run = d / sig.name
+    # translate catches Ctrl-C and SIGTERM, keeps the best model, still evaluates it and exits 0
     err = signal_after_first_checkpoint(
-        ["translate", "train", str(pairs), "-o", str(run), *TR_FLAGS], run, signal.SIGINT, exit_codes=(0,)
+        ["translate", "train", str(pairs), "-o", str(run), *TR_FLAGS], run, sig, exit_codes=(0,)
     )
     assert "--resume" in err and "Traceback" not in err, err[-3000:]
     assert json.loads((run / "metrics.json").read_text())["stop_reason"] == "interrupted"
@@ -277,7 +278,7 @@ def test_translate_resumes_exactly_after_sigint(translate_setup):
     assert a["epochs"] == b["epochs"] == TR_EPOCHS and a["steps"] == b["steps"]
     assert [h["val_loss"] for h in a["history"]] == [h["val_loss"] for h in b["history"]]
     assert a["bleu"] == b["bleu"] and a["best_epoch"] == b["best_epoch"]
-    how = f"translate SIGINT after epoch {stopped}, resumed"
+    how = f"translate {sig.name} after epoch {stopped}, resumed"
     for name in ("last.pt", "model.pt"):  # final and best weights
         a, b = weights(d / "straight" / name)["model"], weights(run / name)["model"]
         assert_same_weights(a, b, f"{how}, {name}")

@@ -30,7 +30,7 @@ _LAZY = {
     "GloVe": "seqlab.embeddings.glove",
     "PPMI": "seqlab.embeddings.ppmi",
     "KeyedVectors": "seqlab.embeddings.keyedvectors",
-    "load_vectors": "seqlab.embeddings.keyedvectors",
+    "load_vectors": "seqlab.embeddings.vector_sources",
     "evaluate_vectors": "seqlab.embeddings.benchmark",
     # part 2: recurrent networks
     "CharLM": "seqlab.charlm.language_model",

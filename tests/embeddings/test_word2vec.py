@@ -230,7 +230,8 @@ names = [seqlab.Word2Vec, seqlab.GloVe, seqlab.PPMI, seqlab.evaluate_vectors, se
          seqlab.load_vectors]
 import seqlab.embeddings.corpus, seqlab.embeddings.config, seqlab.embeddings.train
 import seqlab.embeddings.word2vec, seqlab.embeddings.word2vec_train, seqlab.embeddings.phrases
-import seqlab.embeddings.word2vec_kernels, seqlab.embeddings.glove_kernels, seqlab.embeddings.model
+import seqlab.embeddings.word2vec_kernels, seqlab.embeddings.word2vec_sampling, seqlab.embeddings.model
+import seqlab.embeddings.glove_kernels, seqlab.embeddings.vector_sources, seqlab.embeddings.word_movers
 import seqlab.embeddings.counts, seqlab.embeddings.glove, seqlab.embeddings.ppmi
 import seqlab.embeddings.evaluation, seqlab.embeddings.benchmark, seqlab.embeddings.plot
 import seqlab.cli.embed
@@ -342,6 +343,7 @@ def test_padded_rows_train_exactly_like_plain_rows(model):
     """The kernels on (V, Dp) rows with dim=D give the (V, D) result bit for bit, and never touch
     the padding."""
     from seqlab.embeddings import word2vec_kernels as K
+    from seqlab.embeddings import word2vec_sampling as S
     from seqlab.embeddings.word2vec_train import init_vectors
 
     rng = np.random.default_rng(2)
@@ -349,8 +351,8 @@ def test_padded_rows_train_exactly_like_plain_rows(model):
     ids = rng.integers(0, V, size=400).astype(np.int32)
     starts = np.array([0, 150, 400], dtype=np.int64)
     counts = np.bincount(ids, minlength=V) + 1
-    keep = K.keep_thresholds(K.keep_probabilities(counts, 1e-2))
-    thr, alias = K.build_alias_table(counts.astype(np.float64) ** 0.75)
+    keep = S.keep_thresholds(S.keep_probabilities(counts, 1e-2))
+    thr, alias = S.build_alias_table(counts.astype(np.float64) ** 0.75)
     sig, logsig = K.sigmoid_tables()
     padded = init_vectors(V, D, seed=3)  # (V, 32) each
     plain = [np.ascontiguousarray(a[:, :D]) for a in padded]

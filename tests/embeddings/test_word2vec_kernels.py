@@ -1,9 +1,11 @@
-"""The compiled word2vec kernels against numpy references, finite differences and the tables' formulas."""
+"""The compiled word2vec kernels and their samplers against numpy references, finite differences and
+the tables' formulas."""
 
 import numpy as np
 import pytest
 
 from seqlab.embeddings import word2vec_kernels as K
+from seqlab.embeddings import word2vec_sampling as S
 
 
 def sigmoid(x):
@@ -23,11 +25,11 @@ def table_sigmoid(x):
 
 def test_noise_table_follows_count_to_the_075():
     counts = np.array([1000, 300, 50, 7, 1, 120, 5000], dtype=np.int64)
-    thr, alias = K.build_alias_table(counts.astype(np.float64) ** 0.75)
+    thr, alias = S.build_alias_table(counts.astype(np.float64) ** 0.75)
     want = counts**0.75 / (counts**0.75).sum()
-    np.testing.assert_allclose(K.alias_probabilities(thr, alias), want, rtol=1e-6)
+    np.testing.assert_allclose(S.alias_probabilities(thr, alias), want, rtol=1e-6)
     # and the kernels' own sampler draws from it (not from counts, not uniform)
-    draws, _ = K.sample_noise(thr, alias, 400_000, np.uint64(7))
+    draws, _ = S.sample_noise(thr, alias, 400_000, np.uint64(7))
     freq = np.bincount(draws, minlength=len(counts)) / len(draws)
     np.testing.assert_allclose(freq, want, atol=3e-3)
     assert np.abs(freq - counts / counts.sum()).max() > 0.05  # distinguishable from exponent 1
@@ -36,8 +38,8 @@ def test_noise_table_follows_count_to_the_075():
 def test_alias_table_any_weights():
     rng = np.random.default_rng(0)
     w = rng.random(1000) ** 4
-    thr, alias = K.build_alias_table(w)
-    np.testing.assert_allclose(K.alias_probabilities(thr, alias), w / w.sum(), rtol=1e-6, atol=1e-12)
+    thr, alias = S.build_alias_table(w)
+    np.testing.assert_allclose(S.alias_probabilities(thr, alias), w / w.sum(), rtol=1e-6, atol=1e-12)
 
 
 def test_keep_probabilities_match_the_lecture_formula():
@@ -45,13 +47,13 @@ def test_keep_probabilities_match_the_lecture_formula():
     s = 1e-3
     z = counts / counts.sum()
     want = np.minimum((np.sqrt(z / s) + 1) * s / z, 1.0)
-    np.testing.assert_allclose(K.keep_probabilities(counts, s), want)
+    np.testing.assert_allclose(S.keep_probabilities(counts, s), want)
     assert want[0] < 0.2 and want[-1] == 1.0
-    np.testing.assert_array_equal(K.keep_probabilities(counts, 0.0), np.ones(5))
+    np.testing.assert_array_equal(S.keep_probabilities(counts, 0.0), np.ones(5))
     # the kernel keeps each word at that rate
-    keep = K.keep_thresholds(want)
+    keep = S.keep_thresholds(want)
     ids = np.repeat(np.arange(5, dtype=np.int32), 40_000)
-    kept, _ = K.subsample(ids, keep, np.uint64(3))
+    kept, _ = S.subsample(ids, keep, np.uint64(3))
     rate = np.bincount(kept, minlength=5) / 40_000
     np.testing.assert_allclose(rate, want, atol=0.01)
 
@@ -109,8 +111,8 @@ def run_kernel(model, syn0, syn1, sent, noise, negative, alpha):
     V = syn0.shape[0]
     w = np.zeros(V)
     w[noise] = 1.0
-    thr, alias = K.build_alias_table(w)
-    keep = K.keep_thresholds(np.ones(V))
+    thr, alias = S.build_alias_table(w)
+    keep = S.keep_thresholds(np.ones(V))
     sig, logsig = K.sigmoid_tables()
     ids = np.asarray(sent, dtype=np.int32)
     starts = np.array([0, len(ids)], dtype=np.int64)
@@ -202,10 +204,10 @@ def test_kernel_loss_is_the_negative_sampling_loss():
 
 
 def test_rng_state_is_passed_in_and_out():
-    thr, alias = K.build_alias_table(np.ones(10))
-    a, s1 = K.sample_noise(thr, alias, 100, np.uint64(5))
-    b, s2 = K.sample_noise(thr, alias, 100, np.uint64(s1))
-    c, _ = K.sample_noise(thr, alias, 200, np.uint64(5))
+    thr, alias = S.build_alias_table(np.ones(10))
+    a, s1 = S.sample_noise(thr, alias, 100, np.uint64(5))
+    b, s2 = S.sample_noise(thr, alias, 100, np.uint64(s1))
+    c, _ = S.sample_noise(thr, alias, 200, np.uint64(5))
     np.testing.assert_array_equal(np.concatenate([a, b]), c)
 
 
@@ -249,16 +251,16 @@ class SplitMix64:
 
 
 def test_python_splitmix_replays_the_kernels_stream():
-    thr, alias = K.build_alias_table(np.array([5.0, 1.0, 3.0, 0.5, 8.0]))
-    draws, state = K.sample_noise(thr, alias, 1000, np.uint64(99))
+    thr, alias = S.build_alias_table(np.array([5.0, 1.0, 3.0, 0.5, 8.0]))
+    draws, state = S.sample_noise(thr, alias, 1000, np.uint64(99))
     rng = SplitMix64(99)
     assert [rng.noise(thr, alias) for _ in range(1000)] == draws.tolist() and rng.state == int(state)
-    keep = K.keep_thresholds(np.array([0.3, 1.0, 0.7, 0.05, 1.0]))
+    keep = S.keep_thresholds(np.array([0.3, 1.0, 0.7, 0.05, 1.0]))
     ids = np.random.default_rng(0).integers(0, 5, 500).astype(np.int32)
-    kept, state = K.subsample(ids, keep, np.uint64(7))
+    kept, state = S.subsample(ids, keep, np.uint64(7))
     rng = SplitMix64(7)
     assert [w for w in ids.tolist() if rng.keep(int(keep[w]))] == kept.tolist() and rng.state == int(state)
-    assert int(K.splitmix64(np.uint64(12345))) == SplitMix64(12345).next()
+    assert int(S.splitmix64(np.uint64(12345))) == SplitMix64(12345).next()
 
 
 def job_reference(
@@ -361,9 +363,9 @@ def test_two_epochs_of_jobs_match_the_numpy_reference(model):
     rng = np.random.default_rng(1)
     syn0 = rng.uniform(-0.5, 0.5, (V, D)).astype(np.float32)
     syn1 = rng.normal(0, 0.3, (V, D)).astype(np.float32)
-    keep = K.keep_thresholds(K.keep_probabilities(counts, 0.02))
+    keep = S.keep_thresholds(S.keep_probabilities(counts, 0.02))
     assert (keep < 0xFFFFFFFF).any() and (keep == 0xFFFFFFFF).any()
-    thr, alias = K.build_alias_table(counts.astype(np.float64) ** 0.75)
+    thr, alias = S.build_alias_table(counts.astype(np.float64) ** 0.75)
     sig, logsig = K.sigmoid_tables()
     N = len(ids)
     k0, k1, stats = syn0.copy(), syn1.copy(), np.zeros(3)
@@ -431,8 +433,8 @@ def test_the_reference_comparison_sees_each_feature(feature):
     rng = np.random.default_rng(1)
     syn0 = rng.uniform(-0.5, 0.5, (V, D)).astype(np.float32)
     syn1 = rng.normal(0, 0.3, (V, D)).astype(np.float32)
-    keep = K.keep_thresholds(K.keep_probabilities(counts, 0.02))
-    thr, alias = K.build_alias_table(counts.astype(np.float64) ** 0.75)
+    keep = S.keep_thresholds(S.keep_probabilities(counts, 0.02))
+    thr, alias = S.build_alias_table(counts.astype(np.float64) ** 0.75)
     sig, logsig = K.sigmoid_tables()
     N = len(ids)
     k0, k1 = syn0.copy(), syn1.copy()

@@ -295,6 +295,7 @@ def test_resume_after_ctrl_c_equals_an_uninterrupted_run(tmp_path, monkeypatch, 
     """Ctrl-C in epoch 3 keeps RUN/last.pt from epoch 2; --resume then finishes the run with the
     same weights, history and test BLEU as a run that was never stopped (fp32, max_epochs schedule)."""
     import seqlab.translate.train as T
+    from seqlab.translate.run_files import read_model
 
     pairs = tiny_tsv(tmp_path / "p.tsv", 200)
     flags = [
@@ -345,7 +346,7 @@ def test_resume_after_ctrl_c_equals_an_uninterrupted_run(tmp_path, monkeypatch, 
     assert b["epochs"] == 4 and b["stop_reason"] == a["stop_reason"]
     assert [h["val_loss"] for h in a["history"]] == [h["val_loss"] for h in b["history"]]
     assert a["bleu"] == b["bleu"] and a["best_epoch"] == b["best_epoch"]
-    wa, wb = (T.load_checkpoint(d / "model.pt")["model"] for d in (whole, cut))
+    wa, wb = (read_model(d)["model"] for d in (whole, cut))
     assert all(torch.equal(wa[k], wb[k]) for k in wa)
     capsys.readouterr()
     assert main(["translate", "train", "x.tsv", "-o", str(tmp_path / "none"), "--resume"]) == 2

@@ -1,4 +1,5 @@
-"""Greedy and beam-search decoding (seqlab.translate.decoding): B=1 parity, optimality on a toy model, batching."""
+"""Greedy and beam-search decoding (seqlab.translate.decoding): B=1 parity, optimality on a toy
+model, batching."""
 
 import copy
 import functools

@@ -75,7 +75,7 @@ def train_classifier(
     vectors = vectors or ("glove-6b-50d" if model in PRETRAINED_MODELS else None)
     kv = None
     if vectors and model not in ("nbsvm", "mnb"):
-        from seqlab.embeddings.keyedvectors import load_vectors
+        from seqlab.embeddings.vector_sources import load_vectors
 
         kv = load_vectors(vectors)
     run = Path(run_dir)

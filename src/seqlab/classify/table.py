@@ -179,8 +179,8 @@ def _slug(text: str) -> str:
 
 def cache_file(cache_dir: Path, cfg: TableConfig, dataset: str, row: str, unit: int, cv: bool) -> Path:
     """Where one fold's (or the test split's) result lives; its name holds every relevant setting:
-    dataset, model, convolution (Kim's CNN) or recipe (DCNN), vectors (pretrained rows), SST training set, epochs
-    (neural rows), dev checks per epoch (neural rows, when more than one), seed and fold."""
+    dataset, model, convolution (Kim's CNN) or recipe (DCNN), vectors (pretrained rows), SST training
+    set, epochs (neural rows), dev checks per epoch (neural rows, when more than one), seed and fold."""
     model, opt = parse_row(row)
     cnv = f"__{opt}" if model in KIM_CNN_MODELS else ""
     if model == "dcnn" and opt != "b50":  # b50: the first recipe, whose cells came before b4
@@ -236,7 +236,7 @@ def run_table(
                     continue
                 cb("unit", dataset=dname, model=row, unit=unit.index, units=n_units, cached=False)
                 if model in PRETRAINED_MODELS and kv is None:
-                    from seqlab.embeddings.keyedvectors import load_vectors
+                    from seqlab.embeddings.vector_sources import load_vectors
 
                     kv = (vectors_loader or load_vectors)(cfg.vectors)
                 est = make_estimator(
@@ -311,7 +311,8 @@ def markdown_table(
         "# Kim (2014) Table 2, reproduced by `seqlab classify table`",
         "",
         "Each cell: **ours / paper (difference)** in % accuracy. `·` = not run yet, `–` = not "
-        "reported in the paper, `[k/n folds]` = mean over the folds finished so far (run the same command again to resume).",
+        "reported in the paper, `[k/n folds]` = mean over the folds finished so far "
+        "(run the same command again to resume).",
         "",
         head,
         "|" + " --- |" * (len(datasets) + 1),
@@ -363,8 +364,8 @@ def markdown_table(
             "2. SST-1/SST-2 are trained, as Kim did, on every distinct labelled phrase of the training trees "
             "(SST-1 156,817, SST-2 76,961 examples; dev and test are whole sentences)."
             if cfg.sst_train == "phrases"
-            else "2. SST-1/SST-2 are trained on the training sentences only (`--sst-train sentences`), not on "
-            "Kim's phrase-level set, so expect a few points below the paper there."
+            else "2. SST-1/SST-2 are trained on the training sentences only (`--sst-train sentences`), "
+            "not on Kim's phrase-level set, so expect a few points below the paper there."
         ),
         f"3. Settings: up to {cfg.epochs} epochs (best on dev"
         + (f", scored {cfg.dev_checks} times per epoch" if cfg.dev_checks > 1 else "")
@@ -437,7 +438,7 @@ def build_table(
     cache = Path(cache_dir) if cache_dir else out.parent / f"{out.stem}_cache"
     loader = None
     if train and any(parse_row(m)[0] in PRETRAINED_MODELS for m in cfg.models):
-        from seqlab.embeddings.keyedvectors import load_vectors
+        from seqlab.embeddings.vector_sources import load_vectors
 
         kv = load_vectors(cfg.vectors)  # fail fast on bad vectors
         loader = lambda spec: kv  # noqa: E731

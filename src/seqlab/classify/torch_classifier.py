@@ -270,7 +270,7 @@ class TorchClassifier(ClassifierMixin, BaseEstimator):
                 "(a word2vec/GloVe file or 'glove-6b-50d')"
             )
         if isinstance(self.vectors, (str, bytes)) or hasattr(self.vectors, "__fspath__"):
-            from seqlab.embeddings.keyedvectors import load_vectors
+            from seqlab.embeddings.vector_sources import load_vectors
 
             return load_vectors(self.vectors)
         return self.vectors  # a KeyedVectors

@@ -216,7 +216,7 @@ def _register_similar(esub) -> None:
 
 
 def _load(spec: str):
-    from seqlab.embeddings.keyedvectors import load_vectors
+    from seqlab.embeddings.vector_sources import load_vectors
 
     return load_vectors(spec)
 

@@ -60,7 +60,8 @@ def train_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
         prog="seqlab translate train",
         description="Train an attention translator on tab-separated sentence pairs; the best model by "
-        "validation BLEU (or loss, --select) goes to RUN/model.pt and RUN/metrics.json gets val_loss, test BLEU and seconds.",
+        "validation BLEU (or loss, --select) goes to RUN/model.pt and RUN/metrics.json gets val_loss, "
+        "test BLEU and seconds.",
         formatter_class=argparse.ArgumentDefaultsHelpFormatter,
     )
     p.add_argument("pairs", metavar="PAIRS", help="pairs file LEFT<TAB>RIGHT, or the dataset name 'eng-fra'")

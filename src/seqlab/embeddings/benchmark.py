@@ -14,7 +14,7 @@ from pathlib import Path
 
 from seqlab.datasets import resolve_file
 from seqlab.embeddings.evaluation import evaluate_word_analogies, evaluate_word_pairs
-from seqlab.embeddings.keyedvectors import load_vectors
+from seqlab.embeddings.vector_sources import load_vectors
 from seqlab.errors import ParameterError
 
 

@@ -85,7 +85,7 @@ def fit_glove(
             else:
                 costs = [0.0] * workers
 
-                def run(k):
+                def run(k, args=args, hp=hp, costs=costs):
                     costs[k] = glove_pass(*args, bounds[k], bounds[k + 1], *hp)
 
                 threads = [threading.Thread(target=run, args=(k,)) for k in range(workers)]

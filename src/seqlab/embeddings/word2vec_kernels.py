@@ -1,13 +1,13 @@
 """Compiled inner loops for word2vec (numba, GIL released): no I/O, no Python objects. Driven by
 seqlab.embeddings.word2vec_train, which hands each call one job of the encoded corpus.
 
-Everything random comes from an explicit 64-bit integer state (SplitMix64, Steele et al. 2014)
-that the caller passes in and gets back, so a run with one worker and a seed repeats bit for bit.
+Everything random (negatives, subsampling, the reduced window) comes from the explicit integer RNG
+state and samplers of seqlab.embeddings.word2vec_sampling, so a run with one worker and a seed
+repeats bit for bit.
 
 Speed-ups, after word2vec.c (Mikolov et al. 2013) and Ji et al. 2016, "Parallelizing Word2Vec in
 Shared and Distributed Memory":
-- negatives come from an alias table (Walker 1977): one random draw per sample, O(1), exact
-  P(w) ∝ count(w)^ns_exponent (no 1e8-entry unigram table, no binary search);
+- negatives come from an alias table (word2vec_sampling): one random draw per sample, O(1);
 - skip-gram shares one set of negatives across the whole context window of a centre word, so the
   update is three small matrix products (C, D) x (D, T) instead of C·T separate dot/axpy pairs;
 - noise words are drawn LOOKAHEAD positions ahead and their rows prefetched (llvm.prefetch), so
@@ -24,18 +24,10 @@ from numba import njit, types
 from numba.core import cgutils
 from numba.extending import intrinsic
 
+from seqlab.embeddings.word2vec_sampling import _S32, _draw_negative, _splitmix, _subsample
+
 SIGMOID_BOUND = 8.0  # logits beyond ±8 are clamped (word2vec.c uses ±6)
 SIGMOID_TABLE_SIZE = 8192
-
-_GOLDEN = np.uint64(0x9E3779B97F4A7C15)
-_M1 = np.uint64(0xBF58476D1CE4E5B9)
-_M2 = np.uint64(0x94D049BB133111EB)
-_S30 = np.uint64(30)
-_S27 = np.uint64(27)
-_S31 = np.uint64(31)
-_S32 = np.uint64(32)
-_S40 = np.uint64(40)
-_LOW32 = np.uint64(0xFFFFFFFF)
 
 
 def sigmoid_tables(size: int = SIGMOID_TABLE_SIZE, bound: float = SIGMOID_BOUND):
@@ -44,60 +36,6 @@ def sigmoid_tables(size: int = SIGMOID_TABLE_SIZE, bound: float = SIGMOID_BOUND)
     sig = 1.0 / (1.0 + np.exp(-x))
     logsig = -np.logaddexp(0.0, -x)
     return sig.astype(np.float32), logsig.astype(np.float32)  # (size,), (size,)
-
-
-def build_alias_table(weights: np.ndarray):
-    """Walker's alias table for sampling index i with probability weights[i] / sum(weights).
-
-    Returns (threshold, alias): draw u uniform over [0, 2^32 · n); bucket = u >> 32; keep the bucket
-    if (u & 0xffffffff) < threshold[bucket], else take alias[bucket]. Built in float64, O(n).
-    """
-    w = np.asarray(weights, dtype=np.float64)
-    n = len(w)
-    prob = w * (n / w.sum())  # (n,) mean 1
-    alias = np.arange(n, dtype=np.int32)
-    small = [i for i in range(n) if prob[i] < 1.0]
-    large = [i for i in range(n) if prob[i] >= 1.0]
-    while small and large:
-        s = small.pop()
-        g = large.pop()
-        alias[s] = g
-        prob[g] -= 1.0 - prob[s]
-        (small if prob[g] < 1.0 else large).append(g)
-    for i in large + small:  # leftovers are 1 up to rounding
-        prob[i] = 1.0
-    threshold = np.minimum(np.round(prob * 2.0**32), 2.0**32 - 1).astype(np.uint32)
-    threshold[prob >= 1.0] = np.uint32(0xFFFFFFFF)
-    return threshold, alias  # (n,) uint32, (n,) int32
-
-
-def alias_probabilities(threshold: np.ndarray, alias: np.ndarray) -> np.ndarray:
-    """The exact distribution an alias table samples from (to test the table itself)."""
-    n = len(threshold)
-    keep = threshold.astype(np.float64) / 2.0**32
-    keep[threshold == 0xFFFFFFFF] = 1.0
-    p = keep / n
-    np.add.at(p, alias, (1.0 - keep) / n)
-    return p
-
-
-def keep_probabilities(counts: np.ndarray, sample: float) -> np.ndarray:
-    """The lecture's subsampling rule P(keep w) = (sqrt(z/s) + 1) · s / z, capped at 1.
-
-    z is the word's fraction of the (in-vocabulary) corpus and s = `sample`; s <= 0 keeps all.
-    """
-    c = np.asarray(counts, dtype=np.float64)
-    if sample <= 0:
-        return np.ones(len(c))
-    z = c / c.sum()
-    return np.minimum((np.sqrt(z / sample) + 1.0) * sample / z, 1.0)
-
-
-def keep_thresholds(keep_prob: np.ndarray) -> np.ndarray:
-    """keep_prob as uint32 thresholds: a word is kept when a random 32-bit draw is below it."""
-    t = np.minimum(np.round(np.asarray(keep_prob) * 2.0**32), 2.0**32 - 1).astype(np.uint32)
-    t[np.asarray(keep_prob) >= 1.0] = np.uint32(0xFFFFFFFF)
-    return t
 
 
 LOOKAHEAD = 2  # words ahead whose rows are prefetched (negatives are drawn that far ahead)
@@ -138,31 +76,6 @@ def _prefetch_row(arr, row):
 
 
 @njit(inline="always")
-def _splitmix(state):
-    """One SplitMix64 step: returns (new_state, 64 random bits)."""
-    state = state + _GOLDEN
-    z = state
-    z = (z ^ (z >> _S30)) * _M1
-    z = (z ^ (z >> _S27)) * _M2
-    return state, z ^ (z >> _S31)
-
-
-@njit(nogil=True, cache=True)
-def splitmix64(seed):
-    """Mix a seed into a well-spread 64-bit state (used to derive per-job RNG states)."""
-    _, z = _splitmix(np.uint64(seed))
-    return z
-
-
-@njit(inline="always")
-def _draw_negative(r, threshold, alias, n):
-    bucket = np.int64(((r >> _S32) * np.uint64(n)) >> _S32)
-    if (r & _LOW32) < np.uint64(threshold[bucket]):
-        return bucket
-    return np.int64(alias[bucket])
-
-
-@njit(inline="always")
 def _sig_index(f, scale):
     # bins of the sigmoid table; logits outside ±SIGMOID_BOUND clamp to the end bins
     i = np.int64((f + SIGMOID_BOUND) * scale)
@@ -171,22 +84,6 @@ def _sig_index(f, scale):
     elif i >= SIGMOID_TABLE_SIZE:
         i = SIGMOID_TABLE_SIZE - 1
     return i
-
-
-@njit(nogil=True, cache=True, fastmath=True)
-def _subsample(ids, lo, hi, keep, buf, state):
-    """Copy ids[lo:hi] into buf, dropping each word w with probability 1 - keep[w]/2^32."""
-    n = 0
-    for t in range(lo, hi):
-        w = ids[t]
-        k = keep[w]
-        if k != np.uint32(0xFFFFFFFF):
-            state, r = _splitmix(state)
-            if (r >> _S32) >= np.uint64(k):
-                continue
-        buf[n] = w
-        n += 1
-    return n, state
 
 
 @njit(nogil=True, cache=True, fastmath=True)
@@ -492,22 +389,3 @@ def merge_replicas(master, reps, lo, hi):
             master[r, d] = s
             for w in range(W):
                 reps[w][r, d] = s
-
-
-@njit(nogil=True, cache=True)
-def sample_noise(neg_threshold, neg_alias, count, state):
-    """`count` draws from the noise alias table with the kernels' own sampler (for tests)."""
-    out = np.empty(count, dtype=np.int64)
-    n = neg_threshold.shape[0]
-    for i in range(count):
-        state, r = _splitmix(state)
-        out[i] = _draw_negative(r, neg_threshold, neg_alias, n)
-    return out, state
-
-
-@njit(nogil=True, cache=True)
-def subsample(ids, keep, state):
-    """The kernels' subsampling of one sentence (for tests): returns (kept ids, new state)."""
-    buf = np.empty(len(ids), dtype=np.int32)
-    n, state = _subsample(ids, 0, len(ids), keep, buf, state)
-    return buf[:n], state

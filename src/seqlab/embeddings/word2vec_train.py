@@ -22,7 +22,8 @@ a run repeats bit for bit with any number of workers.
 
 Reusable beyond word2vec (a Doc2Vec trains the same way): `split_jobs`, `init_vectors` /
 `aligned_rows` (cache-line rows), `Rounds` (replica merges) and `run_epochs` (the thread pool and
-its progress), with the encoded corpus from seqlab.embeddings.corpus and the kernels' tables.
+its progress), with the encoded corpus from seqlab.embeddings.corpus and the noise and keep tables
+from seqlab.embeddings.word2vec_sampling.
 """
 
 from __future__ import annotations
@@ -39,6 +40,12 @@ from seqlab.embeddings import word2vec_kernels as K
 from seqlab.embeddings.config import Word2VecConfig
 from seqlab.embeddings.corpus import EncodedCorpus, Vocabulary, encode_corpus, read_sentences
 from seqlab.embeddings.keyedvectors import KeyedVectors
+from seqlab.embeddings.word2vec_sampling import (
+    build_alias_table,
+    keep_probabilities,
+    keep_thresholds,
+    splitmix64,
+)
 
 MAX_SENTENCE = 10_000  # longer lines are cut into pieces of this many tokens (windows stop there)
 JOB_WORDS = 50_000  # corpus words per job handed to a thread
@@ -190,9 +197,9 @@ def train_encoded(
     float32 (the output vectors are gensim's syn1neg)."""
     V, D = len(enc.words), config.vector_size
     syn0, syn1 = init_vectors(V, D, config.seed)  # (V, Dp) padded rows
-    keep = K.keep_thresholds(K.keep_probabilities(enc.counts, config.sample))
+    keep = keep_thresholds(keep_probabilities(enc.counts, config.sample))
     noise = enc.counts.astype(np.float64) ** config.ns_exponent  # P(w) ∝ count^0.75
-    neg_threshold, neg_alias = K.build_alias_table(noise)
+    neg_threshold, neg_alias = build_alias_table(noise)
     sig, logsig = K.sigmoid_tables()
     n_words = len(enc.ids)
     total = float(n_words) * config.epochs
@@ -229,7 +236,7 @@ def train_encoded(
         enc.will_need(lo, hi)  # disk: read ahead what the kernel is about to touch
         # each job's RNG state depends on (seed, epoch, job) only, never on thread timing
         key = ((config.seed * 1_000_003 + epoch) * 10_000_019 + j) % 2**64
-        state = np.uint64(K.splitmix64(np.uint64(key)))
+        state = np.uint64(splitmix64(np.uint64(key)))
         args = (
             w0,
             w1,
@@ -309,7 +316,7 @@ def run_epochs(
             lock = threading.Lock()
             nxt = [0]
 
-            def worker(wid: int, epoch=epoch) -> None:
+            def worker(wid: int, epoch=epoch, lock=lock, nxt=nxt) -> None:
                 try:
                     if rounds is not None:
                         rounds.run(wid, n_jobs, lambda j: run_job(wid, epoch, j), lambda: bool(errors))

@@ -220,7 +220,7 @@ class Registry:
     def add_vectors(
         self, name: str, spec: str | os.PathLike, log: Callable[[str], None] | None = None
     ) -> None:
-        from seqlab.embeddings.keyedvectors import load_vectors
+        from seqlab.embeddings.vector_sources import load_vectors
 
         t0 = time.perf_counter()
         kv = load_vectors(spec)

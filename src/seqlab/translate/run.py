@@ -22,22 +22,18 @@ from seqlab.models.ensemble import Ensemble
 from seqlab.training import check_train_state
 from seqlab.translate.config import TrainConfig
 from seqlab.translate.data import DEFAULT_MAX_LEN, PREFIX_MAX_LEN, PairData, encode_pairs, load_pair_data
-from seqlab.translate.scoring import bleu, tune_alpha
-from seqlab.translate.train import (
+from seqlab.translate.run_files import (
     CHECKPOINT_NAME,
     METRICS_NAME,
     TRAIN_STATE_KIND,
     TRAIN_STATE_NAME,
-    VALID_BLEU_PAIRS,
     build_model,
-    evaluate_loss,
-    finish,
-    fit,
-    prepare,
     read_model,
     save_model,
     write_metrics,
 )
+from seqlab.translate.scoring import bleu, tune_alpha
+from seqlab.translate.train import VALID_BLEU_PAIRS, evaluate_loss, finish, fit, prepare
 from seqlab.vocab import Vocab
 
 ENSEMBLE_STATE_NAME = "ensemble.json"  # RUN/ensemble.json: config and data of an ensemble run, for --resume

@@ -4,15 +4,16 @@
     metrics = train_translator(data, TrainConfig(attention="additive"), "runs/fr-en")
 
 Training: Adam with a cosine learning-rate decay over the time budget (so a 5-minute and a
-15-minute run both end annealed; with `max_epochs` set, the decay follows the steps of those
-epochs instead, so the run repeats exactly whatever the machine load), label-smoothed cross-entropy, gradient-norm clipping, teacher
-forcing ratio, batches of similar source length. After every epoch the validation loss (plain
-cross-entropy per target word, teacher forced) is measured; the best model so far is written to
-RUN/model.pt (atomically, via seqlab.checkpoint) and training stops early after `patience`
-epochs without improvement, at `max_epochs`, or when `max_minutes` is spent. Ctrl-C stops
-training, keeps the best checkpoint and still evaluates. Test BLEU (sacreBLEU, 13a tokenisation,
-on the normalised lowercase text) is then measured with the best model and the default decoder,
-held in memory since its epoch (seqlab.translate.scoring), as is the tuning of its length exponent.
+15-minute run both end annealed; with `max_epochs` set, the decay follows the steps of those epochs
+instead, so the run repeats exactly whatever the machine load), label-smoothed cross-entropy,
+gradient-norm clipping, teacher forcing ratio, batches of similar source length. After every epoch
+the validation loss (plain cross-entropy per target word, teacher forced) is measured; the best
+model so far is written to RUN/model.pt (seqlab.translate.run_files, atomically) and training stops
+early after `patience` epochs without improvement, at `max_epochs`, or when `max_minutes` is spent.
+Ctrl-C stops training, keeps the best checkpoint and still evaluates. Test BLEU (sacreBLEU, 13a
+tokenisation, on the normalised lowercase text) is then measured with the best model and the
+default decoder, held in memory since its epoch (seqlab.translate.scoring), as is the tuning of its
+length exponent.
 """
 
 from __future__ import annotations
@@ -27,25 +28,26 @@ import torch
 import torch.nn.functional as F
 
 from seqlab.batching import bucket_batches
-from seqlab.checkpoint import load_checkpoint, rng_state, save_checkpoint, set_rng_state
+from seqlab.checkpoint import rng_state, set_rng_state
 from seqlab.distributed import Group, wrap
 from seqlab.ema import WeightEMA
 from seqlab.errors import SeqlabError
-from seqlab.files import write_json_atomic
-from seqlab.models.ensemble import Ensemble
 from seqlab.models.seq2seq import Seq2Seq, Seq2SeqConfig
 from seqlab.runtime import progress, resolve_device, seed_everything
-from seqlab.training import RunState, autocast, cosine_lr, resolve_precision
+from seqlab.training import RunState, StopSignals, autocast, cosine_lr, resolve_precision
 from seqlab.translate.config import TrainConfig
 from seqlab.translate.data import PAD_ID, SPECIALS, UNK_ID, PairData, build_vocab, collate, encode_pairs
+from seqlab.translate.run_files import (
+    build_model,
+    read_model,
+    read_train_state,
+    save_model,
+    save_train_state,
+    write_metrics,
+)
 from seqlab.translate.scoring import bleu, tune_alpha
 from seqlab.vocab import Vocab
 
-CHECKPOINT_KIND = "translate"  # RUN/model.pt: the best weights, vocabularies, settings, test split
-CHECKPOINT_NAME = "model.pt"
-TRAIN_STATE_KIND = "translate-train"  # RUN/last.pt: everything --resume needs, written every epoch
-TRAIN_STATE_NAME = "last.pt"
-METRICS_NAME = "metrics.json"
 VALID_BLEU_PAIRS = 2000  # validation pairs decoded (greedy) per epoch for select="bleu"
 
 
@@ -78,81 +80,6 @@ def evaluate_loss(model: Seq2Seq, encoded, batch_size: int = 256) -> float:
             )
             count += int((tgt_out != PAD_ID).sum())
     return total / max(count, 1)
-
-
-# ------------------------------------------------------------------------------------ RUN/model.pt
-
-
-def save_model(out_dir: str | os.PathLike, payload: dict) -> None:
-    """Write RUN/model.pt: {"model": state dict, "model_config", "train_config", "src_vocab",
-    "tgt_vocab", "test_pairs", "info": {max_len, beam, alpha, backoff, ...}} (+ "ensemble": K)."""
-    save_checkpoint(Path(out_dir) / CHECKPOINT_NAME, CHECKPOINT_KIND, payload)
-
-
-def model_path(run: str | os.PathLike) -> Path:
-    """RUN/model.pt of a run directory, or the checkpoint file itself."""
-    path = Path(run)
-    return path / CHECKPOINT_NAME if path.is_dir() else path
-
-
-def read_model(run: str | os.PathLike) -> dict:
-    """The payload `save_model` wrote (SeqlabError if missing, damaged or of another kind)."""
-    ck = load_checkpoint(model_path(run), CHECKPOINT_KIND)
-    return {k: v for k, v in ck.items() if k not in ("format", "version", "kind")}
-
-
-def build_model(payload: dict, device: str | torch.device = "cpu") -> torch.nn.Module:
-    """The Seq2Seq (or Ensemble of payload["ensemble"] members) of a model.pt payload, with its
-    weights, in eval mode on `device`."""
-    members = int(payload.get("ensemble", 1))
-    cfg = Seq2SeqConfig(**payload["model_config"])
-    model = Seq2Seq(cfg) if members == 1 else Ensemble([Seq2Seq(cfg) for _ in range(members)])
-    model.load_state_dict(payload["model"])
-    return model.to(device).eval()
-
-
-def write_metrics(
-    out: Path,
-    cfg: TrainConfig,
-    *,
-    val_loss: float,
-    val_bleu: float | None,
-    bleu: float,
-    precision: str,
-    seconds: float,
-    eval_seconds: float,
-    best_epoch,
-    epochs: int,
-    steps: int,
-    stop_reason: str,
-    params: int,
-    data: dict,
-    **tail,
-) -> dict:
-    """RUN/metrics.json of one model or an ensemble, written atomically and returned: the scores
-    (teacher-forced val_loss, greedy val_bleu, test bleu with the default decoder), timings (training
-    seconds; eval_seconds for the test decode, with alpha tuning for one model), counts, the settings
-    and the data's provenance, then `tail` (one model: history, world_size, global_batch_size; an
-    ensemble: members, history)."""
-    metrics = {
-        "val_loss": round(val_loss, 4),
-        "val_bleu": None if val_bleu is None else round(val_bleu, 2),
-        "bleu": round(bleu, 2),
-        "precision": precision,
-        "decoder": "greedy" if cfg.beam == 1 else f"beam{cfg.beam}",
-        "seconds": round(seconds, 1),
-        "eval_seconds": round(eval_seconds, 1),
-        "best_epoch": best_epoch,
-        "epochs": epochs,
-        "steps": steps,
-        "stop_reason": stop_reason,
-        "params": params,
-        "train_config": asdict(cfg),
-        "data": data,
-        **tail,
-    }
-    write_json_atomic(out / METRICS_NAME, metrics)
-    return metrics
 
 
 # ------------------------------------------------------------------------------------ prepare
@@ -269,14 +196,8 @@ def _train_epoch(
     Every rank draws the same global batches and trains on its block of rows (net: the model or
     DDP around it; aux: this rank's generator for teacher forcing). Returns (summed loss of the
     global batches, their target words, out of time)."""
-    cfg, model, opt, gen, p, g = (
-        prep.cfg,
-        state.model,
-        state.optimizer,
-        state.generator,
-        state.progress,
-        prep.group,
-    )
+    cfg, g, p = prep.cfg, prep.group, state.progress
+    model, opt, gen = state.model, state.optimizer, state.generator
     budget = cfg.max_minutes * 60.0
     batches = bucket_batches(source_lengths(prep.train_enc), cfg.batch_size, gen, pool=50)
     bar = progress(
@@ -382,9 +303,8 @@ def _save_last(prep: Prepared, state: RunState, aux: torch.Generator, t0: float)
     state.progress["elapsed"] = g.agree(time.perf_counter() - t0)
     ranks = g.gather({"rng": rng_state(), "aux_rng": aux.get_state()})
     if g.is_main:
-        save_checkpoint(
-            prep.out / TRAIN_STATE_NAME,
-            TRAIN_STATE_KIND,
+        save_train_state(
+            prep.out,
             {
                 **state.state_dict(),
                 "model_config": prep.model_cfg.to_dict(),
@@ -426,17 +346,7 @@ def fit(prep: Prepared, show_progress: bool | None = None, resume: bool = False)
     )
     t0 = time.perf_counter()
     if resume:
-        ck = load_checkpoint(prep.out / TRAIN_STATE_NAME, TRAIN_STATE_KIND)
-        if ck["model_config"] != prep.model_cfg.to_dict():
-            raise SeqlabError(
-                f"{prep.out / TRAIN_STATE_NAME} was trained with other data or model settings; "
-                "resume with the same pairs file and flags"
-            )
-        if int(ck.get("world_size", 1)) != g.world_size:
-            raise SeqlabError(
-                f"{prep.out} was trained by {ck.get('world_size', 1)} process(es); resume it with "
-                f"as many (now {g.world_size}) so every process gets its own random state back"
-            )
+        ck = read_train_state(prep.out, prep.model_cfg.to_dict(), g.world_size)
         state.load_state_dict(ck)
         if ck.get("ranks"):
             set_rng_state(ck["ranks"][g.rank]["rng"])
@@ -447,19 +357,20 @@ def fit(prep: Prepared, show_progress: bool | None = None, resume: bool = False)
     best = None
     max_epochs = cfg.max_epochs if cfg.max_epochs is not None else 10**9
     stop_reason = "early_stopping" if p["bad_epochs"] >= cfg.patience else "max_epochs"
-    try:
-        while stop_reason == "max_epochs" and p["epoch"] < max_epochs:
-            total, words, out_of_time = _train_epoch(prep, state, net, aux, t0, show_progress)
-            if words == 0:  # the budget ran out before this epoch's first batch
-                stop_reason = "time"
-                break
-            p["epoch"] += 1
-            best = _validate(prep, state, total / words, t0) or best
-            _save_last(prep, state, aux, t0)
-            if out_of_time:
-                stop_reason = "time"
-            elif p["bad_epochs"] >= cfg.patience:
-                stop_reason = "early_stopping"
+    try:  # Ctrl-C or SIGTERM: last.pt stays at the last whole epoch; the best model is still scored
+        with StopSignals(deferred=False):
+            while stop_reason == "max_epochs" and p["epoch"] < max_epochs:
+                total, words, out_of_time = _train_epoch(prep, state, net, aux, t0, show_progress)
+                if words == 0:  # the budget ran out before this epoch's first batch
+                    stop_reason = "time"
+                    break
+                p["epoch"] += 1
+                best = _validate(prep, state, total / words, t0) or best
+                _save_last(prep, state, aux, t0)
+                if out_of_time:
+                    stop_reason = "time"
+                elif p["bad_epochs"] >= cfg.patience:
+                    stop_reason = "early_stopping"
     except KeyboardInterrupt:
         stop_reason = "interrupted"
     if p["best_epoch"] == 0:  # nothing saved yet: keep what we have

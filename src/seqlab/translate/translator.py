@@ -20,8 +20,8 @@ from seqlab.translate.config import TrainConfig
 from seqlab.translate.data import tokenize
 from seqlab.translate.decoding import Hypothesis
 from seqlab.translate.run import train_from_file
+from seqlab.translate.run_files import build_model, model_path, read_model
 from seqlab.translate.scoring import decode_ids, outputs_bleu, tune_alpha
-from seqlab.translate.train import build_model, model_path, read_model
 from seqlab.vocab import Vocab
 
 
