@@ -384,3 +384,84 @@ def test_a_malformed_tree_file_is_one_error_line(tmp_path, monkeypatch, cli_erro
     )
     assert "unbalanced brackets" in err
     assert not (tmp_path / "r" / "metrics.json").exists()
+
+
+def test_trec_cells_since_issue_25_have_their_own_cache_key(tmp_path):
+    """TREC's texts changed (no backslash before "?"): its cells must not be read from before."""
+    from seqlab.classify.table import TableConfig, cache_file
+
+    name = cache_file(tmp_path, TableConfig(), "trec", "cnn-rand", 0, False).name
+    assert name == "trec__cnn-rand__narrow__data2__e25__s0__test.json"
+    assert "__data" not in cache_file(tmp_path, TableConfig(), "mr", "cnn-rand", 0, True).name
+
+
+@pytest.fixture
+def no_work(monkeypatch):
+    """Loading data or training fails the test: arguments must be refused before."""
+
+    def work(*a, **k):
+        raise AssertionError("work started before the arguments were checked")
+
+    monkeypatch.setattr("seqlab.classify.run.load_any", work)
+    monkeypatch.setattr("seqlab.classify.table.load_dataset", work)
+    monkeypatch.setattr("seqlab.distributed.launch", work)
+
+
+TRAIN_ARGS = ["classify", "train", "trec", "--model", "cnn-rand"]
+TABLE_ARGS = ["classify", "table", "--datasets", "trec", "--models", "mnb", "cnn-rand"]
+NO_GPU = pytest.mark.skipif(__import__("torch").cuda.is_available(), reason="this machine has a GPU")
+
+
+@pytest.mark.parametrize(
+    "extra, match",
+    [
+        (TRAIN_ARGS + ["--epochs", "0"], "--epochs must be at least 1, got 0"),
+        (TRAIN_ARGS + ["--folds", "1"], "--folds must be at least 2, got 1"),
+        (["classify", "train", "trec", "--model", "svm"], "unknown model 'svm'"),
+        (TRAIN_ARGS + ["--seed", "-1"], "--seed must be at least 0"),
+        (TRAIN_ARGS + ["--threads", "-2"], "--threads must be at least 0"),
+        (TRAIN_ARGS + ["--nproc", "2", "--dev-checks", "0"], "--dev-checks must be at least 1"),
+        (
+            ["classify", "train", "trec", "--model", "cnn-static", "--vectors", "{d}/missing.txt"],
+            "missing.txt",
+        ),
+        (["classify", "train", "trec", "--model", "mnb", "-o", "{d}/afile"], "afile is a file, not a folder"),
+        pytest.param(TRAIN_ARGS + ["--device", "cuda"], "no CUDA GPU", marks=NO_GPU),
+        pytest.param(TABLE_ARGS + ["--device", "cuda"], "no CUDA GPU", marks=NO_GPU),
+        (TABLE_ARGS + ["--seed", "-1"], "--seed must be at least 0"),
+        (TABLE_ARGS + ["--threads", "-1"], "--threads must be at least 0"),  # TableConfig.num_threads
+        (TABLE_ARGS + ["-o", "{d}"], "is a folder, not a file"),
+        (TABLE_ARGS + ["--cache", "{d}/afile"], "afile is a file, not a folder"),
+    ],
+)
+def test_every_argument_is_checked_before_any_work(tmp_path, no_work, cli_error, extra, match):
+    (tmp_path / "afile").write_text("x")
+    args = [a.format(d=tmp_path) for a in extra]
+    if "-o" not in args:
+        args += ["-o", str(tmp_path / ("T.md" if args[1] == "table" else "run"))]
+    cli_error(*args, match=match)
+    assert not (tmp_path / "run").exists() and not (tmp_path / "T_cache").exists()
+
+
+def test_result_lines_of_baselines_and_the_help_say_only_what_holds(tmp_path, monkeypatch, capsys):
+    write_tiny_sst(tmp_path)
+    monkeypatch.setenv("SEQLAB_DATA", str(tmp_path))
+    for model in ("nbsvm", "mnb"):  # a test split, and models that use no dev set
+        assert main(["classify", "train", "sst2", "-o", str(tmp_path / model), "--model", model]) == 0
+        line = capsys.readouterr().out
+        assert "±" not in line and "dev:" not in line and "(the model trained on the training split)" in line
+    data = write_dataset(tmp_path / "toy.tsv", n=40)
+    assert (
+        main(["classify", "train", str(data), "-o", str(tmp_path / "cv"), "--model", "mnb", "--folds", "2"])
+        == 0
+    )
+    assert " ± " in capsys.readouterr().out  # folds do have a spread
+    for sub in ("train", "table", "predict"):
+        with pytest.raises(SystemExit):
+            main(["classify", sub, "--help"])
+        text = capsys.readouterr().out
+        options = re.split(r"\n  (?=-)", text.split("options:")[1])
+        assert len(options) > 1
+        for option in options:
+            said = " ".join(option.split()).lower()
+            assert said.count("default") <= 1 and "(default: none)" not in said, option

@@ -103,7 +103,8 @@ def test_loaders_keep_empty_sentences_and_case_rules():
     assert sum(1 for s in load_dataset("cr").train[0] if not s) >= 4
     assert sum(1 for s in load_dataset("mpqa").train[0] if not s) >= 3
     trec = load_dataset("trec")
-    assert trec.train[0][0] == "How did serfdom develop in and then leave Russia \\?"  # case kept
+    # case kept; "?" without the backslash Kim's clean_str leaves (issue 25)
+    assert trec.train[0][0] == "How did serfdom develop in and then leave Russia ?"
     assert all(s == s.lower() for s in load_dataset("mr").train[0][:200])
 
 
@@ -165,3 +166,32 @@ def test_user_file_errors(tmp_path, content, match):
     p.write_text(content, encoding="utf-8")
     with pytest.raises(SeqlabError, match=match):
         load_user_file(p)
+
+
+def test_dataset_repr_is_a_short_summary():
+    from seqlab.classify.data import SentenceDataset
+
+    texts = ["a long sentence of many words " * 20] * 5000
+    ds = SentenceDataset("mine", ("bad", "good"), "kim", True, (texts, np.zeros(5000, dtype=int)))
+    assert repr(ds) == "SentenceDataset('mine', train=5000, labels=('bad', 'good'), cross-validated)"
+    many = SentenceDataset("x", tuple(f"c{i}" for i in range(30)), "kim", False, ([], []), None, ([], []))
+    assert "'c9', ... (30 in all)" in repr(many) and "'c10'" not in repr(many) and "test=0" in repr(many)
+
+
+@pytest.mark.needs_data("sentence_classification")
+def test_trec_repr_and_cleaning_without_kims_backslashes():
+    from seqlab.classify.data import CLEANERS
+    from seqlab.datasets import dataset_path
+
+    trec = load_dataset("trec")
+    labels = "('DESC', 'ENTY', 'ABBR', 'HUM', 'LOC', 'NUM')"
+    assert repr(trec) == f"SentenceDataset('trec', train=5452, test=500, labels={labels}, fixed test split)"
+    assert not any("\\" in s for s in trec.train[0] + trec.test[0])
+    # Kim's clean_str, token for token, only without the backslash it writes before ? ( )
+    raw = (dataset_path("sentence_classification") / "TREC.train.all").read_text(encoding="utf-8")
+    for line, cleaned in zip(raw.split("\n")[:500], trec.train[0]):
+        kim = kim_clean_str(line.partition(" ")[2], TREC=True)
+        assert cleaned.split() == [t.replace("\\", "") for t in kim.split()]
+    assert sum(s.endswith(" ?") for s in trec.train[0]) > 5000
+    # checkpoints trained before issue 25 say "kim-trec" and keep cleaning as their data was
+    assert CLEANERS["kim-trec"]("Where is it (now)?") == kim_clean_str("Where is it (now)?", TREC=True)

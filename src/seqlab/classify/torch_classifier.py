@@ -2,13 +2,20 @@
 parameters they share (`TRAINING_PARAMS`), declared once and seen by scikit-learn's `get_params`.
 
 The estimators themselves (CNN, DCNN, RNN, CNN-RNN) live in seqlab.classify.estimators.
-`__init__` only stores parameters; `fit(X, y)` (X: whitespace-tokenized sentences, y: labels)
-returns self and sets `classes_`, `vocab_`, `model_`, `history_`, `best_epoch_`; then `predict`,
-`predict_proba`, `score`. The neural ones train with Kim's recipe: mini-batches of 50 grouped by
-length (seqlab.batching.bucket_batches), Adadelta (rho 0.95, eps 1e-6, lr 1.0), max-norm 3 on the
+`__init__` only stores parameters; `fit(X, y)` (X: whitespace-tokenized sentences or token lists,
+y: labels; seqlab.classify.inputs) returns self and sets `classes_`, `vocab_`, `model_`,
+`history_`, `best_epoch_`; then `predict`, `predict_proba`, `score` (NotFittedError before `fit`).
+The neural ones train with Kim's recipe: mini-batches of 50 grouped by length
+(seqlab.batching.bucket_batches), Adadelta (rho 0.95, eps 1e-6, lr 1.0), max-norm 3 on the
 output rows after every update, up to 25 epochs, keeping the epoch that is best on a dev set —
 `fit(X, y, X_dev, y_dev)` where there is one, else a random `dev_fraction` (10%) of X held out.
 `dev_checks=k` scores the dev set k times per epoch instead (long epochs: SST's phrases).
+
+The training parameters are checked when `fit` starts, before any work (ParameterError naming the
+parameter; the network's own when its config is built). A fitted estimator pickles (pickle,
+joblib; a `callback` must then be picklable too) and clones like any scikit-learn estimator. Under
+joblib's process workers (`GridSearchCV(n_jobs=2)`) torch takes the threads joblib allows each
+worker (cores / n_jobs), unless `num_threads` says otherwise.
 
 Nothing here prints: progress is reported through the `callback` parameter, called as
 callback("epoch", epoch=..., epochs=..., batches=...), callback("batch", loss=...),
@@ -24,18 +31,29 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 from sklearn.base import BaseEstimator, ClassifierMixin
+from sklearn.utils.validation import check_is_fitted
 
 from seqlab.batching import bucket_batches, pad_sequences
 from seqlab.classify.data import holdout_split
+from seqlab.classify.inputs import as_texts, check_classes, check_fit_data
 from seqlab.classify.optim import Optimizers, RowAdadelta
 from seqlab.classify.pretrained import pretrained_matrix
 from seqlab.distributed import current_group, wrap
-from seqlab.errors import SeqlabError
+from seqlab.errors import (
+    ParameterError,
+    SeqlabError,
+    check_at_least,
+    check_choice,
+    check_positive,
+    check_range,
+)
 from seqlab.models.textcnn import apply_max_norm
 from seqlab.runtime import resolve_device, set_threads
 from seqlab.vocab import Vocab
 
 PAD, UNK = "<pad>", "<unk>"
+OPTIMIZERS = ("adadelta", "adam", "adagrad")
+FITTED = ("classes_", "vocab_", "model_")  # what predict needs (sklearn's check_is_fitted)
 
 # The training parameters of every neural estimator, with Kim's recipe as the defaults; an estimator
 # lists its own parameters and may change these defaults (`estimator_params`).
@@ -48,7 +66,7 @@ TRAINING_PARAMS = dict(
     dev_fraction=0.1,  # share of X held out as the dev set when fit gets none
     dev_checks=1,  # dev-set scorings per epoch (long epochs: SST's phrases)
     seed=0,  # initialisation, dev split and batch order
-    num_threads=None,  # torch threads (None: torch's default)
+    num_threads=None,  # torch threads (None or 0: torch's default)
     callback=None,  # progress events: callback(event, **fields), see the module docstring
     device="cpu",  # cpu | cuda | auto; the fitted model ends on the CPU
 )
@@ -114,14 +132,15 @@ class TorchClassifier(ClassifierMixin, BaseEstimator):
             return Optimizers(torch.optim.Adadelta(params, lr=self.lr, rho=0.95, eps=1e-6), rowwise)
         if name == "adam":
             return torch.optim.Adam(params, lr=self.lr)
-        raise SeqlabError(f"unknown optimizer {name!r}; use adadelta, adam or adagrad")
+        raise ParameterError("optimizer", f"must be one of {', '.join(OPTIMIZERS)}, got {name!r}")
 
     # -- sklearn surface ----------------------------------------------------------------------
     def fit(self, X, y, X_dev=None, y_dev=None):
         """Train; keep the weights with the best dev accuracy (checked `dev_checks` times per epoch,
         evenly spaced, the last at the epoch's end). Returns self."""
-        X, y_idx, X_dev, y_dev = self._prepare(X, y, X_dev, y_dev)
+        self._check_params()
         device = resolve_device(self.device)  # cpu, cuda or auto; the fitted model ends on the CPU
+        X, y_idx, X_dev, y_dev = self._prepare(X, y, X_dev, y_dev)
         self.model_.to(device)
         ids, lengths = self._encode(X)
         y_t = torch.from_numpy(y_idx).to(device)
@@ -158,15 +177,26 @@ class TorchClassifier(ClassifierMixin, BaseEstimator):
     def _end_epoch(self, epoch: int, opt) -> None:
         """A hook after each epoch (the DCNN resets Adagrad's sums here)."""
 
+    def _check_params(self) -> None:
+        """The training parameters, checked before any work (the network's own are checked by its
+        config when it is built); ParameterError naming the parameter."""
+        check_at_least(self, 1, "epochs", "batch_size", "dev_checks")
+        check_at_least(self, 0, "max_norm", "num_threads", "seed")
+        check_positive(self, "lr")
+        check_range(self, "dev_fraction", 0, 1)
+        check_choice(self, "optimizer", OPTIMIZERS)
+
     def _prepare(self, X, y, X_dev, y_dev):
         """Check the data, hold out a dev part where none is given, build vocabulary and network."""
-        X = list(X)
-        y = np.asarray(y)
-        if len(X) != len(y) or not len(X):
-            raise SeqlabError(f"fit needs as many labels as sentences, got {len(X)} and {len(y)}")
-        self.classes_ = np.unique(y)
-        if len(self.classes_) < 2:
-            raise SeqlabError("a classifier needs at least two classes in its training data")
+        X, y = check_fit_data(X, y)
+        if X_dev is not None or y_dev is not None:
+            if X_dev is None or y_dev is None:
+                missing = "X_dev" if X_dev is None else "y_dev"
+                raise ParameterError(missing, "is missing: a dev set needs both X_dev and y_dev")
+            X_dev, y_dev = as_texts(X_dev, "X_dev"), np.asarray(y_dev)
+            if len(X_dev) != len(y_dev):
+                raise ParameterError("y_dev", f"has {len(y_dev)} labels but X_dev has {len(X_dev)} sentences")
+        self.classes_ = check_classes(y)
         set_threads(self.num_threads)
         torch.manual_seed(self.seed)
         y_idx = np.searchsorted(self.classes_, y)
@@ -253,21 +283,29 @@ class TorchClassifier(ClassifierMixin, BaseEstimator):
     def _predict_idx(self, ids, lengths) -> np.ndarray:
         return self._logits(ids, lengths).argmax(axis=1)
 
+    def _logits_of(self, X) -> np.ndarray:
+        """(N, C) logits of the sentences (or token lists) X; NotFittedError before `fit`."""
+        check_is_fitted(self, FITTED)
+        texts = as_texts(X)
+        if not texts:
+            return np.zeros((0, len(self.classes_)), dtype=np.float32)
+        return self._logits(*self._encode(texts))
+
     def predict_proba(self, X) -> np.ndarray:
         """(N, C) softmax probabilities, columns in the order of `classes_`."""
-        ids, lengths = self._encode(list(X))
-        return torch.softmax(torch.from_numpy(self._logits(ids, lengths)), dim=1).numpy()
+        return torch.softmax(torch.from_numpy(self._logits_of(X)), dim=1).numpy()
 
     def predict(self, X) -> np.ndarray:
-        ids, lengths = self._encode(list(X))
-        return self.classes_[self._predict_idx(ids, lengths)]
+        best = self._logits_of(X).argmax(axis=1)  # (N,)
+        return self.classes_[best]
 
     # -- vectors and checkpoints --------------------------------------------------------------
     def _load_vectors(self):
         if self.vectors is None:
-            raise SeqlabError(
-                f"{type(self).__name__} with pretrained embeddings needs vectors "
-                "(a word2vec/GloVe file or 'glove-6b-50d')"
+            raise ParameterError(
+                "vectors",
+                f"must be given: {type(self).__name__} with pretrained embeddings needs vectors "
+                "(a word2vec/GloVe file, 'glove-6b-50d' or a KeyedVectors)",
             )
         if isinstance(self.vectors, (str, bytes)) or hasattr(self.vectors, "__fspath__"):
             from seqlab.embeddings.vector_sources import load_vectors

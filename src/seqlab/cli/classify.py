@@ -21,6 +21,17 @@ MODELS_HELP = (
 DATASETS_HELP = "mr, sst1, sst2, subj, trec, cr, mpqa"
 
 
+class _DefaultsHelp(argparse.ArgumentDefaultsHelpFormatter):
+    """Adds "(default: X)" only where it says something: not for None or False, and not to a help
+    text that already speaks of its default."""
+
+    def _get_help_string(self, action):
+        unset = action.default is None or action.default is False or action.default == argparse.SUPPRESS
+        if unset or "default" in (action.help or "").lower():
+            return action.help
+        return super()._get_help_string(action)
+
+
 def register(sub) -> None:
     """Add `classify` and its subcommands to the top-level parser."""
     p = sub.add_parser(
@@ -30,7 +41,7 @@ def register(sub) -> None:
     )
     s = p.add_subparsers(dest="classify_command", metavar="SUBCOMMAND")
     s.required = True
-    fmt = argparse.ArgumentDefaultsHelpFormatter
+    fmt = _DefaultsHelp
 
     t = s.add_parser(
         "train",
@@ -145,7 +156,7 @@ def register(sub) -> None:
         nargs="+",
         default=["mr", "sst1", "sst2", "subj", "trec", "cr", "mpqa"],
         metavar="D",
-        help=f"datasets (columns), from {DATASETS_HELP}",
+        help=f"datasets (columns), from {DATASETS_HELP} (default: all seven)",
     )
     tb.add_argument(
         "--models",
@@ -180,12 +191,14 @@ def register(sub) -> None:
         "K > 1 is part of the cache key)",
     )
     tb.add_argument("--seed", type=int, default=0, help="random seed")
-    tb.add_argument("--threads", type=int, default=None, metavar="N", help="torch CPU threads")
+    tb.add_argument(
+        "--threads", type=int, default=None, metavar="N", help="torch CPU threads (default: all cores)"
+    )
     tb.add_argument(
         "--device",
         default="cpu",
         choices=("cpu", "cuda", "auto"),
-        help="where the neural cells train (default cpu); each fold records its device and "
+        help="where the neural cells train (default: cpu); each fold records its device and "
         "the table says which cells came from a GPU",
     )
     tb.add_argument(
@@ -196,7 +209,7 @@ def register(sub) -> None:
         action="store_true",
         help="train nothing: write the table from the folds already in the cache",
     )
-    tb.set_defaults(func=cmd_table)
+    tb.set_defaults(func=cmd_table, _param_flags={"num_threads": "--threads"})
 
 
 # --------------------------------------------------------------------------- progress
@@ -241,8 +254,24 @@ class _Bars:
 
 
 def cmd_train(args) -> int:
+    from seqlab.classify.run import check_training_arguments
     from seqlab.cli.launch import run_job
 
+    check_training_arguments(  # before any process starts or any data loads
+        args.dataset,
+        args.model,
+        args.output,
+        vectors=args.vectors,
+        folds=args.folds,
+        epochs=args.epochs,
+        seed=args.seed,
+        threads=args.threads,
+        device=args.device,
+        conv=args.conv,
+        sst_train=args.sst_train,
+        dev_checks=args.dev_checks,
+        recipe=args.recipe,
+    )
     return run_job(args, lambda group, device: _train(args, group, device))
 
 
@@ -282,8 +311,9 @@ def _train(args, group, device) -> int:
     run = Path(args.output)
     if not group.is_main:
         return 0
+    spread = f" ± {100 * m['std']:.2f}" if m["folds"] > 1 else ""  # a test split has no spread
     print(
-        f"{m['dataset']}\t{m['model']}\taccuracy {100 * m['accuracy']:.2f} ± {100 * m['std']:.2f}\t"
+        f"{m['dataset']}\t{m['model']}\taccuracy {100 * m['accuracy']:.2f}{spread}\t"
         f"({m['protocol']}, {m['train_examples']} training examples, {m['seconds']:.0f} s)\t"
         f"-> {run}/metrics.json, {run}/model.pt ({m['checkpoint']})"
     )
