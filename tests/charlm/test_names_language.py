@@ -140,10 +140,12 @@ def test_generate_names_keeps_its_model_in_the_cache_it_is_given(tmp_path, monke
     assert not env_cache.exists()
     assert (sorted(p.name for p in user_cache.iterdir()) if user_cache.is_dir() else None) == before
 
-    trained = []
-    russian = NamesModel.load_or_train("Russian", cache_dir=mine, on_train=trained.append)
+    trained = []  # the same budget finds the same entry (the budget is part of the cache key)
+    russian = NamesModel.load_or_train("Russian", train_minutes=0.02, cache_dir=mine, on_train=trained.append)
     monkeypatch.setenv("SEQLAB_CACHE", str(mine))
-    korean = NamesModel.load_or_train("korean", on_train=trained.append)  # found via $SEQLAB_CACHE
+    korean = NamesModel.load_or_train(
+        "korean", train_minutes=0.02, on_train=trained.append
+    )  # via $SEQLAB_CACHE
     assert trained == []
     assert russian.run_dir == korean.run_dir == entries[0]
     assert (russian.category, korean.category) == ("Russian", "Korean")

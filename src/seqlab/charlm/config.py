@@ -3,7 +3,9 @@ can build its --help quickly)."""
 
 from __future__ import annotations
 
+import math
 from dataclasses import asdict, dataclass, fields
+from numbers import Integral, Real
 
 from seqlab.errors import ParameterError, check_at_least, check_choice, check_positive, check_range
 
@@ -122,3 +124,19 @@ class LMTrainConfig:
     def from_dict(cls, d: dict) -> LMTrainConfig:
         names = {f.name for f in fields(cls)}
         return cls(**{k: v for k, v in d.items() if k in names})
+
+
+def check_sampling(temperature: float = 1.0, top_k: int | None = None, **counts: int | None) -> None:
+    """The sampling settings every generator shares (CharLM.sample, .stream, the names model),
+    checked before a model is loaded or trained: temperature a finite number, 0 (greedy) or more;
+    top_k and each of `counts` (n, length, max_len, ...) None or a whole number, at least 1.
+    ParameterError names the parameter."""
+    if isinstance(temperature, bool) or not isinstance(temperature, Real) or not 0 <= temperature < math.inf:
+        raise ParameterError("temperature", f"must be 0 (greedy) or more, got {temperature!r}")
+    for name, value in {"top_k": top_k, **counts}.items():
+        if value is None:
+            continue
+        if isinstance(value, bool) or not isinstance(value, Integral):
+            raise ParameterError(name, f"must be a whole number, got {value!r}")
+        if value < 1:
+            raise ParameterError(name, f"must be at least 1, got {value}")

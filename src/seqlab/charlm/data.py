@@ -26,7 +26,7 @@ from dataclasses import dataclass
 import torch
 
 from seqlab.batching import bucket_batches, pad_sequences
-from seqlab.errors import SeqlabError
+from seqlab.errors import ParameterError, SeqlabError
 from seqlab.vocab import Vocab
 
 BOUNDARY = "<s>"
@@ -90,9 +90,10 @@ class StreamBatcher:
             # Fall back to fewer columns for short texts rather than refusing them.
             self.batch_size = max(1, len(self.ids) // (self.seq_len + 1))
         if len(self.ids) < self.seq_len + 1:
-            raise SeqlabError(
-                f"text is too short: {len(self.ids)} characters, need more than one "
-                f"training window ({self.seq_len + 1}); lower --seq-len"
+            raise ParameterError(
+                "seq_len",
+                f"({self.seq_len}) leaves no training window: the text is too short ({len(self.ids)} "
+                "characters, need more than seq_len + 1); lower it",
             )
         self.epoch, self.pos, self.columns = 0, 0, None
 

@@ -32,7 +32,7 @@ from seqlab.charlm.model_file import save_model
 from seqlab.checkpoint import load_checkpoint, rng_state, save_checkpoint, set_rng_state
 from seqlab.distributed import Group, wrap
 from seqlab.ema import WeightEMA
-from seqlab.errors import SeqlabError
+from seqlab.errors import ParameterError, SeqlabError
 from seqlab.files import write_json_atomic
 from seqlab.models.rnn import CharRNN, CharRNNConfig, detach_state
 from seqlab.runtime import progress, resolve_device
@@ -114,9 +114,10 @@ def _start(corpus: LMCorpus, cfg: LMTrainConfig, run: Path, resume: bool, group:
     else:
         batcher = lmdata.LineBatcher(corpus.train, corpus.train_categories, cfg.batch_size)
     if batcher.batch_size < group.world_size:
-        raise SeqlabError(
-            f"a batch of {batcher.batch_size} sequences cannot be shared by {group.world_size} "
-            "processes; raise --batch-size or use fewer processes"
+        raise ParameterError(
+            "batch_size",
+            f"({batcher.batch_size} sequences) cannot be shared by {group.world_size} processes; "
+            "raise it or use fewer processes",
         )
     state = RunState(
         model,

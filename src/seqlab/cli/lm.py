@@ -4,10 +4,37 @@ from __future__ import annotations
 
 import argparse
 import json
+import re
 import sys
 from pathlib import Path
 
 from seqlab.cli.arguments import add_device_argument
+
+
+class HelpFormatter(argparse.ArgumentDefaultsHelpFormatter):
+    """--help text as a reader wants it: each option's default said once, and not at all when it is
+    None or an off switch (argparse would add "(default: None)" after "(default 15)"); paragraphs
+    of the description and epilog are filled, lines that begin with spaces (examples) kept as
+    written, each on its own line."""
+
+    SAYS_DEFAULT = re.compile(r"\(default\b|\bdefault:|\bdefault \d|%\(default\)")
+
+    def _get_help_string(self, action) -> str:
+        text = action.help or ""
+        unset = action.default is None or action.default is False or action.default == ""
+        if unset or action.default is argparse.SUPPRESS or self.SAYS_DEFAULT.search(text):
+            return text
+        return super()._get_help_string(action)
+
+    def _fill_text(self, text: str, width: int, indent: str) -> str:
+        out = []
+        for block in text.split("\n\n"):
+            lines = block.splitlines()
+            if any(ln.startswith(" ") for ln in lines):  # examples: as written
+                out.append("\n".join(indent + ln for ln in lines))
+            else:
+                out.append(super()._fill_text(block, width, indent))
+        return "\n\n".join(out)
 
 
 def register(sub) -> None:
@@ -30,26 +57,39 @@ def _register_names(sub) -> None:
     p = sub.add_parser(
         "names",
         help="generate new names with a character-level LSTM (trains once, then cached)",
-        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
+        formatter_class=HelpFormatter,
         description="Print new names, one per line. The first run trains a character-level LSTM on the "
         "names list shipped with seqlab (makemore's 32K US names; about 2 minutes on 2 CPU cores) "
         "and caches it; later runs only sample. With --language, a model conditioned on the "
-        "language of 20K surnames in 18 languages is trained instead.",
-        epilog="examples:\n  seqlab names -n 10 --seed 1\n  seqlab names --language Russian\n"
-        "  seqlab names --start ma --temperature 0.8\n  seqlab names --data my_pets.txt",
+        "language of 20K surnames in 18 languages is trained instead. Each --train-minutes (and each "
+        "--data list) is its own cache entry. Every option is checked before anything is trained.",
+        epilog="examples:\n"
+        "  seqlab names -n 10 --seed 1\n"
+        "  seqlab names --language Russian\n"
+        "  seqlab names --start ma --temperature 0.8\n"
+        "  seqlab names --data my_pets.txt",
     )
     p.add_argument("-n", type=int, default=20, help="how many names to print")
-    p.add_argument("--seed", type=int, default=None, help="sampling seed (same seed, same names)")
+    p.add_argument(
+        "--seed", type=int, default=None, help="sampling seed (same seed, same names; default: random)"
+    )
     p.add_argument(
         "--language", default=None, help="generate surnames of this language (e.g. Russian, Irish)"
     )
     p.add_argument("--data", default=None, help="train on this file of names (one per line) instead")
-    p.add_argument("--temperature", type=float, default=1.0, help="<1 safer, >1 wilder names")
+    p.add_argument(
+        "--temperature", type=float, default=1.0, help="0 = greedy (one name), <1 safer, >1 wilder names"
+    )
     p.add_argument("--start", default="", help="every name begins with this prefix")
     p.add_argument(
         "--allow-known", action="store_true", help="also print names that are in the training list"
     )
-    p.add_argument("--train-minutes", type=float, default=2.0, help="training budget of the first run")
+    p.add_argument(
+        "--train-minutes",
+        type=float,
+        default=2.0,
+        help="training budget of a model not cached yet (each budget is its own cache entry)",
+    )
     p.add_argument("--retrain", action="store_true", help="train again even if a cached model exists")
     p.add_argument(
         "--cache-dir",
@@ -60,17 +100,21 @@ def _register_names(sub) -> None:
 
 
 def cmd_names(args) -> int:
-    from seqlab.charlm.names import NamesModel
+    from seqlab.charlm.names import generate_names  # imports torch only once the arguments are checked
 
-    model = NamesModel.load_or_train(
+    found = generate_names(
+        args.n,
         args.language,
-        args.data,
-        args.train_minutes,
-        args.retrain,
-        args.cache_dir,
+        args.start,
+        args.temperature,
+        args.seed,
+        allow_known=args.allow_known,
+        data=args.data,
+        train_minutes=args.train_minutes,
+        retrain=args.retrain,
+        cache_dir=args.cache_dir,
         on_train=lambda msg: print(msg, file=sys.stderr),
     )
-    found = model.generate(args.n, args.start, args.temperature, args.seed, args.allow_known)
     for name in found:
         print(name)
     if len(found) < args.n:
@@ -210,25 +254,27 @@ def _add_train_arguments(p) -> None:
         help="CPU threads per process (default: the cores divided among this machine's processes)",
     )
     add_scale_arguments(p)
-    p.set_defaults(func=cmd_train)
+    p.set_defaults(func=cmd_train, _param_flags={"run_dir": "-o"})
 
 
 def cmd_train(args) -> int:
+    from seqlab.charlm.language_model import occupied
     from seqlab.cli.launch import run_job
+    from seqlab.errors import SeqlabError
 
+    _config(args, args.device).validate()  # before any process is launched or any file read
+    if not args.resume and occupied(args.output):
+        raise SeqlabError(f"{args.output} already exists and is not empty; use --resume or another -o")
     return run_job(args, lambda group, device: _train(args, group, device))
 
 
-def _train(args, group, device) -> int:
+def _config(args, device):
     from seqlab.charlm.config import LMTrainConfig
-    from seqlab.charlm.language_model import train_run
-    from seqlab.cli.arguments import explicit_args
-    from seqlab.datasets import resolve_file
 
     budgets = {
         k: getattr(args, k) for k in ("max_steps", "max_minutes", "epochs") if getattr(args, k) is not None
     }
-    cfg = LMTrainConfig(
+    return LMTrainConfig(
         mode=args.mode,
         cell=args.cell,
         impl=args.impl,
@@ -252,6 +298,14 @@ def _train(args, group, device) -> int:
         device=device,
         **budgets,
     )
+
+
+def _train(args, group, device) -> int:
+    from seqlab.charlm.language_model import train_run
+    from seqlab.cli.arguments import explicit_args
+    from seqlab.datasets import resolve_file
+
+    cfg = _config(args, device)
     given = {}
     if args.resume:  # the flags given again, under LMTrainConfig's names
         names = {"file", "output", "resume", "threads", "device", "nproc"}
@@ -292,7 +346,7 @@ def _register_sample(lsub) -> None:
     p = lsub.add_parser(
         "sample",
         help="generate text (or lines) from a trained run",
-        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
+        formatter_class=HelpFormatter,
         description="Sample from a trained model. Stream models continue --prime for --length characters; "
         "lines models print -n lines. The same --seed gives the same output.",
     )
@@ -311,7 +365,9 @@ def _register_sample(lsub) -> None:
         help="characters to generate (stream models, default 500; lines models: the longest line)",
     )
     p.add_argument("--temperature", type=float, default=1.0, help="0 = greedy, <1 conservative, >1 creative")
-    p.add_argument("--top-k", type=int, default=None, help="draw only from the k most likely characters")
+    p.add_argument(
+        "--top-k", type=int, default=None, help="draw only from the k most likely characters (default: all)"
+    )
     p.add_argument(
         "--prime",
         default=None,
@@ -324,8 +380,10 @@ def _register_sample(lsub) -> None:
 
 
 def cmd_sample(args) -> int:
+    from seqlab.charlm.config import check_sampling
     from seqlab.charlm.language_model import CharLM
 
+    check_sampling(args.temperature, args.top_k, length=args.length, n=args.n)  # before loading
     lm = CharLM.load(args.run, device=args.device)
     text = lm.sample(
         length=args.length,
@@ -360,6 +418,7 @@ def cmd_eval(args) -> int:
     from seqlab.charlm.language_model import CharLM
     from seqlab.files import check_readable
 
+    path = check_readable(args.file)  # before loading the model
     lm = CharLM.load(args.run, device=args.device)
-    print(json.dumps(lm.evaluate(check_readable(args.file), language=args.language)))
+    print(json.dumps(lm.evaluate(path=path, language=args.language)))
     return 0

@@ -11,6 +11,7 @@ import sys
 from pathlib import Path
 
 from seqlab.cli.arguments import add_device_argument, record_flags
+from seqlab.cli.lm import HelpFormatter
 
 FORMS = """\
 forms:
@@ -62,7 +63,7 @@ def train_parser() -> argparse.ArgumentParser:
         description="Train an attention translator on tab-separated sentence pairs; the best model by "
         "validation BLEU (or loss, --select) goes to RUN/model.pt and RUN/metrics.json gets val_loss, "
         "test BLEU and seconds.",
-        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
+        formatter_class=HelpFormatter,
     )
     p.add_argument("pairs", metavar="PAIRS", help="pairs file LEFT<TAB>RIGHT, or the dataset name 'eng-fra'")
     p.add_argument("-o", "--output", required=True, metavar="RUN", help="run directory to write")
@@ -212,6 +213,7 @@ def train_parser() -> argparse.ArgumentParser:
         "1 is faster on a busy shared machine",
     )
     add_scale_arguments(g)
+    p.set_defaults(_param_flags={"run_dir": "-o"})
     return p
 
 
@@ -243,7 +245,7 @@ def sentence_parser() -> argparse.ArgumentParser:
         usage="seqlab translate RUN SENTENCE [--beam B] [--plot PNG]",
         description="Translate one sentence with a trained run; prints the translation on stdout. The "
         "sentence is normalised like the training data (lowercase, accents and '.' dropped).",
-        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
+        formatter_class=HelpFormatter,
     )
     p.add_argument("run", metavar="RUN", help="run directory from `seqlab translate train` (or its model.pt)")
     p.add_argument(
@@ -270,7 +272,7 @@ def eval_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
         prog="seqlab translate eval",
         description="Score a run on its held-out test split (sacreBLEU) and print sample translations.",
-        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
+        formatter_class=HelpFormatter,
     )
     p.add_argument("run", metavar="RUN", help="run directory from `seqlab translate train`")
     p.add_argument(
@@ -307,8 +309,26 @@ def run(args) -> int:
 
 def do_train(a) -> int:
     from seqlab.cli.launch import run_job
+    from seqlab.errors import SeqlabError, check_at_least
+    from seqlab.translate.run import holds_run
 
+    if not a.resume:  # every setting checked before a process is launched or a file read
+        _config(a).validate()
+        if holds_run(a.output):
+            raise SeqlabError(f"{a.output} already holds a run; use --resume to continue it, or another -o")
+    check_at_least(a, 1, "max_len")
     return run_job(a, lambda group, device: _train(a, group, device))
+
+
+def _config(a):
+    from dataclasses import fields
+
+    from seqlab.translate.config import TrainConfig
+
+    names = {f.name for f in fields(TrainConfig)}
+    given = {k: v for k, v in vars(a).items() if k in names}
+    budget = TrainConfig().max_minutes if a.max_minutes is None else a.max_minutes
+    return TrainConfig(**{**given, "max_minutes": budget})
 
 
 def _train(a, group, device) -> int:
@@ -333,7 +353,7 @@ def _train(a, group, device) -> int:
         )
         return _report(m, a.output) if group.is_main else 0
     a.max_minutes = TrainConfig().max_minutes if a.max_minutes is None else a.max_minutes
-    cfg = TrainConfig(**{k: v for k, v in vars(a).items() if k in names})
+    cfg = _config(a)
 
     def announce(data):
         print(
@@ -366,9 +386,20 @@ def _report(m: dict, run) -> int:
     return 0
 
 
-def do_sentence(a) -> int:
-    from seqlab.translate.plot import save_attention_png
+def _check_decoding(a) -> None:
+    """--beam (and --samples) checked before the model is loaded."""
+    from seqlab.errors import check_at_least
 
+    check_at_least(a, 1, "beam")
+    check_at_least(a, 0, *(["samples"] if hasattr(a, "samples") else []))
+
+
+def do_sentence(a) -> int:
+    from seqlab.translate.plot import check_png_path, save_attention_png
+
+    _check_decoding(a)
+    if a.plot:
+        check_png_path(a.plot)
     tr = _load(a)
     t = tr.translate(" ".join(a.sentence), beam=a.beam)
     if t.respelled:
@@ -390,6 +421,7 @@ def do_sentence(a) -> int:
 def do_eval(a) -> int:
     from seqlab.errors import SeqlabError
 
+    _check_decoding(a)
     tr = _load(a)
     if not tr.test_pairs:
         raise SeqlabError(f"{a.run}: the checkpoint holds no test split")
@@ -404,6 +436,6 @@ def do_eval(a) -> int:
             f"{'on' if tr.backoff else 'off'}), {len(unseen) - backed} as <unk>",
             file=sys.stderr,
         )
-    for (src, ref), out in list(zip(tr.test_pairs, outputs))[: max(a.samples, 0)]:
+    for (src, ref), out in list(zip(tr.test_pairs, outputs))[: a.samples]:
         print(f"> {' '.join(src)}\n= {' '.join(ref)}\n< {out}")
     return 0

@@ -14,6 +14,12 @@ from seqlab.errors import SeqlabError
 from seqlab.files import atomic_path
 
 
+def check_png_path(path: str | os.PathLike) -> None:
+    """SeqlabError unless `path` ends in .png (the CLI checks it before translating anything)."""
+    if not str(path).lower().endswith(".png"):
+        raise SeqlabError(f"plot file must end in .png: {path}")
+
+
 def save_attention_png(
     path: str | os.PathLike, source: Sequence[str], output: Sequence[str], attention, title: str | None = None
 ) -> None:
@@ -30,8 +36,7 @@ def save_attention_png(
             f"attention has shape {a.shape}, expected ({len(output)}, {len(source)}) "
             "(output words x source words)"
         )
-    if not str(path).lower().endswith(".png"):
-        raise SeqlabError(f"plot file must end in .png: {path}")
+    check_png_path(path)
     import matplotlib
 
     matplotlib.use("Agg", force=False)

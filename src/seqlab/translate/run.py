@@ -16,7 +16,7 @@ from pathlib import Path
 
 from seqlab.checkpoint import load_checkpoint
 from seqlab.distributed import Group
-from seqlab.errors import SeqlabError
+from seqlab.errors import ParameterError, SeqlabError
 from seqlab.files import check_fingerprint, fingerprint, read_text, write_json_atomic
 from seqlab.models.ensemble import Ensemble
 from seqlab.training import check_train_state
@@ -201,7 +201,7 @@ def _join_ensemble(
 
 def train_from_file(
     pairs: str | os.PathLike,
-    out_dir: str | os.PathLike,
+    run_dir: str | os.PathLike,
     cfg: TrainConfig | None = None,
     reverse: bool = False,
     prefix_filter: bool = False,
@@ -217,9 +217,9 @@ def train_from_file(
     with the split data once it is read and checked, before training starts (the CLI reports sizes).
     Checks the settings (ParameterError naming the field) before reading anything."""
     cfg = (cfg or TrainConfig()).validate()
-    out = Path(out_dir)
-    if any((out / f).exists() for f in (CHECKPOINT_NAME, TRAIN_STATE_NAME, ENSEMBLE_STATE_NAME)):
-        raise SeqlabError(f"{out} already holds a run; use --resume to continue it, or another -o")
+    out = Path(run_dir)
+    if holds_run(out):
+        raise ParameterError("run_dir", f"{out} already holds a run; choose another, or resume the run in it")
     data = load_pair_data(pairs, reverse=reverse, prefix_filter=prefix_filter, max_len=max_len, seed=cfg.seed)
     info = {
         "pairs": str(pairs),
@@ -235,6 +235,12 @@ def train_from_file(
     if on_data is not None and group.is_main:
         on_data(data)
     return _train(data, cfg, out, info, show_progress, limit, False, group, device)
+
+
+def holds_run(run_dir: str | os.PathLike) -> bool:
+    """Whether `run_dir` already holds a run (a model, a training state or an ensemble's plan)."""
+    names = (CHECKPOINT_NAME, TRAIN_STATE_NAME, ENSEMBLE_STATE_NAME)
+    return any((Path(run_dir) / name).exists() for name in names)
 
 
 def resume_state(out_dir: str | os.PathLike) -> tuple[TrainConfig, dict, str]:

@@ -3,17 +3,20 @@ or beam search, with attention weights), score corpus BLEU. It sits on top of th
 (seqlab.translate.run, .train) and scoring (.scoring) never import it.
 
     tr = Translator.load("runs/fr-en");  tr.translate(["je suis tres fatigue"], beam=5)
+    tr.to("cuda")                            # returns tr, as torch's Module.to does
 """
 
 from __future__ import annotations
 
 import os
 from dataclasses import dataclass, field
+from numbers import Integral
+from pathlib import Path
 
 import torch
 
 from seqlab.datasets import resolve_file
-from seqlab.errors import SeqlabError
+from seqlab.errors import ParameterError, SeqlabError
 from seqlab.models.seq2seq import Seq2Seq
 from seqlab.translate.backoff import SpellingBackoff
 from seqlab.translate.config import TrainConfig
@@ -59,6 +62,14 @@ class Translation:
     def attention(self) -> list[list[float]]:
         return self.weights.tolist()
 
+    def __repr__(self) -> str:
+        extra = f", unknown {self.unknown}" if self.unknown else ""
+        extra += f", respelled {self.respelled}" if self.respelled else ""
+        return (
+            f"Translation({self.text!r}, source {len(self.source)} words, output {len(self.output)} words, "
+            f"attention {len(self.output) + 1}x{len(self.source)}, score {self.score:.3f}{extra})"
+        )
+
 
 class Translator:
     """A trained model with its vocabularies: translate sentences and score BLEU.
@@ -87,6 +98,38 @@ class Translator:
         self.info = info or {}
         self.test_pairs: list[tuple[list[str], list[str]]] = []  # the held-out split, when loaded from a run
         self.metrics: dict = {}  # RUN/metrics.json of a run just trained
+        self.run_dir: Path | None = None  # where it was loaded from
+
+    def __repr__(self) -> str:
+        c = self.model.cfg
+        members = len(self.model.members) if hasattr(self.model, "members") else 1
+        parts = [
+            f"{c.attention} attention" if c.attention != "none" else "no attention",
+            f"{c.encoder} encoder, {c.cell} {c.hidden_size} hidden, {c.emb_size} emb",
+            f"vocabulary {len(self.src_vocab):,} -> {len(self.tgt_vocab):,}",
+            f"max_len {self.max_len}",
+            f"beam {self.beam}",
+        ]
+        if members > 1:
+            parts.append(f"ensemble of {members}")
+        if self.info.get("epoch") is not None:
+            parts.append(f"epoch {self.info['epoch']}")
+        if self.info.get("val_loss") is not None:
+            parts.append(f"val_loss {self.info['val_loss']:.4f}")
+        device = next(self.model.parameters()).device
+        if device.type != "cpu":
+            parts.append(f"device {device}")
+        if self.run_dir is not None:
+            parts.append(f"run_dir={str(self.run_dir)!r}")
+        return f"Translator({', '.join(parts)})"
+
+    def to(self, device: str | torch.device) -> Translator:
+        """Move the model to `device` ("cpu", "cuda", "auto" or a torch.device) and return self, as
+        torch's Module.to does."""
+        from seqlab.runtime import resolve_device
+
+        self.model.to(resolve_device(device))
+        return self
 
     @classmethod
     def train(
@@ -103,9 +146,10 @@ class Translator:
         directory and return the best model; `metrics` holds the run's test BLEU and timings.
         reverse: translate RIGHT -> LEFT. prefix_filter / max_len: the tutorial's subset filters
         (see seqlab.translate.data). config: TrainConfig's settings (attention, max_minutes, ...);
-        ParameterError names the one out of range."""
+        ParameterError names the one out of range. A pairs path naming no file is a SeqlabError
+        naming it; every check runs before a file is written."""
         metrics = train_from_file(
-            resolve_file(pairs_path),
+            pairs_file(pairs_path),
             run_dir,
             TrainConfig(**config),
             reverse=reverse,
@@ -137,6 +181,7 @@ class Translator:
                 bool(info.get("backoff", True)),
             )
             tr.test_pairs = [(str(s).split(), str(t).split()) for s, t in ck["test_pairs"]]
+            tr.run_dir = Path(run)
             return tr
         except (KeyError, TypeError, ValueError, RuntimeError) as e:
             raise SeqlabError(
@@ -160,7 +205,7 @@ class Translator:
         if len(words) > self.max_len:
             raise SeqlabError(
                 f"sentence has {len(words)} words after normalisation; this model takes "
-                f"at most {self.max_len} (its training --max-len)"
+                f"at most {self.max_len} (the longest it was trained on)"
             )
         unknown = [w for w in words if w not in self.src_vocab.stoi]
         if len(unknown) == len(words):
@@ -182,9 +227,12 @@ class Translator:
         self, sentences: str | list[str], beam: int | None = None
     ) -> Translation | list[Translation]:
         """Translate one sentence (-> a Translation) or a list of them (-> a list, decoded in batches).
-        beam: beam width (1 = greedy; default: the run's decoder)."""
+        beam: beam width (1 = greedy; default: the run's decoder), checked before any sentence."""
+        _check_beam(beam)
         if isinstance(sentences, str):
             return self.translate([sentences], beam)[0]
+        if not isinstance(sentences, (list, tuple)) or not all(isinstance(x, str) for x in sentences):
+            raise ParameterError("sentences", "must be a string or a list of strings")
         encoded = [self.source_ids(s) for s in sentences]
         hyps = self.decode_ids([ids for _, ids, _, _ in encoded], beam)
         return [
@@ -213,5 +261,24 @@ class Translator:
         self, pairs: list[tuple[list[str], list[str]]], beam: int | None = None
     ) -> tuple[float, list[str]]:
         """Corpus BLEU (sacreBLEU) of the decoded sources against their references; and the outputs."""
+        _check_beam(beam)
         hyps = self.decode_ids([self.encode_source(s)[0] for s, _ in pairs], beam)
         return outputs_bleu(hyps, pairs, self.tgt_vocab)
+
+
+def _check_beam(beam: int | None) -> None:
+    if beam is not None and (isinstance(beam, bool) or not isinstance(beam, Integral)):
+        raise ParameterError("beam", f"must be a whole number (1 = greedy), got {beam!r}")
+    if beam is not None and beam < 1:
+        raise ParameterError("beam", f"must be at least 1, got {beam}")
+
+
+def pairs_file(pairs_path: str | os.PathLike):
+    """The pairs file of `pairs_path` (a path, or a dataset name such as "eng-fra"): SeqlabError
+    naming it when no such file exists, a ParameterError when the pairs themselves were passed."""
+    if isinstance(pairs_path, str) and ("\n" in pairs_path or "\t" in pairs_path):
+        raise ParameterError("pairs_path", "takes a file of LEFT<TAB>RIGHT lines, not the pairs themselves")
+    path = resolve_file(pairs_path)
+    if not path.exists():
+        raise SeqlabError(f"pairs file not found: {path} (nor the dataset name 'eng-fra')")
+    return path
