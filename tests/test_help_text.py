@@ -1,4 +1,4 @@
-"""--help of the names, lm and translate commands reads as written (issue 25, part 4): examples one
+"""--help of every command reads as written (issue 25, part 4): examples one
 per line, each option's default said once and never as "(default: None)"."""
 
 from __future__ import annotations
@@ -18,6 +18,12 @@ COMMANDS = [
     ["translate", "train"],
     ["translate", "eval"],
     ["translate", "RUN"],  # the translate-a-sentence form
+    ["classify", "train"],
+    ["classify", "table"],
+    ["classify", "predict"],
+    ["embed", "train"],
+    ["embed", "similar"],
+    ["embed", "analogy"],
 ]
 STATES_DEFAULT = re.compile(r"\(default\b|\bdefault: ")  # "(default 15)", "(default: 5)", "; default: x"
 
@@ -50,7 +56,7 @@ def test_each_option_states_its_default_once_and_never_none(argv, capsys, monkey
     text = help_text(argv, capsys, monkeypatch)
     assert "(default: None)" not in text and "(default: )" not in text and "(default: False)" not in text
     entries = option_entries(text)
-    assert len(entries) >= (1 if argv == ["translate"] else 3), text
+    assert len(entries) >= (1 if argv in (["translate"], ["classify", "predict"]) else 3), text
     for option, entry in entries.items():
         said = STATES_DEFAULT.findall(entry)
         assert len(said) <= 1, f"{' '.join(argv)} {option} states its default {len(said)} times: {entry}"

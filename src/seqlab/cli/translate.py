@@ -10,8 +10,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from seqlab.cli.arguments import add_device_argument, record_flags
-from seqlab.cli.lm import HelpFormatter
+from seqlab.cli.arguments import HelpFormatter, add_device_argument, record_flags
 
 FORMS = """\
 forms:
