@@ -44,9 +44,9 @@ def set_threads(n: int | None) -> None:
     if not n:
         return
     if n < 0:
-        from seqlab.errors import SeqlabError
+        from seqlab.errors import ParameterError
 
-        raise SeqlabError(f"--threads must be positive, got {n}")
+        raise ParameterError("threads", f"must be positive, got {n}")
     if "torch" in sys.modules or _importable("torch"):
         import torch
 

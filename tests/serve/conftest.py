@@ -5,6 +5,9 @@ short list of names, and 6-d word vectors in which king - man + woman is queen."
 from __future__ import annotations
 
 import random
+import threading
+import time
+from contextlib import contextmanager
 from pathlib import Path
 
 import numpy as np
@@ -228,6 +231,32 @@ def client(registry):
 
     with TestClient(create_app(registry, workers=2)) as c:
         yield c
+
+
+@contextmanager
+def serving(app, host: str = "127.0.0.1"):
+    """A real uvicorn serving `app` on a free port of `host`, on a thread of this process (so tests
+    can serve stand-in models); yields the port."""
+    import uvicorn
+
+    server = uvicorn.Server(uvicorn.Config(app, host=host, port=0, log_level="warning", access_log=False))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    t_end = time.monotonic() + 30
+    while not server.started and time.monotonic() < t_end and thread.is_alive():
+        time.sleep(0.02)
+    assert server.started, "uvicorn did not start"
+    try:
+        yield server.servers[0].sockets[0].getsockname()[1]
+    finally:
+        server.should_exit = True
+        thread.join(10)
+
+
+@pytest.fixture(scope="session")
+def serve_app():
+    """serve_app(app, host="127.0.0.1"): a context manager serving `app` for real; yields the port."""
+    return serving
 
 
 def pytest_configure(config):

@@ -27,16 +27,15 @@ def is_error(r, status: int, *needles: str) -> str:
 
 
 # ------------------------------------------------------------------------------------- health
-def test_health_lists_runs_by_kind_and_vectors(client):
+def test_health_lists_runs_by_kind_and_vectors(client, runs):
+    from seqlab.classify.run import TrainedClassifier
+
+    dataset = TrainedClassifier.load(runs["cnn"]).info["dataset"]  # what the checkpoint says
     assert client.get("/api/health").json() == {
         "status": "ok",
-        "runs": {
-            "lm": "charlm",
-            "cnn": "sentence-classifier",
-            "nbsvm": "sentence-classifier",
-            "fr-en": "translate",
-        },
+        "runs": {"lm": "lm", "cnn": "classify", "nbsvm": "classify", "fr-en": "translate"},
         "vectors": ["tiny"],
+        "datasets": {"cnn": dataset, "nbsvm": dataset},
     }
 
 
@@ -169,7 +168,7 @@ def test_lm_stream_sends_the_sample_as_server_sent_events(client):
         ({"prime": "x" * 2001}, 422, ("prime", "2000")),
         ({"prime": "§§"}, 422, ("vocabulary",)),
         ({"run": "nope"}, 404, ("unknown run", "nope")),
-        ({"run": "cnn"}, 422, ("classify run", "not a lm run")),
+        ({"run": "cnn"}, 422, ("a classify run", "serves lm runs")),
         ({"temperature": -1}, 422, ("temperature", "0")),
     ],
 )
@@ -259,7 +258,7 @@ def test_occlusion_marks_the_cue_word(client):
         ({"run": "cnn", "text": "x" * 2001}, 422, ("text", "2000")),
         ({"run": "cnn", "text": ""}, 422, ("text", "empty")),
         ({"run": "cnn", "text": "§§ ¤"}, 422, ("no words left",)),
-        ({"run": "fr-en", "text": "great"}, 422, ("translate run", "not a classify run")),
+        ({"run": "fr-en", "text": "great"}, 422, ("a translate run", "serves classify runs")),
         ({"run": "sst", "text": "great"}, 404, ("unknown run", "sst")),
         ({"text": "great", "run": "cnn", "model": "../../etc"}, 422, ("unknown field", "model")),
     ],
@@ -286,7 +285,7 @@ def test_translate_gives_one_attention_row_per_output_token(client, beam):
         ({"beam": 0}, 422, ("beam", "at least 1")),
         ({"text": "x" * 2001}, 422, ("text", "2000")),
         ({"text": "zz qq"}, 422, ("no known words",)),
-        ({"run": "lm"}, 422, ("lm run", "not a translate run")),
+        ({"run": "lm"}, 422, ("an lm run", "serves translate runs")),
         ({"run": "de-en"}, 404, ("unknown run",)),
     ],
 )

@@ -18,6 +18,7 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
 
@@ -42,9 +43,9 @@ pytestmark = pytest.mark.browser
 
 
 # ------------------------------------------------------------------------ what a person does
-def shot(page, out: Path | None, name: str) -> None:
+def shot(page, out: Path | None, name: str, full_page: bool = False) -> None:
     if out is not None:
-        page.screenshot(path=str(out / f"serve_{name}.png"))
+        page.screenshot(path=str(out / f"serve_{name}.png"), full_page=full_page)
 
 
 def use_names(page, out=None) -> list[str]:
@@ -103,7 +104,7 @@ def use_words(page, vectors: str, inputs: dict, out=None) -> dict:
     page.fill("#plot-words", inputs["plot"])
     page.click("#plot-form button")
     page.wait_for_selector("#plot-out svg g.point")
-    page.wait_for_selector("#words-status:not(.busy)")
+    page.wait_for_selector("#plot-status:not(.busy)")
     shot(page, out, "words")
     return {
         "similar": page.locator("#similar-out li span.word").all_text_contents(),
@@ -294,14 +295,211 @@ def test_errors_show_as_one_line_in_the_page(browser, server):
     use_words(page, "tiny", TINY)
     page.fill("#similar-word", "xyzzy")
     page.click("#similar-form button")
-    page.wait_for_selector("#words-status.error")
-    assert "xyzzy" in page.text_content("#words-status")
+    page.wait_for_selector("#similar-status.error")
+    assert "xyzzy" in page.text_content("#similar-status")
     page.click("#tab-btn-text")
     page.fill("#text-prime", "§§")
     page.click("#text-go")
     page.wait_for_selector("#text-out[data-state=error]")
     assert "vocabulary" in page.text_content("#text-status")
     assert [e for e in page.errors if "422" not in e and "404" not in e] == []  # the failed fetches only
+
+
+# ---------------------------------------------------------------- details, with stand-in models
+class LongNames:
+    """A names model whose names are longer than a column is wide."""
+
+    known = frozenset({"ada"})
+
+    def generate(self, n, start="", temperature=1.0, seed=None, allow_known=False):
+        long = [f"{start}{'bartholomaeusmaximilian' * 3}{i}" for i in range(n)]
+        return (["ada", *long])[:n] if allow_known else long
+
+
+class EmptyTranslator:
+    """A translator whose every translation is empty (only <eos>)."""
+
+    def translate(self, text, beam=5):
+        src = text.split()[:3] or ["?"]
+        return SimpleNamespace(
+            text="", source_tokens=src, output_tokens=["<eos>"], attention=[[1 / len(src)] * len(src)]
+        )
+
+
+CATS = ["cat", "cats", "kitten", "kitty", "kittens", "feline", "felines", "tabby", "puss"]
+CROWDED = [*CATS, "dog", "dogs", "car", "cars"]
+
+
+def crowded_vectors():
+    """Three clusters of words whose vectors (nearly) coincide: on the map, dots on top of each other."""
+    import numpy as np
+
+    from seqlab.embeddings.vector_sources import from_pairs
+
+    rng = np.random.default_rng(0)
+    centre = {**dict.fromkeys(CATS, 0), "dog": 1, "dogs": 1, "car": 2, "cars": 2}
+    return from_pairs((w, np.eye(4)[c] + 1e-4 * rng.normal(size=4)) for w, c in centre.items())
+
+
+@pytest.fixture(scope="module")
+def page_server(browser, registry, serve_app):
+    """The app in this process with stand-ins: long names, an empty translator, and the CNN run
+    once more under a checkpoint that says it was trained on TREC."""
+    from seqlab.classify.run import TrainedClassifier
+    from seqlab.serve.app import create_app
+    from seqlab.serve.registry import CLASSIFY, TRANSLATE, NamesService, Registry
+
+    cnn = registry.run("cnn", CLASSIFY)
+    trec = TrainedClassifier(cnn.estimator, cnn.labels, cnn.cleaner, {"dataset": "trec"})
+    runs = {
+        "cnn": registry.runs["cnn"],
+        "trec": (CLASSIFY, trec),
+        "fr-en": registry.runs["fr-en"],
+        "empty": (TRANSLATE, EmptyTranslator()),
+    }
+    vectors = {**registry.vectors, "crowded": crowded_vectors()}
+    reg = Registry(runs=runs, vectors=vectors, names=NamesService.ready({None: LongNames()}))
+    with serve_app(create_app(reg)) as port:
+        yield f"http://127.0.0.1:{port}/"
+
+
+def boxes(page, selector: str) -> list[dict]:
+    items = page.locator(selector)
+    return [items.nth(i).bounding_box() for i in range(items.count())]
+
+
+def overlap(a: dict, b: dict) -> bool:
+    return (
+        a["x"] < b["x"] + b["width"]
+        and b["x"] < a["x"] + a["width"]
+        and a["y"] < b["y"] + b["height"]
+        and b["y"] < a["y"] + a["height"]
+    )
+
+
+def inside(a: dict, b: dict, slack: float = 1.0) -> bool:
+    return a["x"] >= b["x"] - slack and a["x"] + a["width"] <= b["x"] + b["width"] + slack
+
+
+def test_names_wrap_in_their_column_and_only_new_ones_by_default(browser, page_server, tmp_path):
+    page = open_page(browser, page_server)
+    assert not page.is_checked("#names-known")  # as docs/serve.md says: tick it to see both
+    names = use_names(page, tmp_path)
+    assert len(names) == 12 and all("bartholomaeus" in n for n in names)
+    items, texts = boxes(page, "#names-list li"), boxes(page, "#names-list li .name")
+    whole = page.locator("#names-list").bounding_box()
+    for li, text in zip(items, texts):
+        assert inside(text, li) and inside(li, whole), (text, li)
+    assert not any(overlap(a, b) for i, a in enumerate(items) for b in items[i + 1 :])
+    lefts = sorted({round(b["x"]) for b in items})  # one per column
+    assert len(lefts) > 1
+    for left in lefts[1:]:  # room in the gap for the next column's number ("10.", about 20 px)
+        gap = left - max(b["x"] + b["width"] for b in items if b["x"] < left - 2)
+        assert gap >= 28, gap
+    page.check("#names-known")
+    page.click("#names-go")
+    page.wait_for_selector("#names-list li.known")
+    assert page.text_content("#names-list li.known") == "ada"
+    assert page.errors == [], page.errors
+
+
+def test_each_form_has_its_own_error_line_and_clears_its_results(browser, page_server, tmp_path):
+    page = open_page(browser, page_server)
+    use_words(page, "tiny", {**TINY, "analogy": "king-man+woman"})
+    assert page.locator("#analogy-out li span.word").first.text_content() == "queen"  # no spaces needed
+    page.fill("#analogy-query", "king - man + xyzzy")
+    page.click("#analogy-form button")
+    page.wait_for_selector("#analogy-status.error")
+    assert "xyzzy" in page.text_content("#analogy-status")
+    assert page.locator("#analogy-out li").count() == 0  # the old answer is gone...
+    assert page.locator("#similar-out li").count() > 0  # ...the other forms keep theirs
+    assert page.text_content("#similar-status") == page.text_content("#plot-status") == ""
+
+    page.fill("#plot-words", "king prince queen man woman girl king:queen man:woman")  # close pairs
+    page.click("#plot-form button")
+    page.wait_for_selector("#plot-status:not(.busy)")
+    page.wait_for_selector("#plot-out g.point >> nth=5")
+    shot(page, tmp_path, "map", full_page=True)
+    for words in (6, len(CROWDED)):
+        if words == len(CROWDED):  # dots on top of each other: labels move out, on leader lines
+            page.select_option("#words-vectors", "crowded")
+            page.fill("#plot-words", " ".join(CROWDED))
+            page.click("#plot-form button")
+            page.wait_for_selector("#plot-out line.leader", state="attached")
+            shot(page, tmp_path, "map_crowded", full_page=True)
+        labels, svg = boxes(page, "#plot-out g.point text"), page.locator("#plot-out svg").bounding_box()
+        assert len(labels) == words and all(inside(b, svg) for b in labels)
+        assert not any(overlap(a, b) for i, a in enumerate(labels) for b in labels[i + 1 :]), labels
+        dots = boxes(page, "#plot-out g.point circle")
+        assert not any(overlap(label, dot) for label in labels for dot in dots)
+
+    page.click("#tab-btn-translation")
+    page.select_option("#translate-run", "empty")
+    page.fill("#translate-text", "ka lo .")
+    page.click("#translate-form button")
+    page.wait_for_selector("#heatmap svg g.row")
+    assert page.text_content("#translate-out") == "(empty translation)"
+    assert "empty" in page.get_attribute("#translate-out", "class")
+    shot(page, tmp_path, "translation")
+    page.select_option("#translate-run", "fr-en")
+    page.fill("#translate-text", "zz qq")
+    page.click("#translate-form button")
+    page.wait_for_selector("#translate-status.error")
+    assert page.text_content("#translate-out") == "" and page.locator("#heatmap svg").count() == 0
+    assert [e for e in page.errors if "422" not in e] == []
+
+
+def test_the_sentence_fits_the_models_data_set(browser, page_server, tmp_path):
+    page = open_page(browser, page_server)
+    page.click("#tab-btn-sentences")
+    assert page.input_value("#classify-text") == "a gorgeous , witty , seductive movie ."  # cnn, first
+    page.select_option("#classify-run", "trec")
+    question = page.input_value("#classify-text")
+    assert question.endswith("?") and question.split()[0] in ("What", "Who", "Where", "When", "How")
+    page.click("#classify-form button")  # the sentiment model knows none of these words: it says so
+    page.wait_for_selector("#classify-status.error")
+    assert "none of the words" in page.text_content("#classify-status")
+    assert page.is_hidden("#classify-out")
+    shot(page, tmp_path, "sentences_unknown")
+    page.fill("#classify-text", "w1 great w2 superb")  # the user's own text stays...
+    page.select_option("#classify-run", "cnn")
+    assert page.input_value("#classify-text") == "w1 great w2 superb"
+    page.click("#classify-form button")
+    page.wait_for_selector("#classify-highlighted mark")
+    assert page.is_visible("#classify-out") and page.text_content("#classify-status") == ""
+    shot(page, tmp_path, "sentences")
+    page.fill("#classify-text", "zzz")
+    page.click("#classify-form button")
+    page.wait_for_selector("#classify-status.error")
+    assert page.is_hidden("#classify-out")  # no stale label under the new error
+    assert [e for e in page.errors if "422" not in e] == []
+
+
+def test_the_page_asks_for_the_token_once_per_tab(browser, registry, serve_app, tmp_path):
+    from seqlab.serve.app import create_app
+    from seqlab.serve.registry import NamesService, Registry
+
+    app = create_app(
+        Registry(vectors=registry.vectors, names=NamesService.ready({None: LongNames()})), token="room-101"
+    )
+    with serve_app(app) as port:
+        url = f"http://127.0.0.1:{port}/"
+        page = open_page(browser, url)
+        page.wait_for_selector("#token-form:not([hidden])")
+        assert "needs a token" in page.text_content("#token-status")
+        shot(page, tmp_path, "token")
+        page.fill("#token-input", "guess")
+        page.click("#token-go")
+        page.wait_for_selector("#token-status:has-text('not accepted')")
+        page.fill("#token-input", "room-101")
+        page.click("#token-go")
+        assert len(use_names(page)) == 12 and page.is_hidden("#token-form")
+        page.reload()  # the same tab: sessionStorage keeps the token
+        page.wait_for_selector("body[data-ready=true]")
+        assert len(use_names(page)) == 12 and page.is_hidden("#token-form")
+        other = open_page(browser, url)  # another tab's session: asked again
+        other.wait_for_selector("#token-form:not([hidden])")
+        assert [e for e in page.errors + other.errors if "401" not in e] == []
 
 
 # ------------------------------------------------------------------------- docs' screenshots

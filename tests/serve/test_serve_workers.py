@@ -90,7 +90,9 @@ def test_the_workers_flag_reaches_the_app(cli, monkeypatch, tmp_path):
     vectors.write_text("2 2\na 1.0 0.0\nb 0.0 1.0\n", encoding="utf-8")
     threads = torch.get_num_threads()
     try:
-        code, _, err = cli("serve", "--workers", "3", "--vectors", f"tiny={vectors}", "--no-names")
+        code, _, err = cli(
+            "serve", "--workers", "3", "--vectors", f"tiny={vectors}", "--no-names", "--port", "0"
+        )
     finally:
         torch.set_num_threads(threads)  # the command gives torch cores / workers threads
     assert code == 0, err

@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 import argparse
+import errno
 import os
+import socket
 import sys
 from pathlib import Path
 
 from seqlab.errors import SeqlabError
 
+# Served as today (no token, no rate limit, Host checked). Other 127.x.y.z addresses are loopback
+# to the kernel but count as shared here: the safe side, and how the tests reach the classroom door.
 LOOPBACK = ("127.0.0.1", "localhost", "::1")
 
 
@@ -24,19 +28,44 @@ def register(sub) -> None:
         "train`; its kind is read from RUN/model.pt. With no --run and no --vectors, the names "
         "model is served (from the cache; trained on first use, about 2 minutes, while the page "
         "says so) and glove-6b-50d if the glove extra is installed. Models are loaded once, at "
-        "start-up. Binds 127.0.0.1: the API has no authentication.",
+        "start-up.\n\n"
+        "Binds 127.0.0.1 (only this machine can connect). To serve a class on a LAN, bind another "
+        "address with a token: every /api/* call but /api/health then needs `Authorization: Bearer "
+        "TOKEN` (the page asks for it once per tab), and each client address may send --rate-limit "
+        "requests per second.",
         epilog="examples:\n  seqlab serve\n"
         "  seqlab serve --run shakespeare=runs/shakespeare --run mr=runs/mr --run fr-en=runs/fr-en "
         "--vectors glove-6b-50d\n"
         "  seqlab serve --run runs/mr --port 8080 --workers 1\n"
+        "  SEQLAB_TOKEN=correct-horse-battery seqlab serve --host 0.0.0.0\n"
         "API: docs/serve.md; the schema is at http://127.0.0.1:8000/openapi.json",
     )
     p.add_argument(
         "--host",
         default="127.0.0.1",
-        help="address to bind (default 127.0.0.1; anything else exposes an API without authentication)",
+        help="address to bind (default 127.0.0.1); any other address needs --token or --no-auth",
     )
     p.add_argument("--port", type=int, default=8000, help="port (default 8000)")
+    p.add_argument(
+        "--token",
+        default=None,
+        help="every /api/* call but /api/health needs `Authorization: Bearer TOKEN` "
+        "(default: $SEQLAB_TOKEN, which keeps it out of the process list)",
+    )
+    p.add_argument(
+        "--no-auth",
+        action="store_true",
+        help="serve a non-loopback --host without a token (even with $SEQLAB_TOKEN set): anyone who "
+        "can reach it can use it",
+    )
+    p.add_argument(
+        "--rate-limit",
+        type=float,
+        default=20.0,
+        metavar="PER_SECOND",
+        help="beyond loopback, /api/* requests per second per client address; more get 429 "
+        "(default 20; 0: no limit)",
+    )
     p.add_argument(
         "--run",
         action="append",
@@ -49,7 +78,8 @@ def register(sub) -> None:
         action="append",
         default=[],
         metavar="[NAME=]PATH_OR_NAME",
-        help="word vectors to serve: a word2vec/GloVe file or glove-6b-50d; repeatable",
+        help="word vectors to serve: a word2vec/GloVe file, a Word2Vec.save model file, or glove-6b-50d; "
+        "repeatable",
     )
     p.add_argument(
         "--workers",
@@ -108,6 +138,8 @@ def named(specs: list[str], what: str, default_name) -> dict[str, str]:
 
 
 def cmd_serve(args) -> int:
+    loopback, token = check_serve_args(args)
+    check_port_free(args.host, args.port)  # before any import or model load: a busy port fails at once
     try:
         import uvicorn
 
@@ -119,10 +151,6 @@ def cmd_serve(args) -> int:
         ) from None
     from seqlab.runtime import set_threads
 
-    if args.workers < 1:
-        raise SeqlabError(f"--workers must be at least 1, got {args.workers}")
-    if not 0 <= args.port <= 65535:
-        raise SeqlabError(f"--port must be between 0 and 65535, got {args.port}")
     runs = named(args.run, "run", lambda s: Path(s.rstrip("/")).name)
     vectors = named(args.vectors, "vectors", lambda s: s if not os.path.exists(s) else Path(s).stem)
     defaults = not runs and not vectors
@@ -144,17 +172,67 @@ def cmd_serve(args) -> int:
             registry.add_vectors("glove-6b-50d", "glove-6b-50d", log)
         except SeqlabError as e:  # the glove extra is not installed
             log(f"not serving glove-6b-50d: {e}")
-    loopback = args.host in LOOPBACK
-    if not loopback:
+    if not loopback and args.no_auth:
         log(
-            f"WARNING: binding {args.host}: the API has no authentication; anyone who can reach this "
-            "address can use it (and its CPU). Bind 127.0.0.1 unless you trust the network."
+            f"WARNING: binding {args.host} with --no-auth: anyone who can reach this address can use "
+            "the API (and its CPU). Pass --token unless you trust the network."
         )
-    app = create_app(registry, args.workers, allowed_hosts=list(LOOPBACK) if loopback else None)
+    app = create_app(
+        registry,
+        args.workers,
+        allowed_hosts=list(LOOPBACK) if loopback else None,
+        token=token,
+        rate_limit=None if loopback else args.rate_limit,
+    )
     url_host = f"[{args.host}]" if ":" in args.host else args.host
-    log(f"serving http://{url_host}:{args.port}/ (Ctrl-C stops)")
+    door = "" if token is None else "; the API needs the token"
+    if not loopback and args.rate_limit:
+        door += f", at most {args.rate_limit:g} requests/s per client"
+    log(f"serving http://{url_host}:{args.port}/ (Ctrl-C stops){door}")
     uvicorn.run(app, host=args.host, port=args.port, log_level="warning", access_log=False)
     return 0
+
+
+def check_serve_args(args) -> tuple[bool, str | None]:
+    """Every flag checked before any work: (whether --host is loopback, so no rate limit; the token,
+    from --token or else $SEQLAB_TOKEN unless --no-auth)."""
+    if args.workers < 1:
+        raise SeqlabError(f"--workers must be at least 1, got {args.workers}")
+    if not 0 <= args.port <= 65535:
+        raise SeqlabError(f"--port must be between 0 and 65535, got {args.port}")
+    if not args.rate_limit >= 0:
+        raise SeqlabError(f"--rate-limit must be at least 0 (0: no limit), got {args.rate_limit}")
+    if args.token is not None and args.no_auth:
+        raise SeqlabError("--token and --no-auth contradict each other; pass one")
+    token = args.token
+    if token is None and not args.no_auth:
+        token = os.environ.get("SEQLAB_TOKEN") or None
+    if token is not None and not (token and all("!" <= c <= "~" for c in token)):
+        what = "--token" if args.token is not None else "SEQLAB_TOKEN"
+        raise SeqlabError(f"{what} must be printable ASCII characters without spaces")
+    loopback = args.host in LOOPBACK
+    if not loopback and token is None and not args.no_auth:
+        raise SeqlabError(
+            f"--host {args.host} lets other machines in: pass --token TOKEN (or set SEQLAB_TOKEN), "
+            "or --no-auth to serve without one"
+        )
+    return loopback, token
+
+
+def check_port_free(host: str, port: int) -> None:
+    """One line if (host, port) cannot be bound now, as uvicorn will bind it (SO_REUSEADDR set).
+    A port taken in the seconds between this check and uvicorn's bind still fails, in uvicorn."""
+    if port == 0:  # the kernel picks a free one
+        return
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    with socket.socket(family, socket.SOCK_STREAM) as s:
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            s.bind((host, port))
+        except OSError as e:
+            if e.errno == errno.EADDRINUSE:
+                raise SeqlabError(f"port {port} is in use; pass --port") from None
+            raise SeqlabError(f"cannot listen on {host} port {port}: {e.strerror or e}") from None
 
 
 def _languages() -> list[str]:

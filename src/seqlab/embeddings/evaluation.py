@@ -42,15 +42,20 @@ _BLOCK_FLOATS = 1 << 24
 
 
 # ---- the analogy query syntax -------------------------------------------------------------------
-def parse_expression(expr: str) -> tuple[list[str], list[str]]:
+def parse_expression(expr: str, known=None) -> tuple[list[str], list[str]]:
     """'king - man + woman' -> (['king', 'woman'], ['man']): the positive and negative words of
     `KeyedVectors.most_similar` (3CosAdd), as `seqlab embed analogy` and the web API take them.
     Operators are separate tokens or glued to the front of a word ('-man'); hyphens inside words
-    are kept ('well-known')."""
+    are kept ('well-known'). known: the vocabulary (e.g. the KeyedVectors); when given, a token
+    it does not hold is split at the operators inside it, so 'king-man+woman' reads as
+    'king - man + woman' while a known 'well-known' stays one word."""
     positive: list[str] = []
     negative: list[str] = []
     sign = None
-    for tok in expr.split():
+    tokens = expr.split()
+    if known is not None:
+        tokens = [t for tok in tokens for t in _split_glued(tok, known)]
+    for tok in tokens:
         if tok in ("+", "-"):
             if sign is not None:
                 raise SeqlabError(f"two operators in a row in {expr!r}")
@@ -69,6 +74,20 @@ def parse_expression(expr: str) -> tuple[list[str], list[str]]:
     if not positive:
         raise SeqlabError(f"expression {expr!r} needs at least one word added (e.g. 'king - man + woman')")
     return positive, negative
+
+
+def _split_glued(tok: str, known) -> list[str]:
+    """'king-man+woman' -> ['king', '-', 'man', '+', 'woman'] unless `known` holds the word."""
+    if tok.lstrip("+-") in known or not any(c in "+-" for c in tok.lstrip("+-")):
+        return [tok]
+    out, word = [], ""
+    for c in tok:
+        if c in "+-":
+            out += [word, c] if word else [c]
+            word = ""
+        else:
+            word += c
+    return out + ([word] if word else [])
 
 
 # ---- analogy and similarity files ---------------------------------------------------------------

@@ -6,8 +6,9 @@
 Every model call runs on a thread of a bounded pool (`workers` at a time, the others wait their
 turn) under torch.inference_mode(): models are only read, each request draws with its own
 torch.Generator, so concurrent requests neither reload nor disturb anything. Errors are
-{"error": "one line"}: 422 for a bad request (the field and its limit named), 404 for an unknown
-run, vectors or route, 413 for a body over 64 KiB, 503 while the names model trains.
+{"error": "one line"} naming the JSON field: 422 for a bad request (the field and its limit
+named), 404 for an unknown run, vectors or route, 413 for a body over 64 KiB, 503 while the names
+model trains; before any route, seqlab.serve.guard answers 400 (Host), 401 (token), 429 (rate).
 
 The routes, their bodies and limits are listed in docs/serve.md and at /openapi.json.
 """
@@ -30,22 +31,14 @@ from fastapi.responses import FileResponse, JSONResponse, StreamingResponse
 from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException
 
-from seqlab.errors import SeqlabError
+from seqlab.errors import ParameterError, SeqlabError
 from seqlab.serve import schemas as S
+from seqlab.serve.guard import Guard
 from seqlab.serve.registry import CLASSIFY, LM, TRANSLATE, NotFound, NotReady, Registry
 
 STATIC = Path(__file__).parent / "static"
 STREAM_CHUNK_CHARS = 64  # an SSE event carries at most this many characters...
 STREAM_CHUNK_SECONDS = 0.05  # ...or what was drawn in this long, whichever comes first
-SECURITY_HEADERS = [
-    (
-        b"content-security-policy",
-        b"default-src 'self'; img-src 'self' data:; frame-ancestors 'none'; "
-        b"form-action 'none'; base-uri 'none'",
-    ),
-    (b"x-content-type-options", b"nosniff"),
-    (b"referrer-policy", b"no-referrer"),
-]
 
 
 # -------------------------------------------------------------------------------- the thread pool
@@ -59,7 +52,7 @@ class Pool:
 
     def __init__(self, workers: int):
         if workers < 1:
-            raise SeqlabError(f"--workers must be at least 1, got {workers}")
+            raise ParameterError("workers", f"must be at least 1, got {workers}")
         self.workers = workers
         self._limiter: anyio.CapacityLimiter | None = None
 
@@ -96,6 +89,15 @@ MESSAGES = {
     "string_too_short": "{field} must not be empty",
     "too_long": "{field} must have at most {max_length} items",
     "too_short": "{field} must have at least {min_length} items",
+    "int_type": "{field} must be an integer",
+    "int_parsing": "{field} must be an integer",
+    "float_type": "{field} must be a number",
+    "float_parsing": "{field} must be a number",
+    "finite_number": "{field} must be a finite number",
+    "bool_type": "{field} must be true or false",
+    "string_type": "{field} must be a string",
+    "list_type": "{field} must be a list",
+    "literal_error": "{field} must be one of {expected}",
 }
 
 
@@ -104,10 +106,13 @@ def describe(errors: list[dict]) -> str:
     if not errors:
         return "invalid request"
     e = errors[0]
-    field = ".".join(str(x) for x in e.get("loc", ()) if x not in ("body", "query"))
+    loc = list(e.get("loc", ()))
+    field = ".".join(str(x) for x in loc[1:] if loc[:1] in (["body"], ["query"])) or ".".join(map(str, loc))
     template = MESSAGES.get(e.get("type", ""))
     if not field and e.get("type") == "missing":
         line = "a JSON body is required"
+    elif not field and e.get("type") in ("model_type", "model_attributes_type", "dict_type"):
+        line = "the JSON body must be an object of named fields"
     elif template:
         line = template.format(field=field, **(e.get("ctx") or {}))
     else:
@@ -116,78 +121,29 @@ def describe(errors: list[dict]) -> str:
     return line + (f" (and {more} more problem{'s' * (more > 1)})" if more else "")
 
 
-class BodyTooLarge(HTTPException):
-    def __init__(self):
-        super().__init__(413, f"the request body is larger than {S.MAX_BODY_BYTES // 1024} KiB")
-
-
-class Guard:
-    """ASGI middleware: 413 for bodies over `max_body` bytes (by Content-Length, or counted as they
-    arrive), 400 for a Host header outside `allowed_hosts` (a DNS-rebinding page cannot reach a
-    server bound to 127.0.0.1), and security headers on every response."""
-
-    def __init__(self, app, max_body: int = S.MAX_BODY_BYTES, allowed_hosts: list[str] | None = None):
-        self.app, self.max_body, self.allowed_hosts = app, max_body, allowed_hosts
-
-    async def __call__(self, scope, receive, send):
-        if scope["type"] != "http":
-            return await self.app(scope, receive, send)
-        headers = dict(scope["headers"])
-        if self.allowed_hosts is not None:
-            host = headers.get(b"host", b"").decode("latin-1")
-            hostname = host[1:].split("]")[0] if host.startswith("[") else host.rsplit(":", 1)[0]
-            if hostname not in self.allowed_hosts:
-                return await self._reply(send, 400, f"host {host!r} is not served here")
-        length = headers.get(b"content-length")
-        if length is not None:
-            if not length.isdigit():
-                return await self._reply(send, 400, "bad Content-Length header")
-            if int(length) > self.max_body:
-                return await self._reply(send, 413, BodyTooLarge().detail)
-        seen = 0
-
-        async def counted():
-            nonlocal seen
-            message = await receive()
-            if message["type"] == "http.request":
-                seen += len(message.get("body", b""))
-                if seen > self.max_body:
-                    raise BodyTooLarge()
-            return message
-
-        async def with_headers(message):
-            if message["type"] == "http.response.start":
-                message = {**message, "headers": [*message.get("headers", []), *SECURITY_HEADERS]}
-            await send(message)
-
-        await self.app(scope, counted, with_headers)
-
-    async def _reply(self, send, status: int, message: str) -> None:
-        body = json.dumps({"error": message}).encode()
-        await send(
-            {
-                "type": "http.response.start",
-                "status": status,
-                "headers": [
-                    (b"content-type", b"application/json"),
-                    (b"content-length", str(len(body)).encode()),
-                    *SECURITY_HEADERS,
-                ],
-            }
-        )
-        await send({"type": "http.response.body", "body": body})
-
-
 def _status(e: SeqlabError) -> int:
     return 404 if isinstance(e, NotFound) else 503 if isinstance(e, NotReady) else 422
 
 
 # --------------------------------------------------------------------------------------- the app
-def create_app(registry: Registry, workers: int = 2, allowed_hosts: list[str] | None = None) -> FastAPI:
+def create_app(
+    registry: Registry,
+    workers: int = 2,
+    allowed_hosts: list[str] | None = None,
+    token: str | None = None,
+    rate_limit: float | None = None,
+) -> FastAPI:
     """A FastAPI app over `registry`'s models, with at most `workers` model calls at a time.
+
     allowed_hosts: the Host names accepted (None: any; the CLI passes the loopback names when it
-    binds 127.0.0.1)."""
+    binds 127.0.0.1). token: every /api/* route but /api/health needs `Authorization: Bearer
+    TOKEN` (None: none needed); printable ASCII without spaces. rate_limit: /api/* requests per
+    second per client address (None or 0: no limit). See seqlab.serve.guard."""
     pool = Pool(workers)
+    if token is not None and not (token and all("!" <= c <= "~" for c in token)):
+        raise ParameterError("token", "must be printable ASCII characters without spaces")
+    if rate_limit is not None and not rate_limit >= 0:
+        raise ParameterError("rate_limit", f"must be at least 0, got {rate_limit}")
     app = FastAPI(
         title="seqlab",
         version=_version(),
@@ -197,7 +153,7 @@ def create_app(registry: Registry, workers: int = 2, allowed_hosts: list[str] | 
         'sentence classification, attention translation. Errors: {"error": line}.',
     )
     app.state.registry, app.state.pool = registry, pool
-    app.add_middleware(Guard, allowed_hosts=allowed_hosts)
+    app.add_middleware(Guard, allowed_hosts=allowed_hosts, token=token, rate_limit=rate_limit)
 
     @app.exception_handler(RequestValidationError)
     async def _invalid(request, exc: RequestValidationError):
@@ -232,7 +188,12 @@ def create_app(registry: Registry, workers: int = 2, allowed_hosts: list[str] | 
     # -- health -------------------------------------------------------------------------------
     @app.get("/api/health", response_model=S.Health)
     async def health():
-        return {"status": "ok", "runs": registry.kinds(), "vectors": list(registry.vectors)}
+        return {
+            "status": "ok",
+            "runs": registry.kinds(),
+            "vectors": list(registry.vectors),
+            "datasets": registry.datasets(),
+        }
 
     # -- names --------------------------------------------------------------------------------
     @app.get("/api/names/status", response_model=S.NamesStatus)
@@ -243,7 +204,24 @@ def create_app(registry: Registry, workers: int = 2, allowed_hosts: list[str] | 
     @app.post("/api/names", response_model=S.NamesResponse)
     async def names(req: S.NamesRequest):
         model = registry.names.get(req.language)
-        found = await pool.run(model.generate, req.n, req.start, req.temperature, req.seed, req.allow_known)
+        if req.temperature == 0:  # greedy: one name, the same on every draw
+            if req.n > 1:
+                raise SeqlabError(
+                    f"temperature 0 always draws the same, likeliest name, so it gives 1 name, not n = "
+                    f"{req.n}: ask for n = 1 or raise temperature above 0"
+                )
+            found = await pool.run(model.generate, 1, req.start, 0.0, req.seed, True)
+            if not found:
+                raise SeqlabError("at temperature 0 the likeliest name is empty: raise temperature above 0")
+            if found[0] in model.known and not req.allow_known:
+                raise SeqlabError(
+                    f"at temperature 0 the only name is {found[0]!r}, which is in the training list: "
+                    "set allow_known or raise temperature above 0"
+                )
+        else:
+            found = await pool.run(
+                model.generate, req.n, req.start, req.temperature, req.seed, req.allow_known
+            )
         return {"names": found, "novel": [name not in model.known for name in found]}
 
     # -- lm -----------------------------------------------------------------------------------
@@ -308,7 +286,7 @@ def create_app(registry: Registry, workers: int = 2, allowed_hosts: list[str] | 
         from seqlab.embeddings.evaluation import parse_expression
 
         kv = registry.vectors_for(req.vectors)
-        positive, negative = parse_expression(req.query)
+        positive, negative = parse_expression(req.query, known=kv)
         return ranked(
             await pool.run(partial(kv.most_similar, positive=positive, negative=negative, topn=req.topn))
         )
@@ -332,7 +310,9 @@ def create_app(registry: Registry, workers: int = 2, allowed_hosts: list[str] | 
     async def classify(req: S.ClassifyRequest):
         from seqlab.classify.explain import explain
 
-        ex = await pool.run(explain, registry.run(req.run, CLASSIFY), req.text)
+        clf = registry.run(req.run, CLASSIFY)
+        check_known_words(clf, req.text, req.run)
+        ex = await pool.run(explain, clf, req.text)
         return {
             "label": ex.label,
             "probabilities": ex.probabilities,
@@ -352,6 +332,28 @@ def create_app(registry: Registry, workers: int = 2, allowed_hosts: list[str] | 
         }
 
     return app
+
+
+def check_known_words(clf, text: str, run: str | None) -> None:
+    """SeqlabError when no word of `text` (as the classifier cleans it) is in its vocabulary: the
+    label would be the model's guess for an empty sentence, and nothing could be highlighted."""
+    from seqlab.classify.estimators import PAD, UNK
+
+    est = clf.estimator
+    vocab = getattr(getattr(est, "vocab_", None), "stoi", None)  # the torch classifiers
+    vectorizer = getattr(est, "vectorizer_", None)  # NBSVM, MNB: its vocabulary_ is set on first use
+    if vocab is None and vectorizer is not None:
+        vocab = getattr(vectorizer, "vocabulary_", None) or vectorizer.vocabulary
+    tokens = clf.clean(text).split()
+    if vocab is None or not tokens or any(t in vocab and t not in (PAD, UNK) for t in tokens):
+        return
+    dataset = clf.info.get("dataset")
+    which = f"run {run!r}" if run else "the classifier"
+    raise SeqlabError(
+        f"none of the words of text is in the vocabulary of {which}"
+        + (f" (trained on {dataset})" if dataset else "")
+        + ": its label would be a guess; write a sentence in the language it was trained on"
+    )
 
 
 def _project(kv, words: list[str], method: str) -> np.ndarray:

@@ -6,7 +6,9 @@
     reg.names = NamesService.start(language=None)   # trained on a thread if not cached yet
 
 A run directory's kind is the "kind" its RUN/model.pt declares (charlm, sentence-classifier,
-translate); no request can name a path, only the names given here. `loads` counts every model
+translate); answers and error messages call each kind by the command that trains it (lm,
+classify, translate: `KINDS`), and never name a flag of `seqlab serve`, only fields of the
+request. No request can name a path, only the names given here. `loads` counts every model
 loaded, so a test can check that serving never loads one again.
 """
 
@@ -74,7 +76,7 @@ class NamesService:
 
     models: dict = field(default_factory=dict)
     state: str = "off"  # off | loading | training | ready | failed
-    message: str = "no names model is served (start seqlab serve without --run, or with --names)"
+    message: str = "no names model is served here"
     loads: int = 0
     _done: threading.Event = field(default_factory=threading.Event, repr=False)
 
@@ -177,7 +179,7 @@ class NamesService:
             return self.models[None]
         match = {k.lower(): k for k in self.models if k}.get(language.lower())
         if match is None:
-            served = ", ".join(self.languages) or "none (start seqlab serve with --names-languages)"
+            served = ", ".join(self.languages) or "none"
             raise WrongKind(f"language {language!r} is not served; served languages: {served}")
         return self.models[match]
 
@@ -238,7 +240,17 @@ class Registry:
         return self._loads + self.names.loads
 
     def kinds(self) -> dict[str, str]:
-        return {name: kind for name, (kind, _) in self.runs.items()}
+        """Run name -> its kind, named as the command that trains it (lm, classify, translate)."""
+        return {name: KINDS[kind] for name, (kind, _) in self.runs.items()}
+
+    def datasets(self) -> dict[str, str]:
+        """Classify run name -> the data set it was trained on, where its checkpoint says."""
+        out = {}
+        for name, (kind, model) in self.runs.items():
+            dataset = getattr(model, "info", {}).get("dataset") if kind == CLASSIFY else None
+            if dataset:
+                out[name] = str(dataset)
+        return out
 
     def run(self, name: str | None, kind: str):
         """The model of run `name` (None: the first run of `kind`); NotFound / WrongKind."""
@@ -246,19 +258,22 @@ class Registry:
             for kind_, model in self.runs.values():
                 if kind_ == kind:
                     return model
-            raise NotFound(f"no {KINDS[kind]} run is served (start seqlab serve with --run NAME=RUN_DIR)")
+            raise NotFound(f"no {KINDS[kind]} run is served here")
         if name not in self.runs:
             served = ", ".join(self.runs) or "none"
             raise NotFound(f"unknown run {name!r}; served runs: {served}")
         kind_, model = self.runs[name]
         if kind_ != kind:
-            raise WrongKind(f"run {name!r} is a {KINDS[kind_]} run, not a {KINDS[kind]} run")
+            article = "an" if kind_ == LM else "a"  # "an lm run", "a classify run"
+            raise WrongKind(
+                f"run {name!r} is {article} {KINDS[kind_]} run; this route serves {KINDS[kind]} runs"
+            )
         return model
 
     def vectors_for(self, name: str | None):
         if name is None:
             if not self.vectors:
-                raise NotFound("no word vectors are served (start seqlab serve with --vectors NAME=...)")
+                raise NotFound("no word vectors are served here")
             return next(iter(self.vectors.values()))
         if name not in self.vectors:
             raise NotFound(f"unknown vectors {name!r}; served vectors: {', '.join(self.vectors) or 'none'}")

@@ -3,7 +3,10 @@ past one gets a 422 that names the field and the limit) and the OpenAPI document
 
 Requests forbid unknown fields, so a typo ("temprature") is an error rather than a silent
 default, and nothing can smuggle in a file path: runs and vectors are named, and the names are
-the ones `seqlab serve` was started with.
+the ones `seqlab serve` was started with. Request types are strict (pydantic's strict mode):
+`{"n": true}` and `{"n": "5"}` are 422, not 1 and 5; an integer is accepted where a number is
+asked for (`"temperature": 1`), and NaN or infinity never is. Only the query string of the
+stream, where every value arrives as text, is read as numbers.
 """
 
 from __future__ import annotations
@@ -39,7 +42,7 @@ Temperature = Field(1.0, ge=0.0, le=10.0, description="< 1 safer, > 1 wilder; 0 
 
 
 class Request(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", strict=True, allow_inf_nan=False)
 
 
 # ------------------------------------------------------------------------------------------ names
@@ -52,7 +55,12 @@ class NamesRequest(Request):
         "(served when `seqlab serve --names-languages`); null: first names",
     )
     start: str = Field("", max_length=50, description="every name begins with this prefix")
-    temperature: float = Temperature
+    temperature: float = Field(
+        1.0,
+        ge=0.0,
+        le=10.0,
+        description="< 1 safer, > 1 wilder; 0 draws the single likeliest name, so it needs n = 1",
+    )
     seed: int | None = Seed
     allow_known: bool = Field(False, description="also return names of the training list")
 
@@ -84,7 +92,9 @@ class SampleRequest(Request):
 
 
 class StreamQuery(SampleRequest):
-    """The query string of GET /api/lm/stream (EventSource can only GET)."""
+    """The query string of GET /api/lm/stream: the fields of SampleRequest, given as text."""
+
+    model_config = ConfigDict(strict=False)
 
 
 class SampleResponse(BaseModel):
@@ -178,7 +188,11 @@ class TranslateResponse(BaseModel):
 # ---------------------------------------------------------------------------------------- health
 class Health(BaseModel):
     status: Literal["ok"]
-    runs: dict[str, str] = Field(
-        description="run name -> the kind its checkpoint declares (charlm, sentence-classifier, translate)"
+    runs: dict[str, Literal["lm", "classify", "translate"]] = Field(
+        description="run name -> its kind, named by the command that trains it (seqlab lm / classify / "
+        "translate train); error messages use the same names"
     )
     vectors: list[str]
+    datasets: dict[str, str] = Field(
+        description="classify run name -> the data set it was trained on (mr, trec, ... or a file's name)"
+    )

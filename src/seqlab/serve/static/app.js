@@ -22,9 +22,56 @@ function status(id, message, kind = "") {
   node.className = "status " + kind;
 }
 
+// ---------------------------------------------------------------------------------------- token
+// A server started with --token answers 401 to /api/* calls without `Authorization: Bearer TOKEN`.
+// The page then asks for the token once (one form, however many calls were refused), keeps it in
+// sessionStorage (this tab only, gone when the tab closes) and sends the refused calls again.
+const TOKEN_KEY = "seqlab-token";
+let token = sessionStorage.getItem(TOKEN_KEY);
+let asking = null;   // the promise of the token form while it is shown
+
+function askToken(message) {
+  if (!asking) {
+    asking = new Promise((resolve) => {
+      const form = $("token-form");
+      status("token-status", message, "error");
+      $("token-input").value = "";
+      form.hidden = false;
+      $("token-input").focus();
+      form.onsubmit = (ev) => {
+        ev.preventDefault();
+        const typed = $("token-input").value.trim();
+        if (!typed) return;
+        form.hidden = true;
+        asking = null;
+        resolve(typed);
+      };
+    });
+  }
+  return asking;
+}
+
+// fetch with the token; a 401 asks for it and tries again.
+async function request(path, options = {}) {
+  for (;;) {
+    const sent = token;
+    const headers = { ...(options.headers || {}) };
+    if (sent) headers.Authorization = "Bearer " + sent;
+    const res = await fetch(path, { ...options, headers });
+    if (res.status !== 401) return res;
+    if (token === sent) {                    // not replaced by another call meanwhile: ask
+      sessionStorage.removeItem(TOKEN_KEY);
+      token = null;
+      token = await askToken(sent ? "That token was not accepted; type it again."
+                                  : "This server needs a token: ask whoever started it. The page keeps it for this tab.");
+      sessionStorage.setItem(TOKEN_KEY, token);
+    }
+  }
+}
+
 // POST JSON -> the parsed answer; an {"error"} answer becomes a thrown Error with its line.
 async function api(path, body) {
-  const res = await fetch(path, {
+  const res = await request(path, {
     method: body === undefined ? "GET" : "POST",
     headers: body === undefined ? {} : { "Content-Type": "application/json" },
     body: body === undefined ? undefined : JSON.stringify(body),
@@ -35,14 +82,17 @@ async function api(path, body) {
   return data;
 }
 
-async function submit(form, statusId, busyText, work) {
+// One form's request: its own status line, its old results cleared first (and on an error), so
+// nothing on the page answers an earlier question. `work` may return a note for the status line.
+async function submit(form, statusId, busyText, work, clear = () => {}) {
   const button = form.querySelector("button[type=submit]");
   if (button) button.disabled = true;
+  clear();
   status(statusId, busyText, "busy");
   try {
-    await work();
-    status(statusId, "");
+    status(statusId, (await work()) || "");
   } catch (e) {
+    clear();
     status(statusId, e.message, "error");
   } finally {
     if (button) button.disabled = false;
@@ -105,8 +155,10 @@ async function watchNames() {
     status("names-status", s.state === "training" ? "Training the names model (first run only): " + s.message
                                                  : "Loading the names model…", "busy");
     setTimeout(watchNames, 2000);
+  } else if (s.state === "off") {
+    status("names-status", "No names model is served: start seqlab serve without --run, or with --names.");
   } else {
-    status("names-status", s.message, s.state === "failed" ? "error" : "");
+    status("names-status", s.message, "error");
   }
 }
 
@@ -118,10 +170,10 @@ $("names-form").addEventListener("submit", (ev) => {
       temperature: num("names-temperature"), seed: optionalInt("names-seed"), allow_known: $("names-known").checked,
     });
     $("names-list").replaceChildren(...r.names.map((name, i) => r.novel[i]
-      ? el("li", { class: "novel" }, name, el("span", { class: "badge", text: "new" }))
-      : el("li", { class: "known", title: "in the training list", text: name })));
-    if (r.names.length < num("names-n")) throw new Error(`only ${r.names.length} names found; raise the temperature`);
-  });
+      ? el("li", { class: "novel" }, el("span", { class: "name", text: name }), el("span", { class: "badge", text: "new" }))
+      : el("li", { class: "known", title: "in the training list" }, el("span", { class: "name", text: name }))));
+    if (r.names.length < num("names-n")) return `only ${r.names.length} names found; raise the temperature`;
+  }, () => $("names-list").replaceChildren());
 });
 
 // ------------------------------------------------------------------------------------------ text
@@ -147,7 +199,7 @@ $("text-form").addEventListener("submit", async (ev) => {
   setStreaming(true);
   status("text-status", "Writing…", "busy");
   try {
-    const res = await fetch("/api/lm/stream?" + params, { signal: streaming.signal });
+    const res = await request("/api/lm/stream?" + params, { signal: streaming.signal });
     if (!res.ok) {
       let line = `HTTP ${res.status}`;
       try { line = (await res.json()).error; } catch (e) { /* keep the status */ }
@@ -207,21 +259,80 @@ function ranked(listId, results) {
 
 $("similar-form").addEventListener("submit", (ev) => {
   ev.preventDefault();
-  submit(ev.target, "words-status", "Searching…", async () => {
+  submit(ev.target, "similar-status", "Searching…", async () => {
     const r = await api("/api/embed/similar", { vectors: $("words-vectors").value, word: $("similar-word").value.trim(),
                                                 topn: num("similar-topn") });
     ranked("similar-out", r.results);
-  });
+  }, () => $("similar-out").replaceChildren());
 });
 
 $("analogy-form").addEventListener("submit", (ev) => {
   ev.preventDefault();
-  submit(ev.target, "words-status", "Solving…", async () => {
+  submit(ev.target, "analogy-status", "Solving…", async () => {
     const r = await api("/api/embed/analogy", { vectors: $("words-vectors").value, query: $("analogy-query").value,
                                                 topn: num("analogy-topn") });
     ranked("analogy-out", r.results);
-  });
+  }, () => $("analogy-out").replaceChildren());
 });
+
+// Label placement: each word's label takes the first of eight spots around its dot that overlaps
+// no label placed before it, no dot, no arrow and no edge; when all eight are taken, the nearest
+// free spot on rings further out, joined to its dot by a thin leader line. Arrows give way last:
+// a label may cross one when nothing else is free.
+const SPOTS = [[7, -6, "start"], [7, 14, "start"], [-7, -6, "end"], [-7, 14, "end"],
+               [0, -10, "middle"], [0, 20, "middle"], [10, 4, "start"], [-10, 4, "end"]];
+
+function labelBox(x, y, dx, dy, anchor, w, h) {
+  const left = anchor === "start" ? x + dx : anchor === "end" ? x + dx - w : x + dx - w / 2;
+  return { x0: left - 1, x1: left + w + 1, y0: y + dy - h * 0.8 - 1, y1: y + dy + h * 0.2 + 1 };
+}
+
+const overlaps = (a, b) => a.x0 < b.x1 && b.x0 < a.x1 && a.y0 < b.y1 && b.y0 < a.y1;
+
+function crosses(box, [ax, ay, bx, by]) {      // does the segment a-b pass through the box?
+  let t0 = 0, t1 = 1;
+  const dx = bx - ax, dy = by - ay;
+  for (const [p, q] of [[-dx, ax - box.x0], [dx, box.x1 - ax], [-dy, ay - box.y0], [dy, box.y1 - ay]]) {
+    if (p === 0) { if (q < 0) return false; continue; }
+    const t = q / p;
+    if (p < 0) t0 = Math.max(t0, t); else t1 = Math.min(t1, t);
+    if (t0 > t1) return false;
+  }
+  return true;
+}
+
+function candidates(x, y, w, h) {
+  const out = SPOTS.map(([dx, dy, anchor]) => ({ dx, dy, anchor, box: labelBox(x, y, dx, dy, anchor, w, h) }));
+  for (let r = 24; r <= 160; r += 12) {                     // rings further out, 16 directions each
+    for (let k = 0; k < 16; k++) {
+      const a = (k / 16) * 2 * Math.PI, dx = r * Math.cos(a), dy = r * Math.sin(a) + h * 0.3;
+      const anchor = dx > 4 ? "start" : dx < -4 ? "end" : "middle";
+      out.push({ dx, dy, anchor, box: labelBox(x, y, dx, dy, anchor, w, h), leader: true });
+    }
+  }
+  return out;
+}
+
+function placeLabels(items, segments, W, H) {
+  const taken = items.map(({ x, y }) => ({ x0: x - 4, x1: x + 4, y0: y - 4, y1: y + 4 }));   // the dots
+  const inView = (b) => b.x0 >= 0 && b.x1 <= W && b.y0 >= 0 && b.y1 <= H;
+  const clear = (b) => inView(b) && !taken.some((t) => overlaps(t, b));
+  for (const { x, y, text, group } of items) {
+    let w = 7 * text.textContent.length, h = 14;
+    try { const bb = text.getBBox(); if (bb.width) { w = bb.width; h = bb.height; } } catch (e) { /* not rendered */ }
+    const all = candidates(x, y, w, h);
+    const spot = all.find((c) => clear(c.box) && !segments.some((s) => crosses(c.box, s)))
+              || all.find((c) => clear(c.box)) || all[0];             // nowhere free: as before
+    text.setAttribute("x", x + spot.dx);
+    text.setAttribute("y", y + spot.dy);
+    text.setAttribute("text-anchor", spot.anchor);
+    if (spot.leader) {
+      const b = spot.box, tx = Math.min(Math.max(x, b.x0), b.x1), ty = Math.min(Math.max(y, b.y0), b.y1);
+      group.insertBefore(el("svg:line", { class: "leader", x1: x, y1: y, x2: tx, y2: ty }), group.firstChild);
+    }
+    taken.push(spot.box);
+  }
+}
 
 function drawMap(points, pairs) {
   const W = 640, H = 440, pad = 50;
@@ -235,30 +346,35 @@ function drawMap(points, pairs) {
                                     markerHeight: "7", orient: "auto-start-reverse" },
                     el("svg:path", { d: "M 0 0 L 10 5 L 0 10 z", fill: "#2457c5" }));
   svg.append(el("svg:defs", {}, marker));
+  const segments = [];
   for (const [a, b] of pairs) {
     if (!at[a] || !at[b]) continue;
     const [ax, ay] = at[a], [bx, by] = at[b];
     const len = Math.hypot(bx - ax, by - ay) || 1, cut = 6 / len;      // stop short of the target dot
+    segments.push([ax, ay, bx, by]);
     svg.append(el("svg:line", { class: "pair", x1: ax, y1: ay, x2: bx - (bx - ax) * cut, y2: by - (by - ay) * cut,
                                 stroke: "#2457c5", "stroke-width": "1.5", "marker-end": "url(#arrow)" }));
   }
-  for (const p of points) {
+  const items = points.map((p) => {
     const [x, y] = at[p.word];
-    svg.append(el("svg:g", { class: "point" }, el("svg:circle", { cx: x, cy: y, r: 4, fill: "#1d2330" }),
-                  el("svg:text", { x: x + 7, y: y - 6, text: p.word })));
-  }
-  $("plot-out").replaceChildren(svg);
+    const text = el("svg:text", { x: x + 7, y: y - 6, text: p.word });
+    const group = el("svg:g", { class: "point" }, el("svg:circle", { cx: x, cy: y, r: 4, fill: "#1d2330" }), text);
+    svg.append(group);
+    return { x, y, text, group };
+  });
+  $("plot-out").replaceChildren(svg);   // in the page first, so the labels can be measured
+  placeLabels(items, segments, W, H);
 }
 
 $("plot-form").addEventListener("submit", (ev) => {
   ev.preventDefault();
-  submit(ev.target, "words-status", "Projecting…", async () => {
+  submit(ev.target, "plot-status", "Projecting…", async () => {
     const tokens = $("plot-words").value.split(/[\s,]+/).filter(Boolean);
     const pairs = tokens.filter((t) => t.includes(":")).map((t) => t.split(":")).filter((p) => p.length === 2 && p[0] && p[1]);
     const words = [...new Set(tokens.flatMap((t) => t.split(":")).filter(Boolean))];
     const r = await api("/api/embed/project", { vectors: $("words-vectors").value, words, method: $("plot-method").value });
     drawMap(r.points, pairs);
-  });
+  }, () => $("plot-out").replaceChildren());
 });
 
 // ------------------------------------------------------------------------------------- sentences
@@ -307,9 +423,35 @@ $("classify-form").addEventListener("submit", (ev) => {
       return [el("span", { text: label }), el("div", { class: "bar" }, fill), el("span", { text: (100 * p).toFixed(1) + "%" })];
     }));
     renderHighlights(text, r.highlights);
-    $("classify-explanation").textContent = EXPLANATIONS[r.explanation] || "";
-  });
+    $("classify-explanation").textContent = r.highlights.length ? EXPLANATIONS[r.explanation] || ""
+      : "No word of this sentence moved the decision: the label is what the model says of it as a whole.";
+  }, () => { $("classify-out").hidden = true; });
 });
+
+// The example sentence fits the data set the chosen run was trained on (a question for TREC). It
+// changes with the run only while the box still holds an example (or nothing), never the user's text.
+const EXAMPLES = {
+  mr: "a gorgeous , witty , seductive movie .",
+  sst1: "a gorgeous , witty , seductive movie .",
+  sst2: "a gorgeous , witty , seductive movie .",
+  subj: "the film follows a young nurse who moves to a small town after the war .",
+  trec: "What is the capital of France ?",
+  cr: "the battery lasts all day and the screen is bright and sharp .",
+  mpqa: "a serious threat to peace",
+};
+let datasets = {};
+
+function exampleFor(run) {
+  const key = (datasets[run] || "").toLowerCase().replace(/[^a-z0-9]/g, "");
+  return EXAMPLES[key] || EXAMPLES.mr;
+}
+
+function fitExample() {
+  const box = $("classify-text");
+  if (box.value.trim() === "" || Object.values(EXAMPLES).includes(box.value)) box.value = exampleFor($("classify-run").value);
+}
+
+$("classify-run").addEventListener("change", fitExample);
 
 // ----------------------------------------------------------------------------------- translation
 function drawHeatmap(src, out, attention) {
@@ -354,9 +496,11 @@ $("translate-form").addEventListener("submit", (ev) => {
   submit(ev.target, "translate-status", "Translating…", async () => {
     const r = await api("/api/translate", { run: $("translate-run").value, text: $("translate-text").value,
                                             beam: num("translate-beam") });
-    $("translate-out").textContent = r.translation;
+    const out = $("translate-out");
+    out.textContent = r.translation || "(empty translation)";
+    out.classList.toggle("empty", !r.translation);
     drawHeatmap(r.source_tokens, r.output_tokens, r.attention);
-  });
+  }, () => { $("translate-out").textContent = ""; $("heatmap").replaceChildren(); $("heatmap-tip").hidden = true; });
 });
 
 // ----------------------------------------------------------------------------------------- start
@@ -365,12 +509,14 @@ async function start() {
   let health;
   try { health = await api("/api/health"); } catch (e) { status("names-status", e.message, "error"); return; }
   const of = (kind) => Object.keys(health.runs).filter((n) => health.runs[n] === kind);
-  fillSelect("text-run", of("charlm"), "No language-model run is served: start seqlab serve --run NAME=RUN_DIR " +
+  datasets = health.datasets || {};
+  fillSelect("text-run", of("lm"), "No lm run is served: start seqlab serve --run NAME=RUN_DIR " +
              "with a run of `seqlab lm train`.", "text-status");
   fillSelect("words-vectors", health.vectors, "No word vectors are served: start seqlab serve --vectors glove-6b-50d.",
              "words-status");
-  fillSelect("classify-run", of("sentence-classifier"), "No classifier run is served: start seqlab serve --run " +
+  fillSelect("classify-run", of("classify"), "No classify run is served: start seqlab serve --run " +
              "NAME=RUN_DIR with a run of `seqlab classify train`.", "classify-status");
+  fitExample();
   fillSelect("translate-run", of("translate"), "No translation run is served: start seqlab serve --run " +
              "NAME=RUN_DIR with a run of `seqlab translate train`.", "translate-status");
   $("text-stop").disabled = true;
