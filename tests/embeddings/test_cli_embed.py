@@ -233,6 +233,8 @@ def test_similar_and_analogy_on_a_file(capsys, small_vectors):
     assert [line.split("\t")[1] for line in out.strip().splitlines()] == [w for w, _ in want]
     rc, out, _ = run(capsys, "embed", "analogy", small_vectors, "king - man + woman", "--cosmul")
     assert rc == 0 and len(out.strip().splitlines()) == 10
+    rc, joined, _ = run(capsys, "embed", "analogy", small_vectors, "king-man+woman", "--topn", 3)
+    assert rc == 0 and [line.split("\t")[1] for line in joined.strip().splitlines()] == [w for w, _ in want]
 
 
 def test_query_errors(capsys, small_vectors, tmp_path):

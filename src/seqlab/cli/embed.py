@@ -269,8 +269,10 @@ def cmd_analogy(args) -> int:
     _check_positive(args, ["topn", "restrict_vocab"])
     from seqlab.embeddings.evaluation import parse_expression
 
-    positive, negative = parse_expression(" ".join(args.expression))
+    expression = " ".join(args.expression)
+    parse_expression(expression)  # a malformed expression fails before the vectors load
     kv = _load(args.vectors)
+    positive, negative = parse_expression(expression, known=kv)  # king-man+woman: split unknown joins
     query = kv.most_similar_cosmul if args.cosmul else kv.most_similar
     _print_ranked(
         query(positive=positive, negative=negative, topn=args.topn, restrict_vocab=args.restrict_vocab)
