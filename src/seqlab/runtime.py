@@ -76,7 +76,7 @@ def fast_bf16_cpu() -> bool:
 
 def progress(total=None, desc: str = "", unit: str = "it", enabled: bool | None = None, **kw):
     """A tqdm bar on stderr (rate and ETA). `enabled=None` hides it when stderr is not a TTY."""
-    from tqdm.auto import tqdm
+    from tqdm.std import tqdm  # not tqdm.auto: no ipywidgets warning in notebooks, text bars on stderr
 
     disable = None if enabled is None else (not enabled)
     return tqdm(

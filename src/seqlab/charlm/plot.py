@@ -1,4 +1,5 @@
-"""Plots and tables of results (matplotlib with the Agg backend, imported only when used)."""
+"""The loss curve of a run (a matplotlib Figure drawn without pyplot, so a library call never
+changes the backend of a notebook or a GUI session; imported only when used)."""
 
 from __future__ import annotations
 
@@ -9,13 +10,13 @@ from seqlab.files import atomic_path
 
 def plot_loss_curve(history: list[dict], path: str | Path, title: str = "character-level LM") -> None:
     """Training and validation loss (nats/char) against steps and minutes, written atomically."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
 
     steps = [h["step"] for h in history]
-    fig, ax = plt.subplots(figsize=(6, 4), dpi=100)
+    fig = Figure(figsize=(6, 4), dpi=100)
+    FigureCanvasAgg(fig)
+    ax = fig.subplots()
     ax.plot(steps, [h["train_loss"] for h in history], label="train (running)")
     ax.plot(steps, [h["val_loss"] for h in history], label="validation")
     ax.set_xlabel("step")
@@ -28,7 +29,6 @@ def plot_loss_curve(history: list[dict], path: str | Path, title: str = "charact
     fig.tight_layout()
     with atomic_path(path) as tmp:
         fig.savefig(tmp, format="png")
-    plt.close(fig)
 
 
 def _step_to_minutes(history):

@@ -37,28 +37,25 @@ def save_attention_png(
             "(output words x source words)"
         )
     check_png_path(path)
-    import matplotlib
-
-    matplotlib.use("Agg", force=False)
-    import matplotlib.pyplot as plt
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
 
     w = max(3.0, 0.55 * len(source) + 1.8)
     h = max(2.5, 0.45 * len(output) + 1.5)
-    fig, ax = plt.subplots(figsize=(w, h))
-    try:
-        im = ax.imshow(a, cmap="gray", vmin=0.0, vmax=1.0, aspect="auto")
-        ax.set_xticks(range(len(source)))
-        ax.set_xticklabels(source, rotation=60, ha="left")
-        ax.xaxis.tick_top()
-        ax.set_yticks(range(len(output)))
-        ax.set_yticklabels(output)
-        ax.set_xlabel("source")
-        ax.set_ylabel("output")
-        if title:
-            ax.set_title(title, fontsize=9, pad=40)
-        fig.colorbar(im, ax=ax, fraction=0.04)
-        fig.tight_layout()
-        with atomic_path(path) as tmp:
-            fig.savefig(tmp, format="png", dpi=110)
-    finally:
-        plt.close(fig)
+    fig = Figure(figsize=(w, h))  # no pyplot: the caller's backend (a notebook's inline) is left alone
+    FigureCanvasAgg(fig)
+    ax = fig.subplots()
+    im = ax.imshow(a, cmap="gray", vmin=0.0, vmax=1.0, aspect="auto")
+    ax.set_xticks(range(len(source)))
+    ax.set_xticklabels(source, rotation=60, ha="left")
+    ax.xaxis.tick_top()
+    ax.set_yticks(range(len(output)))
+    ax.set_yticklabels(output)
+    ax.set_xlabel("source")
+    ax.set_ylabel("output")
+    if title:
+        ax.set_title(title, fontsize=9, pad=40)
+    fig.colorbar(im, ax=ax, fraction=0.04)
+    fig.tight_layout()
+    with atomic_path(path) as tmp:
+        fig.savefig(tmp, format="png", dpi=110)
