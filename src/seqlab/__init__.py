@@ -32,6 +32,8 @@ _LAZY = {
     "KeyedVectors": "seqlab.embeddings.keyedvectors",
     "load_vectors": "seqlab.embeddings.vector_sources",
     "evaluate_vectors": "seqlab.embeddings.benchmark",
+    # data: where a named dataset lives ($SEQLAB_DATA, or ../shared/data beside the checkout)
+    "dataset_path": "seqlab.datasets",
     # part 2: recurrent networks
     "CharLM": "seqlab.charlm.language_model",
     "generate_names": "seqlab.charlm.names",
