@@ -103,7 +103,7 @@ def child(tool: str, corpus: str, cfg: dict, out: str | None, storage: str = "au
             seed=cfg["seed"],
             alpha=cfg["alpha"],
             min_alpha=cfg["min_alpha"],
-            hs=0,
+            hs=cfg.get("hs", 0),
         )
         m.build_vocab(corpus_file=corpus)  # corpus_file mode: gensim's fastest path
         c1, t1 = _cpu(), time.perf_counter()

@@ -95,16 +95,37 @@ def test_quality_comparable_to_gensim(sg):
 
 def test_word2vec_front_door_and_gensim_loads_its_vectors(tmp_path):
     sents = factor_corpus(200)
-    m = seqlab.Word2Vec(sents, vector_size=8, min_count=1, epochs=1, workers=1, seed=3)
+    m = seqlab.Word2Vec(sents, sg=1, vector_size=8, min_count=1, epochs=1, workers=1, seed=3)
     assert isinstance(m.wv, seqlab.KeyedVectors) and m.wv.vector_size == 8
-    assert m.syn1neg.shape == m.wv.vectors.shape
+    assert m.syn1neg.shape == m.wv.vectors.shape and m.syn1 is None
     assert m.sg == 1 and m.window == 5 and m.vector_size == 8 and m.max_final_vocab is None
     assert m.config.model == "skipgram" and m.stats["vocab_size"] == len(m.wv)
+    assert m.corpus_count == 200 and m.corpus_total_words == 200 * 12
     assert seqlab.Word2Vec(sents, sg=0, min_count=1, epochs=1, workers=1).config.model == "cbow"
+    # gensim's defaults (the CLI keeps its own: skip-gram, alpha by model, every core)
+    d = seqlab.Word2Vec()
+    assert (d.sg, d.hs, d.negative, d.alpha, d.min_alpha, d.workers, d.window, d.min_count) == (
+        0,
+        0,
+        5,
+        0.025,
+        0.0001,
+        3,
+        5,
+        5,
+    )
+    assert (d.sample, d.epochs, d.cbow_mean, d.ns_exponent, d.sorted_vocab, d.shrink_windows) == (
+        1e-3,
+        5,
+        1,
+        0.75,
+        1,
+        True,
+    )
     # a file corpus gives the same vectors as the token lists
     p = tmp_path / "c.txt"
     p.write_text("\n".join(" ".join(s) for s in sents) + "\n")
-    f = seqlab.Word2Vec(corpus_file=p, vector_size=8, min_count=1, epochs=1, workers=1, seed=3)
+    f = seqlab.Word2Vec(corpus_file=p, sg=1, vector_size=8, min_count=1, epochs=1, workers=1, seed=3)
     assert np.array_equal(f.wv.vectors, m.wv.vectors)
     gensim_models = pytest.importorskip("gensim.models")
     for name, binary in (("v.bin", True), ("v.txt", False)):
@@ -114,16 +135,84 @@ def test_word2vec_front_door_and_gensim_loads_its_vectors(tmp_path):
         np.testing.assert_allclose(g.vectors, m.wv.vectors, rtol=1e-6)
 
 
-def test_untrained_then_train(tmp_path):
-    m = seqlab.Word2Vec(vector_size=4, min_count=1, epochs=1, workers=1)
-    assert m.wv is None and "untrained" in repr(m)
+def test_gensim_workflow_build_vocab_then_train_then_online(tmp_path):
+    """build_vocab + train gives the constructor's model exactly; train needs gensim's epochs and
+    totals; build_vocab(update=True) adds words and training continues from the trained vectors."""
+    sents = factor_corpus(200)
+    m = seqlab.Word2Vec(vector_size=4, min_count=1, sample=0, epochs=2, workers=1, seed=2)
+    assert len(m.wv) == 0 and "untrained" in repr(m)
     with pytest.raises(SeqlabError, match="not trained"):
         m.save(tmp_path / "m.npz")
-    with pytest.raises(SeqlabError, match="sentences or corpus_file"):
-        m.train()
-    assert m.train([["a", "b"], ["b", "c"]]) is m and len(m.wv) == 3
-    with pytest.raises(SeqlabError, match="already trained"):
-        m.train([["a", "b"]])
+    with pytest.raises(SeqlabError, match="build vocabulary"):
+        m.train(sents, total_examples=10, epochs=1)
+    m.build_vocab(sents)
+    assert m.corpus_count == 200 and len(m.wv) == m.wv.vectors.shape[0] > 0
+    with pytest.raises(ValueError, match="total_examples"):
+        m.train(sents, epochs=2)
+    with pytest.raises(ValueError, match="epochs"):
+        m.train(sents, total_examples=m.corpus_count)
+    assert m.train(sents, total_examples=m.corpus_count, epochs=m.epochs)[1] == 2 * 200 * 12
+    once = seqlab.Word2Vec(sents, vector_size=4, min_count=1, sample=0, epochs=2, workers=1, seed=2)
+    assert np.array_equal(m.wv.vectors, once.wv.vectors) and np.array_equal(m.syn1neg, once.syn1neg)
+    assert (
+        m.get_latest_training_loss() == pytest.approx(m.stats["loss_sum"])
+        and m.get_latest_training_loss() > 0
+    )
+    before = m.wv.vectors.copy()
+    m.build_vocab([["brand", "new", "t0_0"]] * 3, update=True)
+    assert m.wv.index_to_key[-2:] == ["brand", "new"] and m.wv.get_vecattr("t0_0", "count") > 3
+    assert np.array_equal(m.wv.vectors[: len(before)], before)  # the trained rows stay
+    m.train([["brand", "new", "t0_0"]] * 3, total_examples=3, epochs=1)
+    assert not np.array_equal(m.wv.vectors[: len(before)], before)
+    assert m.epochs_trained == 3 and m.train_count == 2
+
+
+def test_hierarchical_softmax_model_and_its_extras():
+    """hs=1 alone and beside negative sampling: the right output layers, score, predict_output_word,
+    callbacks (gensim's protocol), and the one error for hs=0, negative=0."""
+    sents = factor_corpus(300)
+    seen = []
+
+    class Callback:  # gensim's CallbackAny2Vec protocol, duck-typed
+        def on_train_begin(self, model):
+            seen.append("train_begin")
+
+        def on_epoch_begin(self, model):
+            seen.append("epoch_begin")
+
+        def on_epoch_end(self, model):
+            seen.append(("epoch_end", float(model.get_latest_training_loss())))
+
+        def on_train_end(self, model):
+            seen.append("train_end")
+
+    hs = seqlab.Word2Vec(
+        sents, hs=1, negative=0, vector_size=8, min_count=1, epochs=2, workers=1, callbacks=[Callback()]
+    )
+    assert hs.syn1neg is None and hs.syn1.shape == hs.wv.vectors.shape and np.abs(hs.syn1).max() > 0
+    assert seen[0] == "train_begin" and seen[-1] == "train_end" and seen.count("epoch_begin") == 2
+    losses = [x[1] for x in seen if isinstance(x, tuple)]
+    assert len(losses) == 2 and 0 < losses[0] < losses[1]  # the running sum grows
+    scores = hs.score(sents[:5], total_sentences=3)
+    assert scores.shape == (3,) and (scores < 0).all()
+    with pytest.raises(RuntimeError, match="negative"):
+        hs.predict_output_word(["t0_0"])
+    both = seqlab.Word2Vec(sents, hs=1, negative=3, vector_size=8, min_count=1, epochs=1, workers=1)
+    assert both.syn1.shape == both.syn1neg.shape == both.wv.vectors.shape
+    top = both.predict_output_word(["f0_1", "g2_3"], topn=4)
+    assert len(top) == 4 and all(isinstance(w, str) and 0 < p < 1 for w, p in top)
+    assert both.predict_output_word(["unknown"]) is None
+    assert (
+        seqlab.Word2Vec(sents, hs=1, negative=0, min_count=1, epochs=1, workers=1)
+        .wv.get_vecattr("t0_0", "code")
+        .dtype
+        == np.uint8
+    )
+    with pytest.raises(ParameterError, match="hs=0") as e:
+        seqlab.Word2Vec(sents, hs=0, negative=0)
+    assert e.value.parameter == "negative"
+    with pytest.raises(SeqlabError, match="empty"):
+        seqlab.Word2Vec([], min_count=1)
 
 
 def test_argument_errors():
@@ -139,7 +228,8 @@ def test_argument_errors():
         dict(negative=0),
         dict(sample=-1),
         dict(epochs=0),
-        dict(min_count=0),
+        dict(min_count=-1),
+        dict(hs=2),
         dict(corpus_storage="tape"),
     ):
         with pytest.raises(ParameterError) as e:

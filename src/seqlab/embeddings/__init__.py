@@ -1,13 +1,17 @@
-"""Part 1 of the lecture, word embeddings: word2vec (skip-gram / CBOW with negative sampling,
-subsampling, phrases), count-based vectors (one-hot, bag-of-words, TF-IDF, co-occurrence, PPMI),
-GloVe, the KeyedVectors query object, analogy / similarity evaluation and plots.
+"""Part 1 of the lecture, word embeddings: word2vec (skip-gram / CBOW with negative sampling or
+hierarchical softmax, subsampling, phrases), count-based vectors (one-hot, bag-of-words, TF-IDF,
+co-occurrence, PPMI), GloVe, the KeyedVectors query object, analogy / similarity evaluation and
+plots.
 
 Where things are (imports run down this list, never up):
 
     train.py           train_vectors(corpus, config): whichever method a config describes
     benchmark.py       evaluate_vectors: the standard analogy / similarity benchmarks in one call
-    word2vec.py        Word2Vec -> word2vec_train.py (driver) -> word2vec_kernels.py (numba)
-                       -> word2vec_sampling.py (the kernels' RNG, noise table, subsampling)
+    word2vec.py        Word2Vec (gensim's API and workflow) -> word2vec_vocab.py (gensim's
+                       vocabulary rules, the Huffman tree) and word2vec_train.py (driver)
+                       -> word2vec_kernels.py (numba, negative sampling), word2vec_hs_kernels.py
+                       (numba, hierarchical softmax) -> word2vec_sampling.py (the kernels' RNG,
+                       noise table, subsampling)
     glove.py           GloVe -> glove_kernels.py (numba)
     ppmi.py            PPMI
     model.py           EmbeddingModel: what the three share (train once, attributes, .npz files)

@@ -28,15 +28,28 @@ class Word2VecConfig:
 
     model: "skipgram" (predict the context from a word) or "cbow" (predict a word from the mean of
         its context; faster, a little weaker on rare words).
+    hs: 1 trains a hierarchical softmax output layer (a Huffman tree over the vocabulary, one
+        sigmoid per inner node on the word's path; Mikolov et al. 2013), alone (negative=0) or
+        beside negative sampling; 0 (default) negative sampling only. hs=0 with negative=0 trains
+        nothing and is refused.
     vector_size: dimensions D (50-300 typical). window: maximum distance between a word and its
         context (2-10); each position uses a window drawn uniformly from 1..window ("dynamic
         window", nearer words count more). negative: noise words per positive pair (5-20 for
-        small corpora, 2-5 for large). ns_exponent: noise distribution P(w) ∝ count(w)^ns_exponent
-        (0.75 in the paper; 0 uniform, 1 unigram).
+        small corpora, 2-5 for large; 0 with hs=1). ns_exponent: noise distribution
+        P(w) ∝ count(w)^ns_exponent (0.75 in the paper; 0 uniform, 1 unigram, negative allowed).
+    cbow_mean: CBOW's hidden layer is the mean (1) or the sum (0) of the context vectors.
+    shrink_windows: True draws each position's window from 1..window (word2vec.c's "dynamic
+        window"); False always uses the full window.
     sample: subsampling threshold s; a word making up a fraction z of the corpus is kept with
         probability (sqrt(z/s) + 1) * s / z (1e-3..1e-5; 0 disables).
-    min_count: drop words seen fewer times (>= 1). max_vocab: keep only the most frequent words
-        (None: no cap; gensim's max_final_vocab). epochs: passes over the corpus (>= 1).
+    min_count: drop words seen fewer times (0 and 1 keep every word). max_vocab: keep only the
+        first max_vocab words of the vocabulary order (None: no cap; the CLI's --max-vocab).
+        max_final_vocab: gensim's cap: min_count is raised until at most this many words remain
+        (ties are kept or dropped together). max_vocab_size: gensim's memory cap while counting:
+        whenever more distinct words than this have been seen, the rarest are pruned (None: no
+        pruning). sorted_vocab: 1 orders the vocabulary by descending count (ties alphabetical),
+        0 keeps the order of first appearance. null_word: 1 adds gensim's padding word "\0".
+        epochs: passes over the corpus (>= 1).
     alpha: initial learning rate, decayed linearly to min_alpha over all epochs' words (None:
         0.025 for skip-gram, 0.05 for CBOW, as word2vec.c).
     workers: training threads (0 = all cores). seed: seeds initial vectors and all sampling.
@@ -64,11 +77,18 @@ class Word2VecConfig:
     model: str = "skipgram"
     vector_size: int = 100
     window: int = 5
+    hs: int = 0
     negative: int = 5
     ns_exponent: float = 0.75
+    cbow_mean: int = 1
+    shrink_windows: bool = True
     sample: float = 1e-3
     min_count: int = 5
     max_vocab: int | None = None
+    max_final_vocab: int | None = None
+    max_vocab_size: int | None = None
+    sorted_vocab: int = 1
+    null_word: int = 0
     epochs: int = 5
     alpha: float | None = None
     min_alpha: float = 1e-4
@@ -90,13 +110,18 @@ class Word2VecConfig:
             raise ParameterError("model", f"must be 'skipgram' or 'cbow', got {self.model!r}")
         check_choice(self, "sync", SYNCS)
         check_choice(self, "corpus_storage", STORAGES)
+        check_choice(self, "hs", (0, 1))
+        check_choice(self, "cbow_mean", (0, 1))
+        check_choice(self, "sorted_vocab", (0, 1))
+        check_choice(self, "null_word", (0, 1))
         check_at_least(
             self,
             1,
             "vector_size",
             "window",
-            "min_count",
             "max_vocab",
+            "max_final_vocab",
+            "max_vocab_size",
             "epochs",
             "cbow_shared_negatives",
             "phrase_min_count",
@@ -104,10 +129,10 @@ class Word2VecConfig:
             "sync_hot_rows",
             "sync_full_words",
         )
-        check_at_least(self, 0, "workers", "phrases")
-        if self.negative < 1:
+        check_at_least(self, 0, "workers", "phrases", "min_count", "negative")
+        if self.negative == 0 and not self.hs:
             raise ParameterError(
-                "negative", f"must be at least 1, got {self.negative} (only negative sampling is implemented)"
+                "negative", "must be at least 1 when hs=0 (with hs=0 and negative=0 nothing is trained)"
             )
         if self.sample < 0:
             raise ParameterError("sample", f"must be 0 or more, got {self.sample}")

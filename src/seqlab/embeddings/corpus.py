@@ -36,6 +36,12 @@ import numpy as np
 
 from seqlab.errors import SeqlabError
 
+
+class EmptyVocabularyError(SeqlabError, RuntimeError):
+    """A corpus with no tokens, or none that the vocabulary rule keeps: nothing to train on. A
+    RuntimeError too, as gensim raises for the same case."""
+
+
 CHUNK_TOKENS = 1 << 20  # tokens per encoded chunk (4 MiB of int32 ids)
 IN_MEMORY_MAX_TOKENS = 1 << 26  # storage="auto": corpora above 67M tokens (256 MiB of ids) go to disk
 STORAGES = ("auto", "memory", "disk")
@@ -115,6 +121,7 @@ class Vocabulary:
     words: list[str]  # id -> word, most frequent first (ties alphabetical)
     counts: np.ndarray  # (V,) int64
     corpus_words: int  # tokens read, rare words included
+    sentences: int = 0  # sentences read (non-empty lines or token lists), when known
 
     def __len__(self) -> int:
         return len(self.words)
@@ -125,21 +132,31 @@ class Vocabulary:
 
 
 def order_vocabulary(
-    words: list[str], counts: np.ndarray, min_count: int = 1, max_vocab: int | None = None
+    words: list[str],
+    counts: np.ndarray,
+    min_count: int = 1,
+    max_vocab: int | None = None,
+    kept: np.ndarray | None = None,
+    sort: bool = True,
 ) -> np.ndarray:
     """Indices into `words` of the kept words, in vocabulary order (the rule in the module doc).
 
-    SeqlabError when no word reaches min_count (or the counts are all zero: an empty corpus).
+    kept: indices already chosen by another rule (gensim's trim_rule); None keeps count >= min_count.
+    sort: False keeps the words in their given order (first appearance) instead of the rule's.
+    EmptyVocabularyError when no word is kept (or the counts are all zero: an empty corpus).
     """
     counts = np.asarray(counts, dtype=np.int64)
     if counts.sum() == 0:
-        raise SeqlabError("corpus is empty (no tokens)")
-    kept = np.nonzero(counts >= min_count)[0]
+        raise EmptyVocabularyError("corpus is empty (no tokens)")
+    if kept is None:
+        kept = np.nonzero(counts >= min_count)[0]
     if len(kept) == 0:
-        raise SeqlabError(
+        raise EmptyVocabularyError(
             f"every word occurs fewer than min_count={min_count} times "
             f"({len(words)} distinct words, most frequent {int(counts.max())} times)"
         )
+    if not sort:
+        return kept[:max_vocab] if max_vocab is not None else kept
     kept_words = [words[i] for i in kept.tolist()]
     alpha_rank = np.empty(len(kept), dtype=np.int64)
     alpha_rank[sorted(range(len(kept)), key=kept_words.__getitem__)] = np.arange(len(kept))
@@ -154,11 +171,17 @@ def build_vocab(
 
     SeqlabError for an empty corpus or when no word reaches min_count.
     """
+    words, counts, tokens, _ = count_words(corpus, progress)
+    order = order_vocabulary(words, counts, min_count, max_vocab)
+    return Vocabulary([words[i] for i in order], counts[order], tokens)
+
+
+def count_words(corpus, progress: bool | None = None) -> tuple[list[str], np.ndarray, int, int]:
+    """One counting pass: (distinct words in order of first appearance, their counts (int64),
+    tokens read, sentences read)."""
     store = _Discard()
     index, counts = _count(corpus, store, progress)
-    words = index.words
-    order = order_vocabulary(words, counts, min_count, max_vocab)
-    return Vocabulary([words[i] for i in order], counts[order], store.tokens)
+    return index.words, counts, store.tokens, store.sentences
 
 
 def _count(
@@ -188,6 +211,7 @@ def _count(
 
     with bar(desc="reading corpus", unit="tok", enabled=progress, unit_scale=True) as pbar:
         for toks in read_sentences(corpus):
+            store.sentences += 1
             ids = index.encode(toks)
             pending.extend(ids)
             n = len(ids)
@@ -283,12 +307,18 @@ def encode_corpus(
     tmp_dir: str | os.PathLike | None = None,
     progress: bool | None = None,
     memory_tokens: int = IN_MEMORY_MAX_TOKENS,
+    choose=None,
+    known: Vocabulary | None = None,
 ) -> EncodedCorpus:
     """Read `corpus` once and encode it with its own vocabulary (see the module doc).
 
-    min_count / max_vocab: vocabulary cut-offs. max_sentence: lines longer than this are cut into
-        pieces of that many tokens (before rare words are removed, as gensim's LineSentence);
-        None keeps lines whole.
+    min_count / max_vocab: vocabulary cut-offs. choose: instead of them, a function
+        (words, counts) -> indices of the kept words in vocabulary order (Word2Vec's gensim
+        rules). known: a vocabulary made before (gensim's train after build_vocab) instead of
+        the corpus's own; its words and counts are kept, words outside it removed before any
+        windowing. `sentences` of the result's vocabulary is the number of sentences read.
+    max_sentence: lines longer than this are cut into pieces of that many tokens (before rare
+        words are removed, as gensim's LineSentence); None keeps lines whole.
     storage: "memory", "disk" (a temporary file in `tmp_dir`, default the system's) or "auto"
         (memory up to `memory_tokens` tokens, disk beyond). Both give the same arrays.
     SeqlabError for an empty corpus or when no word reaches min_count.
@@ -299,22 +329,31 @@ def encode_corpus(
     try:
         index, counts = _count(corpus, store, progress, max_sentence)
         words = index.words
-        order = order_vocabulary(words, counts, min_count, max_vocab)
-        vocab = Vocabulary([words[i] for i in order], counts[order], store.tokens)
+        if known is not None:
+            get = known.key_to_index.get
+            remap = np.fromiter((get(w, -1) for w in words), dtype=np.int32, count=len(words))
+            vocab = Vocabulary(known.words, known.counts, store.tokens, store.sentences)
+            return store.finish(vocab, remap, int(counts[remap >= 0].sum()))
+        if choose is None:
+            order = order_vocabulary(words, counts, min_count, max_vocab)
+        else:
+            order = choose(words, counts)
+        vocab = Vocabulary([words[i] for i in order], counts[order], store.tokens, store.sentences)
         remap = np.full(len(words), -1, dtype=np.int32)  # provisional id -> final id or -1
         remap[order] = np.arange(len(order), dtype=np.int32)
         del index, words
-        return store.finish(vocab, remap)
+        return store.finish(vocab, remap, int(counts[order].sum()))
     except BaseException:
         store.discard()
         raise
 
 
 class _Discard:
-    """A chunk sink that only counts tokens (build_vocab)."""
+    """A chunk sink that only counts tokens and sentences (build_vocab)."""
 
     def __init__(self):
         self.tokens = 0
+        self.sentences = 0
 
     def add(self, ids: np.ndarray, lengths: np.ndarray) -> None:
         self.tokens += len(ids)
@@ -326,6 +365,7 @@ class _Chunks:
     def __init__(self, storage: str, tmp_dir, memory_tokens: int):
         self.storage, self.tmp_dir, self.memory_tokens = storage, tmp_dir, memory_tokens
         self.tokens = 0
+        self.sentences = 0
         self.mem: list[tuple[np.ndarray, np.ndarray]] = []  # (ids, sentence lengths) per chunk
         self.sizes: list[tuple[int, int]] = []  # disk: (tokens, sentences) per chunk
         self.files = None  # disk: (ids file, lengths file)
@@ -367,10 +407,10 @@ class _Chunks:
                 f.close()
             self.files = None
 
-    def finish(self, vocab: Vocabulary, remap: np.ndarray) -> EncodedCorpus:
+    def finish(self, vocab: Vocabulary, remap: np.ndarray, kept_tokens: int) -> EncodedCorpus:
         """Map every chunk to final ids, dropping removed words and sentences left empty."""
         if self.files is None:
-            ids = np.empty(int(vocab.counts.sum()), dtype=np.int32)  # (N,) every kept token
+            ids = np.empty(kept_tokens, dtype=np.int32)  # (N,) every kept token
             kept_lengths, at = [], 0
             while self.mem:  # pop: each raw chunk is freed once mapped (peak ~ ids + raw chunks)
                 raw, lengths = self.mem.pop(0)

@@ -45,6 +45,10 @@ class VectorsFormatError(SeqlabError, ValueError):
     """A vectors or vocabulary file that is not what its format says; the message is one line."""
 
 
+class TruncatedVectorsError(VectorsFormatError, EOFError):
+    """A vectors file that ends before its header's count of words (an EOFError too, as gensim's)."""
+
+
 class VectorsDecodeError(VectorsFormatError, UnicodeDecodeError):
     """Bytes that do not decode under `unicode_errors="strict"`; `str()` is seqlab's one line,
     and the `UnicodeDecodeError` fields (`encoding`, `object`, `start`, `end`, `reason`) are kept."""
@@ -199,7 +203,7 @@ def _parse_text(
         start = 1
         body = len(lines) - 1
         if body < (n if limit is None else min(n, limit)):
-            raise VectorsFormatError(
+            raise TruncatedVectorsError(
                 f"{p}: truncated file: header says {n} words but only {body} lines follow"
             )
         if limit is None and body > n:
@@ -264,7 +268,7 @@ def _parse_binary(
         space = data.find(b" ", pos, pos + 10_000)
         if space < 0:
             if pos >= size:
-                raise VectorsFormatError(
+                raise TruncatedVectorsError(
                     f"{p}: truncated file: header says {n_header} words but the file ends after {i}"
                 )
             raise VectorsFormatError(
@@ -286,7 +290,7 @@ def _parse_binary(
                 f"bytes (header says dimension {d}: is it wrong?)"
             )
         if space + 1 + nbytes > size:
-            raise VectorsFormatError(
+            raise TruncatedVectorsError(
                 f"{p}: truncated file: vector of word {i + 1} ({word!r}) is "
                 f"cut short (header says {n_header} words of dimension {d})"
             )

@@ -47,6 +47,10 @@ from seqlab.errors import SeqlabError
 __all__ = ["KeyedVectors", "UnknownWordError"]
 
 
+class EmptyWordListError(SeqlabError, ZeroDivisionError):
+    """A mean over no words (n_similarity with an empty list): a ZeroDivisionError too, as gensim's."""
+
+
 class KeyedVectors(VocabMatrix):
     """Word vectors with gensim 4's query and file API; see the module docstring for the list.
 
@@ -219,7 +223,7 @@ class KeyedVectors(VocabMatrix):
     def n_similarity(self, ws1: Sequence, ws2: Sequence) -> float:
         """Cosine between the means of the raw vectors of two key sets (gensim's definition)."""
         if not len(ws1) or not len(ws2):
-            raise SeqlabError("n_similarity needs two non-empty word lists")
+            raise EmptyWordListError("n_similarity needs two non-empty word lists")
         m1 = self.get_mean_vector(ws1, pre_normalize=False, ignore_missing=False)
         m2 = self.get_mean_vector(ws2, pre_normalize=False, ignore_missing=False)
         return float(unit(m1) @ unit(m2))
@@ -315,6 +319,26 @@ class KeyedVectors(VocabMatrix):
         )
 
     # ---- word2vec / GloVe files ---------------------------------------------------------------
+    def save(self, path) -> None:
+        """Write the keys, vectors and counts to one .npz, atomically: seqlab's model archive (JSON
+        and plain arrays, never a pickle, so loading runs no code). Read back by KeyedVectors.load;
+        for other tools use save_word2vec_format."""
+        meta = {"model": "KeyedVectors", "words": list(self.index_to_key)}
+        arrays = {"vectors": np.asarray(self.vectors)}
+        if "count" in self.expandos:
+            arrays["counts"] = np.asarray(self.expandos["count"], dtype=np.int64)
+        file_formats.write_model(path, meta, arrays)
+
+    @classmethod
+    def load(cls, path) -> KeyedVectors:
+        """Vectors written by `save`; SeqlabError (one line) for another kind of file."""
+        p, meta, arrays = file_formats.read_model(path)
+        if meta.get("model") != "KeyedVectors" or "vectors" not in arrays:
+            raise SeqlabError(
+                f"{p}: holds a {meta.get('model')} model; load it with seqlab.{meta.get('model')}.load"
+            )
+        return cls.from_arrays(meta.get("words", []), arrays["vectors"], counts=arrays.get("counts"))
+
     def save_word2vec_format(
         self,
         fname,

@@ -76,6 +76,12 @@ def _prefetch_row(arr, row):
 
 
 @njit(inline="always")
+def scale_of_table():
+    """Bins of the sigmoid table per unit of logit."""
+    return SIGMOID_TABLE_SIZE / (2.0 * SIGMOID_BOUND)
+
+
+@njit(inline="always")
 def _sig_index(f, scale):
     # bins of the sigmoid table; logits outside ±SIGMOID_BOUND clamp to the end bins
     i = np.int64((f + SIGMOID_BOUND) * scale)
@@ -108,6 +114,8 @@ def train_sg_job(
     state,
     stats,
     dim=0,
+    shrink=1,
+    lockf=None,
 ):
     """Skip-gram with negative sampling over sentences s_lo..s_hi-1; updates syn0/syn1 in place.
 
@@ -117,8 +125,11 @@ def train_sg_job(
     pos0 + (words done here) out of `total`, from alpha0 to min_alpha. state: uint64 RNG state.
     stats: (3,) float64 accumulators [words, loss sum, loss terms], updated after each sentence so
     another thread can read progress. dim: the vector size D when the rows are padded (syn0 and
-    syn1 (V, Dp) with Dp >= D, e.g. to whole cache lines); 0 means D = Dp. Returns the new RNG
-    state.
+    syn1 (V, Dp) with Dp >= D, e.g. to whole cache lines); 0 means D = Dp. shrink: 1 draws each
+    position's window from 1..window, 0 uses the full window (the draw is made either way, so the
+    RNG stream is the same). lockf: None, or (V,) float32 factors on each word's input-vector
+    update (gensim's vectors_lockf: 0 freezes a word); None compiles a variant without it.
+    Returns the new RNG state.
 
     For each centre word c with context words x_1..x_C (dynamic window) and targets
     t_0 = c (label 1), t_1..t_K negatives (label 0, shared by all x_j):
@@ -169,7 +180,7 @@ def train_sg_job(
                     _prefetch_row(syn0, buf[ahead + window])
             cur = i % R
             state, r = _splitmix(state)
-            b = np.int64(((r >> _S32) * np.uint64(window)) >> _S32)  # reduced window: w - b
+            b = np.int64(((r >> _S32) * np.uint64(window)) >> _S32) * shrink  # reduced window: w - b
             a0 = i - window + b
             a1 = i + window - b
             if a0 < 0:
@@ -226,8 +237,11 @@ def train_sg_job(
                         syn1[t, d] += g * syn0[x, d]
             for c in range(C):
                 x = ctx[c]
+                lk = np.float32(1.0)
+                if lockf is not None:  # pruned at compile time when lockf is None
+                    lk = lockf[x]
                 for d in range(D):
-                    syn0[x, d] += neu[c, d]
+                    syn0[x, d] += lk * neu[c, d]
         done += hi - lo
         stats[0] += hi - lo
         stats[1] += loss
@@ -258,6 +272,9 @@ def train_cbow_job(
     stats,
     share,
     dim=0,
+    shrink=1,
+    lockf=None,
+    cbow_sum=None,
 ):
     """CBOW (mean of context vectors) with negative sampling; arguments as in train_sg_job.
 
@@ -266,6 +283,8 @@ def train_cbow_job(
     (the error is not divided by C, as in word2vec.c and gensim's cbow_mean=1).
     Noise words are drawn LOOKAHEAD positions ahead and their rows prefetched. `share` > 1 reuses
     one draw for that many consecutive centre words (faster, but measurably worse vectors).
+    cbow_sum: None, the mean of the context vectors; True (gensim's cbow_mean=0), their sum, with
+    the error divided by C. A compiled variant each, so the mean's loop is the plain one.
     """
     D = dim if dim > 0 else syn0.shape[1]
     maxlen = 0
@@ -316,7 +335,7 @@ def train_cbow_job(
                     _prefetch_row(syn0, buf[ahead + window])
             cur = i % R
             state, r = _splitmix(state)
-            b = np.int64(((r >> _S32) * np.uint64(window)) >> _S32)
+            b = np.int64(((r >> _S32) * np.uint64(window)) >> _S32) * shrink
             a0 = i - window + b
             a1 = i + window - b
             if a0 < 0:
@@ -335,8 +354,9 @@ def train_cbow_job(
                     for d in range(D):
                         h[d] += syn0[x, d]
             inv = np.float32(1.0) / np.float32(C)
-            for d in range(D):
-                h[d] *= inv
+            if cbow_sum is None:  # the mean (pruned at compile time: the sum is its own variant)
+                for d in range(D):
+                    h[d] *= inv
             centre = buf[i]
             for k in range(negative + 1):
                 if k == 0:
@@ -360,11 +380,17 @@ def train_cbow_job(
                     o = syn1[t, d]
                     neu[d] += g * o
                     syn1[t, d] = o + g * h[d]
+            if cbow_sum is not None:  # the sum's error is shared by the C contexts (gensim)
+                for d in range(D):
+                    neu[d] *= inv
             for j in range(a0, a1 + 1):
                 if j != i:
                     x = buf[j]
+                    lk = np.float32(1.0)
+                    if lockf is not None:  # pruned at compile time when lockf is None
+                        lk = lockf[x]
                     for d in range(D):
-                        syn0[x, d] += neu[d]
+                        syn0[x, d] += lk * neu[d]
         done += hi - lo
         stats[0] += hi - lo
         stats[1] += loss

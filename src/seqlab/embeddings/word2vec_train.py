@@ -20,10 +20,15 @@ results vary slightly from run to run; with sync="replicas" (the default) each t
 its own copy, jobs go to threads in a fixed order and the copies are merged in a fixed order, so
 a run repeats bit for bit with any number of workers.
 
-Reusable beyond word2vec (a Doc2Vec trains the same way): `split_jobs`, `init_vectors` /
-`aligned_rows` (cache-line rows), `Rounds` (replica merges) and `run_epochs` (the thread pool and
-its progress), with the encoded corpus from seqlab.embeddings.corpus and the noise and keep tables
-from seqlab.embeddings.word2vec_sampling.
+Output layers: negative sampling (`syn1neg`, kernels in word2vec_kernels), hierarchical softmax
+(`syn1`, a Huffman tree over the vocabulary, kernels in word2vec_hs_kernels), or both (hs=1 with
+negative > 0, trained by the hs kernels).
+
+Reusable beyond word2vec (a Doc2Vec trains the same way): `split_jobs`, `Weights` /
+`init_vectors` / `aligned_rows` (cache-line rows), `Tables` (subsampling, noise, Huffman paths),
+`Rounds` (replica merges), `train_weights` (continue training given weights: gensim's
+online learning) and `run_epochs` (the thread pool, its progress and per-epoch hooks), with the
+encoded corpus from seqlab.embeddings.corpus.
 """
 
 from __future__ import annotations
@@ -32,10 +37,11 @@ import mmap
 import os
 import threading
 import time
-from dataclasses import asdict
+from dataclasses import asdict, dataclass
 
 import numpy as np
 
+from seqlab.embeddings import word2vec_hs_kernels as H
 from seqlab.embeddings import word2vec_kernels as K
 from seqlab.embeddings.config import Word2VecConfig
 from seqlab.embeddings.corpus import EncodedCorpus, Vocabulary, encode_corpus, read_sentences
@@ -46,15 +52,19 @@ from seqlab.embeddings.word2vec_sampling import (
     keep_thresholds,
     splitmix64,
 )
+from seqlab.embeddings.word2vec_vocab import huffman_tree
 
 MAX_SENTENCE = 10_000  # longer lines are cut into pieces of this many tokens (windows stop there)
 JOB_WORDS = 50_000  # corpus words per job handed to a thread
 INIT_SCALE = 1.0  # input vectors start uniform in ±INIT_SCALE/D (gensim: 1, word2vec.c: 0.5)
 
 
-def prepare_corpus(corpus, config: Word2VecConfig, progress: bool | None = None) -> EncodedCorpus:
+def prepare_corpus(
+    corpus, config: Word2VecConfig, progress: bool | None = None, choose=None
+) -> EncodedCorpus:
     """Phrase passes (if config.phrases) and the encoded corpus, in memory or on disk as
-    config.corpus_storage says (seqlab.embeddings.corpus)."""
+    config.corpus_storage says (seqlab.embeddings.corpus); choose: the vocabulary rule
+    (encode_corpus's; None: min_count and max_vocab)."""
     if config.phrases > 0:
         from seqlab.embeddings.phrases import Phrases
 
@@ -72,6 +82,7 @@ def prepare_corpus(corpus, config: Word2VecConfig, progress: bool | None = None)
         storage=config.corpus_storage,
         tmp_dir=config.tmp_dir,
         progress=progress,
+        choose=choose,
     )
 
 
@@ -190,84 +201,155 @@ class Rounds:
             self.barrier.wait()  # every slice is merged: the next round starts from the sum
 
 
+@dataclass
+class Weights:
+    """What training changes, in padded rows (`aligned_rows`, (V, Dp) float32): the input vectors
+    syn0, the negative-sampling output vectors syn1neg (None with negative=0) and the inner nodes
+    of the hierarchical softmax syn1 (None with hs=0; row V-1 is unused, as in gensim)."""
+
+    syn0: np.ndarray
+    syn1neg: np.ndarray | None
+    syn1: np.ndarray | None
+
+    @classmethod
+    def fresh(cls, vocab_size: int, dim: int, config: Word2VecConfig) -> Weights:
+        syn0, syn1neg = init_vectors(vocab_size, dim, config.seed)
+        syn1 = aligned_rows(vocab_size, dim) if config.hs else None
+        return cls(syn0, syn1neg if config.negative else None, syn1)
+
+    @classmethod
+    def from_arrays(cls, vectors: np.ndarray, syn1neg, syn1) -> Weights:
+        """Padded copies of (V, D) arrays (a trained model's), to train further."""
+        return cls(*(None if a is None else _padded(a) for a in (vectors, syn1neg, syn1)))
+
+    def matrices(self) -> list[np.ndarray]:
+        return [a for a in (self.syn0, self.syn1neg, self.syn1) if a is not None]
+
+    def unpadded(self, dim: int) -> tuple:
+        """(syn0, syn1neg, syn1) as contiguous (V, D) arrays (None where not trained)."""
+        return tuple(
+            None if a is None else np.ascontiguousarray(a[:, :dim])
+            for a in (self.syn0, self.syn1neg, self.syn1)
+        )
+
+
+def _padded(a: np.ndarray) -> np.ndarray:
+    out = aligned_rows(a.shape[0], a.shape[1])
+    out[:, : a.shape[1]] = a
+    return out
+
+
+@dataclass
+class Tables:
+    """The per-word tables the kernels read: subsampling thresholds, the noise alias table
+    (1 entry when negative=0) and the Huffman paths (empty when hs=0)."""
+
+    keep: np.ndarray
+    neg_threshold: np.ndarray
+    neg_alias: np.ndarray
+    codes: np.ndarray
+    points: np.ndarray
+    offsets: np.ndarray
+
+    @classmethod
+    def of(cls, counts: np.ndarray, config: Word2VecConfig, keep: np.ndarray | None = None) -> Tables:
+        """keep: the subsampling thresholds (gensim's sample_int) when the vocabulary has them."""
+        counts = np.maximum(np.asarray(counts, dtype=np.int64), 1)  # a count of 0 (from a frequency table)
+        if keep is None or len(keep) != len(counts):
+            keep = keep_thresholds(keep_probabilities(counts, config.sample))
+        if config.negative:
+            neg = build_alias_table(counts.astype(np.float64) ** config.ns_exponent)  # P(w) ∝ count^0.75
+        else:
+            neg = (np.full(1, 0xFFFFFFFF, dtype=np.uint32), np.zeros(1, dtype=np.int32))
+        if config.hs:
+            tree = huffman_tree(counts)
+        else:
+            tree = (np.zeros(0, np.uint8), np.zeros(0, np.int32), np.zeros(len(counts) + 1, np.int64))
+        return cls(keep, *neg, *tree)
+
+
 def train_encoded(
     enc: EncodedCorpus, config: Word2VecConfig, progress: bool | None = None
 ) -> tuple[np.ndarray, np.ndarray, dict]:
-    """Train on an encoded corpus; returns (input vectors, output vectors, stats), both (V, D)
-    float32 (the output vectors are gensim's syn1neg)."""
+    """Train fresh vectors on an encoded corpus; returns (input vectors, output vectors, stats),
+    both (V, D) float32 (the output vectors are gensim's syn1neg, or syn1 when negative=0)."""
+    weights = Weights.fresh(len(enc.words), config.vector_size, config)
+    stats = train_weights(enc, config, weights, progress)
+    syn0, syn1neg, syn1 = weights.unpadded(config.vector_size)
+    return syn0, syn1neg if syn1neg is not None else syn1, stats
+
+
+def train_weights(
+    enc: EncodedCorpus,
+    config: Word2VecConfig,
+    weights: Weights,
+    progress: bool | None = None,
+    *,
+    first_epoch: int = 0,
+    lockf: np.ndarray | None = None,
+    keep: np.ndarray | None = None,
+    on_epoch_begin=None,
+    on_epoch_end=None,
+) -> dict:
+    """Train `weights` (changed in place) for config.epochs passes over `enc`; returns the stats.
+
+    The tables come from enc.counts (the model's vocabulary counts). first_epoch: epochs trained
+    before (a later call of gensim's train), so that its random draws are new ones. lockf: gensim's
+    vectors_lockf, (V,) factors on the input-vector updates (None: all 1). keep: (V,) uint32
+    subsampling thresholds (None: from the counts and config.sample). on_epoch_begin(epoch),
+    on_epoch_end(epoch, loss_sum): called between epochs, with the vectors of that moment in
+    `weights` (gensim's callbacks)."""
     V, D = len(enc.words), config.vector_size
-    syn0, syn1 = init_vectors(V, D, config.seed)  # (V, Dp) padded rows
-    keep = keep_thresholds(keep_probabilities(enc.counts, config.sample))
-    noise = enc.counts.astype(np.float64) ** config.ns_exponent  # P(w) ∝ count^0.75
-    neg_threshold, neg_alias = build_alias_table(noise)
+    tab = Tables.of(enc.counts, config, keep)
     sig, logsig = K.sigmoid_tables()
     n_words = len(enc.ids)
-    total = float(n_words) * config.epochs
+    total = max(float(n_words) * config.epochs, 1.0)
     jobs = split_jobs(enc.starts, JOB_WORDS)
     workers = max(1, min(_resolve_workers(config.workers), len(jobs)))
     alpha0 = config.start_alpha
     # per worker: words, loss sum, loss terms; rows 128 bytes apart, so no two share a cache line
     counters = np.zeros((workers, 16), dtype=np.float64)
+    masters = weights.matrices()
+    lockf = None if lockf is None else np.ascontiguousarray(np.broadcast_to(lockf, (V,)), dtype=np.float32)
+    shrink = int(bool(config.shrink_windows))
 
-    # sync="replicas": a private copy of both matrices per thread, merged every round
+    # sync="replicas": a private copy of every matrix per thread, merged every round
     replicas = (
-        [(copy_rows(syn0), copy_rows(syn1)) for _ in range(workers)]
+        [[copy_rows(m) for m in masters] for _ in range(workers)]
         if config.sync_mode(workers, V) == "replicas"
         else None
     )
     per_round = max(1, config.sync_words // JOB_WORDS)  # jobs per thread per round
     full_every = max(1, config.sync_full_words // (per_round * JOB_WORDS))  # rounds
     hot = min(V, config.sync_hot_rows)
-
-    reps0, reps1 = (tuple(r[0] for r in replicas), tuple(r[1] for r in replicas)) if replicas else ((), ())
+    reps = [tuple(r[m] for r in replicas) for m in range(len(masters))] if replicas else []
 
     def merge(wid: int, rnd: int, last: bool) -> None:
         # the hot rows (the most frequent words, ids 0..hot-1) every round, all rows every
         # full_every rounds and at the end of an epoch; each thread merges its own slice
         n = V if last or (rnd + 1) % full_every == 0 else hot
         lo, hi = n * wid // workers, n * (wid + 1) // workers
-        K.merge_replicas(syn0, reps0, lo, hi)
-        K.merge_replicas(syn1, reps1, lo, hi)
+        for master, copies in zip(masters, reps):
+            K.merge_replicas(master, copies, lo, hi)
 
     def run_job(wid: int, epoch: int, j: int) -> None:
         s_lo, s_hi, pos = jobs[j]
-        w0, w1 = replicas[wid] if replicas else (syn0, syn1)
+        mats = replicas[wid] if replicas else masters
         lo, hi = int(enc.starts[s_lo]), int(enc.starts[s_hi])
         enc.will_need(lo, hi)  # disk: read ahead what the kernel is about to touch
         # each job's RNG state depends on (seed, epoch, job) only, never on thread timing
-        key = ((config.seed * 1_000_003 + epoch) * 10_000_019 + j) % 2**64
+        key = ((config.seed * 1_000_003 + first_epoch + epoch) * 10_000_019 + j) % 2**64
         state = np.uint64(splitmix64(np.uint64(key)))
-        args = (
-            w0,
-            w1,
-            enc.ids,
-            enc.starts,
-            s_lo,
-            s_hi,
-            keep,
-            neg_threshold,
-            neg_alias,
-            sig,
-            logsig,
-            config.window,
-            config.negative,
-            alpha0,
-            config.min_alpha,
-            float(epoch * n_words + pos),
-            total,
-            state,
-            counters[wid],
-        )
-        if config.model == "skipgram":
-            K.train_sg_job(*args, D)
-        else:
-            K.train_cbow_job(*args, config.cbow_shared_negatives, D)
+        where = (enc.ids, enc.starts, s_lo, s_hi, tab.keep)
+        lr = (alpha0, config.min_alpha, float(epoch * n_words + pos), total, state, counters[wid])
+        _run_kernel(config, mats, where, tab, sig, logsig, lr, D, shrink, lockf)
         enc.release(lo, hi)  # disk: keep RSS at one job's pages
 
     t_train = time.perf_counter()
     cpu_train = time.process_time()
     rounds = Rounds(workers, per_round, merge) if replicas else None
-    loss_per_epoch = run_epochs(run_job, len(jobs), workers, counters, config, total, progress, rounds)
+    hooks = (on_epoch_begin, on_epoch_end)
+    loss_per_epoch = run_epochs(run_job, len(jobs), workers, counters, config, total, progress, rounds, hooks)
     seconds = time.perf_counter() - t_train
     stats = {
         "words_per_sec": float(enc.vocab.corpus_words * config.epochs / max(seconds, 1e-9)),
@@ -281,9 +363,33 @@ def train_encoded(
         "sync": "replicas" if replicas else "hogwild",
         "final_loss": loss_per_epoch[-1],
         "loss_per_epoch": loss_per_epoch,
+        "loss_sum": float(counters[:, 1].sum()),
         "config": asdict(config),
     }
-    return np.ascontiguousarray(syn0[:, :D]), np.ascontiguousarray(syn1[:, :D]), stats
+    return stats
+
+
+def _run_kernel(config, mats, where, tab, sig, logsig, lr, D, shrink, lockf) -> None:
+    """One job on the kernel that config's output layers and model need."""
+    ids, starts, s_lo, s_hi, keep = where
+    if config.hs:
+        syn0, syn1 = mats[0], mats[-1]
+        syn1neg = mats[1] if config.negative else np.zeros((1, syn0.shape[1]), np.float32)
+        args = (syn0, syn1, syn1neg, ids, starts, s_lo, s_hi, keep, tab.codes, tab.points, tab.offsets)
+        args += (tab.neg_threshold, tab.neg_alias, sig, logsig, config.window, config.negative) + lr
+        if config.model == "skipgram":
+            H.train_sg_hs_job(*args, D, shrink, lockf)
+        else:
+            H.train_cbow_hs_job(*args, D, shrink, lockf, None if config.cbow_mean else True)
+        return
+    args = (mats[0], mats[1], ids, starts, s_lo, s_hi, keep, tab.neg_threshold, tab.neg_alias, sig, logsig)
+    args += (config.window, config.negative) + lr
+    if config.model == "skipgram":
+        K.train_sg_job(*args, D, shrink, lockf)
+    else:  # cbow_sum None: the mean's compiled variant
+        K.train_cbow_job(
+            *args, config.cbow_shared_negatives, D, shrink, lockf, None if config.cbow_mean else True
+        )
 
 
 def run_epochs(
@@ -295,9 +401,11 @@ def run_epochs(
     total: float,
     progress: bool | None,
     rounds: Rounds | None = None,
+    hooks: tuple = (None, None),
 ) -> list[float]:
     """Hand the jobs of each epoch to `workers` threads, in order as they come free (Hogwild) or
-    in `rounds` (replicas); returns the loss per epoch.
+    in `rounds` (replicas); returns the loss per epoch. hooks: (on_epoch_begin(epoch),
+    on_epoch_end(epoch, loss sum so far)), either None, called on the main thread between epochs.
 
     With one worker the jobs run in order on one thread: bit-for-bit reproducible. The main
     thread only watches the counters the kernels update (words, loss sum, loss terms).
@@ -312,6 +420,8 @@ def run_epochs(
     loss_per_epoch = []
     try:
         for epoch in range(config.epochs):
+            if hooks[0] is not None:
+                hooks[0](epoch)
             before = counters[:, :3].sum(axis=0)
             lock = threading.Lock()
             nxt = [0]
@@ -357,6 +467,8 @@ def run_epochs(
             d = show()
             bar.refresh()
             loss_per_epoch.append(float(d[1] / max(d[2], 1)))
+            if hooks[1] is not None:
+                hooks[1](epoch, float(counters[:, 1].sum()))
     except BaseException:
         errors.append(RuntimeError("stopped"))  # workers stop after their current job
         if rounds is not None:

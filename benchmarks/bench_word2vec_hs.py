@@ -1,0 +1,123 @@
+"""word2vec with hierarchical softmax (hs=1, negative=0): seqlab vs gensim 4.x in one run.
+
+    python benchmarks/bench_word2vec_hs.py              # 5 epochs, skip-gram and CBOW (long on 2 cores)
+    python benchmarks/bench_word2vec_hs.py --epochs 1   # quicker
+
+Skip-gram and CBOW with hierarchical softmax only (a Huffman tree over the vocabulary, Mikolov et
+al. 2013), the same settings for both tools (_word2vec_runs.settings with hs=1, negative=0: 100d,
+window 5, sample 1e-4, min_count 5, alpha 0.025 skip-gram / 0.05 CBOW, 2 workers) on
+gutenberg8 (17M tokens, lines cut at 10,000 tokens, plain text: gensim's corpus_file mode, its
+fastest path). Every training runs in its own process; each vectors file is scored on the Google
+analogies by the same evaluator (restrict_vocab 30000, case-insensitive). Goal (issue 24): at
+least 2x gensim's words/s at no more than 0.5 points less analogy accuracy. Each row records the
+load averages before and after it (the machine has 2 cores and is shared). Results:
+results/word2vec_hs.{json,md} (or --name).
+"""
+
+from __future__ import annotations
+
+import argparse
+import shutil
+import sys
+import tempfile
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from _common import machine_info, write_results  # noqa: E402
+from _word2vec_runs import analogy_accuracy, describe, load_averages, plain_corpus, run_child, settings  # noqa: E402
+
+
+def hs_settings(model: str, epochs: int) -> dict:
+    return dict(settings(model, epochs), hs=1, negative=0)
+
+
+def main(argv=None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--epochs", type=int, default=5)
+    ap.add_argument("--models", default="skipgram,cbow", help="comma-separated (default: %(default)s)")
+    ap.add_argument("--name", default="word2vec_hs", help="results/<name>.json and .md")
+    args = ap.parse_args(argv)
+
+    from seqlab.datasets import dataset_path
+
+    tmp = Path(tempfile.mkdtemp(prefix="bench_w2v_hs_"))
+    rows = []
+    info = machine_info()
+    try:
+        plain = tmp / "corpus.txt"
+        plain_corpus(dataset_path("word2vec_corpus"), plain)
+        for model in args.models.split(","):
+            for tool in ("gensim", "seqlab"):  # alternating, each in a fresh process
+                out = tmp / f"{tool}_{model}.bin"
+                row = run_child(tool, plain, hs_settings(model, args.epochs), out)
+                row.update(analogy_accuracy=analogy_accuracy(out))
+                rows.append(row)
+                print(
+                    f"[bench] {tool} {model} hs: {row['words_per_sec']:,.0f} words/s, "
+                    f"{row['cpu_seconds']:.1f} CPU s, analogy {row['analogy_accuracy']:.2f}%, "
+                    f"load {row['load_before']} -> {row['load_after']}",
+                    file=sys.stderr,
+                    flush=True,
+                )
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+
+    result = {
+        "machine": info,
+        "load_at_end": load_averages(),
+        "settings": {m: hs_settings(m, args.epochs) for m in args.models.split(",")},
+        "rows": rows,
+        "summary": summarize(rows),
+    }
+    write_results(args.name, result, to_markdown(result))
+    print(to_markdown(result))
+    return 0
+
+
+def summarize(rows: list[dict]) -> dict:
+    out = {}
+    for model in sorted({r["model"] for r in rows}):
+        by = {r["tool"]: r for r in rows if r["model"] == model}
+        if {"seqlab", "gensim"} <= set(by):
+            s, g = by["seqlab"], by["gensim"]
+            out[model] = {
+                "speedup": s["words_per_sec"] / g["words_per_sec"],
+                "analogy_difference": s["analogy_accuracy"] - g["analogy_accuracy"],
+                "meets_goal": s["words_per_sec"] >= 2 * g["words_per_sec"]
+                and s["analogy_accuracy"] >= g["analogy_accuracy"] - 0.5,
+            }
+    return out
+
+
+def to_markdown(r: dict) -> str:
+    first = next(iter(r["settings"].values()))
+    setup, machine = describe(first, r["machine"])
+    setup = setup.replace(f"{first['model']}, ", "").replace(
+        f"negative {first['negative']}", "hierarchical softmax (hs=1, negative=0)"
+    )
+    lines = [
+        "# word2vec with hierarchical softmax: seqlab vs gensim",
+        "",
+        f"gutenberg8 (17.0M tokens); {setup} alpha 0.025 skip-gram, 0.05 CBOW.",
+        machine,
+        "",
+        "| model | tool | words/s | train s | CPU s | analogy % | load before | load after |",
+        "| --- | --- | ---: | ---: | ---: | ---: | --- | --- |",
+    ]
+    for x in r["rows"]:
+        lines.append(
+            f"| {x['model']} | {x['tool']} | {x['words_per_sec']:,.0f} | {x['train_seconds']:.1f} "
+            f"| {x['cpu_seconds']:.1f} | {x['analogy_accuracy']:.2f} | "
+            f"{' '.join(map(str, x['load_before']))} | {' '.join(map(str, x['load_after']))} |"
+        )
+    lines.append("")
+    for model, s in r["summary"].items():
+        lines.append(
+            f"- {model}: {s['speedup']:.2f}x gensim's words/s, analogy {s['analogy_difference']:+.2f} "
+            f"points (goal: >= 2x at >= -0.5): {'met' if s['meets_goal'] else 'NOT met'}"
+        )
+    return "\n".join(lines) + "\n"
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
