@@ -27,6 +27,8 @@ __version__ = "0.1.0"
 _LAZY = {
     # part 1: word embeddings (no torch)
     "Word2Vec": "seqlab.embeddings.word2vec",
+    "Doc2Vec": "seqlab.embeddings.doc2vec",
+    "TaggedDocument": "seqlab.embeddings.doc2vec_corpus",
     "GloVe": "seqlab.embeddings.glove",
     "PPMI": "seqlab.embeddings.ppmi",
     "KeyedVectors": "seqlab.embeddings.keyedvectors",

@@ -24,7 +24,6 @@ dependencies; where it is missing, a stand-in with the same contract captures th
 """
 
 import importlib.util
-import logging
 import os
 import sys
 import tempfile
@@ -36,42 +35,10 @@ import pytest
 pytest.importorskip("gensim")
 import gensim.test.utils  # noqa: E402  (after the importorskip above)
 from gensim.models import word2vec as gensim_word2vec  # noqa: E402
+from gensim_compat import _log_capture  # noqa: E402
 
 from seqlab.embeddings.keyedvectors import KeyedVectors  # noqa: E402
 from seqlab.embeddings.word2vec import Word2Vec  # noqa: E402
-
-
-def _log_capture():
-    """testfixtures.log_capture's contract: the test gets the captured records as its last
-    argument, and str() of it holds every message."""
-
-    class Captured(logging.Handler):
-        def __init__(self):
-            super().__init__(logging.DEBUG)
-            self.records = []
-
-        def emit(self, record):
-            self.records.append(record)
-
-        def __str__(self):
-            return "\n".join(f"{r.name} {r.levelname} {r.getMessage()}" for r in self.records)
-
-    def decorate(fn):
-        def wrapper(*args, **kwargs):
-            handler, root = Captured(), logging.getLogger()
-            level = root.level
-            root.addHandler(handler)
-            root.setLevel(logging.DEBUG)
-            try:
-                return fn(*args, handler, **kwargs)
-            finally:
-                root.removeHandler(handler)
-                root.setLevel(level)
-
-        wrapper.__name__, wrapper.__doc__ = fn.__name__, fn.__doc__
-        return wrapper
-
-    return decorate
 
 
 def _gensim_suite():

@@ -12,10 +12,13 @@ Where things are (imports run down this list, never up):
                        -> word2vec_kernels.py (numba, negative sampling), word2vec_hs_kernels.py
                        (numba, hierarchical softmax) -> word2vec_sampling.py (the kernels' RNG,
                        noise table, subsampling)
+    doc2vec.py         Doc2Vec (Paragraph Vector, gensim's API): a Word2Vec with document vectors
+                       -> doc2vec_corpus.py (TaggedDocument, tags, encoding) and
+                       doc2vec_kernels.py (numba; word2vec's driver, output layers and RNG)
     glove.py           GloVe -> glove_kernels.py (numba)
     ppmi.py            PPMI
     model.py           EmbeddingModel: what the three share (train once, attributes, .npz files)
-    config.py          Word2VecConfig, GloveConfig, PPMIConfig, config_for
+    config.py          Word2VecConfig, Doc2VecConfig, GloveConfig, PPMIConfig, config_for
     counts.py          one-hot, bag of words, TF-IDF, co-occurrence matrices
     phrases.py         Phrases (word2phrase)
     corpus.py          reading, the vocabulary rule, encoding to id arrays (memory or disk)

@@ -159,6 +159,32 @@ class Word2VecConfig:
 
 
 @dataclass
+class Doc2VecConfig(Word2VecConfig):
+    """Word2VecConfig plus Paragraph Vector's settings (Le and Mikolov 2014; gensim's names).
+
+    model: "cbow" is PV-DM (document and context vectors predict a word; gensim's dm=1) and
+        "skipgram" PV-DBOW (the document vector predicts each of its words; dm=0), as gensim's
+        sg = 1 - dm. cbow_mean: PV-DM averages (1, gensim's dm_mean) or sums (0) its inputs.
+    dm_concat: 1 concatenates the document vectors and the `window` words on each side instead
+        (PV-DM/C: a (dm_tag_count + 2 window) x vector_size input, much slower).
+    dm_tag_count: the tags every document has in dm_concat mode (others are skipped).
+    dbow_words: 1 trains word vectors by skip-gram beside PV-DBOW (slower; 0 leaves them random).
+    """
+
+    epochs: int = 10
+    dm_concat: int = 0
+    dm_tag_count: int = 1
+    dbow_words: int = 0
+
+    def validate(self) -> Doc2VecConfig:
+        super().validate()
+        check_choice(self, "dm_concat", (0, 1))
+        check_choice(self, "dbow_words", (0, 1))
+        check_at_least(self, 1, "dm_tag_count")
+        return self
+
+
+@dataclass
 class GloveConfig:
     """GloVe settings (Pennington et al. 2014's defaults).
 

@@ -144,7 +144,14 @@ class EmbeddingModel:
             "counts": np.asarray(counts, dtype=np.int64),
         }
         arrays.update({k: getattr(self, k) for k in self._extra_arrays if getattr(self, k, None) is not None})
+        self._save_more(meta, arrays)
         write_model(path, meta, arrays)
+
+    def _save_more(self, meta: dict, arrays: dict) -> None:
+        """What a subclass saves besides (Doc2Vec: its document vectors)."""
+
+    def _load_more(self, meta: dict, arrays: dict) -> None:
+        """Read back what `_save_more` wrote (KeyError/TypeError/ValueError: a damaged file)."""
 
     @_ClassOnly
     def load(cls, path: str | os.PathLike):
@@ -165,7 +172,7 @@ class EmbeddingModel:
         except (KeyError, TypeError) as e:
             raise SeqlabError(f"{p}: damaged model file (missing or unknown {_one_line(e)})") from None
         for name, a in extras.items():
-            if a is not None and a.shape != vectors.shape:
+            if a is not None and (a.ndim != 2 or a.shape[0] != vectors.shape[0]):
                 raise SeqlabError(
                     f"{p}: damaged model file ({name} has shape {a.shape}, vectors {vectors.shape})"
                 )
@@ -174,6 +181,10 @@ class EmbeddingModel:
         model.wv = KeyedVectors.from_arrays(words, vectors, counts=counts)
         model.__dict__.update(extras)
         model.__dict__.update({k: meta.get("state", {}).get(k) for k in cls._state_attrs})
+        try:
+            model._load_more(meta, arrays)
+        except (KeyError, TypeError, ValueError) as e:
+            raise SeqlabError(f"{p}: damaged model file ({_one_line(e)})") from None
         return model
 
 

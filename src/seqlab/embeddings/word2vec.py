@@ -152,7 +152,7 @@ class Word2Vec(EmbeddingModel):
             raise ParameterError("sg", f"must be 1 (skip-gram) or 0 (CBOW), got {sg!r}")
         # every argument named like a Word2VecConfig field goes to the config (checked there)
         settings = {k: v for k, v in locals().items() if k in _CONFIG_FIELDS}
-        config = Word2VecConfig(model="skipgram" if sg else "cbow", **settings)
+        config = self._config_cls(model="skipgram" if sg else "cbow", **settings)
         self.syn1neg = self.syn1 = None
         self.corpus_count = self.corpus_total_words = 0
         self.epochs_trained = self.train_count = 0
@@ -330,6 +330,20 @@ class Word2Vec(EmbeddingModel):
         over the words it actually holds. start_alpha / end_alpha replace alpha / min_alpha (and
         are kept). Training again continues from the trained weights (online learning)."""
         corpus = corpus_argument(corpus_iterable, corpus_file)
+        self._begin_train(corpus, total_examples, total_words, epochs, start_alpha, end_alpha)
+        self.compute_loss = compute_loss
+        known = Vocabulary(self.wv.index_to_key, self.wv.expandos["count"], 0)
+        cfg = self.config
+        where = dict(storage=cfg.corpus_storage, tmp_dir=cfg.tmp_dir, progress=self.progress)
+        enc = encode_corpus(corpus, max_sentence=T.MAX_SENTENCE, known=known, **where)
+        try:
+            self._train_encoded(enc, tuple(callbacks))
+        finally:
+            enc.close()
+        return self.stats["train_words"] * self.config.epochs, self.stats["corpus_words"] * self.config.epochs
+
+    def _begin_train(self, corpus, total_examples, total_words, epochs, start_alpha, end_alpha) -> None:
+        """train's checks, before any reading (gensim's rules), and its settings into the config."""
         self.config.alpha = start_alpha or self.config.alpha
         self.config.min_alpha = end_alpha or self.config.min_alpha
         self.config.epochs = epochs if epochs is not None else self.config.epochs
@@ -347,17 +361,7 @@ class Word2Vec(EmbeddingModel):
             raise SeqlabError("train needs corpus_iterable or corpus_file")
         if self.config.phrases:
             raise ParameterError("phrases", "applies only to the corpus given to the constructor")
-        self.compute_loss = compute_loss
         self._check_output_layers()
-        known = Vocabulary(self.wv.index_to_key, self.wv.expandos["count"], 0)
-        cfg = self.config
-        where = dict(storage=cfg.corpus_storage, tmp_dir=cfg.tmp_dir, progress=self.progress)
-        enc = encode_corpus(corpus, max_sentence=T.MAX_SENTENCE, known=known, **where)
-        try:
-            self._train_encoded(enc, tuple(callbacks))
-        finally:
-            enc.close()
-        return self.stats["train_words"] * self.config.epochs, self.stats["corpus_words"] * self.config.epochs
 
     def _check_output_layers(self) -> None:
         """Zero output layers where the settings want one that the model lacks (vectors loaded
@@ -369,8 +373,22 @@ class Word2Vec(EmbeddingModel):
                 if wanted and getattr(self, name) is None:
                     setattr(self, name, np.zeros(shape, dtype=np.float32))
 
-    def _train_encoded(self, enc, callbacks) -> None:
-        cfg, D = self.config, self.config.vector_size
+    def _weights(self) -> T.Weights:
+        """Padded copies of the arrays that training changes."""
+        cfg = self.config
+        return T.Weights.from_arrays(
+            self.wv.vectors, self.syn1neg if cfg.negative else None, self.syn1 if cfg.hs else None
+        )
+
+    def _publish(self, weights: T.Weights) -> None:
+        """The trained arrays back into the model (what callbacks and the caller read)."""
+        syn0, syn1neg, syn1 = weights.unpadded(self.config.vector_size)
+        self.wv.vectors, self.wv.norms = syn0, None
+        self.syn1neg = syn1neg if syn1neg is not None else self.syn1neg
+        self.syn1 = syn1 if syn1 is not None else self.syn1
+
+    def _train_encoded(self, enc, callbacks, kernel=None, desc: str | None = None) -> None:
+        cfg = self.config
         if cfg.hs and cfg.negative:
             logger.warning(
                 "Both hierarchical softmax and negative sampling are activated. This is probably a "
@@ -378,19 +396,14 @@ class Word2Vec(EmbeddingModel):
             )
         if cfg.alpha > self.min_alpha_yet_reached:
             logger.warning("Effective 'alpha' higher than previous training cycles")
-        weights = T.Weights.from_arrays(
-            self.wv.vectors, self.syn1neg if cfg.negative else None, self.syn1 if cfg.hs else None
-        )
+        weights = self._weights()
         lockf = getattr(self.wv, "vectors_lockf", None)
         if lockf is not None and np.all(np.asarray(lockf) == 1.0):
             lockf = None  # the compiled variant without it
         self.running_training_loss = 0.0
 
-        def publish(loss_sum: float) -> None:  # what callbacks and the caller read
-            syn0, syn1neg, syn1 = weights.unpadded(D)
-            self.wv.vectors, self.wv.norms = syn0, None
-            self.syn1neg = syn1neg if syn1neg is not None else self.syn1neg
-            self.syn1 = syn1 if syn1 is not None else self.syn1
+        def publish(loss_sum: float) -> None:
+            self._publish(weights)
             self.running_training_loss = loss_sum
 
         def epoch_end(epoch: int, loss_sum: float) -> None:
@@ -409,8 +422,9 @@ class Word2Vec(EmbeddingModel):
         keep = self.wv.expandos.get("sample_int")
         first = self.epochs_trained
         stats = T.train_weights(
-            enc, cfg, weights, self.progress, first_epoch=first, lockf=lockf, keep=keep, **hooks
-        )
+            enc, cfg, weights, self.progress, first_epoch=first, lockf=lockf, keep=keep, kernel=kernel,
+            desc=desc, **hooks,
+        )  # fmt: skip
         publish(stats["loss_sum"])
         self.stats = stats
         self.epochs_trained += cfg.epochs

@@ -99,7 +99,7 @@ def split_jobs(starts: np.ndarray, job_words: int) -> list[tuple[int, int, int]]
     return jobs
 
 
-def _resolve_workers(n: int) -> int:
+def resolve_workers(n: int) -> int:
     return n if n > 0 else (os.cpu_count() or 1)
 
 
@@ -205,11 +205,13 @@ class Rounds:
 class Weights:
     """What training changes, in padded rows (`aligned_rows`, (V, Dp) float32): the input vectors
     syn0, the negative-sampling output vectors syn1neg (None with negative=0) and the inner nodes
-    of the hierarchical softmax syn1 (None with hs=0; row V-1 is unused, as in gensim)."""
+    of the hierarchical softmax syn1 (None with hs=0; row V-1 is unused, as in gensim); a Doc2Vec
+    adds its document vectors dv (T, Dp)."""
 
     syn0: np.ndarray
     syn1neg: np.ndarray | None
     syn1: np.ndarray | None
+    dv: np.ndarray | None = None
 
     @classmethod
     def fresh(cls, vocab_size: int, dim: int, config: Word2VecConfig) -> Weights:
@@ -223,7 +225,7 @@ class Weights:
         return cls(*(None if a is None else _padded(a) for a in (vectors, syn1neg, syn1)))
 
     def matrices(self) -> list[np.ndarray]:
-        return [a for a in (self.syn0, self.syn1neg, self.syn1) if a is not None]
+        return [a for a in (self.syn0, self.syn1neg, self.syn1, self.dv) if a is not None]
 
     def unpadded(self, dim: int) -> tuple:
         """(syn0, syn1neg, syn1) as contiguous (V, D) arrays (None where not trained)."""
@@ -290,6 +292,8 @@ def train_weights(
     keep: np.ndarray | None = None,
     on_epoch_begin=None,
     on_epoch_end=None,
+    kernel=None,
+    desc: str | None = None,
 ) -> dict:
     """Train `weights` (changed in place) for config.epochs passes over `enc`; returns the stats.
 
@@ -298,14 +302,15 @@ def train_weights(
     vectors_lockf, (V,) factors on the input-vector updates (None: all 1). keep: (V,) uint32
     subsampling thresholds (None: from the counts and config.sample). on_epoch_begin(epoch),
     on_epoch_end(epoch, loss_sum): called between epochs, with the vectors of that moment in
-    `weights` (gensim's callbacks)."""
+    `weights` (gensim's callbacks). kernel(mats, where, tab, sig, logsig, lr): what one job runs
+    (None: word2vec's kernels; a Doc2Vec passes its own); desc: the progress bar's label."""
     V, D = len(enc.words), config.vector_size
     tab = Tables.of(enc.counts, config, keep)
     sig, logsig = K.sigmoid_tables()
     n_words = len(enc.ids)
     total = max(float(n_words) * config.epochs, 1.0)
     jobs = split_jobs(enc.starts, JOB_WORDS)
-    workers = max(1, min(_resolve_workers(config.workers), len(jobs)))
+    workers = max(1, min(resolve_workers(config.workers), len(jobs)))
     alpha0 = config.start_alpha
     # per worker: words, loss sum, loss terms; rows 128 bytes apart, so no two share a cache line
     counters = np.zeros((workers, 16), dtype=np.float64)
@@ -313,9 +318,11 @@ def train_weights(
     lockf = None if lockf is None else np.ascontiguousarray(np.broadcast_to(lockf, (V,)), dtype=np.float32)
     shrink = int(bool(config.shrink_windows))
 
-    # sync="replicas": a private copy of every matrix per thread, merged every round
+    # sync="replicas": a private copy of every matrix per thread, merged every round; a Doc2Vec's
+    # document vectors stay shared (a document is trained by one job, so no two threads write one
+    # row unless a tag repeats across documents trained at once: then as Hogwild)
     replicas = (
-        [[copy_rows(m) for m in masters] for _ in range(workers)]
+        [[m if m is weights.dv else copy_rows(m) for m in masters] for _ in range(workers)]
         if config.sync_mode(workers, V) == "replicas"
         else None
     )
@@ -330,7 +337,8 @@ def train_weights(
         n = V if last or (rnd + 1) % full_every == 0 else hot
         lo, hi = n * wid // workers, n * (wid + 1) // workers
         for master, copies in zip(masters, reps):
-            K.merge_replicas(master, copies, lo, hi)
+            if master is not weights.dv:
+                K.merge_replicas(master, copies, lo, hi)
 
     def run_job(wid: int, epoch: int, j: int) -> None:
         s_lo, s_hi, pos = jobs[j]
@@ -342,14 +350,19 @@ def train_weights(
         state = np.uint64(splitmix64(np.uint64(key)))
         where = (enc.ids, enc.starts, s_lo, s_hi, tab.keep)
         lr = (alpha0, config.min_alpha, float(epoch * n_words + pos), total, state, counters[wid])
-        _run_kernel(config, mats, where, tab, sig, logsig, lr, D, shrink, lockf)
+        if kernel is None:
+            _run_kernel(config, mats, where, tab, sig, logsig, lr, D, shrink, lockf)
+        else:
+            kernel(mats, where, tab, sig, logsig, lr)
         enc.release(lo, hi)  # disk: keep RSS at one job's pages
 
     t_train = time.perf_counter()
     cpu_train = time.process_time()
     rounds = Rounds(workers, per_round, merge) if replicas else None
     hooks = (on_epoch_begin, on_epoch_end)
-    loss_per_epoch = run_epochs(run_job, len(jobs), workers, counters, config, total, progress, rounds, hooks)
+    loss_per_epoch = run_epochs(
+        run_job, len(jobs), workers, counters, config, total, progress, rounds, hooks, desc
+    )
     seconds = time.perf_counter() - t_train
     stats = {
         "words_per_sec": float(enc.vocab.corpus_words * config.epochs / max(seconds, 1e-9)),
@@ -402,6 +415,7 @@ def run_epochs(
     progress: bool | None,
     rounds: Rounds | None = None,
     hooks: tuple = (None, None),
+    desc: str | None = None,
 ) -> list[float]:
     """Hand the jobs of each epoch to `workers` threads, in order as they come free (Hogwild) or
     in `rounds` (replicas); returns the loss per epoch. hooks: (on_epoch_begin(epoch),
@@ -414,7 +428,11 @@ def run_epochs(
 
     alpha0 = config.start_alpha
     bar = progress_bar(
-        total=int(total), desc=f"word2vec {config.model}", unit="word", enabled=progress, unit_scale=True
+        total=int(total),
+        desc=desc or f"word2vec {config.model}",
+        unit="word",
+        enabled=progress,
+        unit_scale=True,
     )
     errors: list[BaseException] = []
     loss_per_epoch = []
