@@ -29,10 +29,13 @@ from seqlab.embeddings.config import Doc2VecConfig
 from seqlab.embeddings.corpus import EmptyVocabularyError, EncodedCorpus, Vocabulary
 from seqlab.embeddings.doc2vec_corpus import (
     TaggedDocument,
+    TaggedLines,
     TagIndex,
     document_words,
     encode_documents,
-    tagged_lines,
+    lockf_of,
+    scan_documents,
+    tag_vectors,
 )
 from seqlab.embeddings.keyedvectors import KeyedVectors
 from seqlab.embeddings.model import ModelStateError
@@ -51,18 +54,6 @@ _ALL = DK.LEARN_DOCS | DK.LEARN_WORDS | DK.LEARN_HIDDEN
 class CorpusArgumentError(SeqlabError, TypeError):
     """Neither or both of corpus_iterable / corpus_file, or one of the wrong type (a TypeError,
     as gensim raises)."""
-
-
-class _TaggedLines:
-    """A re-iterable corpus file: each pass reads it again (tagged_lines)."""
-
-    def __init__(self, path):
-        from seqlab.files import check_readable
-
-        self.path = check_readable(path)
-
-    def __iter__(self):
-        return tagged_lines(self.path)
 
 
 class Doc2Vec(Word2Vec):
@@ -137,7 +128,7 @@ class Doc2Vec(Word2Vec):
                     f"corpus_file must be a path, got {type(corpus_file).__name__} (documents go to "
                     "corpus_iterable)"
                 )
-            return _TaggedLines(corpus_file)
+            return TaggedLines(corpus_file)
         if corpus_iterable is None:
             raise CorpusArgumentError("one of corpus_iterable or corpus_file must be given")
         if isinstance(corpus_iterable, (str, bytes)) or not hasattr(corpus_iterable, "__iter__"):
@@ -150,10 +141,31 @@ class Doc2Vec(Word2Vec):
 
     def _fit(self, documents) -> None:
         trim_rule, callbacks = self._pending
-        self.build_vocab(documents, trim_rule=trim_rule)
-        self.train(
-            documents, total_examples=self.corpus_count, epochs=self.config.epochs, callbacks=callbacks
-        )
+        self._in_fit = True  # the same corpus twice: train reuses build_vocab's reading
+        try:
+            self.build_vocab(documents, trim_rule=trim_rule)
+            epochs = self.config.epochs
+            self.train(documents, total_examples=self.corpus_count, epochs=epochs, callbacks=callbacks)
+        finally:
+            self._in_fit = False
+            self.__dict__.pop("_scan", None)
+
+    @staticmethod
+    def _corpus_key(docs) -> tuple:
+        """What identifies a corpus between build_vocab and train: a file by its path, size and
+        time; an iterable by identity (trusted only within one constructor call)."""
+        if isinstance(docs, TaggedLines):
+            st = os.stat(docs.path)
+            return ("file", str(docs.path), st.st_size, st.st_mtime_ns)
+        return ("object", id(docs))
+
+    def _encoded(self, docs):
+        """The documents as id arrays: from build_vocab's reading when it read the same corpus,
+        else read now."""
+        key, scan = self._corpus_key(docs), self.__dict__.get("_scan")
+        if scan is not None and scan[0] == key and (key[0] == "file" or self.__dict__.get("_in_fit")):
+            return scan[1].encode(self.wv.key_to_index, self._tag_row)
+        return encode_documents(docs, self.wv.key_to_index, self._tag_row)
 
     # ---- the vocabulary: words as word2vec's, plus the tags ------------------------------------
     def build_vocab(
@@ -182,12 +194,21 @@ class Doc2Vec(Word2Vec):
         from seqlab.embeddings import word2vec_vocab as V
 
         docs = self._documents(corpus_iterable, corpus_file)
-        tags = TagIndex()
-        raw = V.scan_vocab(document_words(docs, tags), self.config.max_vocab_size, trim_rule, self.progress)
-        self.raw_vocab = dict(zip(raw.words, raw.counts.tolist()))
-        self.corpus_count, self.corpus_total_words = tags.documents, raw.total_words
+        self.__dict__.pop("_scan", None)
+        if self.config.max_vocab_size is not None:  # gensim's pruning while counting
+            tags = TagIndex()
+            raw = V.scan_vocab(
+                document_words(docs, tags), self.config.max_vocab_size, trim_rule, self.progress
+            )
+            words, counts, total = raw.words, raw.counts, raw.total_words
+        else:  # count and encode in one pass (train on the same corpus reads it no more)
+            scanned = scan_documents(docs, self.progress)
+            self._scan = (self._corpus_key(docs), scanned)
+            tags, words, counts, total = scanned.tag_index, scanned.words, scanned.counts, len(scanned.ids)
+        self.raw_vocab = dict(zip(words, counts.tolist()))
+        self.corpus_count, self.corpus_total_words = tags.documents, int(total)
         self._tags = tags
-        return raw.total_words, tags.documents
+        return int(total), tags.documents
 
     def prepare_vocab(self, update=False, keep_raw_vocab=False, trim_rule=None, **kwargs):
         """word2vec's prepare_vocab; a corpus whose words all fall below min_count leaves an empty
@@ -216,7 +237,7 @@ class Doc2Vec(Word2Vec):
                 setattr(self, name, np.zeros((n, L), dtype=np.float32))
         tags = self.__dict__.get("_tags") or TagIndex()
         vectors, _ = T.init_vectors(len(tags), cfg.vector_size, cfg.seed + 1_000_003)
-        self.dv = _tag_vectors(tags.keys(), np.ascontiguousarray(vectors[:, : cfg.vector_size]))
+        self.dv = tag_vectors(tags.keys(), np.ascontiguousarray(vectors[:, : cfg.vector_size]))
         for attr, counts in (("doc_count", tags.doc_count), ("word_count", tags.word_count)):
             self.dv.expandos[attr] = np.array(
                 [counts.get(k, 0) for k in self.dv.index_to_key], dtype=np.int64
@@ -266,7 +287,7 @@ class Doc2Vec(Word2Vec):
         return self.stats["train_words"] * self.config.epochs, encoded.raw_words * self.config.epochs
 
     def _encode(self, docs) -> tuple[EncodedCorpus, object]:
-        encoded = encode_documents(docs, self.wv.key_to_index, self._tag_row)
+        encoded = self._encoded(docs)
         for a in (encoded.ids, encoded.starts):
             a.flags.writeable = False  # word2vec's array type: one compiled kernel
         vocab = Vocabulary(
@@ -287,8 +308,8 @@ class Doc2Vec(Word2Vec):
         cfg, D = self.config, self.config.vector_size
         mode = DK.DBOW if not self.dm else (DK.DMC if cfg.dm_concat else DK.DM)
         null_index = self.wv.key_to_index.get(NULL_WORD, 0)
-        word_lockf = _lockf(self.wv)
-        doc_lockf = _lockf(self.dv) if n_docs is None else np.ones(n_docs, dtype=np.float32)
+        word_lockf = lockf_of(self.wv)
+        doc_lockf = lockf_of(self.dv) if n_docs is None else np.ones(n_docs, dtype=np.float32)
         dummy = np.zeros((1, 1), dtype=np.float32)
 
         def kernel(mats, where, tab, sig, logsig, lr):
@@ -308,6 +329,8 @@ class Doc2Vec(Word2Vec):
     def _weights(self) -> T.Weights:
         w = super()._weights()
         w.dv = T.Weights.from_arrays(self.dv.vectors, None, None).syn0
+        if not self.dm and not self.config.dbow_words:  # PV-DBOW never writes a word vector
+            w.shared = ("syn0", "dv")
         return w
 
     def _publish(self, weights: T.Weights) -> None:
@@ -408,7 +431,7 @@ class Doc2Vec(Word2Vec):
                 arrays[f"dv_{attr}"] = np.asarray(self.dv.expandos[attr], dtype=np.int64)
 
     def _load_more(self, meta: dict, arrays: dict) -> None:
-        self.dv = _tag_vectors(meta["tags"], arrays["dv_vectors"])
+        self.dv = tag_vectors(meta["tags"], arrays["dv_vectors"])
         for attr in ("doc_count", "word_count"):
             if f"dv_{attr}" in arrays:
                 self.dv.expandos[attr] = arrays[f"dv_{attr}"]
@@ -442,22 +465,6 @@ def _name(cfg: Doc2VecConfig) -> str:
     if cfg.dm_concat:
         return "dm/c"
     return "dm/m" if cfg.cbow_mean else "dm/s"
-
-
-def _tag_vectors(keys: list, vectors: np.ndarray) -> KeyedVectors:
-    """A KeyedVectors of document tags, gensim's way: int tags are their own rows (found by
-    get_index's int rule), only the string tags are in key_to_index."""
-    kv = KeyedVectors.from_arrays(list(range(len(keys))), vectors)
-    kv.index_to_key = list(keys)
-    kv.key_to_index = {k: i for i, k in enumerate(keys) if isinstance(k, str)}
-    return kv
-
-
-def _lockf(kv: KeyedVectors) -> np.ndarray:
-    lockf = getattr(kv, "vectors_lockf", None)
-    if lockf is None:
-        return np.ones(len(kv), dtype=np.float32)
-    return np.ascontiguousarray(np.broadcast_to(np.asarray(lockf, dtype=np.float32), (len(kv),)))
 
 
 def _run_all(run, n: int, workers: int) -> None:

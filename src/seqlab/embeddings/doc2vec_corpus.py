@@ -19,7 +19,8 @@ from typing import NamedTuple
 
 import numpy as np
 
-from seqlab.embeddings.corpus import EmptyVocabularyError
+from seqlab.embeddings.corpus import EmptyVocabularyError, WordIndex
+from seqlab.embeddings.keyedvectors import KeyedVectors
 from seqlab.errors import SeqlabError
 
 
@@ -144,3 +145,86 @@ def encode_documents(documents: Iterable, key_to_index: dict, tag_row) -> Encode
         np.frombuffer(tag_starts, dtype=np.int64).copy(),
         raw,
     )
+
+
+@dataclass
+class ScannedDocuments:
+    """One reading pass of a corpus: the words' counts and every token as a provisional id (words
+    numbered by first appearance), so that training on the same corpus needs no second reading:
+    `encode` maps the provisional ids to the vocabulary's with one array lookup."""
+
+    words: list[str]  # provisional id -> word
+    counts: np.ndarray  # (W,) int64
+    ids: np.ndarray  # (N,) int32 provisional ids
+    starts: np.ndarray  # (S+1,) int64
+    tags: list  # every document's tags, flattened
+    tag_starts: np.ndarray  # (S+1,) int64
+    tag_index: TagIndex
+
+    def encode(self, key_to_index: dict, tag_row) -> EncodedDocuments:
+        """encode_documents' result for this corpus, by remapping the provisional ids."""
+        remap = np.fromiter((key_to_index.get(w, -1) for w in self.words), np.int32, len(self.words))
+        mapped = remap[self.ids] if len(self.ids) else np.zeros(0, np.int32)
+        kept = np.concatenate([[0], np.cumsum(mapped >= 0, dtype=np.int64)])
+        rows = np.array([-1 if r is None else r for r in map(tag_row, self.tags)], dtype=np.int64)
+        kept_tags = np.concatenate([[0], np.cumsum(rows >= 0)])
+        return EncodedDocuments(
+            np.ascontiguousarray(mapped[mapped >= 0], dtype=np.int32),
+            kept[self.starts].astype(np.int64),
+            rows[rows >= 0].astype(np.int32),
+            kept_tags[self.tag_starts].astype(np.int64),
+            int(len(self.ids)),
+        )
+
+
+def scan_documents(documents: Iterable, progress: bool | None = None) -> ScannedDocuments:
+    """Count and encode (provisionally) every document of `documents` in one pass."""
+    from seqlab.runtime import progress as bar
+
+    if isinstance(documents, (str, bytes, os.PathLike)):
+        raise SeqlabError("documents must be an iterable of TaggedDocument; pass a file as corpus_file=")
+    index, tag_index = WordIndex(), TagIndex()
+    ids, starts, tags, tag_starts = array("i"), array("q", [0]), [], array("q", [0])
+    with bar(desc="reading documents", unit="doc", enabled=progress, unit_scale=True) as pbar:
+        for k, doc in enumerate(documents):
+            words, doc_tags = _words_and_tags(doc, k)
+            ids.extend(index.encode(words))
+            starts.append(len(ids))
+            tag_index.add(doc_tags, len(words))
+            tags.extend(doc_tags)
+            tag_starts.append(len(tags))
+            pbar.update(1)
+    prov = np.frombuffer(ids, dtype=np.int32).copy()
+    counts = np.bincount(prov, minlength=len(index)).astype(np.int64)
+    return ScannedDocuments(
+        index.words, counts, prov, np.frombuffer(starts, dtype=np.int64).copy(), tags,
+        np.frombuffer(tag_starts, dtype=np.int64).copy(), tag_index,
+    )  # fmt: skip
+
+
+class TaggedLines:
+    """A re-iterable corpus file: each pass reads it again (tagged_lines)."""
+
+    def __init__(self, path):
+        from seqlab.files import check_readable
+
+        self.path = check_readable(path)
+
+    def __iter__(self):
+        return tagged_lines(self.path)
+
+
+def tag_vectors(keys: list, vectors: np.ndarray) -> KeyedVectors:
+    """A KeyedVectors of document tags, gensim's way: int tags are their own rows (found by
+    get_index's int rule), only the string tags are in key_to_index."""
+    kv = KeyedVectors.from_arrays(list(range(len(keys))), vectors)
+    kv.index_to_key = list(keys)
+    kv.key_to_index = {k: i for i, k in enumerate(keys) if isinstance(k, str)}
+    return kv
+
+
+def lockf_of(kv: KeyedVectors) -> np.ndarray:
+    lockf = getattr(kv, "vectors_lockf", None)
+    if lockf is None:
+        return np.ones(len(kv), dtype=np.float32)
+    return np.ascontiguousarray(np.broadcast_to(np.asarray(lockf, dtype=np.float32), (len(kv),)))

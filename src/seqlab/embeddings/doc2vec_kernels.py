@@ -27,7 +27,13 @@ import numpy as np
 from numba import njit
 
 from seqlab.embeddings.word2vec_hs_kernels import _alpha_at, _node_step
-from seqlab.embeddings.word2vec_kernels import SIGMOID_TABLE_SIZE, _sig_index, scale_of_table
+from seqlab.embeddings.word2vec_kernels import (
+    LOOKAHEAD,
+    SIGMOID_TABLE_SIZE,
+    _prefetch_row,
+    _sig_index,
+    scale_of_table,
+)
 from seqlab.embeddings.word2vec_sampling import _S32, _draw_negative, _splitmix, _subsample
 
 DBOW, DM, DMC = 0, 1, 2  # the three models
@@ -35,12 +41,44 @@ LEARN_DOCS, LEARN_WORDS, LEARN_HIDDEN = 1, 2, 4  # bits of `learn`
 
 
 @njit(inline="always")
-def _predict(h, neu, L, word, syn1neg, syn1, negative, hs, neg_threshold, neg_alias, codes, points, offsets,
+def _ns_step(h, neu, L, word, negs, syn1neg, alpha, learn_hidden, sig, logsig, scale):
+    """Negative sampling for one prediction of `word` from h[:L] with the noise words `negs`
+    (one equal to the word is skipped): labels 1 for the word, 0 for the noise.
+        g = (label - sigmoid(h . o)) * alpha;   neu += g o;   o += g h      (o: an output row)
+    Returns (loss, terms)."""
+    loss = 0.0
+    terms = 0
+    for k in range(negs.shape[0] + 1):
+        t = np.int64(word)
+        if k > 0:
+            t = negs[k - 1]
+            if t == word:
+                continue
+        f = np.float32(0.0)
+        for d in range(L):
+            f += h[d] * syn1neg[t, d]
+        idx = _sig_index(f, scale)
+        if k == 0:
+            g = (np.float32(1.0) - sig[idx]) * alpha
+            loss -= logsig[idx]
+        else:
+            g = -sig[idx] * alpha
+            loss -= logsig[SIGMOID_TABLE_SIZE - 1 - idx]
+        terms += 1
+        for d in range(L):
+            o = syn1neg[t, d]
+            neu[d] += g * o
+            if learn_hidden:
+                syn1neg[t, d] = o + g * h[d]
+    return loss, terms
+
+
+@njit(inline="always")
+def _predict(h, neu, L, word, syn1neg, syn1, negs, hs, neg_threshold, neg_alias, codes, points, offsets,
              alpha, learn_hidden, state, sig, logsig, scale):  # fmt: skip
     """One prediction of `word` from the hidden layer h[:L]: hierarchical softmax over the word's
-    Huffman path (hs) and/or negative sampling (the word, label 1, and `negative` noise words,
-    label 0). Adds the error for h into neu[:L]; the output rows learn unless learn_hidden is 0.
-        g = (label - sigmoid(h . o)) * alpha;   neu += g o;   o += g h      (o: an output row)
+    Huffman path (hs), then negative sampling with len(negs) fresh noise words (drawn into negs).
+    Adds the error for h into neu[:L]; the output rows learn unless learn_hidden is 0.
     Returns (state, loss, terms)."""
     loss = 0.0
     terms = 0
@@ -58,31 +96,14 @@ def _predict(h, neu, L, word, syn1neg, syn1, negative, hs, neg_threshold, neg_al
                 neu[d] += g * o
                 if learn_hidden:
                     syn1[node, d] = o + g * h[d]
-    if negative:
+    if negs.shape[0] > 0:  # negative sampling on (negative > 0)
         nv = neg_threshold.shape[0]
-        for k in range(negative + 1):
-            t = np.int64(word)
-            if k > 0:
-                state, r = _splitmix(state)
-                t = _draw_negative(r, neg_threshold, neg_alias, nv)
-                if t == word:
-                    continue
-            f = np.float32(0.0)
-            for d in range(L):
-                f += h[d] * syn1neg[t, d]
-            idx = _sig_index(f, scale)
-            if k == 0:
-                g = (np.float32(1.0) - sig[idx]) * alpha
-                loss -= logsig[idx]
-            else:
-                g = -sig[idx] * alpha
-                loss -= logsig[SIGMOID_TABLE_SIZE - 1 - idx]
-            terms += 1
-            for d in range(L):
-                o = syn1neg[t, d]
-                neu[d] += g * o
-                if learn_hidden:
-                    syn1neg[t, d] = o + g * h[d]
+        for k in range(negs.shape[0]):
+            state, r = _splitmix(state)
+            negs[k] = _draw_negative(r, neg_threshold, neg_alias, nv)
+        lo, te = _ns_step(h, neu, L, word, negs, syn1neg, alpha, learn_hidden, sig, logsig, scale)
+        loss += lo
+        terms += te
     return state, loss, terms
 
 
@@ -118,6 +139,9 @@ def train_document_job(
         if starts[s + 1] - starts[s] > maxlen:
             maxlen = starts[s + 1] - starts[s]
     buf = np.empty(maxlen + 2 * window, dtype=np.int32)  # the kept words (DMC: padded both sides)
+    negs = np.empty(negative, dtype=np.int64)  # one prediction's noise words
+    R = LOOKAHEAD + 1
+    ring = np.empty((R, negative), dtype=np.int64)  # PV-DBOW's noise, drawn LOOKAHEAD words ahead
     h = np.empty(L, dtype=np.float32)  # the hidden layer
     neu = np.empty(L, dtype=np.float32)  # its error
     scale = scale_of_table()
@@ -135,7 +159,35 @@ def train_document_job(
         terms = 0
         pad = window if mode == DMC else 0
         n, state = _subsample(ids, lo, hi, keep, buf[pad:], state)
-        if mode == DBOW:
+        if mode == DBOW and not dbow_words and not hs and negative > 0 and t_hi - t_lo == 1:
+            # the common case on its fast path: one document vector h predicts every word, the
+            # noise drawn LOOKAHEAD words ahead (the same stream) and its rows prefetched
+            t = tag_ids[t_lo]
+            nv = neg_threshold.shape[0]
+            for q in range(min(LOOKAHEAD, n)):
+                for k in range(negative):
+                    state, r = _splitmix(state)
+                    ring[q, k] = _draw_negative(r, neg_threshold, neg_alias, nv)
+            lk = doc_lockf[t]
+            for i in range(n):
+                ahead = i + LOOKAHEAD
+                if ahead < n:
+                    for k in range(negative):
+                        state, r = _splitmix(state)
+                        w = _draw_negative(r, neg_threshold, neg_alias, nv)
+                        ring[ahead % R, k] = w
+                        _prefetch_row(syn1neg, w)
+                    _prefetch_row(syn1neg, buf[ahead])
+                for d in range(D):
+                    neu[d] = 0.0
+                lo_, te = _ns_step(dv[t], neu, D, buf[i], ring[i % R], syn1neg, alpha, learn_hidden, sig,
+                                   logsig, scale)  # fmt: skip
+                loss += lo_
+                terms += te
+                if learn_docs:
+                    for d in range(D):
+                        dv[t, d] += lk * neu[d]
+        elif mode == DBOW:
             for i in range(n):
                 word = buf[i]
                 if dbow_words:  # skip-gram: each word of the window predicts the centre
@@ -146,7 +198,7 @@ def train_document_job(
                         x = buf[j]
                         for d in range(D):
                             neu[d] = 0.0
-                        state, lo_, te = _predict(syn0[x], neu, D, word, syn1neg, syn1, negative, hs,
+                        state, lo_, te = _predict(syn0[x], neu, D, word, syn1neg, syn1, negs, hs,
                                                   neg_threshold, neg_alias, codes, points, offsets, alpha,
                                                   learn_hidden, state, sig, logsig, scale)  # fmt: skip
                         loss += lo_
@@ -159,7 +211,7 @@ def train_document_job(
                     t = tag_ids[q]
                     for d in range(D):
                         neu[d] = 0.0
-                    state, lo_, te = _predict(dv[t], neu, D, word, syn1neg, syn1, negative, hs,
+                    state, lo_, te = _predict(dv[t], neu, D, word, syn1neg, syn1, negs, hs,
                                               neg_threshold, neg_alias, codes, points, offsets, alpha,
                                               learn_hidden, state, sig, logsig, scale)  # fmt: skip
                     loss += lo_
@@ -194,7 +246,7 @@ def train_document_job(
                 if cbow_mean:
                     for d in range(D):
                         h[d] *= inv
-                state, lo_, te = _predict(h, neu, D, buf[i], syn1neg, syn1, negative, hs, neg_threshold,
+                state, lo_, te = _predict(h, neu, D, buf[i], syn1neg, syn1, negs, hs, neg_threshold,
                                           neg_alias, codes, points, offsets, alpha, learn_hidden, state,
                                           sig, logsig, scale)  # fmt: skip
                 loss += lo_
@@ -236,7 +288,7 @@ def train_document_job(
                     slot += 1
                 for d in range(L):
                     neu[d] = 0.0
-                state, lo_, te = _predict(h, neu, L, buf[i + window], syn1neg, syn1, negative, hs,
+                state, lo_, te = _predict(h, neu, L, buf[i + window], syn1neg, syn1, negs, hs,
                                           neg_threshold, neg_alias, codes, points, offsets, alpha,
                                           learn_hidden, state, sig, logsig, scale)  # fmt: skip
                 loss += lo_

@@ -212,6 +212,7 @@ class Weights:
     syn1neg: np.ndarray | None
     syn1: np.ndarray | None
     dv: np.ndarray | None = None
+    shared: tuple[str, ...] = ("dv",)  # matrices the threads share even with replicas
 
     @classmethod
     def fresh(cls, vocab_size: int, dim: int, config: Word2VecConfig) -> Weights:
@@ -320,9 +321,11 @@ def train_weights(
 
     # sync="replicas": a private copy of every matrix per thread, merged every round; a Doc2Vec's
     # document vectors stay shared (a document is trained by one job, so no two threads write one
-    # row unless a tag repeats across documents trained at once: then as Hogwild)
+    # row unless a tag repeats across documents trained at once: then as Hogwild), and so do the
+    # word vectors that PV-DBOW only reads
+    shared = [getattr(weights, name) for name in weights.shared]
     replicas = (
-        [[m if m is weights.dv else copy_rows(m) for m in masters] for _ in range(workers)]
+        [[m if any(m is a for a in shared) else copy_rows(m) for m in masters] for _ in range(workers)]
         if config.sync_mode(workers, V) == "replicas"
         else None
     )
@@ -337,7 +340,7 @@ def train_weights(
         n = V if last or (rnd + 1) % full_every == 0 else hot
         lo, hi = n * wid // workers, n * (wid + 1) // workers
         for master, copies in zip(masters, reps):
-            if master is not weights.dv:
+            if not any(master is a for a in shared):
                 K.merge_replicas(master, copies, lo, hi)
 
     def run_job(wid: int, epoch: int, j: int) -> None:
