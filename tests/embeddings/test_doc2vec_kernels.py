@@ -139,7 +139,7 @@ def run_kernel(mode, w, corpus, tags, tables, opt, lr, state):
         thr, alias, codes, points, offsets, *K.sigmoid_tables(),
         mode, opt.get("cbow_mean", 1), opt.get("dbow_words", 0), opt["window"], opt["negative"], opt["hs"],
         opt.get("null", 0), opt.get("tag_count", 1), *lr, np.uint64(state), stats, w["syn0"].shape[1],
-        opt.get("shrink", 1), opt["learn"], lockf_w, lockf_d,
+        opt.get("shrink", 1), opt["learn"], lockf_w, lockf_d, np.zeros(0, np.uint64),
     )  # fmt: skip
     return new_state, stats
 

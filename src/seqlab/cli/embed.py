@@ -53,7 +53,8 @@ def _register_train(esub) -> None:
         epilog="examples:\n"
         "  seqlab embed train corpus.txt.gz -o vectors.bin --epochs 5 --workers 2\n"
         "  seqlab embed train corpus.txt -o cbow.txt --model cbow --dim 200 --sample 1e-4\n"
-        "  seqlab embed train corpus.txt -o glove.vec --method glove --dim 50",
+        "  seqlab embed train corpus.txt -o glove.vec --method glove --dim 50\n"
+        "  seqlab embed train docs.txt -o docs.npz --method doc2vec --dm 0   # one document per line",
     )
     p.add_argument("corpus", metavar="CORPUS", help="training text (plain or .gz)")
     p.add_argument(
@@ -61,14 +62,25 @@ def _register_train(esub) -> None:
         "--output",
         required=True,
         metavar="OUT",
-        help="output file: .bin (word2vec binary) or .txt/.vec (word2vec text)",
+        help="output file: .bin (word2vec binary) or .txt/.vec (word2vec text); doc2vec: the "
+        "document vectors (keys: line numbers), the word vectors beside them in OUT with .words "
+        "before the suffix, or .npz: the whole model (seqlab.Doc2Vec.load, infer_vector)",
     )
     p.add_argument(
         "--method",
-        choices=("word2vec", "glove", "ppmi"),
+        choices=("word2vec", "glove", "ppmi", "doc2vec"),
         default="word2vec",
-        help="word2vec (Mikolov et al. 2013), glove (Pennington et al. 2014) or ppmi "
-        "(PPMI matrix + truncated SVD, Levy et al. 2015)",
+        help="word2vec (Mikolov et al. 2013), glove (Pennington et al. 2014), ppmi "
+        "(PPMI matrix + truncated SVD, Levy et al. 2015) or doc2vec (Paragraph Vector, Le and "
+        "Mikolov 2014: a vector per line of CORPUS, and word vectors)",
+    )
+    p.add_argument(
+        "--dm",
+        type=int,
+        choices=(0, 1),
+        default=1,
+        help="doc2vec only: 1 PV-DM (the document and its context words predict each word; "
+        "gensim's default), 0 PV-DBOW (the document predicts its words; often better and faster)",
     )
     p.add_argument(
         "--model",
@@ -104,7 +116,8 @@ def _register_train(esub) -> None:
         "--epochs",
         type=int,
         default=None,
-        help="passes over the data (default: 5 for word2vec, 50 for glove, as the papers; ppmi has none)",
+        help="passes over the data (default: 5 for word2vec, 10 for doc2vec, 50 for glove, as the "
+        "papers and gensim; ppmi has none)",
     )
     p.add_argument(
         "--alpha",
@@ -140,11 +153,29 @@ def _register_train(esub) -> None:
     p.set_defaults(func=cmd_train, _param_flags={"vector_size": "--dim", "learning_rate": "--alpha"})
 
 
-def _out_format(path: str) -> bool:
+def _out_format(path: str, doc2vec: bool = False) -> bool:
     suffix = Path(path).suffix.lower()
     if suffix not in OUT_SUFFIXES:
-        raise SeqlabError(f"output {path!r} must end in .bin (binary) or .txt/.vec (text)")
+        model = " or .npz (the doc2vec model)" if doc2vec else ""
+        raise SeqlabError(f"output {path!r} must end in .bin (binary) or .txt/.vec (text){model}")
     return OUT_SUFFIXES[suffix]
+
+
+def _save_doc2vec(args, model, npz: bool, binary: bool | None) -> int:
+    """OUT: the model (.npz), or the document vectors with the word vectors beside them."""
+    out = Path(args.output)
+    if npz:
+        model.save(out)
+        print(f"saved the doc2vec model ({len(model.dv)} documents, {len(model.wv)} words) to {out}")
+    else:
+        words = out.with_name(out.stem + ".words" + out.suffix)
+        model.save_word2vec_format(str(out), doctag_vec=True, word_vec=False, prefix="", binary=binary)
+        model.wv.save_word2vec_format(str(words), binary=binary)
+        print(f"saved {len(model.dv)} document vectors to {out} and {len(model.wv)} word vectors to {words}")
+    summary = dict(model.stats, method="doc2vec", output=str(out), vector_size=model.vector_size)
+    summary.update(documents=len(model.dv), dm=int(model.dm))
+    print(json.dumps(summary, default=_jsonable, sort_keys=True))
+    return 0
 
 
 def _check_positive(args, names) -> None:
@@ -156,12 +187,14 @@ def _check_positive(args, names) -> None:
 
 def cmd_train(args) -> int:
     from seqlab.embeddings.config import config_for
-    from seqlab.embeddings.train import train_vectors
+    from seqlab.embeddings.train import train_doc2vec, train_vectors
 
-    binary = _out_format(args.output)
+    doc2vec = args.method == "doc2vec"
+    npz = doc2vec and Path(args.output).suffix.lower() == ".npz"
+    binary = None if npz else _out_format(args.output, doc2vec)
     cfg = config_for(
         args.method,
-        model=args.model,
+        model=("cbow" if args.dm else "skipgram") if doc2vec else args.model,
         vector_size=args.dim,
         window=args.window,
         negative=args.negative,
@@ -175,6 +208,8 @@ def cmd_train(args) -> int:
         seed=args.seed,
         sync=args.sync,
     )
+    if doc2vec:
+        return _save_doc2vec(args, train_doc2vec(args.corpus, cfg), npz, binary)
     kv, stats = train_vectors(args.corpus, cfg)
     kv.save_word2vec_format(args.output, binary=binary)  # atomic: temp file, then rename
     summary = dict(stats, method=args.method, output=str(args.output), vector_size=kv.vector_size)

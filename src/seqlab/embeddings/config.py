@@ -17,7 +17,7 @@ from dataclasses import dataclass, fields
 from seqlab.embeddings.corpus import STORAGES
 from seqlab.errors import ParameterError, check_at_least, check_choice, check_positive
 
-METHODS = ("word2vec", "glove", "ppmi")
+METHODS = ("word2vec", "glove", "ppmi", "doc2vec")
 SYNCS = ("auto", "hogwild", "replicas")  # how word2vec threads share the vectors (Word2VecConfig.sync)
 AUTO_REPLICA_BYTES = 1 << 30  # sync="auto" uses replicas only while the copies fit in 1 GiB
 
@@ -244,7 +244,7 @@ class PPMIConfig:
         return self
 
 
-CONFIGS = {"word2vec": Word2VecConfig, "glove": GloveConfig, "ppmi": PPMIConfig}
+CONFIGS = {"word2vec": Word2VecConfig, "glove": GloveConfig, "ppmi": PPMIConfig, "doc2vec": Doc2VecConfig}
 _RENAMED = {"glove": {"alpha": "learning_rate"}}  # shared option name -> the method's field
 
 

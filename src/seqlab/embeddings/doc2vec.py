@@ -17,8 +17,6 @@ from __future__ import annotations
 
 import logging
 import os
-import threading
-import zlib
 from inspect import signature
 
 import numpy as np
@@ -38,10 +36,7 @@ from seqlab.embeddings.doc2vec_corpus import (
     tag_vectors,
 )
 from seqlab.embeddings.keyedvectors import KeyedVectors
-from seqlab.embeddings.model import ModelStateError
 from seqlab.embeddings.word2vec import Word2Vec
-from seqlab.embeddings.word2vec_kernels import sigmoid_tables
-from seqlab.embeddings.word2vec_sampling import splitmix64
 from seqlab.embeddings.word2vec_vocab import NULL_WORD
 from seqlab.errors import ParameterError, SeqlabError
 
@@ -280,7 +275,7 @@ class Doc2Vec(Word2Vec):
             # two threads train at once is Hogwild anyway
             self.config.sync = "hogwild"
         try:
-            kernel = self._kernel(encoded, _ALL)
+            kernel = self.job_kernel(encoded, _ALL)
             self._train_encoded(enc, tuple(callbacks), kernel, f"doc2vec {_name(self.config)}")
         finally:
             self.config.sync = sync
@@ -302,7 +297,7 @@ class Doc2Vec(Word2Vec):
             return int(tag)
         return None
 
-    def _kernel(self, docs, learn: int, n_docs: int | None = None):
+    def job_kernel(self, docs, learn: int, n_docs: int | None = None):
         """What one job runs: the document kernel with this model's settings; n_docs: rows of
         new document vectors (inference) instead of the model's dv."""
         cfg, D = self.config, self.config.vector_size
@@ -311,8 +306,9 @@ class Doc2Vec(Word2Vec):
         word_lockf = lockf_of(self.wv)
         doc_lockf = lockf_of(self.dv) if n_docs is None else np.ones(n_docs, dtype=np.float32)
         dummy = np.zeros((1, 1), dtype=np.float32)
+        no_seeds = np.zeros(0, dtype=np.uint64)
 
-        def kernel(mats, where, tab, sig, logsig, lr):
+        def kernel(mats, where, tab, sig, logsig, lr, seeds=None):
             syn1neg = mats[1] if cfg.negative else dummy
             syn1 = mats[1 + bool(cfg.negative)] if cfg.hs else dummy
             ids, starts, s_lo, s_hi, keep = where
@@ -322,6 +318,7 @@ class Doc2Vec(Word2Vec):
                 tab.neg_threshold, tab.neg_alias, tab.codes, tab.points, tab.offsets, sig, logsig,
                 mode, cfg.cbow_mean, cfg.dbow_words, cfg.window, cfg.negative, cfg.hs, null_index,
                 cfg.dm_tag_count, *lr, D, int(bool(cfg.shrink_windows)), learn, word_lockf, doc_lockf,
+                no_seeds if seeds is None else seeds,
             )  # fmt: skip
 
         return kernel
@@ -352,46 +349,12 @@ class Doc2Vec(Word2Vec):
         return self.infer_vectors([doc_words], alpha, min_alpha, epochs)[0]
 
     def infer_vectors(self, documents, alpha=None, min_alpha=None, epochs=None, workers=None) -> np.ndarray:
-        """infer_vector for many token lists at once, on `workers` threads: (n, D) float32. Each
-        document's result depends on its words and the seed only (not on the batch or threads)."""
-        cfg, D = self.config, self.config.vector_size
-        if not len(self.wv) or (self.syn1neg is None and self.syn1 is None):
-            raise ModelStateError("infer_vector needs a trained model (build_vocab and train first)")
-        docs = [list(d) for d in documents]
-        if any(isinstance(d, str) for d in documents):
-            raise TypeError("each document must be a list of tokens, not a string")
-        alpha = cfg.start_alpha if alpha is None else float(alpha)
-        min_alpha = cfg.min_alpha if min_alpha is None else float(min_alpha)
-        epochs = cfg.epochs if epochs is None else int(epochs)
-        if epochs < 1:
-            raise ParameterError("epochs", f"must be at least 1, got {epochs}")
-        encoded = encode_documents(
-            [TaggedDocument(d, [k]) for k, d in enumerate(docs)], self.wv.key_to_index, int
-        )
-        dv = T.aligned_rows(len(docs), D)
-        for k, d in enumerate(docs):  # seeded by the words, as gensim's
-            rng = np.random.default_rng([cfg.seed, zlib.crc32(" ".join(d).encode("utf-8"))])
-            dv[k, :D] = (rng.random(D, dtype=np.float32) - 0.5) / np.float32(D)
-        tab = T.Tables.of(self.wv.expandos["count"], cfg, self.wv.expandos.get("sample_int"))
-        sig, logsig = sigmoid_tables()
-        kernel = self._kernel(encoded, DK.LEARN_DOCS, len(docs))
-        syn1neg = self.syn1neg if cfg.negative else None
-        mats = [a for a in (self.wv.vectors, syn1neg, self.syn1 if cfg.hs else None, dv) if a is not None]
-        jobs = T.split_jobs(encoded.starts, 10_000)
-        n_workers = max(1, min(len(jobs), T.resolve_workers(cfg.workers if workers is None else workers)))
-        stats = np.zeros((len(jobs), 16), dtype=np.float64)
-        for epoch in range(epochs):
-            a = alpha - epoch * (alpha - min_alpha) / max(epochs - 1, 1)
+        """infer_vector for many token lists at once, on `workers` threads (default the model's):
+        (n, D) float32. Each document's result depends on its words and the seed only (not on the
+        batch or the threads), as gensim seeds inference by the words."""
+        from seqlab.embeddings.doc2vec_infer import infer_vectors
 
-            def run(j: int, a=a, epoch=epoch) -> None:
-                s_lo, s_hi, _ = jobs[j]
-                key = ((cfg.seed * 1_000_003 + epoch) * 10_000_019 + j + 7) % 2**64
-                state = np.uint64(splitmix64(np.uint64(key)))
-                where = (encoded.ids, encoded.starts, s_lo, s_hi, tab.keep)
-                kernel(mats, where, tab, sig, logsig, (a, a, 0.0, 1.0, state, stats[j]))
-
-            _run_all(run, len(jobs), n_workers)
-        return np.ascontiguousarray(dv[:, :D])
+        return infer_vectors(self, documents, alpha, min_alpha, epochs, workers)
 
     def similarity_unseen_docs(
         self, doc_words1, doc_words2, alpha=None, min_alpha=None, epochs=None
@@ -465,32 +428,3 @@ def _name(cfg: Doc2VecConfig) -> str:
     if cfg.dm_concat:
         return "dm/c"
     return "dm/m" if cfg.cbow_mean else "dm/s"
-
-
-def _run_all(run, n: int, workers: int) -> None:
-    """run(0..n-1) on `workers` threads (the kernels release the GIL); errors surface here."""
-    if workers <= 1:
-        for j in range(n):
-            run(j)
-        return
-    nxt, lock, errors = [0], threading.Lock(), []
-
-    def worker() -> None:
-        while not errors:
-            with lock:
-                j = nxt[0]
-                nxt[0] += 1
-            if j >= n:
-                return
-            try:
-                run(j)
-            except BaseException as e:
-                errors.append(e)
-
-    threads = [threading.Thread(target=worker, daemon=True) for _ in range(workers)]
-    for th in threads:
-        th.start()
-    for th in threads:
-        th.join()
-    if errors:
-        raise errors[0]

@@ -120,7 +120,7 @@ def train_document_job(
     syn0, syn1neg, syn1, dv, ids, starts, tag_ids, tag_starts, d_lo, d_hi, keep,
     neg_threshold, neg_alias, codes, points, offsets, sig, logsig,
     mode, cbow_mean, dbow_words, window, negative, hs, null_index, tag_count,
-    alpha0, min_alpha, pos0, total, state, stats, dim, shrink, learn, word_lockf, doc_lockf,
+    alpha0, min_alpha, pos0, total, state, stats, dim, shrink, learn, word_lockf, doc_lockf, doc_seeds,
 ):  # fmt: skip
     """Train documents d_lo..d_hi-1 (words ids[starts[d]:starts[d+1]], tags
     tag_ids[tag_starts[d]:tag_starts[d+1]], rows of dv) in place; returns the new RNG state.
@@ -131,7 +131,9 @@ def train_document_job(
     null_index: the null word that pads DMC's windows; tag_count: DMC's tags per document (others
     are skipped, as gensim). The learning rate falls linearly with the word position pos0 + (words
     done here) out of `total`. stats: (3,) [words, loss sum, loss terms]. word_lockf (V,) and
-    doc_lockf (T,): factors on each row's updates (gensim's vectors_lockf; 0 freezes a row)."""
+    doc_lockf (T,): factors on each row's updates (gensim's vectors_lockf; 0 freezes a row).
+    doc_seeds: empty, or (d_hi,) RNG states, one per document, that replace the running state at
+    each document's start (inference: a document's result then depends on nothing else)."""
     D = dim
     L = D if mode != DMC else (tag_count + 2 * window) * D
     maxlen = 0
@@ -155,6 +157,8 @@ def train_document_job(
         t_lo = tag_starts[s]
         t_hi = tag_starts[s + 1]
         alpha = _alpha_at(alpha0, min_alpha, pos0 + done, total)
+        if doc_seeds.shape[0] > 0:
+            state = doc_seeds[s]
         loss = 0.0
         terms = 0
         pad = window if mode == DMC else 0
