@@ -10,6 +10,7 @@ from seqlab.embeddings import doc2vec_kernels as DK
 from seqlab.embeddings import word2vec_hs_kernels as H
 from seqlab.embeddings import word2vec_kernels as K
 from seqlab.embeddings import word2vec_sampling as S
+from seqlab.embeddings.word2vec_kernels import LOOKAHEAD
 from seqlab.embeddings.word2vec_vocab import huffman_tree
 
 SIZE, BOUND = K.SIGMOID_TABLE_SIZE, K.SIGMOID_BOUND
@@ -30,7 +31,7 @@ def replay(mode, w, corpus, tags, tables, opt, lr, state):
     alpha0, min_alpha, pos0, total = lr
     out = {"loss": 0.0, "terms": 0}
 
-    def predict(h, word, alpha):
+    def predict(h, word, alpha, noise=None):
         neu = np.zeros_like(h)
         rows = []
         if hs:
@@ -38,8 +39,7 @@ def replay(mode, w, corpus, tags, tables, opt, lr, state):
                 rows.append(("syn1", int(points[k]), 1.0 - codes[k], True))
         if negative:
             rows.append(("syn1neg", word, 1.0, False))
-            for _ in range(negative):
-                t = rng.noise(thr, alias)
+            for t in noise if noise is not None else [rng.noise(thr, alias) for _ in range(negative)]:
                 if t != word:
                     rows.append(("syn1neg", t, 0.0, False))
         # hs nodes first, then the noise: the draws happen before any ns dot product either way
@@ -65,7 +65,16 @@ def replay(mode, w, corpus, tags, tables, opt, lr, state):
         alpha = float(np.float32(alpha0 - (alpha0 - min_alpha) * min(1.0, (pos0 + done) / total)))
         sent = [x for x in ids[lo:hi].tolist() if rng.keep(int(keep[x]))]
         n = len(sent)
+        # PV-DM with negative sampling only draws each position's noise LOOKAHEAD positions ahead
+        ahead = mode == DK.DM and not hs and negative > 0
+        noise = (
+            [[rng.noise(thr, alias) for _ in range(negative)] for _ in range(min(LOOKAHEAD, n))]
+            if ahead
+            else []
+        )
         for i in range(n):
+            if ahead and i + LOOKAHEAD < n:
+                noise.append([rng.noise(thr, alias) for _ in range(negative)])
             if mode == DK.DBOW:
                 if opt.get("dbow_words"):
                     b = rng.below(window) * opt.get("shrink", 1)
@@ -83,7 +92,9 @@ def replay(mode, w, corpus, tags, tables, opt, lr, state):
                 ctx = [sent[j] for j in range(max(0, i - window + b), min(n, i + window + 1 - b)) if j != i]
                 parts = [w["syn0"][x] for x in ctx] + [w["dv"][t] for t in doc_tags]
                 h = np.sum(parts, axis=0) / (len(parts) if opt["cbow_mean"] else 1)
-                neu = predict(h, sent[i], alpha) / (1 if opt["cbow_mean"] else len(parts))
+                neu = predict(h, sent[i], alpha, noise[i] if ahead else None) / (
+                    1 if opt["cbow_mean"] else len(parts)
+                )
                 if learn & DK.LEARN_DOCS:
                     for t in doc_tags:
                         w["dv"][t] += neu

@@ -225,7 +225,24 @@ def train_document_job(
                         for d in range(D):
                             dv[t, d] += lk * neu[d]
         elif mode == DM:
+            ahead_ns = not hs and negative > 0  # negative sampling only: noise drawn ahead, prefetched
+            if ahead_ns:
+                nv = neg_threshold.shape[0]
+                for q in range(min(LOOKAHEAD, n)):
+                    for k in range(negative):
+                        state, r = _splitmix(state)
+                        ring[q, k] = _draw_negative(r, neg_threshold, neg_alias, nv)
             for i in range(n):
+                ahead = i + LOOKAHEAD
+                if ahead_ns and ahead < n:
+                    for k in range(negative):
+                        state, r = _splitmix(state)
+                        w = _draw_negative(r, neg_threshold, neg_alias, nv)
+                        ring[ahead % R, k] = w
+                        _prefetch_row(syn1neg, w)
+                    _prefetch_row(syn1neg, buf[ahead])
+                    if ahead + window < n:
+                        _prefetch_row(syn0, buf[ahead + window])
                 state, b = _reduced(state, window, shrink)
                 a0 = max(0, i - window + b)
                 a1 = min(n, i + window + 1 - b)
@@ -250,9 +267,13 @@ def train_document_job(
                 if cbow_mean:
                     for d in range(D):
                         h[d] *= inv
-                state, lo_, te = _predict(h, neu, D, buf[i], syn1neg, syn1, negs, hs, neg_threshold,
-                                          neg_alias, codes, points, offsets, alpha, learn_hidden, state,
-                                          sig, logsig, scale)  # fmt: skip
+                if ahead_ns:
+                    lo_, te = _ns_step(h, neu, D, buf[i], ring[i % R], syn1neg, alpha, learn_hidden, sig,
+                                       logsig, scale)  # fmt: skip
+                else:
+                    state, lo_, te = _predict(h, neu, D, buf[i], syn1neg, syn1, negs, hs, neg_threshold,
+                                              neg_alias, codes, points, offsets, alpha, learn_hidden, state,
+                                              sig, logsig, scale)  # fmt: skip
                 loss += lo_
                 terms += te
                 if not cbow_mean:  # the sum's error is shared by its parts (gensim)
