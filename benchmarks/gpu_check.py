@@ -61,12 +61,13 @@ def agreement(tmp: Path, other: str = "cuda") -> dict:
                 dropout=0.0,
                 precision="fp32",
                 device=dev,
+                preset="cpu",  # the same model on both devices
                 seed=1,
             )
             run = tmp / f"lm-{mode}-{name}"
             runs[name] = train_run(run, cfg, text=TEXT, show_progress=False)
             runs[name + "_weights"] = load_checkpoint(run / "last.pt")["model"]
-        cpu_lm = CharLM.load(tmp / f"lm-{mode}-cuda")  # a CUDA run on the CPU
+        cpu_lm = CharLM.load(tmp / f"lm-{mode}-cuda", device="cpu")  # a CUDA run on the CPU
         out[f"lm_{mode}"] = {
             "val_loss_cpu": runs["cpu"]["val_loss"],
             "val_loss_cuda": runs["cuda"]["val_loss"],
@@ -92,6 +93,7 @@ def agreement(tmp: Path, other: str = "cuda") -> dict:
             precision="fp32",
             select="loss",
             seed=0,
+            preset="cpu",
         )
         res[name] = train_translator(data, cfg, tmp / f"tr-{name}", show_progress=False, device=dev)
     out["translate"] = {
@@ -106,7 +108,7 @@ def agreement(tmp: Path, other: str = "cuda") -> dict:
 
 
 def speed(tmp: Path, steps: int) -> dict:
-    cfg = LMTrainConfig(max_steps=steps, eval_every=10**6, device="cuda", seed=1)
+    cfg = LMTrainConfig(max_steps=steps, eval_every=10**6, device="cuda", preset="cpu", seed=1)  # 2x512
     corpus = read_corpus(cfg.resolved(), path=dataset_path("tinyshakespeare"))
     from seqlab.charlm.train import train_lm
 
@@ -115,7 +117,7 @@ def speed(tmp: Path, steps: int) -> dict:
     t0 = time.perf_counter()
     r = train_translator(
         data,
-        TrainConfig(max_epochs=1, max_minutes=60, beam=1),
+        TrainConfig(max_epochs=1, max_minutes=60, beam=1, preset="cpu"),
         tmp / "fr-en",
         show_progress=False,
         device="cuda",

@@ -122,9 +122,10 @@ def launched_by_torchrun() -> bool:
     return "RANK" in os.environ and "WORLD_SIZE" in os.environ
 
 
-def init(device: str = "cpu") -> tuple[Group, str]:
+def init(device: str = "auto") -> tuple[Group, str]:
     """Join the job torchrun started (gloo on CPU, nccl on CUDA) and return this process's group and
-    device ("cuda:LOCAL_RANK" for CUDA). Outside torchrun: a single-process group, device unchanged."""
+    device, resolved ("cpu", "cuda", "cuda:LOCAL_RANK" under torchrun; never "auto"). Outside
+    torchrun: a single-process group."""
     from seqlab.runtime import resolve_device
 
     if not launched_by_torchrun():
@@ -137,6 +138,7 @@ def init(device: str = "cpu") -> tuple[Group, str]:
         int(env.get("LOCAL_WORLD_SIZE", 1)),
     )
     dev = resolve_device(device)
+    device = str(dev)  # "auto" resolved: what config.json and metrics.json record
     if dev.type == "cuda":
         torch.cuda.set_device(group.local_rank)
         device = f"cuda:{group.local_rank}"

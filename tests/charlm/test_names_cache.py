@@ -88,7 +88,7 @@ def test_stale_partial_folders_are_removed_fresh_ones_kept(tmp_path, pets, monke
     for p in (old / "last.pt", old):
         os.utime(p, (two_days_ago, two_days_ago))
     monkeypatch.setattr(names_mod, "_train", lambda run, *a: (run.mkdir(), (run / "model.pt").touch()))
-    monkeypatch.setattr("seqlab.charlm.language_model.CharLM.load", classmethod(lambda cls, run: None))
+    monkeypatch.setattr("seqlab.charlm.language_model.CharLM.load", classmethod(lambda cls, run, **kw: None))
     NamesModel.load_or_train(data=pets, train_minutes=QUICK, cache_dir=cache)  # a load sweeps the cache
     assert not old.exists() and fresh.exists()
 

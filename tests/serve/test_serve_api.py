@@ -108,7 +108,7 @@ def test_names_service_loads_on_a_thread(monkeypatch, registry):
     go = threading.Event()
     model = registry.names.get(None)
 
-    def fake_load_or_train(language, data, minutes, cache_dir=None, on_train=None):
+    def fake_load_or_train(language, data, minutes, cache_dir=None, on_train=None, device=None):
         on_train("training a names model on 3 lines")
         go.wait(5)
         return model
@@ -356,7 +356,7 @@ def test_languages_share_one_network(monkeypatch, runs):
     from seqlab.charlm import names as names_mod
     from seqlab.charlm.language_model import CharLM
 
-    def fake_load_or_train(language, data, minutes, cache_dir=None, on_train=None):
+    def fake_load_or_train(language, data, minutes, cache_dir=None, on_train=None, device=None):
         run = runs["names"] if language is None else runs["names"].parent / "by_language"
         return names_mod.NamesModel(CharLM.load(runs["names"]), frozenset(), language, run)
 

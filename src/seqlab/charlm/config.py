@@ -8,6 +8,7 @@ from dataclasses import asdict, dataclass, fields
 from numbers import Integral, Real
 
 from seqlab.errors import ParameterError, check_at_least, check_choice, check_positive, check_range
+from seqlab.presets import PRESETS, choose_preset, preset_values
 
 # Defaults that depend on the data mode (None in LMTrainConfig means "take these").
 # stream: chosen by a 50-candidate sweep with the characters that fit 15 CPU minutes
@@ -43,7 +44,8 @@ MODE_DEFAULTS = {
 
 @dataclass
 class LMTrainConfig:
-    """How to train a character-level model. Fields left None take MODE_DEFAULTS[mode]."""
+    """How to train a character-level model. Fields left None take MODE_DEFAULTS[mode], with the gpu
+    preset's values on top when the preset is gpu (seqlab.presets)."""
 
     mode: str = "stream"  # stream: one long text | lines: one example per line
     cell: str = "lstm"  # rnn | lstm | gru
@@ -71,7 +73,9 @@ class LMTrainConfig:
     # fp32) | auto = bf16 where the CPU does it natively, else fp32
     ema: float | None = None  # >0: validate and keep an exponential moving average of the weights
     seed: int = 1337
-    device: str = "cpu"  # cpu | cuda | auto (cuda when present); checkpoints always load on the CPU
+    device: str = "auto"  # cpu | cuda | auto = cuda when torch sees one, else cpu (recorded resolved)
+    preset: str | None = None  # cpu | gpu: the defaults of the fields left None (seqlab.presets);
+    # None follows the resolved device (cuda -> gpu); recorded resolved
 
     def validate(self) -> LMTrainConfig:
         """Check every field a caller can get wrong (ParameterError naming it); returns self.
@@ -84,6 +88,8 @@ class LMTrainConfig:
         check_choice(self, "windows", ("sequential", "random"))
         check_choice(self, "schedule", ("cosine", "constant"))
         check_choice(self, "precision", ("auto", "fp32", "bf16"))
+        if self.preset is not None:
+            check_choice(self, "preset", PRESETS)
         check_at_least(
             self,
             1,
@@ -107,17 +113,22 @@ class LMTrainConfig:
         return self
 
     def resolved(self) -> LMTrainConfig:
-        """A validated copy with the mode's defaults filled in and `precision` decided for the device."""
-        self.validate()
-        d = asdict(self)
-        for k, v in MODE_DEFAULTS[self.mode].items():
-            if d[k] is None:
-                d[k] = v
-        c = LMTrainConfig(**d).validate()
+        """A validated copy with `device` resolved ("auto" -> "cuda" or "cpu"), the preset decided for
+        it, the fields left None filled from the mode's defaults as the preset sets them, and
+        `precision` decided for the device."""
         from seqlab.runtime import resolve_device
         from seqlab.training import resolve_precision
 
-        c.precision = resolve_precision(c.precision, resolve_device(c.device))
+        self.validate()
+        d = asdict(self)
+        device = resolve_device(self.device)
+        d["device"] = str(device)
+        d["preset"] = choose_preset(self.preset, device)
+        for k, v in {**MODE_DEFAULTS[self.mode], **preset_values(f"lm.{self.mode}", d["preset"])}.items():
+            if d[k] is None:
+                d[k] = v
+        c = LMTrainConfig(**d).validate()
+        c.precision = resolve_precision(c.precision, device)
         return c
 
     @classmethod

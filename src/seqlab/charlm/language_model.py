@@ -128,8 +128,10 @@ def train_run(
     run = Path(run_dir)
     if (path is None) == (text is None):
         raise SeqlabError("give the training data as a file path or as text, not both")
-    if resume:
+    if resume:  # the run's settings, on the device asked for now (a CUDA run resumes on a CPU)
+        device = cfg.device if cfg is not None else "auto"
         cfg, saved = _resume_config(run, dict(changes or {}))
+        cfg.device = device
         if path is not None:
             check_fingerprint(saved.get("data_fingerprint"), path, run)
         check_train_state(
@@ -207,10 +209,10 @@ class CharLM:
 
     # -- construction -------------------------------------------------------------------------
     @classmethod
-    def load(cls, run_dir: str | os.PathLike, impl: str | None = None, device: str = "cpu") -> CharLM:
-        """RUN/model.pt of `seqlab lm train` (or a checkpoint file) on `device` ("cpu", "cuda",
-        "auto"; a run trained on a GPU loads on a CPU-only machine). impl: "fused" or "scratch" cells
-        for the same weights (default: as trained)."""
+    def load(cls, run_dir: str | os.PathLike, impl: str | None = None, device: str = "auto") -> CharLM:
+        """RUN/model.pt of `seqlab lm train` (or a checkpoint file) on `device` ("cpu", "cuda", or
+        "auto" = cuda when torch sees one, else cpu; a run trained on a GPU loads on a CPU-only
+        machine). impl: "fused" or "scratch" cells for the same weights (default: as trained)."""
         from seqlab.runtime import resolve_device
 
         model, ck = load_model(run_dir, impl)
@@ -235,7 +237,8 @@ class CharLM:
         (`text=`), into `run_dir` (default: a new temporary directory), and return the best model.
         A plain first argument is a file when one exists there; a path-like string naming no file
         is a SeqlabError. mode: "stream" or "lines"; the other settings are LMTrainConfig's (cell,
-        hidden, layers, lr, dropout, ...), checked (ParameterError naming one) before anything runs."""
+        hidden, layers, lr, dropout, device="auto", preset=None: cuda -> gpu, ...), checked
+        (ParameterError naming one) before anything runs."""
         path, text = data_source(text_or_path, text, path)
         cfg = LMTrainConfig(
             mode=mode, max_minutes=max_minutes, max_steps=max_steps, seed=seed, **config
@@ -248,7 +251,7 @@ class CharLM:
             if made:
                 shutil.rmtree(run, ignore_errors=True)
             raise
-        return cls.load(run)
+        return cls.load(run, device=cfg.device)
 
     # -- checks shared by sample and evaluate -------------------------------------------------
     def encode(self, text: str, parameter: str | None = None) -> list[int]:

@@ -34,6 +34,7 @@ from seqlab import datasets
 from seqlab.charlm.config import LMTrainConfig, check_sampling
 from seqlab.errors import ParameterError, SeqlabError
 from seqlab.files import read_text
+from seqlab.presets import choose_preset
 
 if TYPE_CHECKING:
     import torch
@@ -99,9 +100,13 @@ class NamesSource:
                 "(not in the model's vocabulary)",
             )
 
-    def cache_entry(self, train_minutes: float, cache_dir: str | os.PathLike | None = None) -> Path:
-        """The cache folder of the model these lines train with this budget."""
+    def cache_entry(
+        self, train_minutes: float, cache_dir: str | os.PathLike | None = None, preset: str = "cpu"
+    ) -> Path:
+        """The cache folder of the model these lines train with this budget and preset (the cpu
+        preset's key is the one from before presets, so CPU caches stay valid)."""
         what = "\n".join(self.lines) + f"|{self.categories is not None}|{float(train_minutes)!r}"
+        what += "" if preset == "cpu" else f"|{preset}"
         key = hashlib.sha256(f"{what}|{NAMES_MODEL_VERSION}".encode()).hexdigest()[:16]
         return datasets.cache_dir(cache_dir) / f"names-{key}"
 
@@ -157,6 +162,8 @@ class NamesModel:
         retrain: bool = False,
         cache_dir: str | os.PathLike | None = None,
         on_train: Callable[[str], None] | None = None,
+        device: str = "auto",
+        preset: str | None = None,
     ) -> NamesModel:
         """The cached model for these names and this budget, trained first if there is none (about
         `train_minutes`), or again when `retrain`.
@@ -165,10 +172,13 @@ class NamesModel:
         language is trained on all of them). data: a file of names, one per line, instead of the
         bundled makemore list. train_minutes: the training budget, part of the cache key (a model
         trained with another budget is another entry). on_train(message) is called before and
-        after a training run. Every argument is checked before anything is trained.
+        after a training run. device: "auto" (cuda when present, else cpu), "cpu" or "cuda".
+        preset: "cpu" or "gpu" model size (default: the device's; part of the cache key). Every
+        argument is checked before anything is trained.
         """
         check_train_minutes(train_minutes)
-        return cls.from_source(NamesSource.read(language, data), train_minutes, retrain, cache_dir, on_train)
+        source = NamesSource.read(language, data)
+        return cls.from_source(source, train_minutes, retrain, cache_dir, on_train, device, preset)
 
     @classmethod
     def from_source(
@@ -178,16 +188,21 @@ class NamesModel:
         retrain: bool = False,
         cache_dir: str | os.PathLike | None = None,
         on_train: Callable[[str], None] | None = None,
+        device: str = "auto",
+        preset: str | None = None,
     ) -> NamesModel:
         """load_or_train for lines already read."""
         from seqlab.charlm.language_model import CharLM
+        from seqlab.runtime import resolve_device
 
         check_train_minutes(train_minutes)
-        run = source.cache_entry(train_minutes, cache_dir)
+        dev = resolve_device(device)
+        preset = choose_preset(preset, dev)
+        run = source.cache_entry(train_minutes, cache_dir, preset)
         remove_stale_partials(run.parent)
         if retrain or not (run / "model.pt").exists():
-            _train(run, source, train_minutes, on_train)
-        return cls(CharLM.load(run), source.known, source.category, run)
+            _train(run, source, train_minutes, on_train, str(dev), preset)
+        return cls(CharLM.load(run, device=dev), source.known, source.category, run)
 
     def generate(
         self,
@@ -225,7 +240,7 @@ class NamesModel:
         return found
 
 
-def _train(run: Path, source: NamesSource, minutes: float, on_train) -> None:
+def _train(run: Path, source: NamesSource, minutes: float, on_train, device: str, preset: str) -> None:
     """Train into a temporary folder beside `run`, then rename it: a cache entry is whole or absent.
     Ctrl-C or SIGTERM at any point (the loop stops at a step boundary, seqlab.training.StopSignals)
     removes the temporary folder before the stop goes on."""
@@ -236,11 +251,13 @@ def _train(run: Path, source: NamesSource, minutes: float, on_train) -> None:
     cats = list(source.categories) if source.categories is not None else None
     names = list(source.category_names) if source.category_names is not None else None
     corpus = lmcorpus.lines_corpus(list(source.lines), 0.05, 1337, cats, names)
-    cfg = LMTrainConfig(mode="lines", max_minutes=minutes, eval_every=100, patience=20)
+    cfg = LMTrainConfig(
+        mode="lines", max_minutes=minutes, eval_every=100, patience=20, device=device, preset=preset
+    )
     if on_train:
         on_train(
-            f"training a names model on {source.label} (first run only, up to {minutes:g} min; "
-            f"cached in {run})"
+            f"training a names model on {source.label} (device: {device}, preset {preset}; first run "
+            f"only, up to {minutes:g} min; cached in {run})"
         )
     run.parent.mkdir(parents=True, exist_ok=True)
     with StopSignals(deferred=False):  # a signal outside the loop's own handling stops at once, here too
@@ -273,6 +290,8 @@ def generate_names(
     retrain: bool = False,
     cache_dir: str | os.PathLike | None = None,
     on_train: Callable[[str], None] | None = None,
+    device: str = "auto",
+    preset: str | None = None,
 ) -> list[str]:
     """n new names from the same cached model as `seqlab names` (trained on first use).
 
@@ -281,13 +300,16 @@ def generate_names(
     names. allow_known: also return names that are in the training list. data: a file of names to
     train on instead. train_minutes: the training budget of a model not cached yet (each budget
     is its own cache entry). retrain: train again even if the model is cached. on_train(message):
-    told when a training run starts and ends. Every argument is checked (ParameterError naming
-    it) before a model is loaded or trained. Fewer than n names come back only when no more new
+    told when a training run starts (the device and preset first) and ends. device: "auto" (cuda
+    when torch sees one, else cpu), "cpu" or "cuda". preset: "cpu" or "gpu" model size (default:
+    the device's). Every argument is checked (ParameterError naming it) before a model is loaded
+    or trained. Fewer than n names come back only when no more new
     ones could be drawn (raise the temperature).
     """
     check_sampling(temperature, n=n)
     check_train_minutes(train_minutes)
+    choose_preset(preset, "cpu")  # a bad preset fails here, before anything is read or trained
     source = NamesSource.read(language, data)
     source.check_start(start)
-    model = NamesModel.from_source(source, train_minutes, retrain, cache_dir, on_train)
+    model = NamesModel.from_source(source, train_minutes, retrain, cache_dir, on_train, device, preset)
     return model.generate(n, start, temperature, seed, allow_known)

@@ -431,6 +431,8 @@ def _write_metrics(loop: _Loop, n_params: int, stop_reason, plot: bool = True) -
         "planned_steps": p["planned_steps"],
         "world_size": loop.group.world_size,
         "global_batch_size": loop.state.batcher.batch_size,
+        "device": loop.cfg.device,
+        "preset": loop.cfg.preset,
     }
     if not loop.group.is_main:
         return metrics

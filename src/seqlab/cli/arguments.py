@@ -45,19 +45,35 @@ def explicit_args(parser: argparse.ArgumentParser, argv: list[str]) -> argparse.
     return given
 
 
-def add_device_argument(p, default: str = "cpu") -> None:
+def add_device_argument(p, default: str = "auto") -> None:
     p.add_argument(
         "--device",
         default=default,
         choices=("cpu", "cuda", "auto"),
-        help="where the model runs: cpu, cuda (one line of error without a GPU) or auto "
-        "(cuda when present); checkpoints always load on a CPU-only machine too",
+        help="where the model runs: auto = cuda when torch sees a GPU, else cpu (on a CPU-only "
+        "machine bit for bit the same as cpu); cpu forces the CPU; cuda (one line of error without "
+        "a GPU). The device used is printed and recorded; checkpoints always load on a CPU-only machine too "
+        f"(default: {default})",
     )
 
 
-def add_scale_arguments(p) -> None:
-    """--device, --nproc and --threads, the same on every neural trainer (docs/scaling.md)."""
-    add_device_argument(p)
+def add_preset_argument(p) -> None:
+    """--preset cpu|gpu: the model-size defaults of a trainer (seqlab.presets, docs/scaling.md)."""
+    p.add_argument(
+        "--preset",
+        choices=("cpu", "gpu"),
+        default=None,
+        help="model-size defaults: cpu (sized for a few CPU cores) or gpu (larger model, bigger "
+        "batch, more dropout; provisional values, docs/scaling.md). Default: the device's "
+        "(cuda -> gpu, cpu -> cpu). Shape flags given explicitly always win over the preset",
+    )
+
+
+def add_scale_arguments(p, device_default: str = "cpu") -> None:
+    """--device, --nproc and --threads, the same on every neural trainer (docs/scaling.md).
+    device_default: "auto" on lm/translate; classify still passes the old "cpu" default until it
+    moves to auto too (issue 27)."""
+    add_device_argument(p, device_default)
     p.add_argument(
         "--nproc",
         type=int,

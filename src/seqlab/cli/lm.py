@@ -7,7 +7,7 @@ import json
 import sys
 from pathlib import Path
 
-from seqlab.cli.arguments import HelpFormatter, add_device_argument
+from seqlab.cli.arguments import HelpFormatter, add_device_argument, add_preset_argument
 
 
 def register(sub) -> None:
@@ -64,6 +64,8 @@ def _register_names(sub) -> None:
         help="training budget of a model not cached yet (each budget is its own cache entry)",
     )
     p.add_argument("--retrain", action="store_true", help="train again even if a cached model exists")
+    add_device_argument(p)
+    add_preset_argument(p)
     p.add_argument(
         "--cache-dir",
         default=None,
@@ -87,6 +89,8 @@ def cmd_names(args) -> int:
         retrain=args.retrain,
         cache_dir=args.cache_dir,
         on_train=lambda msg: print(msg, file=sys.stderr),
+        device=args.device,
+        preset=args.preset,
     )
     for name in found:
         print(name)
@@ -226,7 +230,8 @@ def _add_train_arguments(p) -> None:
         default=None,
         help="CPU threads per process (default: the cores divided among this machine's processes)",
     )
-    add_scale_arguments(p)
+    add_preset_argument(p)
+    add_scale_arguments(p, device_default="auto")
     p.set_defaults(func=cmd_train, _param_flags={"run_dir": "-o"})
 
 
@@ -269,6 +274,7 @@ def _config(args, device):
         ema=args.ema,
         precision=args.precision,
         device=device,
+        preset=args.preset,
         **budgets,
     )
 
@@ -288,6 +294,7 @@ def _train(args, group, device) -> int:
     run = Path(args.output)
 
     def announce(c, corpus):
+        print(f"device: {c.device} (preset {c.preset})", file=sys.stderr)
         print(
             f"{'resuming' if args.resume else 'training'} {c.cell} ({c.impl}) {c.layers}x{c.hidden} on "
             f"{corpus.train_chars:,} characters ({corpus.mode} mode, vocabulary {len(corpus.vocab)}) "
@@ -367,6 +374,7 @@ def cmd_sample(args) -> int:
         n=args.n,
         language=args.language,
     )
+    _say_device(lm)  # once the input is accepted: a bad one gets its one line of error only
     sys.stdout.write(text + "\n")
     return 0
 
@@ -393,5 +401,12 @@ def cmd_eval(args) -> int:
 
     path = check_readable(args.file)  # before loading the model
     lm = CharLM.load(args.run, device=args.device)
-    print(json.dumps(lm.evaluate(path=path, language=args.language)))
+    result = lm.evaluate(path=path, language=args.language)
+    _say_device(lm)
+    print(json.dumps(result))
     return 0
+
+
+def _say_device(lm) -> None:
+    """The one line that says where the model runs (stderr, so stdout stays the text or the JSON)."""
+    print(f"device: {next(lm.model.parameters()).device.type}", file=sys.stderr)

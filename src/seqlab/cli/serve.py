@@ -9,6 +9,7 @@ import socket
 import sys
 from pathlib import Path
 
+from seqlab.cli.arguments import add_device_argument
 from seqlab.errors import SeqlabError
 
 # Served as today (no token, no rate limit, Host checked). Other 127.x.y.z addresses are loopback
@@ -119,6 +120,7 @@ def register(sub) -> None:
         default=None,
         help="where names models are cached (default: $SEQLAB_CACHE or ~/.cache/seqlab)",
     )
+    add_device_argument(p)
     p.set_defaults(func=cmd_serve)
 
 
@@ -149,15 +151,16 @@ def cmd_serve(args) -> int:
         raise SeqlabError(
             f'seqlab serve needs FastAPI and uvicorn ({e.name} is missing): pip install "seqlab[serve]"'
         ) from None
-    from seqlab.runtime import set_threads
+    from seqlab.runtime import resolve_device, set_threads
 
+    device = str(resolve_device(args.device))  # a GPU asked for and missing fails here, before loading
     runs = named(args.run, "run", lambda s: Path(s.rstrip("/")).name)
     vectors = named(args.vectors, "vectors", lambda s: s if not os.path.exists(s) else Path(s).stem)
     defaults = not runs and not vectors
     set_threads(max(1, (os.cpu_count() or 1) // args.workers))
     names = None
     if args.names_run:
-        names = NamesService.from_run(args.names_run)
+        names = NamesService.from_run(args.names_run, device)
     elif args.names if args.names is not None else defaults:
         names = NamesService.start(
             args.names_data,
@@ -165,8 +168,10 @@ def cmd_serve(args) -> int:
             args.names_train_minutes,
             args.cache_dir,
             log=log,
+            device=device,
         )
-    registry = Registry.load(runs, vectors, names, log=log)
+    registry = Registry.load(runs, vectors, names, log=log, device=device)
+    log(f"device: {device}")  # once every run has loaded (a bad one is its one error line alone)
     if defaults:
         try:
             registry.add_vectors("glove-6b-50d", "glove-6b-50d", log)

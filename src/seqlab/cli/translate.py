@@ -10,7 +10,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from seqlab.cli.arguments import HelpFormatter, add_device_argument, record_flags
+from seqlab.cli.arguments import HelpFormatter, add_device_argument, add_preset_argument, record_flags
 
 FORMS = """\
 forms:
@@ -211,7 +211,8 @@ def train_parser() -> argparse.ArgumentParser:
         help="CPU threads per process (default: the cores divided among this machine's processes); "
         "1 is faster on a busy shared machine",
     )
-    add_scale_arguments(g)
+    add_preset_argument(g)
+    add_scale_arguments(g, device_default="auto")
     p.set_defaults(_param_flags={"run_dir": "-o"})
     return p
 
@@ -335,12 +336,13 @@ def _train(a, group, device) -> int:
 
     from seqlab.cli.arguments import explicit_args
     from seqlab.datasets import resolve_file
+    from seqlab.presets import choose_preset
     from seqlab.translate.config import TrainConfig
     from seqlab.translate.run import resume, resume_state, train_from_file
 
     names = {f.name for f in fields(TrainConfig)}
+    given = {k: v for k, v in vars(explicit_args(train_parser(), a.argv[2:])).items() if k in names}
     if a.resume:
-        given = {k: v for k, v in vars(explicit_args(train_parser(), a.argv[2:])).items() if k in names}
         _, _, where = resume_state(a.output)
         m = resume(
             a.output,
@@ -348,13 +350,14 @@ def _train(a, group, device) -> int:
             given,
             group=group,
             device=device,
-            on_data=lambda _: print(f"resuming {a.output} at {where}", file=sys.stderr),
+            on_data=lambda _: print(f"device: {device}\nresuming {a.output} at {where}", file=sys.stderr),
         )
         return _report(m, a.output) if group.is_main else 0
     a.max_minutes = TrainConfig().max_minutes if a.max_minutes is None else a.max_minutes
     cfg = _config(a)
 
     def announce(data):
+        print(f"device: {device} (preset {choose_preset(a.preset, device)})", file=sys.stderr)
         print(
             f"{len(data.train)} train / {len(data.valid)} valid / {len(data.test)} test pairs "
             f"({data.n_kept} kept of {data.n_read}); training up to {a.max_minutes:g} min",
@@ -371,6 +374,7 @@ def _train(a, group, device) -> int:
         on_data=announce,
         group=group,
         device=device,
+        given=set(given),
     )
     return _report(m, a.output) if group.is_main else 0
 
@@ -401,6 +405,7 @@ def do_sentence(a) -> int:
         check_png_path(a.plot)
     tr = _load(a)
     t = tr.translate(" ".join(a.sentence), beam=a.beam)
+    _say_device(tr)
     if t.respelled:
         print(
             "note: unknown words read as known ones: "
@@ -426,6 +431,7 @@ def do_eval(a) -> int:
         raise SeqlabError(f"{a.run}: the checkpoint holds no test split")
     beam = tr.beam if a.beam is None else a.beam
     bleu, outputs = tr.bleu(tr.test_pairs, beam=beam)
+    _say_device(tr)
     print(f"BLEU {bleu:.2f}  ({'greedy' if beam == 1 else f'beam {beam}'}, {len(tr.test_pairs)} test pairs)")
     unseen = [w for s, _ in tr.test_pairs for w in s if w not in tr.src_vocab.stoi]
     if unseen:
@@ -438,3 +444,8 @@ def do_eval(a) -> int:
     for (src, ref), out in list(zip(tr.test_pairs, outputs))[: a.samples]:
         print(f"> {' '.join(src)}\n= {' '.join(ref)}\n< {out}")
     return 0
+
+
+def _say_device(tr) -> None:
+    """The one line that says where the model ran (stderr), once the input was accepted."""
+    print(f"device: {next(tr.model.parameters()).device.type}", file=sys.stderr)

@@ -52,20 +52,21 @@ def run_kind(run_dir: str | os.PathLike) -> str:
     return kind
 
 
-def load_run(run_dir: str | os.PathLike, kind: str | None = None):
-    """(kind, model) of a run directory: a CharLM, a TrainedClassifier or a Translator."""
+def load_run(run_dir: str | os.PathLike, kind: str | None = None, device: str = "auto"):
+    """(kind, model) of a run directory: a CharLM, a TrainedClassifier or a Translator; the language
+    models and translators on `device` ("auto": cuda when torch sees one), classifiers on the CPU."""
     kind = kind or run_kind(run_dir)
     if kind == LM:
         from seqlab.charlm.language_model import CharLM
 
-        return kind, CharLM.load(run_dir)
+        return kind, CharLM.load(run_dir, device=device)
     if kind == CLASSIFY:
         from seqlab.classify.run import TrainedClassifier
 
         return kind, TrainedClassifier.load(run_dir)
     from seqlab.translate.translator import Translator
 
-    return kind, Translator.load(run_dir)
+    return kind, Translator.load(run_dir, device=device)
 
 
 @dataclass
@@ -94,27 +95,28 @@ class NamesService:
         train_minutes: float = 2.0,
         cache_dir: str | os.PathLike | None = None,
         log: Callable[[str], None] | None = None,
+        device: str = "auto",
     ) -> NamesService:
         """Load (or train) the first-names model of `data` (default: the bundled list) and the
-        surname model for each of `languages` on a daemon thread; returns at once."""
+        surname model for each of `languages` on a daemon thread, on `device`; returns at once."""
         svc = cls(state="loading", message="loading the names model")
         threading.Thread(
             target=svc._load,
-            args=(data, list(languages), train_minutes, cache_dir, log),
+            args=(data, list(languages), train_minutes, cache_dir, log, device),
             name="seqlab-names",
             daemon=True,
         ).start()
         return svc
 
     @classmethod
-    def from_run(cls, run_dir: str | os.PathLike) -> NamesService:
+    def from_run(cls, run_dir: str | os.PathLike, device: str = "auto") -> NamesService:
         """Serve a lines-mode run of `seqlab lm train --mode lines` (one name per line) as the names
         model; names of its training lines count as known. A run conditioned on categories serves
         each category as a language."""
         from seqlab.charlm.language_model import CharLM
         from seqlab.charlm.names import NamesModel
 
-        lm = CharLM.load(run_dir)
+        lm = CharLM.load(run_dir, device=device)
         if lm.mode != "lines":
             raise SeqlabError(
                 f"{run_dir} is a stream model; the names tab needs a run trained with --mode lines"
@@ -124,7 +126,7 @@ class NamesService:
         svc.loads = 1
         return svc
 
-    def _load(self, data, languages, train_minutes, cache_dir, log) -> None:
+    def _load(self, data, languages, train_minutes, cache_dir, log, device) -> None:
         from seqlab.charlm.names import NamesModel
 
         def on_train(message: str) -> None:
@@ -135,7 +137,7 @@ class NamesService:
         try:
             models = {
                 None: NamesModel.load_or_train(
-                    None, data, train_minutes, cache_dir=cache_dir, on_train=on_train
+                    None, data, train_minutes, cache_dir=cache_dir, on_train=on_train, device=device
                 )
             }
             self.loads += 1
@@ -143,7 +145,7 @@ class NamesService:
             for lang in languages:
                 self.message = f"loading the {lang} surnames model"
                 m = NamesModel.load_or_train(
-                    lang, None, train_minutes, cache_dir=cache_dir, on_train=on_train
+                    lang, None, train_minutes, cache_dir=cache_dir, on_train=on_train, device=device
                 )
                 if shared is None:
                     shared, self.loads = m, self.loads + 1
@@ -202,18 +204,26 @@ class Registry:
         vectors: dict[str, str] | None = None,
         names: NamesService | None = None,
         log: Callable[[str], None] | None = None,
+        device: str = "auto",
     ) -> Registry:
-        """Load every run directory and vectors (a name such as glove-6b-50d, or a file) once."""
+        """Load every run directory (on `device`, see load_run) and vectors (a name such as
+        glove-6b-50d, or a file) once."""
         reg = cls(names=names)
         for name, path in (runs or {}).items():
-            reg.add_run(name, path, log)
+            reg.add_run(name, path, log, device)
         for name, spec in (vectors or {}).items():
             reg.add_vectors(name, spec, log)
         return reg
 
-    def add_run(self, name: str, path: str | os.PathLike, log: Callable[[str], None] | None = None) -> None:
+    def add_run(
+        self,
+        name: str,
+        path: str | os.PathLike,
+        log: Callable[[str], None] | None = None,
+        device: str = "auto",
+    ) -> None:
         t0 = time.perf_counter()
-        kind, model = load_run(path)
+        kind, model = load_run(path, device=device)
         self.runs[name] = (kind, model)
         self._loads += 1
         if log:

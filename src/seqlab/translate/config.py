@@ -6,6 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from seqlab.errors import ParameterError, check_at_least, check_choice, check_positive, check_range
+from seqlab.presets import PRESETS
 
 
 @dataclass
@@ -36,7 +37,8 @@ class TrainConfig:
     <unk>; on the prefix set it adds 1.2-1.9 test BLEU (a fifth of the test sentences hold an unseen word).
     tune_alpha: after training, pick the length-normalisation exponent from ALPHA_GRID
     (seqlab.translate.scoring) by beam BLEU on the validation pairs (never the test pairs) and save
-    it as the model's default.
+    it as the model's default. preset: "cpu" (these defaults) or "gpu" (seqlab.presets.GPU_PRESET);
+    None follows the device; train_from_file decides it and records it.
     """
 
     attention: str = "additive"
@@ -66,6 +68,7 @@ class TrainConfig:
     tune_alpha: bool = False
     word_dropout: float = 0.0
     backoff: bool = True
+    preset: str | None = None  # cpu | gpu model size (seqlab.presets); None: the device's; recorded resolved
 
     def validate(self) -> TrainConfig:
         """Check every setting a caller can get wrong (ParameterError naming the field); returns self."""
@@ -92,6 +95,8 @@ class TrainConfig:
             ("precision", ("auto", "bf16", "fp32")),
         ):
             check_choice(self, name, allowed)
+        if self.preset is not None:
+            check_choice(self, "preset", PRESETS)
         if self.tie_embeddings and self.emb_size != self.hidden_size:
             raise ParameterError(
                 "tie_embeddings", f"needs emb_size == hidden_size, got {self.emb_size} and {self.hidden_size}"

@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 import os
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from dataclasses import asdict, replace
 from pathlib import Path
 
@@ -19,6 +19,8 @@ from seqlab.distributed import Group
 from seqlab.errors import ParameterError, SeqlabError
 from seqlab.files import check_fingerprint, fingerprint, read_text, write_json_atomic
 from seqlab.models.ensemble import Ensemble
+from seqlab.presets import apply_preset
+from seqlab.runtime import resolve_device
 from seqlab.training import check_train_state
 from seqlab.translate.config import TrainConfig
 from seqlab.translate.data import DEFAULT_MAX_LEN, PREFIX_MAX_LEN, PairData, encode_pairs, load_pair_data
@@ -49,14 +51,19 @@ def train(
     max_len: int | None = None,
     resume: bool = False,
     group: Group = Group(),
-    device: str = "cpu",
+    device: str = "auto",
+    given: Collection[str] | None = None,
 ) -> dict:
     """One model (seqlab.translate.train), or for cfg.ensemble = K > 1: K members in RUN/member1..K,
     each given an equal share of the time still left (one that stops early leaves its time to the
     next), then decoded as one (RUN/model.pt holds all K). Resumes member by member. group /
     device: see seqlab.distributed (every rank trains every member; rank 0 joins and scores them).
+    given: the settings the caller chose, which cfg.preset leaves alone (seqlab.presets.apply_preset).
     Checks the settings (ParameterError naming the field) before anything else."""
-    return _train(data, cfg.validate(), out_dir, data_info, show_progress, max_len, resume, group, device)
+    cfg = cfg.validate()
+    if not resume:
+        cfg = apply_preset(cfg, "translate", resolve_device(device), given)
+    return _train(data, cfg, out_dir, data_info, show_progress, max_len, resume, group, device)
 
 
 def _train(
@@ -183,6 +190,7 @@ def _join_ensemble(
         val_bleu=vbleu,
         bleu=test_bleu,
         precision=results[0]["precision"],
+        device=results[0].get("device", "cpu"),
         seconds=used,
         eval_seconds=time.perf_counter() - t1,
         best_epoch=[m["best_epoch"] for m in results],
@@ -209,14 +217,19 @@ def train_from_file(
     show_progress: bool | None = None,
     on_data: Callable[[PairData], None] | None = None,
     group: Group = Group(),
-    device: str = "cpu",
+    device: str = "auto",
+    given: Collection[str] | None = None,
 ) -> dict:
     """Read a LEFT<TAB>RIGHT pairs file (see seqlab.translate.data), split it 80/10/10 with cfg.seed and
     train into a new run directory. max_len: keep pairs with at most this many words per side
     (default 15, 9 with prefix_filter), also the longest sentence the model accepts. on_data: called
     with the split data once it is read and checked, before training starts (the CLI reports sizes).
-    Checks the settings (ParameterError naming the field) before reading anything."""
-    cfg = (cfg or TrainConfig()).validate()
+    device: "auto" (cuda when torch sees one, else cpu), "cpu", "cuda". cfg.preset (None: the
+    device's) sets the model size of every setting not in `given` (seqlab.presets.apply_preset;
+    given None: the settings that differ from TrainConfig's defaults). Checks the settings
+    (ParameterError naming the field) before reading anything."""
+    cfg = apply_preset((cfg or TrainConfig()).validate(), "translate", resolve_device(device), given)
+    cfg.validate()
     out = Path(run_dir)
     if holds_run(out):
         raise ParameterError("run_dir", f"{out} already holds a run; choose another, or resume the run in it")
@@ -274,7 +287,7 @@ def resume(
     show_progress: bool | None = None,
     on_data: Callable[[PairData], None] | None = None,
     group: Group = Group(),
-    device: str = "cpu",
+    device: str = "auto",
 ) -> dict:
     """Continue the run in `out_dir` with its own data and settings.
 

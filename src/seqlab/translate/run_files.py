@@ -92,6 +92,7 @@ def write_metrics(
     val_bleu: float | None,
     bleu: float,
     precision: str,
+    device: str,
     seconds: float,
     eval_seconds: float,
     best_epoch,
@@ -112,6 +113,8 @@ def write_metrics(
         "val_bleu": None if val_bleu is None else round(val_bleu, 2),
         "bleu": round(bleu, 2),
         "precision": precision,
+        "device": device,  # resolved: cpu, cuda (never auto)
+        "preset": cfg.preset,
         "decoder": "greedy" if cfg.beam == 1 else f"beam{cfg.beam}",
         "seconds": round(seconds, 1),
         "eval_seconds": round(eval_seconds, 1),

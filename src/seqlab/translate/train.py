@@ -111,7 +111,7 @@ def prepare(
     data_info: dict | None = None,
     max_len: int | None = None,
     group: Group = Group(),
-    device: str = "cpu",
+    device: str = "auto",
 ) -> Prepared:
     """Build the vocabularies (from the training pairs only) and encode; cfg: settings already
     validated (train_translator and seqlab.translate.run check them once, on entry).
@@ -418,6 +418,7 @@ def finish(prep: Prepared, fitted: dict, best: dict | None) -> dict:
         val_bleu=fitted["best_bleu"],
         bleu=test_bleu,
         precision=prep.precision,
+        device=str(prep.device),
         seconds=fitted["seconds"],
         eval_seconds=time.perf_counter() - t1,
         best_epoch=fitted["best_epoch"],
@@ -442,7 +443,7 @@ def train_translator(
     max_len: int | None = None,
     resume: bool = False,
     group: Group = Group(),
-    device: str = "cpu",
+    device: str = "auto",
 ) -> dict:
     """One model: validate the settings, prepare, fit, finish. Returns the metrics (also in
     RUN/metrics.json). (seqlab.translate.run trains run directories and ensembles.)"""

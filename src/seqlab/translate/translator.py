@@ -140,14 +140,16 @@ class Translator:
         prefix_filter: bool = False,
         max_len: int | None = None,
         show_progress: bool | None = False,
+        device: str = "auto",
         **config,
     ) -> Translator:
         """Train on a LEFT<TAB>RIGHT pairs file (or the dataset name "eng-fra") into a new run
         directory and return the best model; `metrics` holds the run's test BLEU and timings.
         reverse: translate RIGHT -> LEFT. prefix_filter / max_len: the tutorial's subset filters
-        (see seqlab.translate.data). config: TrainConfig's settings (attention, max_minutes, ...);
-        ParameterError names the one out of range. A pairs path naming no file is a SeqlabError
-        naming it; every check runs before a file is written."""
+        (see seqlab.translate.data). device: "auto" (cuda when torch sees one, else cpu), "cpu" or
+        "cuda". config: TrainConfig's settings (attention, max_minutes, preset, ...; the ones given
+        beat the preset's); ParameterError names the one out of range. A pairs path naming no file
+        is a SeqlabError naming it; every check runs before a file is written."""
         metrics = train_from_file(
             pairs_file(pairs_path),
             run_dir,
@@ -156,18 +158,22 @@ class Translator:
             prefix_filter=prefix_filter,
             max_len=max_len,
             show_progress=show_progress,
+            device=device,
+            given=set(config),
         )
-        tr = cls.load(run_dir)
+        tr = cls.load(run_dir, device=metrics["device"])
         tr.metrics = metrics
         return tr
 
     @classmethod
-    def load(cls, run: str | os.PathLike, device: str | torch.device = "cpu") -> Translator:
-        """Load RUN/model.pt (or a checkpoint file given directly) onto `device` (a run trained on a
-        GPU loads on a CPU-only machine)."""
+    def load(cls, run: str | os.PathLike, device: str | torch.device = "auto") -> Translator:
+        """Load RUN/model.pt (or a checkpoint file given directly) onto `device` ("auto" = cuda when
+        torch sees one, else cpu; a run trained on a GPU loads on a CPU-only machine)."""
+        from seqlab.runtime import resolve_device
+
         ck = read_model(run)
         try:
-            model = build_model(ck, device)
+            model = build_model(ck, resolve_device(device))
             src_vocab, tgt_vocab = Vocab.from_dict(ck["src_vocab"]), Vocab.from_dict(ck["tgt_vocab"])
             info = dict(ck["info"])
             tr = cls(
