@@ -362,6 +362,9 @@ def test_embedding_modules_import_without_torch():
         "seqlab.embeddings.counts",
         "seqlab.embeddings.glove",
         "seqlab.embeddings.ppmi",
+        "seqlab.embeddings.doc2vec",
+        "seqlab.embeddings.doc2vec_infer",
+        "seqlab.embeddings.train",
     ]
     code = f"import sys, {', '.join(mods)}; sys.exit('torch' in sys.modules)"
     assert subprocess.run([sys.executable, "-c", code]).returncode == 0, mods
