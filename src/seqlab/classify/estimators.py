@@ -6,6 +6,9 @@
     RNNClassifier(cell="lstm" | "gru", bidirectional=..., pooling=...)
     CNNRNNClassifier()                         recurrent layer under Kim's convolution
     MNBClassifier(), NBSVMClassifier()         Wang & Manning (2012), in seqlab.classify.baselines
+    GDropoutClassifier(), FDropoutClassifier() Wang & Manning (2013), in seqlab.classify.fast_dropout
+    RAEClassifier()                            Socher et al. (2011), in seqlab.classify.rae
+    ParagraphVectorClassifier()                Le & Mikolov (2014), in seqlab.classify.paragraph_vector
 
 Each takes its own parameters followed by the training parameters they all share
 (seqlab.classify.torch_classifier.TRAINING_PARAMS: Kim's recipe, which the RNNs and the DCNN
@@ -19,8 +22,12 @@ from collections.abc import Callable
 import torch
 
 from seqlab.classify.baselines import MNBClassifier, NBSVMClassifier
+from seqlab.classify.fast_dropout import FDropoutClassifier, GDropoutClassifier
+from seqlab.classify.paragraph_vector import ParagraphVectorClassifier
 from seqlab.classify.pretrained import KIM_STD
+from seqlab.classify.rae import RAEClassifier
 from seqlab.classify.torch_classifier import PAD, UNK, TorchClassifier, estimator_params
+from seqlab.classify.tree_classifier import TREE_MODELS, TreeClassifier
 from seqlab.errors import ParameterError, SeqlabError
 from seqlab.models.dcnn import DCNN, DCNNConfig
 from seqlab.models.textcnn import CONVS, VARIANTS, TextCNN, TextCNNConfig
@@ -254,7 +261,13 @@ MODELS = (
     "cnn-rnn",
     "nbsvm",
     "mnb",
-)
+    "g-dropout",
+    "f-dropout",
+    "rae",
+    "paragraph-vec",
+) + TREE_MODELS  # recnn, rntn, mv-rnn, tree-lstm: on the SST trees (seqlab.classify.tree_data)
+# the models fitted on X alone (no dev set, epochs or device): the linear baselines
+LINEAR_MODELS = ("nbsvm", "mnb", "g-dropout", "f-dropout", "paragraph-vec")
 PRETRAINED_MODELS = ("cnn-static", "cnn-non-static", "cnn-multichannel")
 KIM_CNN_MODELS = ("cnn-rand",) + PRETRAINED_MODELS  # the models `conv` applies to
 ESTIMATORS = {
@@ -264,6 +277,11 @@ ESTIMATORS = {
     "CNNRNNClassifier": CNNRNNClassifier,
     "MNBClassifier": MNBClassifier,
     "NBSVMClassifier": NBSVMClassifier,
+    "GDropoutClassifier": GDropoutClassifier,
+    "FDropoutClassifier": FDropoutClassifier,
+    "RAEClassifier": RAEClassifier,
+    "ParagraphVectorClassifier": ParagraphVectorClassifier,
+    "TreeClassifier": TreeClassifier,
 }
 
 
@@ -357,6 +375,14 @@ def make_estimator(
         return NBSVMClassifier()
     if model == "mnb":
         return MNBClassifier()
+    if model == "g-dropout":
+        return GDropoutClassifier(seed=seed)
+    if model == "f-dropout":
+        return FDropoutClassifier()
+    if model == "rae":  # at most `epochs`, the best on 10% of the training data kept (patience 2)
+        return RAEClassifier(epochs=epochs, seed=seed, num_threads=num_threads)
+    if model == "paragraph-vec":  # Doc2Vec + logistic regression (Mesnil et al. 2014's settings)
+        return ParagraphVectorClassifier(seed=seed, workers=num_threads or 0)
     raise SeqlabError(f"unknown model {model!r}; one of {', '.join(MODELS)}")
 
 

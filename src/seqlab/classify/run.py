@@ -20,6 +20,7 @@ from seqlab.classify.data import CLEANERS, check_dataset, check_sst_train, load_
 from seqlab.classify.estimators import (
     DCNN_RECIPE,
     KIM_CNN_MODELS,
+    LINEAR_MODELS,
     MODELS,
     PRETRAINED_MODELS,
     check_conv,
@@ -29,6 +30,8 @@ from seqlab.classify.estimators import (
     estimator_state,
     make_estimator,
 )
+from seqlab.classify.tree_classifier import TREE_MODELS
+from seqlab.classify.tree_data import TREE_VECTORS, check_tree_dataset, train_on_treebank
 from seqlab.distributed import current_group
 from seqlab.errors import ParameterError, SeqlabError
 from seqlab.files import write_json_atomic
@@ -82,7 +85,22 @@ def train_classifier(
         dev_checks=dev_checks,
         recipe=recipe,
     )
-    neural = model not in ("nbsvm", "mnb")
+    if model in TREE_MODELS:  # the recursive nets train on the SST trees themselves
+        return _train_tree_run(
+            dataset,
+            model,
+            Path(run_dir),
+            vectors,
+            epochs,
+            seed,
+            threads,
+            device,
+            callback,
+            dev_checks,
+            folds,
+            on_unit,
+        )
+    neural = model not in LINEAR_MODELS
     run = Path(run_dir)
     vectors = vectors or ("glove-6b-50d" if model in PRETRAINED_MODELS else None)
     kv = None
@@ -169,6 +187,35 @@ def train_classifier(
     return metrics
 
 
+def _train_tree_run(
+    dataset, model, run, vectors, epochs, seed, threads, device, callback, dev_checks, folds, on_unit
+) -> dict:
+    """train_classifier for the recursive nets (seqlab.classify.tree_data): same files, same metrics
+    keys. sst1/sst2: the treebank's splits; mr: cross-validated on its sentences' trees."""
+    from seqlab.classify.data import DATASETS
+    from seqlab.classify.tree_data import cross_validate_mr
+
+    vectors = vectors or TREE_VECTORS.get(model)
+    kv = None
+    if vectors:
+        from seqlab.embeddings.vector_sources import load_vectors
+
+        kv = load_vectors(vectors)
+    common = dict(vectors=kv, epochs=epochs, seed=seed, threads=threads, device=device, callback=callback)
+    if check_tree_dataset(dataset, model) == "mr":
+        est, metrics = cross_validate_mr(model, folds=folds, on_unit=on_unit, dev_checks=dev_checks, **common)
+    else:
+        est, metrics = train_on_treebank(dataset, model, dev_checks=dev_checks, **common)
+    spec = DATASETS[metrics["dataset"]]
+    payload = {"estimator": checkpoint_values(estimator_state(est)), "labels": list(spec.labels)}
+    payload.update(cleaner=spec.cleaner, dataset=metrics["dataset"], model=model, vectors=vectors)
+    save_checkpoint(run / "model.pt", CHECKPOINT_KIND, payload)
+    sst_train = "trees" if metrics["dataset"] != "mr" else None
+    metrics.update(vectors=vectors, conv=None, sst_train=sst_train, recipe=None, dev_checks=dev_checks)
+    write_json_atomic(run / "metrics.json", metrics)
+    return metrics
+
+
 def check_writable(path: Path, folder: bool) -> None:
     """Fail now, not after hours of training, where `path` (a folder to create or fill, or a file to
     write) cannot be written: it exists as the other kind, or its nearest existing parent is not a
@@ -231,10 +278,12 @@ def check_training_arguments(
     check_recipe(recipe)
     check_dev_checks(dev_checks)
     check_sst_train(sst_train)
+    if model in TREE_MODELS:
+        check_tree_dataset(dataset, model)
     for name, value in (("seed", seed), ("threads", threads)):
         if value is not None and value < 0:
             raise ParameterError(name, f"must be at least 0, got {value}")
-    neural = model not in ("nbsvm", "mnb")
+    neural = model not in LINEAR_MODELS
     if neural:
         resolve_device(device)  # "cuda" without a GPU fails here, not after the data has loaded
     check_dataset(dataset)

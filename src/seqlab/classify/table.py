@@ -29,95 +29,35 @@ from seqlab.classify import protocol
 from seqlab.classify.data import DATASETS, check_sst_train, load_dataset
 from seqlab.classify.estimators import (
     DCNN_RECIPE,
-    DCNN_RECIPES,
     KIM_CNN_MODELS,
+    LINEAR_MODELS,
     MODELS,
     PRETRAINED_MODELS,
-    check_conv,
     check_dev_checks,
-    check_recipe,
     is_neural,
     make_estimator,
 )
 from seqlab.classify.run import check_writable
+from seqlab.classify.table_rows import (
+    DATASET_TITLES,
+    DEFAULT_ROWS,
+    MODEL_TITLES,
+    ORDER,
+    PAPER,
+    TABLE_ROWS,
+    UNAVAILABLE,
+    parse_row,
+    row_title,
+    untrainable_message,
+)
 from seqlab.errors import SeqlabError, check_at_least
 from seqlab.files import write_json_atomic, write_text_atomic
 from seqlab.runtime import resolve_device
 
-DATASET_TITLES = {
-    "mr": "MR",
-    "sst1": "SST-1",
-    "sst2": "SST-2",
-    "subj": "Subj",
-    "trec": "TREC",
-    "cr": "CR",
-    "mpqa": "MPQA",
-}
-MODEL_TITLES = {
-    "cnn-rand": "CNN-rand",
-    "cnn-static": "CNN-static",
-    "cnn-non-static": "CNN-non-static",
-    "cnn-multichannel": "CNN-multichannel",
-    "dcnn": "DCNN (Kalchbrenner et al., 2014)",
-    "nbsvm": "NBSVM (Wang and Manning, 2012)",
-    "mnb": "MNB (Wang and Manning, 2012)",
-    "lstm": "LSTM (ours only)",
-    "bilstm": "BiLSTM (ours only)",
-    "gru": "GRU (ours only)",
-    "cnn-rnn": "CNN-RNN hybrid (ours only)",
-}
-
-DCNN_RECIPE_TITLES = {"b4": "batches of 4 (authors' code)", "b50": "batches of 50"}
-_ORDER = ("mr", "sst1", "sst2", "subj", "trec", "cr", "mpqa")
-_ROWS = {  # Kim (2014) Table 2, as in the lecture; None = "–" (not reported)
-    "cnn-rand": (76.1, 45.0, 82.7, 89.6, 91.2, 79.8, 83.4),
-    "cnn-static": (81.0, 45.5, 86.8, 93.0, 92.8, 84.7, 89.6),
-    "cnn-non-static": (81.5, 48.0, 87.2, 93.4, 93.6, 84.3, 89.5),
-    "cnn-multichannel": (81.1, 47.4, 88.1, 93.2, 92.2, 85.0, 89.4),
-    "dcnn": (None, 48.5, 86.8, None, 93.0, None, None),
-    "nbsvm": (79.4, None, None, 93.2, None, 81.8, 86.3),
-    "mnb": (79.0, None, None, 93.6, None, 80.0, 86.3),
-}
-PAPER: dict[str, dict[str, float | None]] = {m: dict(zip(_ORDER, row)) for m, row in _ROWS.items()}
-DEFAULT_ROWS = (
-    "cnn-rand",
-    "cnn-rand:wide",
-    "cnn-static",
-    "cnn-non-static",
-    "cnn-multichannel",
-    "dcnn",
-    "nbsvm",
-    "mnb",
-)
-
-
-def parse_row(row: str) -> tuple[str, str]:
-    """A table row -> (model, option): the convolution of Kim's CNN ("cnn-rand" -> ("cnn-rand",
-    "narrow"), "cnn-rand:wide" -> ("cnn-rand", "wide")) or the DCNN's training recipe ("dcnn" ->
-    ("dcnn", DCNN_RECIPE), "dcnn:b4" -> ("dcnn", "b4")); other models take no suffix."""
-    model, colon, opt = row.partition(":")
-    if model not in MODELS:
-        raise SeqlabError(f"unknown model {model!r}; one of {', '.join(MODELS)} (Kim's CNN may add :wide)")
-    if model == "dcnn":
-        return model, check_recipe(opt) if colon else DCNN_RECIPE
-    if colon and model not in KIM_CNN_MODELS:
-        raise SeqlabError(
-            f"{row!r}: only Kim's CNN rows ({', '.join(KIM_CNN_MODELS)}) take :narrow or :wide, "
-            f"and the DCNN's :{' or :'.join(DCNN_RECIPES)}"
-        )
-    return model, check_conv(opt) if colon else "narrow"
-
-
-def row_title(row: str) -> str:
-    model, opt = parse_row(row)
-    if model == "dcnn":
-        return MODEL_TITLES[model] + ("" if opt == DCNN_RECIPE else ", " + DCNN_RECIPE_TITLES[opt])
-    return MODEL_TITLES[model] + (", wide conv" if opt == "wide" else "")
-
 
 @dataclass
 class TableConfig:
-    datasets: tuple[str, ...] = _ORDER
+    datasets: tuple[str, ...] = ORDER
     models: tuple[str, ...] = (
         DEFAULT_ROWS  # rows: model names, MODEL:wide for Kim's CNN with wide convolution
     )
@@ -145,8 +85,13 @@ class TableConfig:
         return self
 
     def check_can_train(self) -> None:
-        """The device the neural rows train on exists ("cuda" without a GPU fails now)."""
-        if any(parse_row(m)[0] not in ("nbsvm", "mnb") for m in self.models):
+        """Every row to train has an estimator (else one line naming it) and the device the neural
+        rows train on exists ("cuda" without a GPU fails now). UNAVAILABLE rows are never trained."""
+        for m in self.models:
+            model = parse_row(m)[0]
+            if model not in UNAVAILABLE and model not in MODELS:
+                raise SeqlabError(untrainable_message(model))
+        if any(parse_row(m)[0] in MODELS and parse_row(m)[0] not in LINEAR_MODELS for m in self.models):
             resolve_device(self.device)
 
 
@@ -203,7 +148,7 @@ def cache_file(cache_dir: Path, cfg: TableConfig, dataset: str, row: str, unit: 
     sst = f"__{cfg.sst_train}" if DATASETS[dataset].phrases else ""
     revision = DATASETS[dataset].revision
     sst += f"__data{revision}" if revision > 1 else ""
-    neural = model not in ("nbsvm", "mnb")
+    neural = model not in LINEAR_MODELS
     ep = (f"__e{cfg.epochs}" + (f"__dc{cfg.dev_checks}" if cfg.dev_checks > 1 else "")) if neural else ""
     split = f"fold{unit + 1}of{cfg.folds}" if cv else "test"
     return cache_dir / f"{dataset}__{model}{cnv}{vec}{sst}{ep}__s{cfg.seed}__{split}.json"
@@ -236,6 +181,8 @@ def run_table(
         n_units = protocol.unit_count(ds, cfg.folds)
         for row in cfg.models:
             model, opt = parse_row(row)
+            if model in UNAVAILABLE:
+                continue  # nothing to train: the table prints "—" and a footnote
             conv = opt if model in KIM_CNN_MODELS else "narrow"
             recipe = opt if model == "dcnn" else DCNN_RECIPE
             cell = cells[(dname, row)] = Cell(dname, row, n_units)
@@ -312,6 +259,30 @@ def _fmt_cell(cell: Cell | None, paper: float | None) -> str:
     return f"{ours} / {p} ({cell.mean - paper:+.1f})"
 
 
+def _fmt_unavailable(paper: float | None) -> str:
+    return "—" if paper is None else f"— / {paper:.1f}"
+
+
+def _row_notes(rows) -> list[str]:
+    """² footnotes: what each unavailable row would need; and the rows not trainable here yet."""
+    models = [parse_row(r)[0] for r in rows]
+    lines = [
+        f"- ² {MODEL_TITLES[m]}: would need {UNAVAILABLE[m]}."
+        for m in dict.fromkeys(models)
+        if m in UNAVAILABLE
+    ]
+    if lines:
+        lines = [
+            "",
+            "² Rows that need resources the lecture does not give (— = not reproducible here):",
+            "",
+        ] + lines
+    pending = [m for m in dict.fromkeys(models) if m not in UNAVAILABLE and m not in MODELS]
+    if pending:
+        lines += ["", f"Rows not trainable in this seqlab yet (paper numbers only): {', '.join(pending)}."]
+    return lines
+
+
 def markdown_table(
     cells: dict[tuple[str, str], Cell],
     cfg: TableConfig,
@@ -320,7 +291,7 @@ def markdown_table(
 ) -> str:
     """The table as markdown: each cell `ours / paper (ours - paper)`; `·` = not run, `–` = not in
     the paper; `[k/10 folds]` = cross-validation still incomplete (mean over the folds done)."""
-    datasets = [d for d in _ORDER if d in cfg.datasets]
+    datasets = [d for d in ORDER if d in cfg.datasets]
     head = "| Model | " + " | ".join(DATASET_TITLES[d] for d in datasets) + " |"
     lines = [
         "# Kim (2014) Table 2, reproduced by `seqlab classify table`",
@@ -332,11 +303,19 @@ def markdown_table(
         head,
         "|" + " --- |" * (len(datasets) + 1),
     ]
-    rows = sorted(cfg.models, key=lambda r: (MODELS.index(parse_row(r)[0]), r))  # the paper's order
+    order = TABLE_ROWS + MODELS
+    rows = sorted(cfg.models, key=lambda r: (order.index(parse_row(r)[0]), r))  # the lecture's order
     for r in rows:
         model = parse_row(r)[0]
-        title = row_title(r) + (" ¹" if model in PRETRAINED_MODELS else "")
-        row = [_fmt_cell(cells.get((d, r)), PAPER.get(model, {}).get(d)) for d in datasets]
+        title = (
+            row_title(r)
+            + (" ¹" if model in PRETRAINED_MODELS else "")
+            + (" ²" if model in UNAVAILABLE else "")
+        )
+        if model in UNAVAILABLE:
+            row = [_fmt_unavailable(PAPER[model].get(d)) for d in datasets]
+        else:
+            row = [_fmt_cell(cells.get((d, r)), PAPER.get(model, {}).get(d)) for d in datasets]
         lines.append(f"| {title} | " + " | ".join(row) + " |")
     lines += ["", "Per-cell detail (std over folds, time, training examples per unit):", ""]
     for (d, m), c in cells.items():
@@ -392,6 +371,7 @@ def markdown_table(
             f"5. Wall time of this invocation: {total_seconds / 60:.1f} min (cached folds cost nothing); "
             f"training time of all the cells shown, as cached: {compute / 3600:.2f} h."
         )
+    lines += _row_notes(cfg.models)
     gpu = [
         f"{DATASET_TITLES[d]} {m} ({c.done - c.devices.get('cpu', 0)}/{c.units})"
         for (d, m), c in cells.items()

@@ -15,7 +15,13 @@ from seqlab.cli.arguments import HelpFormatter, add_scale_arguments
 
 MODELS_HELP = (
     "cnn-rand, cnn-static, cnn-non-static, cnn-multichannel (Kim 2014), dcnn (Kalchbrenner et al. "
-    "2014), lstm, bilstm, gru, cnn-rnn (BiLSTM under Kim's convolution), nbsvm, mnb (Wang & Manning 2012)"
+    "2014), lstm, bilstm, gru, cnn-rnn (BiLSTM under Kim's convolution), nbsvm, mnb (Wang & Manning 2012), "
+    "g-dropout, f-dropout (fast dropout logistic regression, Wang & Manning 2013), rae (semi-supervised "
+    "recursive autoencoder, Socher et al. 2011: greedy trees built from the text, no parser; stops "
+    "2 epochs after its best on dev); on the SST trees "
+    "(sst1/sst2, root accuracy; mr: its sentences on the treebank's trees, right-branching where none): "
+    "recnn (p = tanh(W[c1;c2] + b)), mv-rnn (Socher et al. 2012), rntn (Socher et al. 2013), "
+    "tree-lstm (Tai et al. 2015; glove-6b-50d unless --vectors)"
 )
 DATASETS_HELP = "mr, sst1, sst2, subj, trec, cr, mpqa"
 
@@ -118,7 +124,9 @@ def register(sub) -> None:
         formatter_class=fmt,
         help="label new sentences with a trained run",
         description="Print, for each TEXT, the predicted label and the probability of "
-        "every class (tab-separated: label, probabilities, text).",
+        "every class (tab-separated: label, probabilities, text). The tree models (recnn, "
+        "mv-rnn, rntn, tree-lstm) give raw text a right-branching tree (w1 (w2 (... wn))), "
+        "no parser.",
     )
     pr.add_argument("run", metavar="RUN", help="a folder written by `seqlab classify train`")
     pr.add_argument("texts", nargs="+", metavar="TEXT", help="sentences to classify")
@@ -147,14 +155,18 @@ def register(sub) -> None:
         help=f"datasets (columns), from {DATASETS_HELP} (default: all seven)",
     )
     tb.add_argument(
+        "--rows",
         "--models",
+        dest="models",
         nargs="+",
         default=None,
         metavar="M",
         help=f"rows, from {MODELS_HELP}; Kim's CNN rows may end in :wide (wide "
         "convolution; a bare name is narrow), the DCNN's in :b4 or :b50 (its recipe, see train --recipe; "
-        "bare: b50). Default: cnn-rand cnn-rand:wide cnn-static "
-        "cnn-non-static cnn-multichannel dcnn nbsvm mnb",
+        "bare: b50). Every other row of the lecture's table is accepted too (rae, mv-rnn, rntn, "
+        "paragraph-vec, recnn, tree-lstm; and ccae, sent-parser, tree-crf, crf-pr, svm-s, printed as "
+        "'—' beside the paper with a footnote on what they need); 'all' = every row. Default: cnn-rand "
+        "cnn-rand:wide cnn-static cnn-non-static cnn-multichannel dcnn nbsvm mnb",
     )
     tb.add_argument(
         "--sst-train",
@@ -326,11 +338,12 @@ def cmd_predict(args) -> int:
 def cmd_table(args) -> int:
     from seqlab.classify.data import DATASETS
     from seqlab.classify.table import DEFAULT_ROWS, TableConfig, build_table
+    from seqlab.classify.table_rows import expand_rows
     from seqlab.runtime import set_threads
 
     cfg = TableConfig(
         tuple(d.lower().replace("-", "") for d in args.datasets),
-        tuple(args.models) if args.models else DEFAULT_ROWS,
+        expand_rows(args.models) if args.models else DEFAULT_ROWS,
         args.vectors,
         args.epochs,
         args.folds,
