@@ -303,8 +303,8 @@ def train_weights(
     vectors_lockf, (V,) factors on the input-vector updates (None: all 1). keep: (V,) uint32
     subsampling thresholds (None: from the counts and config.sample). on_epoch_begin(epoch),
     on_epoch_end(epoch, loss_sum): called between epochs, with the vectors of that moment in
-    `weights` (gensim's callbacks). kernel(mats, where, tab, sig, logsig, lr): what one job runs
-    (None: word2vec's kernels; a Doc2Vec passes its own); desc: the progress bar's label."""
+    `weights` (gensim's callbacks). kernel(mats, where, tab, sig, logsig, lr): one job's work (None:
+    word2vec's kernels; a Doc2Vec passes its own); desc: the progress bar's label."""
     V, D = len(enc.words), config.vector_size
     tab = Tables.of(enc.counts, config, keep)
     sig, logsig = K.sigmoid_tables()
@@ -318,11 +318,8 @@ def train_weights(
     masters = weights.matrices()
     lockf = None if lockf is None else np.ascontiguousarray(np.broadcast_to(lockf, (V,)), dtype=np.float32)
     shrink = int(bool(config.shrink_windows))
-
-    # sync="replicas": a private copy of every matrix per thread, merged every round; a Doc2Vec's
-    # document vectors stay shared (a document is trained by one job, so no two threads write one
-    # row unless a tag repeats across documents trained at once: then as Hogwild), and so do the
-    # word vectors that PV-DBOW only reads
+    # sync="replicas": a private copy per thread of each matrix but the shared ones (a Doc2Vec's
+    # document vectors, each trained by one job; the word vectors PV-DBOW only reads)
     shared = [getattr(weights, name) for name in weights.shared]
     replicas = (
         [[m if any(m is a for a in shared) else copy_rows(m) for m in masters] for _ in range(workers)]
@@ -340,8 +337,11 @@ def train_weights(
         n = V if last or (rnd + 1) % full_every == 0 else hot
         lo, hi = n * wid // workers, n * (wid + 1) // workers
         for master, copies in zip(masters, reps):
-            if not any(master is a for a in shared):
-                K.merge_replicas(master, copies, lo, hi)
+            if any(master is a for a in shared):
+                continue
+            # the hot inner nodes of the Huffman tree are at its root's end (the root is V-2)
+            at = V - n if master is weights.syn1 else 0
+            K.merge_replicas(master, copies, at + lo, at + hi)
 
     def run_job(wid: int, epoch: int, j: int) -> None:
         s_lo, s_hi, pos = jobs[j]
