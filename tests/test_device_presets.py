@@ -7,6 +7,7 @@ import json
 import random
 from dataclasses import asdict
 
+import numpy as np
 import pytest
 import torch
 
@@ -204,3 +205,45 @@ def test_a_bad_preset_fails_before_names_reads_or_trains(tmp_path, capsys):
 
     with pytest.raises(ParameterError, match="preset"):
         generate_names(3, data=tmp_path / "missing.txt", preset="huge", cache_dir=tmp_path)
+
+
+def test_classify_defaults_to_auto_and_records_the_device_used(tmp_path, capsys):
+    """classify train and table take --device auto by default (the same help as every trainer),
+    the library too, and a run records the device it trained on, resolved."""
+    import inspect
+
+    from seqlab.classify.estimators import CNNClassifier, make_estimator
+    from seqlab.classify.run import train_classifier
+    from seqlab.classify.table import TableConfig
+
+    for argv in (["classify", "train"], ["classify", "table"]):
+        with pytest.raises(SystemExit):
+            main([*argv, "--help"])
+        text = " ".join(capsys.readouterr().out.split())
+        assert "auto = cuda when torch sees a GPU, else cpu" in text and "(default: auto)" in text, argv
+    for fn in (train_classifier, make_estimator):
+        assert inspect.signature(fn).parameters["device"].default == "auto", fn
+    assert CNNClassifier().device == "auto" and TableConfig().device == "auto"
+    rng = np.random.default_rng(0)
+    lines = [f"{c}\t" + " ".join(f"w{c}{j}" for j in rng.integers(0, 5, 6)) for c in rng.integers(0, 2, 40)]
+    data = tmp_path / "tiny.tsv"
+    data.write_text("\n".join(lines) + "\n")
+    run = tmp_path / "run"
+    argv = [
+        "classify",
+        "train",
+        str(data),
+        "-o",
+        str(run),
+        "--model",
+        "cnn-rand",
+        "--epochs",
+        "1",
+        "--folds",
+        "2",
+    ]
+    assert main(argv) == 0
+    out = capsys.readouterr().out
+    metrics = json.loads((run / "metrics.json").read_text())
+    expected = "cuda" if torch.cuda.is_available() else "cpu"
+    assert metrics["device"] == expected and f"on {expected})" in out

@@ -321,7 +321,7 @@ def make_estimator(
     seed: int = 0,
     num_threads: int | None = None,
     callback: Callable | None = None,
-    device: str = "cpu",
+    device: str = "auto",
     conv: str = "narrow",
     dev_checks: int = 1,
     recipe: str = DCNN_RECIPE,

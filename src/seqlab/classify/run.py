@@ -48,7 +48,7 @@ def train_classifier(
     epochs: int = 25,
     seed: int = 0,
     threads: int | None = None,
-    device: str = "cpu",
+    device: str = "auto",
     callback: Callable | None = None,
     on_unit: Callable[[protocol.Unit], None] | None = None,
     conv: str = "narrow",
@@ -180,6 +180,7 @@ def train_classifier(
             else []
         ),
         "world_size": group.world_size,
+        "device": _device_used(device) if neural else "cpu",
         "global_batch_size": getattr(est, "batch_size", None),
     }
     if group.is_main:
@@ -212,8 +213,16 @@ def _train_tree_run(
     save_checkpoint(run / "model.pt", CHECKPOINT_KIND, payload)
     sst_train = "trees" if metrics["dataset"] != "mr" else None
     metrics.update(vectors=vectors, conv=None, sst_train=sst_train, recipe=None, dev_checks=dev_checks)
+    metrics.update(device=_device_used(device))
     write_json_atomic(run / "metrics.json", metrics)
     return metrics
+
+
+def _device_used(device: str) -> str:
+    """The device a run trained on, resolved ("auto" -> "cuda" or "cpu"), as metrics.json says."""
+    from seqlab.runtime import resolve_device
+
+    return resolve_device(device).type
 
 
 def check_writable(path: Path, folder: bool) -> None:
@@ -257,7 +266,7 @@ def check_training_arguments(
     epochs: int = 25,
     seed: int = 0,
     threads: int | None = None,
-    device: str = "cpu",
+    device: str = "auto",
     conv: str = "narrow",
     sst_train: str = "phrases",
     dev_checks: int = 1,

@@ -50,6 +50,7 @@ from seqlab.classify.table_rows import (
     row_title,
     untrainable_message,
 )
+from seqlab.classify.tree_classifier import TREE_MODELS
 from seqlab.errors import SeqlabError, check_at_least
 from seqlab.files import write_json_atomic, write_text_atomic
 from seqlab.runtime import resolve_device
@@ -66,7 +67,7 @@ class TableConfig:
     folds: int = 10  # for the CV sets (MR, Subj, CR, MPQA)
     seed: int = 0
     num_threads: int | None = None
-    device: str = "cpu"  # where the neural cells train (cpu, cuda, auto); recorded per fold
+    device: str = "auto"  # where the neural cells train (auto, cpu, cuda); recorded per fold
     sst_train: str = "phrases"  # what SST-1/SST-2 train on: Kim's phrases, or sentences only
     dev_checks: int = 1  # dev-set scorings per epoch (the best point is kept)
 
@@ -91,6 +92,11 @@ class TableConfig:
             model = parse_row(m)[0]
             if model not in UNAVAILABLE and model not in MODELS:
                 raise SeqlabError(untrainable_message(model))
+            if model in TREE_MODELS:  # their own loop over the trees, not an estimator of the table
+                raise SeqlabError(
+                    f"{model}: trains on the SST trees with its own loop; run `seqlab classify train "
+                    f"sst1 -o RUN --model {model}` (the table prints its paper numbers with --cached-only)"
+                )
         if any(parse_row(m)[0] in MODELS and parse_row(m)[0] not in LINEAR_MODELS for m in self.models):
             resolve_device(self.device)
 

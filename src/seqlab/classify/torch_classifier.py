@@ -68,7 +68,7 @@ TRAINING_PARAMS = dict(
     seed=0,  # initialisation, dev split and batch order
     num_threads=None,  # torch threads (None or 0: torch's default)
     callback=None,  # progress events: callback(event, **fields), see the module docstring
-    device="cpu",  # cpu | cuda | auto; the fitted model ends on the CPU
+    device="auto",  # auto (cuda when present) | cpu | cuda; the fitted model ends on the CPU
 )
 
 

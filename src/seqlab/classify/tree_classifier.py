@@ -143,7 +143,7 @@ class TreeClassifier(ClassifierMixin, BaseEstimator):
         seed=0,
         num_threads=None,
         callback=None,
-        device="cpu",
+        device="auto",
     ):
         self.model, self.task, self.embedding_dim, self.hidden_size = model, task, embedding_dim, hidden_size
         self.dropout, self.vectors, self.lr, self.batch_size, self.epochs = (

@@ -69,11 +69,10 @@ def add_preset_argument(p) -> None:
     )
 
 
-def add_scale_arguments(p, device_default: str = "cpu") -> None:
-    """--device, --nproc and --threads, the same on every neural trainer (docs/scaling.md).
-    device_default: "auto" on lm/translate; classify still passes the old "cpu" default until it
-    moves to auto too (issue 27)."""
-    add_device_argument(p, device_default)
+def add_scale_arguments(p) -> None:
+    """--device (auto by default), --nproc and --threads, the same on every neural trainer
+    (docs/scaling.md)."""
+    add_device_argument(p)
     p.add_argument(
         "--nproc",
         type=int,

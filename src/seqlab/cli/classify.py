@@ -11,7 +11,7 @@ from pathlib import Path
 
 import numpy as np
 
-from seqlab.cli.arguments import HelpFormatter, add_scale_arguments
+from seqlab.cli.arguments import HelpFormatter, add_device_argument, add_scale_arguments
 
 MODELS_HELP = (
     "cnn-rand, cnn-static, cnn-non-static, cnn-multichannel (Kim 2014), dcnn (Kalchbrenner et al. "
@@ -194,13 +194,7 @@ def register(sub) -> None:
     tb.add_argument(
         "--threads", type=int, default=None, metavar="N", help="torch CPU threads (default: all cores)"
     )
-    tb.add_argument(
-        "--device",
-        default="cpu",
-        choices=("cpu", "cuda", "auto"),
-        help="where the neural cells train (default: cpu); each fold records its device and "
-        "the table says which cells came from a GPU",
-    )
+    add_device_argument(tb)  # each fold records its device; the table says which cells came from a GPU
     tb.add_argument(
         "--cache", default=None, metavar="DIR", help="result cache (default: TABLE_cache/ next to TABLE.md)"
     )
@@ -314,7 +308,8 @@ def _train(args, group, device) -> int:
     spread = f" ± {100 * m['std']:.2f}" if m["folds"] > 1 else ""  # a test split has no spread
     print(
         f"{m['dataset']}\t{m['model']}\taccuracy {100 * m['accuracy']:.2f}{spread}\t"
-        f"({m['protocol']}, {m['train_examples']} training examples, {m['seconds']:.0f} s)\t"
+        f"({m['protocol']}, {m['train_examples']} training examples, {m['seconds']:.0f} s on "
+        f"{m.get('device', 'cpu')})\t"
         f"-> {run}/metrics.json, {run}/model.pt ({m['checkpoint']})"
     )
     return 0

@@ -231,7 +231,7 @@ def _add_train_arguments(p) -> None:
         help="CPU threads per process (default: the cores divided among this machine's processes)",
     )
     add_preset_argument(p)
-    add_scale_arguments(p, device_default="auto")
+    add_scale_arguments(p)
     p.set_defaults(func=cmd_train, _param_flags={"run_dir": "-o"})
 
 

@@ -212,7 +212,7 @@ def train_parser() -> argparse.ArgumentParser:
         "1 is faster on a busy shared machine",
     )
     add_preset_argument(g)
-    add_scale_arguments(g, device_default="auto")
+    add_scale_arguments(g)
     p.set_defaults(_param_flags={"run_dir": "-o"})
     return p
 
