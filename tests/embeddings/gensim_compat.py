@@ -1,7 +1,28 @@
-"""What the gensim suites share: a stand-in for testfixtures.log_capture (gensim's tests import
-it; seqlab does not depend on testfixtures)."""
+"""What the gensim suites share: testfixtures (gensim's tests import it) or a stand-in for its
+log_capture where it is not installed, and the subclass that skips the left-out tests."""
 
 import logging
+import sys
+import types
+import unittest
+
+
+def provide_testfixtures() -> None:
+    """Make `from testfixtures import log_capture` work: the real package, else the stand-in."""
+    try:
+        import testfixtures  # noqa: F401
+    except ImportError:
+        sys.modules.setdefault("testfixtures", types.SimpleNamespace(log_capture=_log_capture))
+
+
+def leave_out(cls, left_out: dict):
+    """A subclass of gensim's test case with the left-out tests skipped, naming the reason."""
+    body = {
+        name: unittest.skip(reason)(getattr(cls, name))
+        for name, reason in left_out.items()
+        if hasattr(cls, name)
+    }
+    return type(f"Gensim{cls.__name__}", (cls,), body)
 
 
 def _log_capture():

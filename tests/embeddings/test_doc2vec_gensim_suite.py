@@ -16,15 +16,13 @@ deliberate difference):
 """
 
 import importlib.util
-import sys
 import types
-import unittest
 
 import pytest
 
 pytest.importorskip("gensim")
 import gensim.test.utils  # noqa: E402,F401  (after the importorskip above)
-from gensim_compat import _log_capture  # noqa: E402
+from gensim_compat import leave_out, provide_testfixtures  # noqa: E402
 
 from seqlab.embeddings.doc2vec import Doc2Vec, TaggedDocument  # noqa: E402
 from seqlab.embeddings.keyedvectors import KeyedVectors  # noqa: E402
@@ -32,15 +30,11 @@ from seqlab.embeddings.keyedvectors import KeyedVectors  # noqa: E402
 
 def _gensim_suite():
     """gensim's test module, loaded afresh with seqlab's classes in place of gensim's."""
-    try:
-        import testfixtures  # noqa: F401
-    except ImportError:
-        sys.modules.setdefault("testfixtures", types.SimpleNamespace(log_capture=_log_capture))
+    provide_testfixtures()
     path = gensim.__path__[0] + "/test/test_doc2vec.py"
     spec = importlib.util.spec_from_file_location("gensim_test_doc2vec_on_seqlab", path)
     module = importlib.util.module_from_spec(spec)
     # the module builds its corpora at import time with doc2vec.TaggedDocument: swap it in first
-    real_exec = spec.loader.exec_module
     source = open(path, encoding="utf-8").read()
     source = source.replace(
         "from gensim.models import doc2vec, keyedvectors",
@@ -49,7 +43,6 @@ def _gensim_suite():
     )
     module.__dict__["_seqlab_doc2vec"] = types.SimpleNamespace(Doc2Vec=Doc2Vec, TaggedDocument=TaggedDocument)
     module.__dict__["_seqlab_keyedvectors"] = types.SimpleNamespace(KeyedVectors=KeyedVectors)
-    del real_exec
     exec(compile(source, path, "exec"), module.__dict__)
     return module
 
@@ -64,13 +57,4 @@ _LEFT_OUT = {
 }
 
 
-def _leave_out(cls):
-    body = {
-        name: unittest.skip(reason)(getattr(cls, name))
-        for name, reason in _LEFT_OUT.items()
-        if hasattr(cls, name)
-    }
-    return type(f"Gensim{cls.__name__}", (cls,), body)
-
-
-GensimTestDoc2VecModel = _leave_out(_suite.TestDoc2VecModel)
+GensimTestDoc2VecModel = leave_out(_suite.TestDoc2VecModel, _LEFT_OUT)

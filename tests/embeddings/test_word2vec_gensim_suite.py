@@ -25,17 +25,15 @@ dependencies; where it is missing, a stand-in with the same contract captures th
 
 import importlib.util
 import os
-import sys
 import tempfile
 import types
-import unittest
 
 import pytest
 
 pytest.importorskip("gensim")
 import gensim.test.utils  # noqa: E402  (after the importorskip above)
 from gensim.models import word2vec as gensim_word2vec  # noqa: E402
-from gensim_compat import _log_capture  # noqa: E402
+from gensim_compat import leave_out, provide_testfixtures  # noqa: E402
 
 from seqlab.embeddings.keyedvectors import KeyedVectors  # noqa: E402
 from seqlab.embeddings.word2vec import Word2Vec  # noqa: E402
@@ -43,10 +41,7 @@ from seqlab.embeddings.word2vec import Word2Vec  # noqa: E402
 
 def _gensim_suite():
     """gensim's test module, loaded afresh with seqlab's classes in place of gensim's."""
-    try:
-        import testfixtures  # noqa: F401
-    except ImportError:
-        sys.modules.setdefault("testfixtures", types.SimpleNamespace(log_capture=_log_capture))
+    provide_testfixtures()
     path = gensim.__path__[0] + "/test/test_word2vec.py"
     spec = importlib.util.spec_from_file_location("gensim_test_word2vec_on_seqlab", path)
     module = importlib.util.module_from_spec(spec)
@@ -76,22 +71,12 @@ _LEFT_OUT = {
 }
 
 
-def _leave_out(cls):
-    """A subclass of gensim's test case with the left-out tests skipped, naming the reason."""
-    body = {
-        name: unittest.skip(reason)(getattr(cls, name))
-        for name, reason in _LEFT_OUT.items()
-        if hasattr(cls, name)
-    }
-    return type(f"Gensim{cls.__name__}", (cls,), body)
+GensimTestWord2VecModel = leave_out(_suite.TestWord2VecModel, _LEFT_OUT)
+GensimTestWMD = leave_out(_suite.TestWMD, _LEFT_OUT)
+GensimTestWord2VecSentenceIterators = leave_out(_suite.TestWord2VecSentenceIterators, _LEFT_OUT)
 
 
-GensimTestWord2VecModel = _leave_out(_suite.TestWord2VecModel)
-GensimTestWMD = _leave_out(_suite.TestWMD)
-GensimTestWord2VecSentenceIterators = _leave_out(_suite.TestWord2VecSentenceIterators)
-
-
-class GensimTestWord2VecScripts(_leave_out(_suite.TestWord2VecScripts)):
+class GensimTestWord2VecScripts(leave_out(_suite.TestWord2VecScripts, _LEFT_OUT)):
     """gensim's script test writes vec.txt into the working folder: run it in a temporary one."""
 
     def setUp(self):

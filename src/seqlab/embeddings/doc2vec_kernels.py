@@ -108,6 +108,35 @@ def _predict(h, neu, L, word, syn1neg, syn1, negs, hs, neg_threshold, neg_alias,
 
 
 @njit(inline="always")
+def _train_row(mat, row, lk, learn, neu, D, word, syn1neg, syn1, negs, hs, neg_threshold, neg_alias, codes,
+               points, offsets, alpha, learn_hidden, state, sig, logsig, scale):  # fmt: skip
+    """mat[row] (a word or document vector) predicts `word`, then learns the error (if `learn`,
+    scaled by its lock factor lk). Returns (state, loss, terms)."""
+    for d in range(D):
+        neu[d] = 0.0
+    state, loss, terms = _predict(mat[row], neu, D, word, syn1neg, syn1, negs, hs, neg_threshold,
+                                  neg_alias, codes, points, offsets, alpha, learn_hidden, state, sig,
+                                  logsig, scale)  # fmt: skip
+    if learn:
+        for d in range(D):
+            mat[row, d] += lk * neu[d]
+    return state, loss, terms
+
+
+@njit(inline="always")
+def _draw_ahead(ring, slot, negative, state, neg_threshold, neg_alias, syn1neg, prefetch):
+    """One position's `negative` noise words into ring[slot], their rows prefetched if asked."""
+    nv = neg_threshold.shape[0]
+    for k in range(negative):
+        state, r = _splitmix(state)
+        w = _draw_negative(r, neg_threshold, neg_alias, nv)
+        ring[slot, k] = w
+        if prefetch:
+            _prefetch_row(syn1neg, w)
+    return state
+
+
+@njit(inline="always")
 def _reduced(state, window, shrink):
     """word2vec's reduced window: b uniform in 0..window-1 (0 when shrink is 0); the draw is made
     either way, so the random stream does not depend on shrink."""
@@ -167,20 +196,15 @@ def train_document_job(
             # the common case on its fast path: one document vector h predicts every word, the
             # noise drawn LOOKAHEAD words ahead (the same stream) and its rows prefetched
             t = tag_ids[t_lo]
-            nv = neg_threshold.shape[0]
             for q in range(min(LOOKAHEAD, n)):
-                for k in range(negative):
-                    state, r = _splitmix(state)
-                    ring[q, k] = _draw_negative(r, neg_threshold, neg_alias, nv)
+                state = _draw_ahead(ring, q, negative, state, neg_threshold, neg_alias, syn1neg, False)
             lk = doc_lockf[t]
             for i in range(n):
                 ahead = i + LOOKAHEAD
                 if ahead < n:
-                    for k in range(negative):
-                        state, r = _splitmix(state)
-                        w = _draw_negative(r, neg_threshold, neg_alias, nv)
-                        ring[ahead % R, k] = w
-                        _prefetch_row(syn1neg, w)
+                    state = _draw_ahead(
+                        ring, ahead % R, negative, state, neg_threshold, neg_alias, syn1neg, True
+                    )
                     _prefetch_row(syn1neg, buf[ahead])
                 for d in range(D):
                     neu[d] = 0.0
@@ -200,46 +224,30 @@ def train_document_job(
                         if j == i:
                             continue
                         x = buf[j]
-                        for d in range(D):
-                            neu[d] = 0.0
-                        state, lo_, te = _predict(syn0[x], neu, D, word, syn1neg, syn1, negs, hs,
-                                                  neg_threshold, neg_alias, codes, points, offsets, alpha,
-                                                  learn_hidden, state, sig, logsig, scale)  # fmt: skip
+                        state, lo_, te = _train_row(syn0, x, word_lockf[x], learn_words, neu, D, word,
+                                                    syn1neg, syn1, negs, hs, neg_threshold, neg_alias,
+                                                    codes, points, offsets, alpha, learn_hidden, state,
+                                                    sig, logsig, scale)  # fmt: skip
                         loss += lo_
                         terms += te
-                        if learn_words:
-                            lk = word_lockf[x]
-                            for d in range(D):
-                                syn0[x, d] += lk * neu[d]
                 for q in range(t_lo, t_hi):  # each document vector predicts the word
                     t = tag_ids[q]
-                    for d in range(D):
-                        neu[d] = 0.0
-                    state, lo_, te = _predict(dv[t], neu, D, word, syn1neg, syn1, negs, hs,
-                                              neg_threshold, neg_alias, codes, points, offsets, alpha,
-                                              learn_hidden, state, sig, logsig, scale)  # fmt: skip
+                    state, lo_, te = _train_row(dv, t, doc_lockf[t], learn_docs, neu, D, word, syn1neg, syn1,
+                                                negs, hs, neg_threshold, neg_alias, codes, points, offsets,
+                                                alpha, learn_hidden, state, sig, logsig, scale)  # fmt: skip
                     loss += lo_
                     terms += te
-                    if learn_docs:
-                        lk = doc_lockf[t]
-                        for d in range(D):
-                            dv[t, d] += lk * neu[d]
         elif mode == DM:
             ahead_ns = not hs and negative > 0  # negative sampling only: noise drawn ahead, prefetched
             if ahead_ns:
-                nv = neg_threshold.shape[0]
                 for q in range(min(LOOKAHEAD, n)):
-                    for k in range(negative):
-                        state, r = _splitmix(state)
-                        ring[q, k] = _draw_negative(r, neg_threshold, neg_alias, nv)
+                    state = _draw_ahead(ring, q, negative, state, neg_threshold, neg_alias, syn1neg, False)
             for i in range(n):
                 ahead = i + LOOKAHEAD
                 if ahead_ns and ahead < n:
-                    for k in range(negative):
-                        state, r = _splitmix(state)
-                        w = _draw_negative(r, neg_threshold, neg_alias, nv)
-                        ring[ahead % R, k] = w
-                        _prefetch_row(syn1neg, w)
+                    state = _draw_ahead(
+                        ring, ahead % R, negative, state, neg_threshold, neg_alias, syn1neg, True
+                    )
                     _prefetch_row(syn1neg, buf[ahead])
                     if ahead + window < n:
                         _prefetch_row(syn0, buf[ahead + window])
