@@ -23,6 +23,7 @@ it), so a page can mark them in place. Padding windows are clipped to the real w
 
 from __future__ import annotations
 
+import threading
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -32,6 +33,7 @@ import torch.nn.functional as F
 from seqlab.errors import SeqlabError
 
 MAX_HIGHLIGHTS = 8  # the strongest spans (by |weight|) a result keeps by default
+_HOOKS = threading.Lock()  # held while forward hooks are registered on a model
 
 
 @dataclass
@@ -81,12 +83,17 @@ def cnn_ngram_weights(
     cfg = model.config
     wide = getattr(cfg, "conv", "wide") == "wide"
     outputs: list[torch.Tensor] = []
-    hooks = [conv.register_forward_hook(lambda mod, inp, out: outputs.append(out)) for conv in model.convs]
-    try:
-        pooled = model.features(torch.tensor([ids]))[0]  # (F,)
-    finally:
-        for h in hooks:
-            h.remove()
+    # a hook sees every forward pass of the model, so two explanations on two threads (the web
+    # page's pool) would catch each other's windows: one at a time while the hooks are on
+    with _HOOKS:
+        hooks = [
+            conv.register_forward_hook(lambda mod, inp, out: outputs.append(out)) for conv in model.convs
+        ]
+        try:
+            pooled = model.features(torch.tensor([ids]))[0]  # (F,)
+        finally:
+            for h in hooks:
+                h.remove()
     W = model.fc.weight  # (C, F)
     others = (
         torch.cat([W[:target], W[target + 1 :]]).mean(dim=0) if W.shape[0] > 1 else torch.zeros_like(W[0])
