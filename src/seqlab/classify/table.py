@@ -2,7 +2,8 @@
 and a markdown writer that puts the paper's number, ours and the difference in every cell.
 
 Rows are model names, or `MODEL:wide` / `MODEL:narrow` for Kim's CNN with that convolution (a bare
-cnn-* name is narrow, the paper's c in R^{n-h+1}): the default rows hold CNN-rand both ways.
+cnn-* name is narrow, the paper's c in R^{n-h+1}): the default rows hold CNN-rand both ways. The
+recursive nets' cells train on the treebank's trees by classify train's code (table_trees).
 
 Every (dataset, row, fold) result is one small JSON file in a cache folder, written atomically as
 soon as that fold finishes, so a run that is killed resumes at the first missing fold. Each fold
@@ -21,6 +22,7 @@ import re
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 
 import numpy as np
@@ -46,11 +48,14 @@ from seqlab.classify.table_rows import (
     PAPER,
     TABLE_ROWS,
     UNAVAILABLE,
+    applies,
     parse_row,
     row_title,
     untrainable_message,
 )
+from seqlab.classify.table_trees import tree_jobs, tree_notes, tree_unit_count
 from seqlab.classify.tree_classifier import TREE_MODELS
+from seqlab.classify.tree_data import TREE_VECTORS
 from seqlab.errors import SeqlabError, check_at_least
 from seqlab.files import write_json_atomic, write_text_atomic
 from seqlab.runtime import resolve_device
@@ -92,11 +97,6 @@ class TableConfig:
             model = parse_row(m)[0]
             if model not in UNAVAILABLE and model not in MODELS:
                 raise SeqlabError(untrainable_message(model))
-            if model in TREE_MODELS:  # their own loop over the trees, not an estimator of the table
-                raise SeqlabError(
-                    f"{model}: trains on the SST trees with its own loop; run `seqlab classify train "
-                    f"sst1 -o RUN --model {model}` (the table prints its paper numbers with --cached-only)"
-                )
         if any(parse_row(m)[0] in MODELS and parse_row(m)[0] not in LINEAR_MODELS for m in self.models):
             resolve_device(self.device)
 
@@ -139,8 +139,8 @@ def _slug(text: str) -> str:
 def cache_file(cache_dir: Path, cfg: TableConfig, dataset: str, row: str, unit: int, cv: bool) -> Path:
     """Where one fold's (or the test split's) result lives; its name holds every relevant setting:
     dataset, model, convolution (Kim's CNN) or recipe (DCNN), vectors (pretrained rows), SST training
-    set, data revision (when above 1: its texts changed), epochs (neural rows), dev checks per epoch
-    (neural rows, when more than one), seed and fold."""
+    set (`trees` for the recursive nets), data revision (when above 1: its texts changed), epochs
+    (neural rows), dev checks per epoch (neural rows, when more than one), seed and fold."""
     model, opt = parse_row(row)
     cnv = f"__{opt}" if model in KIM_CNN_MODELS else ""
     if model == "dcnn" and opt != "b50":  # b50: the first recipe, whose cells came before b4
@@ -151,7 +151,8 @@ def cache_file(cache_dir: Path, cfg: TableConfig, dataset: str, row: str, unit: 
         if model in PRETRAINED_MODELS
         else ""
     )
-    sst = f"__{cfg.sst_train}" if DATASETS[dataset].phrases else ""
+    vec += f"__{_slug(cfg.vectors)}" if model in TREE_VECTORS else ""
+    sst = "__trees" if model in TREE_MODELS else f"__{cfg.sst_train}" if DATASETS[dataset].phrases else ""
     revision = DATASETS[dataset].revision
     sst += f"__data{revision}" if revision > 1 else ""
     neural = model not in LINEAR_MODELS
@@ -180,77 +181,93 @@ def run_table(
     check_writable(cache_dir, folder=True)
     cache_dir.mkdir(parents=True, exist_ok=True)
     cb = callback or (lambda *a, **k: None)
-    kv = None
+    kv = []
+
+    def vectors():  # loaded once, by the first unit that needs them
+        if not kv:
+            from seqlab.embeddings.vector_sources import load_vectors
+
+            kv.append((vectors_loader or load_vectors)(cfg.vectors))
+        return kv[0]
+
     cells: dict[tuple[str, str], Cell] = {}
     for dname in cfg.datasets:
-        ds = load_dataset(dname, sst_train=cfg.sst_train)
-        n_units = protocol.unit_count(ds, cfg.folds)
+        ds = None
         for row in cfg.models:
-            model, opt = parse_row(row)
-            if model in UNAVAILABLE:
-                continue  # nothing to train: the table prints "—" and a footnote
-            conv = opt if model in KIM_CNN_MODELS else "narrow"
-            recipe = opt if model == "dcnn" else DCNN_RECIPE
+            model = parse_row(row)[0]
+            if model in UNAVAILABLE or not applies(model, dname):
+                continue  # nothing to train: the table prints "—" (and a footnote)
+            if model in TREE_MODELS:  # the treebank's trees, by classify train's code
+                n_units = tree_unit_count(dname, cfg.folds)
+                jobs = tree_jobs(cfg, dname, model, vectors, callback)
+            else:
+                ds = ds or load_dataset(dname, sst_train=cfg.sst_train)
+                n_units = protocol.unit_count(ds, cfg.folds)
+                units = protocol.units(ds, cfg.folds, cfg.seed)
+                jobs = ((u.index, partial(_fit_unit, cfg, dname, row, u, vectors, callback)) for u in units)
             cell = cells[(dname, row)] = Cell(dname, row, n_units)
-            for unit in protocol.units(ds, cfg.folds, cfg.seed):
-                path = cache_file(cache_dir, cfg, dname, row, unit.index, ds.cv)
+            for index, job in jobs:
+                path = cache_file(cache_dir, cfg, dname, row, index, DATASETS[dname].cv)
                 if path.is_file():
                     rec = json.loads(path.read_text())
-                    cb("unit", dataset=dname, model=row, unit=unit.index, units=n_units, cached=True)
+                    cb("unit", dataset=dname, model=row, unit=index, units=n_units, cached=True)
                     cell.add(rec["accuracy"], rec["seconds"], rec.get("device", "cpu"), rec.get("n_train"))
                     continue
                 if not train:
                     continue
-                cb("unit", dataset=dname, model=row, unit=unit.index, units=n_units, cached=False)
-                if model in PRETRAINED_MODELS and kv is None:
-                    from seqlab.embeddings.vector_sources import load_vectors
-
-                    kv = (vectors_loader or load_vectors)(cfg.vectors)
-                est = make_estimator(
-                    model,
-                    vectors=kv if model in PRETRAINED_MODELS else None,
+                cb("unit", dataset=dname, model=row, unit=index, units=n_units, cached=False)
+                t0, load0 = time.perf_counter(), os.getloadavg()[0]
+                rec = job()
+                secs = time.perf_counter() - t0
+                rec.update(
+                    dataset=dname,
+                    data_revision=DATASETS[dname].revision,
+                    model=model,
+                    row=row,
+                    unit=index,
+                    units=n_units,
+                    seconds=secs,
                     epochs=cfg.epochs,
                     seed=cfg.seed,
-                    num_threads=cfg.num_threads,
-                    callback=callback,
-                    device=cfg.device,
-                    conv=conv,
-                    dev_checks=cfg.dev_checks,
-                    recipe=recipe,
+                    load_avg=[load0, os.getloadavg()[0]],
                 )
-                t0, load0 = time.perf_counter(), os.getloadavg()[0]
-                acc = protocol.fit_and_score(est, unit)
-                secs = time.perf_counter() - t0
-                device = resolve_device(cfg.device).type if is_neural(est) else "cpu"
-                write_json_atomic(
-                    path,
-                    {
-                        "dataset": dname,
-                        "data_revision": DATASETS[dname].revision,
-                        "model": model,
-                        "row": row,
-                        "unit": unit.index,
-                        "units": n_units,
-                        "accuracy": acc,
-                        "seconds": secs,
-                        "n_train": len(unit.X_train),
-                        "n_test": len(unit.X_test),
-                        "best_epoch": getattr(est, "best_epoch_", None),
-                        "epochs": cfg.epochs,
-                        "seed": cfg.seed,
-                        "dev_checks": cfg.dev_checks if is_neural(est) else None,
-                        "best_check": getattr(est, "best_check_", None),
-                        "conv": conv if model in KIM_CNN_MODELS else None,
-                        "recipe": recipe if model == "dcnn" else None,
-                        "sst_train": cfg.sst_train if ds.name in ("sst1", "sst2") else None,
-                        "vectors": cfg.vectors if model in PRETRAINED_MODELS else None,
-                        "device": device,
-                        "load_avg": [load0, os.getloadavg()[0]],
-                        "epoch_seconds": [round(h["seconds"], 2) for h in getattr(est, "history_", [])],
-                    },
-                )
-                cell.add(acc, secs, device, len(unit.X_train))
+                write_json_atomic(path, rec)
+                cell.add(rec["accuracy"], secs, rec["device"], rec["n_train"])
     return cells
+
+
+def _fit_unit(cfg: TableConfig, dname: str, row: str, unit, vectors: Callable, callback) -> dict:
+    """Train one fold (or the test split) of an estimator row; its record for the cache."""
+    model, opt = parse_row(row)
+    conv = opt if model in KIM_CNN_MODELS else "narrow"
+    recipe = opt if model == "dcnn" else DCNN_RECIPE
+    est = make_estimator(
+        model,
+        vectors=vectors() if model in PRETRAINED_MODELS else None,
+        epochs=cfg.epochs,
+        seed=cfg.seed,
+        num_threads=cfg.num_threads,
+        callback=callback,
+        device=cfg.device,
+        conv=conv,
+        dev_checks=cfg.dev_checks,
+        recipe=recipe,
+    )
+    acc = protocol.fit_and_score(est, unit)
+    return {
+        "accuracy": acc,
+        "n_train": len(unit.X_train),
+        "n_test": len(unit.X_test),
+        "best_epoch": getattr(est, "best_epoch_", None),
+        "dev_checks": cfg.dev_checks if is_neural(est) else None,
+        "best_check": getattr(est, "best_check_", None),
+        "conv": conv if model in KIM_CNN_MODELS else None,
+        "recipe": recipe if model == "dcnn" else None,
+        "sst_train": cfg.sst_train if dname in ("sst1", "sst2") else None,
+        "vectors": cfg.vectors if model in PRETRAINED_MODELS else None,
+        "device": resolve_device(cfg.device).type if is_neural(est) else "cpu",
+        "epoch_seconds": [round(h["seconds"], 2) for h in getattr(est, "history_", [])],
+    }
 
 
 def _fmt_cell(cell: Cell | None, paper: float | None) -> str:
@@ -321,7 +338,12 @@ def markdown_table(
         if model in UNAVAILABLE:
             row = [_fmt_unavailable(PAPER[model].get(d)) for d in datasets]
         else:
-            row = [_fmt_cell(cells.get((d, r)), PAPER.get(model, {}).get(d)) for d in datasets]
+            row = [
+                _fmt_cell(cells.get((d, r)), PAPER.get(model, {}).get(d))
+                if applies(model, d)
+                else _fmt_unavailable(PAPER.get(model, {}).get(d))
+                for d in datasets
+            ]
         lines.append(f"| {title} | " + " | ".join(row) + " |")
     lines += ["", "Per-cell detail (std over folds, time, training examples per unit):", ""]
     for (d, m), c in cells.items():
@@ -377,7 +399,7 @@ def markdown_table(
             f"5. Wall time of this invocation: {total_seconds / 60:.1f} min (cached folds cost nothing); "
             f"training time of all the cells shown, as cached: {compute / 3600:.2f} h."
         )
-    lines += _row_notes(cfg.models)
+    lines += _row_notes(cfg.models) + tree_notes(cfg, [parse_row(r)[0] for r in cfg.models])
     gpu = [
         f"{DATASET_TITLES[d]} {m} ({c.done - c.devices.get('cpu', 0)}/{c.units})"
         for (d, m), c in cells.items()
@@ -441,7 +463,7 @@ def build_table(
     check_writable(out, folder=False)
     check_writable(cache, folder=True)
     loader = None
-    if train and any(parse_row(m)[0] in PRETRAINED_MODELS for m in cfg.models):
+    if train and any(parse_row(m)[0] in PRETRAINED_MODELS + tuple(TREE_VECTORS) for m in cfg.models):
         from seqlab.embeddings.vector_sources import load_vectors
 
         kv = load_vectors(cfg.vectors)  # fail fast on bad vectors

@@ -13,6 +13,7 @@ from seqlab.classify.estimators import (
     check_conv,
     check_recipe,
 )
+from seqlab.classify.tree_classifier import TREE_MODELS
 from seqlab.errors import SeqlabError
 
 DATASET_TITLES = {
@@ -128,6 +129,19 @@ DEFAULT_ROWS = (
     "nbsvm",
     "mnb",
 )
+
+
+TREE_DATASETS = ("sst1", "sst2")  # the sets whose examples come with the treebank's parse trees
+
+
+def applies(model: str, dataset: str) -> bool:
+    """Whether the table has a cell of `model` on `dataset` (else it prints "—" there). Every row
+    applies everywhere but the recursive nets (TREE_MODELS), which train on parse trees: on SST's
+    own trees, and on MR (its sentences on the treebank's trees) only where the paper has a number
+    (MV-RNN's 79.0)."""
+    if model not in TREE_MODELS:
+        return True
+    return dataset in TREE_DATASETS or (dataset == "mr" and PAPER[model].get("mr") is not None)
 
 
 def parse_row(row: str) -> tuple[str, str]:

@@ -14,9 +14,11 @@ import os
 import re
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 
 import numpy as np
 
+from seqlab.classify.protocol import Unit
 from seqlab.classify.sst_trees import Tree, node_count, read_trees
 from seqlab.classify.tree_classifier import TREE_MODELS, make_tree_estimator, root_class
 from seqlab.datasets import dataset_path
@@ -75,6 +77,45 @@ def mr_trees(texts: list[str], labels, treebank: dict[str, list[Tree]]) -> tuple
     return trees, found
 
 
+@dataclass
+class TreeFold:
+    """One fold of MR on trees: the trees to train on, the 10% of them held out as dev, the trees to
+    score, and the fold's texts as protocol.units gives them (for on_unit)."""
+
+    index: int
+    train: list[Tree]
+    dev: list[Tree]
+    test: list[Tree]
+    unit: Unit
+
+
+def mr_tree_folds(
+    folds: int = 10, seed: int = 0, root: str | os.PathLike | None = None
+) -> tuple[list[TreeFold], int]:
+    """MR's sentences as trees (mr_trees) cut by the table's protocol: seqlab's stratified folds, 10%
+    of each training part held out as dev. Returns (the folds, how many trees came from the treebank)."""
+    from seqlab.classify.data import holdout_split, load_dataset
+
+    ds = load_dataset("mr", root)
+    texts, y = ds.train
+    trees, found = mr_trees(texts, y, load_treebank(root))
+    out = []
+    for i, (tr, te) in enumerate(ds.folds(folds, seed)):
+        keep, dev = holdout_split(len(tr), 0.1, seed)
+        unit = Unit(i, folds, [texts[j] for j in tr], y[tr], [texts[j] for j in te], y[te])
+        pick = lambda rows: [trees[j] for j in rows]  # noqa: E731
+        out.append(TreeFold(i, pick(tr[keep]), pick(tr[dev]), pick(te), unit))
+    return out, found
+
+
+def fit_tree_fold(model: str, fold: TreeFold, **kw):
+    """A `binary` TreeClassifier of `model` (make_tree_estimator; `kw`: epochs, seed, vectors, ...)
+    fitted on the fold's training trees, picked on its dev roots. Returns (estimator, test accuracy)."""
+    est = make_tree_estimator(model, "binary", **kw)
+    est.fit(fold.train, X_dev=fold.dev)
+    return est, est.score_trees(fold.test)
+
+
 def cross_validate_mr(
     model: str,
     *,
@@ -91,20 +132,15 @@ def cross_validate_mr(
 ):
     """MR by the table's protocol (stratified `folds`-fold CV, seqlab's folds; 10% of each training
     part held out as dev) on mr_trees. Returns (the best fold's TreeClassifier, metrics)."""
-    from seqlab.classify.data import holdout_split, load_dataset
-    from seqlab.classify.protocol import Unit
-
-    ds = load_dataset("mr", root)
-    trees, found = mr_trees(ds.train[0], ds.train[1], load_treebank(root))
+    parts, found = mr_tree_folds(folds, seed, root)
+    n_trees = sum(len(f.test) for f in parts)
     accs, best, t0 = [], None, time.perf_counter()
-    for i, (tr, te) in enumerate(ds.folds(folds, seed)):
+    for fold in parts:
         if on_unit is not None:  # the fold's texts, as protocol.evaluate reports them
-            texts, y = ds.train
-            on_unit(Unit(i, folds, [texts[j] for j in tr], y[tr], [texts[j] for j in te], y[te]))
-        keep, dev = holdout_split(len(tr), 0.1, seed)
-        est = make_tree_estimator(
+            on_unit(fold.unit)
+        est, acc = fit_tree_fold(
             model,
-            "binary",
+            fold,
             vectors=vectors,
             epochs=epochs,
             seed=seed,
@@ -113,8 +149,7 @@ def cross_validate_mr(
             callback=callback,
             **settings,
         )
-        est.fit([trees[j] for j in tr[keep]], X_dev=[trees[j] for j in tr[dev]])
-        accs.append(est.score_trees([trees[j] for j in te]))
+        accs.append(acc)
         if best is None or accs[-1] > max(accs[:-1]):
             best = est
     acc = float(np.mean(accs))
@@ -129,11 +164,11 @@ def cross_validate_mr(
         "seconds": time.perf_counter() - t0,
         "epochs": epochs,
         "seed": seed,
-        "train_examples": len(trees),
-        "tree_coverage": found / len(trees),
+        "train_examples": n_trees,
+        "tree_coverage": found / n_trees,
         "checkpoint": f"the model of fold {accs.index(max(accs)) + 1} of {folds} (the best fold)",
         "notes": [
-            f"{found} of {len(trees)} MR sentences ({100 * found / len(trees):.1f}%) on the SST tree of "
+            f"{found} of {n_trees} MR sentences ({100 * found / n_trees:.1f}%) on the SST tree of "
             "the same sentence (structure only), the rest right-branching; loss at the roots only",
         ],
         "world_size": 1,

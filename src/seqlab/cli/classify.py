@@ -165,7 +165,9 @@ def register(sub) -> None:
         "convolution; a bare name is narrow), the DCNN's in :b4 or :b50 (its recipe, see train --recipe; "
         "bare: b50). Every other row of the lecture's table is accepted too (rae, mv-rnn, rntn, "
         "paragraph-vec, recnn, tree-lstm; and ccae, sent-parser, tree-crf, crf-pr, svm-s, printed as "
-        "'—' beside the paper with a footnote on what they need); 'all' = every row. Default: cnn-rand "
+        "'—' beside the paper with a footnote on what they need); the recursive rows train as classify "
+        "train trains them and have cells on sst1 and sst2 only, mv-rnn on mr too ('—' elsewhere); "
+        "'all' = every row. Default: cnn-rand "
         "cnn-rand:wide cnn-static cnn-non-static cnn-multichannel dcnn nbsvm mnb",
     )
     tb.add_argument(
@@ -178,7 +180,7 @@ def register(sub) -> None:
         "--vectors",
         default="glove-6b-50d",
         metavar="V",
-        help="pretrained vectors for the static/non-static/multichannel rows",
+        help="pretrained vectors for the static/non-static/multichannel rows and tree-lstm",
     )
     tb.add_argument("--folds", type=int, default=10, metavar="K", help="CV folds for MR, Subj, CR, MPQA")
     tb.add_argument("--epochs", type=int, default=25, metavar="E", help="maximum epochs per neural model")
@@ -333,7 +335,7 @@ def cmd_predict(args) -> int:
 def cmd_table(args) -> int:
     from seqlab.classify.data import DATASETS
     from seqlab.classify.table import DEFAULT_ROWS, TableConfig, build_table
-    from seqlab.classify.table_rows import expand_rows
+    from seqlab.classify.table_rows import UNAVAILABLE, applies, expand_rows, parse_row
     from seqlab.runtime import set_threads
 
     cfg = TableConfig(
@@ -350,7 +352,9 @@ def cmd_table(args) -> int:
     )
     cfg.validate()
     set_threads(args.threads)
-    units = sum((cfg.folds if DATASETS[d].cv else 1) for d in cfg.datasets) * len(cfg.models)
+    rows = [parse_row(m)[0] for m in cfg.models]
+    trained = [(d, m) for d in cfg.datasets for m in rows if m not in UNAVAILABLE and applies(m, d)]
+    units = sum((cfg.folds if DATASETS[d].cv else 1) for d, _ in trained)
     bars = _Bars(units, "table", "fold")
     started = [False]
 
