@@ -482,3 +482,45 @@ def test_merge_replicas_keeps_every_threads_change(workers):
         assert np.array_equal(r[2:7], master[2:7])
         assert np.array_equal(r[:2], before[:2]) and np.array_equal(r[7:], before[7:])
     assert np.array_equal(master[:2], m0[:2]) and np.array_equal(master[7:], m0[7:])
+
+
+def _overlap_reference(m0, r0, lo, hi):
+    """NumPy replay of merge_replicas_overlap, in float64: master + c * sum_w d_w per row."""
+    out = m0.astype(np.float64).copy()
+    for r in range(lo, hi):
+        d = np.stack([rep[r].astype(np.float64) - m0[r] for rep in r0])
+        s = d.sum(0)
+        own, tot = float((d * d).sum()), float(s @ s)
+        c = own / tot if tot > own else 1.0
+        out[r] = m0[r] + c * s
+    return out
+
+
+@pytest.mark.parametrize("workers", [2, 3])
+def test_merge_replicas_overlap_averages_agreeing_changes_and_sums_the_rest(workers):
+    """The Huffman tree's hot rows: the same change from every replica is averaged (not counted W
+    times), one thread's change alone and orthogonal changes are summed, anything else follows
+    c = min(1, sum |d_w|^2 / |sum d_w|^2); copied back to every replica, other rows untouched."""
+    rng = np.random.default_rng(1)
+    D = 16
+    master = rng.standard_normal((12, D)).astype(np.float32)
+    step = rng.standard_normal(D).astype(np.float32)
+    reps = [master.copy() for _ in range(workers)]
+    for w in range(workers):
+        reps[w][2] += step  # row 2: every replica moved the same way
+        reps[w][5, w] += 1.0  # row 5: orthogonal changes (axis w)
+        reps[w][6:9] += rng.standard_normal((3, D)).astype(np.float32)  # rows 6-8: anything
+    reps[0][3] += step  # row 3: one thread's change only
+    reps = tuple(reps)
+    m0, r0 = master.copy(), [r.copy() for r in reps]
+    K.merge_replicas_overlap(master, reps, 2, 9)
+    np.testing.assert_allclose(master[2], m0[2] + step, rtol=1e-5, atol=1e-5)  # averaged
+    np.testing.assert_allclose(master[3], m0[3] + step, rtol=1e-5, atol=1e-5)  # kept whole
+    want5 = m0[5].copy()
+    want5[:workers] += 1.0
+    np.testing.assert_allclose(master[5], want5, rtol=1e-5, atol=1e-5)  # summed
+    np.testing.assert_allclose(master[2:9], _overlap_reference(m0, r0, 2, 9)[2:9], rtol=1e-5, atol=1e-5)
+    for r, before in zip(reps, r0):
+        assert np.array_equal(r[2:9], master[2:9])
+        assert np.array_equal(r[:2], before[:2]) and np.array_equal(r[9:], before[9:])
+    assert np.array_equal(master[:2], m0[:2]) and np.array_equal(master[9:], m0[9:])

@@ -415,3 +415,38 @@ def merge_replicas(master, reps, lo, hi):
             master[r, d] = s
             for w in range(W):
                 reps[w][r, d] = s
+
+
+@njit(nogil=True, cache=True)
+def merge_replicas_overlap(master, reps, lo, hi):
+    """merge_replicas for rows every thread pulls toward the same point (the Huffman tree's top
+    nodes, on every word's path): per row, with d_w = rep_w - master and S = sum_w d_w,
+        master <- master + c S,   c = min(1, sum_w |d_w|^2 / |S|^2),
+    so changes that agree are averaged (W equal d_w: c = 1/W) and changes that do not overlap
+    (orthogonal, or one thread's only) are summed as merge_replicas does. Summing agreeing changes
+    would move a row that every replica drove to the same optimum past it, round after round."""
+    D = master.shape[1]
+    W = len(reps)
+    for r in range(lo, hi):
+        own = 0.0
+        tot = 0.0
+        for d in range(D):
+            m = master[r, d]
+            s = 0.0
+            for w in range(W):
+                x = reps[w][r, d] - m
+                own += x * x
+                s += x
+            tot += s * s
+        c = np.float32(1.0)
+        if tot > own:
+            c = np.float32(own / tot)
+        for d in range(D):
+            m = master[r, d]
+            s = np.float32(0.0)
+            for w in range(W):
+                s += reps[w][r, d] - m
+            v = m + c * s
+            master[r, d] = v
+            for w in range(W):
+                reps[w][r, d] = v

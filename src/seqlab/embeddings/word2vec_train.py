@@ -318,8 +318,7 @@ def train_weights(
     masters = weights.matrices()
     lockf = None if lockf is None else np.ascontiguousarray(np.broadcast_to(lockf, (V,)), dtype=np.float32)
     shrink = int(bool(config.shrink_windows))
-    # sync="replicas": a private copy per thread of each matrix but the shared ones (a Doc2Vec's
-    # document vectors, each trained by one job; the word vectors PV-DBOW only reads)
+    # replicas: a copy per thread of each matrix but the shared ones (a Doc2Vec's dv; PV-DBOW's wv)
     shared = [getattr(weights, name) for name in weights.shared]
     replicas = (
         [[m if any(m is a for a in shared) else copy_rows(m) for m in masters] for _ in range(workers)]
@@ -339,9 +338,10 @@ def train_weights(
         for master, copies in zip(masters, reps):
             if any(master is a for a in shared):
                 continue
-            # the hot inner nodes of the Huffman tree are at its root's end (the root is V-2)
-            at = V - n if master is weights.syn1 else 0
-            K.merge_replicas(master, copies, at + lo, at + hi)
+            if master is weights.syn1:  # the tree's hot nodes are at the root's end (root: V-2)
+                K.merge_replicas_overlap(master, copies, V - n + lo, V - n + hi)
+            else:
+                K.merge_replicas(master, copies, lo, hi)
 
     def run_job(wid: int, epoch: int, j: int) -> None:
         s_lo, s_hi, pos = jobs[j]
