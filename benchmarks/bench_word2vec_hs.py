@@ -17,6 +17,7 @@ results/word2vec_hs.{json,md} (or --name).
 from __future__ import annotations
 
 import argparse
+import json
 import shutil
 import sys
 import tempfile
@@ -25,7 +26,7 @@ from pathlib import Path
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _common import machine_info, write_results  # noqa: E402
+from _common import RESULTS, machine_info, write_results  # noqa: E402
 from _word2vec_runs import analogy_accuracy, describe, load_averages, plain_corpus, run_child, settings  # noqa: E402
 
 
@@ -45,7 +46,16 @@ def main(argv=None) -> int:
         default=[1],
         help="seeds per tool; the goal compares the means (gensim's threads make its runs differ anyway)",
     )
+    ap.add_argument(
+        "--combine",
+        nargs="+",
+        metavar="NAME",
+        help="train nothing: pool the rows of earlier results/<NAME>.json runs into --name (the means "
+        "over all their seeds)",
+    )
     args = ap.parse_args(argv)
+    if args.combine:
+        return combine(args.combine, args.name)
 
     from seqlab.datasets import dataset_path
 
@@ -80,6 +90,22 @@ def main(argv=None) -> int:
         "summary": summarize(rows),
     }
     write_results(args.name, result, to_markdown(result))
+    print(to_markdown(result))
+    return 0
+
+
+def combine(names: list[str], name: str) -> int:
+    """Pool earlier runs' rows (same settings but the seed) into one result with the means over all."""
+    runs = [json.loads((RESULTS / f"{n}.json").read_text()) for n in names]
+    rows = [dict(r, run=n) for n, run in zip(names, runs) for r in run["rows"]]
+    result = {
+        "machine": runs[-1]["machine"],
+        "combined_from": names,
+        "settings": {k: v for run in runs for k, v in run["settings"].items()},
+        "rows": rows,
+        "summary": summarize(rows),
+    }
+    write_results(name, result, to_markdown(result))
     print(to_markdown(result))
     return 0
 
@@ -120,6 +146,11 @@ def to_markdown(r: dict) -> str:
         "",
         f"gutenberg8 (17.0M tokens); {setup} alpha 0.025 skip-gram, 0.05 CBOW.",
         machine,
+        *(
+            [f"Pooled from results/{', '.join(r['combined_from'])} (one row per run)."]
+            if "combined_from" in r
+            else []
+        ),
         "",
         "| model | tool | seed | words/s | train s | CPU s | analogy % | load before | load after |",
         "| --- | --- | ---: | ---: | ---: | ---: | ---: | --- | --- |",
