@@ -227,14 +227,14 @@ def test_settings_left_as_none_are_chosen_on_a_held_out_tenth(cls):
     tr, va = stratified_folds(y, 10, 1)[0]
     Xa = np.asarray(X, dtype=object)
     scores = {}
-    for f, p, l2 in itertools.product(("binary", "nb"), (0.5, 0.8), (0.1, 1.0)):
+    for f, p, l2 in itertools.product(("binary", "nb"), (0.5, 0.8, 0.9), (0.1, 1.0, 0.01, 0.03)):
         ref = cls(features=f, p=p, l2=l2).fit(list(Xa[tr]), y[tr])
         scores[(f, p, l2)] = ref.score(list(Xa[va]), y[va])
     assert dict(est.selection_) == scores
     best = max(scores.values())
     assert (est.features_, est.p_, est.l2_) == next(k for k, v in scores.items() if v == best)
     fixed = cls(p=0.8, features="nb").fit(X, y)
-    assert fixed.p_ == 0.8 and fixed.features_ == "nb" and len(fixed.selection_) == 2
+    assert fixed.p_ == 0.8 and fixed.features_ == "nb" and len(fixed.selection_) == 4
     # the chosen settings travel with the state
     again = cls.from_state(est.get_state())
     assert (again.features_, again.p_, again.l2_) == (est.features_, est.p_, est.l2_)
