@@ -36,6 +36,7 @@ from sklearn.utils.validation import check_is_fitted
 from seqlab.batching import bucket_batches, pad_sequences
 from seqlab.classify.data import holdout_split
 from seqlab.classify.inputs import as_texts, check_classes, check_fit_data
+from seqlab.classify.neural_state import NeuralState
 from seqlab.classify.optim import Optimizers, RowAdadelta
 from seqlab.classify.pretrained import pretrained_matrix
 from seqlab.distributed import current_group, wrap
@@ -100,7 +101,7 @@ def _no_callback(*args, **kw) -> None:
     pass
 
 
-class TorchClassifier(ClassifierMixin, BaseEstimator):
+class TorchClassifier(NeuralState, ClassifierMixin, BaseEstimator):
     """The shared training loop; subclasses say which network to build (`_build`, `_from_config`)."""
 
     def _needs_vectors(self) -> bool:
@@ -299,7 +300,7 @@ class TorchClassifier(ClassifierMixin, BaseEstimator):
         best = self._logits_of(X).argmax(axis=1)  # (N,)
         return self.classes_[best]
 
-    # -- vectors and checkpoints --------------------------------------------------------------
+    # -- vectors (checkpoint state: NeuralState) ------------------------------------------------
     def _load_vectors(self):
         if self.vectors is None:
             raise ParameterError(
@@ -312,27 +313,3 @@ class TorchClassifier(ClassifierMixin, BaseEstimator):
 
             return load_vectors(self.vectors)
         return self.vectors  # a KeyedVectors
-
-    def get_state(self) -> dict:
-        """Plain dict (tensors, lists, strings) for seqlab.checkpoint; `from_state` inverts it."""
-        params = {k: v for k, v in self.get_params().items() if k not in ("callback", "vectors", "device")}
-        params["vectors"] = self.vectors if isinstance(self.vectors, str) else None
-        return {
-            "params": params,
-            "classes": self.classes_.tolist(),
-            "vocab": self.vocab_.to_dict(),
-            "config": self.model_.config.to_dict(),
-            "state_dict": self.model_.state_dict(),
-            "best_epoch": self.best_epoch_,
-        }
-
-    @classmethod
-    def from_state(cls, state: dict):
-        est = cls(**state["params"])
-        est.classes_ = np.asarray(state["classes"])
-        est.vocab_ = Vocab.from_dict(state["vocab"])
-        est.model_ = est._from_config(state["config"])
-        est.model_.load_state_dict(state["state_dict"])
-        est.model_.eval()
-        est.best_epoch_ = state.get("best_epoch", 0)
-        return est

@@ -39,6 +39,7 @@ from sklearn.utils.validation import check_is_fitted
 
 from seqlab.classify.data import clean_str_sst
 from seqlab.classify.inputs import as_texts
+from seqlab.classify.neural_state import NeuralState
 from seqlab.classify.pretrained import pretrained_matrix
 from seqlab.classify.sst_trees import Tree
 from seqlab.errors import ParameterError, SeqlabError, check_at_least, check_choice, check_positive
@@ -107,7 +108,7 @@ def encode_tree(tree: Tree, stoi: dict, task: str) -> tuple[TreeArrays, np.ndarr
     )
 
 
-class TreeClassifier(ClassifierMixin, BaseEstimator):
+class TreeClassifier(NeuralState, ClassifierMixin, BaseEstimator):
     """A recursive net (seqlab.models.recursive) trained on SST trees; sklearn conventions.
 
     model: recnn | mv-rnn | rntn | tree-lstm. task: sst1 (5 classes), sst2 or binary (see the module).
@@ -357,28 +358,8 @@ class TreeClassifier(ClassifierMixin, BaseEstimator):
         return float((self.predict(trees) == y).mean())
 
     # -- checkpoints ---------------------------------------------------------------------------
-    def get_state(self) -> dict:
-        params = {k: v for k, v in self.get_params().items() if k not in ("callback", "vectors", "device")}
-        params["vectors"] = self.vectors if isinstance(self.vectors, str) else None
-        return {
-            "params": params,
-            "classes": self.classes_.tolist(),
-            "vocab": self.vocab_.to_dict(),
-            "config": self.model_.config.to_dict(),
-            "state_dict": self.model_.state_dict(),
-            "best_epoch": self.best_epoch_,
-        }
-
-    @classmethod
-    def from_state(cls, state: dict):
-        est = cls(**state["params"])
-        est.classes_ = np.asarray(state["classes"])
-        est.vocab_ = Vocab.from_dict(state["vocab"])
-        est.model_ = RecursiveNet(RecursiveConfig.from_dict(state["config"]))
-        est.model_.load_state_dict(state["state_dict"])
-        est.model_.eval()
-        est.best_epoch_ = state.get("best_epoch", 0)
-        return est
+    def _from_config(self, config: dict) -> RecursiveNet:
+        return RecursiveNet(RecursiveConfig.from_dict(config))
 
 
 # The papers' settings per model (module docstring); epochs, seed etc. come from the caller
