@@ -6,26 +6,11 @@ import json
 
 import numpy as np
 import pytest
+from tiny_treebank import tiny_lines
 
 from seqlab.classify.sst_trees import parse_tree
 from seqlab.classify.table import TableConfig, build_table
 from seqlab.cli import main
-
-CUES = {0: ["awful", "dull"], 1: ["bad"], 2: ["okay"], 3: ["good"], 4: ["great", "superb"]}
-
-
-def tree_lines(n, seed, labels=(0, 1, 2, 3, 4)):
-    """Neutral filler words then a cue word; the cue's node and the root carry the label."""
-    rng = np.random.default_rng(seed)
-    out = []
-    for i in range(n):
-        label = labels[i % len(labels)]
-        words = [f"w{j}" for j in rng.choice(12, size=rng.integers(1, 5), replace=False)]
-        filler = f"(2 {words[-1]})"
-        for w in reversed(words[:-1]):
-            filler = f"(2 (2 {w}) {filler})"
-        out.append(f"({label} {filler} ({label} {rng.choice(CUES[label])}))")
-    return out
 
 
 def no_training(*args, **kwargs):
@@ -37,9 +22,9 @@ def data(tmp_path, monkeypatch):
     """A tiny treebank (80/20/20 trees) and an MR of 60 sentences, 40 of them on treebank trees."""
     folder = tmp_path / "data" / "sentence_classification"
     (folder / "sst_trees").mkdir(parents=True)
-    mr_lines = tree_lines(60, seed=5, labels=(0, 4))
+    mr_lines = tiny_lines(60, seed=5, labels=(0, 4))
     for part, n, seed in (("train", 80, 0), ("dev", 20, 1), ("test", 20, 2)):
-        lines = tree_lines(n, seed) + (mr_lines[:40] if part == "train" else [])
+        lines = tiny_lines(n, seed, labels=(0, 1, 2, 3, 4)) + (mr_lines[:40] if part == "train" else [])
         (folder / "sst_trees" / f"{part}.txt").write_text("\n".join(lines) + "\n", encoding="utf-8")
     trees = [parse_tree(t) for t in mr_lines]
     mr = [f"{int(t.label > 2)} {' '.join(t.leaves())}" for t in trees[:40]]

@@ -8,32 +8,13 @@ import pytest
 import torch
 from sklearn.base import clone
 from sklearn.exceptions import NotFittedError
+from tiny_treebank import tiny_lines, tiny_trees
 
 from seqlab.checkpoint import load_checkpoint, save_checkpoint
 from seqlab.classify.sst_trees import parse_tree
 from seqlab.classify.tree_classifier import UNK, TreeClassifier, encode_tree, leaf_token
 from seqlab.cli import main
 from seqlab.models.tree_batch import TreeArrays, TreeBatch
-
-CUES = {0: ["awful", "dull"], 1: ["bad"], 2: ["okay"], 3: ["good"], 4: ["great", "superb"]}
-
-
-def tiny_lines(n, seed=0, labels=(0, 1, 3, 4)):
-    """Filler words (neutral) then a cue word; the cue's node and the root carry the label."""
-    rng = np.random.default_rng(seed)
-    out = []
-    for i in range(n):
-        label = labels[i % len(labels)]
-        words = [f"w{j}" for j in rng.choice(12, size=rng.integers(1, 5), replace=False)]
-        filler = f"(2 {words[-1]})"
-        for w in reversed(words[:-1]):
-            filler = f"(2 (2 {w}) {filler})"
-        out.append(f"({label} {filler} ({label} {rng.choice(CUES[label])}))")
-    return out
-
-
-def tiny_trees(n, seed=0, labels=(0, 1, 3, 4)):
-    return [parse_tree(t) for t in tiny_lines(n, seed, labels)]
 
 
 def test_encode_tree_numbers_leaves_first_and_maps_labels():
