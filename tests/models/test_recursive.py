@@ -158,3 +158,12 @@ def test_the_slide_every_pair_composition_is_a_width_2_convolution():
     # and by hand, one pair, against the formula
     i = 3
     assert torch.allclose(pairs[i], torch.tanh(cell.W.weight @ torch.cat([x[i], x[i + 1]]) + cell.W.bias))
+
+
+@pytest.mark.parametrize("std", [0.1, 1.0])
+def test_random_words_start_at_word_std(std):
+    """Random word vectors are N(0, word_std^2) (CoreNLP scales by 0.1; its 2013 code did not)."""
+    torch.manual_seed(0)
+    net = RecursiveNet(RecursiveConfig(4000, 5, "rntn", 25, word_std=std))
+    w = net.embedding.weight.detach()
+    assert abs(float(w.std()) - std) < 0.02 * std and abs(float(w.mean())) < 0.02 * std

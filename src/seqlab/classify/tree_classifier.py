@@ -115,8 +115,9 @@ class TreeClassifier(NeuralState, ClassifierMixin, BaseEstimator):
     embedding_dim: word vector size (25 in CoreNLP; the vectors' size when `vectors` is given).
     hidden_size: the tree-lstm's memory cells (Tai et al.: 150). dropout: on the leaves' inputs and
     the classifier's (0.5 for tree-lstm). vectors: a name/path for load_vectors or a KeyedVectors
-    (None: random N(0, 0.1^2) words). lr: AdaGrad's; adagrad_reset: its sums are zeroed every that
-    many epochs (CoreNLP: 1; 0 never). adagrad_eps: the step is lr g / (sqrt(sum g^2) + eps); CoreNLP
+    (None: random N(0, word_std^2) words; CoreNLP's word_std is 0.1, the 2013 paper's code 1.0).
+    lr: AdaGrad's; adagrad_reset: its sums are zeroed every that many epochs (CoreNLP: 1; 0 never).
+    adagrad_eps: the step is lr g / (sqrt(sum g^2) + eps); CoreNLP
     uses 1e-3, which keeps parameters with tiny gradients (the RNTN's tensor, rare words) from
     taking lr-sized steps (Torch7's optim.adagrad, Tai et al.: 1e-10). word_lr: None trains the
     words with AdaGrad like the rest, a number with plain SGD at that rate (Tai et al.: 0.1). l2_*:
@@ -145,6 +146,7 @@ class TreeClassifier(NeuralState, ClassifierMixin, BaseEstimator):
         num_threads=None,
         callback=None,
         device="auto",
+        word_std=0.1,
     ):
         self.model, self.task, self.embedding_dim, self.hidden_size = model, task, embedding_dim, hidden_size
         self.dropout, self.vectors, self.lr, self.batch_size, self.epochs = (
@@ -157,14 +159,16 @@ class TreeClassifier(NeuralState, ClassifierMixin, BaseEstimator):
         self.adagrad_reset, self.adagrad_eps, self.word_lr = adagrad_reset, adagrad_eps, word_lr
         self.l2_transform, self.l2_classifier, self.l2_words = l2_transform, l2_classifier, l2_words
         self.dev_checks, self.seed, self.num_threads = dev_checks, seed, num_threads
-        self.callback, self.device = callback, device
+        self.callback, self.device, self.word_std = callback, device, word_std
 
     # -- data ----------------------------------------------------------------------------------
     def _check_params(self) -> None:
         check_choice(self, "model", TREE_MODELS)
         check_choice(self, "task", TASKS)
         check_at_least(self, 1, "epochs", "batch_size", "dev_checks", "embedding_dim", "hidden_size")
-        check_at_least(self, 0, "adagrad_reset", "l2_transform", "l2_classifier", "l2_words", "seed")
+        check_at_least(
+            self, 0, "adagrad_reset", "l2_transform", "l2_classifier", "l2_words", "seed", "word_std"
+        )
         check_positive(self, "lr", "adagrad_eps")
         if self.word_lr is not None and self.word_lr <= 0:
             raise ParameterError("word_lr", f"must be None or > 0, got {self.word_lr}")
@@ -280,6 +284,7 @@ class TreeClassifier(NeuralState, ClassifierMixin, BaseEstimator):
             dim,
             self.hidden_size,
             self.dropout,
+            word_std=self.word_std,
         )
         return RecursiveNet(cfg, pretrained)
 

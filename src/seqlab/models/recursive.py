@@ -47,6 +47,7 @@ class RecursiveConfig:
     hidden_size: int = 25  # tree-lstm's memory size (Tai et al.: 150); the others use embedding_dim
     dropout: float = 0.0  # on the leaves' input and on the classifier's input (Tai et al.: 0.5)
     matrix_noise: float = 0.01  # mv-rnn: word matrices start as identity + U[-noise, noise]
+    word_std: float = 0.1  # random word vectors N(0, word_std^2): CoreNLP 0.1, its 2013 code 1.0
 
     def validate(self) -> RecursiveConfig:
         """Check every field (ParameterError naming it); returns self."""
@@ -54,7 +55,7 @@ class RecursiveConfig:
         check_at_least(self, 1, "vocab_size", "embedding_dim", "hidden_size")
         check_at_least(self, 2, "num_classes")
         check_range(self, "dropout", 0, 1)
-        check_at_least(self, 0, "matrix_noise")
+        check_at_least(self, 0, "matrix_noise", "word_std")
         return self
 
     def to_dict(self) -> dict:
@@ -226,7 +227,7 @@ class RecursiveNet(nn.Module):
             if pretrained is not None:
                 self.embedding.weight.copy_(pretrained)
             else:
-                self.embedding.weight.normal_(0.0, 0.1)  # CoreNLP: N(0, 1) * 0.1
+                self.embedding.weight.normal_(0.0, cfg.word_std)
         self.word_matrices = None
         if cfg.composition == "mv-rnn":  # Socher et al. 2012: identity + small noise per word
             self.word_matrices = nn.Embedding(cfg.vocab_size, d * d)
