@@ -47,8 +47,29 @@ VARIANTS = ("rand", "static", "non-static", "multichannel")
 CONVS = ("narrow", "wide")
 
 
+class FilterWidths:
+    """to_dict/from_dict for a config dataclass with a `filter_widths` tuple (a list in JSON)."""
+
+    def to_dict(self) -> dict:
+        d = asdict(self)
+        d["filter_widths"] = list(self.filter_widths)
+        return d
+
+    @classmethod
+    def from_dict(cls, d: dict):
+        d = dict(d)
+        d["filter_widths"] = tuple(d["filter_widths"])
+        return cls(**d)
+
+
+def check_filter_widths(widths) -> None:
+    """Kim's window sizes h: one or more, each at least 1 (ParameterError otherwise)."""
+    if not widths or min(widths) < 1:
+        raise ParameterError("filter_widths", f"must be one or more widths >= 1, got {widths}")
+
+
 @dataclass
-class TextCNNConfig:
+class TextCNNConfig(FilterWidths):
     vocab_size: int
     num_classes: int
     embedding_dim: int = 300  # Kim: 300 (word2vec); glove-6b-50d gives 50
@@ -65,23 +86,9 @@ class TextCNNConfig:
         check_choice(self, "conv", CONVS)
         check_at_least(self, 1, "vocab_size", "embedding_dim", "num_filters")
         check_at_least(self, 2, "num_classes")
-        if not self.filter_widths or min(self.filter_widths) < 1:
-            raise ParameterError(
-                "filter_widths", f"must be one or more widths >= 1, got {self.filter_widths}"
-            )
+        check_filter_widths(self.filter_widths)
         check_range(self, "dropout", 0, 1)
         return self
-
-    def to_dict(self) -> dict:
-        d = asdict(self)
-        d["filter_widths"] = list(self.filter_widths)
-        return d
-
-    @classmethod
-    def from_dict(cls, d: dict) -> TextCNNConfig:
-        d = dict(d)
-        d["filter_widths"] = tuple(d["filter_widths"])
-        return cls(**d)
 
 
 class TextCNN(nn.Module):

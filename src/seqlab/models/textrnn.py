@@ -22,6 +22,7 @@ import torch.nn.functional as F
 from torch.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence
 
 from seqlab.errors import ParameterError, check_at_least, check_choice, check_range
+from seqlab.models.textcnn import FilterWidths, check_filter_widths
 
 CELLS = {"lstm": nn.LSTM, "gru": nn.GRU}
 POOLINGS = ("max", "mean", "last")
@@ -58,7 +59,7 @@ class TextRNNConfig:
 
 
 @dataclass
-class CNNRNNConfig:
+class CNNRNNConfig(FilterWidths):
     vocab_size: int
     num_classes: int
     embedding_dim: int = 300
@@ -74,23 +75,9 @@ class CNNRNNConfig:
         check_choice(self, "cell", tuple(CELLS))
         check_at_least(self, 1, "vocab_size", "embedding_dim", "hidden_size", "num_filters")
         check_at_least(self, 2, "num_classes")
-        if not self.filter_widths or min(self.filter_widths) < 1:
-            raise ParameterError(
-                "filter_widths", f"must be one or more widths >= 1, got {self.filter_widths}"
-            )
+        check_filter_widths(self.filter_widths)
         check_range(self, "dropout", 0, 1)
         return self
-
-    def to_dict(self) -> dict:
-        d = asdict(self)
-        d["filter_widths"] = list(self.filter_widths)
-        return d
-
-    @classmethod
-    def from_dict(cls, d: dict) -> CNNRNNConfig:
-        d = dict(d)
-        d["filter_widths"] = tuple(d["filter_widths"])
-        return cls(**d)
 
 
 def _embedding(V: int, D: int, padding_idx: int, pretrained: torch.Tensor | None) -> nn.Embedding:
