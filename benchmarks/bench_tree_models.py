@@ -26,14 +26,20 @@ import torch
 
 from _common import RESULTS, machine_info, write_results
 from seqlab.classify.tree_classifier import TREE_MODELS, make_tree_estimator
-from seqlab.classify.tree_data import TREE_VECTORS, cross_validate_mr, load_treebank, train_on_treebank
+from seqlab.classify.tree_data import (
+    TREE_VECTORS,
+    cross_validate_mr,
+    default_vectors,
+    load_treebank,
+    train_on_treebank,
+)
 
 PAPER = {"recnn": (43.2, 82.4), "mv-rnn": (44.4, 82.9), "rntn": (45.7, 85.4), "tree-lstm": (51.0, 88.0)}
 BILSTM = (48.04, 86.20)  # our BiLSTM row (docs/classify.md): the tree-lstm's goal
 
 
-def vectors_of(model: str):
-    name = TREE_VECTORS.get(model)
+def vectors_of(model: str, dataset: str = "sst1"):
+    name = default_vectors(model, dataset)
     if name is None:
         return None
     from seqlab.embeddings.vector_sources import load_vectors
@@ -139,20 +145,24 @@ def table(cells: list[dict]) -> str:
 
 
 def mr(args) -> None:
-    """`model` on MR by the table's CV, on MR's sentences' trees (tree_data.mr_trees)."""
-    rows = []
+    """`model` on MR by the table's CV, on MR's sentences' trees (tree_data.mr_trees). Earlier rows
+    are kept (one of the same model, vectors, folds, epochs and settings is replaced)."""
+    path = RESULTS / "tree_models_mr.json"
+    rows = json.loads(path.read_text())["rows"] if path.exists() else []
     for model in args.models:
         _, m = cross_validate_mr(
             model,
             folds=args.folds,
-            vectors=vectors_of(model),
+            vectors=vectors_of(model, "mr"),
             epochs=args.epochs,
             seed=args.seeds[0],
             threads=args.threads,
             **args.set,
         )
-        rows.append({k: m[k] for k in ("model", "accuracy", "std", "fold_accuracies", "folds", "epochs")})
-        rows[-1].update(tree_coverage=m["tree_coverage"], seconds=m["seconds"], settings=args.set)
+        row = {k: m[k] for k in ("model", "accuracy", "std", "fold_accuracies", "folds", "epochs")}
+        row.update(tree_coverage=m["tree_coverage"], seconds=m["seconds"], settings=args.set)
+        row.update(vectors=default_vectors(model, "mr"), seed=args.seeds[0])
+        rows = [r for r in rows if mr_key(r) != mr_key(row)] + [row]
         print(
             f"mr\t{model}\t{100 * m['accuracy']:.2f} ± {100 * m['std']:.2f}"
             f"\tcoverage {m['tree_coverage']:.3f}"
@@ -160,17 +170,21 @@ def mr(args) -> None:
     md = [
         "# Recursive nets on MR (CV on its sentences' trees: the treebank's where one exists)",
         "",
-        "| model | folds | epochs | accuracy (mean ± std over folds) | tree coverage | paper |",
-        "| --- | --- | --- | --- | --- | --- |",
+        "| model | vectors | folds | epochs | accuracy (mean ± std over folds) | tree coverage | paper |",
+        "| --- | --- | --- | --- | --- | --- | --- |",
     ]
     for r in rows:
         paper = {"mv-rnn": "79.0"}.get(r["model"], "—")
         md.append(
-            f"| {r['model']} | {r['folds']} | {r['epochs']} "
+            f"| {r['model']} | {r.get('vectors') or 'random 25-d'} | {r['folds']} | {r['epochs']} "
             f"| {100 * r['accuracy']:.2f} ± {100 * r['std']:.2f} "
             f"| {100 * r['tree_coverage']:.1f}% | {paper} |"
         )
     write_results("tree_models_mr", {"machine": machine_info(), "rows": rows}, "\n".join(md))
+
+
+def mr_key(r: dict) -> tuple:
+    return (r["model"], r.get("vectors"), r["folds"], r["epochs"], json.dumps(r.get("settings", {})))
 
 
 def main() -> None:

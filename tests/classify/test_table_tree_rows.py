@@ -11,6 +11,7 @@ from tiny_treebank import tiny_lines
 from seqlab.classify.sst_trees import parse_tree
 from seqlab.classify.table import TableConfig, build_table
 from seqlab.cli import main
+from seqlab.embeddings.vector_sources import load_vectors
 
 
 def no_training(*args, **kwargs):
@@ -71,9 +72,13 @@ def test_mv_rnn_on_mr_cross_validates_one_cached_fold_at_a_time(data, monkeypatc
 
     cfg = TableConfig(datasets=("mr",), models=("mv-rnn",), epochs=2, folds=3, num_threads=1, device="cpu")
     md = build_table(cfg, data / "T.md")
-    files = [data / "T_cache" / f"mr__mv-rnn__trees__e2__s0__fold{k}of3.json" for k in (1, 2, 3)]
+    files = [
+        data / "T_cache" / f"mr__mv-rnn__glove-6b-50d__trees__e2__s0__fold{k}of3.json" for k in (1, 2, 3)
+    ]
     recs = [json.loads(f.read_text()) for f in files]
-    _, metrics = cross_validate_mr("mv-rnn", folds=3, epochs=2, seed=0, threads=1, device="cpu")
+    assert {r["vectors"] for r in recs} == {"glove-6b-50d"}  # MR's MV-RNN starts from pretrained words
+    kv = load_vectors("glove-6b-50d")
+    _, metrics = cross_validate_mr("mv-rnn", folds=3, epochs=2, seed=0, threads=1, device="cpu", vectors=kv)
     assert [r["accuracy"] for r in recs] == pytest.approx(metrics["fold_accuracies"], abs=1e-12)
     assert [r["n_test"] for r in recs] == [20, 20, 20] and recs[0]["tree_coverage"] == pytest.approx(40 / 60)
     mean = 100 * np.mean(metrics["fold_accuracies"])

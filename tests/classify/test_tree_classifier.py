@@ -14,6 +14,7 @@ from seqlab.checkpoint import load_checkpoint, save_checkpoint
 from seqlab.classify.sst_trees import parse_tree
 from seqlab.classify.tree_classifier import UNK, TreeClassifier, encode_tree, leaf_token
 from seqlab.cli import main
+from seqlab.errors import ParameterError
 from seqlab.models.tree_batch import TreeArrays, TreeBatch
 
 
@@ -96,6 +97,31 @@ def test_sst2_drops_neutral_roots_and_compares_negative_with_positive():
         p3 = torch.softmax(est.model_(batch)[batch.roots].double(), 1).numpy()  # (3, 3)
     assert np.allclose(proba, p3[:, [0, 2]] / (p3[:, 0] + p3[:, 2])[:, None])
     assert est.predict(texts).tolist() == (p3[:, 2] > p3[:, 0]).astype(int).tolist()
+
+
+def test_sst2_fine_labels_train_five_ways_and_sum_the_two_sides_at_the_root():
+    trees = tiny_trees(40, labels=(0, 1, 2, 3, 4))
+    est = TreeClassifier(
+        "rntn", "sst2", epochs=3, lr=0.05, batch_size=10, embedding_dim=6, sst2_labels="fine"
+    )
+    est.fit(trees)
+    assert est.classes_.tolist() == [0, 1] and est.model_.fc.out_features == 5
+    _, y, roots = est._encode(est._usable(trees))
+    whole = np.concatenate(y)
+    assert set(whole[whole >= 0].tolist()) == {0, 1, 2, 3, 4}  # the nodes keep their five labels
+    assert roots.tolist() == [int(t.label > 2) for t in trees if t.label != 2]
+    texts = ["w1 w2 great", "dull w3", "okay"]
+    unk = est.vocab_.stoi[UNK]
+    batch = TreeBatch.build(
+        [TreeArrays.right_branching([est.vocab_.stoi.get(w, unk) for w in t.split()]) for t in texts]
+    )
+    with torch.no_grad():
+        p5 = torch.softmax(est.model_(batch)[batch.roots].double(), 1).numpy()  # (3, 5)
+    neg, pos = p5[:, 0] + p5[:, 1], p5[:, 3] + p5[:, 4]
+    assert np.allclose(est.predict_proba(texts), np.stack([neg, pos], 1) / (neg + pos)[:, None])
+    assert est.predict(texts).tolist() == (pos > neg).astype(int).tolist()
+    with pytest.raises(ParameterError, match="sst2_labels"):
+        TreeClassifier("rntn", "sst2", sst2_labels="coarse").fit(trees)
 
 
 def test_raw_text_gets_a_right_branching_tree():
@@ -193,11 +219,38 @@ def test_cli_mv_rnn_on_mr_cross_validates_on_trees(tmp_path, monkeypatch, capsys
     monkeypatch.setenv("SEQLAB_DATA", str(tmp_path))
     run = tmp_path / "run"
     argv = ["classify", "train", "mr", "-o", str(run), "--model", "mv-rnn", "--folds", "2", "--epochs", "4"]
-    assert main(argv + ["--threads", "1"]) == 0
+    vectors = write_vectors(tmp_path / "vectors.txt", ("great", "superb", "dull"), dim=5)
+    assert main(argv + ["--threads", "1", "--vectors", str(vectors)]) == 0
     m = json.loads((run / "metrics.json").read_text())
+    assert m["vectors"] == str(vectors)
     assert m["folds"] == 2 and len(m["fold_accuracies"]) == 2 and m["tree_coverage"] == pytest.approx(40 / 60)
     assert m["accuracy"] == pytest.approx(np.mean(m["fold_accuracies"]))
     assert main(["classify", "predict", str(run), "a superb film"]) == 0
+
+
+def write_vectors(path, words, dim):
+    rng = np.random.default_rng(0)
+    path.write_text("".join(f"{w} {' '.join(f'{x:.4f}' for x in rng.normal(size=dim))}\n" for w in words))
+    return path
+
+
+def test_mv_rnn_on_mr_starts_from_pretrained_words_by_default(tmp_path, monkeypatch):
+    from seqlab.classify.run import TrainedClassifier
+    from seqlab.classify.tree_data import default_vectors
+
+    assert default_vectors("mv-rnn", "mr") == "glove-6b-50d"  # Socher et al. 2012: 50-d pretrained words
+    assert default_vectors("mv-rnn", "sst1") is None and default_vectors("rntn", "mr") is None
+    assert default_vectors("tree-lstm", "sst2") == "glove-6b-50d"
+    write_treebank(tmp_path)
+    mr = [f"{i % 2} a {('superb', 'dull')[i % 2]} film" for i in range(20)]
+    (tmp_path / "sentence_classification" / "rt-polarity.all").write_text("\n".join(mr) + "\n")
+    monkeypatch.setenv("SEQLAB_DATA", str(tmp_path))
+    run = tmp_path / "run"
+    argv = ["classify", "train", "mr", "-o", str(run), "--model", "mv-rnn", "--folds", "2", "--epochs", "1"]
+    assert main(argv + ["--threads", "1"]) == 0
+    assert json.loads((run / "metrics.json").read_text())["vectors"] == "glove-6b-50d"
+    est = TrainedClassifier.load(run).estimator
+    assert est.model_.embedding.weight.shape[1] == 50
 
 
 def test_cli_tree_lstm_starts_from_the_given_vectors(tmp_path, monkeypatch):

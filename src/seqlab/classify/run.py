@@ -31,7 +31,7 @@ from seqlab.classify.estimators import (
     make_estimator,
 )
 from seqlab.classify.tree_classifier import TREE_MODELS
-from seqlab.classify.tree_data import TREE_VECTORS, check_tree_dataset, train_on_treebank
+from seqlab.classify.tree_data import check_tree_dataset, default_vectors, train_on_treebank
 from seqlab.distributed import current_group
 from seqlab.errors import ParameterError, SeqlabError
 from seqlab.files import write_json_atomic
@@ -196,7 +196,7 @@ def _train_tree_run(
     from seqlab.classify.data import DATASETS
     from seqlab.classify.tree_data import cross_validate_mr
 
-    vectors = vectors or TREE_VECTORS.get(model)
+    vectors = vectors or default_vectors(model, dataset)
     kv = None
     if vectors:
         from seqlab.embeddings.vector_sources import load_vectors

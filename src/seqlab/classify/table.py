@@ -55,7 +55,7 @@ from seqlab.classify.table_rows import (
 )
 from seqlab.classify.table_trees import tree_jobs, tree_notes, tree_unit_count
 from seqlab.classify.tree_classifier import TREE_MODELS
-from seqlab.classify.tree_data import TREE_VECTORS
+from seqlab.classify.tree_data import default_vectors
 from seqlab.errors import SeqlabError, check_at_least
 from seqlab.files import write_json_atomic, write_text_atomic
 from seqlab.runtime import resolve_device
@@ -151,7 +151,7 @@ def cache_file(cache_dir: Path, cfg: TableConfig, dataset: str, row: str, unit: 
         if model in PRETRAINED_MODELS
         else ""
     )
-    vec += f"__{_slug(cfg.vectors)}" if model in TREE_VECTORS else ""
+    vec += f"__{_slug(cfg.vectors)}" if model in TREE_MODELS and default_vectors(model, dataset) else ""
     sst = "__trees" if model in TREE_MODELS else f"__{cfg.sst_train}" if DATASETS[dataset].phrases else ""
     revision = DATASETS[dataset].revision
     sst += f"__data{revision}" if revision > 1 else ""
@@ -463,7 +463,9 @@ def build_table(
     check_writable(out, folder=False)
     check_writable(cache, folder=True)
     loader = None
-    if train and any(parse_row(m)[0] in PRETRAINED_MODELS + tuple(TREE_VECTORS) for m in cfg.models):
+    rows = [parse_row(m)[0] for m in cfg.models]
+    tree_vectors = any(m in TREE_MODELS and default_vectors(m, d) for m in rows for d in cfg.datasets)
+    if train and (tree_vectors or any(m in PRETRAINED_MODELS for m in rows)):
         from seqlab.embeddings.vector_sources import load_vectors
 
         kv = load_vectors(cfg.vectors)  # fail fast on bad vectors

@@ -8,8 +8,9 @@ that `seqlab.classify.table` caches each unit like any other cell's.
                   MR's sentences on the treebank's trees (right-branching where none)
 
 Elsewhere a tree row has no cell (table_rows.applies). As `classify train` without --vectors,
-tree-lstm starts from the table's vectors (TREE_VECTORS: glove-6b-50d by default) and the other
-three from random 25-d words (CoreNLP's).
+tree-lstm (and mv-rnn on MR, as Socher et al. 2012 started from 50-d pretrained words) starts from
+the table's vectors (glove-6b-50d by default; tree_data.default_vectors) and the rest from random
+25-d words (CoreNLP's).
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from collections.abc import Callable, Iterator
 
 from seqlab.classify.data import DATASETS
 from seqlab.classify.tree_classifier import TREE_MODELS
-from seqlab.classify.tree_data import TREE_VECTORS, fit_tree_fold, mr_tree_folds, train_on_treebank
+from seqlab.classify.tree_data import default_vectors, fit_tree_fold, mr_tree_folds, train_on_treebank
 from seqlab.runtime import resolve_device
 
 
@@ -35,8 +36,10 @@ def tree_jobs(
     a job runs, so cached units cost nothing. cfg: a TableConfig (epochs, seed, folds, num_threads,
     device, dev_checks); vectors(): the table's loaded vectors (called for tree-lstm only)."""
 
+    pretrained = default_vectors(model, dataset) is not None  # tree-lstm; mv-rnn on MR
+
     def settings() -> dict:
-        kv = vectors() if model in TREE_VECTORS else None
+        kv = vectors() if pretrained else None
         common = dict(epochs=cfg.epochs, seed=cfg.seed, device=cfg.device, callback=callback)
         return dict(vectors=kv, dev_checks=cfg.dev_checks, **common)
 
@@ -48,7 +51,7 @@ def tree_jobs(
             "best_epoch": est.best_epoch_,
             "dev_accuracy": est.dev_accuracy_,
             "dev_checks": cfg.dev_checks,
-            "vectors": cfg.vectors if model in TREE_VECTORS else None,
+            "vectors": cfg.vectors if pretrained else None,
             "sst_train": "trees",
             "device": resolve_device(cfg.device).type,
             "epoch_seconds": [round(h["seconds"], 2) for h in est.history_],
@@ -94,7 +97,7 @@ def tree_notes(cfg, models) -> list[str]:
         "root accuracy on the test trees"
         + (
             "; MV-RNN's MR cell cross-validates on MR's sentences on the treebank's trees (right-branching "
-            "where none)"
+            f"where none), its words from {cfg.vectors} (Socher et al. 2012: 50-d pretrained words)"
             if "mv-rnn" in tree
             else ""
         )

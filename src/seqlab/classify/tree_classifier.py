@@ -13,9 +13,12 @@ Accuracy is the roots' (whole sentences); the model kept is the one best on the 
 SST-1: five classes at every node. SST-2 (Tai et al. 2015's treatment, which the issue asks for):
 trees whose root is neutral are dropped, every node keeps its label as negative (0-1), neutral (2)
 or positive (3-4), so the net has three outputs, and a root is predicted by comparing P(negative)
-with P(positive) (predict_proba gives those two, renormalised). `binary`: sentence-labelled data
-such as MR on trees of its sentences (seqlab.classify.tree_data.mr_trees): two classes, the loss
-at the labelled nodes only (the roots; a negative node label means none).
+with P(positive) (predict_proba gives those two, renormalised). With sst2_labels="fine" the nodes
+keep their five labels (a 5-way net, as CoreNLP's default model, which it scores on binary too by
+its equivalence classes {0, 1} and {3, 4}) and the root compares P(0) + P(1) with P(3) + P(4).
+`binary`: sentence-labelled data such as MR on trees of its sentences
+(seqlab.classify.tree_data.mr_trees): two classes, the loss at the labelled nodes only (the roots; a
+negative node label means none).
 
 Text that comes without a tree (predict on raw sentences) gets a right-branching tree,
 (w1 (w2 (... (w_n-1 w_n)))): the parse trees themselves are not recomputed here.
@@ -51,6 +54,7 @@ from seqlab.vocab import Vocab
 UNK = "<unk>"
 TREE_MODELS = COMPOSITIONS  # recnn, rntn, mv-rnn, tree-lstm
 TASKS = ("sst1", "sst2", "binary")  # binary: 0/1 where labelled (MR's roots), negative labels = none
+SST2_LABELS = ("polarity", "fine")  # sst2 nodes: negative/neutral/positive (Tai et al.) or the five labels
 IGNORE = -1  # a node without a label for the loss
 FITTED = ("classes_", "vocab_", "model_")
 
@@ -122,7 +126,8 @@ class TreeClassifier(NeuralState, ClassifierMixin, BaseEstimator):
     taking lr-sized steps (Torch7's optim.adagrad, Tai et al.: 1e-10). word_lr: None trains the
     words with AdaGrad like the rest, a number with plain SGD at that rate (Tai et al.: 0.1). l2_*:
     see the module docstring.
-    dev_checks: dev scorings per epoch (the best point is kept)."""
+    dev_checks: dev scorings per epoch (the best point is kept). sst2_labels: polarity (3-way nodes)
+    or fine (5-way nodes, the root by P(0) + P(1) against P(3) + P(4)); sst2 only."""
 
     def __init__(
         self,
@@ -147,6 +152,7 @@ class TreeClassifier(NeuralState, ClassifierMixin, BaseEstimator):
         callback=None,
         device="auto",
         word_std=0.1,
+        sst2_labels="polarity",
     ):
         self.model, self.task, self.embedding_dim, self.hidden_size = model, task, embedding_dim, hidden_size
         self.dropout, self.vectors, self.lr, self.batch_size, self.epochs = (
@@ -160,11 +166,13 @@ class TreeClassifier(NeuralState, ClassifierMixin, BaseEstimator):
         self.l2_transform, self.l2_classifier, self.l2_words = l2_transform, l2_classifier, l2_words
         self.dev_checks, self.seed, self.num_threads = dev_checks, seed, num_threads
         self.callback, self.device, self.word_std = callback, device, word_std
+        self.sst2_labels = sst2_labels
 
     # -- data ----------------------------------------------------------------------------------
     def _check_params(self) -> None:
         check_choice(self, "model", TREE_MODELS)
         check_choice(self, "task", TASKS)
+        check_choice(self, "sst2_labels", SST2_LABELS)
         check_at_least(self, 1, "epochs", "batch_size", "dev_checks", "embedding_dim", "hidden_size")
         check_at_least(
             self, 0, "adagrad_reset", "l2_transform", "l2_classifier", "l2_words", "seed", "word_std"
@@ -183,8 +191,13 @@ class TreeClassifier(NeuralState, ClassifierMixin, BaseEstimator):
             )
         return [t for t in trees if root_class(t.label, self.task) is not None]
 
+    def _fine(self) -> bool:
+        """Whether the net reads five classes at every node while the task is sst2."""
+        return self.task == "sst2" and self.sst2_labels == "fine"
+
     def _encode(self, trees) -> tuple[list[TreeArrays], list[np.ndarray], np.ndarray]:
-        enc = [encode_tree(t, self.vocab_.stoi, self.task) for t in trees]
+        node_task = "sst1" if self._fine() else self.task  # the labels the nodes train on
+        enc = [encode_tree(t, self.vocab_.stoi, node_task) for t in trees]
         roots = np.array([root_class(t.label, self.task) for t in trees], dtype=np.int64)
         return [a for a, _ in enc], [y for _, y in enc], roots
 
@@ -279,7 +292,7 @@ class TreeClassifier(NeuralState, ClassifierMixin, BaseEstimator):
             pretrained, dim = torch.from_numpy(mat), kv.vector_size
         cfg = RecursiveConfig(
             len(self.vocab_),
-            {"sst1": 5, "sst2": 3, "binary": 2}[self.task],
+            5 if self._fine() else {"sst1": 5, "sst2": 3, "binary": 2}[self.task],
             self.model,
             dim,
             self.hidden_size,
@@ -339,7 +352,10 @@ class TreeClassifier(NeuralState, ClassifierMixin, BaseEstimator):
         for i in range(0, len(trees), 500):
             batch = TreeBatch.build(trees[i : i + 500]).to(device)
             p = torch.softmax(self.model_(batch)[batch.roots].double(), 1)  # (b, C)
-            if self.task == "sst2":
+            if self._fine():  # P(negative) = P(0) + P(1), P(positive) = P(3) + P(4)
+                p = torch.stack([p[:, 0] + p[:, 1], p[:, 3] + p[:, 4]], 1)
+                p = p / p.sum(1, keepdim=True)
+            elif self.task == "sst2":
                 p = p[:, [0, 2]] / p[:, [0, 2]].sum(1, keepdim=True)
             out.append(p.cpu().numpy())
         return np.concatenate(out) if out else np.zeros((0, len(self.classes_)))

@@ -26,6 +26,15 @@ from seqlab.errors import SeqlabError
 
 SPLITS = ("train", "dev", "test")
 TREE_VECTORS = {"tree-lstm": "glove-6b-50d"}  # default vectors (Tai et al.: 300-d GloVe 840B)
+# MR's default vectors: Socher et al. 2012 started the MV-RNN from 50-d pretrained (Collobert-Weston) words
+MR_VECTORS = {"mv-rnn": "glove-6b-50d"}
+
+
+def default_vectors(model: str, dataset: str) -> str | None:
+    """The vectors `model` starts from on `dataset` without --vectors (None: random words)."""
+    if str(dataset).lower() == "mr" and model in MR_VECTORS:
+        return MR_VECTORS[model]
+    return TREE_VECTORS.get(model)
 
 
 def check_tree_dataset(dataset: str, model: str) -> str:
