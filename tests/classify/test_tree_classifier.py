@@ -70,6 +70,33 @@ def test_l2_on_words_touches_only_the_rows_a_batch_uses():
     assert set(torch.nonzero(changed).flatten().tolist()) == set(arrays.words.tolist())
 
 
+@pytest.mark.parametrize("l2_bias", [True, False])
+def test_l2_terms_are_the_documented_sums_with_or_without_the_biases(l2_bias):
+    est = TreeClassifier("rntn", "sst1", epochs=1, l2_transform=0.3, l2_classifier=0.2, l2_words=0.1)
+    est.set_params(l2_bias=l2_bias, classifier_bias="uniform").fit(tiny_trees(8))
+    net = est.model_
+    words = torch.tensor([1, 3, 3])
+    reg = est._l2(words)
+    b = float(l2_bias)
+    expect = 0.2 / 2 * (net.fc.weight.pow(2).sum() + b * net.fc.bias.pow(2).sum())
+    expect += 0.3 / 2 * (net.cell.W.weight.pow(2).sum() + b * net.cell.W.bias.pow(2).sum())
+    expect += 0.3 / 2 * net.cell.V.pow(2).sum() + 0.1 / 2 * net.embedding.weight[[1, 3]].pow(2).sum()
+    assert torch.allclose(reg, expect)
+    net.zero_grad(set_to_none=False)  # fit leaves its last step's gradients
+    reg.backward()
+    assert torch.allclose(net.fc.bias.grad, b * 0.2 * net.fc.bias.detach())
+    assert torch.allclose(net.cell.W.bias.grad, b * 0.3 * net.cell.W.bias.detach())
+
+
+def test_classifier_bias_starts_uniform_in_zero_one_as_corenlp():
+    from seqlab.models.recursive import RecursiveConfig, RecursiveNet
+
+    torch.manual_seed(0)
+    net = RecursiveNet(RecursiveConfig(50, 5, "rntn", 8, classifier_bias="uniform"))
+    assert net.fc.bias.min() >= 0 and net.fc.bias.max() <= 1 and net.fc.bias.std() > 0
+    assert not RecursiveNet(RecursiveConfig(50, 5, "rntn", 8)).fc.bias.any()
+
+
 @pytest.mark.parametrize("model", ["recnn", "rntn", "mv-rnn", "tree-lstm"])
 def test_learns_the_cue_words_and_keeps_the_best_dev_epoch(model):
     train, dev = tiny_trees(80, seed=0), tiny_trees(24, seed=1)

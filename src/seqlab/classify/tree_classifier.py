@@ -127,7 +127,9 @@ class TreeClassifier(NeuralState, ClassifierMixin, BaseEstimator):
     words with AdaGrad like the rest, a number with plain SGD at that rate (Tai et al.: 0.1). l2_*:
     see the module docstring.
     dev_checks: dev scorings per epoch (the best point is kept). sst2_labels: polarity (3-way nodes)
-    or fine (5-way nodes, the root by P(0) + P(1) against P(3) + P(4)); sst2 only."""
+    or fine (5-way nodes, the root by P(0) + P(1) against P(3) + P(4)); sst2 only. l2_bias: whether
+    the L2 terms cover the biases too (CoreNLP leaves them out); classifier_bias: "zero" or
+    "uniform" U(0, 1) at the start (CoreNLP's)."""
 
     def __init__(
         self,
@@ -153,6 +155,8 @@ class TreeClassifier(NeuralState, ClassifierMixin, BaseEstimator):
         device="auto",
         word_std=0.1,
         sst2_labels="polarity",
+        l2_bias=True,
+        classifier_bias="zero",
     ):
         self.model, self.task, self.embedding_dim, self.hidden_size = model, task, embedding_dim, hidden_size
         self.dropout, self.vectors, self.lr, self.batch_size, self.epochs = (
@@ -166,13 +170,14 @@ class TreeClassifier(NeuralState, ClassifierMixin, BaseEstimator):
         self.l2_transform, self.l2_classifier, self.l2_words = l2_transform, l2_classifier, l2_words
         self.dev_checks, self.seed, self.num_threads = dev_checks, seed, num_threads
         self.callback, self.device, self.word_std = callback, device, word_std
-        self.sst2_labels = sst2_labels
+        self.sst2_labels, self.l2_bias, self.classifier_bias = sst2_labels, l2_bias, classifier_bias
 
     # -- data ----------------------------------------------------------------------------------
     def _check_params(self) -> None:
         check_choice(self, "model", TREE_MODELS)
         check_choice(self, "task", TASKS)
         check_choice(self, "sst2_labels", SST2_LABELS)
+        check_choice(self, "classifier_bias", ("zero", "uniform"))
         check_at_least(self, 1, "epochs", "batch_size", "dev_checks", "embedding_dim", "hidden_size")
         check_at_least(
             self, 0, "adagrad_reset", "l2_transform", "l2_classifier", "l2_words", "seed", "word_std"
@@ -298,6 +303,7 @@ class TreeClassifier(NeuralState, ClassifierMixin, BaseEstimator):
             self.hidden_size,
             self.dropout,
             word_std=self.word_std,
+            classifier_bias=self.classifier_bias,
         )
         return RecursiveNet(cfg, pretrained)
 
@@ -324,16 +330,7 @@ class TreeClassifier(NeuralState, ClassifierMixin, BaseEstimator):
         y = batch.to_batch_order(torch.from_numpy(np.concatenate(labels))).to(device)  # (N,)
         logits = net(batch)  # (N, C)
         data = F.cross_entropy(logits, y, ignore_index=IGNORE, reduction="sum") / len(trees)
-        reg = 0.0
-        for name, p in net.named_parameters():
-            if name.startswith("fc."):
-                reg = reg + self.l2_classifier / 2 * p.pow(2).sum()
-            elif name.startswith("cell."):
-                reg = reg + self.l2_transform / 2 * p.pow(2).sum()
-        if self.l2_words:
-            used = torch.unique(batch.words)
-            for table in net.word_tables():  # only the rows this batch uses (CoreNLP), sparse gradient
-                reg = reg + self.l2_words / 2 * table(used).pow(2).sum()
+        reg = self._l2(batch.words)
         for opt in opts:
             opt.zero_grad()
         (data + reg).backward()
@@ -341,6 +338,23 @@ class TreeClassifier(NeuralState, ClassifierMixin, BaseEstimator):
             for opt in opts:
                 opt.step()
         return float(data.detach())
+
+    def _l2(self, words: torch.Tensor) -> torch.Tensor | float:
+        """The L2 terms of a batch whose leaves are `words`: l2_classifier/2 |W_s|^2 + l2_transform/2
+        |cell|^2 (biases left out unless l2_bias) + l2_words/2 |the rows of `words`|^2."""
+        reg = 0.0
+        for name, p in self.model_.named_parameters():
+            if not self.l2_bias and name.endswith(".bias"):
+                continue
+            if name.startswith("fc."):
+                reg = reg + self.l2_classifier / 2 * p.pow(2).sum()
+            elif name.startswith("cell."):
+                reg = reg + self.l2_transform / 2 * p.pow(2).sum()
+        if self.l2_words:
+            used = torch.unique(words)
+            for table in self.model_.word_tables():  # only the rows this batch uses (CoreNLP), sparse grad
+                reg = reg + self.l2_words / 2 * table(used).pow(2).sum()
+        return reg
 
     # -- prediction ----------------------------------------------------------------------------
     @torch.no_grad()

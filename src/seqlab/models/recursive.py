@@ -48,6 +48,7 @@ class RecursiveConfig:
     dropout: float = 0.0  # on the leaves' input and on the classifier's input (Tai et al.: 0.5)
     matrix_noise: float = 0.01  # mv-rnn: word matrices start as identity + U[-noise, noise]
     word_std: float = 0.1  # random word vectors N(0, word_std^2): CoreNLP 0.1, its 2013 code 1.0
+    classifier_bias: str = "zero"  # the softmax's bias at the start: zero, or "uniform" U(0, 1) (CoreNLP)
 
     def validate(self) -> RecursiveConfig:
         """Check every field (ParameterError naming it); returns self."""
@@ -56,6 +57,7 @@ class RecursiveConfig:
         check_at_least(self, 2, "num_classes")
         check_range(self, "dropout", 0, 1)
         check_at_least(self, 0, "matrix_noise", "word_std")
+        check_choice(self, "classifier_bias", ("zero", "uniform"))
         return self
 
     def to_dict(self) -> dict:
@@ -245,7 +247,7 @@ class RecursiveNet(nn.Module):
         r = 1.0 / math.sqrt(cfg.output_size)  # CoreNLP's classification matrix
         with torch.no_grad():
             self.fc.weight.uniform_(-r, r)
-            self.fc.bias.zero_()
+            self.fc.bias.zero_() if cfg.classifier_bias == "zero" else self.fc.bias.uniform_(0.0, 1.0)
 
     def word_tables(self) -> list[nn.Embedding]:
         """The per-word parameters (regularised on the rows a batch uses, as CoreNLP does)."""
