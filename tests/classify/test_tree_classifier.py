@@ -230,6 +230,12 @@ def test_mr_sentences_get_the_treebank_tree_of_the_same_sentence_without_its_lab
     assert trees[1].leaves() == ["it", "is", "dull"] and trees[1].label == 0
     arrays, labels = encode_tree(trees[1], {UNK: 0}, "binary")
     assert arrays.children.tolist() == [[1, 2], [0, 3]] and labels.tolist() == [-1, -1, -1, -1, 0]
+    # binary_nodes="inner": the sentence's label on every parent too (the leaves keep none)
+    est = TreeClassifier("recnn", "binary", epochs=1, binary_nodes="inner").fit(trees)
+    _, ys, roots = est._encode(trees)
+    assert [y.tolist() for y in ys] == [[-1] * 4 + [1] * 3, [-1, -1, -1, 0, 0]] and roots.tolist() == [1, 0]
+    est.set_params(binary_nodes="root")
+    assert [y.tolist() for y in est._encode(trees)[1]] == [[-1] * 6 + [1], [-1] * 4 + [0]]
 
 
 def test_cli_mv_rnn_on_mr_cross_validates_on_trees(tmp_path, monkeypatch, capsys):

@@ -129,7 +129,9 @@ class TreeClassifier(NeuralState, ClassifierMixin, BaseEstimator):
     dev_checks: dev scorings per epoch (the best point is kept). sst2_labels: polarity (3-way nodes)
     or fine (5-way nodes, the root by P(0) + P(1) against P(3) + P(4)); sst2 only. l2_bias: whether
     the L2 terms cover the biases too (CoreNLP leaves them out); classifier_bias: "zero" or
-    "uniform" U(0, 1) at the start (CoreNLP's)."""
+    "uniform" U(0, 1) at the start (CoreNLP's). binary_nodes: where a sentence label trains (task
+    binary): at the root only, or "inner": at every inner node too (Socher et al. 2011's RAE put the
+    sentence's label on every parent)."""
 
     def __init__(
         self,
@@ -157,6 +159,7 @@ class TreeClassifier(NeuralState, ClassifierMixin, BaseEstimator):
         sst2_labels="polarity",
         l2_bias=True,
         classifier_bias="zero",
+        binary_nodes="root",
     ):
         self.model, self.task, self.embedding_dim, self.hidden_size = model, task, embedding_dim, hidden_size
         self.dropout, self.vectors, self.lr, self.batch_size, self.epochs = (
@@ -171,6 +174,7 @@ class TreeClassifier(NeuralState, ClassifierMixin, BaseEstimator):
         self.dev_checks, self.seed, self.num_threads = dev_checks, seed, num_threads
         self.callback, self.device, self.word_std = callback, device, word_std
         self.sst2_labels, self.l2_bias, self.classifier_bias = sst2_labels, l2_bias, classifier_bias
+        self.binary_nodes = binary_nodes
 
     # -- data ----------------------------------------------------------------------------------
     def _check_params(self) -> None:
@@ -178,6 +182,7 @@ class TreeClassifier(NeuralState, ClassifierMixin, BaseEstimator):
         check_choice(self, "task", TASKS)
         check_choice(self, "sst2_labels", SST2_LABELS)
         check_choice(self, "classifier_bias", ("zero", "uniform"))
+        check_choice(self, "binary_nodes", ("root", "inner"))
         check_at_least(self, 1, "epochs", "batch_size", "dev_checks", "embedding_dim", "hidden_size")
         check_at_least(
             self, 0, "adagrad_reset", "l2_transform", "l2_classifier", "l2_words", "seed", "word_std"
@@ -203,6 +208,9 @@ class TreeClassifier(NeuralState, ClassifierMixin, BaseEstimator):
     def _encode(self, trees) -> tuple[list[TreeArrays], list[np.ndarray], np.ndarray]:
         node_task = "sst1" if self._fine() else self.task  # the labels the nodes train on
         enc = [encode_tree(t, self.vocab_.stoi, node_task) for t in trees]
+        if self.task == "binary" and self.binary_nodes == "inner":  # the root's label on every parent
+            for a, y in enc:
+                y[len(a.words) :] = y[-1]
         roots = np.array([root_class(t.label, self.task) for t in trees], dtype=np.int64)
         return [a for a, _ in enc], [y for _, y in enc], roots
 
