@@ -151,6 +151,22 @@ def test_sst2_fine_labels_train_five_ways_and_sum_the_two_sides_at_the_root():
         TreeClassifier("rntn", "sst2", sst2_labels="coarse").fit(trees)
 
 
+def test_extra_words_keep_their_pretrained_vectors_untouched_by_training(tmp_path):
+    from seqlab.embeddings.vector_sources import load_vectors
+
+    kv = load_vectors(str(write_vectors(tmp_path / "v.txt", ("great", "dull", "novel"), dim=6)))
+    trees = tiny_trees(30)
+    plain = TreeClassifier("mv-rnn", "sst1", epochs=2, vectors=kv).fit(trees)
+    est = TreeClassifier("mv-rnn", "sst1", epochs=2, vectors=kv).fit(trees, extra_words=["novel", "great"])
+    assert "novel" not in plain.vocab_.stoi and len(est.vocab_) == len(plain.vocab_) + 1
+    row = est.model_.embedding.weight[est.vocab_.stoi["novel"]].detach().numpy()
+    assert np.allclose(row, kv["novel"])  # never in a batch: no step, no L2 moved it
+    unk = est.model_.embedding.weight[est.vocab_.stoi[UNK]].detach().numpy()
+    assert not np.allclose(est.predict_proba(["novel"]), est.predict_proba(["zzz"])) and not np.allclose(
+        row, unk
+    )
+
+
 def test_raw_text_gets_a_right_branching_tree():
     est = TreeClassifier("rntn", "sst1", epochs=1, embedding_dim=6).fit(tiny_trees(20))
     tree = parse_tree("(2 (2 w1) (2 (2 great) (2 (2 w3) (2 dull))))")
@@ -169,6 +185,14 @@ def test_sklearn_habits_and_checkpoint_round_trip(tmp_path):
     texts = ["w1 superb", "bad w2 w3"]
     assert np.allclose(back.predict_proba(texts), est.predict_proba(texts))
     assert back.get_params()["model"] == "mv-rnn"
+
+
+def test_low_rank_mv_rnn_round_trips_through_a_checkpoint(tmp_path):
+    est = TreeClassifier("mv-rnn", "sst1", epochs=1, embedding_dim=5, matrix_rank=2).fit(tiny_trees(20))
+    assert est.model_.word_matrices.weight.shape[1] == 2 * 5 * 2 + 5
+    save_checkpoint(tmp_path / "m.pt", "sentence-classifier", {"estimator": est.get_state()})
+    back = TreeClassifier.from_state(load_checkpoint(tmp_path / "m.pt")["estimator"])
+    assert np.allclose(back.predict_proba(["w1 superb"]), est.predict_proba(["w1 superb"]))
 
 
 def test_bad_parameters_name_themselves():

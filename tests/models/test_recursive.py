@@ -43,8 +43,12 @@ def reference_logits(net: RecursiveNet, tree: TreeArrays) -> torch.Tensor:
             h[i] = og * torch.tanh(c[i])
         else:
             vec[i] = torch.tanh(x) if cfg.composition in ("recnn", "rntn") else x  # CoreNLP's leaves
-            if cfg.composition == "mv-rnn":
+            if cfg.composition == "mv-rnn" and not cfg.matrix_rank:
                 mat[i] = net.word_matrices.weight[w].view(d, d)
+            elif cfg.composition == "mv-rnn":  # A = U V + diag(a), the row holding [vec(U); vec(V); a]
+                row, r = net.word_matrices.weight[w], cfg.matrix_rank
+                U, Vm, a = row[: d * r].view(d, r), row[d * r : 2 * d * r].view(r, d), row[2 * d * r :]
+                mat[i] = U @ Vm + torch.diag(a)
     for j, (l, r) in enumerate(tree.children.tolist()):
         p = n + j
         if cfg.composition == "recnn":
@@ -69,10 +73,11 @@ def reference_logits(net: RecursiveNet, tree: TreeArrays) -> torch.Tensor:
     return states @ net.fc.weight.T + net.fc.bias
 
 
-@pytest.mark.parametrize("composition", COMPOSITIONS)
-def test_batched_forward_and_gradients_equal_a_node_by_node_replay(composition):
+@pytest.mark.parametrize("composition, rank", [(c, 0) for c in COMPOSITIONS] + [("mv-rnn", 2)])
+def test_batched_forward_and_gradients_equal_a_node_by_node_replay(composition, rank):
     torch.manual_seed(0)
-    net = RecursiveNet(RecursiveConfig(V, C, composition, embedding_dim=4, hidden_size=3)).double()
+    cfg = RecursiveConfig(V, C, composition, embedding_dim=4, hidden_size=3, matrix_rank=rank)
+    net = RecursiveNet(cfg).double()
     with torch.no_grad():  # move away from the near-identity start so every term matters
         for p in net.parameters():
             p.add_(0.3 * torch.randn_like(p))
@@ -142,6 +147,13 @@ def test_mv_rnn_word_matrices_start_near_identity():
     mats = net.word_matrices.weight.view(50, 6, 6)
     assert (mats - torch.eye(6)).abs().max() <= 0.01
     assert (mats - torch.eye(6)).abs().max() > 0  # noise, not exactly identity
+
+
+def test_low_rank_word_matrices_start_near_identity_with_fewer_numbers():
+    net = RecursiveNet(RecursiveConfig(50, C, "mv-rnn", embedding_dim=6, matrix_rank=3))
+    assert net.word_matrices.weight.shape == (50, 2 * 6 * 3 + 6)
+    mats = net.leaf_matrices(torch.arange(50)).view(50, 6, 6)
+    assert 0 < (mats - torch.eye(6)).abs().max() <= 0.05
 
 
 def test_the_slide_every_pair_composition_is_a_width_2_convolution():

@@ -131,7 +131,8 @@ class TreeClassifier(NeuralState, ClassifierMixin, BaseEstimator):
     the L2 terms cover the biases too (CoreNLP leaves them out); classifier_bias: "zero" or
     "uniform" U(0, 1) at the start (CoreNLP's). binary_nodes: where a sentence label trains (task
     binary): at the root only, or "inner": at every inner node too (Socher et al. 2011's RAE put the
-    sentence's label on every parent)."""
+    sentence's label on every parent). matrix_rank: mv-rnn's word matrices, full (0) or
+    U V + diag(a) of that rank (Socher et al. 2012's low-rank plus diagonal approximation)."""
 
     def __init__(
         self,
@@ -160,6 +161,7 @@ class TreeClassifier(NeuralState, ClassifierMixin, BaseEstimator):
         l2_bias=True,
         classifier_bias="zero",
         binary_nodes="root",
+        matrix_rank=0,
     ):
         self.model, self.task, self.embedding_dim, self.hidden_size = model, task, embedding_dim, hidden_size
         self.dropout, self.vectors, self.lr, self.batch_size, self.epochs = (
@@ -174,7 +176,7 @@ class TreeClassifier(NeuralState, ClassifierMixin, BaseEstimator):
         self.dev_checks, self.seed, self.num_threads = dev_checks, seed, num_threads
         self.callback, self.device, self.word_std = callback, device, word_std
         self.sst2_labels, self.l2_bias, self.classifier_bias = sst2_labels, l2_bias, classifier_bias
-        self.binary_nodes = binary_nodes
+        self.binary_nodes, self.matrix_rank = binary_nodes, matrix_rank
 
     # -- data ----------------------------------------------------------------------------------
     def _check_params(self) -> None:
@@ -225,10 +227,12 @@ class TreeClassifier(NeuralState, ClassifierMixin, BaseEstimator):
         ]
 
     # -- training ------------------------------------------------------------------------------
-    def fit(self, X, y=None, X_dev=None, y_dev=None):
+    def fit(self, X, y=None, X_dev=None, y_dev=None, extra_words=None):
         """Train on SST trees X (labels read from their nodes; y, if given, is ignored: the roots
         carry it), keeping the weights best on the roots of X_dev (the trees of the dev split;
-        without it, the last epoch's). Returns self."""
+        without it, the last epoch's). extra_words: words to give rows besides the training leaves
+        (unlabelled text's, as Kim's code builds MR's vocabulary over every sentence): with `vectors`
+        they keep their pretrained vectors where a training word would be unknown. Returns self."""
         self._check_params()
         device = resolve_device(self.device)
         train = self._usable(X)
@@ -238,7 +242,8 @@ class TreeClassifier(NeuralState, ClassifierMixin, BaseEstimator):
         set_threads(self.num_threads)
         torch.manual_seed(self.seed)
         self.classes_ = np.arange(5 if self.task == "sst1" else 2)
-        tokens = (leaf_token(w) for t in train for w in t.leaves())
+        tokens = [leaf_token(w) for t in train for w in t.leaves()]
+        tokens += [leaf_token(w) for w in extra_words or ()]
         self.vocab_ = Vocab.from_iterable(tokens, specials=[UNK], unk=UNK)
         self.model_ = self._build().to(device)
         trees, labels, _ = self._encode(train)
@@ -312,6 +317,7 @@ class TreeClassifier(NeuralState, ClassifierMixin, BaseEstimator):
             self.dropout,
             word_std=self.word_std,
             classifier_bias=self.classifier_bias,
+            matrix_rank=self.matrix_rank,
         )
         return RecursiveNet(cfg, pretrained)
 

@@ -117,11 +117,14 @@ def mr_tree_folds(
     return out, found
 
 
-def fit_tree_fold(model: str, fold: TreeFold, **kw):
+def fit_tree_fold(model: str, fold: TreeFold, all_words: bool = False, **kw):
     """A `binary` TreeClassifier of `model` (make_tree_estimator; `kw`: epochs, seed, vectors, ...)
-    fitted on the fold's training trees, picked on its dev roots. Returns (estimator, test accuracy)."""
+    fitted on the fold's training trees, picked on its dev roots. all_words: the vocabulary holds the
+    dev and test sentences' words too (their pretrained vectors; never their labels), as Kim's code
+    builds MR's over every sentence. Returns (estimator, test accuracy)."""
     est = make_tree_estimator(model, "binary", **kw)
-    est.fit(fold.train, X_dev=fold.dev)
+    extra = [w for t in fold.dev + fold.test for w in t.leaves()] if all_words else None
+    est.fit(fold.train, X_dev=fold.dev, extra_words=extra)
     return est, est.score_trees(fold.test)
 
 

@@ -49,6 +49,7 @@ class RecursiveConfig:
     matrix_noise: float = 0.01  # mv-rnn: word matrices start as identity + U[-noise, noise]
     word_std: float = 0.1  # random word vectors N(0, word_std^2): CoreNLP 0.1, its 2013 code 1.0
     classifier_bias: str = "zero"  # the softmax's bias at the start: zero, or "uniform" U(0, 1) (CoreNLP)
+    matrix_rank: int = 0  # mv-rnn: 0 full word matrices; r > 0: A = U V + diag(a), U (d, r), V (r, d)
 
     def validate(self) -> RecursiveConfig:
         """Check every field (ParameterError naming it); returns self."""
@@ -58,6 +59,7 @@ class RecursiveConfig:
         check_range(self, "dropout", 0, 1)
         check_at_least(self, 0, "matrix_noise", "word_std")
         check_choice(self, "classifier_bias", ("zero", "uniform"))
+        check_at_least(self, 0, "matrix_rank")
         return self
 
     def to_dict(self) -> dict:
@@ -231,11 +233,18 @@ class RecursiveNet(nn.Module):
             else:
                 self.embedding.weight.normal_(0.0, cfg.word_std)
         self.word_matrices = None
-        if cfg.composition == "mv-rnn":  # Socher et al. 2012: identity + small noise per word
+        r = cfg.matrix_rank
+        if cfg.composition == "mv-rnn" and not r:  # Socher et al. 2012: identity + small noise per word
             self.word_matrices = nn.Embedding(cfg.vocab_size, d * d)
             with torch.no_grad():
                 noise = torch.empty(cfg.vocab_size, d, d).uniform_(-cfg.matrix_noise, cfg.matrix_noise)
                 self.word_matrices.weight.copy_((noise + torch.eye(d)).flatten(1))
+        elif cfg.composition == "mv-rnn":  # low rank plus diagonal, [vec(U); vec(V); a] per word
+            self.word_matrices = nn.Embedding(cfg.vocab_size, 2 * d * r + d)
+            with torch.no_grad():  # U V starts small (entries ~ noise), a = 1 + noise: A ~ I
+                w = self.word_matrices.weight
+                w[:, : 2 * d * r].uniform_(-1.0, 1.0).mul_(math.sqrt(3 * cfg.matrix_noise / r))
+                w[:, 2 * d * r :].uniform_(-cfg.matrix_noise, cfg.matrix_noise).add_(1.0)
         self.cell = {
             "recnn": lambda: RecNNCell(d),
             "rntn": lambda: RNTNCell(d),
@@ -253,11 +262,19 @@ class RecursiveNet(nn.Module):
         """The per-word parameters (regularised on the rows a batch uses, as CoreNLP does)."""
         return [self.embedding] + ([self.word_matrices] if self.word_matrices is not None else [])
 
+    def leaf_matrices(self, words: torch.Tensor) -> torch.Tensor:
+        """(L, d*d) the words' matrices A, flat: the table's rows, or U V + diag(a) at low rank."""
+        rows, d, r = self.word_matrices(words), self.config.embedding_dim, self.config.matrix_rank
+        if not r:
+            return rows
+        U, V = rows[:, : d * r].view(-1, d, r), rows[:, d * r : 2 * d * r].view(-1, r, d)
+        return (torch.bmm(U, V) + torch.diag_embed(rows[:, 2 * d * r :])).flatten(1)  # (L, d*d)
+
     def states(self, batch: TreeBatch) -> torch.Tensor:
         """(N, S) state of every node of the batch, in batch order."""
         x = self.dropout(self.embedding(batch.words))  # (L, d)
         if self.word_matrices is not None:
-            x = torch.cat([x, self.word_matrices(batch.words)], 1)  # (L, d + d*d)
+            x = torch.cat([x, self.leaf_matrices(batch.words)], 1)  # (L, d + d*d)
         leaves = self.cell.leaf(x)  # (L, S)
         if torch.is_grad_enabled() and leaves.requires_grad:
             return _LevelByLevel.apply(leaves, self.cell, batch)
