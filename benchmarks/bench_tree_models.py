@@ -9,7 +9,8 @@ Run:  python benchmarks/bench_tree_models.py speed [--models ...] [--threads 1 2
       python benchmarks/bench_tree_models.py accuracy [--models ...] [--tasks sst1 sst2]
                                                      [--seeds 0] [--epochs E] [--threads 1]
       ... accuracy --models rntn --tasks sst1 --set lr=0.05     (a probe: settings over the paper's)
-      python benchmarks/bench_tree_models.py mr --models mv-rnn [--folds 10] [--epochs E]
+      python benchmarks/bench_tree_models.py mr --models mv-rnn [--folds 10] [--epochs E] [--jobs 2]
+      ... mr --only-folds 1 2 --set dropout=0.5     (a probe on two folds' dev scores)
 Writes benchmarks/results/tree_models_speed.{json,md}, tree_models.{json,md} or tree_models_mr.*;
 the accuracy file keeps earlier cells (same model, task, seed, epochs and settings are replaced)
 and is rewritten after each.
@@ -19,7 +20,10 @@ from __future__ import annotations
 
 import argparse
 import json
+import multiprocessing
 import time
+from concurrent.futures import ProcessPoolExecutor
+from functools import partial
 
 import numpy as np
 import torch
@@ -28,9 +32,10 @@ from _common import RESULTS, machine_info, write_results
 from seqlab.classify.tree_classifier import TREE_MODELS, make_tree_estimator
 from seqlab.classify.tree_data import (
     TREE_VECTORS,
-    cross_validate_mr,
     default_vectors,
+    fit_tree_fold,
     load_treebank,
+    mr_tree_folds,
     train_on_treebank,
 )
 
@@ -144,53 +149,91 @@ def table(cells: list[dict]) -> str:
     return "\n".join(md)
 
 
+def mr_fold(model: str, index: int, folds: int, epochs: int, seed: int, threads: int, settings: dict):
+    """One fold of MR's CV (a worker's job): (test accuracy, dev accuracy, best epoch)."""
+    torch.set_num_threads(threads)
+    parts, _ = mr_tree_folds(folds, seed)
+    kw = dict(vectors=vectors_of(model, "mr"), epochs=epochs, seed=seed, num_threads=threads)
+    est, acc = fit_tree_fold(model, parts[index], **kw, **settings)
+    print(
+        f"mr\t{model}\tfold {index + 1}/{folds}\ttest {100 * acc:.2f}\tdev {100 * est.dev_accuracy_:.2f}"
+        f"\tbest epoch {est.best_epoch_}",
+        flush=True,
+    )
+    return acc, est.dev_accuracy_, est.best_epoch_
+
+
 def mr(args) -> None:
-    """`model` on MR by the table's CV, on MR's sentences' trees (tree_data.mr_trees). Earlier rows
-    are kept (one of the same model, vectors, folds, epochs and settings is replaced)."""
+    """`model` on MR by the table's CV (cross_validate_mr's folds and fits), on MR's sentences' trees
+    (tree_data.mr_trees), `--jobs` folds at a time. Earlier rows are kept (one of the same model,
+    vectors, folds, epochs and settings is replaced)."""
     path = RESULTS / "tree_models_mr.json"
     rows = json.loads(path.read_text())["rows"] if path.exists() else []
     for model in args.models:
-        _, m = cross_validate_mr(
+        t0 = time.perf_counter()
+        job = partial(
+            mr_fold,
             model,
             folds=args.folds,
-            vectors=vectors_of(model, "mr"),
             epochs=args.epochs,
             seed=args.seeds[0],
             threads=args.threads,
-            **args.set,
+            settings=args.set,
         )
-        row = {k: m[k] for k in ("model", "accuracy", "std", "fold_accuracies", "folds", "epochs")}
-        row.update(tree_coverage=m["tree_coverage"], seconds=m["seconds"], settings=args.set)
+        with ProcessPoolExecutor(args.jobs, mp_context=multiprocessing.get_context("spawn")) as pool:
+            out = list(pool.map(job, args.only_folds or range(args.folds)))
+        accs = [a for a, _, _ in out]
+        parts, found = mr_tree_folds(args.folds, args.seeds[0])
+        row = dict(model=model, accuracy=float(np.mean(accs)), std=float(np.std(accs)), fold_accuracies=accs)
+        row.update(folds=args.folds, epochs=args.epochs, dev_accuracies=[d for _, d, _ in out])
+        row.update(best_epochs=[b for _, _, b in out], tree_coverage=found / sum(len(f.test) for f in parts))
+        row.update(seconds=time.perf_counter() - t0, jobs=args.jobs, settings=args.set)
+        if args.only_folds:  # a probe: these folds' dev scores choose settings, never their test
+            row["only_folds"] = [i + 1 for i in args.only_folds]
         row.update(vectors=default_vectors(model, "mr"), seed=args.seeds[0])
         rows = [r for r in rows if mr_key(r) != mr_key(row)] + [row]
-        print(
-            f"mr\t{model}\t{100 * m['accuracy']:.2f} ± {100 * m['std']:.2f}"
-            f"\tcoverage {m['tree_coverage']:.3f}"
-        )
+        print(f"mr\t{model}\t{100 * row['accuracy']:.2f} ± {100 * row['std']:.2f}", flush=True)
     md = [
         "# Recursive nets on MR (CV on its sentences' trees: the treebank's where one exists)",
         "",
-        "| model | vectors | folds | epochs | accuracy (mean ± std over folds) | tree coverage | paper |",
-        "| --- | --- | --- | --- | --- | --- | --- |",
+        "| model | vectors | settings over the paper's | folds | epochs | accuracy (mean ± std over folds) "
+        "| dev (mean) | tree coverage | paper |",
+        "| --- | --- | --- | --- | --- | --- | --- | --- | --- |",
     ]
     for r in rows:
         paper = {"mv-rnn": "79.0"}.get(r["model"], "—")
+        dev = f"{100 * np.mean(r['dev_accuracies']):.2f}" if r.get("dev_accuracies") else "—"
+        settings = ",".join(f"{k}={v}" for k, v in sorted(r.get("settings", {}).items())) or "—"
+        folds = (
+            f"{', '.join(map(str, r['only_folds']))} of {r['folds']}" if r.get("only_folds") else r["folds"]
+        )
         md.append(
-            f"| {r['model']} | {r.get('vectors') or 'random 25-d'} | {r['folds']} | {r['epochs']} "
-            f"| {100 * r['accuracy']:.2f} ± {100 * r['std']:.2f} "
+            f"| {r['model']} | {r.get('vectors') or 'random 25-d'} | {settings} | {folds} "
+            f"| {r['epochs']} "
+            f"| {100 * r['accuracy']:.2f} ± {100 * r['std']:.2f} | {dev} "
             f"| {100 * r['tree_coverage']:.1f}% | {paper} |"
         )
     write_results("tree_models_mr", {"machine": machine_info(), "rows": rows}, "\n".join(md))
 
 
 def mr_key(r: dict) -> tuple:
-    return (r["model"], r.get("vectors"), r["folds"], r["epochs"], json.dumps(r.get("settings", {})))
+    settings = json.dumps(r.get("settings", {}), sort_keys=True)
+    return (r["model"], r.get("vectors"), r["folds"], r.get("only_folds"), r["epochs"], settings)
 
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("what", choices=("speed", "accuracy", "mr"))
     ap.add_argument("--folds", type=int, default=10, help="mr: cross-validation folds")
+    ap.add_argument("--jobs", type=int, default=1, help="mr: folds trained at once (processes)")
+    ap.add_argument(
+        "--only-folds",
+        nargs="+",
+        type=lambda k: int(k) - 1,
+        default=None,
+        metavar="K",
+        help="mr: train only these folds (1-based), a probe whose dev scores choose settings",
+    )
     ap.add_argument("--models", nargs="+", default=list(TREE_MODELS), choices=TREE_MODELS)
     ap.add_argument("--tasks", nargs="+", default=["sst1", "sst2"], choices=("sst1", "sst2"))
     ap.add_argument("--seeds", nargs="+", type=int, default=[0])
