@@ -20,7 +20,8 @@ MODELS_HELP = (
     "recursive autoencoder, Socher et al. 2011: greedy trees built from the text, no parser; stops "
     "2 epochs after its best on dev); on the SST trees "
     "(sst1/sst2, root accuracy; mr: its sentences on the treebank's trees, right-branching where none): "
-    "recnn (p = tanh(W[c1;c2] + b)), mv-rnn (Socher et al. 2012), rntn (Socher et al. 2013), "
+    "recnn (p = tanh(W[c1;c2] + b)), mv-rnn (Socher et al. 2012; on mr from glove-6b-50d unless "
+    "--vectors, as the paper started from 50-d pretrained words), rntn (Socher et al. 2013), "
     "tree-lstm (Tai et al. 2015; glove-6b-50d unless --vectors)"
 )
 DATASETS_HELP = "mr, sst1, sst2, subj, trec, cr, mpqa"
@@ -60,7 +61,8 @@ def register(sub) -> None:
         help="pretrained vectors for the cnn-static/non-static/multichannel models: a word2vec "
         "(text or binary) or GloVe file, or 'glove-6b-50d' (the default for those models; "
         "the paper used 300-d GoogleNews word2vec). Given with lstm/bilstm/gru/cnn-rnn, "
-        "they initialise the embeddings",
+        "they initialise the embeddings; tree-lstm and mv-rnn on mr start from them (default "
+        "glove-6b-50d)",
     )
     t.add_argument(
         "--conv",
