@@ -61,8 +61,8 @@ def register(sub) -> None:
         help="pretrained vectors for the cnn-static/non-static/multichannel models: a word2vec "
         "(text or binary) or GloVe file, or 'glove-6b-50d' (the default for those models; "
         "the paper used 300-d GoogleNews word2vec). Given with lstm/bilstm/gru/cnn-rnn, "
-        "they initialise the embeddings; tree-lstm and mv-rnn on mr start from them (default "
-        "glove-6b-50d)",
+        "they initialise the embeddings; tree-lstm and mv-rnn on mr start from them "
+        "(glove-6b-50d when not given)",
     )
     t.add_argument(
         "--conv",
